@@ -1,0 +1,68 @@
+# Shoptet Hub — every target installs what it needs on a fresh Debian 12 (root or sudo).
+#
+#   make demo    set up, start the embedded database, migrate, print how to connect
+#   make test    set up, run the test suite on a throw-away cluster
+#   make bench   set up, run the benchmarks (figures appended to bench/RESULTS.md)
+
+SHELL := /bin/bash
+PG_MAJOR := 15
+APT_PACKAGES := postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-partman postgresql-client-$(PG_MAJOR)
+VENV := .venv
+PY := $(VENV)/bin/python
+HUB := $(VENV)/bin/hub
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+STAMP := $(VENV)/.installed
+BENCH_SCALE ?= 0.1
+
+.PHONY: setup system-packages venv demo test bench lint db-start db-stop clean
+
+setup: system-packages venv
+
+# apt packages: installed only when a file they ship is missing
+system-packages:
+	@missing=""; \
+	[ -x /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_ctl ] || missing="$$missing postgresql-$(PG_MAJOR)"; \
+	[ -f /usr/share/postgresql/$(PG_MAJOR)/extension/pg_partman.control ] || missing="$$missing postgresql-$(PG_MAJOR)-partman"; \
+	command -v psql >/dev/null || missing="$$missing postgresql-client-$(PG_MAJOR)"; \
+	python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# virtualenv with the package in editable mode; re-installed when pyproject.toml changes
+venv: $(STAMP)
+$(STAMP): pyproject.toml
+	@[ -x $(PY) ] || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+demo: setup
+	$(HUB) db start
+	$(HUB) db migrate
+	@echo
+	@echo "The hub database is running and migrated. Connect with:"
+	@echo "  $(HUB) db psql                       # as the superuser"
+	@echo "  $(HUB) db psql --role readonly       # as hub_readonly (what analysts use)"
+	@echo "  psql \"$$($(HUB) db url)\""
+	@echo "Stop it with: $(HUB) db stop"
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	BENCH_SCALE=$(BENCH_SCALE) $(PY) -m bench
+
+lint: setup
+	$(PY) -m compileall -q runner bench tests
+
+db-start: setup
+	$(HUB) db start
+
+db-stop: setup
+	$(HUB) db stop
+
+clean:
+	-[ -x $(HUB) ] && $(HUB) db stop
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,349 @@
+"""`hub`: the command line. Parses arguments and calls into the modules; no logic of its own."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, Callable, Sequence
+
+from runner import __version__
+from runner.config import VARIABLES, Config, ConfigError
+
+EPILOG_ENV = "environment:\n" + "\n".join(f"  {name:<24} {desc} (default: {default})"
+                                          for name, (default, desc) in VARIABLES.items())
+
+
+class CommandError(Exception):
+    """A user-facing error raised by a command: printed as one line, exit status 1."""
+
+
+# -- db ---------------------------------------------------------------------------------
+
+
+def _cluster_or_say(cfg: Config, verb: str):  # type: ignore[no-untyped-def]
+    from runner.db import embedded_cluster
+
+    if not cfg.embedded:
+        print(f"HUB_DATABASE_URL is set: the hub uses that server; `hub db {verb}` does nothing")
+        return None
+    return embedded_cluster(cfg)
+
+
+def cmd_db_start(cfg: Config, args: argparse.Namespace) -> int:
+    cluster = _cluster_or_say(cfg, "start")
+    if cluster is None:
+        return 0
+    for line in cluster.start():
+        print(line)
+    print(f"connect: psql '{cluster.url()}'   (or: hub db psql)")
+    return 0
+
+
+def cmd_db_stop(cfg: Config, args: argparse.Namespace) -> int:
+    cluster = _cluster_or_say(cfg, "stop")
+    if cluster is None:
+        return 0
+    print(cluster.stop())
+    return 0
+
+
+def cmd_db_status(cfg: Config, args: argparse.Namespace) -> int:
+    from runner import dbstatus
+
+    info = dbstatus.status(cfg)
+    if args.json:
+        print(json.dumps(info, default=str, indent=2))
+    else:
+        for key, value in info.items():
+            print(f"{key:<20} {value}")
+    return 0 if info.get("reachable") else 3
+
+
+def cmd_db_url(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.db import embedded_cluster, EMBEDDED_USERS, target_for
+
+    if cfg.embedded:
+        print(embedded_cluster(cfg).url(EMBEDDED_USERS[args.role]))
+    else:
+        target = target_for(cfg)
+        print(target.conninfo(args.role))
+    return 0
+
+
+def cmd_db_psql(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.cluster import PG_BIN
+    from runner.db import target_for
+
+    psql = str(PG_BIN / "psql") if (PG_BIN / "psql").exists() else "psql"
+    argv = [psql, target_for(cfg).conninfo(args.role), *args.psql_args]
+    os.execvp(psql, argv)
+    return 0  # not reached
+
+
+def cmd_db_migrate(cfg: Config, args: argparse.Namespace) -> int:
+    from runner import migrate
+    from runner.db import target_for
+
+    target = target_for(cfg)
+    if args.dry_run:
+        result = migrate.dry_run(target)
+        print(f"dry run on a copy of the database; the real one is untouched ({result.seconds:.2f} s)")
+        print(f"would apply {len(result.applied)} migration(s)" + (":" if result.applied else ""))
+        for mid in result.applied:
+            print(f"  {mid}")
+        print(f"function files changed: {len(result.functions_changed)} of {result.functions_loaded}")
+        for rel in result.functions_changed:
+            print(f"  {rel}")
+        print(f"catalog changes: {len(result.catalog_changes)}")
+        for change, kind, ident in result.catalog_changes:
+            print(f"  {change} {kind} {ident}")
+        for note in result.notes:
+            print(f"note: {note}")
+        return 0
+    result = migrate.migrate(target)
+    if result.nothing_to_do:
+        print(f"nothing to apply: database is current ({result.functions_loaded} function files re-loaded, "
+              f"none changed; {result.seconds:.2f} s)")
+    else:
+        print(f"applied {len(result.applied)} migration(s), {len(result.functions_changed)} changed of "
+              f"{result.functions_loaded} function files ({result.seconds:.2f} s)")
+        for mid in result.applied:
+            print(f"  migration {mid}")
+        for rel in result.functions_changed:
+            print(f"  function  {rel}")
+    for note in result.notes:
+        print(f"note: {note}")
+    return 0
+
+
+# -- settings ------------------------------------------------------------------------------
+
+
+def _settings(cfg: Config, *, need_key: bool):  # type: ignore[no-untyped-def]
+    from runner.db import target_for
+    from runner.secret_key import load_secret_key
+    from runner.settings import Settings
+
+    key = load_secret_key(cfg) if need_key else None
+    return Settings(target_for(cfg).app, secret_key=key, ttl=cfg.settings_ttl, listen=False)
+
+
+def _parse_value(raw: str, value_type: str) -> Any:
+    if value_type == "text":
+        return raw
+    if value_type == "integer":
+        try:
+            return int(raw)
+        except ValueError:
+            raise CommandError(f"--type integer needs a whole number, got {raw!r}") from None
+    if value_type == "boolean":
+        lowered = raw.strip().lower()
+        if lowered in ("true", "yes", "on", "1"):
+            return True
+        if lowered in ("false", "no", "off", "0"):
+            return False
+        raise CommandError(f"--type boolean needs true or false, got {raw!r}")
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise CommandError(f"--type json needs valid JSON: {exc}") from None
+
+
+def cmd_settings_get(cfg: Config, args: argparse.Namespace) -> int:
+    with _settings(cfg, need_key=args.secret) as settings:
+        if args.secret:
+            value = settings.get_secret(args.key, shop_id=args.shop)
+        else:
+            value = settings.get(args.key, shop_id=args.shop)
+    if value is None:
+        print(f"setting {args.key} is not set" + (f" for shop {args.shop}" if args.shop else ""), file=sys.stderr)
+        return 1
+    print(value if isinstance(value, str) else json.dumps(value))
+    return 0
+
+
+def cmd_settings_set(cfg: Config, args: argparse.Namespace) -> int:
+    raw = sys.stdin.read().rstrip("\n") if args.value == "-" else args.value
+    with _settings(cfg, need_key=args.secret) as settings:
+        if args.secret:
+            if args.type not in (None, "text"):
+                raise CommandError("a secret is always text: drop --type")
+            settings.set_secret(args.key, raw, shop_id=args.shop)
+        else:
+            value_type = args.type or "text"
+            settings.set(args.key, _parse_value(raw, value_type), shop_id=args.shop, value_type=value_type)
+    scope = f"shop {args.shop}" if args.shop else "global"
+    print(f"set {args.key} ({scope}{', secret' if args.secret else ''})")
+    return 0
+
+
+def cmd_settings_delete(cfg: Config, args: argparse.Namespace) -> int:
+    with _settings(cfg, need_key=False) as settings:
+        removed = settings.delete(args.key, shop_id=args.shop)
+    scope = f"shop {args.shop}" if args.shop else "global"
+    if not removed:
+        print(f"setting {args.key} ({scope}) did not exist", file=sys.stderr)
+        return 1
+    print(f"deleted {args.key} ({scope})")
+    return 0
+
+
+def cmd_settings_list(cfg: Config, args: argparse.Namespace) -> int:
+    with _settings(cfg, need_key=False) as settings:
+        rows = settings.list(shop_id=args.shop, secrets_only=args.secret)
+    if args.json:
+        print(json.dumps(rows, default=str, indent=2))
+        return 0
+    if not rows:
+        print("no settings")
+        return 0
+    print(f"{'shop':<10} {'key':<40} {'type':<8} value")
+    for r in rows:
+        print(f"{str(r['shop_id'] or 'global'):<10} {r['key']:<40} {r['value_type']:<8} {r['value']}")
+    return 0
+
+
+# -- bench ----------------------------------------------------------------------------------
+
+
+def cmd_bench_settings(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import settings_bench
+
+    return settings_bench.main(cfg, iterations=args.iterations, record_results=not args.no_record)
+
+
+# -- parser ---------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="hub",
+        description="Shoptet Hub: a PostgreSQL-first commerce hub for Shoptet e-shops.",
+        epilog=EPILOG_ENV,
+        formatter_class=fmt,
+    )
+    parser.add_argument("--version", action="version", version=f"hub {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    # db
+    db = sub.add_parser("db", help="the database: embedded cluster, migrations, psql",
+                        description="Manage the hub's database. Without HUB_DATABASE_URL the hub runs its own "
+                                    "PostgreSQL 15 cluster under HUB_HOME (default ./.hub).",
+                        epilog=EPILOG_ENV, formatter_class=fmt)
+    dbs = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", required=True)
+    p = dbs.add_parser("start", help="create (first time) and start the embedded cluster",
+                       description="Create the embedded cluster on first use (initdb, database 'hub') and start it "
+                                   "on a unix socket in HUB_HOME and on 127.0.0.1:HUB_DB_PORT. As root the server "
+                                   "runs as the 'postgres' OS user. Does nothing when HUB_DATABASE_URL is set.")
+    p.set_defaults(func=cmd_db_start)
+    p = dbs.add_parser("stop", help="stop the embedded cluster (fast shutdown)",
+                       description="Stop the embedded cluster (pg_ctl stop -m fast). Does nothing when HUB_DATABASE_URL is set.")
+    p.set_defaults(func=cmd_db_stop)
+    p = dbs.add_parser("status", help="is the database up, where, which migrations are pending",
+                       description="Report whether the database is reachable, where it is, and pending migrations. "
+                                   "Exit status 0 when reachable, 3 when not.")
+    p.add_argument("--json", action="store_true", help="print the status as JSON")
+    p.set_defaults(func=cmd_db_status)
+    role_help = "connect as: admin (superuser, default), app (hub_app) or readonly (hub_readonly)"
+    p = dbs.add_parser("url", help="print the connection URL (for psql and other tools)",
+                       description="Print a libpq connection URL of the database for the chosen role.")
+    p.add_argument("--role", choices=("admin", "app", "readonly"), default="admin", help=role_help)
+    p.set_defaults(func=cmd_db_url)
+    p = dbs.add_parser("psql", help="open psql on the database",
+                       description="Run psql connected to the hub database; arguments after -- go to psql.")
+    p.add_argument("--role", choices=("admin", "app", "readonly"), default="admin", help=role_help)
+    p.add_argument("psql_args", nargs=argparse.REMAINDER, help="arguments for psql (after --)")
+    p.set_defaults(func=cmd_db_psql)
+    p = dbs.add_parser("migrate", help="apply pending migrations and re-load every function file",
+                       description="Apply db/migrations/ with yoyo, then re-load every file of db/functions/ "
+                                   "(order: core, ingest, sales, catalog, analytics, ops, archive, then others; "
+                                   "files by name), all in one transaction: an error names file and line and "
+                                   "leaves the database unchanged.")
+    p.add_argument("--dry-run", action="store_true",
+                   help="migrate a throw-away copy (CREATE DATABASE ... TEMPLATE) and report what would change")
+    p.set_defaults(func=cmd_db_migrate)
+
+    # settings
+    st = sub.add_parser("settings", help="typed global and per-shop settings, encrypted secrets",
+                        description="Read and change settings in core.settings. Secrets are encrypted with "
+                                    "HUB_SECRET_KEY (or the generated HUB_HOME/secret.key).",
+                        epilog=EPILOG_ENV, formatter_class=fmt)
+    sts = st.add_subparsers(dest="settings_command", metavar="SUBCOMMAND", required=True)
+    shop_help = "the shop (Shoptet eshopId); without it, the global setting"
+    p = sts.add_parser("get", help="print a setting's value (a shop's own value, else the global one)",
+                       description="Print a setting's value; exit status 1 when it is not set.")
+    p.add_argument("key", help="setting key, e.g. sync.orders.interval")
+    p.add_argument("--shop", type=int, metavar="N", help=shop_help)
+    p.add_argument("--secret", action="store_true", help="the setting is a secret: decrypt and print it")
+    p.set_defaults(func=cmd_settings_get)
+    p = sts.add_parser("set", help="create or replace a setting",
+                       description="Create or replace a setting. VALUE '-' reads it from standard input "
+                                   "(keeps secrets out of shell history).")
+    p.add_argument("key", help="setting key: lower case letters, digits and _ . : -")
+    p.add_argument("value", help="the value, or - to read it from standard input")
+    p.add_argument("--shop", type=int, metavar="N", help=shop_help)
+    p.add_argument("--type", choices=("text", "integer", "boolean", "json"), help="value type (default text)")
+    p.add_argument("--secret", action="store_true", help="store the value encrypted (always text)")
+    p.set_defaults(func=cmd_settings_set)
+    p = sts.add_parser("delete", help="remove a setting", description="Remove a setting; exit status 1 when it did not exist.")
+    p.add_argument("key", help="setting key")
+    p.add_argument("--shop", type=int, metavar="N", help=shop_help)
+    p.set_defaults(func=cmd_settings_delete)
+    p = sts.add_parser("list", help="list settings, secrets masked",
+                       description="List settings with secrets shown as ********.")
+    p.add_argument("--shop", type=int, metavar="N", help="only this shop's settings and the global ones")
+    p.add_argument("--secret", action="store_true", help="only secret settings (still masked)")
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.set_defaults(func=cmd_settings_list)
+
+    # bench
+    bn = sub.add_parser("bench", help="benchmarks (make bench runs them all)",
+                        description="Benchmarks; each prints its figures and appends them to bench/RESULTS.md.",
+                        epilog=EPILOG_ENV, formatter_class=fmt)
+    bns = bn.add_subparsers(dest="bench_command", metavar="SUBCOMMAND", required=True)
+    p = bns.add_parser("settings", help="cached vs uncached settings reads, change propagation between processes",
+                       description="Measure a cached settings read, an uncached SQL read, and the time until a "
+                                   "change made by one process is seen by another; print p50/p95.")
+    p.add_argument("--iterations", type=int, default=2000, help="reads per measurement (default 2000)")
+    p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
+    p.set_defaults(func=cmd_bench_settings)
+    return parser
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from runner.cluster import ClusterError
+    from runner.db import DatabaseUnavailable
+    from runner.migrate import MigrationError
+    from runner.secret_key import SecretKeyError
+    from runner.settings import SettingError
+    import psycopg
+
+    return (CommandError, ConfigError, ClusterError, DatabaseUnavailable, MigrationError, SecretKeyError, SettingError,
+            psycopg.Error)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "psql_args", None) and args.psql_args[:1] == ["--"]:
+        args.psql_args = args.psql_args[1:]
+    try:
+        cfg = Config.from_env()
+        from runner import logs
+
+        logs.configure(cfg)
+        func: Callable[[Config, argparse.Namespace], int] = args.func
+        return func(cfg, args)
+    except _known_errors() as exc:
+        print(f"hub: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("hub: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
