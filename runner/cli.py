@@ -118,6 +118,20 @@ def cmd_db_migrate(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_maintain(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.db import target_for
+    from runner.maintain import run_maintenance
+
+    summary = run_maintenance(target_for(cfg))
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"moved {summary['moved_from_default']} row(s) out of the default partition; "
+          f"{summary['partitions_created']} partition(s) created, {summary['archived']} archived; "
+          f"now {summary['hot_partitions']} hot and {summary['archive_partitions']} archived partitions")
+    return 0
+
+
 # -- settings ------------------------------------------------------------------------------
 
 
@@ -265,6 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true",
                    help="migrate a throw-away copy (CREATE DATABASE ... TEMPLATE) and report what would change")
     p.set_defaults(func=cmd_db_migrate)
+    p = dbs.add_parser("maintain", help="partition maintenance now: premake, empty the default, retention to archive",
+                       description="Run ops.run_maintenance(): move rows out of the default partition of "
+                                   "sales.order_items, make quarterly partitions ahead, detach quarters older "
+                                   "than 2 years into schema archive (attached to archive.order_items, queryable "
+                                   "through sales.order_items_all). Idempotent; the workers run it hourly.")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_db_maintain)
 
     # settings
     st = sub.add_parser("settings", help="typed global and per-shop settings, encrypted secrets",

@@ -1,0 +1,44 @@
+/*
+ * ops.run_maintenance(): the hourly partition maintenance, idempotent. In order:
+ * 1. empty the default partition (ops.drain_default_partition),
+ * 2. pg_partman: make partitions ahead (premake) and apply retention — quarters older than
+ *    2 years are detached and moved into schema archive, never dropped,
+ * 3. attach what retention moved to archive.order_items (ops.attach_archived_partitions).
+ * Runs as hub_owner (security definer) so that the workers (hub_app) may call it.
+ * Returns what it did as JSON.
+ */
+create or replace function ops.run_maintenance()
+returns jsonb
+language plpgsql
+security definer
+set search_path = pg_catalog
+as $$
+declare
+    v_moved bigint;
+    v_before integer;
+    v_after integer;
+    v_attached integer;
+begin
+    -- one maintenance at a time (pg_partman locks too, but the drain runs before it)
+    perform pg_advisory_xact_lock(hashtext('ops.run_maintenance'));
+    select count(*) into v_before from partman.show_partitions('sales.order_items');
+    v_moved := ops.drain_default_partition();
+    perform partman.run_maintenance('sales.order_items', p_analyze => false, p_jobmon => false);
+    v_attached := ops.attach_archived_partitions();
+    select count(*) into v_after from partman.show_partitions('sales.order_items');
+    return jsonb_build_object(
+        'moved_from_default', v_moved,
+        'hot_partitions', v_after,
+        'partitions_created', greatest(v_after + v_attached - v_before, 0),
+        'archived', v_attached,
+        'archive_partitions', (select count(*) from pg_inherits i where i.inhparent = 'archive.order_items'::regclass),
+        'default_rows', (select count(*) from sales.order_items_default)
+    );
+end
+$$;
+
+revoke execute on function ops.run_maintenance() from public;
+grant execute on function ops.run_maintenance() to hub_app;
+
+comment on function ops.run_maintenance() is
+    'Partition maintenance (hourly, idempotent): empty the default partition, premake, retention to archive, attach archived; returns a JSON summary';
