@@ -214,6 +214,28 @@ def cmd_bench_settings(cfg: Config, args: argparse.Namespace) -> int:
     return settings_bench.main(cfg, iterations=args.iterations, record_results=not args.no_record)
 
 
+# -- serve / worker -------------------------------------------------------------------------
+
+
+def cmd_serve(cfg: Config, args: argparse.Namespace) -> int:
+    from runner import web
+
+    web.serve(cfg, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def cmd_worker(cfg: Config, args: argparse.Namespace) -> int:
+    from runner import tasks
+
+    queues = [q.strip() for q in args.queues.split(",") if q.strip()] if args.queues else None
+    try:
+        tasks.run_worker(cfg, queues=queues, concurrency=args.concurrency, polling_interval=args.polling_interval,
+                         stalled_after=args.stalled_after, name=args.name)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------------
 
 
@@ -310,6 +332,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iterations", type=int, default=2000, help="reads per measurement (default 2000)")
     p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
     p.set_defaults(func=cmd_bench_settings)
+
+    # serve / worker
+    p = sub.add_parser("serve", help="the web app: Shoptet webhooks, addon install callback, /healthz",
+                       description="Run the web app (starlette on uvicorn): POST /webhooks/shoptet, "
+                                   "GET /shoptet/install, GET /healthz.", epilog=EPILOG_ENV, formatter_class=fmt)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("worker", help="run jobs: webhook follow-ups, syncs, analytics, maintenance",
+                       description="Run a procrastinate worker until SIGINT/SIGTERM. Queues: webhooks, orders, "
+                                   "customers, products, snapshots, analytics, maintenance. Periodic jobs (the "
+                                   "schedule in runner/tasks.py) are deferred by running workers.",
+                       epilog=EPILOG_ENV, formatter_class=fmt)
+    p.add_argument("--queues", metavar="Q1,Q2", help="comma-separated queues to serve (default: all)")
+    p.add_argument("--concurrency", type=int, default=1, help="jobs run at once by this worker (default 1)")
+    p.add_argument("--polling-interval", type=float, default=5.0,
+                   help="seconds between polls for jobs besides LISTEN/NOTIFY (default 5)")
+    p.add_argument("--stalled-after", type=float, default=None, metavar="SECONDS",
+                   help="a worker silent this long is dead and its jobs are retried (default 60)")
+    p.add_argument("--name", help="worker name in logs and procrastinate_workers")
+    p.set_defaults(func=cmd_worker)
     return parser
 
 
