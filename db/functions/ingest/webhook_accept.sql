@@ -87,7 +87,7 @@ begin
         end if;
         if v_id is null then
             begin
-                select d.id into v_id from procrastinate_defer_jobs_v1(array[v_job]) as d (id);
+                v_id := (procrastinate_defer_jobs_v1(array[v_job]))[1];
             exception when unique_violation then
                 -- a concurrent delivery queued the same work a moment ago
                 select j.id into v_id from procrastinate_jobs j
