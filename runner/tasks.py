@@ -66,12 +66,17 @@ _pool: ConnectionPool | None = None
 
 
 def configure(target: Target, *, pool_size: int = 4) -> procrastinate.App:
-    """The app bound to the hub database, and the tasks' own data pool. Call once per process."""
+    """Bind the app (and the tasks' own data pool) to the hub database; returns the app.
+    Called once by `hub worker`; calling it again rebinds (tests use one database each)."""
     global _pool
     conninfo = procrastinate_conninfo(target.app)
-    if _pool is None:
-        _pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True, name="hub-tasks")
-    return app.with_connector(procrastinate.PsycopgConnector(conninfo=conninfo))
+    if _pool is not None:
+        _pool.close()
+    _pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True, name="hub-tasks")
+    connector = procrastinate.PsycopgConnector(conninfo=conninfo)
+    app.connector = connector
+    app.job_manager.connector = connector
+    return app
 
 
 @contextmanager
