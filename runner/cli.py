@@ -214,6 +214,14 @@ def cmd_bench_settings(cfg: Config, args: argparse.Namespace) -> int:
     return settings_bench.main(cfg, iterations=args.iterations, record_results=not args.no_record)
 
 
+def cmd_bench_webhooks(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import webhook_bench
+
+    return webhook_bench.run(cfg, events=args.events, connections=args.connections,
+                             generator_procs=args.generator_procs, server_workers=args.server_workers,
+                             record_results=not args.no_record)
+
+
 # -- serve / worker -------------------------------------------------------------------------
 
 
@@ -332,6 +340,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iterations", type=int, default=2000, help="reads per measurement (default 2000)")
     p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
     p.set_defaults(func=cmd_bench_settings)
+    p = bns.add_parser("webhooks", help="signed webhook load against `hub serve`: accepted/s, latency, durability",
+                       description="Start `hub serve` on a free local port, send distinct signed order:update "
+                                   "events (asyncio + httpx), report accepted events/s and p50/p95/p99, and check "
+                                   "that every 200 is a committed row. Cleans up its bench shop's rows.")
+    p.add_argument("--events", type=int, default=20000, help="events to send (default 20000)")
+    p.add_argument("--connections", type=int, default=8, help="concurrent keep-alive connections (default 8)")
+    p.add_argument("--generator-procs", type=int, default=1, help="load generator processes (default 1)")
+    p.add_argument("--server-workers", type=int, default=1, help="`hub serve --workers` (default 1)")
+    p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
+    p.set_defaults(func=cmd_bench_webhooks)
 
     # serve / worker
     p = sub.add_parser("serve", help="the web app: Shoptet webhooks, addon install callback, /healthz",

@@ -234,6 +234,15 @@ class Settings:
         value = self._cached("secret", key, shop_id, load)
         return default if value is _MISSING else value
 
+    def cached_secret(self, key: str, *, shop_id: int | None = None) -> tuple[bool, str | None]:
+        """(True, value or None) when the secret's current value is in memory, else (False, None).
+        Never does I/O: for callers on an event loop, which fall back to get_secret in a thread."""
+        with self._lock:
+            hit = self._cache.get((key, shop_id, "secret"))
+            if hit is None or hit[1] <= time.monotonic():
+                return False, None
+        return True, (None if hit[0] is _MISSING else hit[0])
+
     # -- writes -----------------------------------------------------------------
 
     def _write(self, key: str, shop_id: int | None, sql: str, params: tuple[Any, ...]) -> None:

@@ -16,6 +16,7 @@ import hmac
 import json
 import logging
 import re
+import socket
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -154,6 +155,9 @@ class Hub:
 
     async def signature_key(self, shop_id: int) -> str | None:
         # a cache hit is a dict lookup; a miss queries and decrypts: keep it off the event loop
+        found, key = self.settings.cached_secret(SIGNATURE_KEY_SETTING, shop_id=shop_id)
+        if found:
+            return key
         return await run_in_threadpool(self.settings.get_secret, SIGNATURE_KEY_SETTING, None, shop_id=shop_id)
 
     async def count_rejection(self, reason: str, shop_id: int | None) -> None:
@@ -264,6 +268,28 @@ def create_app(cfg: Config | None = None, target: Target | None = None) -> Starl
     ], lifespan=lifespan)
 
 
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _BaseHttpProtocol
+except ImportError:  # httptools missing: uvicorn's pure-Python parser
+    from uvicorn.protocols.http.h11_impl import H11Protocol as _BaseHttpProtocol  # type: ignore[assignment]
+
+
+class NoDelayHttpProtocol(_BaseHttpProtocol):  # type: ignore[misc, valid-type]
+    """uvicorn's HTTP protocol with TCP_NODELAY on every connection.
+
+    With --workers > 1, uvicorn hands the listening socket to its worker processes by file
+    descriptor; sockets rebuilt that way report proto 0, so asyncio skips TCP_NODELAY on the
+    accepted connections, and every response (headers and body are two writes) waits ~40 ms
+    for the client's delayed ACK (measured: 44 ms p50 with 2 workers, 2 ms with 1).
+    """
+
+    def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
+
+
 def serve(cfg: Config, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1) -> None:
     """Run the app with uvicorn (blocking). Several workers are separate processes."""
     import uvicorn
@@ -272,4 +298,5 @@ def serve(cfg: Config, *, host: str = "127.0.0.1", port: int = 8000, workers: in
 
     logs.configure(cfg)
     uvicorn.run("runner.web:create_app", factory=True, host=host, port=port, workers=workers,
-                log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=5)
+                http=NoDelayHttpProtocol, log_config=None, access_log=False, lifespan="on",
+                timeout_graceful_shutdown=5)
