@@ -201,9 +201,12 @@ def test_unhandled_event_is_stored_as_ignored_without_job(client: TestClient, ad
     assert counts(admin) == (1, 0)
 
 
-def test_healthz_reports_database_and_migrations(client: TestClient, admin: psycopg.Connection) -> None:
+def test_healthz_reports_database_and_migrations(client: TestClient, admin: psycopg.Connection, db: Target) -> None:
     r = client.get("/healthz")
     assert r.status_code == 200 and r.json()["status"] == "ok"
+    # a deployment whose only login is hub_app can still tell
+    from runner.migrate import pending_migrations
+    assert pending_migrations(Target(admin=db.app, app=db.app, readonly=db.readonly, description="app only")) == []
     admin.execute("delete from _yoyo_migration where migration_id = '0041_webhook_inbox'")
     r = client.get("/healthz")
     assert r.status_code == 503 and "0041_webhook_inbox" in r.json()["reason"]
