@@ -106,32 +106,51 @@ def _call_if_present(signature: str, call: str, params: tuple[Any, ...], *, task
 
 # -- webhook follow-ups --------------------------------------------------------------------
 
-# Filled by issue 5's modules: fetch one entity by key and upsert it with
-# runner.shoptet.ingest.apply_documents / mark_deleted (404 = deleted at the source).
+# Plug-in points for issue 5 (Shoptet client, set-based upserts). Until they are merged the
+# fetch jobs fail with ENTITY_SYNC_PENDING in their error, visibly, and are retried.
 ENTITY_SYNC_PENDING = "needs runner.shoptet.client and runner.shoptet.ingest (issue 5)"
+# detail endpoints wrap the entity: data.order, data.customer; a product is data itself
+ENTITY_ENVELOPE_KEY = {"orders": "order", "customers": "customer", "products": None}
+
+
+def fetch_document(shop_id: int, path: str) -> dict[str, Any] | None:
+    """GET one entity of a shop (the envelope's data); None when Shoptet answers 404.
+
+    PLUG-IN POINT: runner.shoptet.client.ShoptetClient(...).get(path) of issue 5; only how
+    the client is built for a shop and which ShoptetError subclass means 404 are to be filled.
+    """
+    try:
+        from runner.shoptet import client as shoptet_client  # type: ignore[attr-defined]
+        from runner.shoptet import errors as shoptet_errors  # type: ignore[attr-defined]
+    except ImportError:
+        raise RuntimeError(f"GET {path} for shop {shop_id}: {ENTITY_SYNC_PENDING}") from None
+    api = shoptet_client.ShoptetClient.for_shop(shop_id)  # type: ignore[attr-defined]
+    try:
+        data: dict[str, Any] = api.get(path)
+    except shoptet_errors.NotFound:  # type: ignore[attr-defined]
+        return None
+    return data
 
 
 def _fetch_and_apply(shop_id: int, entity: str, path: str, key: str, job_id: int) -> dict[str, Any]:
-    """Fetch one entity's current state and upsert it (404: soft-delete), one transaction."""
-    try:
-        from runner.shoptet import client as shoptet_client  # type: ignore[attr-defined]
-        from runner.shoptet import ingest  # type: ignore[attr-defined]
-    except ImportError:
-        raise RuntimeError(f"fetching {entity} {key} of shop {shop_id}: {ENTITY_SYNC_PENDING}") from None
+    """Fetch one entity's current state and upsert it (404: soft-delete), in ONE transaction
+    with the webhook events it completes."""
     import json
 
-    api = shoptet_client.ShoptetClient.for_shop(shop_id)  # type: ignore[attr-defined]
+    try:
+        from runner.shoptet import ingest  # type: ignore[attr-defined]
+    except ImportError:
+        raise RuntimeError(f"applying {entity} {key} of shop {shop_id}: {ENTITY_SYNC_PENDING}") from None
+    data = fetch_document(shop_id, path)  # outside the transaction: no connection held during HTTP
     with transaction() as conn:
-        try:
-            data = api.get(path)
-        except shoptet_client.NotFound:  # type: ignore[attr-defined]
-            deleted = ingest.mark_deleted(conn, shop_id, entity, [key])
-            conn.execute(query("webhook_events_finish_job"), (job_id,))
-            return {"deleted": deleted}
-        doc = data.get(entity[:-1], data) if isinstance(data, dict) else data
-        result = ingest.apply_documents(conn, shop_id, entity, [json.dumps(doc).encode()])
+        if data is None:
+            outcome: dict[str, Any] = {"deleted": ingest.mark_deleted(conn, shop_id, entity, [key])}
+        else:
+            wrapper = ENTITY_ENVELOPE_KEY[entity]
+            doc = data[wrapper] if wrapper else data
+            outcome = {"applied": str(ingest.apply_documents(conn, shop_id, entity, [json.dumps(doc).encode()]))}
         conn.execute(query("webhook_events_finish_job"), (job_id,))
-        return {"applied": str(result)}
+    return outcome
 
 
 @app.task(name="fetch_order", queue="webhooks", pass_context=True, retry=RETRY)

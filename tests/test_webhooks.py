@@ -352,3 +352,19 @@ def test_install_fails_with_502_when_oauth_server_is_down_or_webhooks_cannot_be_
         r = client.get("/shoptet/install", params={"code": "good-code"})
         # no webhook registrar in this build yet (needs the Shoptet client): not a success
         assert r.status_code == 502 and "webhook registration" in r.json()["detail"]
+
+
+def test_renewed_signature_key_is_used_at_once_without_restart(
+        client: TestClient, admin: psycopg.Connection, hub_env: dict[str, str]) -> None:
+    first = body_of(instance="1")
+    assert client.post("/webhooks/shoptet", content=first, headers=signed(first)).status_code == 200  # key cached
+    new_key = "8a5e881b19ad6cc0bc986587b22e30be"
+    admin.execute("select core.setting_set_secret('shoptet.signature_key', %s, %s, %s)",
+                  (new_key, SHOP, hub_env["HUB_SECRET_KEY"]))
+    second = body_of(instance="2")
+    deadline = time.monotonic() + 2
+    while client.post("/webhooks/shoptet", content=second, headers=signed(second, new_key)).status_code != 200:
+        assert time.monotonic() < deadline, "the renewed key was not picked up within 2 s"
+        time.sleep(0.01)
+    third = body_of(instance="3")
+    assert client.post("/webhooks/shoptet", content=third, headers=signed(third)).status_code == 401
