@@ -219,7 +219,7 @@ def cmd_bench_webhooks(cfg: Config, args: argparse.Namespace) -> int:
 
     return webhook_bench.run(cfg, events=args.events, connections=args.connections,
                              generator_procs=args.generator_procs, server_workers=args.server_workers,
-                             record_results=not args.no_record)
+                             busy_workers=args.busy_workers, record_results=not args.no_record)
 
 
 # -- serve / worker -------------------------------------------------------------------------
@@ -348,6 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--connections", type=int, default=8, help="concurrent keep-alive connections (default 8)")
     p.add_argument("--generator-procs", type=int, default=1, help="load generator processes (default 1)")
     p.add_argument("--server-workers", type=int, default=1, help="`hub serve --workers` (default 1)")
+    p.add_argument("--busy-workers", type=int, default=0,
+                   help="`hub worker` processes working the queue during the load (default 0)")
     p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
     p.set_defaults(func=cmd_bench_webhooks)
 
