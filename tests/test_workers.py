@@ -195,3 +195,14 @@ def test_every_schedule_entry_names_a_registered_task() -> None:
                         "dispatch_customer_metrics_recalculation", "run_maintenance", "retry_snapshots",
                         "housekeeping", "retry_stalled_jobs"}
     assert periodic <= set(tasks.app.tasks)
+
+
+def test_event_whose_job_failed_for_good_is_listed_as_failed(db: Target, admin: psycopg.Connection) -> None:
+    admin.execute("insert into core.shops (shop_id, name) values (42, 'shop 42')")
+    admin.execute("select ingest.webhook_accept(42, 'order:update', '2017000092', now(), null)")
+    admin.execute("select ingest.webhook_accept(42, 'order:update', '2017000093', now(), null)")
+    admin.execute("set search_path = procrastinate, public")  # procrastinate's triggers need it
+    admin.execute("update procrastinate.procrastinate_jobs set status = 'failed' "
+                  "where queueing_lock = 'shop:42:order:2017000092'")
+    rows = admin.execute("select event_instance from ingest.webhook_events_failed").fetchall()
+    assert rows == [("2017000092",)]
