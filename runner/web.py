@@ -35,6 +35,7 @@ from runner.config import Config
 from runner.db import Target, target_for
 from runner.logs import log
 from runner.queries import query
+from runner.settings import SettingError
 
 logger = logging.getLogger("hub.web")
 
@@ -42,6 +43,10 @@ MAX_WEBHOOK_BYTES = 64 * 1024
 SIGNATURE_HEADER = "shoptet-webhook-signature"
 SIGNATURE_KEY_SETTING = "shoptet.signature_key"
 SHOPTET_DATETIME = re.compile(r"^\d{4}-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\d[+-]\d{4}$")
+
+
+class KeyUnavailable(Exception):
+    """The signature key could not be read (database down, wrong HUB_SECRET_KEY): answer 503."""
 
 
 class WebhookRejected(Exception):
@@ -90,8 +95,10 @@ def parse_event(body: bytes) -> WebhookEvent:
         value = data[name]
         if not isinstance(value, kind) or isinstance(value, bool):
             raise bad(f"field {name} must be a {'integer' if kind is int else 'string'}, got {type(value).__name__}")
-    if data["eshopId"] <= 0:
-        raise bad("field eshopId must be positive")
+    if not 0 < data["eshopId"] < 2**63:
+        raise bad("field eshopId must be a positive 64-bit integer")
+    if any("\x00" in data[name] for name in ("event", "eventCreated", "eventInstance")):
+        raise bad("text fields must not contain NUL characters")
     if not data["event"] or len(data["event"]) > 100:
         raise bad("field event must be 1-100 characters")
     if not data["eventInstance"]:
@@ -158,7 +165,10 @@ class Hub:
         found, key = self.settings.cached_secret(SIGNATURE_KEY_SETTING, shop_id=shop_id)
         if found:
             return key
-        return await run_in_threadpool(self.settings.get_secret, SIGNATURE_KEY_SETTING, None, shop_id=shop_id)
+        try:
+            return await run_in_threadpool(self.settings.get_secret, SIGNATURE_KEY_SETTING, None, shop_id=shop_id)
+        except (SettingError, psycopg.Error) as exc:
+            raise KeyUnavailable(str(exc)) from None
 
     async def count_rejection(self, reason: str, shop_id: int | None) -> None:
         try:
@@ -186,6 +196,10 @@ async def webhook(request: Request) -> JSONResponse:
             raise WebhookRejected(401, "missing_signature", "header Shoptet-Webhook-Signature is missing", event.shop_id)
         if not signature_ok(body, given, key):
             raise WebhookRejected(401, "bad_signature", "signature does not match", event.shop_id)
+    except KeyUnavailable as exc:
+        log(logger, logging.ERROR, "webhook signature key unavailable", error=str(exc).splitlines()[0])
+        return JSONResponse({"error": "unavailable", "detail": "the signature key cannot be read; retry"},
+                            status_code=503)
     except WebhookRejected as rej:
         await hub.count_rejection(rej.reason, rej.shop_id)
         log(logger, logging.INFO, "webhook rejected", status=rej.status, reason=rej.reason, shop_id=rej.shop_id)
@@ -196,9 +210,10 @@ async def webhook(request: Request) -> JSONResponse:
             cur = await conn.execute(query("webhook_accept"), (event.shop_id, event.event, event.event_instance,
                                                                event.event_created, payload))
             row = await cur.fetchone()
-    except psycopg.errors.InvalidParameterValue as exc:
+    except (psycopg.errors.InvalidParameterValue, psycopg.DataError) as exc:
+        # e.g. a mass event's instance that is no list, a NUL character in the payload
         await hub.count_rejection("malformed", event.shop_id)
-        return JSONResponse({"error": "malformed", "detail": exc.diag.message_primary}, status_code=400)
+        return JSONResponse({"error": "malformed", "detail": exc.diag.message_primary or str(exc)}, status_code=400)
     except (psycopg.Error, TimeoutError) as exc:
         # not committed: Shoptet delivers it again
         log(logger, logging.ERROR, "webhook not stored", shop_id=event.shop_id, webhook_event=event.event,

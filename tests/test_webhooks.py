@@ -132,6 +132,8 @@ def test_signed_event_is_stored_with_its_fetch_job(client: TestClient, admin: ps
     ("eshopId not an int", 400, "malformed"),
     ("bad eventCreated", 400, "malformed"),
     ("mass instance not a list", 400, "malformed"),
+    ("eshopId out of range", 400, "malformed"),
+    ("NUL in payload", 400, "malformed"),
 ])
 def test_refused_delivery_gets_its_status_is_counted_and_not_processed(
         client: TestClient, admin: psycopg.Connection, case: str, status: int, reason: str) -> None:
@@ -165,6 +167,13 @@ def test_refused_delivery_gets_its_status_is_counted_and_not_processed(
     elif case == "bad eventCreated":
         content = body_of(created="2019-01-08T15:13:39+01:00")
         headers = signed(content)
+    elif case == "eshopId out of range":
+        content = body_of(shop=2**70)
+        headers = signed(content)
+    elif case == "NUL in payload":
+        content = json.dumps({"eshopId": SHOP, "event": "order:update", "eventCreated": "2019-01-08T15:13:39+0100",
+                              "eventInstance": "1", "payload": {"note": "a\u0000b"}}).encode()
+        headers = signed(content)
     elif case == "mass instance not a list":
         content = body_of(event="order:massUpdate", instance="2017000092")
         headers = signed(content)
@@ -173,7 +182,7 @@ def test_refused_delivery_gets_its_status_is_counted_and_not_processed(
     assert r.json()["error"] == reason
     assert counts(admin) == (0, 0)
     rows = admin.execute("select reason, shop_id, count from ingest.webhook_rejections").fetchall()
-    expected_shop = SHOP if reason == "bad_signature" or reason == "missing_signature" else None
+    expected_shop = SHOP if reason in ("bad_signature", "missing_signature") or case == "NUL in payload" else None
     assert rows == [(reason, expected_shop, 1)]
 
 
