@@ -375,7 +375,7 @@ async def recover_stalled_jobs(job_app: procrastinate.App, *, seconds_since_hear
 @app.task(name="retry_stalled_jobs", queue="maintenance", queueing_lock="maintenance:stalled", pass_context=True)
 async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) -> dict[str, int]:
     """Every minute: recover jobs of dead workers (see recover_stalled_jobs)."""
-    return await recover_stalled_jobs(context.app)
+    return await recover_stalled_jobs(context.app, seconds_since_heartbeat=STALLED_AFTER_SECONDS)
 
 
 # Not scheduled here: the daily 02:00 UTC backup (operations issue) and the hourly
