@@ -166,7 +166,9 @@ class Hub:
         if found:
             return key
         try:
-            return await run_in_threadpool(self.settings.get_secret, SIGNATURE_KEY_SETTING, None, shop_id=shop_id)
+            # unknown eshopIds are not cached: anyone can send them, the cache must not grow with them
+            return await run_in_threadpool(self.settings.get_secret, SIGNATURE_KEY_SETTING, None, shop_id=shop_id,
+                                           cache_missing=False)
         except (SettingError, psycopg.Error) as exc:
             raise KeyUnavailable(str(exc)) from None
 

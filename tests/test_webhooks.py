@@ -377,3 +377,13 @@ def test_renewed_signature_key_is_used_at_once_without_restart(
         time.sleep(0.01)
     third = body_of(instance="3")
     assert client.post("/webhooks/shoptet", content=third, headers=signed(third)).status_code == 401
+
+
+def test_unknown_shops_do_not_grow_the_key_cache(client: TestClient, admin: psycopg.Connection) -> None:
+    hub = client.app.state.hub  # type: ignore[attr-defined]
+    before = len(hub.settings._cache)
+    for shop in range(1000, 1050):
+        body = body_of(shop=shop)
+        assert client.post("/webhooks/shoptet", content=body, headers=signed(body)).status_code == 401
+    assert len(hub.settings._cache) == before
+    assert admin.execute("select count from ingest.webhook_rejections where reason = 'unknown_shop'").fetchone() == (50,)
