@@ -18,7 +18,11 @@ def main() -> int:
     print(f"db: {len(result.applied)} migration(s) applied")
     from bench import settings_bench
 
-    return settings_bench.main(cfg)
+    status = settings_bench.main(cfg)
+    from bench import webhook_bench
+
+    status = webhook_bench.run(cfg) or status
+    return status
 
 
 if __name__ == "__main__":

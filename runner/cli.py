@@ -228,6 +228,36 @@ def cmd_bench_settings(cfg: Config, args: argparse.Namespace) -> int:
     return settings_bench.main(cfg, iterations=args.iterations, record_results=not args.no_record)
 
 
+def cmd_bench_webhooks(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import webhook_bench
+
+    return webhook_bench.run(cfg, events=args.events, connections=args.connections,
+                             generator_procs=args.generator_procs, server_workers=args.server_workers,
+                             busy_workers=args.busy_workers, record_results=not args.no_record)
+
+
+# -- serve / worker -------------------------------------------------------------------------
+
+
+def cmd_serve(cfg: Config, args: argparse.Namespace) -> int:
+    from runner import web
+
+    web.serve(cfg, host=args.host, port=args.port, workers=args.workers)
+    return 0
+
+
+def cmd_worker(cfg: Config, args: argparse.Namespace) -> int:
+    from runner import tasks
+
+    queues = [q.strip() for q in args.queues.split(",") if q.strip()] if args.queues else None
+    try:
+        tasks.run_worker(cfg, queues=queues, concurrency=args.concurrency, polling_interval=args.polling_interval,
+                         stalled_after=args.stalled_after, name=args.name)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------------
 
 
@@ -331,6 +361,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iterations", type=int, default=2000, help="reads per measurement (default 2000)")
     p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
     p.set_defaults(func=cmd_bench_settings)
+    p = bns.add_parser("webhooks", help="signed webhook load against `hub serve`: accepted/s, latency, durability",
+                       description="Start `hub serve` on a free local port, send distinct signed order:update "
+                                   "events (asyncio + httpx), report accepted events/s and p50/p95/p99, and check "
+                                   "that every 200 is a committed row. Cleans up its bench shop's rows.")
+    p.add_argument("--events", type=int, default=20000, help="events to send (default 20000)")
+    p.add_argument("--connections", type=int, default=8, help="concurrent keep-alive connections (default 8)")
+    p.add_argument("--generator-procs", type=int, default=1, help="load generator processes (default 1)")
+    p.add_argument("--server-workers", type=int, default=1, help="`hub serve --workers` (default 1)")
+    p.add_argument("--busy-workers", type=int, default=0,
+                   help="`hub worker` processes working the queue during the load (default 0)")
+    p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
+    p.set_defaults(func=cmd_bench_webhooks)
+
+    # serve / worker
+    p = sub.add_parser("serve", help="the web app: Shoptet webhooks, addon install callback, /healthz",
+                       description="Run the web app (starlette on uvicorn): POST /webhooks/shoptet, "
+                                   "GET /shoptet/install, GET /healthz.", epilog=EPILOG_ENV, formatter_class=fmt)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("worker", help="run jobs: webhook follow-ups, syncs, analytics, maintenance",
+                       description="Run a procrastinate worker until SIGINT/SIGTERM. Queues: webhooks, orders, "
+                                   "customers, products, snapshots, analytics, maintenance. Periodic jobs (the "
+                                   "schedule in runner/tasks.py) are deferred by running workers.",
+                       epilog=EPILOG_ENV, formatter_class=fmt)
+    p.add_argument("--queues", metavar="Q1,Q2", help="comma-separated queues to serve (default: all)")
+    p.add_argument("--concurrency", type=int, default=1, help="jobs run at once by this worker (default 1)")
+    p.add_argument("--polling-interval", type=float, default=5.0,
+                   help="seconds between polls for jobs besides LISTEN/NOTIFY (default 5)")
+    p.add_argument("--stalled-after", type=float, default=None, metavar="SECONDS",
+                   help="a worker silent this long is dead and its jobs are retried (default 60)")
+    p.add_argument("--name", help="worker name in logs and procrastinate_workers")
+    p.set_defaults(func=cmd_worker)
     return parser
 
 

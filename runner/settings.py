@@ -173,7 +173,8 @@ class Settings:
         message = (exc.diag.message_primary or str(exc)).strip()
         return SettingError(message if key in message else f"setting {key}: {message}")
 
-    def _cached(self, kind: str, key: str, shop_id: int | None, load: Callable[[], Any]) -> Any:
+    def _cached(self, kind: str, key: str, shop_id: int | None, load: Callable[[], Any],
+                cache_missing: bool = True) -> Any:
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get((key, shop_id, kind))
@@ -182,7 +183,8 @@ class Settings:
             generation = self._generation
         value = load()
         with self._lock:
-            if generation == self._generation and self._listening.is_set():
+            keep = cache_missing or value is not _MISSING
+            if generation == self._generation and self._listening.is_set() and keep:
                 self._cache[(key, shop_id, kind)] = (value, now + self._ttl)
         return value
 
@@ -220,8 +222,11 @@ class Settings:
 
         return bool(self._cached("exists", key, shop_id, lambda: self._with_conn(run)))
 
-    def get_secret(self, key: str, default: str | None = None, *, shop_id: int | None = None) -> str | None:
-        """The decrypted value of a secret setting, else default."""
+    def get_secret(self, key: str, default: str | None = None, *, shop_id: int | None = None,
+                   cache_missing: bool = True) -> str | None:
+        """The decrypted value of a secret setting, else default. cache_missing=False: an absent
+        secret is not remembered (callers asked about arbitrary shop ids, e.g. the webhook
+        endpoint, so that the cache cannot be grown without bound)."""
         secret_key = self._require_key(key)
 
         def load() -> Any:
@@ -231,8 +236,17 @@ class Settings:
                 raise self._db_error(key, exc) from None
             return _MISSING if row is None or row[0] is None else row[0]
 
-        value = self._cached("secret", key, shop_id, load)
+        value = self._cached("secret", key, shop_id, load, cache_missing)
         return default if value is _MISSING else value
+
+    def cached_secret(self, key: str, *, shop_id: int | None = None) -> tuple[bool, str | None]:
+        """(True, value or None) when the secret's current value is in memory, else (False, None).
+        Never does I/O: for callers on an event loop, which fall back to get_secret in a thread."""
+        with self._lock:
+            hit = self._cache.get((key, shop_id, "secret"))
+            if hit is None or hit[1] <= time.monotonic():
+                return False, None
+        return True, (None if hit[0] is _MISSING else hit[0])
 
     # -- writes -----------------------------------------------------------------
 

@@ -1,0 +1,14 @@
+-- Queries of runner/web.py; the logic lives in the ingest.webhook_* functions.
+
+-- name: webhook_accept
+select event_id, created, job_ids from ingest.webhook_accept(%s, %s, %s, %s, %s);
+
+-- name: webhook_reject
+select ingest.webhook_reject(%s, %s);
+
+-- name: shop_install
+-- the shop of an addon installation: created, or (re)activated with its name kept
+insert into core.shops (shop_id, name, status)
+values (%s, %s, 'active')
+on conflict (shop_id) do update set status = 'active', updated_at = now()
+returning shop_id;

@@ -1,0 +1,405 @@
+"""The procrastinate app: every job of the hub and its schedule, in one place (`hub worker`).
+
+Queues: webhooks, orders, customers, products, snapshots, analytics, maintenance.
+
+Locks: every job that touches a shop's data runs under ``lock = "shop:<id>:<entity>"``
+(procrastinate runs jobs with the same lock one after another, across all workers) and is
+deferred with a ``queueing_lock`` so the same work is never waiting twice. Webhook jobs are
+deferred by ingest.webhook_accept() in SQL with the same lock names
+(``shop:<id>:orders``; queueing lock ``shop:<id>:order:<code>``).
+
+Crash safety: a job does its data work in ONE transaction on its own connection, so a worker
+killed mid-job leaves nothing half-written. Its job stays ``doing`` with a worker whose
+heartbeat stops; ``retry_stalled_jobs`` (every minute) puts such jobs back to ``todo`` with
+exponential backoff, and after MAX_ATTEMPTS marks them ``failed`` (visible in
+procrastinate_jobs). Exceptions in a task are retried by RETRY (backoff) and end ``failed``.
+
+Parts that need the Shoptet client and snapshot import of issue 5 import them inside the
+task (``runner.shoptet.client``, ``runner.shoptet.ingest``); see ENTITY_SYNC_PENDING.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import procrastinate
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from runner.config import Config
+from runner.db import Target, target_for
+from runner.logs import log
+from runner.queries import query
+
+logger = logging.getLogger("hub.tasks")
+
+QUEUES = ("webhooks", "orders", "customers", "products", "snapshots", "analytics", "maintenance")
+ENTITIES = ("orders", "customers", "products")
+MAX_ATTEMPTS = 5
+# task errors: retried after 2, 4, 8, 16 s (+ 1 s), then failed
+RETRY = procrastinate.RetryStrategy(max_attempts=MAX_ATTEMPTS, wait=1, exponential_wait=2)
+STALLED_AFTER_SECONDS = 60.0
+
+
+def procrastinate_conninfo(conninfo: str) -> str:
+    """conninfo with the procrastinate schema on the search_path (its functions use unqualified names)."""
+    params = psycopg.conninfo.conninfo_to_dict(conninfo)
+    options = str(params.get("options") or "")
+    options = (options + " -c search_path=procrastinate,public").strip()
+    return psycopg.conninfo.make_conninfo(conninfo, options=options)
+
+
+def shop_lock(shop_id: int, entity: str) -> str:
+    """The lock of a shop's entity: one job at a time writes it."""
+    return f"shop:{shop_id}:{entity}"
+
+
+app = procrastinate.App(connector=procrastinate.PsycopgConnector())
+
+# -- the data connection of the tasks (one pool per worker process) ---------------------------
+
+_pool: ConnectionPool | None = None
+
+
+def configure(target: Target, *, pool_size: int = 4) -> procrastinate.App:
+    """Bind the app (and the tasks' own data pool) to the hub database; returns the app.
+    Called once by `hub worker`; calling it again rebinds (tests use one database each)."""
+    global _pool
+    conninfo = procrastinate_conninfo(target.app)
+    if _pool is not None:
+        _pool.close()
+    _pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True, name="hub-tasks")
+    connector = procrastinate.PsycopgConnector(conninfo=conninfo)
+    app.connector = connector
+    app.job_manager.connector = connector
+    return app
+
+
+@contextmanager
+def transaction() -> Iterator[psycopg.Connection]:
+    """One transaction on the tasks' pool: all of a job's data work commits together or not at all."""
+    if _pool is None:
+        raise RuntimeError("runner.tasks.configure() was not called in this process")
+    with _pool.connection() as conn:
+        with conn.transaction():
+            yield conn
+
+
+def _function_exists(conn: psycopg.Connection, signature: str) -> bool:
+    row = conn.execute("select to_regprocedure(%s) is not null", (signature,)).fetchone()
+    return bool(row and row[0])
+
+
+def _call_if_present(signature: str, call: str, params: tuple[Any, ...], *, task: str) -> Any:
+    """Run an SQL function of a later issue if it is installed; otherwise say so and do nothing."""
+    with transaction() as conn:
+        if not _function_exists(conn, signature):
+            log(logger, logging.WARNING, "skipped: SQL function not installed", task=task, function=signature)
+            return None
+        row = conn.execute(call, params).fetchone()
+        return row[0] if row else None
+
+
+# -- webhook follow-ups --------------------------------------------------------------------
+
+# Plug-in points for issue 5 (Shoptet client, set-based upserts). Until they are merged the
+# fetch jobs fail with ENTITY_SYNC_PENDING in their error, visibly, and are retried.
+ENTITY_SYNC_PENDING = "needs runner.shoptet.client and runner.shoptet.ingest (issue 5)"
+# detail endpoints wrap the entity: data.order, data.customer; a product is data itself
+ENTITY_ENVELOPE_KEY = {"orders": "order", "customers": "customer", "products": None}
+
+
+def fetch_document(shop_id: int, path: str) -> dict[str, Any] | None:
+    """GET one entity of a shop (the envelope's data); None when Shoptet answers 404.
+
+    PLUG-IN POINT: runner.shoptet.client.ShoptetClient(...).get(path) of issue 5; only how
+    the client is built for a shop and which ShoptetError subclass means 404 are to be filled.
+    """
+    try:
+        from runner.shoptet import client as shoptet_client  # type: ignore[attr-defined]
+        from runner.shoptet import errors as shoptet_errors  # type: ignore[attr-defined]
+    except ImportError:
+        raise RuntimeError(f"GET {path} for shop {shop_id}: {ENTITY_SYNC_PENDING}") from None
+    api = shoptet_client.ShoptetClient.for_shop(shop_id)  # type: ignore[attr-defined]
+    try:
+        data: dict[str, Any] = api.get(path)
+    except shoptet_errors.NotFound:  # type: ignore[attr-defined]
+        return None
+    return data
+
+
+def _fetch_and_apply(shop_id: int, entity: str, path: str, key: str, job_id: int) -> dict[str, Any]:
+    """Fetch one entity's current state and upsert it (404: soft-delete), in ONE transaction
+    with the webhook events it completes."""
+    import json
+
+    try:
+        from runner.shoptet import ingest  # type: ignore[attr-defined]
+    except ImportError:
+        raise RuntimeError(f"applying {entity} {key} of shop {shop_id}: {ENTITY_SYNC_PENDING}") from None
+    data = fetch_document(shop_id, path)  # outside the transaction: no connection held during HTTP
+    with transaction() as conn:
+        if data is None:
+            outcome: dict[str, Any] = {"deleted": ingest.mark_deleted(conn, shop_id, entity, [key])}
+        else:
+            wrapper = ENTITY_ENVELOPE_KEY[entity]
+            doc = data[wrapper] if wrapper else data
+            outcome = {"applied": str(ingest.apply_documents(conn, shop_id, entity, [json.dumps(doc).encode()]))}
+        conn.execute(query("webhook_events_finish_job"), (job_id,))
+    return outcome
+
+
+@app.task(name="fetch_order", queue="webhooks", pass_context=True, retry=RETRY)
+def fetch_order(context: procrastinate.JobContext, shop_id: int, code: str) -> dict[str, Any]:
+    """order:* webhook: GET /api/orders/{code}, upsert order and items; 404 soft-deletes."""
+    assert context.job is not None and context.job.id is not None
+    return _fetch_and_apply(shop_id, "orders", f"/api/orders/{code}", code, context.job.id)
+
+
+@app.task(name="fetch_customer", queue="webhooks", pass_context=True, retry=RETRY)
+def fetch_customer(context: procrastinate.JobContext, shop_id: int, guid: str) -> dict[str, Any]:
+    """customer:* webhook: GET /api/customers/{guid}, upsert; 404 soft-deletes."""
+    assert context.job is not None and context.job.id is not None
+    return _fetch_and_apply(shop_id, "customers", f"/api/customers/{guid}", guid, context.job.id)
+
+
+@app.task(name="fetch_product", queue="webhooks", pass_context=True, retry=RETRY)
+def fetch_product(context: procrastinate.JobContext, shop_id: int, guid: str | None = None,
+                  variant_code: str | None = None) -> dict[str, Any]:
+    """product:* / productVariant:* webhook: GET the product (by GUID or variant code), upsert."""
+    assert context.job is not None and context.job.id is not None
+    path = f"/api/products/{guid}" if guid else f"/api/products/code/{variant_code}"
+    return _fetch_and_apply(shop_id, "products", path, str(guid or variant_code), context.job.id)
+
+
+@app.task(name="process_webhook_event", queue="webhooks", pass_context=True, retry=RETRY)
+def process_webhook_event(context: procrastinate.JobContext, event_id: int) -> dict[str, Any]:
+    """Events that are not one entity: addon:* change the shop's status (data kept);
+    job:finished hands over to the snapshot import (issue 5)."""
+    assert context.job is not None and context.job.id is not None
+    with transaction() as conn:
+        row = conn.execute(query("webhook_event_get"), (event_id,)).fetchone()
+        if row is None:
+            return {"event_id": event_id, "outcome": "gone"}
+        shop_id, event, instance = row
+        if event.startswith("addon:"):
+            status = {"addon:uninstall": "uninstalled", "addon:terminate": "uninstalled",
+                      "addon:suspend": "disabled", "addon:approve": "active"}.get(event)
+            if status is not None:
+                conn.execute(query("shop_set_status"), (status, shop_id))
+            conn.execute(query("webhook_events_finish_job"), (context.job.id,))
+            return {"event_id": event_id, "shop_status": status}
+        if event == "job:finished":
+            try:
+                from runner.shoptet import snapshots  # type: ignore[attr-defined]  # issue 5
+            except ImportError:
+                raise RuntimeError(f"job:finished {instance} of shop {shop_id}: needs runner.shoptet.snapshots "
+                                   "(issue 5)") from None
+            snapshots.on_job_finished(conn, shop_id, instance)
+            conn.execute(query("webhook_events_finish_job"), (context.job.id,))
+            return {"event_id": event_id, "snapshot_job": instance}
+        conn.execute(query("webhook_events_finish_job"), (context.job.id,))
+        return {"event_id": event_id, "outcome": "no handler"}
+
+
+# -- incremental sync ------------------------------------------------------------------------
+
+
+@app.task(name="sync_entity", pass_context=True, retry=RETRY)
+def sync_entity(context: procrastinate.JobContext, shop_id: int, entity: str) -> dict[str, Any]:
+    """Incremental sync of one shop's entity from its ingest.sync_cursors position."""
+    try:
+        from runner.shoptet import sync  # type: ignore[attr-defined]  # incremental sync, needs issue 5
+    except ImportError:
+        raise RuntimeError(f"sync of {entity} for shop {shop_id}: {ENTITY_SYNC_PENDING}") from None
+    with transaction() as conn:
+        return dict(sync.sync_entity(conn, shop_id, entity))
+
+
+def defer_sync(shop_id: int, entity: str) -> None:
+    """Queue a sync of one shop's entity, unless one is already waiting."""
+    try:
+        sync_entity.configure(queue=entity, lock=shop_lock(shop_id, entity),
+                              queueing_lock=f"sync:{shop_id}:{entity}").defer(shop_id=shop_id, entity=entity)
+    except procrastinate.exceptions.AlreadyEnqueued:
+        pass
+
+
+def _active_shops() -> list[int]:
+    with transaction() as conn:
+        return [r[0] for r in conn.execute(query("active_shops")).fetchall()]
+
+
+def _dispatch_sync(entity: str) -> int:
+    try:
+        from runner.shoptet import sync  # type: ignore[attr-defined]  # noqa: F401
+    except ImportError:
+        log(logger, logging.WARNING, "incremental sync not scheduled", entity=entity, reason=ENTITY_SYNC_PENDING)
+        return 0
+    shops = _active_shops()
+    for shop_id in shops:
+        defer_sync(shop_id, entity)
+    return len(shops)
+
+
+@app.periodic(cron="*/5 * * * *", periodic_id="orders")
+@app.task(name="schedule_orders_sync", queue="orders", queueing_lock="schedule:orders")
+def schedule_orders_sync(timestamp: int) -> int:
+    """Every 5 minutes: one orders sync per active shop."""
+    return _dispatch_sync("orders")
+
+
+@app.periodic(cron="0 */2 * * *", periodic_id="customers")
+@app.task(name="schedule_customers_sync", queue="customers", queueing_lock="schedule:customers")
+def schedule_customers_sync(timestamp: int) -> int:
+    """Every 2 hours: one customers sync per active shop."""
+    return _dispatch_sync("customers")
+
+
+@app.periodic(cron="10 */2 * * *", periodic_id="products")
+@app.task(name="schedule_products_sync", queue="products", queueing_lock="schedule:products")
+def schedule_products_sync(timestamp: int) -> int:
+    """Every 2 hours (offset 10 min): one products sync per active shop."""
+    return _dispatch_sync("products")
+
+
+# -- analytics (SQL of the analytics issue, called when installed) -----------------------------
+
+
+@app.task(name="recalculate_customer_metrics", queue="analytics", retry=RETRY)
+def recalculate_customer_metrics(shop_id: int) -> Any:
+    """analytics.refresh_customer_metrics(shop_id), set-based in SQL."""
+    return _call_if_present("analytics.refresh_customer_metrics(bigint)",
+                            "select analytics.refresh_customer_metrics(%s)", (shop_id,),
+                            task="recalculate_customer_metrics")
+
+
+@app.task(name="generate_inventory_recommendations", queue="analytics", retry=RETRY)
+def generate_inventory_recommendations(shop_id: int) -> Any:
+    """analytics.generate_inventory_recommendations(shop_id), set-based in SQL."""
+    return _call_if_present("analytics.generate_inventory_recommendations(bigint)",
+                            "select analytics.generate_inventory_recommendations(%s)", (shop_id,),
+                            task="generate_inventory_recommendations")
+
+
+@app.task(name="rebuild_customer_tag_rules", queue="analytics", retry=RETRY)
+def rebuild_customer_tag_rules(shop_id: int) -> Any:
+    """analytics.rebuild_customer_tags(shop_id): apply the rule-based customer tags."""
+    return _call_if_present("analytics.rebuild_customer_tags(bigint)",
+                            "select analytics.rebuild_customer_tags(%s)", (shop_id,), task="rebuild_customer_tag_rules")
+
+
+ANALYTICS_TASKS = {"customer_metrics": recalculate_customer_metrics,
+                   "inventory_recommendations": generate_inventory_recommendations,
+                   "customer_tags": rebuild_customer_tag_rules}
+
+
+def defer_analytics(kind: str, shop_id: int) -> bool:
+    """Queue one analytics job of a shop under its lock; False when one is already waiting."""
+    task = ANALYTICS_TASKS[kind]
+    try:
+        task.configure(lock=shop_lock(shop_id, kind), queueing_lock=f"{shop_lock(shop_id, kind)}:queued").defer(
+            shop_id=shop_id)
+    except procrastinate.exceptions.AlreadyEnqueued:
+        return False
+    return True
+
+
+@app.periodic(cron="30 3 * * *", periodic_id="customer_metrics")
+@app.task(name="dispatch_customer_metrics_recalculation", queue="analytics",
+          queueing_lock="dispatch:customer_metrics")
+def dispatch_customer_metrics_recalculation(timestamp: int) -> int:
+    """Daily: one customer-metrics recalculation per active shop (deduplicated per shop)."""
+    return sum(defer_analytics("customer_metrics", shop_id) for shop_id in _active_shops())
+
+
+# -- operations --------------------------------------------------------------------------------
+
+
+@app.periodic(cron="5 * * * *")
+@app.task(name="run_maintenance", queue="maintenance", lock="maintenance:partitions",
+          queueing_lock="maintenance:partitions", retry=RETRY)
+def run_maintenance(timestamp: int | None = None) -> Any:
+    """Hourly: partition maintenance (ops.run_maintenance of the partitions issue)."""
+    return _call_if_present("ops.run_maintenance()", "select ops.run_maintenance()", (), task="run_maintenance")
+
+
+@app.periodic(cron="15 * * * *")
+@app.task(name="retry_snapshots", queue="snapshots", lock="snapshots:retry", queueing_lock="snapshots:retry",
+          retry=RETRY)
+def retry_snapshots(timestamp: int | None = None) -> Any:
+    """Hourly: requeue failed snapshots due for a retry (ingest.snapshot_jobs_due_for_retry of issue 5)."""
+    return _call_if_present("ingest.snapshot_jobs_due_for_retry()",
+                            "select count(*) from ingest.snapshot_jobs_due_for_retry()", (), task="retry_snapshots")
+
+
+@app.periodic(cron="40 4 * * *")
+@app.task(name="housekeeping", queue="maintenance", lock="maintenance:housekeeping",
+          queueing_lock="maintenance:housekeeping", retry=RETRY)
+def housekeeping(timestamp: int | None = None) -> dict[str, int]:
+    """Daily: delete processed webhook events and ended jobs (ops.housekeeping)."""
+    with transaction() as conn:
+        rows = conn.execute(query("housekeeping")).fetchall()
+    result = {what: int(n) for what, n in rows}
+    log(logger, logging.INFO, "housekeeping done", **{k.replace(".", "_"): v for k, v in result.items()})
+    return result
+
+
+async def recover_stalled_jobs(job_app: procrastinate.App, *, seconds_since_heartbeat: float = STALLED_AFTER_SECONDS,
+                               max_attempts: int = MAX_ATTEMPTS) -> dict[str, int]:
+    """Jobs left `doing` by a worker that stopped heartbeating: back to todo with backoff,
+    or failed once they used up max_attempts."""
+    retried = failed = 0
+    manager = job_app.job_manager
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat):
+        assert job.id is not None
+        if job.attempts + 1 >= max_attempts:
+            await manager.finish_job_by_id_async(job.id, procrastinate.jobs.Status.FAILED, delete_job=False)
+            failed += 1
+            log(logger, logging.ERROR, "stalled job failed for good", job_id=job.id, task=job.task_name,
+                attempts=job.attempts + 1)
+        else:
+            retry_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=2 ** (job.attempts + 1) - 2)
+            await manager.retry_job(job, retry_at=retry_at)
+            retried += 1
+            log(logger, logging.WARNING, "stalled job retried", job_id=job.id, task=job.task_name,
+                attempts=job.attempts + 1, retry_at=retry_at.isoformat())
+    return {"retried": retried, "failed": failed}
+
+
+@app.periodic(cron="* * * * *")
+@app.task(name="retry_stalled_jobs", queue="maintenance", queueing_lock="maintenance:stalled", pass_context=True)
+async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) -> dict[str, int]:
+    """Every minute: recover jobs of dead workers (see recover_stalled_jobs)."""
+    return await recover_stalled_jobs(context.app, seconds_since_heartbeat=STALLED_AFTER_SECONDS)
+
+
+# Not scheduled here: the daily 02:00 UTC backup (operations issue) and the hourly
+# reconciliation against GET /api/webhooks/notifications (needs the Shoptet client, issue 5).
+
+
+def run_worker(cfg: Config, *, queues: list[str] | None = None, concurrency: int = 1,
+               polling_interval: float = 5.0, stalled_after: float | None = None, name: str | None = None) -> None:
+    """`hub worker`: run jobs until SIGINT/SIGTERM."""
+    global STALLED_AFTER_SECONDS
+    if stalled_after is not None:
+        STALLED_AFTER_SECONDS = stalled_after
+    unknown = sorted(set(queues or ()) - set(QUEUES))
+    if unknown:
+        raise ValueError(f"unknown queue(s) {', '.join(unknown)}; the queues are {', '.join(QUEUES)}")
+    bound = configure(target_for(cfg), pool_size=max(2, concurrency + 1))
+    heartbeat = max(0.5, min(10.0, STALLED_AFTER_SECONDS / 3))
+
+    async def main() -> None:
+        async with bound.open_async():
+            await bound.run_worker_async(queues=queues, concurrency=concurrency, name=name,
+                                         fetch_job_polling_interval=polling_interval,
+                                         update_heartbeat_interval=heartbeat,
+                                         stalled_worker_timeout=STALLED_AFTER_SECONDS)
+
+    log(logger, logging.INFO, "worker starting", queues=",".join(queues or QUEUES), concurrency=concurrency)
+    asyncio.run(main())

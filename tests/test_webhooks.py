@@ -1,0 +1,389 @@
+"""POST /webhooks/shoptet, GET /healthz and the install callback, against the real database and queue."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from runner.config import REPO_ROOT, Config
+from runner.db import Target
+from runner.shoptet import oauth_install
+from runner.web import create_app, signature, signature_ok
+
+SHOP = 42
+KEY = "61d1175f54c47dd67df14c17002a17b2"
+HUB = str(REPO_ROOT / ".venv" / "bin" / "hub")
+
+
+def body_of(event: str = "order:update", instance: str = "2017000092", created: str = "2019-01-08T15:13:39+0100",
+            shop: int = SHOP) -> bytes:
+    return json.dumps({"eshopId": shop, "event": event, "eventCreated": created, "eventInstance": instance},
+                      separators=(",", ":")).encode()
+
+
+def signed(body: bytes, key: str = KEY) -> dict[str, str]:
+    return {"Shoptet-Webhook-Signature": signature(body, key), "Content-Type": "application/json"}
+
+
+def add_shop(admin: psycopg.Connection, secret_key: str, shop: int = SHOP, key: str = KEY) -> None:
+    admin.execute("insert into core.shops (shop_id, name) values (%s, %s)", (shop, f"shop {shop}"))
+    admin.execute("select core.setting_set_secret('shoptet.signature_key', %s, %s, %s)", (key, shop, secret_key))
+
+
+def counts(admin: psycopg.Connection) -> tuple[int, int]:
+    row = admin.execute("select (select count(*) from ingest.webhook_events), "
+                        "(select count(*) from procrastinate.procrastinate_jobs)").fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+@pytest.fixture
+def client(db: Target, admin: psycopg.Connection, hub_env: dict[str, str]) -> Iterator[TestClient]:
+    add_shop(admin, hub_env["HUB_SECRET_KEY"])
+    with TestClient(create_app(Config.from_env(), db)) as c:
+        yield c
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(db: Target, admin: psycopg.Connection, hub_env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`hub serve` as a subprocess on a free port; yields (base URL, process)."""
+    add_shop(admin, hub_env["HUB_SECRET_KEY"])
+    port = free_port()
+    proc = subprocess.Popen([HUB, "serve", "--port", str(port)], env={**os.environ, **hub_env},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"hub serve did not come up: {proc.stderr.read().decode() if proc.stderr else ''}")
+        time.sleep(0.1)
+    yield base, proc
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_official_signature_test_vector_verifies() -> None:
+    body = b'{"eshopId":315185,"event":"addon:uninstall","eventCreated":"2019-09-23T22:01:36+0200","eventInstance":"315185"}'
+    assert signature(body, "61d1175f54c47dd67df14c17002a17b2") == "a0e0a3e7689bd4c80e4d6ffcccb05235b864e1d0"
+    assert signature_ok(body, "a0e0a3e7689bd4c80e4d6ffcccb05235b864e1d0", "61d1175f54c47dd67df14c17002a17b2")
+    assert not signature_ok(body + b" ", "a0e0a3e7689bd4c80e4d6ffcccb05235b864e1d0", "61d1175f54c47dd67df14c17002a17b2")
+
+
+def test_signed_event_is_stored_with_its_fetch_job(client: TestClient, admin: psycopg.Connection) -> None:
+    body = body_of()
+    r = client.post("/webhooks/shoptet", content=body, headers=signed(body))
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "accepted"
+    event = admin.execute("select shop_id, event, event_instance, event_created, status, job_ids "
+                          "from ingest.webhook_events").fetchall()
+    assert len(event) == 1 and event[0][:3] == (SHOP, "order:update", "2017000092") and event[0][4] == "queued"
+    job = admin.execute("select id, queue_name, task_name, lock, queueing_lock, args, status "
+                        "from procrastinate.procrastinate_jobs").fetchall()
+    assert len(job) == 1
+    assert job[0][0] in event[0][5]
+    assert job[0][1:] == ("webhooks", "fetch_order", "shop:42:orders", "shop:42:order:2017000092",
+                          {"shop_id": 42, "code": "2017000092"}, "todo")
+
+
+@pytest.mark.parametrize("case, status, reason", [
+    ("forged signature", 401, "bad_signature"),
+    ("no signature", 401, "missing_signature"),
+    ("unknown shop", 401, "unknown_shop"),
+    ("oversized", 413, "too_large"),
+    ("oversized without content-length", 413, "too_large"),
+    ("not json", 400, "malformed"),
+    ("missing field", 400, "malformed"),
+    ("eshopId not an int", 400, "malformed"),
+    ("bad eventCreated", 400, "malformed"),
+    ("mass instance not a list", 400, "malformed"),
+    ("eshopId out of range", 400, "malformed"),
+    ("NUL in payload", 400, "malformed"),
+])
+def test_refused_delivery_gets_its_status_is_counted_and_not_processed(
+        client: TestClient, admin: psycopg.Connection, case: str, status: int, reason: str) -> None:
+    body = body_of()
+    headers = signed(body)
+    content: Any = body
+    if case == "forged signature":
+        headers = signed(body, key="0" * 32)
+    elif case == "no signature":
+        headers = {"Content-Type": "application/json"}
+    elif case == "unknown shop":
+        body = body_of(shop=999)
+        content, headers = body, signed(body)
+    elif case == "oversized":
+        content = b'{"eshopId":42,"pad":"' + b"x" * 70_000 + b'"}'
+        headers = signed(content)
+    elif case == "oversized without content-length":
+        chunks = [b'{"eshopId":42,"pad":"'] + [b"x" * 8192] * 9 + [b'"}']
+        content = iter(chunks)  # streamed: chunked transfer, no Content-Length
+        headers = {"Content-Type": "application/json"}
+    elif case == "not json":
+        content = b"{not json"
+        headers = signed(content)
+    elif case == "missing field":
+        content = json.dumps({"eshopId": SHOP, "event": "order:update", "eventCreated": "2019-01-08T15:13:39+0100"}).encode()
+        headers = signed(content)
+    elif case == "eshopId not an int":
+        content = json.dumps({"eshopId": "42", "event": "order:update", "eventCreated": "2019-01-08T15:13:39+0100",
+                              "eventInstance": "1"}).encode()
+        headers = signed(content)
+    elif case == "bad eventCreated":
+        content = body_of(created="2019-01-08T15:13:39+01:00")
+        headers = signed(content)
+    elif case == "eshopId out of range":
+        content = body_of(shop=2**70)
+        headers = signed(content)
+    elif case == "NUL in payload":
+        content = json.dumps({"eshopId": SHOP, "event": "order:update", "eventCreated": "2019-01-08T15:13:39+0100",
+                              "eventInstance": "1", "payload": {"note": "a\u0000b"}}).encode()
+        headers = signed(content)
+    elif case == "mass instance not a list":
+        content = body_of(event="order:massUpdate", instance="2017000092")
+        headers = signed(content)
+    r = client.post("/webhooks/shoptet", content=content, headers=headers)
+    assert r.status_code == status, r.text
+    assert r.json()["error"] == reason
+    assert counts(admin) == (0, 0)
+    rows = admin.execute("select reason, shop_id, count from ingest.webhook_rejections").fetchall()
+    expected_shop = SHOP if reason in ("bad_signature", "missing_signature") or case == "NUL in payload" else None
+    assert rows == [(reason, expected_shop, 1)]
+
+
+def test_mass_event_fans_out_and_single_event_for_same_id_reuses_the_job(client: TestClient, admin: psycopg.Connection) -> None:
+    mass = body_of(event="order:massUpdate", instance='["2017000092","2017000093",2017000094]')
+    r = client.post("/webhooks/shoptet", content=mass, headers=signed(mass))
+    assert r.status_code == 200 and r.json()["jobs"] == 3
+    single = body_of(event="order:update", instance="2017000093", created="2019-01-08T15:13:40+0100")
+    r = client.post("/webhooks/shoptet", content=single, headers=signed(single))
+    assert r.status_code == 200 and r.json()["jobs"] == 1
+    jobs = admin.execute("select queueing_lock from procrastinate.procrastinate_jobs order by 1").fetchall()
+    assert [j[0] for j in jobs] == ["shop:42:order:2017000092", "shop:42:order:2017000093", "shop:42:order:2017000094"]
+    # both events point at the one job of order 2017000093
+    shared = admin.execute("""
+        select count(*) from ingest.webhook_events e
+        join procrastinate.procrastinate_jobs j on j.id = any (e.job_ids)
+        where j.queueing_lock = 'shop:42:order:2017000093'""").fetchone()
+    assert shared == (2,)
+
+
+def test_unhandled_event_is_stored_as_ignored_without_job(client: TestClient, admin: psycopg.Connection) -> None:
+    body = body_of(event="stock:movement", instance="7")
+    assert client.post("/webhooks/shoptet", content=body, headers=signed(body)).status_code == 200
+    assert admin.execute("select status, processed_at is not null from ingest.webhook_events").fetchall() == [("ignored", True)]
+    assert counts(admin) == (1, 0)
+
+
+def test_healthz_reports_database_and_migrations(client: TestClient, admin: psycopg.Connection, db: Target) -> None:
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+    # a deployment whose only login is hub_app can still tell
+    from runner.migrate import pending_migrations
+    assert pending_migrations(Target(admin=db.app, app=db.app, readonly=db.readonly, description="app only")) == []
+    admin.execute("delete from _yoyo_migration where migration_id = '0041_webhook_inbox'")
+    r = client.get("/healthz")
+    assert r.status_code == 503 and "0041_webhook_inbox" in r.json()["reason"]
+
+
+def test_1000_duplicate_deliveries_make_one_row_and_one_job(server: tuple[str, Any], admin: psycopg.Connection) -> None:
+    base, _ = server
+    body = body_of()
+
+    async def send_all() -> list[int]:
+        limits = httpx.Limits(max_connections=20)
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=10) as http:
+            sem = asyncio.Semaphore(20)
+
+            async def one() -> int:
+                async with sem:
+                    return (await http.post("/webhooks/shoptet", content=body, headers=signed(body))).status_code
+
+            return list(await asyncio.gather(*(one() for _ in range(1000))))
+
+    statuses = asyncio.run(send_all())
+    assert statuses == [200] * 1000
+    assert counts(admin) == (1, 1)
+
+
+def test_sigkill_of_server_under_load_loses_no_acknowledged_event(server: tuple[str, Any], admin: psycopg.Connection) -> None:
+    base, proc = server
+    acknowledged: list[str] = []
+
+    async def load() -> None:
+        async with httpx.AsyncClient(base_url=base, timeout=5) as http:
+            async def sender(worker: int) -> None:
+                for i in range(100_000):
+                    instance = f"{worker}-{i}"
+                    body = body_of(instance=instance)
+                    try:
+                        r = await http.post("/webhooks/shoptet", content=body, headers=signed(body))
+                    except httpx.HTTPError:
+                        return
+                    if r.status_code == 200:
+                        acknowledged.append(instance)
+
+            await asyncio.gather(*(sender(w) for w in range(16)))
+
+    def killer() -> None:
+        while len(acknowledged) < 300:
+            time.sleep(0.01)
+        os.kill(proc.pid, signal.SIGKILL)
+
+    threading.Thread(target=killer, daemon=True).start()
+    asyncio.run(load())
+    proc.wait(5)
+    assert len(acknowledged) >= 300
+    stored = {r[0] for r in admin.execute("select event_instance from ingest.webhook_events")}
+    missing = set(acknowledged) - stored
+    assert not missing, f"{len(missing)} acknowledged events are not stored"
+    # and each stored event has its job
+    orphans = admin.execute("select count(*) from ingest.webhook_events e where cardinality(e.job_ids) <> 1").fetchone()
+    assert orphans == (0,)
+
+
+# -- install callback ---------------------------------------------------------------------------
+
+
+class OAuthServer:
+    """A local HTTP server standing in for the Shoptet OAuth server (until the sandbox lands)."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+
+        async def token(request: Request) -> JSONResponse:
+            body = await request.json()
+            self.requests.append(body)
+            if body.get("code") != "good-code" or body.get("client_secret") != "s3cret":
+                return JSONResponse({"error": "invalid_grant"}, status_code=400)
+            return JSONResponse({"access_token": "oauth-token-" + "x" * 40, "expires_in": None, "token_type": "Bearer",
+                                 "scope": "api", "eshopId": 222651, "eshopUrl": "https://12345.myshoptet.com/",
+                                 "contactEmail": "customer@example.com"})
+
+        app = Starlette(routes=[Route("/action/ApiOAuthServer/token", token, methods=["POST"])])
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> "OAuthServer":
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(5)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def configure_addon(admin: psycopg.Connection, secret_key: str, oauth_url: str) -> None:
+    admin.execute("select core.setting_set('shoptet.addon.client_id', to_jsonb('client-1'::text))")
+    admin.execute("select core.setting_set('shoptet.addon.redirect_uri', to_jsonb('https://hub.example/shoptet/install'::text))")
+    admin.execute("select core.setting_set('shoptet.addon.oauth_url', to_jsonb(%s::text))", (oauth_url,))
+    admin.execute("select core.setting_set_secret('shoptet.addon.client_secret', 's3cret', null, %s)", (secret_key,))
+
+
+def test_install_exchanges_code_creates_shop_stores_token_and_registers_webhooks(
+        db: Target, admin: psycopg.Connection, hub_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    registered: list[int] = []
+
+    def registrar(settings: Any, shop_id: int, public_url: str, api_url: str) -> list[str]:
+        registered.append(shop_id)
+        return list(oauth_install.WEBHOOK_EVENTS)
+
+    monkeypatch.setattr(oauth_install, "register_webhooks", registrar)
+    with OAuthServer() as oauth, TestClient(create_app(Config.from_env(), db)) as client:
+        configure_addon(admin, hub_env["HUB_SECRET_KEY"], oauth.url)
+        r = client.get("/shoptet/install", params={"code": "good-code"})
+        assert r.status_code == 200, r.text
+        assert oauth.requests[0] == {"client_id": "client-1", "client_secret": "s3cret", "code": "good-code",
+                                     "redirect_uri": "https://hub.example/shoptet/install",
+                                     "grant_type": "authorization_code", "scope": "api"}
+        assert registered == [222651]
+        shop = admin.execute("select name, status from core.shops where shop_id = 222651").fetchone()
+        assert shop == ("12345.myshoptet.com", "active")
+        token = admin.execute("select core.setting_get_secret('shoptet.oauth_token', 222651, %s)",
+                              (hub_env["HUB_SECRET_KEY"],)).fetchone()
+        assert token == ("oauth-token-" + "x" * 40,)
+
+        r = client.get("/shoptet/install", params={"code": "bad-code"})
+        assert r.status_code == 400 and "invalid_grant" in r.json()["detail"]
+        assert client.get("/shoptet/install").status_code == 400
+
+
+def test_install_fails_with_502_when_oauth_server_is_down_or_webhooks_cannot_be_registered(
+        db: Target, admin: psycopg.Connection, hub_env: dict[str, str]) -> None:
+    with TestClient(create_app(Config.from_env(), db)) as client:
+        configure_addon(admin, hub_env["HUB_SECRET_KEY"], f"http://127.0.0.1:{free_port()}")
+        r = client.get("/shoptet/install", params={"code": "good-code"})
+        assert r.status_code == 502 and "ApiOAuthServer/token" in r.json()["detail"]
+    with OAuthServer() as oauth, TestClient(create_app(Config.from_env(), db)) as client:
+        admin.execute("select core.setting_set('shoptet.addon.oauth_url', to_jsonb(%s::text))", (oauth.url,))
+        r = client.get("/shoptet/install", params={"code": "good-code"})
+        # no webhook registrar in this build yet (needs the Shoptet client): not a success
+        assert r.status_code == 502 and "webhook registration" in r.json()["detail"]
+
+
+def test_renewed_signature_key_is_used_at_once_without_restart(
+        client: TestClient, admin: psycopg.Connection, hub_env: dict[str, str]) -> None:
+    first = body_of(instance="1")
+    assert client.post("/webhooks/shoptet", content=first, headers=signed(first)).status_code == 200  # key cached
+    new_key = "8a5e881b19ad6cc0bc986587b22e30be"
+    admin.execute("select core.setting_set_secret('shoptet.signature_key', %s, %s, %s)",
+                  (new_key, SHOP, hub_env["HUB_SECRET_KEY"]))
+    second = body_of(instance="2")
+    deadline = time.monotonic() + 2
+    while client.post("/webhooks/shoptet", content=second, headers=signed(second, new_key)).status_code != 200:
+        assert time.monotonic() < deadline, "the renewed key was not picked up within 2 s"
+        time.sleep(0.01)
+    third = body_of(instance="3")
+    assert client.post("/webhooks/shoptet", content=third, headers=signed(third)).status_code == 401
+
+
+def test_unknown_shops_do_not_grow_the_key_cache(client: TestClient, admin: psycopg.Connection) -> None:
+    hub = client.app.state.hub  # type: ignore[attr-defined]
+    before = len(hub.settings._cache)
+    for shop in range(1000, 1050):
+        body = body_of(shop=shop)
+        assert client.post("/webhooks/shoptet", content=body, headers=signed(body)).status_code == 401
+    assert len(hub.settings._cache) == before
+    assert admin.execute("select count from ingest.webhook_rejections where reason = 'unknown_shop'").fetchone() == (50,)
