@@ -7,7 +7,7 @@
 -- Only deliveries whose signature verified are stored.
 
 create table ingest.webhook_events (
-    event_id       bigint generated always as identity primary key,
+    event_id       bigint generated always as identity,
     shop_id        bigint not null references core.shops (shop_id),
     event          text not null,
     event_instance text not null,
@@ -17,9 +17,12 @@ create table ingest.webhook_events (
     status         text not null default 'queued',
     job_ids        bigint[] not null default '{}',
     processed_at   timestamptz,
+    primary key (shop_id, event_id),
     constraint webhook_events_delivery_unique unique (shop_id, event, event_instance, event_created),
     constraint webhook_events_status_known check (status in ('queued', 'ignored', 'done'))
 );
+-- jobs look their event up by id alone (the key leads with shop_id for scale-out)
+create index webhook_events_event_id on ingest.webhook_events (event_id);
 create index webhook_events_processed on ingest.webhook_events (processed_at) where processed_at is not null;
 create index webhook_events_job_ids on ingest.webhook_events using gin (job_ids);
 

@@ -9,7 +9,7 @@ select e.event_id, e.shop_id, e.event, e.event_instance, e.event_created, e.rece
 from ingest.webhook_events e
 join procrastinate.procrastinate_jobs j on j.id = any (e.job_ids)
 where e.status = 'queued' and j.status = 'failed'
-group by e.event_id;
+group by e.shop_id, e.event_id;
 
 comment on view ingest.webhook_events_failed is
     'Webhook events stuck in queued because one of their jobs ended failed (retries used up)';
