@@ -323,6 +323,13 @@ class ShopData:
     def guest_person(self, g: int) -> dict[str, Any]:
         return self._person(random.Random(self._k["g"] ^ (g + 7)), f"g{g + 1}")
 
+    def customer_change(self, i: int) -> int:
+        """changeTime of base customer i without making the whole customer."""
+        rng = random.Random(self._k["c"] ^ (i + 7))
+        _guid(rng, i)
+        self._person(rng, str(i + 1))
+        return self._change(rng, self.customer_creation(i))
+
     def customer(self, i: int) -> dict[str, Any]:
         """Customer detail (``data.customer``) of base customer i."""
         rng = random.Random(self._k["c"] ^ (i + 7))
