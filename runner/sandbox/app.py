@@ -511,11 +511,8 @@ async def control(request: Request) -> Response:
     return JSONResponse({"error": "not_found"}, status_code=404)
 
 
-async def not_found(request: Request) -> Response:
-    rid = request_id()
-    body = envelope(None, [{"errorCode": "not-found", "message": f"Endpoint {request.url.path} not found.",
-                            "instance": "url"}], rid)
-    return Response(body, status_code=404, headers={"X-Request-ID": rid}, media_type=JSON_TYPE)
+def not_found(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+    raise ApiError(404, "not-found", f"Endpoint {request.url.path} not found.", "url")
 
 
 def create_app(sb: "Sandbox") -> Starlette:
@@ -547,7 +544,7 @@ def create_app(sb: "Sandbox") -> Starlette:
         Route("/action/ApiOAuthServer/getAccessToken", oauth_access_token, methods=["GET"]),
         Route("/api-results/{name}", result_file, methods=["GET"]),
         Route("/_sandbox/{what}", control, methods=["GET", "POST", "DELETE"]),
-        Route("/api/{rest:path}", not_found, methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
+        Route("/api/{rest:path}", api(not_found), methods=["GET", "POST", "PATCH", "PUT", "DELETE"]),
     ]
     app = Starlette(routes=routes)
     app.state.sandbox = sb
