@@ -258,6 +258,25 @@ def cmd_worker(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+# -- sandbox ---------------------------------------------------------------------------------
+
+
+def cmd_sandbox_serve(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.sandbox import Sandbox
+
+    shops = [int(s) for s in args.shops.split(",") if s.strip()] if args.shops else [900101]
+    sandbox = Sandbox(scale=args.scale, seed=args.seed, shops=shops, data_dir=args.data_dir,
+                      job_seconds=args.job_seconds)
+    base = f"http://{args.host}:{args.port}"
+    print(f"Shoptet sandbox on {base}  (scale {args.scale}, seed {args.seed}, data {args.data_dir})")
+    for shop in sandbox.shops.values():
+        print(f"  shop {shop.eshop_id} ({shop.name}): Shoptet-Private-API-Token: {shop.private_token}  "
+              f"(OAuth code: sandbox-code-{shop.eshop_id})")
+    print(f"  use: HUB_SHOPTET_API_URL={base}   control: {base}/_sandbox/shops   stop with Ctrl-C", flush=True)
+    sandbox.serve(host=args.host, port=args.port)
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------------
 
 
@@ -373,6 +392,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="`hub worker` processes working the queue during the load (default 0)")
     p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
     p.set_defaults(func=cmd_bench_webhooks)
+
+    # sandbox
+    sb = sub.add_parser("sandbox", help="a local fake Shoptet API with generated data (demo, tests, benchmarks)",
+                        description="A local fake Shoptet API faithful to the real one: envelope, paging, tokens, "
+                                    "rate limits, snapshot jobs (gzip JSON Lines), signed webhooks, fault switches "
+                                    "under /_sandbox/.", epilog=EPILOG_ENV, formatter_class=fmt)
+    sbs = sb.add_subparsers(dest="sandbox_command", metavar="SUBCOMMAND", required=True)
+    p = sbs.add_parser("serve", help="run the sandbox until Ctrl-C; prints its URL, shop ids and tokens",
+                       description="Serve the sandbox API, its OAuth server and result files on one port. Data are "
+                                   "generated from (--seed, --scale): scale 1.0 is 1.4 M orders, 661 k customers, "
+                                   "13 k variants per shop. Unmutated snapshot files are cached under --data-dir.")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8900, help="port to bind (default 8900)")
+    p.add_argument("--scale", type=float, default=0.01, help="data size, 1.0 = seeds size (default 0.01)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the generated data (default 1)")
+    p.add_argument("--shops", metavar="ID,ID", help="eshopIds to serve (default 900101)")
+    p.add_argument("--data-dir", default=".hub/sandbox", help="cache of snapshot files (default .hub/sandbox)")
+    p.add_argument("--job-seconds", type=float, default=1.0,
+                   help="how long a snapshot job takes at least, pending then running (default 1)")
+    p.set_defaults(func=cmd_sandbox_serve)
 
     # serve / worker
     p = sub.add_parser("serve", help="the web app: Shoptet webhooks, addon install callback, /healthz",
