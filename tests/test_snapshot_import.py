@@ -259,3 +259,37 @@ def test_sigkill_halfway_then_rerun_completes_with_exact_counts(
     dupes = admin.execute("select count(*) from (select shop_id, order_code, item_id from sales.order_items_all "
                           "group by 1, 2, 3 having count(*) > 1) d").fetchone()
     assert dupes == (0,)
+
+
+def test_hourly_retry_runs_a_due_failed_job_in_a_worker(sandbox: tuple[Sandbox, str], shop: Config, db: Target,
+                                                        admin: psycopg.Connection) -> None:
+    box, _ = sandbox
+    box.set_faults(job_outcome="killed", job_outcome_jobs=1)
+    with client_for(shop) as client, psycopg.connect(db.app) as conn:
+        with pytest.raises(snapshots.SnapshotFailed):
+            snapshots.import_snapshot(conn, client, SHOP, "customers", options=FAST)
+    admin.execute("update ingest.snapshot_jobs set last_attempt_at = now() - interval '61 minutes'")
+    from runner import tasks
+
+    bound = tasks.configure(db)
+    with bound.open():
+        assert tasks.retry_snapshots() == 1
+        assert tasks.retry_snapshots() == 0  # claimed: not queued twice
+        bound.run_worker(queues=["snapshots"], wait=False, install_signal_handlers=False)
+    job = admin.execute("select status, retry_count, processed_count from ingest.snapshot_jobs").fetchone()
+    assert job == ("completed", 1, box.totals(SHOP)["customers"])
+    assert hub_totals(admin)["customers"] == box.totals(SHOP)["customers"]
+
+
+def test_retries_end_in_a_visible_failed_state(db: Target, admin: psycopg.Connection) -> None:
+    admin.execute("insert into core.shops (shop_id, name) values (1, 's')")
+    job = admin.execute("insert into ingest.snapshot_jobs (shop_id, entity) values (1, 'orders') returning id").fetchone()[0]  # type: ignore[index]
+    for attempt in range(3):
+        admin.execute("select ingest.snapshot_job_fail(%s, 'boom')", (job,))
+        admin.execute("update ingest.snapshot_jobs set last_attempt_at = now() - interval '2 hours'")
+        due = admin.execute("select id from ingest.snapshot_jobs_due_for_retry()").fetchall()
+        assert due == ([(job,)] if attempt < 2 else [])
+    assert admin.execute("select status, retry_count, last_error from ingest.snapshot_jobs").fetchone() == ("failed", 3, "boom")
+    # not due within the hour
+    admin.execute("update ingest.snapshot_jobs set retry_count = 0, status = 'failed', last_attempt_at = now()")
+    assert admin.execute("select count(*) from ingest.snapshot_jobs_due_for_retry()").fetchone() == (0,)
