@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from datetime import datetime, timezone
 from decimal import Decimal
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,7 +46,7 @@ def sections(path: Path = SQL_FILE) -> dict[str, str]:
 
 
 def render(sql: str, **values: int | float) -> str:
-    """Put numbers in place of :seed, :scale, :part, :parts (and nothing else)."""
+    """Put numbers in place of :seed, :scale, :anchor, :part, :parts (and nothing else)."""
     for value in values.values():
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise TypeError("generator parameters are numbers")
@@ -53,7 +54,7 @@ def render(sql: str, **values: int | float) -> str:
     def sub(m: re.Match[str]) -> str:
         return repr(values[m.group(1)]) if m.group(1) in values else m.group(0)
 
-    return re.sub(r"(?<![:\w]):(seed|scale|part|parts)\b", sub, sql)
+    return re.sub(r"(?<![:\w]):(seed|scale|anchor|part|parts)\b", sub, sql)
 
 
 @dataclass
@@ -116,13 +117,19 @@ def _run_parts(target: Target, sql: str, parallel: int, values: dict[str, int | 
 
 
 def generate(target: Target, *, scale: float = 1.0, seed: int = 42, parallel: int | None = None,
-             echo: bool = True) -> Report:
-    """Generate the bench shops' data at `scale` from `seed`; returns what was written and how fast."""
+             as_of: datetime | None = None, echo: bool = True) -> Report:
+    """Generate the bench shops' data at `scale` from `seed`; returns what was written and how fast.
+
+    The data spans the 3 years before `as_of` (default: the start of today, UTC); the same seed
+    and `as_of` give the same rows.
+    """
     if not 0 < scale <= 100:
         raise ValueError(f"scale must be in (0, 100], got {scale}")
     parallel = parallel or max(1, min(4, os.cpu_count() or 1))
+    if as_of is None:
+        as_of = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     sql = sections()
-    values: dict[str, int | float] = {"seed": int(seed), "scale": float(scale)}
+    values: dict[str, int | float] = {"seed": int(seed), "scale": float(scale), "anchor": int(as_of.timestamp())}
     report = Report(scale=scale, seed=seed, parallel=parallel)
     say = print if echo else (lambda *a, **k: None)
     started = time.perf_counter()

@@ -1,7 +1,7 @@
 -- The benchmark data generator (`hub bench generate`): production-shaped commerce data made
 -- server-side with generate_series and INSERT ... SELECT. bench/generate.py runs the sections
 -- below in order (a section starts with a `-- name: <section>` line); `:seed`, `:scale`,
--- `:part` and `:parts` are replaced with numbers by the driver before a section runs.
+-- `:anchor`, `:part` and `:parts` are replaced with numbers by the driver before a section runs.
 --
 -- Deterministic: every random choice is a hash (hashint8extended) of a key (shop, customer,
 -- order, line) and the seed, never random(), so the same seed gives the same rows whatever the
@@ -14,6 +14,15 @@
 -- name: setup
 drop schema if exists bench_gen cascade;
 create schema bench_gen;
+
+-- the moment the data is generated as of (:anchor, default the start of today, UTC): the same
+-- seed and anchor give the same rows
+create function bench_gen.now()
+returns timestamptz
+language sql immutable parallel safe
+as $$
+    select to_timestamp(:anchor)
+$$;
 
 -- a uniform number in [0, 1) from a key and a stream number (different streams of the same key
 -- are independent); the seed is part of the hash
@@ -119,8 +128,8 @@ delete from catalog.suppliers where shop_id in (select shop_id from bench_gen.sh
 -- naming its day, so that a uniform number picks a day by a hash join
 create table bench_gen.days as
 with d as (
-    select k, (now() - interval '3 years')::date + k as day
-    from generate_series(0, (current_date - (now() - interval '3 years')::date)) k
+    select k, (bench_gen.now() - interval '3 years')::date + k as day
+    from generate_series(0, (bench_gen.now()::date - 1 - (bench_gen.now() - interval '3 years')::date)) k
 ),
 weighted as (
     select k, day,
@@ -178,7 +187,7 @@ timed as (
            least(db.day + case when bench_gen.u(sl.slot_key, 4) < 0.9
                                then (21600 + bench_gen.u(sl.slot_key, 5) * 64800)
                                else bench_gen.u(sl.slot_key, 5) * 21600 end * interval '1 second',
-                 now() - interval '1 minute')::timestamptz(0) as created_at
+                 bench_gen.now() - interval '1 minute')::timestamptz(0) as created_at
     from slots sl
     join bench_gen.day_bucket db on db.b = floor(bench_gen.u(sl.slot_key, 3) * 65536)::integer
 )
@@ -260,8 +269,8 @@ select c.shop_id,
        jsonb_build_array(jsonb_build_object('email', c.email, 'mainAccount', true, 'authorized', true)),
        -- registered a little before the first order
        c.first_at - bench_gen.u(c.k, 39) * interval '30 minutes',
-       c.first_at + bench_gen.u(c.k, 40) * (now() - c.first_at),
-       case when bench_gen.u(c.k, 41) < 0.005 then now() - interval '1 day' end
+       c.first_at + bench_gen.u(c.k, 40) * (bench_gen.now() - c.first_at),
+       case when bench_gen.u(c.k, 41) < 0.005 then bench_gen.now() - interval '1 day' end
 from c;
 
 -- name: catalog
@@ -286,9 +295,9 @@ select c.shop_id, md5(:seed || ':product:' || c.shop_id || ':' || c.pn)::uuid,
        bench_gen.pick(array['Acme', 'Bohemia', 'Tatra', 'Moravia', 'Krkonoše'], bench_gen.u(c.pn, 55)),
        md5(:seed || ':supplier:' || c.shop_id || ':' || (1 + floor(bench_gen.u(c.pn, 56) * 40)::integer))::uuid,
        bench_gen.pick(array['Oblečení', 'Domácnost', 'Sport', 'Hračky', 'Knihy'], bench_gen.u(c.pn, 57)),
-       c.is_variant, now() - interval '3 years' - bench_gen.u(c.pn, 58) * interval '2 years',
-       now() - bench_gen.u(c.pn, 59) * interval '300 days',
-       case when bench_gen.u(c.pn, 60) < 0.01 then now() - interval '10 days' end
+       c.is_variant, bench_gen.now() - interval '3 years' - bench_gen.u(c.pn, 58) * interval '2 years',
+       bench_gen.now() - bench_gen.u(c.pn, 59) * interval '300 days',
+       case when bench_gen.u(c.pn, 60) < 0.01 then bench_gen.now() - interval '10 days' end
 from bench_gen.catalog c
 where c.j = c.pn;
 
@@ -306,7 +315,7 @@ select c.shop_id, c.code, md5(:seed || ':product:' || c.shop_id || ':' || c.pn):
        'CZK', case when bench_gen.u(c.pn, 52) > 0.6 then 12 else 21 end, true, true,
        case when bench_gen.u(c.j + c.shop_idx * 1000000, 62) < 0.1 then 'Vyprodáno' else 'Skladem' end,
        5, round((0.1 + bench_gen.u(c.j, 66) * 3)::numeric, 3),
-       now() - bench_gen.u(c.pn, 59) * interval '300 days'
+       bench_gen.now() - bench_gen.u(c.pn, 59) * interval '300 days'
 from bench_gen.catalog c;
 
 -- name: lines
@@ -392,7 +401,7 @@ with o as (
 ),
 st as (
     select o.*, case when o.eur then bench_gen.eur_rate(o.created_at::date) else 1 end as rate,
-           case when o.created_at > now() - interval '21 days'
+           case when o.created_at > bench_gen.now() - interval '21 days'
                 then case when bench_gen.u(o.okey, 9) < 0.40 then -1
                           when bench_gen.u(o.okey, 9) < 0.65 then -3
                           when bench_gen.u(o.okey, 9) < 0.93 then -2 else -4 end
@@ -409,10 +418,10 @@ st as (
 )
 select st.shop_id, (1000000000 + st.order_no)::text,
        -- Shoptet's guid is null on some old orders
-       case when st.created_at < now() - interval '30 months' and bench_gen.u(st.okey, 10) < 0.3 then null
+       case when st.created_at < bench_gen.now() - interval '30 months' and bench_gen.u(st.okey, 10) < 0.3 then null
             else md5(:seed || ':order:' || st.shop_id || ':' || st.order_no)::uuid end,
        st.created_at,
-       st.created_at + bench_gen.u(st.okey, 18) * least(now() - st.created_at, interval '10 days'),
+       st.created_at + bench_gen.u(st.okey, 18) * least(bench_gen.now() - st.created_at, interval '10 days'),
        st.status_id,
        case st.status_id when -1 then 'Nevyřízená' when -2 then 'Vyřízená' when -3 then 'Vyřizuje se'
                          else 'Stornována' end,
@@ -492,7 +501,7 @@ where i.shop_id in (select shop_id from bench_gen.shops)
 
 -- name: partitions
 -- every quarter of the data has its partition before a line is written (old ones in archive)
-select ops.ensure_partitions(now() - interval '3 years', now());
+select ops.ensure_partitions(bench_gen.now() - interval '3 years', bench_gen.now());
 
 -- name: others_have_data
 -- true when a shop other than the bench shops has commerce rows (then clear deletes, else truncates)
