@@ -184,12 +184,10 @@ def generate(target: Target, *, scale: float = 1.0, seed: int = 42, parallel: in
                       "catalog.products", "catalog.variants", "catalog.suppliers"], parallel)
     report.steps.append(("analyze", time.perf_counter() - t0))
     say(f"  {'analyze':<16} {report.steps[-1][1]:7.1f} s")
+    n = len(report.steps)
+    table("analytics.customer_metrics", step("metrics", parts=True), n)
+    _analyze(target, ["analytics.customer_metrics"], 1)
     with _connect(target) as conn:
-        n = len(report.steps)
-        table("analytics.customer_metrics", step("metrics", conn, label="customer metrics"), n)
-        conn.autocommit = True
-        conn.execute("analyze analytics.customer_metrics")
-        conn.autocommit = False
         step("finish", conn)
     report.total_seconds = time.perf_counter() - started
     return report

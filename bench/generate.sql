@@ -339,7 +339,7 @@ as $$
         from (
             select l.i, l.item_type, l.j,
                    case l.item_type
-                        when 'product' then bench_gen.product_name(bench_gen.product_no(l.j))
+                        when 'product' then null  -- bench_gen.items names products: the totals need no names
                         when 'shipping' then bench_gen.pick(array['PPL', 'Zásilkovna', 'Česká pošta', 'DPD', 'Osobní odběr'], l.u_ship)
                         when 'billing' then bench_gen.pick(array['Dobírkou', 'Převodem', 'Kartou online', 'Kartou online'], l.u_bill)
                         else 'Slevový kupón' end as name,
@@ -464,7 +464,7 @@ select o.shop_id, o.code as order_code, (o.code::bigint - 1000000000) * 64 + l.i
        case when l.item_type = 'product'
             then md5(:seed || ':product:' || o.shop_id || ':' || bench_gen.product_no(l.j))::uuid end as product_guid,
        case when l.item_type = 'product' then bench_gen.variant_code(l.j) end as code,
-       l.name, l.amount, l.unit_with_vat, round(l.unit_with_vat / (1 + l.vat_rate / 100), 2) as unit_without_vat,
+       coalesce(l.name, bench_gen.product_name(bench_gen.product_no(l.j))) as name, l.amount, l.unit_with_vat, round(l.unit_with_vat / (1 + l.vat_rate / 100), 2) as unit_without_vat,
        l.total_with_vat, l.total_without_vat, l.total_with_vat - l.total_without_vat as total_vat, l.vat_rate,
        case when l.item_type = 'product' then round(bench_gen.variant_price(l.j) / 1.21 * (0.45 + 0.3 * bench_gen.u(l.j, 65))::numeric, 2) end as purchase_price,
        o.status_id, o.status_name, o.deleted_at
@@ -513,7 +513,10 @@ select exists (select from sales.orders where shop_id not in (select shop_id fro
     or exists (select from analytics.customer_metrics where shop_id not in (select shop_id from bench_gen.shops));
 
 -- name: metrics
-select sum(analytics.refresh_customer_metrics(s.shop_id)) from bench_gen.shops s;
+-- analytics.customer_metrics of the bench shops of part :part of :parts
+select coalesce(sum(analytics.refresh_customer_metrics(s.shop_id)), 0)
+from bench_gen.shops s
+where s.shop_idx % :parts = :part;
 
 -- name: finish
 drop schema bench_gen cascade;

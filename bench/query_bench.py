@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 import psycopg
+import psycopg.sql
 
 from bench.generate import BENCH_SHOPS
 from bench.stats import fmt_seconds, record, summary
@@ -144,8 +145,10 @@ def partition_pruning(conn: psycopg.Connection, shop: int, item_type: str, start
     conn.execute("deallocate all")
     conn.execute(f"prepare bench_items_by_type ({types}) as {sql}")
     args = [shop, item_type, start, _add_months(start, 3), 1000, None, None, None]
-    plan_row = conn.execute("explain (analyze, format json) execute bench_items_by_type "
-                            "(%s, %s, %s, %s, %s, %s, %s, %s)", args).fetchone()
+    # EXECUTE's arguments cannot be bind parameters: literals, typed by the PREPARE
+    explain = psycopg.sql.SQL("explain (analyze, verbose, format json) execute bench_items_by_type ({})").format(
+        psycopg.sql.SQL(", ").join(psycopg.sql.Literal(a) for a in args))
+    plan_row = conn.execute(explain).fetchone()
     conn.execute("deallocate bench_items_by_type")
     assert plan_row is not None
     plan = plan_row[0] if isinstance(plan_row[0], list) else json.loads(plan_row[0])
@@ -207,10 +210,13 @@ def run(target: Target, *, samples: int = 2000, seed: int = 1, scale: float | No
     for p in pruning:
         lines.append(f"Partition pruning (EXPLAIN ANALYZE, format json, of sales.order_items_by_type's query, "
                      f"shop {p['shop']}, {p['item_type']}, {p['quarter']}): scanned {len(p['scanned'])} of "
-                     f"{p['total']} partitions ({', '.join(p['scanned']) or 'none'}).")
+                     f"{p['total']} partitions ({', '.join(p['scanned']) or 'none'})"
+                     + (": a quarter without a hot partition cannot exclude the (empty) default partition of "
+                        "sales.order_items, which would hold such rows" if any(t.endswith("_default") for t in p["scanned"])
+                        else "") + ".")
     print("\n".join(lines))
-    if any(len(p["scanned"]) != 1 for p in pruning):
-        print("partition pruning: a one-quarter query read more than one partition")
+    if any(len([t for t in p["scanned"] if not t.endswith("_default")]) != 1 for p in pruning):
+        print("partition pruning: a one-quarter query read more than one quarterly partition")
         status = 1
     if record_results:
         record("Query latency on generated data", f"hub bench queries --samples {samples} --seed {seed}", lines)

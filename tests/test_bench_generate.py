@@ -4,12 +4,14 @@ production-shaped, consistent (totals, partitions, archive), on a real database.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any, Iterator
 
 import psycopg
 import pytest
 
 from bench.generate import BENCH_SHOPS, generate
-from runner.db import Target
+from runner.db import Target, target_for_conninfo
+from conftest import _conninfo
 
 SCALE = 0.002
 AS_OF = datetime(2026, 11, 20, tzinfo=timezone.utc)
@@ -46,18 +48,37 @@ def _checksums(conn: psycopg.Connection) -> dict[str, str]:
     return out
 
 
+@pytest.fixture(scope="module")
+def gen_db(postgresql_noproc: Any) -> Iterator[Target]:
+    """One database for the module, copied from the migrated template and generated once
+    (the tests below only read it; the determinism test regenerates in its own database)."""
+    server = _conninfo(postgresql_noproc.host, postgresql_noproc.port, postgresql_noproc.user, "postgres")
+    name = "hub_test_bench_generate"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"drop database if exists {name}")
+        conn.execute(f"create database {name} template {postgresql_noproc.template_dbname}")
+    target = target_for_conninfo(psycopg.conninfo.make_conninfo(server, dbname=name))
+    generate(target, scale=SCALE, seed=7, as_of=AS_OF, echo=False)
+    yield target
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f"drop database if exists {name} with (force)")
+
+
 @pytest.fixture
-def generated(db: Target, admin: psycopg.Connection) -> psycopg.Connection:
-    generate(db, scale=SCALE, seed=7, as_of=AS_OF, echo=False)
-    return admin
+def generated(gen_db: Target) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(gen_db.admin, autocommit=True) as conn:
+        yield conn
 
 
-def test_same_seed_gives_identical_data_and_another_seed_does_not(db: Target, generated: psycopg.Connection) -> None:
+def test_same_seed_gives_identical_data_and_another_seed_does_not(
+        db: Target, admin: psycopg.Connection, generated: psycopg.Connection) -> None:
     first = _checksums(generated)
+    generate(db, scale=SCALE, seed=7, as_of=AS_OF, echo=False, parallel=1)  # another database, one connection
+    assert _checksums(admin) == first
     generate(db, scale=SCALE, seed=7, as_of=AS_OF, echo=False)  # regenerates: clears the shops' rows first
-    assert _checksums(generated) == first
+    assert _checksums(admin) == first
     generate(db, scale=SCALE, seed=8, as_of=AS_OF, echo=False)
-    other = _checksums(generated)
+    other = _checksums(admin)
     assert other["sales.orders"] != first["sales.orders"]
     assert other["order items"] != first["order items"]
 
