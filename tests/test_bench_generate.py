@@ -197,3 +197,15 @@ def test_customer_metrics_are_refreshed(generated: psycopg.Connection) -> None:
         "select (select count(*) from analytics.customer_metrics),"
         " (select count(distinct (shop_id, lower(btrim(email)))) from sales.orders where deleted_at is null)").fetchone()
     assert metrics == buyers > 0
+
+
+def test_regenerating_deletes_only_the_bench_shops_rows(db: Target, admin: psycopg.Connection) -> None:
+    from commerce_data import fill
+
+    fill(admin, shop=1, orders=300, customers=50)
+    before = admin.execute("select count(*) from sales.order_items_all where shop_id = 1").fetchone()[0]
+    generate(db, scale=SCALE, seed=7, as_of=AS_OF, echo=False)
+    generate(db, scale=SCALE, seed=7, as_of=AS_OF, echo=False)  # others have data: deletes, does not truncate
+    assert admin.execute("select count(*) from sales.order_items_all where shop_id = 1").fetchone()[0] == before
+    orders = admin.execute("select count(*) from sales.orders where shop_id = any(%s)", [list(BENCH_SHOPS)]).fetchone()[0]
+    assert orders == pytest.approx(1_400_000 * SCALE, rel=0.01)
