@@ -380,7 +380,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     # bench
     bn = sub.add_parser("bench", help="benchmarks (make bench runs them all)",
-                        description="Benchmarks; each prints its figures and appends them to bench/RESULTS.md.",
+                        description="Benchmarks; each prints its figures and appends them to bench/RESULTS.md. "
+                                    "`generate` makes the commerce data (scale 1 = the seeds' production size) "
+                                    "that `queries` measures; `make bench` runs all of them (BENCH_SCALE, default 0.1).",
                         epilog=EPILOG_ENV, formatter_class=fmt)
     bns = bn.add_subparsers(dest="bench_command", metavar="SUBCOMMAND", required=True)
     p = bns.add_parser("settings", help="cached vs uncached settings reads, change propagation between processes",
