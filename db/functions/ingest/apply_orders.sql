@@ -1,0 +1,206 @@
+/*
+ * ingest.apply_orders(p_shop_id, p_batch_id): upsert the orders and order lines staged under
+ * p_batch_id into sales.orders / sales.order_items (archive.order_items for lines older than
+ * ops.order_items_hot_from()), set-based, then empty the batch.
+ *
+ * An order is written only when it is new, was soft-deleted, or its staged version differs
+ * and is not older (changeTime) than the stored one: re-applying the same file writes
+ * nothing. The lines of every written order are replaced: upserted by (order, itemId), and
+ * lines no longer present are soft-deleted. A staged order seen twice in the batch counts once
+ * (the later changeTime, then the later line).
+ */
+create or replace function ingest.apply_orders(p_shop_id bigint, p_batch_id bigint)
+returns jsonb
+language plpgsql
+set search_path = pg_catalog
+as $$
+declare
+    v_hot_from timestamptz := ops.order_items_hot_from();
+    v_min timestamptz;
+    v_max timestamptz;
+    v_orders integer;
+    v_codes text[];
+    v_moved_codes text[];
+    v_moved_created timestamptz[];
+    v_created timestamptz[];
+    v_items integer := 0;
+    v_archived integer := 0;
+    v_removed integer := 0;
+begin
+    -- orders whose creation time changed at the source: their stored lines sit in another partition
+    select coalesce(array_agg(o.code), '{}'), coalesce(array_agg(o.created_at), '{}')
+    into v_moved_codes, v_moved_created
+    from ingest.stage_orders s
+    join sales.orders o on o.shop_id = p_shop_id and o.code = s.code
+    where s.batch_id = p_batch_id and s.created_at is not null and o.created_at <> s.created_at;
+
+    with src as (
+        select distinct on (s.code) s.*
+        from ingest.stage_orders s
+        where s.batch_id = p_batch_id
+        order by s.code, s.changed_at desc nulls last, s.line_no desc
+    ), prepared as (
+        select s.*, coalesce(s.created_at, o.created_at, s.changed_at, now()) as created_at_final
+        from src s
+        left join sales.orders o on o.shop_id = p_shop_id and o.code = s.code
+    ), written as (
+        insert into sales.orders as o (
+            shop_id, code, guid, created_at, changed_at, status_id, status_name, source_id, source_name,
+            email, phone, full_name, company, customer_guid, cash_desk_order, paid,
+            total_with_vat, total_without_vat, total_vat, to_pay, currency, exchange_rate,
+            shipping_guid, shipping_name, payment_method_guid, payment_method_name, billing_method_id,
+            language, vat_payer, vat_mode, stock_id, billing_address, delivery_address, remark, admin_url,
+            synced_at, deleted_at)
+        select p_shop_id, p.code, p.guid, p.created_at_final, p.changed_at, p.status_id, p.status_name,
+               p.source_id, p.source_name, p.email, p.phone, p.full_name, p.company, p.customer_guid,
+               coalesce(p.cash_desk_order, false), p.paid,
+               p.total_with_vat, p.total_without_vat, p.total_vat, p.to_pay, p.currency, p.exchange_rate,
+               p.shipping_guid, p.shipping_name, p.payment_method_guid, p.payment_method_name, p.billing_method_id,
+               p.language, p.vat_payer, p.vat_mode, p.stock_id, p.billing_address, p.delivery_address, p.remark,
+               p.admin_url, now(), null
+        from prepared p
+        on conflict (shop_id, code) do update set
+            guid = excluded.guid, created_at = excluded.created_at, changed_at = excluded.changed_at,
+            status_id = excluded.status_id, status_name = excluded.status_name,
+            source_id = excluded.source_id, source_name = excluded.source_name,
+            email = excluded.email, phone = excluded.phone, full_name = excluded.full_name,
+            company = excluded.company, customer_guid = excluded.customer_guid,
+            cash_desk_order = excluded.cash_desk_order, paid = excluded.paid,
+            total_with_vat = excluded.total_with_vat, total_without_vat = excluded.total_without_vat,
+            total_vat = excluded.total_vat, to_pay = excluded.to_pay, currency = excluded.currency,
+            exchange_rate = excluded.exchange_rate, shipping_guid = excluded.shipping_guid,
+            shipping_name = excluded.shipping_name, payment_method_guid = excluded.payment_method_guid,
+            payment_method_name = excluded.payment_method_name, billing_method_id = excluded.billing_method_id,
+            language = excluded.language, vat_payer = excluded.vat_payer, vat_mode = excluded.vat_mode,
+            stock_id = excluded.stock_id, billing_address = excluded.billing_address,
+            delivery_address = excluded.delivery_address, remark = excluded.remark, admin_url = excluded.admin_url,
+            synced_at = now(), deleted_at = null
+        where o.deleted_at is not null
+           or ((o.changed_at is null or excluded.changed_at is null or excluded.changed_at >= o.changed_at)
+               and (o.guid, o.created_at, o.changed_at, o.status_id, o.status_name, o.source_id, o.source_name,
+                    o.email, o.phone, o.full_name, o.company, o.customer_guid, o.cash_desk_order, o.paid,
+                    o.total_with_vat, o.total_without_vat, o.total_vat, o.to_pay, o.currency, o.exchange_rate,
+                    o.shipping_guid, o.shipping_name, o.payment_method_guid, o.payment_method_name,
+                    o.billing_method_id, o.language, o.vat_payer, o.vat_mode, o.stock_id, o.billing_address,
+                    o.delivery_address, o.remark, o.admin_url)
+                   is distinct from
+                   (excluded.guid, excluded.created_at, excluded.changed_at, excluded.status_id, excluded.status_name,
+                    excluded.source_id, excluded.source_name, excluded.email, excluded.phone, excluded.full_name,
+                    excluded.company, excluded.customer_guid, excluded.cash_desk_order, excluded.paid,
+                    excluded.total_with_vat, excluded.total_without_vat, excluded.total_vat, excluded.to_pay,
+                    excluded.currency, excluded.exchange_rate, excluded.shipping_guid, excluded.shipping_name,
+                    excluded.payment_method_guid, excluded.payment_method_name, excluded.billing_method_id,
+                    excluded.language, excluded.vat_payer, excluded.vat_mode, excluded.stock_id,
+                    excluded.billing_address, excluded.delivery_address, excluded.remark, excluded.admin_url))
+        returning o.code, o.created_at
+    )
+    select coalesce(array_agg(code), '{}'), coalesce(array_agg(created_at), '{}'), count(*)
+    into v_codes, v_created, v_orders
+    from written;
+
+    if v_orders > 0 then
+        select min(c), max(c) into v_min, v_max from unnest(v_created) c;
+        perform ops.ensure_partitions(v_min, v_max);
+
+        -- lines of a written order that moved in time (its created_at changed) leave their old partition
+        if cardinality(v_moved_codes) > 0 then
+            delete from sales.order_items i
+            using unnest(v_moved_codes, v_moved_created) m(code, created_at)
+            where i.shop_id = p_shop_id and i.created_at = m.created_at and i.order_code = m.code
+              and m.code = any (v_codes);
+            delete from archive.order_items i
+            using unnest(v_moved_codes, v_moved_created) m(code, created_at)
+            where i.shop_id = p_shop_id and i.created_at = m.created_at and i.order_code = m.code
+              and m.code = any (v_codes);
+        end if;
+
+        with lines as (
+            select distinct on (s.order_code, s.item_id) s.*, w.created_at
+            from ingest.stage_order_items s
+            join unnest(v_codes, v_created) w(code, created_at) on w.code = s.order_code
+            where s.batch_id = p_batch_id and w.created_at >= v_hot_from
+            order by s.order_code, s.item_id
+        )
+        insert into sales.order_items as i (
+            shop_id, order_code, item_id, created_at, item_type, product_type, product_guid, code, ean, name,
+            variant_name, brand, amount, amount_unit, amount_completed, weight, price_ratio,
+            unit_price_with_vat, unit_price_without_vat, total_with_vat, total_without_vat, total_vat, vat_rate,
+            purchase_price, status_id, status_name, supplier_name, synced_at, deleted_at)
+        select p_shop_id, l.order_code, l.item_id, l.created_at, l.item_type, l.product_type, l.product_guid, l.code,
+               l.ean, l.name, l.variant_name, l.brand, l.amount, l.amount_unit, l.amount_completed, l.weight,
+               l.price_ratio, l.unit_price_with_vat, l.unit_price_without_vat, l.total_with_vat, l.total_without_vat,
+               l.total_vat, l.vat_rate, l.purchase_price, l.status_id, l.status_name, l.supplier_name, now(), null
+        from lines l
+        on conflict (shop_id, created_at, order_code, item_id) do update set
+            item_type = excluded.item_type, product_type = excluded.product_type,
+            product_guid = excluded.product_guid, code = excluded.code, ean = excluded.ean, name = excluded.name,
+            variant_name = excluded.variant_name, brand = excluded.brand, amount = excluded.amount,
+            amount_unit = excluded.amount_unit, amount_completed = excluded.amount_completed,
+            weight = excluded.weight, price_ratio = excluded.price_ratio,
+            unit_price_with_vat = excluded.unit_price_with_vat, unit_price_without_vat = excluded.unit_price_without_vat,
+            total_with_vat = excluded.total_with_vat, total_without_vat = excluded.total_without_vat,
+            total_vat = excluded.total_vat, vat_rate = excluded.vat_rate, purchase_price = excluded.purchase_price,
+            status_id = excluded.status_id, status_name = excluded.status_name,
+            supplier_name = excluded.supplier_name, synced_at = now(), deleted_at = null;
+        get diagnostics v_items = row_count;
+
+        with lines as (
+            select distinct on (s.order_code, s.item_id) s.*, w.created_at
+            from ingest.stage_order_items s
+            join unnest(v_codes, v_created) w(code, created_at) on w.code = s.order_code
+            where s.batch_id = p_batch_id and w.created_at < v_hot_from
+            order by s.order_code, s.item_id
+        )
+        insert into archive.order_items as i (
+            shop_id, order_code, item_id, created_at, item_type, product_type, product_guid, code, ean, name,
+            variant_name, brand, amount, amount_unit, amount_completed, weight, price_ratio,
+            unit_price_with_vat, unit_price_without_vat, total_with_vat, total_without_vat, total_vat, vat_rate,
+            purchase_price, status_id, status_name, supplier_name, synced_at, deleted_at)
+        select p_shop_id, l.order_code, l.item_id, l.created_at, l.item_type, l.product_type, l.product_guid, l.code,
+               l.ean, l.name, l.variant_name, l.brand, l.amount, l.amount_unit, l.amount_completed, l.weight,
+               l.price_ratio, l.unit_price_with_vat, l.unit_price_without_vat, l.total_with_vat, l.total_without_vat,
+               l.total_vat, l.vat_rate, l.purchase_price, l.status_id, l.status_name, l.supplier_name, now(), null
+        from lines l
+        on conflict (shop_id, created_at, order_code, item_id) do update set
+            item_type = excluded.item_type, product_type = excluded.product_type,
+            product_guid = excluded.product_guid, code = excluded.code, ean = excluded.ean, name = excluded.name,
+            variant_name = excluded.variant_name, brand = excluded.brand, amount = excluded.amount,
+            amount_unit = excluded.amount_unit, amount_completed = excluded.amount_completed,
+            weight = excluded.weight, price_ratio = excluded.price_ratio,
+            unit_price_with_vat = excluded.unit_price_with_vat, unit_price_without_vat = excluded.unit_price_without_vat,
+            total_with_vat = excluded.total_with_vat, total_without_vat = excluded.total_without_vat,
+            total_vat = excluded.total_vat, vat_rate = excluded.vat_rate, purchase_price = excluded.purchase_price,
+            status_id = excluded.status_id, status_name = excluded.status_name,
+            supplier_name = excluded.supplier_name, synced_at = now(), deleted_at = null;
+        get diagnostics v_archived = row_count;
+
+        -- lines that the new version of a written order no longer has
+        with gone as (
+            update sales.order_items i set deleted_at = now(), synced_at = now()
+            from unnest(v_codes, v_created) w(code, created_at)
+            where i.shop_id = p_shop_id and i.order_code = w.code and i.created_at = w.created_at
+              and i.deleted_at is null
+              and not exists (select from ingest.stage_order_items s
+                              where s.batch_id = p_batch_id and s.order_code = i.order_code and s.item_id = i.item_id)
+            returning 1
+        ), gone_archived as (
+            update archive.order_items i set deleted_at = now(), synced_at = now()
+            from unnest(v_codes, v_created) w(code, created_at)
+            where i.shop_id = p_shop_id and i.order_code = w.code and i.created_at = w.created_at
+              and i.deleted_at is null
+              and not exists (select from ingest.stage_order_items s
+                              where s.batch_id = p_batch_id and s.order_code = i.order_code and s.item_id = i.item_id)
+            returning 1
+        )
+        select (select count(*) from gone) + (select count(*) from gone_archived) into v_removed;
+    end if;
+
+    delete from ingest.stage_order_items where batch_id = p_batch_id;
+    delete from ingest.stage_orders where batch_id = p_batch_id;
+    return jsonb_build_object('orders_written', v_orders, 'items_written', v_items + v_archived,
+                              'items_archived', v_archived, 'items_removed', v_removed);
+end
+$$;
+
+comment on function ingest.apply_orders(bigint, bigint) is
+    'Upsert the staged orders of a batch with their lines (old lines into archive.order_items), skip unchanged ones, soft-delete vanished lines; empties the batch';

@@ -1,0 +1,102 @@
+/*
+ * ingest.apply_products(p_shop_id, p_batch_id): upsert the products staged under p_batch_id
+ * with their suppliers and variants into catalog.*, set-based, then empty the batch.
+ *
+ * A product is written only when new, soft-deleted, or changed and not older (changeTime):
+ * re-applying the same file writes nothing. The variants of a written product are upserted
+ * by code; variants it no longer has are soft-deleted. Returns counts as jsonb.
+ */
+create or replace function ingest.apply_products(p_shop_id bigint, p_batch_id bigint)
+returns jsonb
+language plpgsql
+set search_path = pg_catalog
+as $$
+declare
+    v_suppliers integer;
+    v_guids uuid[];
+    v_variants integer := 0;
+    v_removed integer := 0;
+begin
+    insert into catalog.suppliers as s (shop_id, guid, name)
+    select distinct on (p.supplier_guid) p_shop_id, p.supplier_guid, coalesce(p.supplier_name, p.supplier_guid::text)
+    from ingest.stage_products p
+    where p.batch_id = p_batch_id and p.supplier_guid is not null
+    order by p.supplier_guid, p.changed_at desc nulls last
+    on conflict (shop_id, guid) do update set name = excluded.name, synced_at = now(), deleted_at = null
+    where s.name is distinct from excluded.name or s.deleted_at is not null;
+    get diagnostics v_suppliers = row_count;
+
+    with src as (
+        select distinct on (s.guid) s.*
+        from ingest.stage_products s
+        where s.batch_id = p_batch_id
+        order by s.guid, s.changed_at desc nulls last, s.line_no desc
+    ), written as (
+        insert into catalog.products as p (
+            shop_id, guid, name, type, visibility, brand_code, brand_name, supplier_guid,
+            default_category_guid, default_category_name, url, is_variant, created_at, changed_at, synced_at, deleted_at)
+        select p_shop_id, s.guid, s.name, s.type, s.visibility, s.brand_code, s.brand_name, s.supplier_guid,
+               s.default_category_guid, s.default_category_name, s.url, s.is_variant, s.created_at, s.changed_at,
+               now(), null
+        from src s
+        on conflict (shop_id, guid) do update set
+            name = excluded.name, type = excluded.type, visibility = excluded.visibility,
+            brand_code = excluded.brand_code, brand_name = excluded.brand_name,
+            supplier_guid = excluded.supplier_guid, default_category_guid = excluded.default_category_guid,
+            default_category_name = excluded.default_category_name, url = excluded.url,
+            is_variant = excluded.is_variant, created_at = excluded.created_at, changed_at = excluded.changed_at,
+            synced_at = now(), deleted_at = null
+        where p.deleted_at is not null
+           or ((p.changed_at is null or excluded.changed_at is null or excluded.changed_at >= p.changed_at)
+               and (p.name, p.type, p.visibility, p.brand_code, p.brand_name, p.supplier_guid,
+                    p.default_category_guid, p.default_category_name, p.url, p.is_variant, p.created_at, p.changed_at)
+                   is distinct from
+                   (excluded.name, excluded.type, excluded.visibility, excluded.brand_code, excluded.brand_name,
+                    excluded.supplier_guid, excluded.default_category_guid, excluded.default_category_name,
+                    excluded.url, excluded.is_variant, excluded.created_at, excluded.changed_at))
+        returning p.guid
+    )
+    select coalesce(array_agg(guid), '{}') into v_guids from written;
+
+    if cardinality(v_guids) > 0 then
+        with src as (
+            select distinct on (v.code) v.*, p.changed_at
+            from ingest.stage_variants v
+            join ingest.stage_products p on p.batch_id = v.batch_id and p.guid = v.product_guid
+            where v.batch_id = p_batch_id and v.product_guid = any (v_guids)
+            order by v.code, p.changed_at desc nulls last, p.line_no desc
+        )
+        insert into catalog.variants as v (
+            shop_id, code, product_guid, ean, name, stock, unit, price, common_price, purchase_price, currency,
+            vat_rate, including_vat, visible, availability, min_stock_supply, weight, manufacturer_code,
+            changed_at, synced_at, deleted_at)
+        select p_shop_id, s.code, s.product_guid, s.ean, s.name, s.stock, s.unit, s.price, s.common_price,
+               s.purchase_price, s.currency, s.vat_rate, s.including_vat, s.visible, s.availability,
+               s.min_stock_supply, s.weight, s.manufacturer_code, s.changed_at, now(), null
+        from src s
+        on conflict (shop_id, code) do update set
+            product_guid = excluded.product_guid, ean = excluded.ean, name = excluded.name, stock = excluded.stock,
+            unit = excluded.unit, price = excluded.price, common_price = excluded.common_price,
+            purchase_price = excluded.purchase_price, currency = excluded.currency, vat_rate = excluded.vat_rate,
+            including_vat = excluded.including_vat, visible = excluded.visible,
+            availability = excluded.availability, min_stock_supply = excluded.min_stock_supply,
+            weight = excluded.weight, manufacturer_code = excluded.manufacturer_code,
+            changed_at = excluded.changed_at, synced_at = now(), deleted_at = null;
+        get diagnostics v_variants = row_count;
+
+        update catalog.variants v set deleted_at = now(), synced_at = now()
+        where v.shop_id = p_shop_id and v.product_guid = any (v_guids) and v.deleted_at is null
+          and not exists (select from ingest.stage_variants s
+                          where s.batch_id = p_batch_id and s.code = v.code and s.product_guid = v.product_guid);
+        get diagnostics v_removed = row_count;
+    end if;
+
+    delete from ingest.stage_variants where batch_id = p_batch_id;
+    delete from ingest.stage_products where batch_id = p_batch_id;
+    return jsonb_build_object('products_written', cardinality(v_guids), 'variants_written', v_variants,
+                              'variants_removed', v_removed, 'suppliers_written', v_suppliers);
+end
+$$;
+
+comment on function ingest.apply_products(bigint, bigint) is
+    'Upsert the staged products of a batch with suppliers and variants (unchanged products skipped, vanished variants soft-deleted); empties the batch';

@@ -1,0 +1,52 @@
+/*
+ * ingest.snapshot_job_finish(p_job_id, p_total): the whole file of a snapshot import is applied.
+ * Status completed, or completed_with_errors when lines went to ingest.snapshot_failures.
+ * For a full snapshot (no filters) without bad lines, entities the shop has in the hub but the
+ * file did not contain were deleted at the source: they are soft-deleted. Returns jsonb with
+ * the status and the number of rows marked deleted.
+ */
+create or replace function ingest.snapshot_job_finish(p_job_id bigint, p_total bigint)
+returns jsonb
+language plpgsql
+set search_path = pg_catalog
+as $$
+declare
+    v_job ingest.snapshot_jobs;
+    v_failed bigint;
+    v_deleted integer := 0;
+    v_status text;
+begin
+    select * into v_job from ingest.snapshot_jobs where id = p_job_id for update;
+    if not found then
+        raise exception 'snapshot job % does not exist', p_job_id using errcode = 'P0002';
+    end if;
+    select count(*) into v_failed from ingest.snapshot_failures where shop_id = v_job.shop_id and job_id = p_job_id;
+    v_status := case when v_failed > 0 then 'completed_with_errors' else 'completed' end;
+
+    if v_failed = 0 and v_job.filters = '{}'::jsonb then
+        v_deleted := ingest.mark_deleted(v_job.shop_id, v_job.entity, array(
+            select k from (
+                select o.code as k from sales.orders o
+                where v_job.entity = 'orders' and o.shop_id = v_job.shop_id and o.deleted_at is null
+                union all
+                select c.guid::text from sales.customers c
+                where v_job.entity = 'customers' and c.shop_id = v_job.shop_id and c.deleted_at is null
+                union all
+                select p.guid::text from catalog.products p
+                where v_job.entity = 'products' and p.shop_id = v_job.shop_id and p.deleted_at is null
+            ) present
+            where not exists (select from ingest.snapshot_seen s where s.job_id = p_job_id and s.key = present.k)));
+    end if;
+    delete from ingest.snapshot_seen where job_id = p_job_id;
+
+    update ingest.snapshot_jobs
+    set status = v_status, failed_count = v_failed, total_count = p_total, total_is_estimate = false,
+        processed_count = p_total, progress_percentage = 100, finished_at = now(), updated_at = now(),
+        last_error = case when v_failed > 0 then format('%s bad line(s): see ingest.snapshot_failures', v_failed) end
+    where id = p_job_id;
+    return jsonb_build_object('status', v_status, 'failed', v_failed, 'deleted', v_deleted);
+end
+$$;
+
+comment on function ingest.snapshot_job_finish(bigint, bigint) is
+    'Close a fully applied snapshot import: completed or completed_with_errors; a clean full snapshot soft-deletes what it no longer contains';

@@ -1,0 +1,255 @@
+"""Shoptet entity documents -> flat rows of the ingest.stage_* tables.
+
+One function per entity takes a parsed document (an order as in ``data.order`` of the
+detail endpoint or one line of an orders snapshot, a customer as ``data.customer``, a
+product as the product detail's ``data``) and returns the tuples COPY writes. Values are
+passed on as Shoptet sent them: money and amounts stay strings (PostgreSQL's numeric input
+is exact), datetimes keep their ``+0200`` offsets (timestamptz input understands them).
+Shape errors raise ``BadDocument`` naming the field; a value PostgreSQL cannot read (a
+malformed number or GUID) is found by COPY and reported by the importer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+ITEM_TYPES = frozenset((
+    "product", "bazar", "service", "shipping", "billing", "discount-coupon", "volume-discount",
+    "gift", "gift-certificate", "generic-item", "product-set", "product-set-item", "deposit"))
+
+ORDER_COLUMNS = (
+    "batch_id", "line_no", "code", "guid", "created_at", "changed_at", "status_id", "status_name", "source_id",
+    "source_name", "email", "phone", "full_name", "company", "customer_guid", "cash_desk_order", "paid",
+    "total_with_vat", "total_without_vat", "total_vat", "to_pay", "currency", "exchange_rate", "shipping_guid",
+    "shipping_name", "payment_method_guid", "payment_method_name", "billing_method_id", "language", "vat_payer",
+    "vat_mode", "stock_id", "billing_address", "delivery_address", "remark", "admin_url")
+ITEM_COLUMNS = (
+    "batch_id", "order_code", "item_id", "item_type", "product_type", "product_guid", "code", "ean", "name",
+    "variant_name", "brand", "amount", "amount_unit", "amount_completed", "weight", "price_ratio",
+    "unit_price_with_vat", "unit_price_without_vat", "total_with_vat", "total_without_vat", "total_vat", "vat_rate",
+    "purchase_price", "status_id", "status_name", "supplier_name")
+CUSTOMER_COLUMNS = (
+    "batch_id", "line_no", "guid", "email", "full_name", "company", "phone", "customer_group", "price_list",
+    "disabled_orders", "remark", "billing_address", "delivery_addresses", "accounts", "created_at", "changed_at")
+PRODUCT_COLUMNS = (
+    "batch_id", "line_no", "guid", "name", "type", "visibility", "brand_code", "brand_name", "supplier_guid",
+    "supplier_name", "default_category_guid", "default_category_name", "url", "is_variant", "created_at",
+    "changed_at")
+VARIANT_COLUMNS = (
+    "batch_id", "product_guid", "code", "ean", "name", "stock", "unit", "price", "common_price", "purchase_price",
+    "currency", "vat_rate", "including_vat", "visible", "availability", "min_stock_supply", "weight",
+    "manufacturer_code")
+
+_SCALAR = (str, int, float)
+
+
+class BadDocument(ValueError):
+    """A document does not have the shape of the entity; the message names the field."""
+
+
+def _obj(doc: dict[str, Any], key: str, where: str) -> dict[str, Any] | None:
+    value = doc.get(key)
+    if value is None or isinstance(value, dict):
+        return value
+    raise BadDocument(f"{where}{key}: expected an object or null, got {type(value).__name__}")
+
+
+def _text(value: Any, field: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    raise BadDocument(f"{field}: expected a string, got {type(value).__name__}")
+
+
+def _num(value: Any, field: str) -> str | int | float | None:
+    """A money / amount value: Shoptet sends strings ("21.00"); numbers are accepted as they are."""
+    if value is None or (isinstance(value, _SCALAR) and not isinstance(value, bool)):
+        return value if not isinstance(value, str) or value.strip() else None
+    raise BadDocument(f"{field}: expected a number as a string, got {type(value).__name__}")
+
+
+def _int(value: Any, field: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lstrip("-").isdigit():
+        return int(value)
+    raise BadDocument(f"{field}: expected an integer, got {value!r:.40}")
+
+
+def _bool(value: Any, field: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise BadDocument(f"{field}: expected true/false, got {value!r:.40}")
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _list(doc: dict[str, Any], key: str, where: str) -> list[Any]:
+    value = doc.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise BadDocument(f"{where}{key}: expected a list, got {type(value).__name__}")
+    return value
+
+
+def _require_dict(doc: Any, entity: str) -> dict[str, Any]:
+    if not isinstance(doc, dict):
+        raise BadDocument(f"expected a JSON object ({entity[:-1]}), got {type(doc).__name__}")
+    return doc
+
+
+def order_rows(doc: Any, batch_id: int, line_no: int) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """(stage_orders row, stage_order_items rows) of one order document."""
+    doc = _require_dict(doc, "orders")
+    code = doc.get("code")
+    if not isinstance(code, str) or not code:
+        raise BadDocument("code: an order needs its code (a non-empty string)"
+                          + ("; is this an order at all?" if "code" not in doc else ""))
+    status = _obj(doc, "status", "") or {}
+    source = _obj(doc, "source", "") or {}
+    price = _obj(doc, "price", "") or {}
+    shipping = _obj(doc, "shipping", "") or {}
+    payment = _obj(doc, "paymentMethod", "") or {}
+    billing_method = _obj(doc, "billingMethod", "") or {}
+    billing = _obj(doc, "billingAddress", "")
+    order = (
+        batch_id, line_no, code, _text(doc.get("guid"), "guid"),
+        _text(doc.get("creationTime"), "creationTime"), _text(doc.get("changeTime"), "changeTime"),
+        _int(status.get("id"), "status.id"), _text(status.get("name"), "status.name"),
+        _int(source.get("id"), "source.id"), _text(source.get("name"), "source.name"),
+        _text(doc.get("email"), "email"), _text(doc.get("phone"), "phone"),
+        _text(doc.get("fullName") or (billing or {}).get("fullName"), "fullName"),
+        _text(doc.get("company") or (billing or {}).get("company"), "company"),
+        _text(doc.get("customerGuid"), "customerGuid"),
+        _bool(doc.get("cashDeskOrder"), "cashDeskOrder"), _bool(doc.get("paid"), "paid"),
+        _num(price.get("withVat"), "price.withVat"), _num(price.get("withoutVat"), "price.withoutVat"),
+        _num(price.get("vat"), "price.vat"), _num(price.get("toPay"), "price.toPay"),
+        _text(price.get("currencyCode"), "price.currencyCode"), _num(price.get("exchangeRate"), "price.exchangeRate"),
+        _text(shipping.get("guid"), "shipping.guid"), _text(shipping.get("name"), "shipping.name"),
+        _text(payment.get("guid"), "paymentMethod.guid"), _text(payment.get("name"), "paymentMethod.name"),
+        _int(billing_method.get("id"), "billingMethod.id"),
+        _text(doc.get("language"), "language"), _bool(doc.get("vatPayer"), "vatPayer"),
+        _text(doc.get("vatMode"), "vatMode"), _int(doc.get("stockId"), "stockId"),
+        _json(billing), _json(_obj(doc, "deliveryAddress", "")),
+        _text(doc.get("remark"), "remark"), _text(doc.get("adminUrl"), "adminUrl"),
+    )
+    items = []
+    for n, item in enumerate(_list(doc, "items", ""), 1):
+        where = f"items[{n}]."
+        if not isinstance(item, dict):
+            raise BadDocument(f"items[{n}]: expected an object, got {type(item).__name__}")
+        item_id = item.get("itemId")
+        if not isinstance(item_id, int) or isinstance(item_id, bool):
+            raise BadDocument(f"{where}itemId: expected an integer, got {item_id!r:.40}")
+        item_type = item.get("itemType")
+        if item_type not in ITEM_TYPES:
+            raise BadDocument(f"{where}itemType: unknown value {item_type!r:.40} (known: {', '.join(sorted(ITEM_TYPES))})")
+        item_status = _obj(item, "status", where) or {}
+        unit = _obj(item, "unitPrice", where) or {}
+        total = _obj(item, "itemPrice", where) or {}
+        purchase = _obj(item, "purchasePrice", where) or {}
+        items.append((
+            batch_id, code, item_id, item_type, _text(item.get("productType"), where + "productType"),
+            _text(item.get("productGuid"), where + "productGuid"), _text(item.get("code"), where + "code"),
+            _text(item.get("ean"), where + "ean"), _text(item.get("name"), where + "name"),
+            _text(item.get("variantName"), where + "variantName"), _text(item.get("brand"), where + "brand"),
+            _num(item.get("amount"), where + "amount"), _text(item.get("amountUnit"), where + "amountUnit"),
+            _num(item.get("amountCompleted"), where + "amountCompleted"), _num(item.get("weight"), where + "weight"),
+            _num(item.get("priceRatio"), where + "priceRatio"),
+            _num(unit.get("withVat"), where + "unitPrice.withVat"),
+            _num(unit.get("withoutVat"), where + "unitPrice.withoutVat"),
+            _num(total.get("withVat"), where + "itemPrice.withVat"),
+            _num(total.get("withoutVat"), where + "itemPrice.withoutVat"),
+            _num(total.get("vat"), where + "itemPrice.vat"),
+            _num(total.get("vatRate") if total.get("vatRate") is not None else unit.get("vatRate"),
+                 where + "itemPrice.vatRate"),
+            _num(purchase.get("withoutVat"), where + "purchasePrice.withoutVat"),
+            _int(item_status.get("id"), where + "status.id"), _text(item_status.get("name"), where + "status.name"),
+            _text(item.get("supplierName"), where + "supplierName"),
+        ))
+    return order, items
+
+
+def _main_account(accounts: list[Any]) -> dict[str, Any]:
+    first: dict[str, Any] = {}
+    for n, account in enumerate(accounts, 1):
+        if not isinstance(account, dict):
+            raise BadDocument(f"accounts[{n}]: expected an object, got {type(account).__name__}")
+        if account.get("mainAccount") is True:
+            return account
+        first = first or account
+    return first
+
+
+def customer_row(doc: Any, batch_id: int, line_no: int) -> tuple[Any, ...]:
+    doc = _require_dict(doc, "customers")
+    guid = doc.get("guid")
+    if not isinstance(guid, str) or not guid:
+        raise BadDocument("guid: a customer needs its GUID" + ("; is this a customer at all?" if "guid" not in doc else ""))
+    accounts = _list(doc, "accounts", "")
+    main = _main_account(accounts)
+    billing = _obj(doc, "billingAddress", "")
+    group = _obj(doc, "customerGroup", "") or {}
+    price_list = _obj(doc, "priceList", "") or {}
+    email = _text(main.get("email"), "accounts[].email")
+    return (
+        batch_id, line_no, guid, email.strip() if email else None,
+        _text((billing or {}).get("fullName") or main.get("fullName"), "billingAddress.fullName"),
+        _text((billing or {}).get("company"), "billingAddress.company"),
+        _text(main.get("phone"), "accounts[].phone"),
+        _text(group.get("name"), "customerGroup.name"), _text(price_list.get("name"), "priceList.name"),
+        _bool(doc.get("disabledOrders"), "disabledOrders") or False, _text(doc.get("remark"), "remark"),
+        _json(billing), _json(_list(doc, "deliveryAddress", "")), _json(accounts),
+        _text(doc.get("creationTime"), "creationTime"), _text(doc.get("changeTime"), "changeTime"),
+    )
+
+
+def product_rows(doc: Any, batch_id: int, line_no: int) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """(stage_products row, stage_variants rows) of one product document."""
+    doc = _require_dict(doc, "products")
+    guid = doc.get("guid")
+    if not isinstance(guid, str) or not guid:
+        raise BadDocument("guid: a product needs its GUID" + ("; is this a product at all?" if "guid" not in doc else ""))
+    brand = _obj(doc, "brand", "") or {}
+    supplier = _obj(doc, "supplier", "") or {}
+    category = _obj(doc, "defaultCategory", "") or {}
+    product = (
+        batch_id, line_no, guid, _text(doc.get("name"), "name"), _text(doc.get("type"), "type"),
+        _text(doc.get("visibility"), "visibility"), _text(brand.get("code"), "brand.code"),
+        _text(brand.get("name"), "brand.name"), _text(supplier.get("guid"), "supplier.guid"),
+        _text(supplier.get("name"), "supplier.name"), _text(category.get("guid"), "defaultCategory.guid"),
+        _text(category.get("name"), "defaultCategory.name"), _text(doc.get("url"), "url"),
+        _bool(doc.get("isVariant"), "isVariant"),
+        _text(doc.get("creationTime"), "creationTime"), _text(doc.get("changeTime"), "changeTime"),
+    )
+    variants = []
+    for n, variant in enumerate(_list(doc, "variants", ""), 1):
+        where = f"variants[{n}]."
+        if not isinstance(variant, dict):
+            raise BadDocument(f"variants[{n}]: expected an object, got {type(variant).__name__}")
+        code = variant.get("code")
+        if not isinstance(code, str) or not code:
+            raise BadDocument(f"{where}code: a variant needs its code")
+        availability = _obj(variant, "availability", where) or {}
+        purchase = variant.get("purchasePrice")
+        if isinstance(purchase, dict):
+            purchase = purchase.get("withoutVat", purchase.get("price"))
+        variants.append((
+            batch_id, guid, code, _text(variant.get("ean"), where + "ean"), _text(variant.get("name"), where + "name"),
+            _num(variant.get("stock"), where + "stock"), _text(variant.get("unit"), where + "unit"),
+            _num(variant.get("price"), where + "price"), _num(variant.get("commonPrice"), where + "commonPrice"),
+            _num(purchase, where + "purchasePrice"), _text(variant.get("currencyCode"), where + "currencyCode"),
+            _num(variant.get("vatRate"), where + "vatRate"), _bool(variant.get("includingVat"), where + "includingVat"),
+            _bool(variant.get("visible"), where + "visible"), _text(availability.get("name"), where + "availability.name"),
+            _num(variant.get("minStockSupply"), where + "minStockSupply"), _num(variant.get("weight"), where + "weight"),
+            _text(variant.get("manufacturerCode"), where + "manufacturerCode"),
+        ))
+    return product, variants

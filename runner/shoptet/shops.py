@@ -1,0 +1,136 @@
+"""Connected shops: `hub shop add | list | show | remove`, and the API client of a shop.
+
+A shop's credentials are secrets in core.settings (per shop):
+``shoptet.private_token`` (private API token, `hub shop add`) or ``shoptet.oauth_token``
+(+ ``shoptet.oauth_url``; addon installation), ``shoptet.signature_key`` (webhooks);
+``shoptet.api_url`` when the shop is served by another API base URL than HUB_SHOPTET_API_URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from runner.config import Config
+from runner.db import Target, target_for
+from runner.queries import query
+from runner.secret_key import load_secret_key
+from runner.settings import Settings
+from runner.shoptet import webhooks
+from runner.shoptet.auth import AddonToken, PrivateToken
+from runner.shoptet.client import ShoptetClient
+from runner.shoptet.oauth_install import WEBHOOK_EVENTS
+
+PRIVATE_TOKEN = "shoptet.private_token"
+OAUTH_TOKEN = "shoptet.oauth_token"
+OAUTH_URL = "shoptet.oauth_url"
+API_URL = "shoptet.api_url"
+
+
+class ShopError(Exception):
+    """A shop cannot be used as asked; the message says why and what to do."""
+
+
+def open_settings(cfg: Config, target: Target | None = None) -> Settings:
+    return Settings((target or target_for(cfg)).conninfo("app"), secret_key=load_secret_key(cfg), listen=False,
+                    ttl=cfg.settings_ttl)
+
+
+def client_for_shop(shop_id: int, *, cfg: Config | None = None, target: Target | None = None,
+                    settings: Settings | None = None, api_url: str | None = None, **kwargs: Any) -> ShoptetClient:
+    """A ShoptetClient with the shop's stored credentials."""
+    cfg = cfg or Config.from_env()
+    target = target or target_for(cfg)
+    own = settings is None
+    settings = settings or open_settings(cfg, target)
+    try:
+        base = api_url or settings.get(API_URL, None, shop_id=shop_id) or cfg.shoptet_api_url
+        private = settings.get_secret(PRIVATE_TOKEN, None, shop_id=shop_id)
+        if private:
+            return ShoptetClient(str(base), PrivateToken(private, shop_id=shop_id), shop_id=shop_id, **kwargs)
+        oauth = settings.get_secret(OAUTH_TOKEN, None, shop_id=shop_id)
+        oauth_url = settings.get(OAUTH_URL, None, shop_id=shop_id) or settings.get("shoptet.addon.oauth_url")
+        if oauth and oauth_url:
+            credentials = AddonToken(shop_id, oauth_url=str(oauth_url), oauth_token=oauth,
+                                     conninfo=target.conninfo("app"), secret_key=load_secret_key(cfg))
+            return ShoptetClient(str(base), credentials, shop_id=shop_id, **kwargs)
+    finally:
+        if own:
+            settings.close()
+    raise ShopError(f"shop {shop_id} has no Shoptet credentials: connect it with `hub shop add --token ...` "
+                    "or install the addon")
+
+
+@dataclass
+class AddedShop:
+    shop_id: int
+    name: str
+    webhooks: list[str]
+    webhook_error: str | None = None
+
+
+def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str | None = None,
+             master: bool = False, master_shop_id: int | None = None, register_webhooks: bool = True) -> AddedShop:
+    """Connect a shop with a private API token: discover eshopId, store the token, register webhooks."""
+    base = (api_url or cfg.shoptet_api_url).rstrip("/")
+    with ShoptetClient(base, PrivateToken(token)) as probe:
+        data = probe.get("/api/eshop") or {}
+    info = data.get("contactInformation") or {}
+    shop_id = info.get("eshopId")
+    if not isinstance(shop_id, int) or shop_id <= 0:
+        raise ShopError(f"GET {base}/api/eshop answered without contactInformation.eshopId: is {base} a Shoptet API?")
+    shop_name = name or str(info.get("eshopName") or info.get("eshopTitle") or f"eshop {shop_id}")
+    target = target_for(cfg)
+    with psycopg.connect(target.conninfo("app"), autocommit=True) as conn:
+        if master_shop_id is not None:
+            row = conn.execute(query("shop_exists"), (master_shop_id,)).fetchone()
+            if row is None:
+                raise ShopError(f"--master-shop {master_shop_id}: no such shop (hub shop list)")
+        try:
+            conn.execute(query("shop_upsert"), {"shop_id": shop_id, "name": shop_name, "is_master": master,
+                                                "master_shop_id": master_shop_id})
+        except psycopg.errors.UniqueViolation:
+            raise ShopError("--master: another shop is already the master (hub shop list)") from None
+        except psycopg.errors.CheckViolation as exc:
+            raise ShopError(f"shop {shop_id}: {exc.diag.message_primary}") from None
+    with open_settings(cfg, target) as settings:
+        settings.set_secret(PRIVATE_TOKEN, token, shop_id=shop_id)
+        if api_url:
+            settings.set(API_URL, base, shop_id=shop_id)
+        registered: list[str] = []
+        error = None
+        if register_webhooks:
+            client = ShoptetClient(base, PrivateToken(token, shop_id=shop_id), shop_id=shop_id)
+            try:
+                registered = webhooks.register(settings, shop_id, url=cfg.public_url + webhooks.WEBHOOK_PATH,
+                                               events=WEBHOOK_EVENTS, client=client)
+            except Exception as exc:  # noqa: BLE001 - the shop stays connected; the message says what is missing
+                error = str(exc)
+            finally:
+                client.close()
+    return AddedShop(shop_id, shop_name, registered, error)
+
+
+def list_shops(cfg: Config, shop_id: int | None = None) -> list[dict[str, Any]]:
+    with psycopg.connect(target_for(cfg).conninfo("app"), autocommit=True) as conn:
+        cur = conn.execute(query("shops_list"), {"shop_id": shop_id})
+        rows = [{d.name: v for d, v in zip(cur.description or [], r)} for r in cur.fetchall()]
+        for row in rows:
+            row["credentials"] = [r[0] for r in conn.execute(query("shop_credentials"), (row["shop_id"],)).fetchall()]
+    return rows
+
+
+def remove_shop(cfg: Config, shop_id: int, *, purge: bool = False) -> dict[str, Any]:
+    """Disconnect a shop (credentials forgotten, data kept), or with purge delete it and its data."""
+    with psycopg.connect(target_for(cfg).conninfo("app"), autocommit=True) as conn:
+        if conn.execute(query("shop_exists"), (shop_id,)).fetchone() is None:
+            raise ShopError(f"shop {shop_id} does not exist (hub shop list)")
+        if purge:
+            row = conn.execute(query("shop_purge"), (shop_id,)).fetchone()
+            return {"purged": row[0] if row else {}}
+        with conn.transaction():
+            conn.execute(query("shop_disconnect"), (shop_id,))
+            conn.execute(query("shop_forget_credentials"), {"shop_id": shop_id})
+    return {"disconnected": shop_id}

@@ -1,0 +1,72 @@
+"""Webhook registration at Shoptet: the events the hub needs, pointing at HUB_PUBLIC_URL.
+
+Shoptet keeps one URL per event and installation (a duplicate is 422), takes up to 50
+registrations per call, and signs deliveries with a key from
+``POST /api/webhooks/renew-signature-key`` (every call makes a new key): the hub stores
+it as the shop's secret ``shoptet.signature_key``, which the web app verifies against.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable
+
+from runner.logs import log
+from runner.shoptet.client import ShoptetClient
+
+logger = logging.getLogger("hub.webhooks")
+
+SIGNATURE_KEY_SETTING = "shoptet.signature_key"
+WEBHOOK_PATH = "/webhooks/shoptet"
+MAX_PER_CALL = 50
+
+
+def ensure(client: ShoptetClient, url: str, events: Iterable[str]) -> dict[str, list[str]]:
+    """Make every event point at url: keep what already does, re-point others, register the rest."""
+    wanted = list(dict.fromkeys(events))
+    existing: dict[str, dict[str, Any]] = {}
+    for page in client.iter_pages("/api/webhooks", "webhooks", items_per_page=500):
+        for hook in page:
+            if isinstance(hook, dict) and hook.get("event"):
+                existing[str(hook["event"])] = hook
+    kept, moved, created = [], [], []
+    missing = []
+    for event in wanted:
+        hook = existing.get(event)
+        if hook is None:
+            missing.append(event)
+        elif hook.get("url") == url:
+            kept.append(event)
+        else:
+            client.request("PATCH", f"/api/webhooks/{hook['id']}", json={"data": {"url": url, "sendPayload": None}})
+            moved.append(event)
+    for start in range(0, len(missing), MAX_PER_CALL):
+        batch = missing[start:start + MAX_PER_CALL]
+        client.request("POST", "/api/webhooks",
+                       json={"data": [{"event": e, "url": url, "sendPayload": None} for e in batch]})
+        created.extend(batch)
+    return {"kept": kept, "moved": moved, "created": created}
+
+
+def renew_signature_key(client: ShoptetClient) -> str:
+    data = client.request("POST", "/api/webhooks/renew-signature-key").get("data") or {}
+    key = data.get("signatureKey") if isinstance(data, dict) else None
+    if not key:
+        raise ValueError("POST /api/webhooks/renew-signature-key: Shoptet sent no signatureKey")
+    return str(key)
+
+
+def register(settings: Any, shop_id: int, *, url: str, events: Iterable[str], api_url: str | None = None,
+             client: ShoptetClient | None = None) -> list[str]:
+    """Register the events for a shop and store a fresh signature key; the events now pointing at url."""
+    own = client is None
+    api = client or ShoptetClient.for_shop(shop_id, settings=settings, api_url=api_url)
+    try:
+        outcome = ensure(api, url, events)
+        settings.set_secret(SIGNATURE_KEY_SETTING, renew_signature_key(api), shop_id=shop_id)
+    finally:
+        if own:
+            api.close()
+    log(logger, logging.INFO, "webhooks registered", shop_id=shop_id, url=url,
+        created=len(outcome["created"]), moved=len(outcome["moved"]), kept=len(outcome["kept"]))
+    return outcome["kept"] + outcome["moved"] + outcome["created"]

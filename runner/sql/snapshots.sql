@@ -1,0 +1,85 @@
+-- Queries of runner/shoptet/snapshots.py; the bookkeeping rules live in ingest.snapshot_job_* functions.
+
+-- name: snapshot_job_create
+insert into ingest.snapshot_jobs (shop_id, entity, filters, max_retries)
+values (%s, %s, %s, %s)
+returning id;
+
+-- name: snapshot_job_get
+select id, shop_id, entity, status, shoptet_job_id, result_url, filters, retry_count, max_retries,
+       processed_count, failed_count, total_count, total_is_estimate, progress_percentage, rows_per_second,
+       requested_at, started_at, ready_at, finished_at, last_attempt_at, last_error
+from ingest.snapshot_jobs
+where id = %s;
+
+-- name: snapshot_job_start
+-- a new attempt: forget the previous attempt's bad lines and progress
+with cleared as (
+    delete from ingest.snapshot_failures where job_id = %(id)s
+), unseen as (
+    delete from ingest.snapshot_seen where job_id = %(id)s
+)
+update ingest.snapshot_jobs
+set status = 'requested', last_attempt_at = now(), started_at = now(), finished_at = null, last_error = null,
+    processed_count = 0, failed_count = 0, total_count = null, total_is_estimate = true, bytes_downloaded = 0,
+    progress_percentage = 0, rows_per_second = null, updated_at = now()
+where id = %(id)s;
+
+-- name: snapshot_job_waiting
+update ingest.snapshot_jobs
+set status = 'waiting', shoptet_job_id = %s, result_url = null, ready_at = null, updated_at = now()
+where id = %s;
+
+-- name: snapshot_job_ready_seen
+-- has job:finished for the Shoptet job arrived (the web app received it)?
+select j.ready_at is not null
+    or exists (select from ingest.webhook_events e
+               where e.shop_id = j.shop_id and e.event = 'job:finished' and e.event_instance = j.shoptet_job_id)
+from ingest.snapshot_jobs j
+where j.id = %s;
+
+-- name: snapshot_job_importing
+update ingest.snapshot_jobs
+set status = 'importing', result_url = %s, ready_at = coalesce(ready_at, now()), updated_at = now()
+where id = %s;
+
+-- name: snapshot_job_progress
+update ingest.snapshot_jobs
+set processed_count = %(processed)s, failed_count = %(failed)s, total_count = %(total)s,
+    bytes_downloaded = %(bytes)s, progress_percentage = %(percent)s, rows_per_second = %(rate)s, updated_at = now()
+where id = %(id)s;
+
+-- name: snapshot_job_finish
+select ingest.snapshot_job_finish(%s, %s);
+
+-- name: snapshot_job_fail
+select ingest.snapshot_job_fail(%s, %s);
+
+-- name: snapshot_job_on_finished
+-- job:finished arrived: the file of that Shoptet job is ready
+update ingest.snapshot_jobs
+set ready_at = coalesce(ready_at, now()), updated_at = now()
+where shop_id = %s and shoptet_job_id = %s and status in ('requested', 'waiting')
+returning id;
+
+-- name: snapshot_job_reset_retries
+-- a manual retry: a fresh budget
+update ingest.snapshot_jobs
+set retry_count = 0, status = 'retrying', updated_at = now()
+where id = %s and status in ('failed', 'completed_with_errors', 'retrying')
+returning id;
+
+-- name: snapshot_jobs_list
+select id, shop_id, entity, status, retry_count, max_retries, processed_count, failed_count, total_count,
+       progress_percentage, rows_per_second, requested_at, finished_at, last_error
+from ingest.snapshot_jobs
+where (%(shop_id)s::bigint is null or shop_id = %(shop_id)s::bigint)
+order by id desc
+limit %(limit)s;
+
+-- name: snapshot_failures_of_job
+select line_no, error, left(raw_line, %s)
+from ingest.snapshot_failures
+where job_id = %s
+order by line_no
+limit %s;
