@@ -2,7 +2,8 @@
 #
 #   make demo    set up, start the embedded database, migrate, import a sandbox shop, print how to connect
 #   make test    set up, run the test suite on a throw-away cluster
-#   make bench   set up, run the benchmarks (figures appended to bench/RESULTS.md)
+#   make bench   set up, run the benchmarks (figures appended to bench/RESULTS.md);
+#                BENCH_SCALE=1 generates the seeds' full size (default 0.1) for the query benchmark
 
 SHELL := /bin/bash
 PG_MAJOR := 15
