@@ -701,7 +701,8 @@ def build_parser() -> argparse.ArgumentParser:
     sns = sn.add_subparsers(dest="snapshot_command", metavar="SUBCOMMAND", required=True)
     p = sns.add_parser("import", help="import a shop's orders, customers, products (or all) now",
                        description="Request the snapshot, wait for job:finished (when `hub serve` runs) or poll the "
-                                   "job with backoff (at most 9 polls of an unfinished job), stream the file into "
+                                   "job list with growing pauses (the job's detail only once it is finished: Shoptet refuses the 11th "
+                                   "detail request of an unfinished job), stream the file into "
                                    "staging with COPY and apply it set-based chunk by chunk. Re-importing the same "
                                    "data changes nothing. Exit status 1 when an import failed.",
                        epilog=EPILOG_ENV, formatter_class=fmt)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -25,6 +26,7 @@ import orjson
 import psycopg
 
 from runner.shoptet import documents
+from runner.shoptet.client import parse_datetime
 from runner.shoptet.documents import BadDocument
 
 ENTITIES = ("orders", "customers", "products")
@@ -100,12 +102,20 @@ class Prepared:
 class Stager:
     """Stages and applies chunks of one shop's entity on one connection."""
 
-    def __init__(self, conn: psycopg.Connection, shop_id: int, entity: str, *, job_id: int | None = None):
+    def __init__(self, conn: psycopg.Connection, shop_id: int, entity: str, *, job_id: int | None = None,
+                 direct: bool = False):
         _check_entity(entity)
         self.conn = conn
         self.shop_id = shop_id
         self.entity = entity
         self.job_id = job_id
+        # orders that the shop does not have yet may be COPYed straight into their tables
+        self.direct = direct and entity == "orders"
+        self.hot_from: datetime | None = None
+        if self.direct:
+            row = conn.execute("select ops.order_items_hot_from()").fetchone()
+            self.hot_from = row[0] if row else None
+            self.direct_chunks = 0
 
     def apply_chunk(self, lines: Iterable[tuple[int, bytes]]) -> ChunkResult:
         """Parse, stage and apply one chunk inside the caller's transaction."""
@@ -128,6 +138,8 @@ class Stager:
         """COPY a prepared chunk into staging and apply it, in the caller's transaction."""
         result = ChunkResult(lines=prepared.lines, failures=list(prepared.failures))
         parsed = prepared.parsed
+        if self.direct and parsed and self._copy_new_orders(parsed, result):
+            return result
         while parsed:
             bad = self._copy(parsed)
             if bad is None:
@@ -142,6 +154,43 @@ class Stager:
         result.applied = len(parsed)
         result.keys = [p[2] for p in parsed]
         return result
+
+    def _copy_new_orders(self, parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]],
+                         result: ChunkResult) -> bool:
+        """Fast path of a first load: when no order of the chunk exists yet (and none repeats),
+        COPY orders and lines straight into sales.orders / sales.order_items (old quarters into
+        archive.order_items), as a plain COPY would. False (nothing written) when the chunk
+        needs the staging path: existing orders, repeats, or a value PostgreSQL refuses."""
+        codes = [p[2] for p in parsed]
+        if len(set(codes)) != len(codes):
+            return False
+        exists = self.conn.execute("select exists (select from sales.orders where shop_id = %s and code = any (%s))",
+                                   (self.shop_id, codes)).fetchone()
+        if exists is None or exists[0]:
+            return False
+        try:
+            orders, hot, archived, created = direct_order_rows(self.shop_id, parsed, self.hot_from)
+        except ValueError:  # a creation time Python cannot read: the staging path reports the line
+            return False
+        try:
+            with self.conn.transaction():
+                self.conn.execute("select ops.ensure_partitions(%s, %s)", (min(created), max(created)))
+                with self.conn.cursor().copy(f"copy sales.orders ({', '.join(DIRECT_ORDER_COLUMNS)}) from stdin") as copy:
+                    for row in orders:
+                        copy.write_row(row)
+                for table, rows in (("sales.order_items", hot), ("archive.order_items", archived)):
+                    if rows:
+                        with self.conn.cursor().copy(f"copy {table} ({', '.join(DIRECT_ITEM_COLUMNS)}) from stdin") as copy:
+                            for row in rows:
+                                copy.write_row(row)
+        except psycopg.Error:
+            return False
+        self.direct_chunks += 1
+        result.applied = len(parsed)
+        result.keys = codes
+        result.outcome = {"orders_written": len(orders), "items_written": len(hot) + len(archived),
+                          "items_archived": len(archived), "items_removed": 0, "direct": True}
+        return True
 
     def _copy(self, parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]]) -> tuple[int, str] | None:
         """COPY every staging table; None when it worked, else (index in parsed, error) of the first bad document."""
@@ -173,6 +222,40 @@ class Stager:
         batch_id = parsed[0][3][0][0][0]
         for table, _ in STAGING[self.entity]:
             self.conn.execute(f"delete from {table} where batch_id = %s", (batch_id,))
+
+
+# the columns of sales.orders / sales.order_items a first load COPYs directly
+DIRECT_ORDER_COLUMNS = ("shop_id",) + documents.ORDER_COLUMNS[2:]
+DIRECT_ITEM_COLUMNS = ("shop_id", "order_code", "item_id", "created_at") + documents.ITEM_COLUMNS[3:]
+_CREATED = documents.ORDER_COLUMNS.index("created_at")
+_CHANGED = documents.ORDER_COLUMNS.index("changed_at")
+_CASH_DESK = documents.ORDER_COLUMNS.index("cash_desk_order")
+
+
+def direct_order_rows(shop_id: int, parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]],
+                      hot_from: datetime | None) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]],
+                                                          list[tuple[Any, ...]], list[datetime]]:
+    """Staging rows of new orders -> rows of sales.orders, hot and archived order_items; the
+    created_at rule is ingest.apply_orders' (creationTime, else changeTime, else now)."""
+    now = datetime.now(timezone.utc)
+    orders, hot, archived, created_all = [], [], [], []
+    for _, _, _, (order_rows, item_rows) in parsed:
+        order = order_rows[0]
+        text = order[_CREATED] or order[_CHANGED]
+        created = parse_datetime(text) if text else now
+        created_all.append(created)
+        row = list(order)
+        row[_CREATED] = created
+        row[_CASH_DESK] = bool(row[_CASH_DESK])
+        orders.append((shop_id, *row[2:]))
+        target = hot if hot_from is None or created >= hot_from else archived
+        seen: set[int] = set()
+        for item in item_rows:
+            if item[2] in seen:  # a repeated itemId: keep the first, as the staging path keeps one
+                continue
+            seen.add(item[2])
+            target.append((shop_id, item[1], item[2], created, *item[3:]))
+    return orders, hot, archived, created_all
 
 
 def apply_documents(conn: psycopg.Connection, shop_id: int, entity: str, docs: Iterable[bytes]) -> dict[str, Any]:

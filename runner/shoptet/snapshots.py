@@ -3,9 +3,11 @@
 1. ``GET /api/{entity}/snapshot`` answers 202 with a ``jobId`` (403 without a registered
    ``job:finished`` webhook).
 2. Wait for the file: the web app records ``job:finished`` (``on_job_finished``); meanwhile
-   ``GET /api/system/jobs/{jobId}`` is polled with growing pauses, at most ``MAX_POLLS``
-   times while the job is unfinished (Shoptet answers 403 after 10), and never past the
-   deadline (Shoptet fails a job after 3 hours without sending ``job:finished``).
+   the job list ``GET /api/system/jobs`` is polled with growing pauses (up to a minute) for
+   the job's status; its detail ``GET /api/system/jobs/{jobId}`` is asked only once the job
+   is finished, or at most ``MAX_POLLS`` times when the list does not show it (Shoptet
+   answers 403 to the 11th detail request of an unfinished job); never past the deadline
+   (Shoptet fails a job after 3 hours without sending ``job:finished``).
 3. Stream ``resultUrl``: download in pieces -> gunzip -> split lines -> chunks of lines,
    each parsed, COPYed into staging and applied in ONE transaction together with the
    job's progress (runner/shoptet/ingest.py). Memory stays at one chunk.
@@ -22,6 +24,7 @@ import threading
 import time
 import zlib
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 
 import httpx
@@ -47,8 +50,8 @@ RESULT_REUSE_SECONDS = 20 * 3600  # a result file is kept 24 h; reuse it on retr
 @dataclass
 class Options:
     deadline_seconds: float = 3 * 3600 + 600
-    first_poll_seconds: float = 2.0
-    max_poll_interval: float = 600.0
+    first_poll_seconds: float = 1.0
+    max_poll_interval: float = 60.0
     watch_interval: float = 0.5
     chunk_lines: int | None = None
 
@@ -167,9 +170,10 @@ def _request_and_wait(conn: psycopg.Connection, client: ShoptetClient, job: dict
     log(logger, logging.INFO, "snapshot requested", shop_id=job["shop_id"], entity=job["entity"],
         job_id=job["id"], shoptet_job=shoptet_job)
     deadline = time.monotonic() + opts.deadline_seconds
-    next_poll = time.monotonic() + opts.first_poll_seconds
+    since = datetime.now(timezone.utc) - timedelta(minutes=5)
     interval = opts.first_poll_seconds
-    polls = 0
+    next_poll = time.monotonic() + interval
+    detail_polls = 0
     while True:
         now = time.monotonic()
         if now >= deadline:
@@ -178,26 +182,39 @@ def _request_and_wait(conn: psycopg.Connection, client: ShoptetClient, job: dict
                 "(Shoptet fails such jobs after 3 hours and then sends no job:finished)", path=path)
         notified = bool((conn.execute(query("snapshot_job_ready_seen"), (job["id"],)).fetchone() or [False])[0])
         conn.commit()
-        if notified or (polls < MAX_POLLS and now >= next_poll):
-            detail = client.get(f"/api/system/jobs/{shoptet_job}") or {}
-            info = detail.get("job") or {}
-            status = info.get("status")
-            if status == "completed":
-                url = info.get("resultUrl")
-                if not url:
-                    raise errors.SnapshotError(f"Shoptet job {shoptet_job} completed without a result file"
+        status = None
+        if notified or now >= next_poll:
+            # the job list tells the status without spending the job's 10 detail requests
+            status = "finished" if notified else _listed_status(client, str(shoptet_job), since)
+            if status is None and detail_polls < MAX_POLLS:  # not listed: ask the detail, sparingly
+                detail_polls += 1
+                status = "unknown"
+            if status is not None and status not in ("pending", "running"):
+                info = (client.get(f"/api/system/jobs/{shoptet_job}") or {}).get("job") or {}
+                status = info.get("status")
+                if status == "completed":
+                    url = info.get("resultUrl")
+                    if not url:
+                        raise errors.SnapshotError(f"Shoptet job {shoptet_job} completed without a result file"
+                                                   + (f": {info.get('log')}" if info.get("log") else ""), path=path)
+                    return str(url)
+                if status in FAILED_STATUSES:
+                    raise errors.SnapshotError(f"Shoptet job {shoptet_job} {FAILED_STATUSES[status]}"
                                                + (f": {info.get('log')}" if info.get("log") else ""), path=path)
-                return str(url)
-            if status in FAILED_STATUSES:
-                raise errors.SnapshotError(f"Shoptet job {shoptet_job} {FAILED_STATUSES[status]}"
-                                           + (f": {info.get('log')}" if info.get("log") else ""), path=path)
-            if not notified:
-                polls += 1
-            interval = min(interval * 2, opts.max_poll_interval)
+            interval = min(interval * 1.5, opts.max_poll_interval)
             next_poll = time.monotonic() + interval
             if progress:
                 progress(Progress(job["id"], job["entity"], f"waiting for Shoptet ({status or 'unknown'})"))
         time.sleep(opts.watch_interval)
+
+
+def _listed_status(client: ShoptetClient, shoptet_job: str, since: datetime) -> str | None:
+    """The job's status from GET /api/system/jobs (created since ``since``), None when not listed."""
+    for page in client.iter_pages("/api/system/jobs", "jobs", {"creationTimeFrom": since}, items_per_page=500):
+        for listed in page:
+            if isinstance(listed, dict) and str(listed.get("jobId")) == shoptet_job:
+                return str(listed.get("status") or "") or None
+    return None
 
 
 class SnapshotStreamError(Exception):
@@ -275,9 +292,13 @@ def _stream(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any]
     job_id, shop_id, entity = job["id"], job["shop_id"], job["entity"]
     full = not job.get("filters")
     chunk_size = opts.chunk_lines or CHUNK_LINES[entity]
-    stager = Stager(conn, shop_id, entity, job_id=job_id)
+    stager = Stager(conn, shop_id, entity, job_id=job_id, direct=True)
     processed = failed = 0
     counter = [0]
+    # a chunk lost to a server crash is re-read by the retry (progress commits with its data), so
+    # the import need not wait for each commit's WAL flush
+    conn.execute("set synchronous_commit = off")
+    conn.commit()
     with client.download(url) as response:
         length = int(response.headers.get("Content-Length") or 0)
         lines = gunzip_lines(_pieces(response, url, counter), counter)
