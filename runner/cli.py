@@ -292,6 +292,212 @@ def cmd_sync(cfg: Config, args: argparse.Namespace) -> int:
     return status
 
 
+# -- shops ----------------------------------------------------------------------------------
+
+
+def cmd_shop_add(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.shoptet import shops
+
+    token = args.token or os.environ.get("HUB_SHOPTET_TOKEN") or ""
+    if not token.strip():
+        raise CommandError("give the shop's private API token with --token (or HUB_SHOPTET_TOKEN)")
+    added = shops.add_shop(cfg, token.strip(), api_url=args.api_url, name=args.name, master=args.master,
+                           master_shop_id=args.master_shop, register_webhooks=not args.no_webhooks)
+    print(f"connected shop {added.shop_id} ({added.name}); token stored encrypted")
+    if added.webhooks:
+        print(f"webhooks -> {cfg.public_url}/webhooks/shoptet: {', '.join(added.webhooks)}; signature key stored")
+    if added.webhook_error:
+        print(f"warning: webhooks not registered: {added.webhook_error}\n"
+              "  snapshots need the job:finished webhook; fix the cause and run `hub shop add` again",
+              file=sys.stderr)
+        return 1
+    print(f"next: hub snapshot import --shop {added.shop_id}")
+    return 0
+
+
+def cmd_shop_list(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.shoptet import shops
+
+    rows = shops.list_shops(cfg)
+    if args.json:
+        print(json.dumps(rows, default=str, indent=2))
+        return 0
+    if not rows:
+        print("no shops: connect one with `hub shop add --token ...`")
+        return 0
+    print(f"{'shop':<10} {'name':<28} {'role':<14} {'status':<12} {'orders':>9} {'customers':>10} {'variants':>9}  last import")
+    for r in rows:
+        role = "master" if r["is_master"] else (f"of {r['master_shop_id']}" if r["master_shop_id"] else "-")
+        last = r["last_import"].strftime("%Y-%m-%d %H:%M") if r["last_import"] else "never"
+        print(f"{r['shop_id']:<10} {r['name'][:28]:<28} {role:<14} {r['status']:<12} {r['orders']:>9,} "
+              f"{r['customers']:>10,} {r['variants']:>9,}  {last}")
+    return 0
+
+
+def cmd_shop_show(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.shoptet import shops
+
+    rows = shops.list_shops(cfg, args.shop_id)
+    if not rows:
+        raise CommandError(f"shop {args.shop_id} does not exist (hub shop list)")
+    row = rows[0]
+    if args.json:
+        print(json.dumps(row, default=str, indent=2))
+        return 0
+    for key, value in row.items():
+        shown = ", ".join(value) if isinstance(value, list) else value
+        print(f"{key:<16} {shown if shown not in (None, '') else '-'}")
+    return 0
+
+
+def cmd_shop_remove(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.shoptet import shops
+
+    if args.purge and not args.yes:
+        raise CommandError(f"--purge deletes every order, customer and product of shop {args.shop_id}: "
+                           "add --yes to confirm")
+    try:
+        result = shops.remove_shop(cfg, args.shop_id, purge=args.purge)
+    except shops.ShopError as exc:
+        raise CommandError(str(exc)) from None
+    if args.purge:
+        deleted = sum(int(v) for v in result["purged"].values())
+        print(f"shop {args.shop_id} purged: {deleted:,} rows deleted")
+    else:
+        print(f"shop {args.shop_id} disconnected: credentials forgotten, data kept (status uninstalled)")
+    return 0
+
+
+# -- snapshots ------------------------------------------------------------------------------
+
+
+def _snapshot_entities(entity: str) -> list[str]:
+    return ["customers", "products", "orders"] if entity == "all" else [entity]
+
+
+def _run_snapshot(cfg: Config, shop_id: int, run: Callable[[Any, Any, Any], dict[str, Any]], quiet: bool) -> dict[str, Any]:
+    import psycopg
+
+    from runner.db import target_for
+    from runner.progress import ProgressBar
+    from runner.shoptet.client import ShoptetClient
+
+    bar = None if quiet else ProgressBar()
+    with ShoptetClient.for_shop(shop_id, cfg=cfg) as client, \
+            psycopg.connect(target_for(cfg).conninfo("app")) as conn:
+        try:
+            return run(conn, client, bar)
+        finally:
+            if bar:
+                bar.done()
+
+
+def _print_outcome(entity: str, outcome: dict[str, Any]) -> None:
+    extra = f", {outcome['failed']:,} bad line(s): hub snapshot show {outcome['job_id']}" if outcome.get("failed") else ""
+    deleted = f", {outcome['deleted']:,} gone at the source marked deleted" if outcome.get("deleted") else ""
+    rate = outcome["lines"] / outcome["seconds"] if outcome.get("seconds") else 0
+    print(f"{entity:<9} job {outcome['job_id']}: {outcome['status']}, {outcome['lines']:,} lines in "
+          f"{outcome['seconds']:.1f} s ({rate:,.0f}/s){extra}{deleted}")
+
+
+def cmd_snapshot_import(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.shoptet import snapshots
+    from runner.shoptet.shops import ShopError
+
+    options = snapshots.Options(deadline_seconds=args.deadline * 60, chunk_lines=args.chunk_lines)
+    failed = 0
+    for entity in _snapshot_entities(args.entity):
+        try:
+            outcome = _run_snapshot(cfg, args.shop, lambda conn, client, bar, e=entity: snapshots.import_snapshot(
+                conn, client, args.shop, e, progress=bar, options=options), args.quiet)
+        except snapshots.SnapshotFailed as exc:
+            failed += 1
+            retry = (f"retried hourly by the workers ({exc.retries_left} left), or now: hub snapshot retry {exc.job_id}"
+                     if exc.retries_left else f"no automatic retries left: hub snapshot retry {exc.job_id}")
+            print(f"{entity:<9} job {exc.job_id}: failed: {exc}\n          {retry}", file=sys.stderr)
+            continue
+        except ShopError as exc:
+            raise CommandError(str(exc)) from None
+        _print_outcome(entity, outcome)
+    return 1 if failed else 0
+
+
+def cmd_snapshot_list(cfg: Config, args: argparse.Namespace) -> int:
+    import psycopg
+
+    from runner.db import target_for
+    from runner.queries import query
+
+    with psycopg.connect(target_for(cfg).conninfo("app"), autocommit=True) as conn:
+        cur = conn.execute(query("snapshot_jobs_list"), {"shop_id": args.shop, "limit": args.limit})
+        rows = [{d.name: v for d, v in zip(cur.description or [], r)} for r in cur.fetchall()]
+    if args.json:
+        print(json.dumps(rows, default=str, indent=2))
+        return 0
+    if not rows:
+        print("no snapshot jobs")
+        return 0
+    print(f"{'id':>6} {'shop':<9} {'entity':<10} {'status':<22} {'retries':<8} {'lines':>10} {'bad':>6} {'%':>6}  requested")
+    for r in rows:
+        print(f"{r['id']:>6} {r['shop_id']:<9} {r['entity']:<10} {r['status']:<22} "
+              f"{r['retry_count']}/{r['max_retries']:<6} {r['processed_count']:>10,} {r['failed_count']:>6,} "
+              f"{float(r['progress_percentage']):>6.1f}  {r['requested_at']:%Y-%m-%d %H:%M}")
+        if r["last_error"] and r["status"] in ("failed", "retrying"):
+            print(f"{'':>6} {r['last_error'][:150]}")
+    return 0
+
+
+def cmd_snapshot_show(cfg: Config, args: argparse.Namespace) -> int:
+    import psycopg
+
+    from runner.db import target_for
+    from runner.queries import query
+    from runner.shoptet import snapshots
+
+    with psycopg.connect(target_for(cfg).conninfo("app"), autocommit=True) as conn:
+        job = snapshots.get_job(conn, args.job_id)
+        if job is None:
+            raise CommandError(f"snapshot job {args.job_id} does not exist (hub snapshot list)")
+        failures = conn.execute(query("snapshot_failures_of_job"), (200, args.job_id, args.failures)).fetchall()
+    if args.json:
+        job["failures"] = [{"line_no": f[0], "error": f[1], "raw_line": f[2]} for f in failures]
+        print(json.dumps(job, default=str, indent=2))
+        return 0
+    for key, value in job.items():
+        print(f"{key:<20} {value if value not in (None, '') else '-'}")
+    if failures:
+        print(f"\nbad lines (first {len(failures)} of {job['failed_count']:,}):")
+        for line_no, error, raw in failures:
+            print(f"  line {line_no}: {error}\n      {raw!s:.150}")
+    return 0
+
+
+def cmd_snapshot_retry(cfg: Config, args: argparse.Namespace) -> int:
+    import psycopg
+
+    from runner.db import target_for
+    from runner.queries import query
+    from runner.shoptet import snapshots
+
+    with psycopg.connect(target_for(cfg).conninfo("app"), autocommit=True) as conn:
+        job = snapshots.get_job(conn, args.job_id)
+        if job is None:
+            raise CommandError(f"snapshot job {args.job_id} does not exist (hub snapshot list)")
+        if conn.execute(query("snapshot_job_reset_retries"), (args.job_id,)).fetchone() is None:
+            raise CommandError(f"snapshot job {args.job_id} is {job['status']}: only failed, retrying or "
+                               "completed_with_errors jobs are retried")
+    print(f"snapshot job {args.job_id}: retry budget reset (0/{job['max_retries']}), running it now")
+    options = snapshots.Options(deadline_seconds=args.deadline * 60)
+    try:
+        outcome = _run_snapshot(cfg, job["shop_id"], lambda conn, client, bar: snapshots.run_job(
+            conn, client, args.job_id, progress=bar, options=options), args.quiet)
+    except snapshots.SnapshotFailed as exc:
+        print(f"{job['entity']:<9} job {exc.job_id}: failed again: {exc}", file=sys.stderr)
+        return 1
+    _print_outcome(job["entity"], outcome)
+    return 0
+
+
 # -- sandbox ---------------------------------------------------------------------------------
 
 
@@ -427,6 +633,87 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
     p.set_defaults(func=cmd_bench_webhooks)
 
+    # shop
+    sh = sub.add_parser("shop", help="connected Shoptet e-shops: add, list, show, remove",
+                        description="Connect Shoptet e-shops. `add` takes a private API token (Premium); addon "
+                                    "shops arrive through the install callback of `hub serve`.",
+                        epilog=EPILOG_ENV, formatter_class=fmt)
+    shs = sh.add_subparsers(dest="shop_command", metavar="SUBCOMMAND", required=True)
+    p = shs.add_parser("add", help="connect a shop with its private API token",
+                       description="Ask GET /api/eshop who the token belongs to (eshopId), store the token "
+                                   "encrypted, register the webhooks the hub needs (job:finished, order/customer/"
+                                   "product create-update-delete) at HUB_PUBLIC_URL/webhooks/shoptet and store "
+                                   "the new signature key. Running it again updates the shop and its webhooks.",
+                       epilog=EPILOG_ENV, formatter_class=fmt)
+    p.add_argument("--token", help="the shop's private API token (Shoptet-Private-API-Token); "
+                                   "or set HUB_SHOPTET_TOKEN to keep it out of the shell history")
+    p.add_argument("--api-url", help="Shoptet API base URL for this shop (default HUB_SHOPTET_API_URL)")
+    p.add_argument("--name", help="name shown in the hub (default: the e-shop's name)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--master", action="store_true", help="this shop owns the catalogue (at most one master)")
+    group.add_argument("--master-shop", type=int, metavar="ID", help="the master shop whose catalogue this one overlays")
+    p.add_argument("--no-webhooks", action="store_true", help="do not register webhooks (snapshots then fail with 403)")
+    p.set_defaults(func=cmd_shop_add)
+    p = shs.add_parser("list", help="every shop with its status and row counts", description="List connected shops.")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_shop_list)
+    p = shs.add_parser("show", help="one shop: role, status, credentials kinds, counts",
+                       description="Show one shop (credentials are named, never shown).")
+    p.add_argument("shop_id", type=int, metavar="ID", help="the shop's eshopId")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_shop_show)
+    p = shs.add_parser("remove", help="disconnect a shop (data kept), or --purge it with its data",
+                       description="Forget the shop's credentials and mark it uninstalled; its data stay. With "
+                                   "--purge --yes delete the shop and every row of it.")
+    p.add_argument("shop_id", type=int, metavar="ID", help="the shop's eshopId")
+    p.add_argument("--purge", action="store_true", help="also delete all its orders, customers, catalogue, jobs")
+    p.add_argument("--yes", action="store_true", help="confirm --purge")
+    p.set_defaults(func=cmd_shop_remove)
+
+    # snapshot
+    sn = sub.add_parser("snapshot", help="full imports from Shoptet snapshots: import, list, show, retry",
+                        description="Import whole entities from Shoptet's snapshot files (gzip JSON Lines), "
+                                    "streamed into PostgreSQL in constant memory. Progress, bad lines and retries "
+                                    "are kept in ingest.snapshot_jobs / ingest.snapshot_failures.",
+                        epilog=EPILOG_ENV, formatter_class=fmt)
+    sns = sn.add_subparsers(dest="snapshot_command", metavar="SUBCOMMAND", required=True)
+    p = sns.add_parser("import", help="import a shop's orders, customers, products (or all) now",
+                       description="Request the snapshot, wait for job:finished (when `hub serve` runs) or poll the "
+                                   "job with backoff (at most 9 polls of an unfinished job), stream the file into "
+                                   "staging with COPY and apply it set-based chunk by chunk. Re-importing the same "
+                                   "data changes nothing. Exit status 1 when an import failed.",
+                       epilog=EPILOG_ENV, formatter_class=fmt)
+    p.add_argument("--shop", type=int, required=True, metavar="ID", help="the shop's eshopId")
+    p.add_argument("--entity", choices=("orders", "customers", "products", "all"), default="all",
+                   help="what to import (default all: customers, products, orders)")
+    p.add_argument("--deadline", type=float, default=190, metavar="MINUTES",
+                   help="give up waiting for Shoptet's file after this long (default 190; Shoptet fails jobs "
+                        "after 3 hours)")
+    p.add_argument("--chunk-lines", type=int, metavar="N",
+                   help="lines applied per transaction (default: orders 1000, customers 2000, products 500)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_snapshot_import)
+    p = sns.add_parser("list", help="recent snapshot jobs with status, progress, retries",
+                       description="List snapshot jobs, newest first.")
+    p.add_argument("--shop", type=int, metavar="ID", help="only this shop")
+    p.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_snapshot_list)
+    p = sns.add_parser("show", help="one job: timings, counts, last error, its bad lines",
+                       description="Show a snapshot job and the first of its bad lines.")
+    p.add_argument("job_id", type=int, metavar="ID", help="the job's id (hub snapshot list)")
+    p.add_argument("--failures", type=int, default=20, metavar="N", help="bad lines to show (default 20)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_snapshot_show)
+    p = sns.add_parser("retry", help="reset a failed job's retry budget and run it now",
+                       description="Retry a failed (or completed_with_errors) job now, with a fresh budget of "
+                                   "max_retries automatic retries.")
+    p.add_argument("job_id", type=int, metavar="ID", help="the job's id (hub snapshot list)")
+    p.add_argument("--deadline", type=float, default=190, metavar="MINUTES",
+                   help="give up waiting for Shoptet's file after this long (default 190)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_snapshot_retry)
+
     # sandbox
     sb = sub.add_parser("sandbox", help="a local fake Shoptet API with generated data (demo, tests, benchmarks)",
                         description="A local fake Shoptet API faithful to the real one: envelope, paging, tokens, "
@@ -492,8 +779,11 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from runner.settings import SettingError
     import psycopg
 
+    from runner.shoptet.errors import ShoptetError
+    from runner.shoptet.shops import ShopError
+
     return (CommandError, ConfigError, ClusterError, DatabaseUnavailable, MigrationError, SecretKeyError, SettingError,
-            psycopg.Error)
+            ShoptetError, ShopError, psycopg.Error)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,6 +32,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "HUB_DB_PORT": (str(DEFAULT_DB_PORT), "TCP port of the embedded cluster on 127.0.0.1"),
     "HUB_SECRET_KEY": ("(generated into HUB_HOME/secret.key)", "key that encrypts stored secrets (pgcrypto)"),
     "HUB_SHOPTET_API_URL": (DEFAULT_SHOPTET_API_URL, "Shoptet API base URL (point it at the sandbox for demos and tests)"),
+    "HUB_SHOPTET_TOKEN": ("(none)", "private API token for `hub shop add` when --token is not given (keeps it out of shell history)"),
     "HUB_PUBLIC_URL": ("http://127.0.0.1:8000", "public base URL of the web app, used when registering webhooks"),
     "HUB_SETTINGS_TTL": ("60", "seconds a cached setting may be served without a change notification (safety net)"),
     "HUB_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),

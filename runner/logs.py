@@ -54,6 +54,9 @@ def configure(cfg: Config) -> None:
     root.handlers[:] = [handler]
     root.setLevel(cfg.log_level)
     logging.getLogger("yoyo").setLevel(logging.WARNING)
+    # one line per HTTP request is noise at INFO; the client logs its retries itself
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def log(logger: logging.Logger, level: int, event: str, **fields: Any) -> None:

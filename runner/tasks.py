@@ -329,13 +329,46 @@ def run_maintenance(timestamp: int | None = None) -> Any:
     return _call_if_present("ops.run_maintenance()", "select ops.run_maintenance()", (), task="run_maintenance")
 
 
+@app.task(name="run_snapshot_job", queue="snapshots", pass_context=True)
+def run_snapshot_job(context: procrastinate.JobContext, job_id: int) -> dict[str, Any]:
+    """One attempt of a snapshot import (ingest.snapshot_jobs); a failure is recorded on the job
+    (retry_count, last_error) and retried by the hourly retry_snapshots, not by procrastinate."""
+    from runner.shoptet import snapshots
+    from runner.shoptet.client import ShoptetClient
+
+    if _pool is None:
+        raise RuntimeError("runner.tasks.configure() was not called in this process")
+    with _pool.connection() as conn:  # run_job commits chunk by chunk itself
+        job = snapshots.get_job(conn, job_id)
+        conn.commit()
+        if job is None:
+            return {"job_id": job_id, "outcome": "gone"}
+        with ShoptetClient.for_shop(job["shop_id"]) as client:
+            try:
+                return snapshots.run_job(conn, client, job_id)
+            except snapshots.SnapshotFailed as exc:
+                return {"job_id": job_id, "outcome": "failed", "error": str(exc), "retries_left": exc.retries_left}
+
+
+def defer_snapshot_job(shop_id: int, entity: str, job_id: int) -> None:
+    """Queue an attempt of a snapshot job under the shop's entity lock."""
+    try:
+        run_snapshot_job.configure(lock=shop_lock(shop_id, entity),
+                                   queueing_lock=f"snapshot:{job_id}").defer(job_id=job_id)
+    except procrastinate.exceptions.AlreadyEnqueued:
+        pass
+
+
 @app.periodic(cron="15 * * * *")
 @app.task(name="retry_snapshots", queue="snapshots", lock="snapshots:retry", queueing_lock="snapshots:retry",
           retry=RETRY)
-def retry_snapshots(timestamp: int | None = None) -> Any:
-    """Hourly: requeue failed snapshots due for a retry (ingest.snapshot_jobs_due_for_retry of issue 5)."""
-    return _call_if_present("ingest.snapshot_jobs_due_for_retry()",
-                            "select count(*) from ingest.snapshot_jobs_due_for_retry()", (), task="retry_snapshots")
+def retry_snapshots(timestamp: int | None = None) -> int:
+    """Hourly: failed snapshot imports due for a retry (ingest.snapshot_jobs_due_for_retry) are queued again."""
+    with transaction() as conn:
+        due = conn.execute(query("snapshot_jobs_due")).fetchall()
+    for job_id, shop_id, entity in due:
+        defer_snapshot_job(shop_id, entity, job_id)
+    return len(due)
 
 
 @app.periodic(cron="40 4 * * *")

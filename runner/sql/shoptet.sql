@@ -5,7 +5,7 @@
 select pg_advisory_xact_lock(hashtextextended('shoptet.mint:' || %s::text, 0));
 
 -- name: access_token_get
--- the shop's current access token when it is valid for at least %s more seconds
+-- the shop's current access token while it stays valid long enough (renew margin in seconds)
 select pgp_sym_decrypt(t.token, %s), extract(epoch from t.expires_at)::float8
 from core.shop_access_tokens t
 where t.shop_id = %s

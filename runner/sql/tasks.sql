@@ -14,3 +14,7 @@ select shop_id from core.shops where status = 'active' order by shop_id;
 
 -- name: housekeeping
 select what, deleted from ops.housekeeping();
+
+-- name: snapshot_jobs_due
+-- failed snapshot imports with retries left, an hour after their last attempt (claimed: status retrying)
+select id, shop_id, entity from ingest.snapshot_jobs_due_for_retry();

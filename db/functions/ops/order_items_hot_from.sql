@@ -7,6 +7,7 @@ create or replace function ops.order_items_hot_from()
 returns timestamptz
 language sql
 stable
+security definer
 set search_path = pg_catalog
 as $$
     select date_trunc('quarter', now() - coalesce(
