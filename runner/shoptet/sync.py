@@ -75,7 +75,7 @@ class Change:
 class SyncResult:
     shop_id: int
     entity: str
-    started_from: str  # cursor | data | none | undated | snapshot
+    started_from: str  # cursor | snapshot | data | none | undated; "fallback" when it imported a snapshot
     read_from: datetime | None = None
     changes: int = 0
     upserted: int = 0
@@ -197,7 +197,7 @@ def _snapshot(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, ent
         started = row[0] if row and row[0] is not None else _now()
         result.cursor = conn.execute(query("sync_cursor_move"), (shop_id, entity, started)).fetchone()[0]
     result.snapshot = {k: v for k, v in outcome.items() if isinstance(v, (int, float, str))}
-    result.started_from = "snapshot"
+    result.started_from = "fallback"
     return started
 
 

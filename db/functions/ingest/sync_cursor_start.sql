@@ -1,8 +1,10 @@
 /*
  * ingest.sync_cursor_start(p_shop_id, p_entity): where an incremental sync of a shop's entity
  * starts reading Shoptet's change list.
- *   origin 'cursor': the stored cursor (every change before it is applied);
- *   origin 'data':   no cursor yet, but rows exist (e.g. a snapshot import): their newest changed_at;
+ *   origin 'cursor':   the stored cursor (every change before it is applied);
+ *   origin 'snapshot': no cursor yet: when the newest full snapshot import that finished started
+ *                      (its file holds every change before that);
+ *   origin 'data':     no cursor, no snapshot, but rows exist (webhooks): their newest changed_at;
  *   origin 'undated': no cursor, rows exist, none has a changed_at: only a snapshot is safe;
  *   origin 'none':   no cursor and no rows: start now (history comes from a snapshot import).
  */
@@ -21,6 +23,17 @@ begin
     where c.shop_id = p_shop_id and c.entity = p_entity;
     if v_at is not null then
         return query select v_at, 'cursor'::text;
+        return;
+    end if;
+
+    select j.started_at into v_at
+    from ingest.snapshot_jobs j
+    where j.shop_id = p_shop_id and j.entity = p_entity and j.filters = '{}'::jsonb
+      and j.status in ('completed', 'completed_with_errors') and j.started_at is not null
+    order by j.finished_at desc nulls last, j.id desc
+    limit 1;
+    if v_at is not null then
+        return query select v_at, 'snapshot'::text;
         return;
     end if;
 
@@ -43,4 +56,4 @@ end
 $$;
 
 comment on function ingest.sync_cursor_start(bigint, text) is
-    'Start of an incremental sync: the stored cursor, else the newest changed_at of the shop''s rows (origin says which)';
+    'Start of an incremental sync: the stored cursor, else the start of the last full snapshot import, else the newest changed_at of the shop''s rows (origin says which)';
