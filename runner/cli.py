@@ -236,6 +236,12 @@ def cmd_bench_webhooks(cfg: Config, args: argparse.Namespace) -> int:
                              busy_workers=args.busy_workers, record_results=not args.no_record)
 
 
+def cmd_bench_e2e(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import e2e_bench
+
+    return e2e_bench.run(cfg, events=args.events, record_results=not args.no_record)
+
+
 # -- serve / worker -------------------------------------------------------------------------
 
 
@@ -632,6 +638,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="`hub worker` processes working the queue during the load (default 0)")
     p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
     p.set_defaults(func=cmd_bench_webhooks)
+    p = bns.add_parser("e2e", help="order:update webhook -> updated row in sales.orders, through hub serve and "
+                                   "hub worker against the sandbox",
+                       description="End to end: signed order:update webhooks, one at a time, to `hub serve`; a "
+                                   "`hub worker` fetches each order from a sandbox Shoptet and upserts it. Times the "
+                                   "POST -> updated sales.orders row. Target p95 <= 2 s. The bench shop is purged.")
+    p.add_argument("--events", type=int, default=50, help="webhooks to deliver (default 50)")
+    p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
+    p.set_defaults(func=cmd_bench_e2e)
 
     # shop
     sh = sub.add_parser("shop", help="connected Shoptet e-shops: add, list, show, remove",
