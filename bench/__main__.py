@@ -22,6 +22,9 @@ def main() -> int:
     from bench import webhook_bench
 
     status = webhook_bench.run(cfg) or status
+    from bench import e2e_bench
+
+    status = e2e_bench.run(cfg) or status
     return status
 
 
