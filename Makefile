@@ -1,8 +1,9 @@
 # Shoptet Hub — every target installs what it needs on a fresh Debian 12 (root or sudo).
 #
-#   make demo    set up, start the embedded database, migrate, print how to connect
+#   make demo    set up, start the embedded database, migrate, import a sandbox shop, print how to connect
 #   make test    set up, run the test suite on a throw-away cluster
-#   make bench   set up, run the benchmarks (figures appended to bench/RESULTS.md)
+#   make bench   set up, run the benchmarks (figures appended to bench/RESULTS.md);
+#                BENCH_SCALE=1 generates the seeds' full size (default 0.1) for the query benchmark
 
 SHELL := /bin/bash
 PG_MAJOR := 15
@@ -41,12 +42,13 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(HUB) db start
 	$(HUB) db migrate
+	$(PY) -m runner.demo
 	@echo
-	@echo "The hub database is running and migrated. Connect with:"
+	@echo "Connect with:"
 	@echo "  $(HUB) db psql                       # as the superuser"
 	@echo "  $(HUB) db psql --role readonly       # as hub_readonly (what analysts use)"
 	@echo "  psql \"$$($(HUB) db url)\""
-	@echo "Stop it with: $(HUB) db stop"
+	@echo "Stop the database with: $(HUB) db stop"
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,7 +1,12 @@
-"""`make bench`: start and migrate the embedded database (unless HUB_DATABASE_URL), run every benchmark."""
+"""`make bench`: start and migrate the embedded database (unless HUB_DATABASE_URL), run every benchmark.
+
+BENCH_SCALE (default 0.1; 1 = the seeds' production size) is the scale of the data that
+`hub bench generate` makes before the query benchmark.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 
 from runner.config import Config
@@ -11,10 +16,12 @@ from runner.migrate import migrate
 
 def main() -> int:
     cfg = Config.from_env()
+    scale = float(os.environ.get("BENCH_SCALE") or 0.1)
     if cfg.embedded:
         for line in embedded_cluster(cfg).start():
             print(f"db: {line}")
-    result = migrate(target_for(cfg))
+    target = target_for(cfg)
+    result = migrate(target)
     print(f"db: {len(result.applied)} migration(s) applied")
     from bench import settings_bench
 
@@ -25,6 +32,14 @@ def main() -> int:
     from bench import e2e_bench
 
     status = e2e_bench.run(cfg) or status
+    from bench import generate, query_bench
+    from bench.stats import record
+
+    report = generate.generate(target, scale=scale)
+    lines = report.lines()
+    print("\n".join(lines))
+    record("Data generator", f"BENCH_SCALE={scale} make bench (hub bench generate --scale {scale} --seed 42)", lines)
+    status = query_bench.run(target, scale=scale) or status
     return status
 
 

@@ -242,6 +242,34 @@ def cmd_bench_e2e(cfg: Config, args: argparse.Namespace) -> int:
     return e2e_bench.run(cfg, events=args.events, record_results=not args.no_record)
 
 
+def cmd_bench_generate(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import generate
+    from bench.stats import record
+    from runner.db import target_for
+
+    try:
+        report = generate.generate(target_for(cfg), scale=args.scale, seed=args.seed, parallel=args.parallel)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    lines = report.lines()
+    print("\n".join(lines))
+    if not args.no_record:
+        record("Data generator", f"hub bench generate --scale {args.scale} --seed {args.seed}"
+               + (f" --parallel {args.parallel}" if args.parallel else ""), lines)
+    return 0
+
+
+def cmd_bench_queries(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import query_bench
+    from runner.db import target_for
+
+    try:
+        return query_bench.run(target_for(cfg), samples=args.samples, seed=args.seed,
+                               record_results=not args.no_record)
+    except RuntimeError as exc:
+        raise CommandError(str(exc)) from None
+
+
 # -- serve / worker -------------------------------------------------------------------------
 
 
@@ -617,7 +645,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     # bench
     bn = sub.add_parser("bench", help="benchmarks (make bench runs them all)",
-                        description="Benchmarks; each prints its figures and appends them to bench/RESULTS.md.",
+                        description="Benchmarks; each prints its figures and appends them to bench/RESULTS.md. "
+                                    "`generate` makes the commerce data (scale 1 = the seeds' production size) "
+                                    "that `queries` measures; `make bench` runs all of them (BENCH_SCALE, default 0.1).",
                         epilog=EPILOG_ENV, formatter_class=fmt)
     bns = bn.add_subparsers(dest="bench_command", metavar="SUBCOMMAND", required=True)
     p = bns.add_parser("settings", help="cached vs uncached settings reads, change propagation between processes",
@@ -646,6 +676,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--events", type=int, default=50, help="webhooks to deliver (default 50)")
     p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
     p.set_defaults(func=cmd_bench_e2e)
+    p = bns.add_parser("generate", help="production-shaped commerce data at a scale (1.0 = 1.4 M orders, 8.2 M lines)",
+                       description="Generate deterministic, production-shaped data server-side in SQL "
+                                   "(bench/generate.sql) for the bench shops 900001 (master), 900002 and 900003, "
+                                   "created in core.shops when absent; their earlier rows are removed first. "
+                                   "Scale 1.0 is the seeds' size: 1.4 M orders (about a third guest orders, "
+                                   "December peak, statuses with cancellations, CZK and EUR) over the last 3 "
+                                   "years, ~5.9 lines per order (product, shipping, billing, discount-coupon; "
+                                   "quarters older than 2 years go into archive.order_items), 661 k customers "
+                                   "(Pareto-distributed orders per customer), 13 k variants. Then ANALYZE and "
+                                   "analytics.refresh_customer_metrics. Prints rows/s per table. Connects as admin.")
+    p.add_argument("--scale", type=float, default=1.0, help="size relative to the seeds' production data (default 1.0)")
+    p.add_argument("--seed", type=int, default=42, help="the same seed gives the same rows (default 42)")
+    p.add_argument("--parallel", type=int, default=None,
+                   help="connections for the big inserts (default: CPU cores, at most 4)")
+    p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
+    p.set_defaults(func=cmd_bench_generate)
+    p = bns.add_parser("queries", help="p50/p95/p99 of the listing and lookup functions on generated data",
+                       description="On data made by `hub bench generate`: order history page of 50, e-mail "
+                                   "lookup (messed-up case and spaces), orders by status in a date range, order "
+                                   "lines by type in a quarter, top customers by spend, each with random "
+                                   "parameters drawn from the data; prints p50/p95/p99 and checks with EXPLAIN "
+                                   "(format json) that a one-quarter order-lines query reads one partition.")
+    p.add_argument("--samples", type=int, default=2000, help="calls per query (default 2000)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the random parameters (default 1)")
+    p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
+    p.set_defaults(func=cmd_bench_queries)
 
     # shop
     sh = sub.add_parser("shop", help="connected Shoptet e-shops: add, list, show, remove",

@@ -97,8 +97,8 @@ def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str |
             raise ShopError(f"shop {shop_id}: {exc.diag.message_primary}") from None
     with open_settings(cfg, target) as settings:
         settings.set_secret(PRIVATE_TOKEN, token, shop_id=shop_id)
-        if api_url:
-            settings.set(API_URL, base, shop_id=shop_id)
+        # the API the token was verified against belongs to the shop (workers need no HUB_SHOPTET_API_URL)
+        settings.set(API_URL, base, shop_id=shop_id)
         registered: list[str] = []
         error = None
         if register_webhooks:

@@ -138,10 +138,13 @@ def sync_entity(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, e
         try:
             result = _run(conn, client, shop_id, entity, batch_size, snapshot_options)
         except Exception as exc:
-            conn.rollback()
-            with _committed(conn):
-                conn.execute(query("sync_cursor_finish"), (shop_id, entity, _explain(exc)[:2000]))
             log(logger, logging.WARNING, "sync failed", shop_id=shop_id, entity=entity, error=_explain(exc))
+            try:
+                conn.rollback()
+                with _committed(conn):
+                    conn.execute(query("sync_cursor_finish"), (shop_id, entity, _explain(exc)[:2000]))
+            except psycopg.Error:  # the database itself is the trouble: the original error says more
+                pass
             raise
         result.seconds = time.monotonic() - started
         error = None
@@ -154,8 +157,11 @@ def sync_entity(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, e
         log(logger, logging.INFO, "sync done", **{k: v for k, v in summary.items() if not isinstance(v, (dict, list))})
         return summary
     finally:
-        with _committed(conn):
-            conn.execute(query("sync_unlock"), (shop_id, entity))
+        try:
+            with _committed(conn):
+                conn.execute(query("sync_unlock"), (shop_id, entity))
+        except psycopg.Error:  # a broken connection: its session, and so the lock, ends with it
+            pass
 
 
 def _explain(exc: BaseException) -> str:

@@ -28,7 +28,7 @@ begin
                    as email_rank,
                (select c.guid from sales.customers c
                 where c.shop_id = p_shop_id and lower(btrim(c.email)) = lower(btrim(s.email))
-                  and c.deleted_at is null and c.guid <> s.guid
+                  and c.email is not null and c.deleted_at is null and c.guid <> s.guid
                 limit 1) as email_holder
         from src s
     ), conflicts as (

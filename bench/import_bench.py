@@ -1,0 +1,182 @@
+"""Snapshot import benchmark: the hub's import vs the two baselines it is held to (issue 5).
+
+For a sandbox shop of the given scale (1.0 = 1.4 M orders, ~8.2 M lines, 661 k customers):
+
+* import: `hub snapshot import` in a subprocess against the sandbox over HTTP; wall time of the
+  file streaming (ingest.snapshot_jobs.ready_at -> finished_at, i.e. without waiting for the
+  sandbox to build the file) and the process's peak RSS;
+* baseline (a): the same gzip files read alone: gunzip + orjson parse of every line, no database;
+* baseline (b): plain COPY of the resulting rows (exported from what the import wrote) into the
+  same tables under another shop id.
+
+Target: import <= 2 x (a + b); peak RSS <= 150 MB and about the same at every scale.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+
+from bench.stats import record
+from runner.config import Config
+from runner.db import target_for
+from runner.sandbox import Sandbox
+
+SHOP = 900201
+COPY_SHOP = 900299
+ENTITIES = ("customers", "products", "orders")
+# what baseline (b) copies: (table, key column of the shop)
+TABLES = ("sales.customers", "catalog.products", "catalog.variants", "sales.orders", "sales.order_items_all")
+
+
+def _hub() -> str:
+    return str(Path(sys.executable).parent / "hub")
+
+
+def _purge(admin: psycopg.Connection, shop_id: int) -> None:
+    if admin.execute("select 1 from core.shops where shop_id = %s", (shop_id,)).fetchone():
+        admin.execute("select ops.purge_shop(%s)", (shop_id,))
+
+
+def _baseline_parse(files: list[Path]) -> tuple[float, int]:
+    started = time.perf_counter()
+    lines = 0
+    for path in files:
+        with gzip.open(path, "rb") as fh:
+            for line in fh:
+                if line.strip():
+                    orjson.loads(line)
+                    lines += 1
+    return time.perf_counter() - started, lines
+
+
+def _columns(admin: psycopg.Connection, table: str) -> list[str]:
+    schema, name = table.split(".")
+    if name == "order_items_all":
+        schema, name = "sales", "order_items"
+    rows = admin.execute("select attname from pg_attribute where attrelid = %s::regclass and attnum > 0 "
+                         "and not attisdropped order by attnum", (f"{schema}.{name}",)).fetchall()
+    return [r[0] for r in rows]
+
+
+def _baseline_copy(admin: psycopg.Connection, workdir: Path) -> tuple[float, int]:
+    """Export the imported rows as COPY text with shop_id COPY_SHOP (not timed), then time COPY FROM."""
+    admin.execute("insert into core.shops (shop_id, name) values (%s, 'bench copy baseline')", (COPY_SHOP,))
+    lo, hi = admin.execute("select min(created_at), max(created_at) from sales.orders where shop_id = %s",
+                           (SHOP,)).fetchone() or (None, None)
+    if lo is not None:
+        admin.execute("select ops.ensure_partitions(%s, %s)", (lo, hi))
+    files = []
+    for table in TABLES:
+        columns = _columns(admin, table)
+        select = ", ".join(str(COPY_SHOP) if c == "shop_id" else c for c in columns)
+        path = workdir / f"{table}.copy"
+        with path.open("wb") as fh, admin.cursor().copy(
+                f"copy (select {select} from {table} where shop_id = {SHOP}) to stdout") as copy:
+            for data in copy:
+                fh.write(data)
+        target = "sales.order_items" if table.endswith("order_items_all") else table
+        files.append((target, columns, path))
+    started = time.perf_counter()
+    rows = 0
+    with admin.transaction():
+        for target, columns, path in files:
+            if target == "sales.order_items":  # old lines belong to the archive, like the import puts them
+                admin.execute("create temp table bench_lines (like sales.order_items) on commit drop")
+                dest = "bench_lines"
+            else:
+                dest = target
+            with path.open("rb") as fh, admin.cursor().copy(f"copy {dest} ({', '.join(columns)}) from stdin") as copy:
+                while data := fh.read(1 << 20):
+                    copy.write(data)
+            if dest == "bench_lines":
+                hot = admin.execute("insert into sales.order_items select * from bench_lines "
+                                    "where created_at >= ops.order_items_hot_from()").rowcount
+                old = admin.execute("insert into archive.order_items select * from bench_lines "
+                                    "where created_at < ops.order_items_hot_from()").rowcount
+                rows += hot + old
+            else:
+                rows += admin.execute(f"select count(*) from {target} where shop_id = %s", (COPY_SHOP,)).fetchone()[0]  # type: ignore[index]
+    return time.perf_counter() - started, rows
+
+
+def run(cfg: Config, *, scale: float, record_results: bool = True) -> int:
+    target = target_for(cfg)
+    data_dir = cfg.home / "sandbox"
+    sandbox = Sandbox(scale=scale, seed=11, shops=(SHOP,), data_dir=str(data_dir), job_seconds=0.2)
+    print(f"import bench: scale {scale} (sandbox shop {SHOP}; first run at a scale builds its files, cached in {data_dir})",
+          flush=True)
+    with sandbox.run_in_thread() as url, psycopg.connect(target.admin, autocommit=True) as admin:
+        for shop in (SHOP, COPY_SHOP):
+            _purge(admin, shop)
+        env = {**os.environ, "HUB_SHOPTET_API_URL": url, "HUB_LOG_LEVEL": "WARNING"}
+        subprocess.run([_hub(), "shop", "add", "--token", sandbox.private_token(SHOP)], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        timings: dict[str, float] = {}
+        rss_kb = 0
+        for entity in ENTITIES:
+            proc = subprocess.Popen([_hub(), "snapshot", "import", "--shop", str(SHOP), "--entity", entity, "--quiet"],
+                                    env=env)
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            if proc.returncode != 0:
+                print(f"import bench: hub snapshot import --entity {entity} failed", file=sys.stderr)
+                return 1
+            rss_kb = max(rss_kb, usage.ru_maxrss)
+            row = admin.execute("select extract(epoch from finished_at - ready_at), processed_count from "
+                                "ingest.snapshot_jobs where shop_id = %s and entity = %s order by id desc limit 1",
+                                (SHOP, entity)).fetchone()
+            assert row is not None
+            timings[entity] = float(row[0])
+            print(f"  import {entity:<9} {row[1]:>10,} lines in {row[0]:8.1f} s ({row[1] / max(float(row[0]), 1e-6):,.0f}/s)",
+                  flush=True)
+        del before
+        import_s = sum(timings.values())
+        files = [max((data_dir / "cache").glob(f"*-{SHOP}-s11-x{scale:g}-*-{e}.jsonl.gz"), key=lambda p: p.stat().st_mtime)
+                 for e in ENTITIES]
+        parse_s, lines = _baseline_parse(files)
+        print(f"  baseline (a) gunzip + orjson parse: {lines:,} lines in {parse_s:.1f} s", flush=True)
+        with tempfile.TemporaryDirectory(dir=cfg.home) as tmp:
+            copy_s, rows = _baseline_copy(admin, Path(tmp))
+        print(f"  baseline (b) plain COPY of the rows: {rows:,} rows in {copy_s:.1f} s", flush=True)
+        totals = sandbox.totals(SHOP)
+        got = admin.execute("select count(*), coalesce(sum(total_with_vat), 0) from sales.orders where shop_id = %s "
+                            "and deleted_at is null", (SHOP,)).fetchone()
+        exact = got is not None and got[0] == totals["orders"] and str(got[1]) == totals["orders_total_with_vat"]
+        _purge(admin, COPY_SHOP)
+    ratio = import_s / (parse_s + copy_s)
+    verdict = "met" if ratio <= 2 else "NOT met"
+    print(f"  import {import_s:.1f} s = {ratio:.2f} x (a + b) = {parse_s + copy_s:.1f} s  (target <= 2x: {verdict}); "
+          f"peak RSS {rss_kb / 1024:.0f} MB; totals equal the sandbox: {exact}", flush=True)
+    if record_results:
+        record(f"Snapshot import, scale {scale}", f"BENCH_SCALE={scale} make bench (bench/import_bench.py)", [
+            "| measure | value |", "|---|---|",
+            *[f"| import {e} | {timings[e]:.1f} s |" for e in ENTITIES],
+            f"| import total (file streaming, ready_at -> finished_at) | {import_s:.1f} s |",
+            f"| baseline (a) gunzip + orjson parse, {lines:,} lines | {parse_s:.1f} s |",
+            f"| baseline (b) plain COPY, {rows:,} rows | {copy_s:.1f} s |",
+            f"| import / (a + b) | {ratio:.2f} (target <= 2) |",
+            f"| runner peak RSS | {rss_kb / 1024:.0f} MB |",
+            f"| counts and sum of total_with_vat equal the sandbox | {exact} |",
+        ])
+    return 0 if exact else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    scale = float((argv or sys.argv[1:] or [os.environ.get("BENCH_SCALE", "0.1")])[0])
+    return run(Config.from_env(), scale=scale)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
