@@ -332,12 +332,13 @@ def describe(summary: dict[str, Any]) -> str:
         snap = summary["snapshot"]
         parts.append(f"snapshot imported (job {snap.get('job_id')}, {snap.get('lines', '?')} lines);")
     parts.append(f"{summary['changes']} change(s) read from {summary['read_from']} ({summary['started_from']}),")
-    parts.append(f"{summary['upserted']} upserted, {summary['deleted']} deleted")
+    done = f"{summary['upserted']} upserted, {summary['deleted']} deleted"
     if summary.get("not_found"):
-        parts.append(f"({summary['not_found']} answered 404)")
+        done += f" ({summary['not_found']} answered 404)"
     if summary.get("failed"):
-        parts.append(f", {summary['failed']} skipped as unusable")
-    parts.append(f"; cursor {summary['cursor']} ({summary['seconds']} s)")
+        done += f", {summary['failed']} skipped as unusable"
+    parts.append(done + ";")
+    parts.append(f"cursor {summary['cursor']} ({summary['seconds']} s)")
     return " ".join(parts)
 
 
