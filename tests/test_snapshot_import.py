@@ -293,3 +293,33 @@ def test_retries_end_in_a_visible_failed_state(db: Target, admin: psycopg.Connec
     # not due within the hour
     admin.execute("update ingest.snapshot_jobs set retry_count = 0, status = 'failed', last_attempt_at = now()")
     assert admin.execute("select count(*) from ingest.snapshot_jobs_due_for_retry()").fetchone() == (0,)
+
+
+def test_addon_install_against_the_sandbox_registers_webhooks_then_imports_with_minted_tokens(
+        sandbox: tuple[Sandbox, str], db: Target, admin: psycopg.Connection, hub_env: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from starlette.testclient import TestClient
+
+    from runner.web import create_app
+
+    box, url = sandbox
+    monkeypatch.setenv("HUB_SHOPTET_API_URL", url)
+    monkeypatch.setenv("HUB_PUBLIC_URL", "http://127.0.0.1:9")
+    key = hub_env["HUB_SECRET_KEY"]
+    admin.execute("select core.setting_set('shoptet.addon.client_id', to_jsonb('client-1'::text))")
+    admin.execute("select core.setting_set('shoptet.addon.redirect_uri', to_jsonb('https://hub.example/i'::text))")
+    admin.execute("select core.setting_set('shoptet.addon.oauth_url', to_jsonb(%s::text))", (url,))
+    admin.execute("select core.setting_set_secret('shoptet.addon.client_secret', 's3cret', null, %s)", (key,))
+    cfg = Config.from_env()
+    with TestClient(create_app(cfg, db)) as client:
+        r = client.get("/shoptet/install", params={"code": f"sandbox-code-{SHOP}"})
+    assert r.status_code == 200, r.text
+    stored = admin.execute("select core.setting_get_secret('shoptet.signature_key', %s, %s)", (SHOP, key)).fetchone()
+    assert stored == (box.signature_key(SHOP),)
+    with ShoptetClient.for_shop(SHOP, cfg=cfg) as api:
+        hooks = {h["event"]: h["url"] for page in api.iter_pages("/api/webhooks", "webhooks") for h in page}
+        assert hooks["job:finished"] == "http://127.0.0.1:9/webhooks/shoptet"
+        with psycopg.connect(db.app) as conn:
+            outcome = snapshots.import_snapshot(conn, api, SHOP, "customers", options=FAST)
+    assert outcome["status"] == "completed" and outcome["lines"] == box.totals(SHOP)["customers"]
+    assert admin.execute("select mint_count from core.shop_access_tokens").fetchone() == (1,)

@@ -83,7 +83,8 @@ comment on column ingest.snapshot_failures.line_no is 'Line number in the gunzip
 comment on column ingest.snapshot_failures.error is 'What is wrong with the line, naming the field';
 comment on column ingest.snapshot_failures.raw_line is 'The line as received, cut to 4000 characters';
 
--- Staging: flat rows of one chunk, keyed by batch id; text in, typed by COPY.
+-- Staging: flat rows of one chunk, keyed by a random 62-bit batch id (chunks are parsed away from the
+-- database, so the id is not drawn from a sequence); COPY types the values.
 create unlogged table ingest.stage_orders (
     batch_id            bigint not null,
     line_no             bigint not null,
@@ -223,8 +224,6 @@ create unlogged table ingest.snapshot_seen (
 );
 create index snapshot_seen_job on ingest.snapshot_seen (job_id, key);
 
-create sequence ingest.stage_batch_seq;
-
 comment on table ingest.stage_orders is 'Staging (unlogged): orders of one chunk being applied; emptied by ingest.apply_orders';
 comment on table ingest.stage_order_items is 'Staging (unlogged): order lines of one chunk; emptied by ingest.apply_orders';
 comment on table ingest.stage_customers is 'Staging (unlogged): customers of one chunk; emptied by ingest.apply_customers';
@@ -232,7 +231,6 @@ comment on table ingest.stage_products is 'Staging (unlogged): products of one c
 comment on table ingest.stage_variants is 'Staging (unlogged): variants of the products of one chunk; emptied by ingest.apply_products';
 comment on table ingest.snapshot_seen is
     'Keys (order code, customer/product GUID) a full snapshot contained; after a clean import the rest is soft-deleted';
-comment on sequence ingest.stage_batch_seq is 'Batch ids of staging chunks';
 comment on column ingest.stage_orders.line_no is 'Line of the snapshot file (or 0 for a single fetched document)';
 
 -- Short-lived API access tokens minted with an addon shop's OAuth token (30 min), shared by

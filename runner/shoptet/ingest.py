@@ -17,6 +17,7 @@ single documents: there a bad document raises ``BadDocument``.
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -83,6 +84,19 @@ def parse_line(entity: str, raw: bytes, batch_id: int, line_no: int) -> tuple[st
     return product[2], [[product], variants]
 
 
+@dataclass
+class Prepared:
+    """A parsed chunk: staging rows per document, and the lines that failed to parse.
+
+    Batch ids are random 62-bit numbers, so chunks can be prepared away from the database
+    (a parser thread) and concurrent imports never share one."""
+
+    batch_id: int
+    lines: int = 0
+    parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+
+
 class Stager:
     """Stages and applies chunks of one shop's entity on one connection."""
 
@@ -95,17 +109,25 @@ class Stager:
 
     def apply_chunk(self, lines: Iterable[tuple[int, bytes]]) -> ChunkResult:
         """Parse, stage and apply one chunk inside the caller's transaction."""
-        result = ChunkResult()
-        batch_id = self._next_batch()
-        parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]] = []
+        return self.apply(self.prepare(lines))
+
+    def prepare(self, lines: Iterable[tuple[int, bytes]]) -> "Prepared":
+        """Parse a chunk into staging rows (no database: may run in another thread)."""
+        prepared = Prepared(batch_id=secrets.randbits(62))
         for line_no, raw in lines:
-            result.lines += 1
+            prepared.lines += 1
             try:
-                key, rows = parse_line(self.entity, raw, batch_id, line_no)
+                key, rows = parse_line(self.entity, raw, prepared.batch_id, line_no)
             except BadDocument as exc:
-                result.failures.append(Failure(line_no, str(exc), raw))
+                prepared.failures.append(Failure(line_no, str(exc), raw))
                 continue
-            parsed.append((line_no, raw, key, rows))
+            prepared.parsed.append((line_no, raw, key, rows))
+        return prepared
+
+    def apply(self, prepared: "Prepared") -> ChunkResult:
+        """COPY a prepared chunk into staging and apply it, in the caller's transaction."""
+        result = ChunkResult(lines=prepared.lines, failures=list(prepared.failures))
+        parsed = prepared.parsed
         while parsed:
             bad = self._copy(parsed)
             if bad is None:
@@ -114,17 +136,12 @@ class Stager:
             line_no, raw, _, _ = parsed.pop(index)
             result.failures.append(Failure(line_no, error, raw))
         if parsed:
-            row = self.conn.execute(APPLY_SQL[self.entity], {"shop_id": self.shop_id, "batch_id": batch_id,
+            row = self.conn.execute(APPLY_SQL[self.entity], {"shop_id": self.shop_id, "batch_id": prepared.batch_id,
                                                              "job_id": self.job_id}).fetchone()
             result.outcome = row[0] if row else {}
         result.applied = len(parsed)
         result.keys = [p[2] for p in parsed]
         return result
-
-    def _next_batch(self) -> int:
-        row = self.conn.execute("select nextval('ingest.stage_batch_seq')").fetchone()
-        assert row is not None
-        return int(row[0])
 
     def _copy(self, parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]]) -> tuple[int, str] | None:
         """COPY every staging table; None when it worked, else (index in parsed, error) of the first bad document."""

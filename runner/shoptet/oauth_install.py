@@ -102,8 +102,11 @@ def _register_webhooks_with_client(settings: Any, shop_id: int, public_url: str,
     except ImportError:
         raise InstallError("webhook registration is not available yet (needs runner.shoptet.webhooks of the "
                            "Shoptet client); the shop and its token are stored, repeat the install later") from None
-    registered: list[str] = webhooks.register(settings, shop_id, url=f"{public_url}/webhooks/shoptet",
-                                              events=WEBHOOK_EVENTS, api_url=api_url)
+    try:
+        registered: list[str] = webhooks.register(settings, shop_id, url=f"{public_url}/webhooks/shoptet",
+                                                  events=WEBHOOK_EVENTS, api_url=api_url)
+    except Exception as exc:  # noqa: BLE001 - Shoptet must see a failed install, with the reason
+        raise InstallError(f"webhook registration failed: {exc}") from None
     return registered
 
 

@@ -51,7 +51,9 @@ def client_for_shop(shop_id: int, *, cfg: Config | None = None, target: Target |
         if private:
             return ShoptetClient(str(base), PrivateToken(private, shop_id=shop_id), shop_id=shop_id, **kwargs)
         oauth = settings.get_secret(OAUTH_TOKEN, None, shop_id=shop_id)
-        oauth_url = settings.get(OAUTH_URL, None, shop_id=shop_id) or settings.get("shoptet.addon.oauth_url")
+        # the addon's OAuth server (the partner's e-shop domain) mints access tokens; the shop's own
+        # URL from the installation is the fallback
+        oauth_url = settings.get("shoptet.addon.oauth_url") or settings.get(OAUTH_URL, None, shop_id=shop_id)
         if oauth and oauth_url:
             credentials = AddonToken(shop_id, oauth_url=str(oauth_url), oauth_token=oauth,
                                      conninfo=target.conninfo("app"), secret_key=load_secret_key(cfg))

@@ -17,6 +17,8 @@
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 import zlib
 from dataclasses import dataclass
@@ -240,8 +242,36 @@ def _pieces(response: httpx.Response, url: str, counter: list[int]) -> Iterator[
                                   f"({type(exc).__name__}: {exc})") from None
 
 
+_END = object()
+
+
+def _prepare_chunks(stager: Stager, lines: Iterator[tuple[int, bytes]], chunk_size: int, out: "queue.Queue[Any]",
+                    stop: threading.Event) -> None:
+    """Parser thread: download -> gunzip -> lines -> parsed chunks, handed over through a small
+    queue (at most CHUNKS_AHEAD chunks in memory). An error is handed over as well."""
+    try:
+        chunk: list[tuple[int, bytes]] = []
+        for item in lines:
+            chunk.append(item)
+            if len(chunk) >= chunk_size:
+                out.put(stager.prepare(chunk))
+                chunk = []
+                if stop.is_set():
+                    return
+        if chunk:
+            out.put(stager.prepare(chunk))
+        out.put(_END)
+    except BaseException as exc:  # noqa: BLE001 - re-raised by the consumer
+        out.put(exc)
+
+
+CHUNKS_AHEAD = 2
+
+
 def _stream(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any], url: str, opts: Options,
             progress: ProgressCallback | None, started: float) -> int:
+    """Download, parse and apply the file. Parsing runs in a thread while this one COPYs and
+    applies the previous chunk (the database work releases the GIL)."""
     job_id, shop_id, entity = job["id"], job["shop_id"], job["entity"]
     full = not job.get("filters")
     chunk_size = opts.chunk_lines or CHUNK_LINES[entity]
@@ -250,19 +280,21 @@ def _stream(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any]
     counter = [0]
     with client.download(url) as response:
         length = int(response.headers.get("Content-Length") or 0)
-        chunk: list[tuple[int, bytes]] = []
         lines = gunzip_lines(_pieces(response, url, counter), counter)
-        while True:
-            ended = False
-            for item in lines:
-                chunk.append(item)
-                if len(chunk) >= chunk_size:
+        chunks: queue.Queue[Any] = queue.Queue(maxsize=CHUNKS_AHEAD)
+        stop = threading.Event()
+        parser = threading.Thread(target=_prepare_chunks, args=(stager, lines, chunk_size, chunks, stop),
+                                  name=f"snapshot-{job_id}-parser", daemon=True)
+        parser.start()
+        try:
+            while True:
+                prepared = chunks.get()
+                if prepared is _END:
                     break
-            else:
-                ended = True
-            if chunk:
+                if isinstance(prepared, BaseException):
+                    raise prepared
                 with conn.transaction():
-                    result = stager.apply_chunk(chunk)
+                    result = stager.apply(prepared)
                     record_failures(conn, shop_id, job_id, result.failures)
                     if full:
                         record_seen(conn, job_id, result.keys)
@@ -277,12 +309,17 @@ def _stream(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any]
                         "id": job_id, "processed": processed, "failed": failed, "total": total,
                         "bytes": counter[0], "percent": percent, "rate": round(rate, 1)})
                 conn.commit()
-                chunk = []
                 if progress:
                     eta = (total - processed) / rate if total and rate else None
                     progress(Progress(job_id, entity, "importing", processed, failed, total, True, percent, rate, eta))
-            if ended:
-                break
+        finally:
+            stop.set()
+            while parser.is_alive():  # unblock a parser waiting on a full queue, then let it end
+                try:
+                    chunks.get(timeout=0.1)
+                except queue.Empty:
+                    pass
+            parser.join()
     return processed
 
 

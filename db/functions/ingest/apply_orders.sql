@@ -22,6 +22,8 @@ declare
     v_codes text[];
     v_moved_codes text[];
     v_moved_created timestamptz[];
+    v_updated_codes text[];
+    v_updated_created timestamptz[];
     v_created timestamptz[];
     v_items integer := 0;
     v_archived integer := 0;
@@ -92,17 +94,19 @@ begin
                     excluded.payment_method_guid, excluded.payment_method_name, excluded.billing_method_id,
                     excluded.language, excluded.vat_payer, excluded.vat_mode, excluded.stock_id,
                     excluded.billing_address, excluded.delivery_address, excluded.remark, excluded.admin_url))
-        returning o.code, o.created_at
+        returning o.code, o.created_at, (o.xmax = 0) as inserted
     )
-    select coalesce(array_agg(code), '{}'), coalesce(array_agg(created_at), '{}'), count(*)
-    into v_codes, v_created, v_orders
+    select coalesce(array_agg(code), '{}'), coalesce(array_agg(created_at), '{}'), count(*),
+           coalesce(array_agg(code) filter (where not inserted), '{}'),
+           coalesce(array_agg(created_at) filter (where not inserted), '{}')
+    into v_codes, v_created, v_orders, v_updated_codes, v_updated_created
     from written;
 
     if v_orders > 0 then
         select min(c), max(c) into v_min, v_max from unnest(v_created) c;
         perform ops.ensure_partitions(v_min, v_max);
 
-        -- lines of a written order that moved in time (its created_at changed) leave their old partition
+        -- lines of an updated order that moved in time (its created_at changed) leave their old partition
         if cardinality(v_moved_codes) > 0 then
             delete from sales.order_items i
             using unnest(v_moved_codes, v_moved_created) m(code, created_at)
@@ -174,25 +178,27 @@ begin
             supplier_name = excluded.supplier_name, synced_at = now(), deleted_at = null;
         get diagnostics v_archived = row_count;
 
-        -- lines that the new version of a written order no longer has
-        with gone as (
-            update sales.order_items i set deleted_at = now(), synced_at = now()
-            from unnest(v_codes, v_created) w(code, created_at)
-            where i.shop_id = p_shop_id and i.order_code = w.code and i.created_at = w.created_at
-              and i.deleted_at is null
-              and not exists (select from ingest.stage_order_items s
-                              where s.batch_id = p_batch_id and s.order_code = i.order_code and s.item_id = i.item_id)
-            returning 1
-        ), gone_archived as (
-            update archive.order_items i set deleted_at = now(), synced_at = now()
-            from unnest(v_codes, v_created) w(code, created_at)
-            where i.shop_id = p_shop_id and i.order_code = w.code and i.created_at = w.created_at
-              and i.deleted_at is null
-              and not exists (select from ingest.stage_order_items s
-                              where s.batch_id = p_batch_id and s.order_code = i.order_code and s.item_id = i.item_id)
-            returning 1
-        )
-        select (select count(*) from gone) + (select count(*) from gone_archived) into v_removed;
+        -- lines that the new version of an updated order no longer has (new orders have none)
+        if cardinality(v_updated_codes) > 0 then
+            with gone as (
+                update sales.order_items i set deleted_at = now(), synced_at = now()
+                from unnest(v_updated_codes, v_updated_created) w(code, created_at)
+                where i.shop_id = p_shop_id and i.order_code = w.code and i.created_at = w.created_at
+                  and i.deleted_at is null
+                  and not exists (select from ingest.stage_order_items s
+                                  where s.batch_id = p_batch_id and s.order_code = i.order_code and s.item_id = i.item_id)
+                returning 1
+            ), gone_archived as (
+                update archive.order_items i set deleted_at = now(), synced_at = now()
+                from unnest(v_updated_codes, v_updated_created) w(code, created_at)
+                where i.shop_id = p_shop_id and i.order_code = w.code and i.created_at = w.created_at
+                  and i.deleted_at is null
+                  and not exists (select from ingest.stage_order_items s
+                                  where s.batch_id = p_batch_id and s.order_code = i.order_code and s.item_id = i.item_id)
+                returning 1
+            )
+            select (select count(*) from gone) + (select count(*) from gone_archived) into v_removed;
+        end if;
     end if;
 
     delete from ingest.stage_order_items where batch_id = p_batch_id;
