@@ -29,6 +29,9 @@ def main() -> int:
     from bench import webhook_bench
 
     status = webhook_bench.run(cfg) or status
+    from bench import e2e_bench
+
+    status = e2e_bench.run(cfg) or status
     from bench import generate, query_bench
     from bench.stats import record
 

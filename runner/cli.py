@@ -236,6 +236,12 @@ def cmd_bench_webhooks(cfg: Config, args: argparse.Namespace) -> int:
                              busy_workers=args.busy_workers, record_results=not args.no_record)
 
 
+def cmd_bench_e2e(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import e2e_bench
+
+    return e2e_bench.run(cfg, events=args.events, record_results=not args.no_record)
+
+
 def cmd_bench_generate(cfg: Config, args: argparse.Namespace) -> int:
     from bench import generate
     from bench.stats import record
@@ -284,6 +290,40 @@ def cmd_worker(cfg: Config, args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     return 0
+
+
+# -- sync ------------------------------------------------------------------------------------
+
+
+def cmd_sync(cfg: Config, args: argparse.Namespace) -> int:
+    import psycopg
+
+    from runner.db import target_for
+    from runner.shoptet import sync
+    from runner.shoptet.shops import ShopError, client_for_shop
+    from runner.tasks import procrastinate_conninfo
+
+    entities = ["orders", "customers", "products"] if args.entity == "all" else [args.entity]
+    target = target_for(cfg)
+    try:
+        client = client_for_shop(args.shop, cfg=cfg, target=target)
+    except ShopError as exc:
+        raise CommandError(str(exc)) from None
+    status = 0
+    with client, psycopg.connect(procrastinate_conninfo(target.app)) as conn:
+        for entity in entities:
+            try:
+                summary = sync.sync_entity(conn, client, args.shop, entity)
+            except sync.SyncBusy as exc:
+                print(f"shop {args.shop} {entity}: skipped, {exc}")
+                status = 1
+                continue
+            except Exception as exc:  # noqa: BLE001 - reported per entity; recorded in ingest.sync_cursors
+                print(f"shop {args.shop} {entity}: FAILED: {exc}", file=sys.stderr)
+                status = 1
+                continue
+            print(json.dumps(summary, default=str) if args.json else sync.describe(summary), flush=True)
+    return status
 
 
 # -- shops ----------------------------------------------------------------------------------
@@ -628,6 +668,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="`hub worker` processes working the queue during the load (default 0)")
     p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
     p.set_defaults(func=cmd_bench_webhooks)
+    p = bns.add_parser("e2e", help="order:update webhook -> updated row in sales.orders, through hub serve and "
+                                   "hub worker against the sandbox",
+                       description="End to end: signed order:update webhooks, one at a time, to `hub serve`; a "
+                                   "`hub worker` fetches each order from a sandbox Shoptet and upserts it. Times the "
+                                   "POST -> updated sales.orders row. Target p95 <= 2 s. The bench shop is purged.")
+    p.add_argument("--events", type=int, default=50, help="webhooks to deliver (default 50)")
+    p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
+    p.set_defaults(func=cmd_bench_e2e)
     p = bns.add_parser("generate", help="production-shaped commerce data at a scale (1.0 = 1.4 M orders, 8.2 M lines)",
                        description="Generate deterministic, production-shaped data server-side in SQL "
                                    "(bench/generate.sql) for the bench shops 900001 (master), 900002 and 900003, "
@@ -713,7 +761,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="give up waiting for Shoptet's file after this long (default 190; Shoptet fails jobs "
                         "after 3 hours)")
     p.add_argument("--chunk-lines", type=int, metavar="N",
-                   help="lines applied per transaction (default: orders 1000, customers 2000, products 500)")
+                   help="lines applied per transaction (default: orders 500, customers 2000, products 500)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_snapshot_import)
     p = sns.add_parser("list", help="recent snapshot jobs with status, progress, retries",
@@ -756,6 +804,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--job-seconds", type=float, default=1.0,
                    help="how long a snapshot job takes at least, pending then running (default 1)")
     p.set_defaults(func=cmd_sandbox_serve)
+
+    # sync
+    p = sub.add_parser("sync", help="incremental sync of a shop now: Shoptet's change lists since the cursor",
+                       description="Read /api/{entity}/changes from the shop's cursor (minus a 10-minute overlap), "
+                                   "fetch and upsert what changed, soft-delete what was deleted, move the cursor "
+                                   "with each batch. Without a cursor: from the newest stored change, else now. "
+                                   "A cursor older than 29 days imports a snapshot instead. Prints what it did.",
+                       epilog=EPILOG_ENV, formatter_class=fmt)
+    p.add_argument("--shop", type=int, required=True, metavar="ID", help="the shop's eshopId")
+    p.add_argument("--entity", choices=["orders", "customers", "products", "all"], default="all",
+                   help="what to sync (default all)")
+    p.add_argument("--json", action="store_true", help="one JSON object per entity")
+    p.set_defaults(func=cmd_sync)
 
     # serve / worker
     p = sub.add_parser("serve", help="the web app: Shoptet webhooks, addon install callback, /healthz",

@@ -124,11 +124,11 @@ def fetch_document(shop_id: int, path: str) -> dict[str, Any] | None:
         from runner.shoptet import errors as shoptet_errors  # type: ignore[attr-defined]
     except ImportError:
         raise RuntimeError(f"GET {path} for shop {shop_id}: {ENTITY_SYNC_PENDING}") from None
-    api = shoptet_client.ShoptetClient.for_shop(shop_id)  # type: ignore[attr-defined]
-    try:
-        data: dict[str, Any] = api.get(path)
-    except shoptet_errors.NotFound:  # type: ignore[attr-defined]
-        return None
+    with shoptet_client.ShoptetClient.for_shop(shop_id) as api:
+        try:
+            data: dict[str, Any] = api.get(path)
+        except shoptet_errors.NotFound:
+            return None
     return data
 
 
@@ -211,13 +211,19 @@ def process_webhook_event(context: procrastinate.JobContext, event_id: int) -> d
 
 @app.task(name="sync_entity", pass_context=True, retry=RETRY)
 def sync_entity(context: procrastinate.JobContext, shop_id: int, entity: str) -> dict[str, Any]:
-    """Incremental sync of one shop's entity from its ingest.sync_cursors position."""
-    try:
-        from runner.shoptet import sync  # type: ignore[attr-defined]  # incremental sync, needs issue 5
-    except ImportError:
-        raise RuntimeError(f"sync of {entity} for shop {shop_id}: {ENTITY_SYNC_PENDING}") from None
-    with transaction() as conn:
-        return dict(sync.sync_entity(conn, shop_id, entity))
+    """Incremental sync of one shop's entity from its ingest.sync_cursors position
+    (runner/shoptet/sync.py): HTTP outside transactions, one transaction per batch with the cursor."""
+    from runner.shoptet import sync
+    from runner.shoptet.client import ShoptetClient
+
+    if _pool is None:
+        raise RuntimeError("runner.tasks.configure() was not called in this process")
+    with ShoptetClient.for_shop(shop_id) as api, _pool.connection() as conn:
+        try:
+            return dict(sync.sync_entity(conn, api, shop_id, entity))
+        except sync.SyncBusy as exc:  # `hub sync` of the same shop and entity is running
+            log(logger, logging.INFO, "sync skipped", shop_id=shop_id, entity=entity, reason=str(exc))
+            return {"shop_id": shop_id, "entity": entity, "skipped": str(exc)}
 
 
 def defer_sync(shop_id: int, entity: str) -> None:
@@ -235,11 +241,6 @@ def _active_shops() -> list[int]:
 
 
 def _dispatch_sync(entity: str) -> int:
-    try:
-        from runner.shoptet import sync  # type: ignore[attr-defined]  # noqa: F401
-    except ImportError:
-        log(logger, logging.WARNING, "incremental sync not scheduled", entity=entity, reason=ENTITY_SYNC_PENDING)
-        return 0
     shops = _active_shops()
     for shop_id in shops:
         defer_sync(shop_id, entity)
@@ -411,8 +412,32 @@ async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) 
     return await recover_stalled_jobs(context.app, seconds_since_heartbeat=STALLED_AFTER_SECONDS)
 
 
-# Not scheduled here: the daily 02:00 UTC backup (operations issue) and the hourly
-# reconciliation against GET /api/webhooks/notifications (needs the Shoptet client, issue 5).
+@app.periodic(cron="25 * * * *")
+@app.task(name="reconcile_webhooks", queue="maintenance", lock="webhooks:reconcile",
+          queueing_lock="webhooks:reconcile", retry=RETRY)
+def reconcile_webhooks(timestamp: int | None = None) -> dict[str, Any]:
+    """Hourly: replay webhook deliveries Shoptet gave up on (or the hub never recorded) from
+    GET /api/webhooks/notifications, per active shop (runner/shoptet/reconcile.py)."""
+    from runner.shoptet import reconcile
+    from runner.shoptet.client import ShoptetClient
+
+    if _pool is None:
+        raise RuntimeError("runner.tasks.configure() was not called in this process")
+    outcome: dict[str, Any] = {"shops": 0, "replayed": 0, "errors": {}}
+    for shop_id in _active_shops():
+        try:
+            with ShoptetClient.for_shop(shop_id) as api, _pool.connection() as conn:
+                result = reconcile.reconcile_shop(conn, api, shop_id)
+        except Exception as exc:  # noqa: BLE001 - one shop's trouble (e.g. a revoked token) must not stop the others
+            outcome["errors"][str(shop_id)] = str(exc)[:500]
+            log(logger, logging.WARNING, "webhook reconciliation failed", shop_id=shop_id, error=str(exc))
+            continue
+        outcome["shops"] += 1
+        outcome["replayed"] += result["replayed"]
+    return outcome
+
+
+# Not scheduled here: the daily 02:00 UTC backup (operations issue).
 
 
 def run_worker(cfg: Config, *, queues: list[str] | None = None, concurrency: int = 1,

@@ -40,7 +40,7 @@ from runner.shoptet.ingest import ENTITIES, Stager, record_failures, record_seen
 logger = logging.getLogger("hub.snapshots")
 
 SNAPSHOT_PATHS = {entity: f"/api/{entity}/snapshot" for entity in ENTITIES}
-CHUNK_LINES = {"orders": 1000, "customers": 2000, "products": 500}
+CHUNK_LINES = {"orders": 500, "customers": 2000, "products": 500}
 DOWNLOAD_PIECE = 1 << 20
 MAX_POLLS = 9  # Shoptet answers 403 to the 11th detail request of an unfinished job
 FAILED_STATUSES = {"failed": "failed", "expired": "expired before it was read", "killed": "was killed"}
@@ -282,7 +282,7 @@ def _prepare_chunks(stager: Stager, lines: Iterator[tuple[int, bytes]], chunk_si
         out.put(exc)
 
 
-CHUNKS_AHEAD = 2
+CHUNKS_AHEAD = 1
 
 
 def _stream(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any], url: str, opts: Options,

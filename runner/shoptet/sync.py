@@ -1,0 +1,346 @@
+"""Incremental sync of one shop's orders, customers or products from Shoptet's change lists.
+
+``GET /api/{entity}/changes?from=…`` lists the last change of every entity changed since
+``from`` (orders by ``code``, customers and products by ``guid``; ``changeType`` add, edit or
+delete -- a creation is reported as ``edit``), 30 days back at most. One run:
+
+1. Where to start: the shop's cursor in ``ingest.sync_cursors``; without one, the newest
+   ``changed_at`` of its rows (a snapshot import brought them); without rows, now -- history
+   comes from a snapshot import, not from the change list. Reading starts ``OVERLAP`` before
+   it, so a change Shoptet recorded a little late is not missed (re-applying is a no-op).
+2. A start older than ``HISTORY_LIMIT`` (29 days; Shoptet keeps 30) cannot be served by the
+   change list: the run imports a full snapshot instead (runner/shoptet/snapshots.py), sets the
+   cursor to when that import started, and then reads the changes since.
+3. The change list is read page by page. When it is ordered by changeTime (as Shoptet serves
+   it) the next request starts ``from`` the newest changeTime seen, page 1 again, instead of
+   asking for page n+1: an entity changed again while we page moves to the end of the list,
+   which would shift an unread entry onto a page already read. Entries seen twice are skipped.
+4. Every ``batch_size`` changes: the details of edited entities are fetched (at most 3 at a
+   time, Shoptet's per-token limit; no database transaction is open during HTTP), then ONE
+   transaction upserts them (runner/shoptet/ingest.py), soft-deletes the deleted ones and those
+   whose detail answered 404, and moves the cursor to the newest changeTime applied. A failure
+   leaves the cursor at the last committed batch; the next run continues from there.
+5. At the end the cursor moves to ``max(newest change seen, run start - OVERLAP)``, so a quiet
+   shop's cursor does not age out of the 30-day window; ``last_run_at`` / ``last_error`` record
+   the run.
+
+``conn`` must be a connection with autocommit off and no transaction open; every step commits.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator
+
+import orjson
+import psycopg
+
+from runner.logs import log
+from runner.queries import query
+from runner.shoptet import errors
+from runner.shoptet.client import ShoptetClient, format_datetime, parse_datetime
+from runner.shoptet.ingest import ENTITIES, Stager
+
+logger = logging.getLogger("hub.sync")
+
+OVERLAP = timedelta(minutes=10)
+HISTORY_LIMIT = timedelta(days=29)  # Shoptet guarantees 30 days of change history
+BATCH_SIZE = 50
+FETCH_CONCURRENCY = 3  # Shoptet: at most 3 concurrent requests per token
+# the documented maximum page size of each change list
+PAGE_SIZE = {"orders": 1000, "customers": 20, "products": 1000}
+KEY_FIELD = {"orders": "code", "customers": "guid", "products": "guid"}
+# detail endpoint and the key of the entity in its data (products: data is the product)
+DETAIL = {"orders": ("/api/orders/{}", "order"), "customers": ("/api/customers/{}", "customer"),
+          "products": ("/api/products/{}", None)}
+
+
+class SyncBusy(Exception):
+    """Another sync of the same shop and entity is running."""
+
+
+@dataclass(frozen=True)
+class Change:
+    key: str
+    at: datetime
+    type: str  # add | edit | delete
+
+
+@dataclass
+class SyncResult:
+    shop_id: int
+    entity: str
+    started_from: str  # cursor | snapshot | data | none | undated; "fallback" when it imported a snapshot
+    read_from: datetime | None = None
+    changes: int = 0
+    upserted: int = 0
+    deleted: int = 0
+    not_found: int = 0
+    failed: list[str] = field(default_factory=list)
+    batches: int = 0
+    requests: int = 0
+    snapshot: dict[str, Any] | None = None
+    cursor: datetime | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "shop_id": self.shop_id, "entity": self.entity, "started_from": self.started_from,
+            "read_from": self.read_from.isoformat() if self.read_from else None,
+            "changes": self.changes, "upserted": self.upserted, "deleted": self.deleted,
+            "not_found": self.not_found, "failed": len(self.failed), "batches": self.batches,
+            "requests": self.requests, "cursor": self.cursor.isoformat() if self.cursor else None,
+            "seconds": round(self.seconds, 2)}
+        if self.snapshot is not None:
+            out["snapshot"] = self.snapshot
+        if self.failed:
+            out["failed_keys"] = self.failed[:20]
+        return out
+
+
+@contextmanager
+def _committed(conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
+    """One unit of work on an autocommit-off connection: commit at the end, roll back on error."""
+    try:
+        yield conn
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def sync_entity(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, entity: str, *,
+                batch_size: int = BATCH_SIZE, snapshot_options: Any = None) -> dict[str, Any]:
+    """One incremental sync of a shop's entity (see the module docstring); a summary dict.
+
+    Raises SyncBusy when another sync of it runs; any other failure is recorded in
+    ``ingest.sync_cursors.last_error`` and re-raised (the cursor stays at the last committed batch)."""
+    if entity not in ENTITIES:
+        raise ValueError(f"unknown entity {entity!r}: expected one of {', '.join(ENTITIES)}")
+    if conn.autocommit:
+        raise ValueError("sync_entity needs a connection with autocommit off (it commits per batch)")
+    conn.commit()  # nothing of the caller's may stay open during HTTP
+    with _committed(conn):
+        locked = conn.execute(query("sync_try_lock"), (shop_id, entity)).fetchone()
+    if not (locked and locked[0]):
+        raise SyncBusy(f"a sync of shop {shop_id}'s {entity} is already running")
+    started = time.monotonic()
+    try:
+        try:
+            result = _run(conn, client, shop_id, entity, batch_size, snapshot_options)
+        except Exception as exc:
+            log(logger, logging.WARNING, "sync failed", shop_id=shop_id, entity=entity, error=_explain(exc))
+            try:
+                conn.rollback()
+                with _committed(conn):
+                    conn.execute(query("sync_cursor_finish"), (shop_id, entity, _explain(exc)[:2000]))
+            except psycopg.Error:  # the database itself is the trouble: the original error says more
+                pass
+            raise
+        result.seconds = time.monotonic() - started
+        error = None
+        if result.failed:
+            error = (f"{len(result.failed)} {entity} document(s) could not be applied and were skipped: "
+                     + ", ".join(result.failed[:10]))
+        with _committed(conn):
+            conn.execute(query("sync_cursor_finish"), (shop_id, entity, error))
+        summary = result.as_dict()
+        log(logger, logging.INFO, "sync done", **{k: v for k, v in summary.items() if not isinstance(v, (dict, list))})
+        return summary
+    finally:
+        try:
+            with _committed(conn):
+                conn.execute(query("sync_unlock"), (shop_id, entity))
+        except psycopg.Error:  # a broken connection: its session, and so the lock, ends with it
+            pass
+
+
+def _explain(exc: BaseException) -> str:
+    if isinstance(exc, errors.ShoptetError):
+        return str(exc)
+    if isinstance(exc, psycopg.Error):
+        return f"database error: {str(exc).strip()}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _run(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, entity: str, batch_size: int,
+         snapshot_options: Any) -> SyncResult:
+    run_start = _now()
+    with _committed(conn):
+        row = conn.execute(query("sync_cursor_start"), (shop_id, entity)).fetchone()
+    start, origin = (row[0], row[1]) if row else (None, "none")
+    result = SyncResult(shop_id, entity, origin)
+    if origin == "none":
+        # nothing to catch up on: the change list is followed from now on
+        start = run_start
+    if origin == "undated" or start - OVERLAP < run_start - HISTORY_LIMIT:
+        start = _snapshot(conn, client, shop_id, entity, result, snapshot_options)
+    result.read_from = start - OVERLAP
+    _apply_changes(conn, client, shop_id, entity, result.read_from, run_start, batch_size, result)
+    return result
+
+
+def _snapshot(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, entity: str, result: SyncResult,
+              options: Any) -> datetime:
+    """The change list cannot reach back far enough: a full snapshot, then the cursor at its start."""
+    from runner.shoptet import snapshots
+
+    log(logger, logging.INFO, "sync falls back to a snapshot import", shop_id=shop_id, entity=entity,
+        reason=result.started_from)
+    outcome = snapshots.import_snapshot(conn, client, shop_id, entity, options=options)
+    conn.commit()
+    with _committed(conn):
+        row = conn.execute(query("sync_snapshot_started"), (outcome["job_id"],)).fetchone()
+        started = row[0] if row and row[0] is not None else _now()
+        result.cursor = conn.execute(query("sync_cursor_move"), (shop_id, entity, started)).fetchone()[0]
+    result.snapshot = {k: v for k, v in outcome.items() if isinstance(v, (int, float, str))}
+    result.started_from = "fallback"
+    return started
+
+
+def iter_changes(client: ShoptetClient, entity: str, since: datetime, result: SyncResult | None = None,
+                 ) -> Iterator[tuple[list[Change], bool]]:
+    """(new changes of a page, whether the list has been in changeTime order so far), page by page.
+
+    Ordered lists are read as a keyset on changeTime (next request ``from`` the newest time
+    seen, page 1), so entries moving to the end while we read cannot make us skip one."""
+    path = f"/api/{entity}/changes"
+    key_field = KEY_FIELD[entity]
+    seen: set[tuple[str, datetime]] = set()
+    ordered = True
+    newest: datetime | None = None
+    since_now, page = since, 1
+    while True:
+        if result is not None:
+            result.requests += 1
+        data = client.get(path, {"from": since_now, "page": page, "itemsPerPage": PAGE_SIZE[entity]}) or {}
+        items = data.get("changes") or []
+        fresh: list[Change] = []
+        for item in items:
+            at = parse_datetime(item.get("changeTime"))
+            key = item.get(key_field)
+            if at is None or key is None:
+                raise errors.ShoptetError(f"GET {path}: a change without {key_field} or changeTime: {item!r}",
+                                          method="GET", path=path)
+            if newest is not None and at < newest:
+                ordered = False
+            newest = at if newest is None or at > newest else newest
+            if (str(key), at) in seen:
+                continue
+            seen.add((str(key), at))
+            fresh.append(Change(str(key), at, str(item.get("changeType") or "edit")))
+        if fresh:
+            yield fresh, ordered
+        page_count = int((data.get("paginator") or {}).get("pageCount") or 0)
+        if not items or page >= page_count:
+            return
+        if ordered and newest is not None and newest > since_now:
+            since_now, page = newest, 1
+        else:
+            page += 1
+
+
+def _apply_changes(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, entity: str, since: datetime,
+                   run_start: datetime, batch_size: int, result: SyncResult) -> None:
+    pending: list[Change] = []
+    ordered = True
+    newest: datetime | None = None
+    with ThreadPoolExecutor(max_workers=FETCH_CONCURRENCY, thread_name_prefix="sync-fetch") as pool:
+        for page, ordered in iter_changes(client, entity, since, result):
+            result.changes += len(page)
+            for change in page:
+                pending.append(change)
+                if len(pending) >= batch_size:
+                    newest = _apply_batch(conn, client, pool, shop_id, entity, pending, ordered, newest, result)
+                    pending = []
+        # the last batch also moves the cursor past a quiet stretch: every change recorded before
+        # (run start - OVERLAP) was in the list just read
+        _apply_batch(conn, client, pool, shop_id, entity, pending, ordered, newest, result,
+                     floor=max(since, run_start - OVERLAP))
+
+
+def _apply_batch(conn: psycopg.Connection, client: ShoptetClient, pool: ThreadPoolExecutor, shop_id: int,
+                 entity: str, changes: list[Change], ordered: bool, newest: datetime | None, result: SyncResult,
+                 floor: datetime | None = None) -> datetime | None:
+    """Fetch the batch's edited entities, then apply edits, deletes and the cursor in one transaction.
+    Returns the newest changeTime applied so far."""
+    latest: dict[str, Change] = {}
+    for change in changes:  # one entity twice in a batch: its newer change counts
+        if change.key not in latest or change.at >= latest[change.key].at:
+            latest[change.key] = change
+    edits = [c.key for c in latest.values() if c.type != "delete"]
+    deletes = [c.key for c in latest.values() if c.type == "delete"]
+    fetched = list(pool.map(lambda key: _fetch(client, entity, key), edits))
+    result.requests += len(edits)
+    documents = [(n, doc) for n, (key, doc) in enumerate(zip(edits, fetched), 1) if doc is not None]
+    gone = [key for key, doc in zip(edits, fetched) if doc is None]
+    batch_newest = max((c.at for c in changes), default=None)
+    if batch_newest is not None:
+        newest = batch_newest if newest is None or batch_newest > newest else newest
+    # the cursor moves with a batch only when every earlier change has been applied (ordered list);
+    # the last batch (floor given) has applied everything read
+    if floor is not None:
+        move_to: datetime | None = max(newest, floor) if newest is not None else floor
+    else:
+        move_to = newest if ordered else None
+    with _committed(conn):
+        if documents:
+            applied = Stager(conn, shop_id, entity).apply_chunk(documents)
+            result.upserted += applied.applied
+            for failure in applied.failures:
+                key = edits[failure.line_no - 1]
+                result.failed.append(key)
+                log(logger, logging.WARNING, "sync skipped a document Shoptet sent that cannot be applied",
+                    shop_id=shop_id, entity=entity, key=key, error=failure.error)
+        if deletes or gone:
+            result.deleted += int(conn.execute("select ingest.mark_deleted(%s, %s, %s)",
+                                               (shop_id, entity, deletes + gone)).fetchone()[0])
+        if move_to is not None:
+            result.cursor = conn.execute(query("sync_cursor_move"), (shop_id, entity, move_to)).fetchone()[0]
+    result.not_found += len(gone)
+    if changes:
+        result.batches += 1
+    return newest
+
+
+def _fetch(client: ShoptetClient, entity: str, key: str) -> bytes | None:
+    """The entity's current document as JSON bytes; None when Shoptet answers 404 (deleted)."""
+    path, wrapper = DETAIL[entity]
+    try:
+        data = client.get(path.format(key))
+    except errors.NotFound:
+        return None
+    doc = (data or {}).get(wrapper) if wrapper else data
+    if not doc:
+        return None
+    return orjson.dumps(doc)
+
+
+def describe(summary: dict[str, Any]) -> str:
+    """One line for `hub sync`."""
+    parts = [f"shop {summary['shop_id']} {summary['entity']}:"]
+    if summary.get("snapshot"):
+        snap = summary["snapshot"]
+        parts.append(f"snapshot imported (job {snap.get('job_id')}, {snap.get('lines', '?')} lines);")
+    parts.append(f"{summary['changes']} change(s) read from {summary['read_from']} ({summary['started_from']}),")
+    done = f"{summary['upserted']} upserted, {summary['deleted']} deleted"
+    if summary.get("not_found"):
+        done += f" ({summary['not_found']} answered 404)"
+    if summary.get("failed"):
+        done += f", {summary['failed']} skipped as unusable"
+    parts.append(done + ";")
+    parts.append(f"cursor {summary['cursor']} ({summary['seconds']} s)")
+    return " ".join(parts)
+
+
+__all__ = ["sync_entity", "iter_changes", "SyncBusy", "OVERLAP", "HISTORY_LIMIT", "BATCH_SIZE", "describe",
+           "format_datetime"]
