@@ -15,6 +15,7 @@ declare
     v_failed bigint;
     v_deleted integer := 0;
     v_status text;
+    v_gone text[];
 begin
     select * into v_job from ingest.snapshot_jobs where id = p_job_id for update;
     if not found then
@@ -24,18 +25,26 @@ begin
     v_status := case when v_failed > 0 then 'completed_with_errors' else 'completed' end;
 
     if v_failed = 0 and v_job.filters = '{}'::jsonb then
-        v_deleted := ingest.mark_deleted(v_job.shop_id, v_job.entity, array(
-            select k from (
-                select o.code as k from sales.orders o
-                where v_job.entity = 'orders' and o.shop_id = v_job.shop_id and o.deleted_at is null
-                union all
-                select c.guid::text from sales.customers c
-                where v_job.entity = 'customers' and c.shop_id = v_job.shop_id and c.deleted_at is null
-                union all
-                select p.guid::text from catalog.products p
-                where v_job.entity = 'products' and p.shop_id = v_job.shop_id and p.deleted_at is null
-            ) present
-            where not exists (select from ingest.snapshot_seen s where s.job_id = p_job_id and s.key = present.k)));
+        -- one anti join per entity (a hash anti join over the keys the file contained)
+        if v_job.entity = 'orders' then
+            select array_agg(o.code) into v_gone
+            from sales.orders o
+            where o.shop_id = v_job.shop_id and o.deleted_at is null
+              and not exists (select from ingest.snapshot_seen s where s.job_id = p_job_id and s.key = o.code);
+        elsif v_job.entity = 'customers' then
+            select array_agg(c.guid::text) into v_gone
+            from sales.customers c
+            where c.shop_id = v_job.shop_id and c.deleted_at is null
+              and not exists (select from ingest.snapshot_seen s where s.job_id = p_job_id and s.key = c.guid::text);
+        else
+            select array_agg(p.guid::text) into v_gone
+            from catalog.products p
+            where p.shop_id = v_job.shop_id and p.deleted_at is null
+              and not exists (select from ingest.snapshot_seen s where s.job_id = p_job_id and s.key = p.guid::text);
+        end if;
+        if v_gone is not null then
+            v_deleted := ingest.mark_deleted(v_job.shop_id, v_job.entity, v_gone);
+        end if;
     end if;
     delete from ingest.snapshot_seen where job_id = p_job_id;
 
