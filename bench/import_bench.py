@@ -31,6 +31,7 @@ from bench.stats import record
 from runner.config import Config
 from runner.db import target_for
 from runner.sandbox import Sandbox
+from runner.shoptet.shops import purge_shop
 
 SHOP = 900201
 COPY_SHOP = 900299
@@ -43,9 +44,9 @@ def _hub() -> str:
     return str(Path(sys.executable).parent / "hub")
 
 
-def _purge(admin: psycopg.Connection, shop_id: int) -> None:
+def _purge(admin: psycopg.Connection, admin_conninfo: str, shop_id: int) -> None:
     if admin.execute("select 1 from core.shops where shop_id = %s", (shop_id,)).fetchone():
-        admin.execute("select ops.purge_shop(%s)", (shop_id,))
+        purge_shop(admin_conninfo, shop_id)
 
 
 def _baseline_parse(files: list[Path]) -> tuple[float, int]:
@@ -118,7 +119,7 @@ def run(cfg: Config, *, scale: float, record_results: bool = True) -> int:
           flush=True)
     with sandbox.run_in_thread() as url, psycopg.connect(target.admin, autocommit=True) as admin:
         for shop in (SHOP, COPY_SHOP):
-            _purge(admin, shop)
+            _purge(admin, target.admin, shop)
         env = {**os.environ, "HUB_SHOPTET_API_URL": url, "HUB_LOG_LEVEL": "WARNING"}
         subprocess.run([_hub(), "shop", "add", "--token", sandbox.private_token(SHOP)], env=env, check=True,
                        stdout=subprocess.DEVNULL)
@@ -154,7 +155,7 @@ def run(cfg: Config, *, scale: float, record_results: bool = True) -> int:
         got = admin.execute("select count(*), coalesce(sum(total_with_vat), 0) from sales.orders where shop_id = %s "
                             "and deleted_at is null", (SHOP,)).fetchone()
         exact = got is not None and got[0] == totals["orders"] and str(got[1]) == totals["orders_total_with_vat"]
-        _purge(admin, COPY_SHOP)
+        _purge(admin, target.admin, COPY_SHOP)
     ratio = import_s / (parse_s + copy_s)
     verdict = "met" if ratio <= 2 else "NOT met"
     print(f"  import {import_s:.1f} s = {ratio:.2f} x (a + b) = {parse_s + copy_s:.1f} s  (target <= 2x: {verdict}); "

@@ -323,3 +323,41 @@ def test_addon_install_against_the_sandbox_registers_webhooks_then_imports_with_
             outcome = snapshots.import_snapshot(conn, api, SHOP, "customers", options=FAST)
     assert outcome["status"] == "completed" and outcome["lines"] == box.totals(SHOP)["customers"]
     assert admin.execute("select mint_count from core.shop_access_tokens").fetchone() == (1,)
+
+
+def test_shop_and_snapshot_commands(sandbox: tuple[Sandbox, str], db: Target, admin: psycopg.Connection,
+                                    hub_env: dict[str, str]) -> None:
+    box, url = sandbox
+    hub = str(Path(sys.executable).parent / "hub")
+    env = {**os.environ, "HUB_SHOPTET_API_URL": url, "HUB_LOG_LEVEL": "WARNING"}
+
+    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([hub, *args], env=env, capture_output=True, text=True, timeout=120)
+        assert (done.returncode == 0) == ok, (args, done.stdout, done.stderr)
+        return done
+
+    assert "no shops" in run("shop", "list").stdout
+    added = run("shop", "add", "--token", box.private_token(SHOP), "--name", "Demo", "--master")
+    assert f"connected shop {SHOP} (Demo)" in added.stdout and "job:finished" in added.stdout
+    assert box.private_token(SHOP) not in added.stdout + added.stderr
+    bad = run("shop", "add", "--token", "wrong", ok=False)
+    assert "refused the API token" in bad.stderr and "Traceback" not in bad.stderr
+    imported = run("snapshot", "import", "--shop", str(SHOP), "--entity", "customers", "--quiet")
+    assert "completed" in imported.stdout
+    assert "Demo" in run("shop", "list").stdout
+    shown = run("shop", "show", str(SHOP)).stdout
+    assert "shoptet.private_token" in shown and box.private_token(SHOP) not in shown
+    listed = run("snapshot", "list", "--shop", str(SHOP)).stdout
+    assert "customers" in listed and "completed" in listed
+    job_id = admin.execute("select id from ingest.snapshot_jobs").fetchone()[0]  # type: ignore[index]
+    assert "processed_count" in run("snapshot", "show", str(job_id)).stdout
+    assert "only failed" in run("snapshot", "retry", str(job_id), ok=False).stderr
+    assert "does not exist" in run("snapshot", "show", "999999", ok=False).stderr
+    assert "--yes" in run("shop", "remove", str(SHOP), "--purge", ok=False).stderr
+    run("shop", "remove", str(SHOP))
+    assert admin.execute("select status from core.shops where shop_id = %s", (SHOP,)).fetchone() == ("uninstalled",)
+    assert admin.execute("select count(*) from core.settings where shop_id = %s", (SHOP,)).fetchone() == (0,)
+    assert admin.execute("select count(*) from sales.customers").fetchone()[0] > 0  # type: ignore[index]
+    assert "purged" in run("shop", "remove", str(SHOP), "--purge", "--yes").stdout
+    assert admin.execute("select count(*) from sales.customers").fetchone() == (0,)
+    assert admin.execute("select count(*) from core.shops").fetchone() == (0,)

@@ -124,14 +124,26 @@ def list_shops(cfg: Config, shop_id: int | None = None) -> list[dict[str, Any]]:
     return rows
 
 
+def purge_shop(admin_conninfo: str, shop_id: int) -> dict[str, Any]:
+    """ops.purge_shop in one transaction. As a superuser the foreign-key triggers are skipped
+    (session_replication_role = replica): ops.purge_shop deletes children before parents
+    itself, and a per-order cascade check makes removing a big shop take minutes."""
+    with psycopg.connect(admin_conninfo) as conn:
+        superuser = conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()
+        if superuser and superuser[0]:
+            conn.execute("set local session_replication_role = replica")
+        row = conn.execute(query("shop_purge"), (shop_id,)).fetchone()
+        conn.commit()
+    return dict(row[0]) if row and row[0] else {}
+
+
 def remove_shop(cfg: Config, shop_id: int, *, purge: bool = False) -> dict[str, Any]:
     """Disconnect a shop (credentials forgotten, data kept), or with purge delete it and its data."""
     with psycopg.connect(target_for(cfg).conninfo("app"), autocommit=True) as conn:
         if conn.execute(query("shop_exists"), (shop_id,)).fetchone() is None:
             raise ShopError(f"shop {shop_id} does not exist (hub shop list)")
         if purge:
-            row = conn.execute(query("shop_purge"), (shop_id,)).fetchone()
-            return {"purged": row[0] if row else {}}
+            return {"purged": purge_shop(target_for(cfg).admin, shop_id)}
         with conn.transaction():
             conn.execute(query("shop_disconnect"), (shop_id,))
             conn.execute(query("shop_forget_credentials"), {"shop_id": shop_id})

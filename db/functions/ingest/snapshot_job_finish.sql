@@ -25,22 +25,23 @@ begin
     v_status := case when v_failed > 0 then 'completed_with_errors' else 'completed' end;
 
     if v_failed = 0 and v_job.filters = '{}'::jsonb then
-        -- one anti join per entity (a hash anti join over the keys the file contained)
+        -- set difference (hashed or sorted, never a nested loop whatever the statistics of the
+        -- freshly filled snapshot_seen say)
         if v_job.entity = 'orders' then
-            select array_agg(o.code) into v_gone
-            from sales.orders o
-            where o.shop_id = v_job.shop_id and o.deleted_at is null
-              and not exists (select from ingest.snapshot_seen s where s.job_id = p_job_id and s.key = o.code);
+            select array_agg(k) into v_gone from (
+                select o.code as k from sales.orders o where o.shop_id = v_job.shop_id and o.deleted_at is null
+                except
+                select s.key from ingest.snapshot_seen s where s.job_id = p_job_id) gone;
         elsif v_job.entity = 'customers' then
-            select array_agg(c.guid::text) into v_gone
-            from sales.customers c
-            where c.shop_id = v_job.shop_id and c.deleted_at is null
-              and not exists (select from ingest.snapshot_seen s where s.job_id = p_job_id and s.key = c.guid::text);
+            select array_agg(k) into v_gone from (
+                select c.guid::text as k from sales.customers c where c.shop_id = v_job.shop_id and c.deleted_at is null
+                except
+                select s.key from ingest.snapshot_seen s where s.job_id = p_job_id) gone;
         else
-            select array_agg(p.guid::text) into v_gone
-            from catalog.products p
-            where p.shop_id = v_job.shop_id and p.deleted_at is null
-              and not exists (select from ingest.snapshot_seen s where s.job_id = p_job_id and s.key = p.guid::text);
+            select array_agg(k) into v_gone from (
+                select p.guid::text as k from catalog.products p where p.shop_id = v_job.shop_id and p.deleted_at is null
+                except
+                select s.key from ingest.snapshot_seen s where s.job_id = p_job_id) gone;
         end if;
         if v_gone is not null then
             v_deleted := ingest.mark_deleted(v_job.shop_id, v_job.entity, v_gone);
