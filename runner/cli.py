@@ -132,6 +132,23 @@ def cmd_db_maintain(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_backup(cfg: Config, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from runner.backup import BackupError, run_backup
+    from runner.db import target_for
+
+    directory = Path(args.dir).expanduser().resolve() if args.dir else cfg.backup_dir
+    try:
+        done = run_backup(target_for(cfg), directory, keep=args.keep or cfg.backup_keep)
+    except BackupError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"backup {done['backup_id']}: {done['path']} ({done['size_bytes'] / 1e6:.1f} MB, verified)"
+          + (f"; removed {len(done['removed'])} older" if done["removed"] else ""))
+    print(f"restore into an empty database: pg_restore --no-owner -d <database> {done['path']}")
+    return 0
+
+
 # -- settings ------------------------------------------------------------------------------
 
 
@@ -611,6 +628,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_db_maintain)
 
     # settings
+    p = dbs.add_parser("backup", help="pg_dump the hub database now, verify it, keep the newest N",
+                       description="Dump the hub database (pg_dump custom format) into HUB_BACKUP_DIR, verify the "
+                                   "file reads back (pg_restore --list), record it in ops.backups and delete "
+                                   "completed backups beyond the newest HUB_BACKUP_KEEP. The workers run it daily "
+                                   "at 02:00 UTC.", epilog=EPILOG_ENV, formatter_class=fmt)
+    p.add_argument("--dir", help="directory for the dump (default HUB_BACKUP_DIR)")
+    p.add_argument("--keep", type=int, help="completed backups to keep (default HUB_BACKUP_KEEP)")
+    p.set_defaults(func=cmd_db_backup)
+
     st = sub.add_parser("settings", help="typed global and per-shop settings, encrypted secrets",
                         description="Read and change settings in core.settings. Secrets are encrypted with "
                                     "HUB_SECRET_KEY (or the generated HUB_HOME/secret.key).",

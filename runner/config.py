@@ -34,6 +34,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "HUB_SHOPTET_API_URL": (DEFAULT_SHOPTET_API_URL, "Shoptet API base URL (point it at the sandbox for demos and tests)"),
     "HUB_SHOPTET_TOKEN": ("(none)", "private API token for `hub shop add` when --token is not given (keeps it out of shell history)"),
     "HUB_PUBLIC_URL": ("http://127.0.0.1:8000", "public base URL of the web app, used when registering webhooks"),
+    "HUB_BACKUP_DIR": ("HUB_HOME/backups", "where `hub db backup` and the daily backup job write pg_dump files"),
+    "HUB_BACKUP_KEEP": ("7", "completed backups kept; older files are deleted after a new one is verified"),
     "HUB_SETTINGS_TTL": ("60", "seconds a cached setting may be served without a change notification (safety net)"),
     "HUB_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
     "HUB_LOG_FORMAT": ("text", "'text' (key=value) or 'json' (one JSON object per line)"),
@@ -63,6 +65,19 @@ def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: expected a whole number") from None
+    if value < 1:
+        raise ConfigError(f"{name}={raw!r}: must be at least 1")
     return value
 
 
@@ -96,6 +111,8 @@ class Config:
     settings_ttl: float
     log_level: str
     log_format: str
+    backup_dir: Path = Path(".hub/backups")
+    backup_keep: int = 7
     env: Mapping[str, str] = field(repr=False, default_factory=dict)
 
     @property
@@ -125,5 +142,7 @@ class Config:
             settings_ttl=_positive_float(env, "HUB_SETTINGS_TTL", 60.0),
             log_level=_choice(env, "HUB_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             log_format=_choice(env, "HUB_LOG_FORMAT", "text", ("text", "json")),
+            backup_dir=Path(env.get("HUB_BACKUP_DIR") or home / "backups").expanduser().resolve(),
+            backup_keep=_positive_int(env, "HUB_BACKUP_KEEP", 7),
             env=env,
         )

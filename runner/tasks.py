@@ -63,12 +63,14 @@ app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 # -- the data connection of the tasks (one pool per worker process) ---------------------------
 
 _pool: ConnectionPool | None = None
+_target: Target | None = None  # the database the tasks work on (backups need its admin connection)
 
 
 def configure(target: Target, *, pool_size: int = 4) -> procrastinate.App:
     """Bind the app (and the tasks' own data pool) to the hub database; returns the app.
     Called once by `hub worker`; calling it again rebinds (tests use one database each)."""
-    global _pool
+    global _pool, _target
+    _target = target
     conninfo = procrastinate_conninfo(target.app)
     if _pool is not None:
         _pool.close()
@@ -369,6 +371,19 @@ def retry_snapshots(timestamp: int | None = None) -> int:
     for job_id, shop_id, entity in due:
         defer_snapshot_job(shop_id, entity, job_id)
     return len(due)
+
+
+@app.periodic(cron="0 2 * * *")
+@app.task(name="backup_database", queue="maintenance", lock="maintenance:backup",
+          queueing_lock="maintenance:backup", retry=RETRY)
+def backup_database(timestamp: int | None = None) -> dict[str, Any]:
+    """Daily 02:00 UTC: pg_dump the hub database into HUB_BACKUP_DIR, verified, newest HUB_BACKUP_KEEP kept."""
+    from runner.backup import run_backup
+
+    if _target is None:
+        raise RuntimeError("runner.tasks.configure() was not called in this process")
+    cfg = Config.from_env()
+    return run_backup(_target, cfg.backup_dir, keep=cfg.backup_keep)
 
 
 @app.periodic(cron="40 4 * * *")

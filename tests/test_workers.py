@@ -193,7 +193,7 @@ def test_every_schedule_entry_names_a_registered_task() -> None:
     periodic = {name for name, _ in tasks.app.periodic_registry.periodic_tasks}
     assert periodic == {"schedule_orders_sync", "schedule_customers_sync", "schedule_products_sync",
                         "dispatch_customer_metrics_recalculation", "run_maintenance", "retry_snapshots",
-                        "housekeeping", "retry_stalled_jobs", "reconcile_webhooks"}
+                        "housekeeping", "retry_stalled_jobs", "reconcile_webhooks", "backup_database"}
     assert periodic <= set(tasks.app.tasks)
 
 
