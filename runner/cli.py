@@ -276,6 +276,12 @@ def cmd_bench_generate(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_import(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import import_bench
+
+    return import_bench.run(cfg, scale=args.scale, record_results=not args.no_record)
+
+
 def cmd_bench_queries(cfg: Config, args: argparse.Namespace) -> int:
     from bench import query_bench
     from runner.db import target_for
@@ -728,6 +734,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="seed of the random parameters (default 1)")
     p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
     p.set_defaults(func=cmd_bench_queries)
+    p = bns.add_parser("import", help="snapshot import from the sandbox vs gunzip+parse and plain COPY baselines",
+                       description="Import a sandbox shop of --scale (1.0 = 1.4 M orders, 661 k customers) with "
+                                   "`hub snapshot import` over HTTP, then measure the two baselines on the same "
+                                   "files and rows: (a) gunzip + orjson parse alone, (b) plain COPY into the same "
+                                   "tables. Prints import / (a + b) (target <= 2) and the importer's peak RSS. "
+                                   "The sandbox's files are cached under HUB_HOME/sandbox.")
+    p.add_argument("--scale", type=float, default=0.1, help="data size, 1.0 = the seeds' size (default 0.1)")
+    p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
+    p.set_defaults(func=cmd_bench_import)
 
     # shop
     sh = sub.add_parser("shop", help="connected Shoptet e-shops: add, list, show, remove",
