@@ -236,13 +236,17 @@ class ShoptetClient:
 
     @contextmanager
     def download(self, url: str) -> Iterator[httpx.Response]:
-        """Stream a snapshot result file. No credentials are sent (the resultUrl is on the
-        shop's domain and needs none; the official SDK opens it directly)."""
+        """Stream a snapshot result file. The resultUrl is on the shop's domain and needs no
+        credentials (the official SDK opens it directly): none are sent to another host; on the
+        API's own host the usual ones are."""
         attempts = 0
+        headers = {"Accept": "*/*"}
+        if httpx.URL(url).host == httpx.URL(self.base_url).host:
+            headers.update(self.credentials.headers())
         while True:
             attempts += 1
             try:
-                response = self._http.send(self._http.build_request("GET", url, headers={"Accept": "*/*"}), stream=True)
+                response = self._http.send(self._http.build_request("GET", url, headers=headers), stream=True)
             except httpx.TransportError as exc:
                 if attempts >= self._retry.attempts_5xx:
                     raise errors.Unavailable(f"GET {url}: cannot download the result file ({type(exc).__name__}: {exc})",

@@ -209,11 +209,15 @@ def _request_and_wait(conn: psycopg.Connection, client: ShoptetClient, job: dict
 
 
 def _listed_status(client: ShoptetClient, shoptet_job: str, since: datetime) -> str | None:
-    """The job's status from GET /api/system/jobs (created since ``since``), None when not listed."""
-    for page in client.iter_pages("/api/system/jobs", "jobs", {"creationTimeFrom": since}, items_per_page=500):
-        for listed in page:
-            if isinstance(listed, dict) and str(listed.get("jobId")) == shoptet_job:
-                return str(listed.get("status") or "") or None
+    """The job's status from GET /api/system/jobs (created since ``since``), None when not listed
+    (or when the list cannot be read: then the job's detail is asked, sparingly)."""
+    try:
+        for page in client.iter_pages("/api/system/jobs", "jobs", {"creationTimeFrom": since}, items_per_page=500):
+            for listed in page:
+                if isinstance(listed, dict) and str(listed.get("jobId")) == shoptet_job:
+                    return str(listed.get("status") or "") or None
+    except (errors.NotFound, errors.Forbidden, errors.BadRequest):
+        return None
     return None
 
 
