@@ -161,7 +161,7 @@ def run(cfg: Config, *, scale: float, record_results: bool = True) -> int:
     print(f"  import {import_s:.1f} s = {ratio:.2f} x (a + b) = {parse_s + copy_s:.1f} s  (target <= 2x: {verdict}); "
           f"peak RSS {rss_kb / 1024:.0f} MB; totals equal the sandbox: {exact}", flush=True)
     if record_results:
-        record(f"Snapshot import, scale {scale}", f"BENCH_SCALE={scale} make bench (bench/import_bench.py)", [
+        record(f"Snapshot import, scale {scale}", f"hub bench import --scale {scale:g}  (also run by BENCH_SCALE={scale:g} make bench)", [
             "| measure | value |", "|---|---|",
             *[f"| import {e} | {timings[e]:.1f} s |" for e in ENTITIES],
             f"| import total (file streaming, ready_at -> finished_at) | {import_s:.1f} s |",
