@@ -45,6 +45,8 @@ DOWNLOAD_PIECE = 1 << 20
 MAX_POLLS = 9  # Shoptet answers 403 to the 11th detail request of an unfinished job
 FAILED_STATUSES = {"failed": "failed", "expired": "expired before it was read", "killed": "was killed"}
 RESULT_REUSE_SECONDS = 20 * 3600  # a result file is kept 24 h; reuse it on retry within 20 h
+# when the job's detail is asked: it is over (webhook or list), or the list does not show it
+DETAIL_WORTHY = frozenset(("finished", "unknown", "completed", *FAILED_STATUSES))
 
 
 @dataclass
@@ -189,7 +191,7 @@ def _request_and_wait(conn: psycopg.Connection, client: ShoptetClient, job: dict
             if status is None and detail_polls < MAX_POLLS:  # not listed: ask the detail, sparingly
                 detail_polls += 1
                 status = "unknown"
-            if status is not None and status not in ("pending", "running"):
+            if status in DETAIL_WORTHY:
                 info = (client.get(f"/api/system/jobs/{shoptet_job}") or {}).get("job") or {}
                 status = info.get("status")
                 if status == "completed":
@@ -197,7 +199,7 @@ def _request_and_wait(conn: psycopg.Connection, client: ShoptetClient, job: dict
                     if not url:
                         raise errors.SnapshotError(f"Shoptet job {shoptet_job} completed without a result file"
                                                    + (f": {info.get('log')}" if info.get("log") else ""), path=path)
-                    return str(url)
+                    return str(httpx.URL(client.base_url + "/").join(str(url)))  # absolute, as documented
                 if status in FAILED_STATUSES:
                     raise errors.SnapshotError(f"Shoptet job {shoptet_job} {FAILED_STATUSES[status]}"
                                                + (f": {info.get('log')}" if info.get("log") else ""), path=path)
