@@ -15,7 +15,6 @@ language plpgsql
 set search_path = pg_catalog
 as $$
 declare
-    v_hot_from timestamptz := ops.order_items_hot_from();
     v_min timestamptz;
     v_max timestamptz;
     v_orders integer;
@@ -27,6 +26,7 @@ declare
     v_new_codes text[];
     v_new_created timestamptz[];
     v_rows integer;
+    v_rows_archived integer;
     v_created timestamptz[];
     v_items integer := 0;
     v_archived integer := 0;
@@ -123,109 +123,14 @@ begin
               and m.code = any (v_codes);
         end if;
 
-        -- lines of new orders: plain inserts (nothing of theirs can exist yet); old quarters go to the archive
-        with lines as (
-            select distinct on (s.order_code, s.item_id) s.*, w.created_at
-            from ingest.stage_order_items s
-            join unnest(v_new_codes, v_new_created) w(code, created_at) on w.code = s.order_code
-            where s.batch_id = p_batch_id and w.created_at >= v_hot_from
-            order by s.order_code, s.item_id
-        )
-        insert into sales.order_items as i (
-            shop_id, order_code, item_id, created_at, item_type, product_type, product_guid, code, ean, name,
-            variant_name, brand, amount, amount_unit, amount_completed, weight, price_ratio,
-            unit_price_with_vat, unit_price_without_vat, total_with_vat, total_without_vat, total_vat, vat_rate,
-            purchase_price, status_id, status_name, supplier_name, synced_at, deleted_at)
-        select p_shop_id, l.order_code, l.item_id, l.created_at, l.item_type, l.product_type, l.product_guid, l.code,
-               l.ean, l.name, l.variant_name, l.brand, l.amount, l.amount_unit, l.amount_completed, l.weight,
-               l.price_ratio, l.unit_price_with_vat, l.unit_price_without_vat, l.total_with_vat, l.total_without_vat,
-               l.total_vat, l.vat_rate, l.purchase_price, l.status_id, l.status_name, l.supplier_name, now(), null
-        from lines l;
-        get diagnostics v_rows = row_count;
+        -- lines of new orders: plain inserts (nothing of theirs can exist yet); of updated orders: upserts
+        select hot_written, archived_written into v_rows, v_archived
+        from ingest.write_order_lines(p_shop_id, p_batch_id, v_new_codes, v_new_created, false);
         v_items := v_items + v_rows;
-        with lines as (
-            select distinct on (s.order_code, s.item_id) s.*, w.created_at
-            from ingest.stage_order_items s
-            join unnest(v_new_codes, v_new_created) w(code, created_at) on w.code = s.order_code
-            where s.batch_id = p_batch_id and w.created_at < v_hot_from
-            order by s.order_code, s.item_id
-        )
-        insert into archive.order_items as i (
-            shop_id, order_code, item_id, created_at, item_type, product_type, product_guid, code, ean, name,
-            variant_name, brand, amount, amount_unit, amount_completed, weight, price_ratio,
-            unit_price_with_vat, unit_price_without_vat, total_with_vat, total_without_vat, total_vat, vat_rate,
-            purchase_price, status_id, status_name, supplier_name, synced_at, deleted_at)
-        select p_shop_id, l.order_code, l.item_id, l.created_at, l.item_type, l.product_type, l.product_guid, l.code,
-               l.ean, l.name, l.variant_name, l.brand, l.amount, l.amount_unit, l.amount_completed, l.weight,
-               l.price_ratio, l.unit_price_with_vat, l.unit_price_without_vat, l.total_with_vat, l.total_without_vat,
-               l.total_vat, l.vat_rate, l.purchase_price, l.status_id, l.status_name, l.supplier_name, now(), null
-        from lines l;
-        get diagnostics v_rows = row_count;
-        v_archived := v_archived + v_rows;
-
-        -- lines of updated orders: upserts
-        if cardinality(v_updated_codes) > 0 then
-            with lines as (
-                select distinct on (s.order_code, s.item_id) s.*, w.created_at
-                from ingest.stage_order_items s
-                join unnest(v_updated_codes, v_updated_created) w(code, created_at) on w.code = s.order_code
-                where s.batch_id = p_batch_id and w.created_at >= v_hot_from
-                order by s.order_code, s.item_id
-            )
-            insert into sales.order_items as i (
-                shop_id, order_code, item_id, created_at, item_type, product_type, product_guid, code, ean, name,
-                variant_name, brand, amount, amount_unit, amount_completed, weight, price_ratio,
-                unit_price_with_vat, unit_price_without_vat, total_with_vat, total_without_vat, total_vat, vat_rate,
-                purchase_price, status_id, status_name, supplier_name, synced_at, deleted_at)
-            select p_shop_id, l.order_code, l.item_id, l.created_at, l.item_type, l.product_type, l.product_guid, l.code,
-                   l.ean, l.name, l.variant_name, l.brand, l.amount, l.amount_unit, l.amount_completed, l.weight,
-                   l.price_ratio, l.unit_price_with_vat, l.unit_price_without_vat, l.total_with_vat, l.total_without_vat,
-                   l.total_vat, l.vat_rate, l.purchase_price, l.status_id, l.status_name, l.supplier_name, now(), null
-            from lines l
-            on conflict (shop_id, created_at, order_code, item_id) do update set
-                item_type = excluded.item_type, product_type = excluded.product_type,
-                product_guid = excluded.product_guid, code = excluded.code, ean = excluded.ean, name = excluded.name,
-                variant_name = excluded.variant_name, brand = excluded.brand, amount = excluded.amount,
-                amount_unit = excluded.amount_unit, amount_completed = excluded.amount_completed,
-                weight = excluded.weight, price_ratio = excluded.price_ratio,
-                unit_price_with_vat = excluded.unit_price_with_vat, unit_price_without_vat = excluded.unit_price_without_vat,
-                total_with_vat = excluded.total_with_vat, total_without_vat = excluded.total_without_vat,
-                total_vat = excluded.total_vat, vat_rate = excluded.vat_rate, purchase_price = excluded.purchase_price,
-                status_id = excluded.status_id, status_name = excluded.status_name,
-                supplier_name = excluded.supplier_name, synced_at = now(), deleted_at = null;
-            get diagnostics v_rows = row_count;
-            v_items := v_items + v_rows;
-            with lines as (
-                select distinct on (s.order_code, s.item_id) s.*, w.created_at
-                from ingest.stage_order_items s
-                join unnest(v_updated_codes, v_updated_created) w(code, created_at) on w.code = s.order_code
-                where s.batch_id = p_batch_id and w.created_at < v_hot_from
-                order by s.order_code, s.item_id
-            )
-            insert into archive.order_items as i (
-                shop_id, order_code, item_id, created_at, item_type, product_type, product_guid, code, ean, name,
-                variant_name, brand, amount, amount_unit, amount_completed, weight, price_ratio,
-                unit_price_with_vat, unit_price_without_vat, total_with_vat, total_without_vat, total_vat, vat_rate,
-                purchase_price, status_id, status_name, supplier_name, synced_at, deleted_at)
-            select p_shop_id, l.order_code, l.item_id, l.created_at, l.item_type, l.product_type, l.product_guid, l.code,
-                   l.ean, l.name, l.variant_name, l.brand, l.amount, l.amount_unit, l.amount_completed, l.weight,
-                   l.price_ratio, l.unit_price_with_vat, l.unit_price_without_vat, l.total_with_vat, l.total_without_vat,
-                   l.total_vat, l.vat_rate, l.purchase_price, l.status_id, l.status_name, l.supplier_name, now(), null
-            from lines l
-            on conflict (shop_id, created_at, order_code, item_id) do update set
-                item_type = excluded.item_type, product_type = excluded.product_type,
-                product_guid = excluded.product_guid, code = excluded.code, ean = excluded.ean, name = excluded.name,
-                variant_name = excluded.variant_name, brand = excluded.brand, amount = excluded.amount,
-                amount_unit = excluded.amount_unit, amount_completed = excluded.amount_completed,
-                weight = excluded.weight, price_ratio = excluded.price_ratio,
-                unit_price_with_vat = excluded.unit_price_with_vat, unit_price_without_vat = excluded.unit_price_without_vat,
-                total_with_vat = excluded.total_with_vat, total_without_vat = excluded.total_without_vat,
-                total_vat = excluded.total_vat, vat_rate = excluded.vat_rate, purchase_price = excluded.purchase_price,
-                status_id = excluded.status_id, status_name = excluded.status_name,
-                supplier_name = excluded.supplier_name, synced_at = now(), deleted_at = null;
-            get diagnostics v_rows = row_count;
-            v_archived := v_archived + v_rows;
-        end if;
+        select hot_written, archived_written into v_rows, v_rows_archived
+        from ingest.write_order_lines(p_shop_id, p_batch_id, v_updated_codes, v_updated_created, true);
+        v_items := v_items + v_rows;
+        v_archived := v_archived + v_rows_archived;
 
         -- lines that the new version of an updated order no longer has (new orders have none)
         if cardinality(v_updated_codes) > 0 then
