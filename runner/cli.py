@@ -564,6 +564,12 @@ def cmd_sandbox_serve(cfg: Config, args: argparse.Namespace) -> int:
     shops = [int(s) for s in args.shops.split(",") if s.strip()] if args.shops else [900101]
     sandbox = Sandbox(scale=args.scale, seed=args.seed, shops=shops, data_dir=args.data_dir,
                       job_seconds=args.job_seconds)
+    if args.port == 0:  # a free port, chosen now so that it can be printed
+        import socket
+
+        with socket.socket() as probe:
+            probe.bind((args.host, 0))
+            args.port = int(probe.getsockname()[1])
     base = f"http://{args.host}:{args.port}"
     print(f"Shoptet sandbox on {base}  (scale {args.scale}, seed {args.seed}, data {args.data_dir})")
     for shop in sandbox.shops.values():
