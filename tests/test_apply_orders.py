@@ -84,3 +84,18 @@ def test_a_repeated_order_in_one_batch_counts_once_and_the_newer_wins(db: Target
     new = order("B1", "2026-05-29T09:02:27+0200", "2026-05-29T10:12:27+0200", [(1, "product", "15.00")])
     assert apply(db, new, old)["orders_written"] == 1
     assert admin.execute("select total_with_vat from sales.orders where code = 'B1'").fetchone() == (Decimal("15.00"),)
+
+
+def test_gunzip_lines_handles_bom_crlf_blank_lines_members_and_truncation() -> None:
+    import gzip
+
+    import pytest
+
+    from runner.shoptet.snapshots import SnapshotStreamError, gunzip_lines
+
+    data = gzip.compress(b'\xef\xbb\xbf{"a":1}\r\n\n{"b":2}\n') + gzip.compress(b'{"c":3}')
+    pieces = [data[i:i + 7] for i in range(0, len(data), 7)]
+    got = list(gunzip_lines(iter(pieces), [0]))
+    assert [(n, orjson.loads(line)) for n, line in got] == [(1, {"a": 1}), (3, {"b": 2}), (4, {"c": 3})]
+    with pytest.raises(SnapshotStreamError, match="truncated"):
+        list(gunzip_lines(iter([data[: len(data) // 2]]), [0]))

@@ -247,6 +247,8 @@ def gunzip_lines(pieces: Iterator[bytes], counter: list[int]) -> Iterator[tuple[
             pending = lines.pop()
             for line in lines:
                 line_no += 1
+                if line_no == 1 and line.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark
+                    line = line[3:]
                 if line.strip():
                     yield line_no, line
     if not decompressor.eof:
