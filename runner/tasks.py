@@ -13,9 +13,6 @@ killed mid-job leaves nothing half-written. Its job stays ``doing`` with a worke
 heartbeat stops; ``retry_stalled_jobs`` (every minute) puts such jobs back to ``todo`` with
 exponential backoff, and after MAX_ATTEMPTS marks them ``failed`` (visible in
 procrastinate_jobs). Exceptions in a task are retried by RETRY (backoff) and end ``failed``.
-
-Parts that need the Shoptet client and snapshot import of issue 5 import them inside the
-task (``runner.shoptet.client``, ``runner.shoptet.ingest``); see ENTITY_SYNC_PENDING.
 """
 
 from __future__ import annotations
@@ -108,49 +105,19 @@ def _call_if_present(signature: str, call: str, params: tuple[Any, ...], *, task
 
 # -- webhook follow-ups --------------------------------------------------------------------
 
-# Plug-in points for issue 5 (Shoptet client, set-based upserts). Until they are merged the
-# fetch jobs fail with ENTITY_SYNC_PENDING in their error, visibly, and are retried.
-ENTITY_SYNC_PENDING = "needs runner.shoptet.client and runner.shoptet.ingest (issue 5)"
-# detail endpoints wrap the entity: data.order, data.customer; a product is data itself
-ENTITY_ENVELOPE_KEY = {"orders": "order", "customers": "customer", "products": None}
-
-
-def fetch_document(shop_id: int, path: str) -> dict[str, Any] | None:
-    """GET one entity of a shop (the envelope's data); None when Shoptet answers 404.
-
-    PLUG-IN POINT: runner.shoptet.client.ShoptetClient(...).get(path) of issue 5; only how
-    the client is built for a shop and which ShoptetError subclass means 404 are to be filled.
-    """
-    try:
-        from runner.shoptet import client as shoptet_client  # type: ignore[attr-defined]
-        from runner.shoptet import errors as shoptet_errors  # type: ignore[attr-defined]
-    except ImportError:
-        raise RuntimeError(f"GET {path} for shop {shop_id}: {ENTITY_SYNC_PENDING}") from None
-    with shoptet_client.ShoptetClient.for_shop(shop_id) as api:
-        try:
-            data: dict[str, Any] = api.get(path)
-        except shoptet_errors.NotFound:
-            return None
-    return data
-
-
-def _fetch_and_apply(shop_id: int, entity: str, path: str, key: str, job_id: int) -> dict[str, Any]:
+def _fetch_and_apply(shop_id: int, entity: str, key: str, job_id: int, *, path: str | None = None) -> dict[str, Any]:
     """Fetch one entity's current state and upsert it (404: soft-delete), in ONE transaction
-    with the webhook events it completes."""
-    import json
+    with the webhook events it completes. The HTTP request holds no connection."""
+    from runner.shoptet import ingest, sync
+    from runner.shoptet.client import ShoptetClient
 
-    try:
-        from runner.shoptet import ingest  # type: ignore[attr-defined]
-    except ImportError:
-        raise RuntimeError(f"applying {entity} {key} of shop {shop_id}: {ENTITY_SYNC_PENDING}") from None
-    data = fetch_document(shop_id, path)  # outside the transaction: no connection held during HTTP
+    with ShoptetClient.for_shop(shop_id) as api:
+        doc = sync.fetch_entity(api, entity, key, path=path)
     with transaction() as conn:
-        if data is None:
+        if doc is None:
             outcome: dict[str, Any] = {"deleted": ingest.mark_deleted(conn, shop_id, entity, [key])}
         else:
-            wrapper = ENTITY_ENVELOPE_KEY[entity]
-            doc = data[wrapper] if wrapper else data
-            outcome = {"applied": str(ingest.apply_documents(conn, shop_id, entity, [json.dumps(doc).encode()]))}
+            outcome = {"applied": str(ingest.apply_documents(conn, shop_id, entity, [doc]))}
         conn.execute(query("webhook_events_finish_job"), (job_id,))
     return outcome
 
@@ -159,14 +126,14 @@ def _fetch_and_apply(shop_id: int, entity: str, path: str, key: str, job_id: int
 def fetch_order(context: procrastinate.JobContext, shop_id: int, code: str) -> dict[str, Any]:
     """order:* webhook: GET /api/orders/{code}, upsert order and items; 404 soft-deletes."""
     assert context.job is not None and context.job.id is not None
-    return _fetch_and_apply(shop_id, "orders", f"/api/orders/{code}", code, context.job.id)
+    return _fetch_and_apply(shop_id, "orders", code, context.job.id)
 
 
 @app.task(name="fetch_customer", queue="webhooks", pass_context=True, retry=RETRY)
 def fetch_customer(context: procrastinate.JobContext, shop_id: int, guid: str) -> dict[str, Any]:
     """customer:* webhook: GET /api/customers/{guid}, upsert; 404 soft-deletes."""
     assert context.job is not None and context.job.id is not None
-    return _fetch_and_apply(shop_id, "customers", f"/api/customers/{guid}", guid, context.job.id)
+    return _fetch_and_apply(shop_id, "customers", guid, context.job.id)
 
 
 @app.task(name="fetch_product", queue="webhooks", pass_context=True, retry=RETRY)
@@ -174,14 +141,16 @@ def fetch_product(context: procrastinate.JobContext, shop_id: int, guid: str | N
                   variant_code: str | None = None) -> dict[str, Any]:
     """product:* / productVariant:* webhook: GET the product (by GUID or variant code), upsert."""
     assert context.job is not None and context.job.id is not None
-    path = f"/api/products/{guid}" if guid else f"/api/products/code/{variant_code}"
-    return _fetch_and_apply(shop_id, "products", path, str(guid or variant_code), context.job.id)
+    if guid:
+        return _fetch_and_apply(shop_id, "products", guid, context.job.id)
+    return _fetch_and_apply(shop_id, "products", str(variant_code), context.job.id,
+                            path=f"/api/products/code/{variant_code}")
 
 
 @app.task(name="process_webhook_event", queue="webhooks", pass_context=True, retry=RETRY)
 def process_webhook_event(context: procrastinate.JobContext, event_id: int) -> dict[str, Any]:
     """Events that are not one entity: addon:* change the shop's status (data kept);
-    job:finished hands over to the snapshot import (issue 5)."""
+    job:finished hands over to the snapshot import."""
     assert context.job is not None and context.job.id is not None
     with transaction() as conn:
         row = conn.execute(query("webhook_event_get"), (event_id,)).fetchone()
@@ -196,11 +165,8 @@ def process_webhook_event(context: procrastinate.JobContext, event_id: int) -> d
             conn.execute(query("webhook_events_finish_job"), (context.job.id,))
             return {"event_id": event_id, "shop_status": status}
         if event == "job:finished":
-            try:
-                from runner.shoptet import snapshots  # type: ignore[attr-defined]  # issue 5
-            except ImportError:
-                raise RuntimeError(f"job:finished {instance} of shop {shop_id}: needs runner.shoptet.snapshots "
-                                   "(issue 5)") from None
+            from runner.shoptet import snapshots
+
             snapshots.on_job_finished(conn, shop_id, instance)
             conn.execute(query("webhook_events_finish_job"), (context.job.id,))
             return {"event_id": event_id, "snapshot_job": instance}
@@ -327,8 +293,10 @@ def dispatch_customer_metrics_recalculation(timestamp: int) -> int:
 @app.task(name="run_maintenance", queue="maintenance", lock="maintenance:partitions",
           queueing_lock="maintenance:partitions", retry=RETRY)
 def run_maintenance(timestamp: int | None = None) -> Any:
-    """Hourly: partition maintenance (ops.run_maintenance of the partitions issue)."""
-    return _call_if_present("ops.run_maintenance()", "select ops.run_maintenance()", (), task="run_maintenance")
+    """Hourly: partition maintenance (ops.run_maintenance)."""
+    with transaction() as conn:
+        row = conn.execute("select ops.run_maintenance()").fetchone()
+    return row[0] if row else None
 
 
 @app.task(name="run_snapshot_job", queue="snapshots", pass_context=True)

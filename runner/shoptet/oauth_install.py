@@ -12,9 +12,8 @@ Global settings used: ``shoptet.addon.client_id``, ``shoptet.addon.redirect_uri`
 ``shoptet.addon.oauth_url`` (the partner e-shop's base URL) and the secret
 ``shoptet.addon.client_secret``.
 
-Webhook registration needs the Shoptet API client (issue 5): ``register_webhooks``
-is the hook it fills; until then an install stops with a clear 502 after storing
-the token (a repeated install callback completes it).
+Webhook registration (``runner.shoptet.webhooks``) failing answers 502 after the
+token is stored; a repeated install callback completes it.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ import httpx
 import psycopg
 
 from runner.queries import query
+from runner.shoptet import webhooks
 
 TOKEN_PATH = "/action/ApiOAuthServer/token"
 EXCHANGE_TIMEOUT = httpx.Timeout(4.0, connect=2.0)
@@ -92,16 +92,8 @@ def exchange_code(oauth_url: str, *, client_id: str, client_secret: str, code: s
 
 
 def _register_webhooks_with_client(settings: Any, shop_id: int, public_url: str, api_url: str) -> list[str]:
-    """Register WEBHOOK_EVENTS at {public_url}/webhooks/shoptet and store the signature key.
-
-    Needs the Shoptet client of issue 5 (API access token from the OAuth token, POST
-    /api/webhooks, POST /api/webhooks/renew-signature-key); it plugs in here.
-    """
-    try:
-        from runner.shoptet import webhooks  # type: ignore[attr-defined]  # provided by the client (issue 5)
-    except ImportError:
-        raise InstallError("webhook registration is not available yet (needs runner.shoptet.webhooks of the "
-                           "Shoptet client); the shop and its token are stored, repeat the install later") from None
+    """Register WEBHOOK_EVENTS at {public_url}/webhooks/shoptet and store the signature key
+    (an API access token minted from the OAuth token, POST /api/webhooks, renew-signature-key)."""
     try:
         registered: list[str] = webhooks.register(settings, shop_id, url=f"{public_url}/webhooks/shoptet",
                                                   events=WEBHOOK_EVENTS, api_url=api_url)

@@ -44,7 +44,7 @@ from runner.logs import log
 from runner.queries import query
 from runner.shoptet import errors
 from runner.shoptet.client import ShoptetClient, format_datetime, parse_datetime
-from runner.shoptet.ingest import ENTITIES, Stager
+from runner.shoptet.ingest import ENTITIES, Stager, mark_deleted
 
 logger = logging.getLogger("hub.sync")
 
@@ -279,7 +279,7 @@ def _apply_batch(conn: psycopg.Connection, client: ShoptetClient, pool: ThreadPo
             latest[change.key] = change
     edits = [c.key for c in latest.values() if c.type != "delete"]
     deletes = [c.key for c in latest.values() if c.type == "delete"]
-    fetched = list(pool.map(lambda key: _fetch(client, entity, key), edits))
+    fetched = list(pool.map(lambda key: fetch_entity(client, entity, key), edits))
     result.requests += len(edits)
     documents = [(n, doc) for n, (key, doc) in enumerate(zip(edits, fetched), 1) if doc is not None]
     gone = [key for key, doc in zip(edits, fetched) if doc is None]
@@ -302,8 +302,7 @@ def _apply_batch(conn: psycopg.Connection, client: ShoptetClient, pool: ThreadPo
                 log(logger, logging.WARNING, "sync skipped a document Shoptet sent that cannot be applied",
                     shop_id=shop_id, entity=entity, key=key, error=failure.error)
         if deletes or gone:
-            result.deleted += int(conn.execute("select ingest.mark_deleted(%s, %s, %s)",
-                                               (shop_id, entity, deletes + gone)).fetchone()[0])
+            result.deleted += mark_deleted(conn, shop_id, entity, deletes + gone)
         if move_to is not None:
             result.cursor = conn.execute(query("sync_cursor_move"), (shop_id, entity, move_to)).fetchone()[0]
     result.not_found += len(gone)
@@ -312,11 +311,13 @@ def _apply_batch(conn: psycopg.Connection, client: ShoptetClient, pool: ThreadPo
     return newest
 
 
-def _fetch(client: ShoptetClient, entity: str, key: str) -> bytes | None:
-    """The entity's current document as JSON bytes; None when Shoptet answers 404 (deleted)."""
-    path, wrapper = DETAIL[entity]
+def fetch_entity(client: ShoptetClient, entity: str, key: str, *, path: str | None = None) -> bytes | None:
+    """The entity's current document (detail endpoint, envelope unwrapped) as JSON bytes for
+    ingest; None when Shoptet answers 404 (deleted). ``path`` overrides the detail URL
+    (a product by variant code)."""
+    detail, wrapper = DETAIL[entity]
     try:
-        data = client.get(path.format(key))
+        data = client.get(path or detail.format(key))
     except errors.NotFound:
         return None
     doc = (data or {}).get(wrapper) if wrapper else data
