@@ -32,7 +32,7 @@ declare
     v_archived integer := 0;
     v_removed integer := 0;
 begin
-    -- orders whose creation time changed at the source: their stored lines sit in another partition
+    -- orders whose creation time changed at the source: their archived lines sit in another partition
     select coalesce(array_agg(o.code), '{}'), coalesce(array_agg(o.created_at), '{}')
     into v_moved_codes, v_moved_created
     from ingest.stage_orders s
@@ -111,12 +111,10 @@ begin
         select min(c), max(c) into v_min, v_max from unnest(v_created) c;
         perform ops.ensure_partitions(v_min, v_max);
 
-        -- lines of an updated order that moved in time (its created_at changed) leave their old partition
+        -- an updated order that moved in time (its created_at changed): its hot lines moved with it
+        -- (the foreign key cascades the update); archived lines, which have no foreign key, leave
+        -- their old partition here and are written again below
         if cardinality(v_moved_codes) > 0 then
-            delete from sales.order_items i
-            using unnest(v_moved_codes, v_moved_created) m(code, created_at)
-            where i.shop_id = p_shop_id and i.created_at = m.created_at and i.order_code = m.code
-              and m.code = any (v_codes);
             delete from archive.order_items i
             using unnest(v_moved_codes, v_moved_created) m(code, created_at)
             where i.shop_id = p_shop_id and i.created_at = m.created_at and i.order_code = m.code
