@@ -482,12 +482,14 @@ def cmd_snapshot_import(cfg: Config, args: argparse.Namespace) -> int:
 def cmd_snapshot_list(cfg: Config, args: argparse.Namespace) -> int:
     import psycopg
 
+    from psycopg.rows import dict_row
+
     from runner.db import target_for
     from runner.queries import query
 
     with psycopg.connect(target_for(cfg).conninfo("app"), autocommit=True) as conn:
-        cur = conn.execute(query("snapshot_jobs_list"), {"shop_id": args.shop, "limit": args.limit})
-        rows = [{d.name: v for d, v in zip(cur.description or [], r)} for r in cur.fetchall()]
+        rows = conn.cursor(row_factory=dict_row).execute(
+            query("snapshot_jobs_list"), {"shop_id": args.shop, "limit": args.limit}).fetchall()
     if args.json:
         print(json.dumps(rows, default=str, indent=2))
         return 0

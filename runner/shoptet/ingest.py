@@ -115,7 +115,6 @@ class Stager:
         if self.direct:
             row = conn.execute("select ops.order_items_hot_from()").fetchone()
             self.hot_from = row[0] if row else None
-            self.direct_chunks = 0
 
     def apply_chunk(self, lines: Iterable[tuple[int, bytes]]) -> ChunkResult:
         """Parse, stage and apply one chunk inside the caller's transaction."""
@@ -141,7 +140,7 @@ class Stager:
         if self.direct and parsed and self._copy_new_orders(parsed, result):
             return result
         while parsed:
-            bad = self._copy(parsed)
+            bad = self._copy(prepared.batch_id, parsed)
             if bad is None:
                 break
             index, error = bad
@@ -175,24 +174,20 @@ class Stager:
         try:
             with self.conn.transaction():
                 self.conn.execute("select ops.ensure_partitions(%s, %s)", (min(created), max(created)))
-                with self.conn.cursor().copy(f"copy sales.orders ({', '.join(DIRECT_ORDER_COLUMNS)}) from stdin") as copy:
-                    for row in orders:
-                        copy.write_row(row)
+                copy_rows(self.conn, "sales.orders", DIRECT_ORDER_COLUMNS, orders)
                 for table, rows in (("sales.order_items", hot), ("archive.order_items", archived)):
                     if rows:
-                        with self.conn.cursor().copy(f"copy {table} ({', '.join(DIRECT_ITEM_COLUMNS)}) from stdin") as copy:
-                            for row in rows:
-                                copy.write_row(row)
+                        copy_rows(self.conn, table, DIRECT_ITEM_COLUMNS, rows)
         except psycopg.Error:
             return False
-        self.direct_chunks += 1
         result.applied = len(parsed)
         result.keys = codes
         result.outcome = {"orders_written": len(orders), "items_written": len(hot) + len(archived),
                           "items_archived": len(archived), "items_removed": 0, "direct": True}
         return True
 
-    def _copy(self, parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]]) -> tuple[int, str] | None:
+    def _copy(self, batch_id: int,
+              parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]]) -> tuple[int, str] | None:
         """COPY every staging table; None when it worked, else (index in parsed, error) of the first bad document."""
         for table_no, (table, columns) in enumerate(STAGING[self.entity]):
             owners: list[int] = []  # staged row -> index in parsed
@@ -204,7 +199,7 @@ class Stager:
                                 copy.write_row(row)
                                 owners.append(index)
             except (psycopg.errors.DataError, psycopg.errors.IntegrityConstraintViolation) as exc:
-                self._unstage(parsed)
+                self._unstage(batch_id)
                 context = exc.diag.context or ""
                 match = _COPY_LINE.search(context)
                 message = (exc.diag.message_primary or str(exc)).strip()
@@ -215,13 +210,17 @@ class Stager:
                 return owners[int(match.group(2)) - 1], error
         return None
 
-    def _unstage(self, parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]]) -> None:
+    def _unstage(self, batch_id: int) -> None:
         """Remove what earlier tables of this batch received (a later table's COPY failed)."""
-        if not parsed:
-            return
-        batch_id = parsed[0][3][0][0][0]
         for table, _ in STAGING[self.entity]:
             self.conn.execute(f"delete from {table} where batch_id = %s", (batch_id,))
+
+
+def copy_rows(conn: psycopg.Connection, table: str, columns: Iterable[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """COPY rows (tuples in the order of columns) into a table."""
+    with conn.cursor().copy(f"copy {table} ({', '.join(columns)}) from stdin") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 # the columns of sales.orders / sales.order_items a first load COPYs directly
@@ -279,19 +278,15 @@ def mark_deleted(conn: psycopg.Connection, shop_id: int, entity: str, keys: list
 
 
 def record_failures(conn: psycopg.Connection, shop_id: int, job_id: int, failures: list[Failure]) -> None:
-    """Dead-letter bad lines of a snapshot job (kept if the same line fails again)."""
+    """Dead-letter bad lines of a snapshot job (the attempt's start cleared earlier ones)."""
     if not failures:
         return
-    with conn.cursor().copy("copy ingest.snapshot_failures (shop_id, job_id, line_no, error, raw_line) from stdin") as copy:
-        for failure in failures:
-            copy.write_row((shop_id, job_id, failure.line_no, failure.error[:2000], failure.raw_text()))
+    copy_rows(conn, "ingest.snapshot_failures", ("shop_id", "job_id", "line_no", "error", "raw_line"),
+              ((shop_id, job_id, f.line_no, f.error[:2000], f.raw_text()) for f in failures))
 
 
 def record_seen(conn: psycopg.Connection, job_id: int, keys: list[str]) -> None:
     """Remember the keys a full snapshot contained (what is absent afterwards was deleted)."""
     if not keys:
         return
-    with conn.cursor().copy("copy ingest.snapshot_seen (job_id, key) from stdin") as copy:
-        for key in keys:
-            copy.write_row((job_id, key))
-
+    copy_rows(conn, "ingest.snapshot_seen", ("job_id", "key"), ((job_id, key) for key in keys))

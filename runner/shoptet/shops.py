@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
 from runner.config import Config
 from runner.db import Target, target_for
@@ -117,11 +118,7 @@ def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str |
 
 def list_shops(cfg: Config, shop_id: int | None = None) -> list[dict[str, Any]]:
     with psycopg.connect(target_for(cfg).conninfo("app"), autocommit=True) as conn:
-        cur = conn.execute(query("shops_list"), {"shop_id": shop_id})
-        rows = [{d.name: v for d, v in zip(cur.description or [], r)} for r in cur.fetchall()]
-        for row in rows:
-            row["credentials"] = [r[0] for r in conn.execute(query("shop_credentials"), (row["shop_id"],)).fetchall()]
-    return rows
+        return conn.cursor(row_factory=dict_row).execute(query("shops_list"), {"shop_id": shop_id}).fetchall()
 
 
 def purge_shop(admin_conninfo: str, shop_id: int) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterator
 
 import httpx
 import psycopg
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from runner.logs import log
@@ -94,11 +95,7 @@ def create_job(conn: psycopg.Connection, shop_id: int, entity: str, *, filters: 
 
 
 def get_job(conn: psycopg.Connection, job_id: int) -> dict[str, Any] | None:
-    cur = conn.execute(query("snapshot_job_get"), (job_id,))
-    row = cur.fetchone()
-    if row is None:
-        return None
-    return {d.name: v for d, v in zip(cur.description or [], row)}
+    return conn.cursor(row_factory=dict_row).execute(query("snapshot_job_get"), (job_id,)).fetchone()
 
 
 def on_job_finished(conn: psycopg.Connection, shop_id: int, shoptet_job_id: str) -> list[int]:

@@ -45,14 +45,13 @@ select s.shop_id, s.name, s.is_master, s.master_shop_id, s.status, s.created_at,
        (select count(*) from sales.customers c where c.shop_id = s.shop_id and c.deleted_at is null) as customers,
        (select count(*) from catalog.variants v where v.shop_id = s.shop_id and v.deleted_at is null) as variants,
        (select max(j.finished_at) from ingest.snapshot_jobs j where j.shop_id = s.shop_id
-          and j.status in ('completed', 'completed_with_errors')) as last_import
+          and j.status in ('completed', 'completed_with_errors')) as last_import,
+       -- which credentials the shop has (names, never values)
+       array(select c.key from core.settings c where c.shop_id = s.shop_id and c.is_secret
+             and c.key like 'shoptet.%%' order by c.key) as credentials
 from core.shops s
 where (%(shop_id)s::bigint is null or s.shop_id = %(shop_id)s::bigint)
 order by s.shop_id;
-
--- name: shop_credentials
--- which credentials a shop has (never their values)
-select key from core.settings where shop_id = %s and is_secret and key like 'shoptet.%%' order by key;
 
 -- name: shop_disconnect
 update core.shops set status = 'uninstalled', updated_at = now() where shop_id = %s returning shop_id;
