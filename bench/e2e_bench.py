@@ -20,8 +20,6 @@ import hashlib
 import hmac
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +30,7 @@ from typing import Any
 
 import httpx
 
+from bench.processes import free_port, stop, wait_healthy
 from bench.stats import fmt_seconds, record, summary
 from runner.config import Config
 from runner.db import connect, target_for
@@ -40,40 +39,6 @@ from runner.secret_key import load_secret_key
 BENCH_SHOP = 990101
 HUB = str(Path(sys.executable).with_name("hub"))
 TARGET_P95 = 2.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_healthy(base: str, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    health = "no answer"
-    while True:
-        try:
-            answer = httpx.get(f"{base}/healthz", timeout=2)
-            if answer.status_code == 200:
-                return
-            health = answer.text
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"hub serve did not come up: /healthz: {health} (run `hub db migrate`?)")
-        time.sleep(0.1)
-
-
-def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for p in procs:
-        try:
-            p.wait(15)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
 
 
 def measure(cfg: Config, *, events: int = 50, scale: float = 0.001, timeout: float = 30.0) -> dict[str, Any]:
@@ -93,7 +58,7 @@ def measure(cfg: Config, *, events: int = 50, scale: float = 0.001, timeout: flo
                 expected = _prepare(cfg, sandbox, api_url, events)
                 return _deliver(cfg, expected, sandbox.signature_key(BENCH_SHOP), timeout, procs)
             finally:
-                _stop(procs)
+                stop(procs)
                 with connect(target, "admin", autocommit=True) as admin:
                     admin.execute("set search_path = procrastinate, public")  # its delete trigger needs it
                     admin.execute("delete from procrastinate.procrastinate_jobs where lock like %s",
@@ -147,13 +112,13 @@ def _deliver(cfg: Config, expected: dict[str, Any], key: str, timeout: float,
     from runner.shoptet.client import format_datetime
 
     target = target_for(cfg)
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "HUB_LOG_LEVEL": "WARNING"}
     procs.append(subprocess.Popen([HUB, "serve", "--port", str(port)], env=env))
     procs.append(subprocess.Popen([HUB, "worker", "--queues", "webhooks", "--concurrency", "2",
                                    "--polling-interval", "1"], env=env))
-    _wait_healthy(base, procs[0])
+    wait_healthy(base, procs[0])
     time.sleep(1.0)  # the worker is up and listening
     latencies: list[float] = []
     timeouts = 0

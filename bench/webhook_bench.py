@@ -18,15 +18,13 @@ import json
 import multiprocessing
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
 
+from bench.processes import free_port, stop, wait_healthy
 from bench.stats import fmt_seconds, record, summary
 from runner.config import Config
 from runner.db import connect, target_for
@@ -34,12 +32,6 @@ from runner.secret_key import load_secret_key
 
 BENCH_SHOP = 990001
 HUB = str(Path(sys.executable).with_name("hub"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
@@ -108,7 +100,7 @@ def run(cfg: Config, *, events: int = 20000, connections: int = 8, generator_pro
         conn.execute("insert into core.shops (shop_id, name) values (%s, 'webhook benchmark') "
                      "on conflict (shop_id) do nothing", (BENCH_SHOP,))
         conn.execute("select core.setting_set_secret('shoptet.signature_key', %s, %s, %s)", (key, BENCH_SHOP, secret_key))
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "HUB_LOG_LEVEL": "WARNING"}
     server = subprocess.Popen([HUB, "serve", "--port", str(port), "--workers", str(server_workers)], env=env)
@@ -117,19 +109,7 @@ def run(cfg: Config, *, events: int = 20000, connections: int = 8, generator_pro
     workers = [subprocess.Popen([HUB, "worker", "--concurrency", "4", "--polling-interval", "0.5"], env=env)
                for _ in range(busy_workers)]
     try:
-        deadline = time.monotonic() + 30
-        health = "no answer"
-        while True:
-            try:
-                answer = httpx.get(f"{base}/healthz", timeout=2)
-                if answer.status_code == 200:
-                    break
-                health = answer.text
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"hub serve did not come up: /healthz: {health} (run `hub db migrate`?)")
-            time.sleep(0.2)
+        wait_healthy(base, server)
         ctx = multiprocessing.get_context("spawn")
         out: multiprocessing.Queue[tuple[list[float], int, int]] = ctx.Queue()
         share = events // generator_procs
@@ -144,18 +124,8 @@ def run(cfg: Config, *, events: int = 20000, connections: int = 8, generator_pro
         for p in procs:
             p.join()
     finally:
-        for w in workers:
-            w.send_signal(signal.SIGTERM)
-        for w in workers:
-            try:
-                w.wait(15)
-            except subprocess.TimeoutExpired:
-                w.kill()
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(workers)
+        stop([server])
     latencies = [x for r in results for x in r[0]]
     ok = sum(r[1] for r in results)
     failed = sum(r[2] for r in results)

@@ -366,14 +366,10 @@ def test_shop_and_snapshot_commands(sandbox: tuple[Sandbox, str], db: Target, ad
 def test_import_waits_for_the_signed_job_finished_webhook_received_by_hub_serve(
         sandbox: tuple[Sandbox, str], db: Target, admin: psycopg.Connection, hub_env: dict[str, str],
         monkeypatch: pytest.MonkeyPatch) -> None:
-    import socket
-
-    import httpx
+    from bench.processes import free_port, stop, wait_healthy
 
     box, url = sandbox
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     public = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("HUB_SHOPTET_API_URL", url)
     monkeypatch.setenv("HUB_PUBLIC_URL", public)
@@ -381,15 +377,7 @@ def test_import_waits_for_the_signed_job_finished_webhook_received_by_hub_serve(
     proc = subprocess.Popen([hub, "serve", "--port", str(port)], env={**os.environ},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{public}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "hub serve did not come up"
-            time.sleep(0.1)
+        wait_healthy(public, proc, timeout=20)
         cfg = Config.from_env()
         add_shop(cfg, box.private_token(SHOP))
         # no polling at all: only the webhook can tell the importer that the file is ready
@@ -401,5 +389,4 @@ def test_import_waits_for_the_signed_job_finished_webhook_received_by_hub_serve(
         shoptet_job = admin.execute("select shoptet_job_id from ingest.snapshot_jobs").fetchone()
         assert event is not None and shoptet_job is not None and event == ("job:finished", shoptet_job[0])
     finally:
-        proc.terminate()
-        proc.wait(10)
+        stop([proc], timeout=10)

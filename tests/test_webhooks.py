@@ -6,12 +6,9 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
@@ -24,6 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from bench.processes import free_port, stop, wait_healthy
 from runner.config import REPO_ROOT, Config
 from runner.db import Target
 from runner.shoptet import oauth_install
@@ -63,12 +61,6 @@ def client(db: Target, admin: psycopg.Connection, hub_env: dict[str, str]) -> It
         yield c
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(db: Target, admin: psycopg.Connection, hub_env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`hub serve` as a subprocess on a free port; yields (base URL, process)."""
@@ -77,25 +69,13 @@ def server(db: Target, admin: psycopg.Connection, hub_env: dict[str, str]) -> It
     proc = subprocess.Popen([HUB, "serve", "--port", str(port)], env={**os.environ, **hub_env},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(f"hub serve did not come up: {proc.stderr.read().decode() if proc.stderr else ''}")
-        time.sleep(0.1)
+    try:
+        wait_healthy(base, proc, timeout=20)
+    except RuntimeError as exc:
+        proc.kill()
+        raise AssertionError(f"{exc}: {proc.stderr.read().decode() if proc.stderr else ''}") from None
     yield base, proc
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    stop([proc], timeout=10)
 
 
 def test_official_signature_test_vector_verifies() -> None:

@@ -17,6 +17,7 @@ from typing import Iterator
 import psycopg
 import pytest
 
+from bench.processes import stop
 from runner import tasks
 from runner.config import REPO_ROOT
 from runner.db import Target
@@ -63,18 +64,6 @@ def start_workers(hub_env: dict[str, str], n: int, *extra: str) -> list[subproce
     return [subprocess.Popen([HUB, "worker", "--queues", "analytics", "--polling-interval", "0.1", *extra],
                              env={**os.environ, **hub_env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             for _ in range(n)]
-
-
-def stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for p in procs:
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
 
 
 def wait_for(admin: psycopg.Connection, sql: str, expected: object, timeout: float = 60) -> None:

@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from runner.sandbox.formats import amount, fmt_date, fmt_dt, money, price_block, rate8, vat_split
+from runner.sandbox.formats import amount, fmt_date, fmt_dt, money, price_block, rate8
 
 ORDERS_AT_SCALE_1 = 1_400_000
 CUSTOMERS_AT_SCALE_1 = 661_000
