@@ -669,7 +669,7 @@ def test_put_and_remove_serve_odd_documents_verbatim_everywhere(tmp_path: Path, 
         deletes = client.get("/api/orders/changes", params={"from": since, "changeType": "delete"}).json()["data"]
         assert deletes["changes"] == [{"code": "E-2025-00488", "changeTime": fmt_dt(
             parse_dt(deletes["changes"][0]["changeTime"])), "changeType": "delete"}]
-        got = receiver.wait(4, timeout=10)
+        got = receiver.wait(5, timeout=10)  # and the snapshot's job:finished
         assert {(e["event"], e["eventInstance"]) for e in got if e["event"] != "job:finished"} == {
             ("order:create", "E-2025-00488"), ("order:update", generated), ("customer:create", upper),
             ("order:delete", "E-2025-00488")}
@@ -678,3 +678,26 @@ def test_put_and_remove_serve_odd_documents_verbatim_everywhere(tmp_path: Path, 
         over_http = httpx.post(f"{url}/_sandbox/put", json={"entity": "orders", "documents": [dict(odd, code="H-1")],
                                                               "webhooks": False})
         assert over_http.status_code == 200 and client.get("/api/orders/H-1").status_code == 200
+
+
+def test_odd_inputs_are_served_as_the_issue_gives_them(tmp_path: Path) -> None:
+    sb = Sandbox(scale=0.001, seed=7, data_dir=tmp_path, job_seconds=0.3)
+    before = sb.totals(SHOP)
+    with sb.run_in_thread() as url, httpx.Client(
+            base_url=url, headers={"Shoptet-Private-API-Token": sb.private_token(SHOP)}, timeout=30) as client:
+        assert httpx.post(f"{url}/_sandbox/odd-inputs", json={}).status_code == 200
+        emails = [client.get(f"/api/orders/ODD-EMAIL-{n}").json()["data"]["order"] for n in (1, 2, 3)]
+        assert [o["email"] for o in emails] == ["Petr.Novak@Example.cz", "petr.novak@example.cz ",
+                                                "\tpetr.novak@example.cz"]
+        assert {o["price"]["withVat"] for o in emails} == {"499.00"} and all(o["customerGuid"] is None for o in emails)
+        assert client.get("/api/orders/ODD-GUID-1").json()["data"]["order"]["customerGuid"] == ""
+        assert client.get("/api/orders/ODD-GUID-2").json()["data"]["order"]["items"][0]["productGuid"] == "12345"
+        assert client.get("/api/orders/ODD-DATE-2206").json()["data"]["order"]["creationTime"].startswith("2206-")
+        april = client.get("/api/orders/ODD-TZ-1").json()["data"]["order"]
+        assert april["creationTime"] == "2026-04-01T00:30:00+0200"
+        assert [i["itemType"] for i in april["items"]] == ["product", "discount-coupon"]
+        assert Decimal(april["price"]["withVat"]) == sum(Decimal(i["itemPrice"]["withVat"]) for i in april["items"])
+        assert client.get("/api/orders/E-2025-00488").status_code == 200
+        customer = client.get("/api/customers/a1b2c3d4-5b7d-11ee-8c99-0242ac120002").json()["data"]["customer"]
+        assert customer["guid"] == "A1B2C3D4-5B7D-11EE-8C99-0242AC120002"
+    assert sb.totals(SHOP)["orders"] == before["orders"] + 9

@@ -496,6 +496,10 @@ async def control(request: Request) -> Response:
                 return JSONResponse(await run_in_threadpool(sb.put, eshop, body["entity"], body["documents"],
                                                             **options))
             return JSONResponse(await run_in_threadpool(sb.remove, eshop, body["entity"], body["keys"], **options))
+        if what == "odd-inputs" and request.method == "POST":
+            eshop = _shop_param(sb, body.get("eshopId"))
+            return JSONResponse(await run_in_threadpool(sb.put_odd_inputs, eshop,
+                                                        webhooks=bool(body.get("webhooks", False))))
         if what == "faults":
             if request.method == "DELETE":
                 return JSONResponse(sb.reset_faults())

@@ -348,6 +348,17 @@ class Sandbox:
             self._emit(shop.eshop_id, events)
         return {"eshopId": shop.eshop_id, "events": [{"event": e, "eventInstance": i} for e, i in events]}
 
+    def put_odd_inputs(self, eshop_id: int, *, webhooks: bool = False) -> dict[str, Any]:
+        """Place issue 11's odd-but-valid documents (runner/sandbox/odd_inputs.py) in a shop."""
+        from runner.sandbox.odd_inputs import odd_customers, odd_orders
+
+        shop = self.shop(eshop_id)
+        template_order = next(o for i in range(shop.orders.base_count) if (o := shop.data.order(i))
+                              and any(it["itemType"] == "product" for it in o["items"]))
+        orders = self.put(eshop_id, "orders", odd_orders(template_order), webhooks=webhooks)
+        customers = self.put(eshop_id, "customers", odd_customers(shop.data.customer(0)), webhooks=webhooks)
+        return {"eshopId": shop.eshop_id, "events": orders["events"] + customers["events"]}
+
     def _emit(self, eshop_id: int, events: list[tuple[str, str]], shuffle: bool = False) -> None:
         f = self.faults
         self.deliverer.emit(eshop_id, events, self.signature_key, duplicate=f.duplicate_webhooks,
