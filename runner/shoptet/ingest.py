@@ -314,10 +314,10 @@ def log_warnings(shop_id: int, entity: str, result: ChunkResult) -> None:
     """One structured warning per field left out of a single document (webhook, sync): shop,
     entity, key, field and what was wrong; the document itself was applied."""
     for w in result.warnings:
-        log(logger, logging.WARNING, "document applied without a field", shop_id=shop_id, entity=entity, key=w.key,
+        log(logger, logging.WARNING, "document applied without a field", shop_id=shop_id, entity=entity, entity_key=w.key,
             field=w.field, error=w.message)
     for guid in result.email_conflicts:
-        log(logger, logging.WARNING, "document applied without a field", shop_id=shop_id, entity=entity, key=guid,
+        log(logger, logging.WARNING, "document applied without a field", shop_id=shop_id, entity=entity, entity_key=guid,
             field="email", error="the e-mail already belongs to another customer of the shop; stored without e-mail")
 
 

@@ -34,14 +34,30 @@ def normalize_email(value: str | None) -> str | None:
     return value.strip(EDGE_WHITESPACE).lower() or None
 
 
+# GUIDs seen lately (as sent -> normalised): product, shipping and payment GUIDs repeat on
+# every order, and a dict hit costs a quarter of the regular expression; emptied when full
+_SEEN: dict[str, str] = {}
+_SEEN_LIMIT = 1 << 16
+
+
 def normalize_guid(value: str | None) -> str | None:
     """The canonical lower-case GUID text, or None (None, empty, white space, not a GUID)."""
     if not value:
         return None
+    guid = _SEEN.get(value)
+    if guid is not None:
+        return guid
     if _GUID.fullmatch(value):  # the usual case: already canonical
-        return value
-    value = value.strip(EDGE_WHITESPACE).lower()
-    return value if _GUID.fullmatch(value) else None
+        guid = value
+    else:
+        stripped = value.strip(EDGE_WHITESPACE).lower()
+        if not _GUID.fullmatch(stripped):
+            return None
+        guid = stripped
+    if len(_SEEN) >= _SEEN_LIMIT:
+        _SEEN.clear()
+    _SEEN[value] = guid
+    return guid
 
 
 def is_blank(value: str) -> bool:

@@ -301,7 +301,7 @@ def _apply_batch(conn: psycopg.Connection, client: ShoptetClient, pool: ThreadPo
                 key = edits[failure.line_no - 1]
                 result.failed.append(key)
                 log(logger, logging.WARNING, "sync skipped a document Shoptet sent that cannot be applied",
-                    shop_id=shop_id, entity=entity, key=key, error=failure.error)
+                    shop_id=shop_id, entity=entity, entity_key=key, error=failure.error)
         if deletes or gone:
             result.deleted += mark_deleted(conn, shop_id, entity, deletes + gone)
         if move_to is not None:
