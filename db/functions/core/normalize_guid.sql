@@ -9,9 +9,10 @@
  * runner/shoptet/normalize.py normalize_guid is its Python twin (tests/test_normalize.py feeds
  * both the same strings); the importer tells "not a GUID" apart and records a warning.
  *
- * Used by the deletion checks (ingest.snapshot_job_finish, ingest.mark_deleted); the importer
- * normalises every GUID field in Python before COPY. A SQL-standard body instead of
- * `set search_path`: bound when created, and inlined by the planner (see core.normalize_email).
+ * Used by ingest.mark_deleted (keys of webhooks, change lists, 404s); the importer normalises
+ * every GUID field and key with the Python twin before COPY (so ingest.snapshot_job_finish
+ * compares recorded keys as uuids). A SQL-standard body instead of `set search_path`: bound
+ * when created, and inlined by the planner (see core.normalize_email).
  */
 create or replace function core.normalize_guid(p_guid text)
 returns uuid
