@@ -218,7 +218,8 @@ as $$
 $$;
 
 -- customer cn of a shop: unique in the shop (the number is in it); one in eight typed with
--- capitals (lookups are case-insensitive)
+-- capitals (kept so in accounts, as Shoptet sends it; the e-mail columns hold
+-- core.normalize_email of it, as the importer stores them)
 create function bench_gen.email_address(p_key bigint, p_n integer)
 returns text
 language sql immutable parallel safe
@@ -257,7 +258,7 @@ c as (
 )
 select c.shop_id,
        md5(:seed || ':customer:' || c.shop_id || ':' || c.cn)::uuid,
-       c.email,
+       core.normalize_email(c.email),
        c.full_name,
        '+420' || (600000000 + floor(bench_gen.u(c.k, 35) * 199999999))::bigint,
        case when bench_gen.u(c.k, 36) < 0.05 then 'VIP' when bench_gen.u(c.k, 36) < 0.15 then 'Velkoobchod' end,
@@ -426,11 +427,13 @@ select st.shop_id, (1000000000 + st.order_no)::text,
        case st.status_id when -1 then 'Nevyřízená' when -2 then 'Vyřízená' when -3 then 'Vyřizuje se'
                          else 'Stornována' end,
        -1, 'E-shop',
+       -- typed variously at the source; stored as core.normalize_email gives it (as the importer does)
+       core.normalize_email(
        case when st.cn is not null
             then case when bench_gen.u(st.okey, 19) < 0.1 then upper(st.account_email) else st.account_email end
             when st.as_cn is not null then ' ' || initcap(st.account_email)
             else 'host' || st.gn || '@' || bench_gen.pick(array['seznam.cz', 'gmail.com', 'email.cz', 'centrum.cz'],
-                                                         bench_gen.u(st.gn, 20)) end,
+                                                         bench_gen.u(st.gn, 20)) end),
        '+420' || (600000000 + floor(bench_gen.u(st.okey, 22) * 199999999))::bigint,
        st.full_name,
        case when st.cn is not null then md5(:seed || ':customer:' || st.shop_id || ':' || st.cn)::uuid end,

@@ -450,7 +450,9 @@ def _run_snapshot(cfg: Config, shop_id: int, run: Callable[[Any, Any, Any], dict
 
 
 def _print_outcome(entity: str, outcome: dict[str, Any]) -> None:
-    extra = f", {outcome['failed']:,} bad line(s): hub snapshot show {outcome['job_id']}" if outcome.get("failed") else ""
+    extra = f", {outcome['failed']:,} bad line(s)" if outcome.get("failed") else ""
+    extra += f", {outcome['warnings']:,} field warning(s)" if outcome.get("warnings") else ""
+    extra += f": hub snapshot show {outcome['job_id']}" if extra else ""
     deleted = f", {outcome['deleted']:,} gone at the source marked deleted" if outcome.get("deleted") else ""
     rate = outcome["lines"] / outcome["seconds"] if outcome.get("seconds") else 0
     print(f"{entity:<9} job {outcome['job_id']}: {outcome['status']}, {outcome['lines']:,} lines in "
@@ -496,11 +498,12 @@ def cmd_snapshot_list(cfg: Config, args: argparse.Namespace) -> int:
     if not rows:
         print("no snapshot jobs")
         return 0
-    print(f"{'id':>6} {'shop':<9} {'entity':<10} {'status':<22} {'retries':<8} {'lines':>10} {'bad':>6} {'%':>6}  requested")
+    print(f"{'id':>6} {'shop':<9} {'entity':<10} {'status':<22} {'retries':<8} {'lines':>10} {'bad':>6} {'warn':>6} "
+          f"{'%':>6}  requested")
     for r in rows:
         print(f"{r['id']:>6} {r['shop_id']:<9} {r['entity']:<10} {r['status']:<22} "
               f"{r['retry_count']}/{r['max_retries']:<6} {r['processed_count']:>10,} {r['failed_count']:>6,} "
-              f"{float(r['progress_percentage']):>6.1f}  {r['requested_at']:%Y-%m-%d %H:%M}")
+              f"{r['warning_count']:>6,} {float(r['progress_percentage']):>6.1f}  {r['requested_at']:%Y-%m-%d %H:%M}")
         if r["last_error"] and r["status"] in ("failed", "retrying"):
             print(f"{'':>6} {r['last_error'][:150]}")
     return 0
@@ -518,16 +521,22 @@ def cmd_snapshot_show(cfg: Config, args: argparse.Namespace) -> int:
         if job is None:
             raise CommandError(f"snapshot job {args.job_id} does not exist (hub snapshot list)")
         failures = conn.execute(query("snapshot_failures_of_job"), (200, args.job_id, args.failures)).fetchall()
+        warnings = conn.execute(query("snapshot_warnings_of_job"), (args.job_id, args.failures)).fetchall()
     if args.json:
         job["failures"] = [{"line_no": f[0], "error": f[1], "raw_line": f[2]} for f in failures]
+        job["warnings"] = [{"line_no": w[0], "field": w[1], "warning": w[2]} for w in warnings]
         print(json.dumps(job, default=str, indent=2))
         return 0
     for key, value in job.items():
         print(f"{key:<20} {value if value not in (None, '') else '-'}")
     if failures:
-        print(f"\nbad lines (first {len(failures)} of {job['failed_count']:,}):")
+        print(f"\nbad lines, not imported (first {len(failures)} of {job['failed_count']:,}):")
         for line_no, error, raw in failures:
             print(f"  line {line_no}: {error}\n      {raw!s:.150}")
+    if warnings:
+        print(f"\nwarnings, lines imported without the field (first {len(warnings)} of {job['warning_count']:,}):")
+        for line_no, field_name, warning in warnings:
+            print(f"  line {line_no} {field_name}: {warning}")
     return 0
 
 
@@ -817,16 +826,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lines applied per transaction (default: orders 500, customers 2000, products 500)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_snapshot_import)
-    p = sns.add_parser("list", help="recent snapshot jobs with status, progress, retries",
+    p = sns.add_parser("list", help="recent snapshot jobs with status, progress, retries, bad lines, warnings",
                        description="List snapshot jobs, newest first.")
     p.add_argument("--shop", type=int, metavar="ID", help="only this shop")
     p.add_argument("--limit", type=int, default=20, help="how many (default 20)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_snapshot_list)
-    p = sns.add_parser("show", help="one job: timings, counts, last error, its bad lines",
-                       description="Show a snapshot job and the first of its bad lines.")
+    p = sns.add_parser("show", help="one job: timings, counts, last error, its bad lines and warnings",
+                       description="Show a snapshot job, the first of its bad lines (not imported) and the first "
+                                   "of its field-level warnings (lines imported with that field left out).")
     p.add_argument("job_id", type=int, metavar="ID", help="the job's id (hub snapshot list)")
-    p.add_argument("--failures", type=int, default=20, metavar="N", help="bad lines to show (default 20)")
+    p.add_argument("--failures", type=int, default=20, metavar="N",
+                   help="bad lines, and warnings, to show (default 20 each)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_snapshot_show)
     p = sns.add_parser("retry", help="reset a failed job's retry budget and run it now",

@@ -8,14 +8,18 @@ caller's transaction: a chunk is applied entirely or not at all.
 
 A line that is not JSON, not the entity's shape, or carries an unknown enum value is a
 ``Failure`` (line number, error, the raw line); so is a line whose value PostgreSQL refuses
-(COPY names the row and column; that line is taken out and the chunk staged again).
+(COPY names the row and column; that line is taken out and the chunk staged again). A line
+imported with a field left out (a GUID field that is not a GUID) carries a ``LineWarning``;
+so does a customer stored without its e-mail because another customer holds it.
 
 ``apply_documents`` / ``mark_deleted`` are what webhooks and incremental sync use for
-single documents: there a bad document raises ``BadDocument``.
+single documents: there a bad document raises ``BadDocument``, and warnings are logged
+(``log_warnings``: shop, entity, key, field) while the document is applied.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from datetime import datetime, timezone
@@ -25,9 +29,12 @@ from typing import Any, Iterable
 import orjson
 import psycopg
 
+from runner.logs import log
 from runner.shoptet import documents
 from runner.shoptet.client import parse_datetime
-from runner.shoptet.documents import BadDocument
+from runner.shoptet.documents import BadDocument, FieldWarning
+
+logger = logging.getLogger("hub.ingest")
 
 ENTITIES = ("orders", "customers", "products")
 RAW_LINE_LIMIT = 4000
@@ -56,13 +63,33 @@ class Failure:
         return self.raw[:RAW_LINE_LIMIT].decode("utf-8", "replace")
 
 
+@dataclass(frozen=True)
+class LineWarning:
+    """A line (document) that was imported with one field left out."""
+
+    line_no: int
+    key: str  # the document's key: order code, customer / product GUID
+    field: str
+    message: str
+
+
 @dataclass
 class ChunkResult:
     lines: int = 0
     applied: int = 0
     failures: list[Failure] = field(default_factory=list)
+    warnings: list[LineWarning] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     outcome: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def email_conflicts(self) -> list[str]:
+        """GUIDs of customers stored without their e-mail (another customer holds it)."""
+        return [str(g) for g in self.outcome.get("email_conflict_guids") or ()]
+
+    @property
+    def warning_count(self) -> int:
+        return len(self.warnings) + len(self.email_conflicts)
 
 
 def _check_entity(entity: str) -> None:
@@ -70,19 +97,21 @@ def _check_entity(entity: str) -> None:
         raise ValueError(f"unknown entity {entity!r}: expected one of {', '.join(ENTITIES)}")
 
 
-def parse_line(entity: str, raw: bytes, batch_id: int, line_no: int) -> tuple[str, list[list[tuple[Any, ...]]]]:
-    """(the document's key, rows per staging table) of one line; BadDocument when it is not usable."""
+def parse_line(entity: str, raw: bytes, batch_id: int, line_no: int, warnings: list[FieldWarning],
+               ) -> tuple[str, list[list[tuple[Any, ...]]]]:
+    """(the document's key, rows per staging table) of one line; BadDocument when it is not usable.
+    Fields left out of a usable line are appended to ``warnings``."""
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadDocument(f"malformed JSON: {exc}") from None
     if entity == "orders":
-        order, items = documents.order_rows(doc, batch_id, line_no)
+        order, items = documents.order_rows(doc, batch_id, line_no, warnings=warnings)
         return order[2], [[order], items]
     if entity == "customers":
         customer = documents.customer_row(doc, batch_id, line_no)
         return customer[2], [[customer]]
-    product, variants = documents.product_rows(doc, batch_id, line_no)
+    product, variants = documents.product_rows(doc, batch_id, line_no, warnings=warnings)
     return product[2], [[product], variants]
 
 
@@ -97,6 +126,7 @@ class Prepared:
     lines: int = 0
     parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    warnings: list[LineWarning] = field(default_factory=list)
 
 
 class Stager:
@@ -125,12 +155,15 @@ class Stager:
         prepared = Prepared(batch_id=secrets.randbits(62))
         for line_no, raw in lines:
             prepared.lines += 1
+            found: list[FieldWarning] = []
             try:
-                key, rows = parse_line(self.entity, raw, prepared.batch_id, line_no)
+                key, rows = parse_line(self.entity, raw, prepared.batch_id, line_no, found)
             except BadDocument as exc:
                 prepared.failures.append(Failure(line_no, str(exc), raw))
                 continue
             prepared.parsed.append((line_no, raw, key, rows))
+            if found:
+                prepared.warnings.extend(LineWarning(line_no, key, w.field, w.message) for w in found)
         return prepared
 
     def apply(self, prepared: "Prepared") -> ChunkResult:
@@ -138,6 +171,7 @@ class Stager:
         result = ChunkResult(lines=prepared.lines, failures=list(prepared.failures))
         parsed = prepared.parsed
         if self.direct and parsed and self._copy_new_orders(parsed, result):
+            result.warnings = list(prepared.warnings)
             return result
         while parsed:
             bad = self._copy(prepared.batch_id, parsed)
@@ -152,6 +186,9 @@ class Stager:
             result.outcome = row[0] if row else {}
         result.applied = len(parsed)
         result.keys = [p[2] for p in parsed]
+        if prepared.warnings:  # of the lines applied (not of those COPY refused)
+            applied = {p[0] for p in parsed}
+            result.warnings = [w for w in prepared.warnings if w.line_no in applied]
         return result
 
     def _copy_new_orders(self, parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]],
@@ -261,13 +298,27 @@ def apply_documents(conn: psycopg.Connection, shop_id: int, entity: str, docs: I
     """Upsert whole documents (JSON bytes, e.g. fetched by a webhook job) in the caller's transaction.
 
     Raises BadDocument (naming the document and field) when one is not usable; nothing is
-    applied then."""
+    applied then. Fields left out (a GUID field that is not a GUID, an e-mail another customer
+    holds) are logged as warnings and the documents applied."""
     stager = Stager(conn, shop_id, entity)
     result = stager.apply_chunk((n, raw) for n, raw in enumerate(docs, 1))
     if result.failures:
         first = result.failures[0]
         raise BadDocument(f"{entity} document {first.line_no} of shop {shop_id}: {first.error}")
-    return {"documents": result.applied, **result.outcome}
+    log_warnings(shop_id, entity, result)
+    outcome = {k: v for k, v in result.outcome.items() if k != "email_conflict_guids"}
+    return {"documents": result.applied, **outcome, "warnings": result.warning_count}
+
+
+def log_warnings(shop_id: int, entity: str, result: ChunkResult) -> None:
+    """One structured warning per field left out of a single document (webhook, sync): shop,
+    entity, key, field and what was wrong; the document itself was applied."""
+    for w in result.warnings:
+        log(logger, logging.WARNING, "document applied without a field", shop_id=shop_id, entity=entity, entity_key=w.key,
+            field=w.field, error=w.message)
+    for guid in result.email_conflicts:
+        log(logger, logging.WARNING, "document applied without a field", shop_id=shop_id, entity=entity, entity_key=guid,
+            field="email", error="the e-mail already belongs to another customer of the shop; stored without e-mail")
 
 
 def mark_deleted(conn: psycopg.Connection, shop_id: int, entity: str, keys: list[str]) -> int:
@@ -283,6 +334,15 @@ def record_failures(conn: psycopg.Connection, shop_id: int, job_id: int, failure
         return
     copy_rows(conn, "ingest.snapshot_failures", ("shop_id", "job_id", "line_no", "error", "raw_line"),
               ((shop_id, job_id, f.line_no, f.error[:2000], f.raw_text()) for f in failures))
+
+
+def record_warnings(conn: psycopg.Connection, shop_id: int, job_id: int, warnings: list[LineWarning]) -> None:
+    """Field-level warnings of imported lines of a snapshot job (severity 'warning', no raw line:
+    the line was imported; the message names field and value)."""
+    if not warnings:
+        return
+    copy_rows(conn, "ingest.snapshot_failures", ("shop_id", "job_id", "line_no", "severity", "field", "error"),
+              ((shop_id, job_id, w.line_no, "warning", w.field[:200], w.message[:2000]) for w in warnings))
 
 
 def record_seen(conn: psycopg.Connection, job_id: int, keys: list[str]) -> None:

@@ -12,6 +12,9 @@
    each parsed, COPYed into staging and applied in ONE transaction together with the
    job's progress (runner/shoptet/ingest.py). Memory stays at one chunk.
 4. Bad lines go to ``ingest.snapshot_failures`` and the job ends ``completed_with_errors``;
+   lines imported with a field left out (a GUID field that is not a GUID) get a warning there
+   (severity 'warning', the field; the first ``WARNING_ROWS`` of an attempt, all are counted in
+   ``warning_count``), which neither marks the job nor stops the deletion inference;
    a truncated gzip or a broken download fails the job (the applied chunks stay, nothing
    is half-applied) and the hourly retry repeats it (``ingest.snapshot_jobs_due_for_retry``).
 """
@@ -36,13 +39,14 @@ from runner.logs import log
 from runner.queries import query
 from runner.shoptet import errors
 from runner.shoptet.client import ShoptetClient
-from runner.shoptet.ingest import ENTITIES, Stager, record_failures, record_seen
+from runner.shoptet.ingest import ENTITIES, Stager, record_failures, record_seen, record_warnings
 
 logger = logging.getLogger("hub.snapshots")
 
 SNAPSHOT_PATHS = {entity: f"/api/{entity}/snapshot" for entity in ENTITIES}
 CHUNK_LINES = {"orders": 500, "customers": 2000, "products": 500}
 DOWNLOAD_PIECE = 1 << 20
+WARNING_ROWS = 10_000  # field-level warnings kept per attempt in ingest.snapshot_failures (all are counted)
 MAX_POLLS = 9  # Shoptet answers 403 to the 11th detail request of an unfinished job
 FAILED_STATUSES = {"failed": "failed", "expired": "expired before it was read", "killed": "was killed"}
 RESULT_REUSE_SECONDS = 20 * 3600  # a result file is kept 24 h; reuse it on retry within 20 h
@@ -298,7 +302,7 @@ def _stream(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any]
     full = not job.get("filters")
     chunk_size = opts.chunk_lines or CHUNK_LINES[entity]
     stager = Stager(conn, shop_id, entity, job_id=job_id, direct=True)
-    processed = failed = 0
+    processed = failed = warnings = 0
     counter = [0]
     # a chunk lost to a server crash is re-read by the retry (progress commits with its data), so
     # the import need not wait for each commit's WAL flush
@@ -322,6 +326,10 @@ def _stream(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any]
                 with conn.transaction():
                     result = stager.apply(prepared)
                     record_failures(conn, shop_id, job_id, result.failures)
+                    room = WARNING_ROWS - warnings
+                    if room > 0:
+                        record_warnings(conn, shop_id, job_id, result.warnings[:room])
+                    warnings += result.warning_count
                     if full:
                         record_seen(conn, job_id, result.keys)
                     processed += result.lines
@@ -332,7 +340,7 @@ def _stream(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any]
                     percent = round(min(fraction * 100, 99.99), 2) if fraction else 0.0
                     rate = processed / elapsed
                     conn.execute(query("snapshot_job_progress"), {
-                        "id": job_id, "processed": processed, "failed": failed, "total": total,
+                        "id": job_id, "processed": processed, "failed": failed, "warnings": warnings, "total": total,
                         "bytes": counter[0], "percent": percent, "rate": round(rate, 1)})
                 conn.commit()
                 if progress:

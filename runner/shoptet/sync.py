@@ -44,7 +44,7 @@ from runner.logs import log
 from runner.queries import query
 from runner.shoptet import errors
 from runner.shoptet.client import ShoptetClient, format_datetime, parse_datetime
-from runner.shoptet.ingest import ENTITIES, Stager, mark_deleted
+from runner.shoptet.ingest import ENTITIES, Stager, log_warnings, mark_deleted
 
 logger = logging.getLogger("hub.sync")
 
@@ -296,11 +296,12 @@ def _apply_batch(conn: psycopg.Connection, client: ShoptetClient, pool: ThreadPo
         if documents:
             applied = Stager(conn, shop_id, entity).apply_chunk(documents)
             result.upserted += applied.applied
+            log_warnings(shop_id, entity, applied)
             for failure in applied.failures:
                 key = edits[failure.line_no - 1]
                 result.failed.append(key)
                 log(logger, logging.WARNING, "sync skipped a document Shoptet sent that cannot be applied",
-                    shop_id=shop_id, entity=entity, key=key, error=failure.error)
+                    shop_id=shop_id, entity=entity, entity_key=key, error=failure.error)
         if deletes or gone:
             result.deleted += mark_deleted(conn, shop_id, entity, deletes + gone)
         if move_to is not None:

@@ -6,8 +6,9 @@
  * An order is written only when it is new, was soft-deleted, or its staged version differs
  * and is not older (changeTime) than the stored one: re-applying the same file writes
  * nothing. The lines of every written order are replaced: upserted by (order, itemId), and
- * lines no longer present are soft-deleted. A staged order seen twice in the batch counts once
- * (the later changeTime, then the later line).
+ * lines no longer present are soft-deleted. The e-mail is stored as core.normalize_email gives
+ * it (the importer normalised it already; this keeps every path equal). A staged order seen
+ * twice in the batch counts once (the later changeTime, then the later line).
  */
 create or replace function ingest.apply_orders(p_shop_id bigint, p_batch_id bigint)
 returns jsonb
@@ -57,7 +58,7 @@ begin
             language, vat_payer, vat_mode, stock_id, billing_address, delivery_address, remark, admin_url,
             synced_at, deleted_at)
         select p_shop_id, p.code, p.guid, p.created_at_final, p.changed_at, p.status_id, p.status_name,
-               p.source_id, p.source_name, p.email, p.phone, p.full_name, p.company, p.customer_guid,
+               p.source_id, p.source_name, core.normalize_email(p.email), p.phone, p.full_name, p.company, p.customer_guid,
                coalesce(p.cash_desk_order, false), p.paid,
                p.total_with_vat, p.total_without_vat, p.total_vat, p.to_pay, p.currency, p.exchange_rate,
                p.shipping_guid, p.shipping_name, p.payment_method_guid, p.payment_method_name, p.billing_method_id,
