@@ -2,7 +2,7 @@
 
 ``normalize_email`` = ``core.normalize_email`` (db/functions/core/normalize_email.sql) and
 ``normalize_guid`` = ``core.normalize_guid`` (db/functions/core/normalize_guid.sql): for every
-string both give the same result (tests/test_normalize.py feeds both the same strings). The
+string both give the same result (tests/test_normalization.py feeds both the same strings). The
 importer calls them once per field per line, so each has a fast path for the usual value.
 
 * e-mail: strip ``EDGE_WHITESPACE`` from both ends, lower-case (Unicode full case mapping, as

@@ -7,7 +7,7 @@
  * spaces and zero-width space / joiners), U+2028, U+2029, U+202F, U+205F, U+2060, U+3000 and the
  * byte order mark U+FEFF; '' (also after stripping) and null give null.
  * runner/shoptet/normalize.py normalize_email is its Python twin (same characters, same result;
- * tests/test_normalize.py feeds both the same strings).
+ * tests/test_normalization.py feeds both the same strings).
  *
  * Used by: the stored e-mails (ingest writes the normalised value), the unique index
  * sales.customers_shop_email, the index sales.orders_email_history, sales.customer_by_email,
@@ -16,7 +16,7 @@
  *
  * Indexes and a check constraint store its results: a change of what it returns for any input
  * needs a migration that re-creates it and rebuilds customers_shop_email / orders_email_history
- * (0050_email_normalisation.sql made it; tests/test_normalize.py checks this file still equals
+ * (0050_email_normalisation.sql made it; tests/test_normalization.py checks this file still equals
  * the newest migration's definition). A SQL-standard body instead of `set search_path`: the body
  * is bound when created (no search_path can change it) and the planner inlines it (a `set`
  * clause would forbid that and make it ~3x slower per row); the index matches the inlined form.

@@ -6,7 +6,7 @@
  * core.normalize_email strips are removed from both ends, the rest lower-cased (ASCII), and a
  * value of the form 8-4-4-4-12 hex digits is returned as uuid. Null, '' or white space only:
  * null. Anything else (e.g. '12345', braces, 32 digits without dashes) is not a GUID: null too.
- * runner/shoptet/normalize.py normalize_guid is its Python twin (tests/test_normalize.py feeds
+ * runner/shoptet/normalize.py normalize_guid is its Python twin (tests/test_normalization.py feeds
  * both the same strings); the importer tells "not a GUID" apart and records a warning.
  *
  * Used by ingest.mark_deleted (keys of webhooks, change lists, 404s); the importer normalises
