@@ -182,12 +182,22 @@ def _parse_value(raw: str, value_type: str) -> Any:
         raise CommandError(f"--type json needs valid JSON: {exc}") from None
 
 
+def _shop_option(shop_id: int | None) -> str:
+    return f" --shop {shop_id}" if shop_id is not None else ""
+
+
 def cmd_settings_get(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.settings import SettingIsSecret
+
     with _settings(cfg, need_key=args.secret) as settings:
         if args.secret:
             value = settings.get_secret(args.key, shop_id=args.shop)
         else:
-            value = settings.get(args.key, shop_id=args.shop)
+            try:
+                value = settings.get(args.key, shop_id=args.shop)
+            except SettingIsSecret:
+                raise CommandError(f"setting {args.key} is a secret: add --secret to decrypt and print it "
+                                   f"(hub settings get {args.key}{_shop_option(args.shop)} --secret)") from None
     if value is None:
         print(f"setting {args.key} is not set" + (f" for shop {args.shop}" if args.shop else ""), file=sys.stderr)
         return 1
@@ -204,7 +214,11 @@ def cmd_settings_set(cfg: Config, args: argparse.Namespace) -> int:
             settings.set_secret(args.key, raw, shop_id=args.shop)
         else:
             value_type = args.type or "text"
-            settings.set(args.key, _parse_value(raw, value_type), shop_id=args.shop, value_type=value_type)
+            value = _parse_value(raw, value_type)
+            if value is None:
+                raise CommandError(f"setting {args.key}: the value must not be null; to remove the setting run "
+                                   f"hub settings delete {args.key}{_shop_option(args.shop)}")
+            settings.set(args.key, value, shop_id=args.shop, value_type=value_type)
     scope = f"shop {args.shop}" if args.shop else "global"
     print(f"set {args.key} ({scope}{', secret' if args.secret else ''})")
     return 0
