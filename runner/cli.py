@@ -259,6 +259,13 @@ def cmd_bench_settings(cfg: Config, args: argparse.Namespace) -> int:
     return settings_bench.main(cfg, iterations=args.iterations, record_results=not args.no_record)
 
 
+def cmd_bench_client(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import client_bench
+
+    return client_bench.run(cfg, requests=args.requests, threads=args.threads, rounds=args.rounds,
+                            latency_ms=args.latency_ms, record_results=not args.no_record)
+
+
 def cmd_bench_webhooks(cfg: Config, args: argparse.Namespace) -> int:
     from bench import webhook_bench
 
@@ -714,6 +721,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iterations", type=int, default=2000, help="reads per measurement (default 2000)")
     p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
     p.set_defaults(func=cmd_bench_settings)
+    p = bns.add_parser("client", help="Shoptet client requests/s with the token's slots in the database vs in-process",
+                       description="Against a sandbox Shoptet in this process: requests/s of one client whose 3 "
+                                   "request slots per token are advisory locks in the hub database (they hold "
+                                   "across processes) and of one with the in-process semaphore only.")
+    p.add_argument("--requests", type=int, default=400, help="GET requests per round (default 400)")
+    p.add_argument("--threads", type=int, default=3, help="threads sharing the client (default 3)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds of each variant, alternating (default 3)")
+    p.add_argument("--latency-ms", type=int, default=0, help="the sandbox answers after this long (default 0)")
+    p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
+    p.set_defaults(func=cmd_bench_client)
     p = bns.add_parser("webhooks", help="signed webhook load against `hub serve`: accepted/s, latency, durability",
                        description="Start `hub serve` on a free local port, send distinct signed order:update "
                                    "events (asyncio + httpx), report accepted events/s and p50/p95/p99, and check "
