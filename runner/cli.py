@@ -182,12 +182,22 @@ def _parse_value(raw: str, value_type: str) -> Any:
         raise CommandError(f"--type json needs valid JSON: {exc}") from None
 
 
+def _shop_option(shop_id: int | None) -> str:
+    return f" --shop {shop_id}" if shop_id is not None else ""
+
+
 def cmd_settings_get(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.settings import SettingIsSecret
+
     with _settings(cfg, need_key=args.secret) as settings:
         if args.secret:
             value = settings.get_secret(args.key, shop_id=args.shop)
         else:
-            value = settings.get(args.key, shop_id=args.shop)
+            try:
+                value = settings.get(args.key, shop_id=args.shop)
+            except SettingIsSecret:
+                raise CommandError(f"setting {args.key} is a secret: add --secret to decrypt and print it "
+                                   f"(hub settings get {args.key}{_shop_option(args.shop)} --secret)") from None
     if value is None:
         print(f"setting {args.key} is not set" + (f" for shop {args.shop}" if args.shop else ""), file=sys.stderr)
         return 1
@@ -204,7 +214,11 @@ def cmd_settings_set(cfg: Config, args: argparse.Namespace) -> int:
             settings.set_secret(args.key, raw, shop_id=args.shop)
         else:
             value_type = args.type or "text"
-            settings.set(args.key, _parse_value(raw, value_type), shop_id=args.shop, value_type=value_type)
+            value = _parse_value(raw, value_type)
+            if value is None:
+                raise CommandError(f"setting {args.key}: the value must not be null; to remove the setting run "
+                                   f"hub settings delete {args.key}{_shop_option(args.shop)}")
+            settings.set(args.key, value, shop_id=args.shop, value_type=value_type)
     scope = f"shop {args.shop}" if args.shop else "global"
     print(f"set {args.key} ({scope}{', secret' if args.secret else ''})")
     return 0
@@ -243,6 +257,13 @@ def cmd_bench_settings(cfg: Config, args: argparse.Namespace) -> int:
     from bench import settings_bench
 
     return settings_bench.main(cfg, iterations=args.iterations, record_results=not args.no_record)
+
+
+def cmd_bench_client(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import client_bench
+
+    return client_bench.run(cfg, requests=args.requests, threads=args.threads, rounds=args.rounds,
+                            latency_ms=args.latency_ms, record_results=not args.no_record)
 
 
 def cmd_bench_webhooks(cfg: Config, args: argparse.Namespace) -> int:
@@ -709,6 +730,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iterations", type=int, default=2000, help="reads per measurement (default 2000)")
     p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
     p.set_defaults(func=cmd_bench_settings)
+    p = bns.add_parser("client", help="Shoptet client requests/s with the token's slots in the database vs in-process",
+                       description="Against a sandbox Shoptet in this process: requests/s of one client whose 3 "
+                                   "request slots per token are advisory locks in the hub database (they hold "
+                                   "across processes) and of one with the in-process semaphore only.")
+    p.add_argument("--requests", type=int, default=400, help="GET requests per round (default 400)")
+    p.add_argument("--threads", type=int, default=3, help="threads sharing the client (default 3)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds of each variant, alternating (default 3)")
+    p.add_argument("--latency-ms", type=int, default=0, help="the sandbox answers after this long (default 0)")
+    p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
+    p.set_defaults(func=cmd_bench_client)
     p = bns.add_parser("webhooks", help="signed webhook load against `hub serve`: accepted/s, latency, durability",
                        description="Start `hub serve` on a free local port, send distinct signed order:update "
                                    "events (asyncio + httpx), report accepted events/s and p50/p95/p99, and check "

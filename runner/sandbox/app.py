@@ -351,9 +351,11 @@ def api(handler: Callable[..., tuple[int, Any]], *, with_body: bool = False) -> 
             auth = sb.authenticate(request.headers)
             headers["X-RateLimit-Bucket-Filling"] = sb.bucket_filling(auth.bucket)
             if sb.inflight.get(auth.token, 0) >= sb.max_concurrent:
+                sb.note_refused_concurrent(auth.token)
                 raise ApiError(429, "too-many-concurrent-requests",
                                f"At most {sb.max_concurrent} concurrent requests per token are allowed.", "token")
             sb.inflight[auth.token] = sb.inflight.get(auth.token, 0) + 1
+            sb.note_inflight(auth.token)
             try:
                 fault = sb.faults.take_request_fault()
                 if fault == "rate_limit":
@@ -506,6 +508,10 @@ async def control(request: Request) -> Response:
             if request.method == "POST":
                 return JSONResponse(sb.set_faults(**body))
             return JSONResponse(sb.faults.as_dict())
+        if what == "concurrency":
+            if request.method == "DELETE":
+                sb.reset_concurrency()
+            return JSONResponse(sb.concurrency(sb.private_token(_shop_param(sb, q.get("eshopId")))))
         if what == "oauth-code" and request.method == "POST":
             return JSONResponse({"code": sb.oauth_code(_shop_param(sb, body.get("eshopId")))})
         if what == "notifications":

@@ -129,6 +129,8 @@ class Sandbox:
         self.max_concurrent, self.token_ttl, self.max_tokens = max_concurrent, token_ttl, max_tokens
         self.faults = Faults()
         self.inflight: dict[str, int] = {}
+        self.peak_inflight: dict[str, int] = {}      # per token: most requests in flight at once
+        self.refused_concurrent: dict[str, int] = {}  # per token: 429s for a 4th concurrent request
         self.jobs: dict[str, Job] = {}
         self._buckets: dict[str, tuple[float, float]] = {}
         self._codes: dict[str, int] = {}
@@ -262,6 +264,24 @@ class Sandbox:
                 if eshop_id is None or t.eshop_id == eshop_id:
                     t.expired, n = True, n + 1
             return n
+
+    # -- concurrency per token --------------------------------------------------------------------
+
+    def note_inflight(self, token: str) -> None:
+        self.peak_inflight[token] = max(self.peak_inflight.get(token, 0), self.inflight.get(token, 0))
+
+    def note_refused_concurrent(self, token: str) -> None:
+        self.refused_concurrent[token] = self.refused_concurrent.get(token, 0) + 1
+
+    def concurrency(self, token: str) -> dict[str, int]:
+        """For a token: requests in flight now, the most at once so far, and the 429s refused
+        because more than max_concurrent were in flight."""
+        return {"inflight": self.inflight.get(token, 0), "peak": self.peak_inflight.get(token, 0),
+                "refused": self.refused_concurrent.get(token, 0)}
+
+    def reset_concurrency(self) -> None:
+        self.peak_inflight.clear()
+        self.refused_concurrent.clear()
 
     # -- faults ---------------------------------------------------------------------------------
 

@@ -20,8 +20,9 @@ from runner.queries import query
 from runner.secret_key import load_secret_key
 from runner.settings import Settings
 from runner.shoptet import webhooks
-from runner.shoptet.auth import AddonToken, PrivateToken
+from runner.shoptet.auth import AddonToken, Credentials, PrivateToken
 from runner.shoptet.client import ShoptetClient
+from runner.shoptet.slots import TokenSlots
 from runner.shoptet.oauth_install import WEBHOOK_EVENTS
 
 PRIVATE_TOKEN = "shoptet.private_token"
@@ -39,6 +40,11 @@ def open_settings(cfg: Config, target: Target | None = None) -> Settings:
                     ttl=cfg.settings_ttl)
 
 
+def shared_slots(credentials: Credentials, target: Target) -> TokenSlots:
+    """The token's request slots, shared with every other process on this hub database."""
+    return TokenSlots(credentials.key, conninfo=target.conninfo("app"))
+
+
 def client_for_shop(shop_id: int, *, cfg: Config | None = None, target: Target | None = None,
                     settings: Settings | None = None, api_url: str | None = None, **kwargs: Any) -> ShoptetClient:
     """A ShoptetClient with the shop's stored credentials."""
@@ -50,7 +56,8 @@ def client_for_shop(shop_id: int, *, cfg: Config | None = None, target: Target |
         base = api_url or settings.get(API_URL, None, shop_id=shop_id) or cfg.shoptet_api_url
         private = settings.get_secret(PRIVATE_TOKEN, None, shop_id=shop_id)
         if private:
-            return ShoptetClient(str(base), PrivateToken(private, shop_id=shop_id), shop_id=shop_id, **kwargs)
+            token = PrivateToken(private, shop_id=shop_id)
+            return ShoptetClient(str(base), token, shop_id=shop_id, slots=shared_slots(token, target), **kwargs)
         oauth = settings.get_secret(OAUTH_TOKEN, None, shop_id=shop_id)
         # the addon's OAuth server (the partner's e-shop domain) mints access tokens; the shop's own
         # URL from the installation is the fallback
@@ -58,7 +65,8 @@ def client_for_shop(shop_id: int, *, cfg: Config | None = None, target: Target |
         if oauth and oauth_url:
             credentials = AddonToken(shop_id, oauth_url=str(oauth_url), oauth_token=oauth,
                                      conninfo=target.conninfo("app"), secret_key=load_secret_key(cfg))
-            return ShoptetClient(str(base), credentials, shop_id=shop_id, **kwargs)
+            return ShoptetClient(str(base), credentials, shop_id=shop_id, slots=shared_slots(credentials, target),
+                                 **kwargs)
     finally:
         if own:
             settings.close()
@@ -105,7 +113,8 @@ def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str |
         registered: list[str] = []
         error = None
         if register_webhooks:
-            client = ShoptetClient(base, PrivateToken(token, shop_id=shop_id), shop_id=shop_id)
+            credentials = PrivateToken(token, shop_id=shop_id)
+            client = ShoptetClient(base, credentials, shop_id=shop_id, slots=shared_slots(credentials, target))
             try:
                 registered = webhooks.register(settings, shop_id, url=cfg.public_url + webhooks.WEBHOOK_PATH,
                                                events=WEBHOOK_EVENTS, client=client)

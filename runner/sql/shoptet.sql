@@ -62,3 +62,9 @@ delete from core.settings where shop_id = %(shop_id)s and key like 'shoptet.%%';
 
 -- name: shop_purge
 select ops.purge_shop(%s);
+
+-- name: api_slot_take
+select core.api_slot_take(%s, %s::integer[], %s);
+
+-- name: api_slot_release
+select core.api_slot_release(%s, %s);

@@ -6,8 +6,10 @@
  * An order is written only when it is new, was soft-deleted, or its staged version differs
  * and is not older (changeTime) than the stored one: re-applying the same file writes
  * nothing. The lines of every written order are replaced: upserted by (order, itemId), and
- * lines no longer present are soft-deleted. The e-mail is stored as core.normalize_email gives
- * it (the importer normalised it already; this keeps every path equal). A staged order seen
+ * lines no longer present are soft-deleted (a line soft-deleted before keeps its deleted_at, also
+ * when Shoptet moves the order's creation time and its lines move with it, between archived
+ * quarters or from the archive into a hot quarter). The e-mail is stored as core.normalize_email
+ * gives it (the importer normalised it already; this keeps every path equal). A staged order seen
  * twice in the batch counts once (the later changeTime, then the later line).
  */
 create or replace function ingest.apply_orders(p_shop_id bigint, p_batch_id bigint)
@@ -32,6 +34,7 @@ declare
     v_items integer := 0;
     v_archived integer := 0;
     v_removed integer := 0;
+    v_hot_from timestamptz := ops.order_items_hot_from();
 begin
     -- orders whose creation time changed at the source: their archived lines sit in another partition
     select coalesce(array_agg(o.code), '{}'), coalesce(array_agg(o.created_at), '{}')
@@ -112,14 +115,44 @@ begin
         select min(c), max(c) into v_min, v_max from unnest(v_created) c;
         perform ops.ensure_partitions(v_min, v_max);
 
-        -- an updated order that moved in time (its created_at changed): its hot lines moved with it
-        -- (the foreign key cascades the update); archived lines, which have no foreign key, leave
-        -- their old partition here and are written again below
+        -- an updated order that moved in time (its created_at changed): its lines go where the new
+        -- time belongs, every column kept (a line soft-deleted earlier keeps its deleted_at). Hot
+        -- lines moved with the order (the foreign key cascades the update); those now older than
+        -- the hot quarters, and every archived line (no foreign key there), are moved here into the
+        -- archive or into sales.order_items. The staged lines are then upserted over them below,
+        -- like those of any updated order.
         if cardinality(v_moved_codes) > 0 then
-            delete from archive.order_items i
-            using unnest(v_moved_codes, v_moved_created) m(code, created_at)
-            where i.shop_id = p_shop_id and i.created_at = m.created_at and i.order_code = m.code
-              and m.code = any (v_codes);
+            with moved as (
+                select m.code, m.created_at as old_created, w.created_at as new_created
+                from unnest(v_moved_codes, v_moved_created) m(code, created_at)
+                join unnest(v_codes, v_created) w(code, created_at) on w.code = m.code
+            ), lifted as (
+                -- the whole line with its new time: jsonb keeps every value exact and every column
+                delete from archive.order_items i
+                using moved
+                where i.shop_id = p_shop_id and i.created_at = moved.old_created and i.order_code = moved.code
+                returning to_jsonb(i) || jsonb_build_object('created_at', moved.new_created) as line,
+                          moved.new_created >= v_hot_from as hot
+            ), sunk as (
+                delete from sales.order_items i
+                using moved
+                where i.shop_id = p_shop_id and i.created_at = moved.new_created and i.order_code = moved.code
+                  and moved.new_created < v_hot_from
+                returning to_jsonb(i) as line, false as hot
+            ), relocated as (
+                select * from lifted
+                union all
+                select * from sunk
+            ), to_hot as (
+                insert into sales.order_items
+                select (jsonb_populate_record(null::sales.order_items, r.line)).*
+                from relocated r where r.hot
+                on conflict do nothing
+            )
+            insert into archive.order_items
+            select (jsonb_populate_record(null::archive.order_items, r.line)).*
+            from relocated r where not r.hot
+            on conflict do nothing;
         end if;
 
         -- lines of new orders: plain inserts (nothing of theirs can exist yet); of updated orders: upserts
