@@ -16,18 +16,22 @@ single documents: there a bad document raises ``BadDocument``.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import orjson
 import psycopg
 
+from runner.logs import log
 from runner.shoptet import documents
 from runner.shoptet.client import parse_datetime
 from runner.shoptet.documents import BadDocument
+
+logger = logging.getLogger("hub.ingest")
 
 ENTITIES = ("orders", "customers", "products")
 RAW_LINE_LIMIT = 4000
@@ -138,6 +142,7 @@ class Stager:
         result = ChunkResult(lines=prepared.lines, failures=list(prepared.failures))
         parsed = prepared.parsed
         if self.direct and parsed and self._copy_new_orders(parsed, result):
+            self._warn_date_outliers(result)
             return result
         while parsed:
             bad = self._copy(prepared.batch_id, parsed)
@@ -152,7 +157,16 @@ class Stager:
             result.outcome = row[0] if row else {}
         result.applied = len(parsed)
         result.keys = [p[2] for p in parsed]
+        self._warn_date_outliers(result)
         return result
+
+    def _warn_date_outliers(self, result: ChunkResult) -> None:
+        """One warning per chunk naming the orders written with an implausible creation time."""
+        outliers = result.outcome.get("date_outliers") or []
+        if outliers:
+            log(logger, logging.WARNING, "orders dated before 2000 or more than a year ahead: kept as Shoptet has "
+                "them, listed in ops.orders_date_outliers", shop_id=self.shop_id, job_id=self.job_id,
+                count=len(outliers), codes=",".join(outliers[:20]))
 
     def _copy_new_orders(self, parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]],
                          result: ChunkResult) -> bool:
@@ -173,7 +187,7 @@ class Stager:
             return False
         try:
             with self.conn.transaction():
-                self.conn.execute("select ops.ensure_partitions(%s, %s)", (min(created), max(created)))
+                self.conn.execute("select ops.ensure_partitions_for(%s)", (created,))
                 copy_rows(self.conn, "sales.orders", DIRECT_ORDER_COLUMNS, orders)
                 for table, rows in (("sales.order_items", hot), ("archive.order_items", archived)):
                     if rows:
@@ -183,7 +197,8 @@ class Stager:
         result.applied = len(parsed)
         result.keys = codes
         result.outcome = {"orders_written": len(orders), "items_written": len(hot) + len(archived),
-                          "items_archived": len(archived), "items_removed": 0, "direct": True}
+                          "items_archived": len(archived), "items_removed": 0,
+                          "date_outliers": date_outliers(codes, created), "direct": True}
         return True
 
     def _copy(self, batch_id: int,
@@ -242,6 +257,11 @@ def direct_order_rows(shop_id: int, parsed: list[tuple[int, bytes, str, list[lis
         order = order_rows[0]
         text = order[_CREATED] or order[_CHANGED]
         created = parse_datetime(text) if text else now
+        if created is not None:
+            try:  # outside the years 1..9999 in UTC: the staging path refuses the line by name
+                created.astimezone(timezone.utc)
+            except OverflowError:
+                raise ValueError(f"order {order[2]}: time {text!r} is outside the years 1..9999 UTC") from None
         created_all.append(created)
         row = list(order)
         row[_CREATED] = created
@@ -255,6 +275,17 @@ def direct_order_rows(shop_id: int, parsed: list[tuple[int, bytes, str, list[lis
             seen.add(item[2])
             target.append((shop_id, item[1], item[2], created, *item[3:]))
     return orders, hot, archived, created_all
+
+
+# ops.is_date_outlier: before 2000 or more than a year ahead (the view ops.orders_date_outliers is the reference)
+OUTLIER_BEFORE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+OUTLIER_AHEAD = timedelta(days=365)
+
+
+def date_outliers(codes: list[str], created: list[datetime]) -> list[str]:
+    """The codes whose creation time is implausible, sorted (what ingest.apply_orders reports)."""
+    ahead = datetime.now(timezone.utc) + OUTLIER_AHEAD
+    return sorted(code for code, at in zip(codes, created) if at < OUTLIER_BEFORE or at > ahead)
 
 
 def apply_documents(conn: psycopg.Connection, shop_id: int, entity: str, docs: Iterable[bytes]) -> dict[str, Any]:
