@@ -213,7 +213,9 @@ class Stager:
                             for row in rows[table_no]:
                                 copy.write_row(row)
                                 owners.append(index)
-            except (psycopg.errors.DataError, psycopg.errors.IntegrityConstraintViolation) as exc:
+            # psycopg.IntegrityError: every class-23 error (CheckViolation, NotNullViolation ...);
+            # errors.IntegrityConstraintViolation is only the bare 23000
+            except (psycopg.DataError, psycopg.IntegrityError) as exc:
                 self._unstage(batch_id)
                 context = exc.diag.context or ""
                 match = _COPY_LINE.search(context)
