@@ -127,7 +127,8 @@ def cmd_db_maintain(cfg: Config, args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
         return 0
     print(f"moved {summary['moved_from_default']} row(s) out of the default partition; "
-          f"{summary['partitions_created']} partition(s) created, {summary['archived']} archived; "
+          f"{summary['partitions_created']} partition(s) created, {summary['archived']} archived, "
+          f"{summary.get('empty_future_dropped', 0)} empty one(s) after the premake window dropped; "
           f"now {summary['hot_partitions']} hot and {summary['archive_partitions']} archived partitions")
     return 0
 

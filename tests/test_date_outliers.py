@@ -221,3 +221,20 @@ def test_a_range_of_centuries_is_refused_instead_of_locking_the_table_for_minute
     with pytest.raises(psycopg.errors.InvalidParameterValue) as refused:
         app.execute("select ops.ensure_partitions('2026-03-10', '9999-03-10')")
     assert "at most 400" in str(refused.value) and "ensure_partitions_for" in (refused.value.diag.message_hint or "")
+
+
+def test_maintenance_drops_empty_quarters_after_the_premake_window_that_an_old_import_left(
+        db: Target, app: psycopg.Connection, admin: psycopg.Connection) -> None:
+    # what the range version made for a 2206 order before ops.ensure_partitions_for: every quarter between
+    window = partitions(admin, "sales.order_items")
+    assert app.execute("select ops.ensure_partitions('2030-01-01', '2040-12-31')").fetchone() == (44,)
+    admin.execute("insert into core.shops (shop_id, name) values (7, 'Seven')")
+    admin.execute("insert into sales.orders (shop_id, code, created_at) values (7, 'KEEP', '2035-05-05 10:00+00')")
+    admin.execute("insert into sales.order_items (shop_id, order_code, item_id, created_at, item_type) "
+                  "values (7, 'KEEP', 1, '2035-05-05 10:00+00', 'product')")
+    summary = run_maintenance(db)
+    # the 43 empty ones go (each slows every statement on sales.order_items that cannot prune at
+    # plan time); the one holding a row and the premake window from today stay
+    assert summary["empty_future_dropped"] == 43 and summary["partitions_created"] == 0
+    assert partitions(admin, "sales.order_items") == window | {"order_items_p2035q2"}
+    assert run_maintenance(db)["empty_future_dropped"] == 0
