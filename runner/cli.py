@@ -127,7 +127,8 @@ def cmd_db_maintain(cfg: Config, args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
         return 0
     print(f"moved {summary['moved_from_default']} row(s) out of the default partition; "
-          f"{summary['partitions_created']} partition(s) created, {summary['archived']} archived; "
+          f"{summary['partitions_created']} partition(s) created, {summary['archived']} archived, "
+          f"{summary.get('empty_future_dropped', 0)} empty one(s) after the premake window dropped; "
           f"now {summary['hot_partitions']} hot and {summary['archive_partitions']} archived partitions")
     return 0
 
@@ -381,7 +382,7 @@ def cmd_shop_add(cfg: Config, args: argparse.Namespace) -> int:
         raise CommandError("give the shop's private API token with --token (or HUB_SHOPTET_TOKEN)")
     added = shops.add_shop(cfg, token.strip(), api_url=args.api_url, name=args.name, master=args.master,
                            master_shop_id=args.master_shop, register_webhooks=not args.no_webhooks)
-    print(f"connected shop {added.shop_id} ({added.name}); token stored encrypted")
+    print(f"connected shop {added.shop_id} ({added.name}); token stored encrypted; time zone {added.timezone}")
     if added.webhooks:
         print(f"webhooks -> {cfg.public_url}/webhooks/shoptet: {', '.join(added.webhooks)}; signature key stored")
     if added.webhook_error:
@@ -425,6 +426,17 @@ def cmd_shop_show(cfg: Config, args: argparse.Namespace) -> int:
     for key, value in row.items():
         shown = ", ".join(value) if isinstance(value, list) else value
         print(f"{key:<16} {shown if shown not in (None, '') else '-'}")
+    return 0
+
+
+def cmd_shop_refresh(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.shoptet import shops
+
+    try:
+        refreshed = shops.refresh_shop(cfg, args.shop_id)
+    except shops.ShopError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"shop {refreshed['shop_id']}: time zone {refreshed['timezone']}")
     return 0
 
 
@@ -594,8 +606,16 @@ def cmd_sandbox_serve(cfg: Config, args: argparse.Namespace) -> int:
     from runner.sandbox import Sandbox
 
     shops = [int(s) for s in args.shops.split(",") if s.strip()] if args.shops else [900101]
+    timezones: dict[int, str | None] = {}
+    for spec in args.timezone or []:
+        eshop, sep, zone = spec.partition("=")
+        if not sep or not eshop.strip().isdigit():
+            raise CommandError(f"--timezone {spec!r}: expected ESHOPID=ZONE, e.g. 900102=Europe/Bucharest")
+        if int(eshop) not in shops:
+            raise CommandError(f"--timezone {spec!r}: shop {eshop} is not served (--shops)")
+        timezones[int(eshop)] = zone.strip() or None
     sandbox = Sandbox(scale=args.scale, seed=args.seed, shops=shops, data_dir=args.data_dir,
-                      job_seconds=args.job_seconds)
+                      job_seconds=args.job_seconds, timezones=timezones)
     if args.port == 0:  # a free port, chosen now so that it can be printed
         import socket
 
@@ -825,6 +845,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("shop_id", type=int, metavar="ID", help="the shop's eshopId")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_shop_show)
+    p = shs.add_parser("refresh", help="read the shop's settings (time zone) from GET /api/eshop again",
+                       description="Read GET /api/eshop with the shop's stored credentials and store its "
+                                   "settings.timezone in core.shops.timezone (its calendar: date-only bounds and "
+                                   "per-day figures). A missing or unknown zone stores Europe/Prague with a warning. "
+                                   "`hub shop add` and the addon install do the same.")
+    p.add_argument("shop_id", type=int, metavar="ID", help="the shop's eshopId")
+    p.set_defaults(func=cmd_shop_refresh)
     p = shs.add_parser("remove", help="disconnect a shop (data kept), or --purge it with its data",
                        description="Forget the shop's credentials and mark it uninstalled; its data stay. With "
                                    "--purge --yes delete the shop and every row of it.")
@@ -901,6 +928,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--odd-inputs", action="store_true",
                    help="add odd-but-valid documents real shops send (e-mails with spaces, upper-case or empty "
                         "GUIDs, a year 2206, code E-2025-00488; see docs/data-quality.md) to every shop")
+    p.add_argument("--timezone", action="append", metavar="ESHOPID=ZONE",
+                   help="the settings.timezone GET /api/eshop serves for a shop (default Europe/Prague; empty: left "
+                        "out; repeat per shop), e.g. 900102=Europe/Budapest")
     p.set_defaults(func=cmd_sandbox_serve)
 
     # sync

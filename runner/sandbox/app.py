@@ -95,7 +95,8 @@ def eshop_info(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
         "billingInformation": {"name": f"{shop.name} s.r.o.", "street": "Národní", "houseNumber": "1",
                                "city": "Praha 1", "zip": "110 00", "countryCode": "CZ", "companyId": "12345678",
                                "vatId": "CZ12345678"},
-        "settings": {"vatPayer": True, "cashDeskOnly": False, "eshopLanguage": "cs", "timezone": "Europe/Prague",
+        "settings": {"vatPayer": True, "cashDeskOnly": False, "eshopLanguage": "cs",
+                     **({"timezone": shop.timezone} if shop.timezone is not None else {}),
                      "dateFormat": "d.m.Y", "timeFormat": "H:i:s", "defaultPricelist": 1},
         "currencies": [
             {"code": "CZK", "title": "Koruna česká", "isDefault": True, "isDefaultAdmin": True,
@@ -502,6 +503,8 @@ async def control(request: Request) -> Response:
             eshop = _shop_param(sb, body.get("eshopId"))
             return JSONResponse(await run_in_threadpool(sb.put_odd_inputs, eshop,
                                                         webhooks=bool(body.get("webhooks", False))))
+        if what == "timezone" and request.method == "POST":
+            return JSONResponse(sb.set_timezone(_shop_param(sb, body.get("eshopId")), body.get("timezone")))
         if what == "faults":
             if request.method == "DELETE":
                 return JSONResponse(sb.reset_faults())

@@ -8,6 +8,7 @@ Python control API (mirrored over HTTP under ``/_sandbox/``, see app.py)::
         sb.totals(900101)                           # counts and sums now held (deleted excluded)
         sb.mutate(900101, n=50, seed=7)             # creates/updates/deletes + change log + webhooks
         sb.set_faults(server_errors=2, slow_ms=100) # see Faults
+        sb.set_timezone(900101, "Europe/Bucharest") # GET /api/eshop settings.timezone (None: left out)
         sb.reset_faults()
 """
 
@@ -108,7 +109,8 @@ class Sandbox:
     def __init__(self, *, scale: float = 0.001, seed: int = 1, shops: Any = (DEFAULT_SHOP,),
                  data_dir: str | Path = ".hub/sandbox", job_seconds: float = 0.5, webhook_retry_delay: float = 0.5,
                  bucket_size: int = 200, leak_per_second: float = 10.0, drops_per_request: float = 1.0,
-                 max_concurrent: int = 3, token_ttl: int = 1800, max_tokens: int = 5, anchor: int | None = None):
+                 max_concurrent: int = 3, token_ttl: int = 1800, max_tokens: int = 5, anchor: int | None = None,
+                 timezones: Mapping[int, str | None] | None = None):
         if anchor is None:
             now = int(time.time())
             anchor = (now + 3600) // 86400 * 86400 - 3600  # midnight (winter offset) of today, Prague
@@ -120,6 +122,8 @@ class Sandbox:
             named = {int(s): (DEFAULT_SHOP_NAME if n == 0 else f"{DEFAULT_SHOP_NAME} {n + 1}")
                      for n, s in enumerate(shops)}
         self.shops: dict[int, Shop] = {int(e): Shop(int(e), name, seed, scale, anchor) for e, name in named.items()}
+        for eshop_id, zone in (timezones or {}).items():
+            self.shop(eshop_id).timezone = zone
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.files = ResultFiles(self.data_dir)
@@ -149,6 +153,13 @@ class Sandbox:
             return self.shops[int(eshop_id)]
         except KeyError:
             raise KeyError(f"no sandbox shop {eshop_id}; shops: {sorted(self.shops)}") from None
+
+    def set_timezone(self, eshop_id: int, timezone: str | None) -> dict[str, Any]:
+        """What GET /api/eshop serves as ``settings.timezone`` (any string, even one that is no
+        time zone; None leaves the field out). Default Europe/Prague."""
+        shop = self.shop(eshop_id)
+        shop.timezone = timezone
+        return {"eshopId": shop.eshop_id, "timezone": timezone}
 
     def private_token(self, eshop_id: int) -> str:
         return self.shop(eshop_id).private_token

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -172,6 +172,7 @@ class Stager:
         parsed = prepared.parsed
         if self.direct and parsed and self._copy_new_orders(parsed, result):
             result.warnings = list(prepared.warnings)
+            self._warn_date_outliers(result)
             return result
         while parsed:
             bad = self._copy(prepared.batch_id, parsed)
@@ -189,7 +190,16 @@ class Stager:
         if prepared.warnings:  # of the lines applied (not of those COPY refused)
             applied = {p[0] for p in parsed}
             result.warnings = [w for w in prepared.warnings if w.line_no in applied]
+        self._warn_date_outliers(result)
         return result
+
+    def _warn_date_outliers(self, result: ChunkResult) -> None:
+        """One warning per chunk naming the orders written with an implausible creation time."""
+        outliers = result.outcome.get("date_outliers") or []
+        if outliers:
+            log(logger, logging.WARNING, "orders dated before 2000 or more than a year ahead: kept as Shoptet has "
+                "them, listed in ops.orders_date_outliers", shop_id=self.shop_id, job_id=self.job_id,
+                count=len(outliers), codes=",".join(outliers[:20]))
 
     def _copy_new_orders(self, parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]],
                          result: ChunkResult) -> bool:
@@ -210,7 +220,7 @@ class Stager:
             return False
         try:
             with self.conn.transaction():
-                self.conn.execute("select ops.ensure_partitions(%s, %s)", (min(created), max(created)))
+                self.conn.execute("select ops.ensure_partitions_for(%s)", (quarter_starts(created),))
                 copy_rows(self.conn, "sales.orders", DIRECT_ORDER_COLUMNS, orders)
                 for table, rows in (("sales.order_items", hot), ("archive.order_items", archived)):
                     if rows:
@@ -220,7 +230,8 @@ class Stager:
         result.applied = len(parsed)
         result.keys = codes
         result.outcome = {"orders_written": len(orders), "items_written": len(hot) + len(archived),
-                          "items_archived": len(archived), "items_removed": 0, "direct": True}
+                          "items_archived": len(archived), "items_removed": 0,
+                          "date_outliers": date_outliers(codes, created), "direct": True}
         return True
 
     def _copy(self, batch_id: int,
@@ -235,7 +246,9 @@ class Stager:
                             for row in rows[table_no]:
                                 copy.write_row(row)
                                 owners.append(index)
-            except (psycopg.errors.DataError, psycopg.errors.IntegrityConstraintViolation) as exc:
+            # psycopg.IntegrityError: every class-23 error (CheckViolation, NotNullViolation ...);
+            # errors.IntegrityConstraintViolation is only the bare 23000
+            except (psycopg.DataError, psycopg.IntegrityError) as exc:
                 self._unstage(batch_id)
                 context = exc.diag.context or ""
                 match = _COPY_LINE.search(context)
@@ -278,7 +291,11 @@ def direct_order_rows(shop_id: int, parsed: list[tuple[int, bytes, str, list[lis
     for _, _, _, (order_rows, item_rows) in parsed:
         order = order_rows[0]
         text = order[_CREATED] or order[_CHANGED]
-        created = parse_datetime(text) if text else now
+        parsed_time = parse_datetime(text) if text else now
+        try:  # in UTC (the same moment); outside the years 1..9999 UTC the staging path refuses the line by name
+            created = (parsed_time or now).astimezone(timezone.utc)
+        except OverflowError:
+            raise ValueError(f"order {order[2]}: time {text!r} is outside the years 1..9999 UTC") from None
         created_all.append(created)
         row = list(order)
         row[_CREATED] = created
@@ -292,6 +309,25 @@ def direct_order_rows(shop_id: int, parsed: list[tuple[int, bytes, str, list[lis
             seen.add(item[2])
             target.append((shop_id, item[1], item[2], created, *item[3:]))
     return orders, hot, archived, created_all
+
+
+def quarter_starts(times: Iterable[datetime]) -> list[datetime]:
+    """The distinct UTC quarters the times fall in, as the first moment of each (sorted): what
+    ops.ensure_partitions_for needs, a dozen values instead of a chunk's thousands."""
+    utc = timezone.utc
+    quarters = {(u.year, (u.month - 1) // 3) for u in (t if t.tzinfo is utc else t.astimezone(utc) for t in times)}
+    return [datetime(year, q * 3 + 1, 1, tzinfo=timezone.utc) for year, q in sorted(quarters)]
+
+
+# ops.is_date_outlier: before 2000 or more than a year ahead (the view ops.orders_date_outliers is the reference)
+OUTLIER_BEFORE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+OUTLIER_AHEAD = timedelta(days=365)
+
+
+def date_outliers(codes: list[str], created: list[datetime]) -> list[str]:
+    """The codes whose creation time is implausible, sorted (what ingest.apply_orders reports)."""
+    ahead = datetime.now(timezone.utc) + OUTLIER_AHEAD
+    return sorted(code for code, at in zip(codes, created) if at < OUTLIER_BEFORE or at > ahead)
 
 
 def apply_documents(conn: psycopg.Connection, shop_id: int, entity: str, docs: Iterable[bytes]) -> dict[str, Any]:

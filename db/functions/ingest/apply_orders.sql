@@ -11,6 +11,8 @@
  * quarters or from the archive into a hot quarter). The e-mail is stored as core.normalize_email
  * gives it (the importer normalised it already; this keeps every path equal). A staged order seen
  * twice in the batch counts once (the later changeTime, then the later line).
+ * Returns {orders_written, items_written, items_archived, items_removed, date_outliers: codes of
+ * written orders dated more than a year ahead or before 2000 (ops.is_date_outlier)}.
  */
 create or replace function ingest.apply_orders(p_shop_id bigint, p_batch_id bigint)
 returns jsonb
@@ -18,8 +20,7 @@ language plpgsql
 set search_path = pg_catalog
 as $$
 declare
-    v_min timestamptz;
-    v_max timestamptz;
+    v_outliers text[] := '{}';
     v_orders integer;
     v_codes text[];
     v_moved_codes text[];
@@ -112,8 +113,16 @@ begin
     from written;
 
     if v_orders > 0 then
-        select min(c), max(c) into v_min, v_max from unnest(v_created) c;
-        perform ops.ensure_partitions(v_min, v_max);
+        -- partitions of exactly the quarters these orders fall in (an outlier date costs one)
+        perform ops.ensure_partitions_for(v_created);
+        -- lines of orders whose creation time changed followed them (the foreign key cascades),
+        -- into the default partition when their new quarter is archived: move them where they belong
+        if cardinality(v_moved_codes) > 0 then
+            perform ops.drain_default_partition();
+        end if;
+        select coalesce(array_agg(w.code order by w.code), '{}') into v_outliers
+        from unnest(v_codes, v_created) w(code, created_at)
+        where ops.is_date_outlier(w.created_at);
 
         -- an updated order that moved in time (its created_at changed): its lines go where the new
         -- time belongs, every column kept (a line soft-deleted earlier keeps its deleted_at). Hot
@@ -190,7 +199,8 @@ begin
     delete from ingest.stage_order_items where batch_id = p_batch_id;
     delete from ingest.stage_orders where batch_id = p_batch_id;
     return jsonb_build_object('orders_written', v_orders, 'items_written', v_items + v_archived,
-                              'items_archived', v_archived, 'items_removed', v_removed);
+                              'items_archived', v_archived, 'items_removed', v_removed,
+                              'date_outliers', to_jsonb(v_outliers));
 end
 $$;
 
