@@ -22,7 +22,7 @@ import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from runner.sandbox import generator as g
@@ -446,23 +446,42 @@ async def result_file(request: Request) -> Response:
     job = sb.job_by_result(name)
     if job is None or job.path is None or job.status != "completed" or not job.path.exists():
         return Response(b"Not Found", status_code=404, media_type="text/plain")
-    if sb.faults.take("truncate_gzip"):
-        size = job.path.stat().st_size
-        cut = max(16, size * 6 // 10)
-
-        def chunks() -> Any:
-            with open(job.path, "rb") as fh:  # type: ignore[arg-type]
-                left = cut
-                while left > 0:
-                    block = fh.read(min(left, 1 << 16))
-                    if not block:
-                        break
-                    left -= len(block)
-                    yield block
-
-        return StreamingResponse(chunks(), media_type="application/octet-stream",
-                                 headers={"Content-Length": str(cut)})
+    cut = sb.download_cut(name)
+    if cut is not None:
+        return _CutResponse(job.path, cut, sb.faults.truncate_fraction, sb.faults.truncate_tail_bytes)
     return FileResponse(job.path, media_type="application/octet-stream")
+
+
+class _CutResponse(Response):
+    """A result download hit by a fault switch: only the first part of the file is sent (a
+    ``fraction`` of it, or all but its last ``tail_bytes``). ``truncate``: Content-Length says
+    that shorter size, so the HTTP response is complete and the gzip stream truncated. ``drop``:
+    Content-Length promises the whole file and the response stops unfinished, so the server
+    closes the connection mid-body (uvicorn logs "ASGI callable returned without completing
+    response")."""
+
+    def __init__(self, path: Any, kind: str, fraction: float, tail_bytes: int):
+        super().__init__(media_type="application/octet-stream")
+        self.path, self.kind = path, kind
+        self.size = path.stat().st_size
+        keep = self.size - tail_bytes if tail_bytes > 0 else int(self.size * fraction)
+        self.cut = min(max(16, keep), self.size - 1)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        length = self.cut if self.kind == "truncate" else self.size
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/octet-stream"),
+                                (b"content-length", str(length).encode())]})
+        with open(self.path, "rb") as fh:
+            left = self.cut
+            while left > 0:
+                block = fh.read(min(left, 1 << 16))
+                if not block:
+                    break
+                left -= len(block)
+                await send({"type": "http.response.body", "body": block, "more_body": True})
+        if self.kind == "truncate":
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 # -- /_sandbox control ---------------------------------------------------------------------------
