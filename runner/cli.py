@@ -452,9 +452,11 @@ def _run_snapshot(cfg: Config, shop_id: int, run: Callable[[Any, Any, Any], dict
 def _print_outcome(entity: str, outcome: dict[str, Any]) -> None:
     extra = f", {outcome['failed']:,} bad line(s): hub snapshot show {outcome['job_id']}" if outcome.get("failed") else ""
     deleted = f", {outcome['deleted']:,} gone at the source marked deleted" if outcome.get("deleted") else ""
+    resumed = (f", download resumed {outcome['downloads'] - 1} time(s)" if (outcome.get("downloads") or 0) > 1
+               else "")
     rate = outcome["lines"] / outcome["seconds"] if outcome.get("seconds") else 0
     print(f"{entity:<9} job {outcome['job_id']}: {outcome['status']}, {outcome['lines']:,} lines in "
-          f"{outcome['seconds']:.1f} s ({rate:,.0f}/s){extra}{deleted}")
+          f"{outcome['seconds']:.1f} s ({rate:,.0f}/s){extra}{deleted}{resumed}")
 
 
 def cmd_snapshot_import(cfg: Config, args: argparse.Namespace) -> int:

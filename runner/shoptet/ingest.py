@@ -95,6 +95,7 @@ class Prepared:
 
     batch_id: int
     lines: int = 0
+    last_line: int = 0  # the highest line number of the chunk (a resumed download skips up to it)
     parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
 
@@ -125,6 +126,7 @@ class Stager:
         prepared = Prepared(batch_id=secrets.randbits(62))
         for line_no, raw in lines:
             prepared.lines += 1
+            prepared.last_line = max(prepared.last_line, line_no)
             try:
                 key, rows = parse_line(self.entity, raw, prepared.batch_id, line_no)
             except BadDocument as exc:
