@@ -574,8 +574,12 @@ def cmd_sandbox_serve(cfg: Config, args: argparse.Namespace) -> int:
         with socket.socket() as probe:
             probe.bind((args.host, 0))
             args.port = int(probe.getsockname()[1])
+    if args.odd_inputs:
+        for shop_id in sandbox.shops:
+            sandbox.put_odd_inputs(shop_id)
     base = f"http://{args.host}:{args.port}"
-    print(f"Shoptet sandbox on {base}  (scale {args.scale}, seed {args.seed}, data {args.data_dir})")
+    print(f"Shoptet sandbox on {base}  (scale {args.scale}, seed {args.seed}, data {args.data_dir})"
+          + ("  with the odd inputs of docs/data-quality.md" if args.odd_inputs else ""))
     for shop in sandbox.shops.values():
         print(f"  shop {shop.eshop_id} ({shop.name}): Shoptet-Private-API-Token: {shop.private_token}  "
               f"(OAuth code: sandbox-code-{shop.eshop_id})")
@@ -854,6 +858,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default=".hub/sandbox", help="cache of snapshot files (default .hub/sandbox)")
     p.add_argument("--job-seconds", type=float, default=1.0,
                    help="how long a snapshot job takes at least, pending then running (default 1)")
+    p.add_argument("--odd-inputs", action="store_true",
+                   help="add odd-but-valid documents real shops send (e-mails with spaces, upper-case or empty "
+                        "GUIDs, a year 2206, code E-2025-00488; see docs/data-quality.md) to every shop")
     p.set_defaults(func=cmd_sandbox_serve)
 
     # sync

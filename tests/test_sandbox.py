@@ -621,3 +621,83 @@ def test_http_control_endpoints(sandbox: tuple[Sandbox, str]) -> None:
     assert len(mutated["events"]) == 3
     code = httpx.post(f"{url}/_sandbox/oauth-code", json={"eshopId": SHOP}).json()["code"]
     assert httpx.post(f"{url}/action/ApiOAuthServer/token", json={"code": code}).status_code == 200
+
+
+def test_put_and_remove_serve_odd_documents_verbatim_everywhere(tmp_path: Path, receiver: Receiver) -> None:
+    """The data hook: documents placed as they are reach the detail, list, snapshot and change list."""
+    sb = Sandbox(scale=0.001, seed=7, data_dir=tmp_path, job_seconds=0.3, webhook_retry_delay=0.1)
+    with sb.run_in_thread() as url, httpx.Client(
+            base_url=url, headers={"Shoptet-Private-API-Token": sb.private_token(SHOP)}, timeout=30) as client:
+        _register(client, receiver.url, "job:finished", "order:create", "order:update", "order:delete",
+                  "customer:create")
+        since = fmt_dt(time.time() - 2)
+        before = sb.totals(SHOP)
+        generated = client.get("/api/orders", params={"itemsPerPage": 1}).json()["data"]["orders"][0]["code"]
+        odd = {"code": "E-2025-00488", "guid": None, "creationTime": "2206-03-10T10:15:00+0100", "changeTime": None,
+               "email": "\tpetr.novak@example.cz", "customerGuid": "", "status": {"id": -1, "name": "Nevyřízená"},
+               "price": {"withVat": "499.00", "withoutVat": "412.40", "vat": "86.60", "currencyCode": "CZK"},
+               "items": [{"itemId": 1, "itemType": "product", "productGuid": "12345", "code": "X", "amount": "1.000",
+                          "itemPrice": {"withVat": "499.00"}}]}
+        replaced = dict(client.get(f"/api/orders/{generated}").json()["data"]["order"], remark="replaced",
+                        changeTime=fmt_dt(time.time()))
+        result = sb.put(SHOP, "orders", [odd, replaced], null_change_time=True)
+        assert [(e["event"], e["eventInstance"]) for e in result["events"]] == [
+            ("order:create", "E-2025-00488"), ("order:update", generated)]
+        assert client.get("/api/orders/E-2025-00488").json()["data"]["order"] == odd
+        assert client.get(f"/api/orders/{generated}").json()["data"]["order"]["remark"] == "replaced"
+        after = sb.totals(SHOP)
+        assert after["orders"] == before["orders"] + 1
+        assert Decimal(after["orders_total_with_vat"]) == Decimal(before["orders_total_with_vat"]) + Decimal("499.00")
+        listed = client.get("/api/orders", params={"orderCodes": "E-2025-00488"}).json()["data"]["orders"]
+        assert [o["code"] for o in listed] == ["E-2025-00488"]
+        changes = client.get("/api/orders/changes", params={"from": since}).json()["data"]["changes"]
+        assert {c["code"]: c["changeTime"] for c in changes} == {"E-2025-00488": None, generated: None}
+        _, lines = _snapshot_lines(client, "orders")
+        assert orjson.dumps(odd) in [orjson.dumps(orjson.loads(line)) for line in lines]
+
+        upper = "A1B2C3D4-5B7D-11EE-8C99-0242AC120002"
+        customer = {"guid": upper, "creationTime": None, "changeTime": "2026-03-10T10:15:00+0100",
+                    "accounts": [{"email": "X@Example.cz ", "mainAccount": True}], "billingAddress": None}
+        sb.put(SHOP, "customers", [customer])
+        assert client.get(f"/api/customers/{upper.lower()}").json()["data"]["customer"]["guid"] == upper
+        assert client.get(f"/api/customers/{upper}").json()["data"]["customer"] == customer
+        assert sb.totals(SHOP)["customers"] == before["customers"] + 1
+
+        removed = sb.remove(SHOP, "orders", ["E-2025-00488", "no-such-order"])
+        assert removed["events"] == [{"event": "order:delete", "eventInstance": "E-2025-00488"}]
+        assert client.get("/api/orders/E-2025-00488").status_code == 404
+        deletes = client.get("/api/orders/changes", params={"from": since, "changeType": "delete"}).json()["data"]
+        assert deletes["changes"] == [{"code": "E-2025-00488", "changeTime": fmt_dt(
+            parse_dt(deletes["changes"][0]["changeTime"])), "changeType": "delete"}]
+        got = receiver.wait(5, timeout=10)  # and the snapshot's job:finished
+        assert {(e["event"], e["eventInstance"]) for e in got if e["event"] != "job:finished"} == {
+            ("order:create", "E-2025-00488"), ("order:update", generated), ("customer:create", upper),
+            ("order:delete", "E-2025-00488")}
+        bad = httpx.post(f"{url}/_sandbox/put", json={"entity": "orders", "documents": [{"guid": "x"}]})
+        assert bad.status_code == 400 and "code" in bad.json()["detail"]
+        over_http = httpx.post(f"{url}/_sandbox/put", json={"entity": "orders", "documents": [dict(odd, code="H-1")],
+                                                              "webhooks": False})
+        assert over_http.status_code == 200 and client.get("/api/orders/H-1").status_code == 200
+
+
+def test_odd_inputs_are_served_as_the_issue_gives_them(tmp_path: Path) -> None:
+    sb = Sandbox(scale=0.001, seed=7, data_dir=tmp_path, job_seconds=0.3)
+    before = sb.totals(SHOP)
+    with sb.run_in_thread() as url, httpx.Client(
+            base_url=url, headers={"Shoptet-Private-API-Token": sb.private_token(SHOP)}, timeout=30) as client:
+        assert httpx.post(f"{url}/_sandbox/odd-inputs", json={}).status_code == 200
+        emails = [client.get(f"/api/orders/ODD-EMAIL-{n}").json()["data"]["order"] for n in (1, 2, 3)]
+        assert [o["email"] for o in emails] == ["Petr.Novak@Example.cz", "petr.novak@example.cz ",
+                                                "\tpetr.novak@example.cz"]
+        assert {o["price"]["withVat"] for o in emails} == {"499.00"} and all(o["customerGuid"] is None for o in emails)
+        assert client.get("/api/orders/ODD-GUID-1").json()["data"]["order"]["customerGuid"] == ""
+        assert client.get("/api/orders/ODD-GUID-2").json()["data"]["order"]["items"][0]["productGuid"] == "12345"
+        assert client.get("/api/orders/ODD-DATE-2206").json()["data"]["order"]["creationTime"].startswith("2206-")
+        april = client.get("/api/orders/ODD-TZ-1").json()["data"]["order"]
+        assert april["creationTime"] == "2026-04-01T00:30:00+0200"
+        assert [i["itemType"] for i in april["items"]] == ["product", "discount-coupon"]
+        assert Decimal(april["price"]["withVat"]) == sum(Decimal(i["itemPrice"]["withVat"]) for i in april["items"])
+        assert client.get("/api/orders/E-2025-00488").status_code == 200
+        customer = client.get("/api/customers/a1b2c3d4-5b7d-11ee-8c99-0242ac120002").json()["data"]["customer"]
+        assert customer["guid"] == "A1B2C3D4-5B7D-11EE-8C99-0242AC120002"
+    assert sb.totals(SHOP)["orders"] == before["orders"] + 9

@@ -206,15 +206,11 @@ def _changes(shop: Shop, kind: str, request: Request, key: str) -> tuple[int, An
     rows = shop.changes(kind, since, change_type)
     chunk = rows[(page - 1) * per: page * per]
     out = []
+    null_time = shop.collection(kind).null_time
+    from runner.sandbox.formats import fmt_dt
     for ts, ctype, i in chunk:
-        if kind == "orders":
-            ident = shop.data.order_code(i)
-        elif kind == "customers":
-            ident = shop.data.customer_guid(i)
-        else:
-            ident = shop.data.product_guid(i)
-        from runner.sandbox.formats import fmt_dt
-        out.append({key: ident, "changeTime": fmt_dt(ts), "changeType": ctype})
+        out.append({key: shop.key_of(kind, i), "changeTime": None if i in null_time else fmt_dt(ts),
+                    "changeType": ctype})
     return 200, {"changes": out, "paginator": _paginator(len(rows), page, per, len(out))}
 
 
@@ -511,6 +507,18 @@ async def control(request: Request) -> Response:
             eshop = _shop_param(sb, body.get("eshopId"))
             return JSONResponse(await run_in_threadpool(sb.mutate, eshop, int(body.get("n", 10)),
                                                         int(body.get("seed", 0))))
+        if what in ("put", "remove") and request.method == "POST":
+            eshop = _shop_param(sb, body.get("eshopId"))
+            options = {"webhooks": bool(body.get("webhooks", True)),
+                       "null_change_time": bool(body.get("nullChangeTime", False))}
+            if what == "put":
+                return JSONResponse(await run_in_threadpool(sb.put, eshop, body["entity"], body["documents"],
+                                                            **options))
+            return JSONResponse(await run_in_threadpool(sb.remove, eshop, body["entity"], body["keys"], **options))
+        if what == "odd-inputs" and request.method == "POST":
+            eshop = _shop_param(sb, body.get("eshopId"))
+            return JSONResponse(await run_in_threadpool(sb.put_odd_inputs, eshop,
+                                                        webhooks=bool(body.get("webhooks", False))))
         if what == "faults":
             if request.method == "DELETE":
                 return JSONResponse(sb.reset_faults())

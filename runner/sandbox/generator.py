@@ -363,9 +363,10 @@ class ShopData:
         }
 
     def customer_list_item(self, c: dict[str, Any]) -> dict[str, Any]:
-        bill = c["billingAddress"]
-        return {"guid": c["guid"], "creationTime": c["creationTime"], "changeTime": c["changeTime"],
-                "billCompany": bill["company"], "billFullName": bill["fullName"], "adminUrl": c["adminUrl"]}
+        bill = c.get("billingAddress") or {}
+        return {"guid": c["guid"], "creationTime": c.get("creationTime"), "changeTime": c.get("changeTime"),
+                "billCompany": bill.get("company"), "billFullName": bill.get("fullName"),
+                "adminUrl": c.get("adminUrl")}
 
     # -- catalogue ---------------------------------------------------------------------------
 
@@ -437,10 +438,10 @@ class ShopData:
 
     @staticmethod
     def product_list_item(prod: dict[str, Any]) -> dict[str, Any]:
-        return {"guid": prod["guid"], "name": prod["name"], "type": prod["type"], "url": prod["url"],
-                "visibility": prod["visibility"], "creationTime": prod["creationTime"],
-                "changeTime": prod["changeTime"], "brand": prod["brand"], "supplier": prod["supplier"],
-                "defaultCategory": prod["defaultCategory"], "mainImage": None, "voteAverageScore": None,
+        return {"guid": prod["guid"], "name": prod.get("name"), "type": prod.get("type"), "url": prod.get("url"),
+                "visibility": prod.get("visibility"), "creationTime": prod.get("creationTime"),
+                "changeTime": prod.get("changeTime"), "brand": prod.get("brand"), "supplier": prod.get("supplier"),
+                "defaultCategory": prod.get("defaultCategory"), "mainImage": None, "voteAverageScore": None,
                 "voteCount": None, "preauthorizationRequired": False}
 
     # -- orders ------------------------------------------------------------------------------

@@ -320,6 +320,50 @@ class Sandbox:
         self._emit(shop.eshop_id, events, shuffle=True)
         return {"eshopId": shop.eshop_id, "events": [{"event": e, "eventInstance": i} for e, i in events]}
 
+    def put(self, eshop_id: int, entity: str, documents: list[dict[str, Any]], *, webhooks: bool = True,
+            null_change_time: bool = False) -> dict[str, Any]:
+        """Serve these documents as they are (a data hook for odd-but-valid inputs).
+
+        ``entity`` is orders | customers | products; each document has the shape of the detail
+        endpoint's ``data.order`` / ``data.customer`` / product ``data``. A new key (order code, GUID
+        in any case) creates, a known one replaces. The change log records each at its changeTime (now
+        when null); ``null_change_time`` lists the change with ``"changeTime": null``. Registered
+        webhooks (``order:create`` / ``order:update`` ...) are delivered when ``webhooks``.
+        """
+        if entity not in ("orders", "customers", "products"):
+            raise ValueError(f"unknown entity {entity!r}: expected orders, customers or products")
+        if not isinstance(documents, list):
+            raise ValueError("documents must be a list of objects")
+        shop = self.shop(eshop_id)
+        self._base_totals(shop)
+        events = shop.put(entity, documents, null_change_time=null_change_time)
+        if webhooks:
+            self._emit(shop.eshop_id, events)
+        return {"eshopId": shop.eshop_id, "events": [{"event": e, "eventInstance": i} for e, i in events]}
+
+    def remove(self, eshop_id: int, entity: str, keys: list[str], *, webhooks: bool = True,
+               null_change_time: bool = False) -> dict[str, Any]:
+        """Delete entities at the source by key: detail 404, a ``delete`` change, ``…:delete`` webhooks."""
+        if entity not in ("orders", "customers", "products"):
+            raise ValueError(f"unknown entity {entity!r}: expected orders, customers or products")
+        shop = self.shop(eshop_id)
+        self._base_totals(shop)
+        events = shop.remove(entity, [str(k) for k in keys], null_change_time=null_change_time)
+        if webhooks:
+            self._emit(shop.eshop_id, events)
+        return {"eshopId": shop.eshop_id, "events": [{"event": e, "eventInstance": i} for e, i in events]}
+
+    def put_odd_inputs(self, eshop_id: int, *, webhooks: bool = False) -> dict[str, Any]:
+        """Place issue 11's odd-but-valid documents (runner/sandbox/odd_inputs.py) in a shop."""
+        from runner.sandbox.odd_inputs import odd_customers, odd_orders
+
+        shop = self.shop(eshop_id)
+        template_order = next(o for i in range(shop.orders.base_count) if (o := shop.data.order(i))
+                              and any(it["itemType"] == "product" for it in o["items"]))
+        orders = self.put(eshop_id, "orders", odd_orders(template_order), webhooks=webhooks)
+        customers = self.put(eshop_id, "customers", odd_customers(shop.data.customer(0)), webhooks=webhooks)
+        return {"eshopId": shop.eshop_id, "events": orders["events"] + customers["events"]}
+
     def _emit(self, eshop_id: int, events: list[tuple[str, str]], shuffle: bool = False) -> None:
         f = self.faults
         self.deliverer.emit(eshop_id, events, self.signature_key, duplicate=f.duplicate_webhooks,

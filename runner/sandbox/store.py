@@ -111,6 +111,9 @@ class Collection:
         self.over: dict[int, Entry] = {}
         self.created: list[int] = []         # indices >= base_count, in creation order
         self.changes: dict[int, tuple[int, str, int]] = {}  # index -> (changeTime, changeType, seq)
+        self.null_time: set[int] = set()     # indices whose change is listed with "changeTime": null
+        self.keys: dict[str, int] = {}       # key of a put entity (order code, lower-case guid) -> index
+        self.names: dict[int, str] = {}      # index of a put entity -> its key as served
         self.version = 0
         self._seq = 0
 
@@ -121,10 +124,14 @@ class Collection:
     def deleted(self) -> list[int]:
         return [i for i, e in self.over.items() if e.data is None]
 
-    def record(self, index: int, entry: Entry, change_type: str) -> None:
+    def record(self, index: int, entry: Entry, change_type: str, null_time: bool = False) -> None:
         self.over[index] = entry
         self._seq += 1
         self.changes[index] = (entry.changed, change_type, self._seq)
+        if null_time:
+            self.null_time.add(index)
+        else:
+            self.null_time.discard(index)
         self.version += 1
 
     def creation(self, i: int) -> int | None:
@@ -151,6 +158,7 @@ class Shop:
         self.private_token = f"sandbox-private-{eshop_id}"
         self.signature_key = f"{random.Random(g._key('sigkey', seed, eshop_id)).getrandbits(128):032x}"
         self._base_totals: dict[str, Any] | None = None
+        self.variant_keys: dict[str, int] = {}  # variant code of a put product -> product index
 
     def collection(self, kind: str) -> Collection:
         return {"orders": self.orders, "customers": self.customers, "products": self.products}[kind]
@@ -185,24 +193,44 @@ class Shop:
     def entity(self, kind: str, i: int) -> dict[str, Any] | None:
         return {"orders": self.order, "customers": self.customer, "products": self.product}[kind](i)
 
+    def index_of(self, kind: str, key: str) -> int | None:
+        """Index of an entity by its key (order code, customer / product GUID in any case), None if unknown."""
+        col = self.collection(kind)
+        norm = key if kind == "orders" else key.strip().lower()
+        if norm in col.keys:
+            return col.keys[norm]
+        i = {"orders": self.data.order_index, "customers": self.data.customer_index,
+             "products": self.data.product_index}[kind](norm)
+        return None if i is None or i >= col.size or i in col.names else i
+
+    def key_of(self, kind: str, i: int) -> str:
+        """The key (order code, GUID) of entity i as the API names it."""
+        col = self.collection(kind)
+        if i in col.names:
+            return col.names[i]
+        return {"orders": self.data.order_code, "customers": self.data.customer_guid,
+                "products": self.data.product_guid}[kind](i)
+
     def order_by_code(self, code: str) -> dict[str, Any] | None:
-        i = self.data.order_index(code)
-        return None if i is None or i >= self.orders.size else self.order(i)
+        i = self.index_of("orders", code)
+        return None if i is None else self.order(i)
 
     def customer_by_guid(self, guid: str) -> dict[str, Any] | None:
-        i = self.data.customer_index(guid.lower())
-        return None if i is None or i >= self.customers.size else self.customer(i)
+        i = self.index_of("customers", guid)
+        return None if i is None else self.customer(i)
 
     def product_by_guid(self, guid: str) -> dict[str, Any] | None:
-        p = self.data.product_index(guid.lower())
-        return None if p is None or p >= self.products.size else self.product(p)
+        p = self.index_of("products", guid)
+        return None if p is None else self.product(p)
 
     def product_by_code(self, code: str) -> dict[str, Any] | None:
-        p = self.data.product_of_code(code)
+        p = self.variant_keys.get(code)
+        if p is None:
+            p = self.data.product_of_code(code)
         if p is None or p >= self.products.size:
             return None
         prod = self.product(p)
-        if prod is None or not any(v["code"] == code for v in prod["variants"]):
+        if prod is None or not any(v.get("code") == code for v in prod.get("variants") or []):
             return None
         return prod
 
@@ -247,7 +275,7 @@ class Shop:
                 over = dict(col.over)
                 created = list(col.created)
             if codes:
-                idx = sorted({i for c in codes if (i := d.order_index(c)) is not None and i < col.size
+                idx = sorted({i for c in codes if (i := self.index_of("orders", c)) is not None
                               and (i not in over or over[i].data is not None)})
                 return Refs(items=array("q", idx))
             lo, hi = 0, d.n_orders
@@ -270,7 +298,7 @@ class Shop:
                 o = e.data
                 if o is None:
                     return False
-                return _match(e.created, e.changed, o["status"]["id"], o.get("email"), o.get("customerGuid"),
+                return _match(e.created, e.changed, (o.get("status") or {}).get("id"), o.get("email"), o.get("customerGuid"),
                               cfrom, cto, chfrom, chto, status, email, cguid) and \
                     (code_lo is None or i >= code_lo) and (code_hi is None or i <= code_hi)
 
@@ -390,23 +418,23 @@ class Shop:
                 if prod is None:
                     continue
                 if cfrom is not None or cto is not None or chfrom is not None or chto is not None:
-                    ct = parse_dt(prod["creationTime"]) if prod["creationTime"] else None
-                    ch = parse_dt(prod["changeTime"]) if prod["changeTime"] else None
+                    ct = parse_dt(prod["creationTime"]) if prod.get("creationTime") else None
+                    ch = parse_dt(prod["changeTime"]) if prod.get("changeTime") else None
                     if (cfrom is not None and (ct is None or ct < cfrom)) or (cto is not None and (ct is None or ct > cto)):
                         continue
                     if (chfrom is not None and (ch is None or ch < chfrom)) or (chto is not None and (ch is None or ch > chto)):
                         continue
-                if simple["visibility"] and prod["visibility"] != simple["visibility"]:
+                if simple["visibility"] and prod.get("visibility") != simple["visibility"]:
                     continue
-                if simple["type"] and prod["type"] != simple["type"]:
+                if simple["type"] and prod.get("type") != simple["type"]:
                     continue
-                if simple["brandCode"] and (prod["brand"] or {}).get("code") != simple["brandCode"]:
+                if simple["brandCode"] and (prod.get("brand") or {}).get("code") != simple["brandCode"]:
                     continue
-                if simple["supplierGuid"] and (prod["supplier"] or {}).get("guid") != simple["supplierGuid"]:
+                if simple["supplierGuid"] and (prod.get("supplier") or {}).get("guid") != simple["supplierGuid"]:
                     continue
-                if codes and not any(v["code"] in codes for v in prod["variants"]):
+                if codes and not any(v.get("code") in codes for v in prod.get("variants") or []):
                     continue
-                if guids and prod["guid"] not in guids:
+                if guids and prod["guid"].lower() not in guids:
                     continue
                 out.append(p)
             return Refs(items=out)
@@ -469,7 +497,8 @@ class Shop:
 
     @staticmethod
     def order_figures(o: dict[str, Any]) -> tuple[int, int]:
-        return len(o["items"]), g.cents(o["price"]["withVat"])
+        price = (o.get("price") or {}).get("withVat")
+        return len(o.get("items") or []), g.cents(price) if price else 0
 
     def set_base_totals(self, totals: dict[str, Any]) -> None:
         self._base_totals = totals
@@ -504,7 +533,7 @@ class Shop:
             for p, e in self.products.over.items():
                 if e.data is not None:
                     products += 1
-                    variants += len(e.data["variants"])
+                    variants += len(e.data.get("variants") or [])
         return {"eshopId": self.eshop_id, "orders": orders, "order_items": items,
                 "orders_total_with_vat": money(total), "customers": customers,
                 "products": products, "variants": variants}
@@ -544,13 +573,64 @@ class Shop:
                 events.append((f"{ev}:{op}", instance))
         return events
 
+    def put(self, kind: str, docs: list[dict[str, Any]], *, null_change_time: bool = False,
+            now: float | None = None) -> list[tuple[str, str]]:
+        """Place documents as they are (test data hook): created when their key is new, else replacing.
+
+        The key is an order's ``code`` (any string) or a customer's / product's ``guid`` (matched
+        case-insensitively, served as given). Returns the webhook events, (event, eventInstance).
+        """
+        field = "code" if kind == "orders" else "guid"
+        ev = {"orders": "order", "customers": "customer", "products": "product"}[kind]
+        events: list[tuple[str, str]] = []
+        col = self.collection(kind)
+        with self.lock:
+            for doc in docs:
+                if not isinstance(doc, dict) or not isinstance(doc.get(field), str) or not doc[field].strip():
+                    raise ValueError(f"each {kind[:-1]} needs its {field} (a non-empty string), got {doc!r:.80}")
+                key = doc[field]
+                ts = int(now if now is not None else time.time())
+                created = _doc_time(doc.get("creationTime"), ts)
+                changed = _doc_time(doc.get("changeTime"), ts)
+                i = self.index_of(kind, key)
+                op = "update" if i is not None and self.entity(kind, i) is not None else "create"
+                if i is None:
+                    i = col.size
+                    col.created.append(i)
+                if i >= col.base_count or i in col.names:
+                    col.names[i] = key
+                    col.keys[key if kind == "orders" else key.strip().lower()] = i
+                if kind == "products":
+                    for variant in doc.get("variants") or []:
+                        if isinstance(variant, dict) and isinstance(variant.get("code"), str):
+                            self.variant_keys[variant["code"]] = i
+                col.record(i, Entry(copy.deepcopy(doc), created, changed), "edit", null_change_time)
+                events.append((f"{ev}:{op}", key))
+        return events
+
+    def remove(self, kind: str, keys: list[str], *, null_change_time: bool = False,
+               now: float | None = None) -> list[tuple[str, str]]:
+        """Delete entities at the source by key (unknown keys are skipped); returns the webhook events."""
+        ev = {"orders": "order", "customers": "customer", "products": "product"}[kind]
+        events: list[tuple[str, str]] = []
+        col = self.collection(kind)
+        with self.lock:
+            for key in keys:
+                i = self.index_of(kind, key)
+                if i is None or self.entity(kind, i) is None:
+                    continue
+                ts = int(now if now is not None else time.time())
+                col.record(i, Entry(None, col.creation(i), ts), "delete", null_change_time)
+                events.append((f"{ev}:delete", key))
+        return events
+
     def _pick_live(self, col: Collection, rng: random.Random) -> int | None:
         for _ in range(20):
             i = rng.randrange(col.size) if col.size else None
             if i is None:
                 return None
             e = col.over.get(i)
-            if e is None or e.data is not None:
+            if i not in col.names and (e is None or e.data is not None):
                 return i
         return None
 
@@ -605,6 +685,16 @@ class Shop:
 
 
 CHANGE_TYPES = ("add", "edit", "delete")
+
+
+def _doc_time(value: Any, default: int) -> int:
+    """A document's creationTime / changeTime as epoch seconds; default when null or unreadable."""
+    if isinstance(value, str) and value:
+        try:
+            return int(parse_dt(value))
+        except ValueError:
+            return default
+    return default
 
 
 def _null_creation(i: int) -> bool:
