@@ -12,6 +12,7 @@ scan many generated orders) and return ``(status, data)`` or raise ApiError.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import math
 import os
 import time
@@ -203,12 +204,21 @@ def _changes(shop: Shop, kind: str, request: Request, key: str) -> tuple[int, An
     if change_type not in (None, "add", "edit", "delete"):
         raise ApiError(400, "invalid-request-data", "Parameter `changeType` must be edit or delete.", "changeType")
     page, per = _paging(params, f"{kind}_changes")
-    rows = shop.changes(kind, since, change_type)
+    rows: Any = shop.changes(kind, since, change_type)
+    col = shop.collection(kind)
+    raw = [(ts, entry) for ts, entry in list(col.raw_changes)  # Sandbox.add_changes: served verbatim
+           if ts >= since and (change_type is None or (isinstance(entry, dict) and entry.get("changeType") == change_type))]
+    if raw:
+        rows = list(heapq.merge(rows, raw, key=lambda r: r[0]))
     chunk = rows[(page - 1) * per: page * per]
     out = []
-    null_time = shop.collection(kind).null_time
+    null_time = col.null_time
     from runner.sandbox.formats import fmt_dt
-    for ts, ctype, i in chunk:
+    for row in chunk:
+        if len(row) == 2:
+            out.append(row[1])
+            continue
+        ts, ctype, i = row
         out.append({key: shop.key_of(kind, i), "changeTime": None if i in null_time else fmt_dt(ts),
                     "changeType": ctype})
     return 200, {"changes": out, "paginator": _paginator(len(rows), page, per, len(out))}
@@ -515,6 +525,10 @@ async def control(request: Request) -> Response:
                 return JSONResponse(await run_in_threadpool(sb.put, eshop, body["entity"], body["documents"],
                                                             **options))
             return JSONResponse(await run_in_threadpool(sb.remove, eshop, body["entity"], body["keys"], **options))
+        if what == "changes" and request.method == "POST":
+            eshop = _shop_param(sb, body.get("eshopId"))
+            count = sb.add_changes(eshop, body["entity"], list(body.get("entries") or []), at=body.get("at"))
+            return JSONResponse({"eshopId": eshop, "rawChanges": count})
         if what == "odd-inputs" and request.method == "POST":
             eshop = _shop_param(sb, body.get("eshopId"))
             return JSONResponse(await run_in_threadpool(sb.put_odd_inputs, eshop,

@@ -14,6 +14,7 @@ Python control API (mirrored over HTTP under ``/_sandbox/``, see app.py)::
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import math
@@ -352,6 +353,20 @@ class Sandbox:
         if webhooks:
             self._emit(shop.eshop_id, events)
         return {"eshopId": shop.eshop_id, "events": [{"event": e, "eventInstance": i} for e, i in events]}
+
+    def add_changes(self, eshop_id: int, entity: str, entries: list[Any], *, at: float | None = None) -> int:
+        """Add entries to a change list exactly as given (any shape: a blank key, an unknown
+        changeType, a key listed twice, a code nothing has), listed among the real changes as if
+        made at ``at`` (epoch seconds; now): for ``from`` and their place in the list. Changes
+        nothing else. Returns how many raw entries the list has now."""
+        if entity not in ("orders", "customers", "products"):
+            raise ValueError(f"unknown entity {entity!r}: expected orders, customers or products")
+        col = self.shop(eshop_id).collection(entity)
+        when = float(at if at is not None else time.time())
+        with self._lock:
+            col.raw_changes.extend((when, copy.deepcopy(e)) for e in entries)
+            col.raw_changes.sort(key=lambda r: r[0])
+            return len(col.raw_changes)
 
     def put_odd_inputs(self, eshop_id: int, *, webhooks: bool = False) -> dict[str, Any]:
         """Place issue 11's odd-but-valid documents (runner/sandbox/odd_inputs.py) in a shop."""
