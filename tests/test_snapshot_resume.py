@@ -174,7 +174,7 @@ def test_a_download_cut_in_its_last_line_or_gzip_trailer_neither_repeats_nor_los
     assert [p for p in phases if p.startswith("download broke off")] == [
         f"download broke off; resuming after line {resumed_after} (download 2 of 4) in 0 s"]
     assert outcome == {"status": "completed", "failed": 0, "deleted": 0, "job_id": outcome["job_id"],
-                       "lines": total, "downloads": 2, "seconds": outcome["seconds"]}
+                       "lines": total, "downloads": 2, "unchanged": 0, "seconds": outcome["seconds"]}
     got = hub_totals(admin)
     assert (got["products"], got["variants"]) == (total, box.totals(SHOP)["variants"])
     assert jobs(admin)["products"] == ("completed", 2, total, total, 0)
@@ -218,3 +218,61 @@ def test_a_failed_job_is_retried_from_its_still_valid_result_else_from_a_new_sna
     admin.execute("insert into ingest.snapshot_seen (job_id, key) values (%s, 'a-key-seen-before')", (job_id,))
     row = admin.execute("select * from ingest.snapshot_job_start(%s)", (job_id,)).fetchone()
     assert row is not None and row[0] is not None and row[1] == 100  # reused and resumed after line 100
+
+
+def test_reimport_skips_what_the_hub_holds_in_that_version_and_applies_every_change(
+        sandbox: Sandbox, shop: Config, db: Target, admin: psycopg.Connection) -> None:
+    """The re-import measured by `hub bench import`: lines whose changeTime the hub holds are
+    skipped before staging; changed, new and deleted entities are still applied exactly."""
+    box = sandbox
+    with client_for(shop) as client, psycopg.connect(db.app) as conn:
+        for entity in ("customers", "products", "orders"):
+            first = snapshots.import_snapshot(conn, client, SHOP, entity, options=FAST)
+            assert first["unchanged"] == 0  # a first load has nothing to compare with
+        stamp = admin.execute("select max(synced_at) from sales.orders").fetchone()
+        again = snapshots.import_snapshot(conn, client, SHOP, "orders", options=FAST)
+        assert (again["unchanged"], again["lines"]) == (box.totals(SHOP)["orders"],) * 2
+        assert admin.execute("select max(synced_at) from sales.orders").fetchone() == stamp  # nothing written
+
+        events = box.mutate(SHOP, 40, seed=5)["events"]
+        touched = {e["eventInstance"] for e in events if e["event"] in ("order:create", "order:update")}
+        gone = {e["eventInstance"] for e in events if e["event"] == "order:delete"}
+        assert touched - gone and gone, "seed 5 creates, updates and deletes orders"
+        orders = snapshots.import_snapshot(conn, client, SHOP, "orders", options=FAST)
+        customers = snapshots.import_snapshot(conn, client, SHOP, "customers", options=FAST)
+        products = snapshots.import_snapshot(conn, client, SHOP, "products", options=FAST)
+        assert products["unchanged"] == 0  # products are always compared (stock need not move changeTime)
+        assert orders["unchanged"] == box.totals(SHOP)["orders"] - len(touched - gone)
+        assert orders["deleted"] == len(gone - (touched - gone))
+        assert customers["unchanged"] + len({e["eventInstance"] for e in events
+                                             if e["event"] in ("customer:create", "customer:update")}) >= \
+            box.totals(SHOP)["customers"]
+        assert hub_totals(admin) == sandbox_totals(box)
+
+        # --compare-all: every line staged and compared again; still nothing to write
+        stamp = admin.execute("select max(synced_at) from sales.orders").fetchone()
+        compared = snapshots.import_snapshot(conn, client, SHOP, "orders", options=snapshots.Options(
+            first_poll_seconds=0.2, watch_interval=0.05, compare_all=True))
+        assert compared["unchanged"] == 0 and compared["status"] == "completed"
+        assert admin.execute("select max(synced_at) from sales.orders").fetchone() == stamp
+    assert hub_totals(admin) == sandbox_totals(box)
+
+
+def test_unchanged_lookup_never_skips_what_it_cannot_read(db: Target, admin: psycopg.Connection) -> None:
+    admin.execute("insert into core.shops (shop_id, name) values (1, 's')")
+    admin.execute("insert into sales.orders (shop_id, code, created_at, changed_at, currency) values "
+                  "(1, 'A', '2026-01-01 10:00+01', '2026-01-02 10:00+01', 'CZK'), "
+                  "(1, 'B', '2026-01-01 10:00+01', null, 'CZK')")
+    rows = admin.execute("select * from ingest.snapshot_unchanged(1, 'orders', %s, %s)", (
+        ["A", "A", "A", "B", None, "C"],
+        ["2026-01-02T10:00:00+0100", "2026-01-01T10:00:00+0100", "2026-01-03T10:00:00+0100",
+         "2026-01-02T10:00:00+0100", "2026-01-02T10:00:00+0100", "2026-01-02T10:00:00+0100"])).fetchall()
+    assert rows == [(1, "A"), (2, "A")]  # same or older version of A; not newer, not undated B, not unknown C
+    garbled = admin.execute("select count(*) from ingest.snapshot_unchanged(1, 'orders', %s, %s)",
+                            (["A", "A"], ["2026-01-02T10:00:00+0100", "2026-13-45T99:00:00+0100"])).fetchone()
+    assert garbled == (0,)  # one unreadable changeTime: nothing skipped
+    admin.execute("update sales.orders set deleted_at = now() where code = 'A'")
+    assert admin.execute("select count(*) from ingest.snapshot_unchanged(1, 'orders', %s, %s)",
+                         (["A"], ["2026-01-02T10:00:00+0100"])).fetchone() == (0,)  # a deleted one is revived
+    assert admin.execute("select count(*) from ingest.snapshot_unchanged(1, 'customers', %s, %s)",
+                         (["not-a-guid"], ["2026-01-02T10:00:00+0100"])).fetchone() == (0,)

@@ -35,12 +35,14 @@ import queue
 import threading
 import time
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 
 import httpx
 import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -48,7 +50,7 @@ from runner.logs import log
 from runner.queries import query
 from runner.shoptet import errors
 from runner.shoptet.client import ShoptetClient, parse_datetime
-from runner.shoptet.ingest import ENTITIES, Stager, record_failures, record_seen
+from runner.shoptet.ingest import ENTITIES, Prepared, Stager, UnchangedLookup, record_failures, record_seen
 
 logger = logging.getLogger("hub.snapshots")
 
@@ -70,6 +72,7 @@ class Options:
     chunk_lines: int | None = None
     download_attempts: int = 4  # downloads of a result file per attempt: the first and 3 resumes
     resume_pause_seconds: float = 1.0  # pause before the n-th resume: this x 2^(n-1) seconds (1, 2, 4)
+    compare_all: bool = False  # stage and compare every line, even those whose version the hub holds
 
 
 @dataclass
@@ -154,7 +157,7 @@ def run_job(conn: psycopg.Connection, client: ShoptetClient, job_id: int, *, pro
         row = conn.execute(query("snapshot_job_finish"), (job_id, total)).fetchone()
         conn.commit()
         outcome = dict(row[0]) if row else {}
-        outcome.update(job_id=job_id, lines=total, downloads=position.downloads,
+        outcome.update(job_id=job_id, lines=total, downloads=position.downloads, unchanged=position.unchanged,
                        seconds=round(time.monotonic() - started, 1))
         log(logger, logging.INFO, "snapshot imported", shop_id=shop_id, entity=entity, **outcome)
         return outcome
@@ -177,6 +180,7 @@ class _Position:
     processed: int = 0  # lines read: applied or dead-lettered
     failed: int = 0  # lines dead-lettered
     downloads: int = 0  # downloads of the file in this attempt
+    unchanged: int = 0  # lines skipped in this attempt: the hub holds their version (ingest.snapshot_unchanged)
 
 
 def _import_file(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any], url: str,
@@ -324,21 +328,43 @@ _END = object()
 def _prepare_chunks(stager: Stager, lines: Iterator[tuple[int, bytes]], chunk_size: int, out: "queue.Queue[Any]",
                     stop: threading.Event) -> None:
     """Parser thread: download -> gunzip -> lines -> parsed chunks, handed over through a small
-    queue (at most CHUNKS_AHEAD chunks in memory). An error is handed over as well."""
+    queue (at most CHUNKS_AHEAD chunks in memory). An error is handed over as well. With an
+    ``unchanged`` lookup, a chunk's lookup runs in a thread of its own while the next chunk is
+    parsed (only its lines' keys are held meanwhile when most lines are unchanged)."""
+    lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-lookup") \
+        if stager.unchanged is not None else None
+    waiting: tuple[Prepared, "Future[list[tuple[int, str]]]"] | None = None
     try:
-        chunk: list[tuple[int, bytes]] = []
-        for item in lines:
-            chunk.append(item)
-            if len(chunk) >= chunk_size:
-                out.put(stager.prepare(chunk))
-                chunk = []
-                if stop.is_set():
-                    return
-        if chunk:
-            out.put(stager.prepare(chunk))
+        for chunk in _chunks(lines, chunk_size):
+            loaded = stager.load(chunk)
+            if lookups is None:
+                out.put(loaded)
+            else:
+                looking = lookups.submit(stager.lookup, loaded)
+                if waiting is not None:
+                    out.put(stager.complete(waiting[0], waiting[1].result()))
+                waiting = (loaded, looking)
+            if stop.is_set():
+                return
+        if waiting is not None:
+            out.put(stager.complete(waiting[0], waiting[1].result()))
         out.put(_END)
     except BaseException as exc:  # noqa: BLE001 - re-raised by the consumer
         out.put(exc)
+    finally:
+        if lookups is not None:
+            lookups.shutdown(wait=True)
+
+
+def _chunks(lines: Iterator[tuple[int, bytes]], size: int) -> Iterator[list[tuple[int, bytes]]]:
+    chunk: list[tuple[int, bytes]] = []
+    for item in lines:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 CHUNKS_AHEAD = 1
@@ -350,20 +376,52 @@ def _stream(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any]
     """Download, parse and apply the file from after ``position.line``; a broken download is
     downloaded again at once and resumed after the last committed line, while attempts are
     left and the file is valid. Raises SnapshotStreamError when every download broke."""
-    stager = Stager(conn, job["shop_id"], job["entity"], job_id=job["id"], direct=True)
+    lookup, side = _unchanged_lookup(conn, job, opts)
+    stager = Stager(conn, job["shop_id"], job["entity"], job_id=job["id"], direct=True, unchanged=lookup)
     # a chunk lost to a server crash is re-read by the retry (progress commits with its data), so
     # the import need not wait for each commit's WAL flush
     conn.execute("set synchronous_commit = off")
     conn.commit()
-    while True:
-        position.downloads += 1
-        conn.execute(query("snapshot_job_download"), {"id": job["id"], "downloads": position.downloads})
-        conn.commit()
+    try:
+        while True:
+            position.downloads += 1
+            conn.execute(query("snapshot_job_download"), {"id": job["id"], "downloads": position.downloads})
+            conn.commit()
+            try:
+                _download(conn, client, stager, job, url, position, opts, progress, started)
+                return
+            except SnapshotStreamError as exc:
+                _pause_before_resume(job, position, valid_until, opts, progress, exc)
+    finally:
+        if side is not None:
+            side.close()
+
+
+def _unchanged_lookup(conn: psycopg.Connection, job: dict[str, Any], opts: Options,
+                      ) -> tuple[UnchangedLookup | None, psycopg.Connection | None]:
+    """(lookup, its connection) for the parser thread to skip lines whose version the hub holds
+    (``ingest.snapshot_unchanged``), on a connection of its own (autocommit, read only): for orders
+    and customers of a shop that has some already, unless ``Options.compare_all``. (None, None)
+    otherwise. A failing lookup skips nothing."""
+    shop_id, entity = job["shop_id"], job["entity"]
+    if opts.compare_all or entity not in ("orders", "customers"):
+        return None, None
+    row = conn.execute(query(f"snapshot_shop_has_{entity}"), (shop_id,)).fetchone()
+    conn.commit()
+    if not (row and row[0]):
+        return None, None  # a first load: nothing to compare with
+    side = psycopg.connect(make_conninfo(conn.info.dsn, password=conn.info.password), autocommit=True)
+
+    def lookup(keys: list[str | None], times: list[str | None]) -> list[tuple[int, str]]:
         try:
-            _download(conn, client, stager, job, url, position, opts, progress, started)
-            return
-        except SnapshotStreamError as exc:
-            _pause_before_resume(job, position, valid_until, opts, progress, exc)
+            rows = side.execute(query("snapshot_unchanged"), (shop_id, entity, keys, times)).fetchall()
+        except psycopg.Error as exc:
+            log(logger, logging.WARNING, "snapshot import could not look up stored versions: comparing every line",
+                shop_id=shop_id, entity=entity, job_id=job["id"], error=str(exc).strip())
+            return []
+        return [(int(index) - 1, str(key)) for index, key in rows]
+
+    return lookup, side
 
 
 def _pause_before_resume(job: dict[str, Any], position: _Position, valid_until: datetime | None, opts: Options,
@@ -432,6 +490,7 @@ def _download(conn: psycopg.Connection, client: ShoptetClient, stager: Stager, j
                         "bytes": counter[0], "percent": percent, "rate": round(rate, 1)})
                 conn.commit()
                 position.processed, position.failed, position.line = processed, failed, line
+                position.unchanged += result.unchanged
                 if progress:
                     eta = (total - processed) / rate if total and rate else None
                     progress(Progress(job_id, entity, "importing", processed, failed, total, True, percent, rate, eta))

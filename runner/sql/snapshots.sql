@@ -91,3 +91,14 @@ from ingest.snapshot_failures
 where job_id = %s
 order by line_no
 limit %s;
+
+-- name: snapshot_shop_has_orders
+-- does the shop hold orders already (else an import is a first load: nothing to compare with)
+select exists (select from sales.orders where shop_id = %s and deleted_at is null);
+
+-- name: snapshot_shop_has_customers
+select exists (select from sales.customers where shop_id = %s and deleted_at is null);
+
+-- name: snapshot_unchanged
+-- lines of a chunk whose version the hub holds: (1-based position, stored key); see the function
+select line_index, stored_key from ingest.snapshot_unchanged(%s, %s, %s::text[], %s::text[]);
