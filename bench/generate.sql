@@ -218,7 +218,8 @@ as $$
 $$;
 
 -- customer cn of a shop: unique in the shop (the number is in it); one in eight typed with
--- capitals (lookups are case-insensitive)
+-- capitals (kept so in accounts, as Shoptet sends it; the e-mail columns hold
+-- core.normalize_email of it, as the importer stores them)
 create function bench_gen.email_address(p_key bigint, p_n integer)
 returns text
 language sql immutable parallel safe
@@ -257,7 +258,7 @@ c as (
 )
 select c.shop_id,
        md5(:seed || ':customer:' || c.shop_id || ':' || c.cn)::uuid,
-       c.email,
+       core.normalize_email(c.email),
        c.full_name,
        '+420' || (600000000 + floor(bench_gen.u(c.k, 35) * 199999999))::bigint,
        case when bench_gen.u(c.k, 36) < 0.05 then 'VIP' when bench_gen.u(c.k, 36) < 0.15 then 'Velkoobchod' end,
@@ -426,11 +427,13 @@ select st.shop_id, (1000000000 + st.order_no)::text,
        case st.status_id when -1 then 'Nevyřízená' when -2 then 'Vyřízená' when -3 then 'Vyřizuje se'
                          else 'Stornována' end,
        -1, 'E-shop',
+       -- typed variously at the source; stored as core.normalize_email gives it (as the importer does)
+       core.normalize_email(
        case when st.cn is not null
             then case when bench_gen.u(st.okey, 19) < 0.1 then upper(st.account_email) else st.account_email end
             when st.as_cn is not null then ' ' || initcap(st.account_email)
             else 'host' || st.gn || '@' || bench_gen.pick(array['seznam.cz', 'gmail.com', 'email.cz', 'centrum.cz'],
-                                                         bench_gen.u(st.gn, 20)) end,
+                                                         bench_gen.u(st.gn, 20)) end),
        '+420' || (600000000 + floor(bench_gen.u(st.okey, 22) * 199999999))::bigint,
        st.full_name,
        case when st.cn is not null then md5(:seed || ':customer:' || st.shop_id || ':' || st.cn)::uuid end,
@@ -458,7 +461,7 @@ cross join lateral (
 -- the lines of the orders of part :part of :parts, hot ones into sales.order_items, those older
 -- than ops.order_items_hot_from() into archive.order_items (as retention would have put them)
 create view bench_gen.items as
-select o.shop_id, o.code as order_code, (o.code::bigint - 1000000000) * 64 + l.item_no as item_id,
+select o.shop_id, o.code as order_code, bo.order_no, bo.order_no * 64 + l.item_no as item_id,
        o.created_at, l.item_type,
        case when l.item_type = 'product' then 'product' end as product_type,
        case when l.item_type = 'product'
@@ -468,9 +471,12 @@ select o.shop_id, o.code as order_code, (o.code::bigint - 1000000000) * 64 + l.i
        l.total_with_vat, l.total_without_vat, l.total_with_vat - l.total_without_vat as total_vat, l.vat_rate,
        case when l.item_type = 'product' then round(bench_gen.variant_price(l.j) / 1.21 * (0.45 + 0.3 * bench_gen.u(l.j, 65))::numeric, 2) end as purchase_price,
        o.status_id, o.status_name, o.deleted_at
-from sales.orders o
+from bench_gen.orders bo
 join bench_gen.shops s using (shop_id)
-cross join lateral bench_gen.order_lines((s.shop_idx::bigint << 36) + (o.code::bigint - 1000000000),
+-- the order as the orders section wrote it: its code is made from the order number, never parsed
+-- back (order codes are strings; other shops in the database have codes such as 'E-2025-00488')
+join sales.orders o on o.shop_id = bo.shop_id and o.code = (1000000000 + bo.order_no)::text
+cross join lateral bench_gen.order_lines((s.shop_idx::bigint << 36) + bo.order_no,
                                          o.currency = 'EUR', o.exchange_rate, s.n_variants) l;
 
 -- name: items_hot
@@ -482,8 +488,7 @@ select shop_id, order_code, item_id, created_at, item_type, product_type, produc
        'ks', unit_with_vat, unit_without_vat, total_with_vat, total_without_vat, total_vat, vat_rate,
        purchase_price, status_id, status_name, deleted_at
 from bench_gen.items i
-where i.shop_id in (select shop_id from bench_gen.shops)
-  and (i.order_code::bigint - 1000000000) % :parts = :part
+where i.order_no % :parts = :part
   and i.created_at >= (select ops.order_items_hot_from());
 
 -- name: items_archive
@@ -495,8 +500,7 @@ select shop_id, order_code, item_id, created_at, item_type, product_type, produc
        'ks', unit_with_vat, unit_without_vat, total_with_vat, total_without_vat, total_vat, vat_rate,
        purchase_price, status_id, status_name, deleted_at
 from bench_gen.items i
-where i.shop_id in (select shop_id from bench_gen.shops)
-  and (i.order_code::bigint - 1000000000) % :parts = :part
+where i.order_no % :parts = :part
   and i.created_at < (select ops.order_items_hot_from());
 
 -- name: partitions

@@ -144,7 +144,8 @@ def partition_pruning(conn: psycopg.Connection, shop: int, item_type: str, start
     """EXPLAIN (analyze, format json) of the body of sales.order_items_by_type for one quarter:
     which partitions of sales.order_items and archive.order_items it reads, of how many."""
     row = conn.execute(
-        "select prosrc, proargnames from pg_proc where oid = 'sales.order_items_by_type'::regproc").fetchone()
+        "select prosrc, proargnames from pg_proc where oid = 'sales.order_items_by_type(bigint, text, timestamptz, "
+        "timestamptz, integer, timestamptz, text, bigint)'::regprocedure").fetchone()
     assert row is not None
     body, names = row
     # the function body with its parameters as $n: planned the way the function is

@@ -127,7 +127,8 @@ def cmd_db_maintain(cfg: Config, args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
         return 0
     print(f"moved {summary['moved_from_default']} row(s) out of the default partition; "
-          f"{summary['partitions_created']} partition(s) created, {summary['archived']} archived; "
+          f"{summary['partitions_created']} partition(s) created, {summary['archived']} archived, "
+          f"{summary.get('empty_future_dropped', 0)} empty one(s) after the premake window dropped; "
           f"now {summary['hot_partitions']} hot and {summary['archive_partitions']} archived partitions")
     return 0
 
@@ -182,12 +183,22 @@ def _parse_value(raw: str, value_type: str) -> Any:
         raise CommandError(f"--type json needs valid JSON: {exc}") from None
 
 
+def _shop_option(shop_id: int | None) -> str:
+    return f" --shop {shop_id}" if shop_id is not None else ""
+
+
 def cmd_settings_get(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.settings import SettingIsSecret
+
     with _settings(cfg, need_key=args.secret) as settings:
         if args.secret:
             value = settings.get_secret(args.key, shop_id=args.shop)
         else:
-            value = settings.get(args.key, shop_id=args.shop)
+            try:
+                value = settings.get(args.key, shop_id=args.shop)
+            except SettingIsSecret:
+                raise CommandError(f"setting {args.key} is a secret: add --secret to decrypt and print it "
+                                   f"(hub settings get {args.key}{_shop_option(args.shop)} --secret)") from None
     if value is None:
         print(f"setting {args.key} is not set" + (f" for shop {args.shop}" if args.shop else ""), file=sys.stderr)
         return 1
@@ -204,7 +215,11 @@ def cmd_settings_set(cfg: Config, args: argparse.Namespace) -> int:
             settings.set_secret(args.key, raw, shop_id=args.shop)
         else:
             value_type = args.type or "text"
-            settings.set(args.key, _parse_value(raw, value_type), shop_id=args.shop, value_type=value_type)
+            value = _parse_value(raw, value_type)
+            if value is None:
+                raise CommandError(f"setting {args.key}: the value must not be null; to remove the setting run "
+                                   f"hub settings delete {args.key}{_shop_option(args.shop)}")
+            settings.set(args.key, value, shop_id=args.shop, value_type=value_type)
     scope = f"shop {args.shop}" if args.shop else "global"
     print(f"set {args.key} ({scope}{', secret' if args.secret else ''})")
     return 0
@@ -243,6 +258,13 @@ def cmd_bench_settings(cfg: Config, args: argparse.Namespace) -> int:
     from bench import settings_bench
 
     return settings_bench.main(cfg, iterations=args.iterations, record_results=not args.no_record)
+
+
+def cmd_bench_client(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import client_bench
+
+    return client_bench.run(cfg, requests=args.requests, threads=args.threads, rounds=args.rounds,
+                            latency_ms=args.latency_ms, record_results=not args.no_record)
 
 
 def cmd_bench_webhooks(cfg: Config, args: argparse.Namespace) -> int:
@@ -360,7 +382,7 @@ def cmd_shop_add(cfg: Config, args: argparse.Namespace) -> int:
         raise CommandError("give the shop's private API token with --token (or HUB_SHOPTET_TOKEN)")
     added = shops.add_shop(cfg, token.strip(), api_url=args.api_url, name=args.name, master=args.master,
                            master_shop_id=args.master_shop, register_webhooks=not args.no_webhooks)
-    print(f"connected shop {added.shop_id} ({added.name}); token stored encrypted")
+    print(f"connected shop {added.shop_id} ({added.name}); token stored encrypted; time zone {added.timezone}")
     if added.webhooks:
         print(f"webhooks -> {cfg.public_url}/webhooks/shoptet: {', '.join(added.webhooks)}; signature key stored")
     if added.webhook_error:
@@ -407,6 +429,17 @@ def cmd_shop_show(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_shop_refresh(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.shoptet import shops
+
+    try:
+        refreshed = shops.refresh_shop(cfg, args.shop_id)
+    except shops.ShopError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"shop {refreshed['shop_id']}: time zone {refreshed['timezone']}")
+    return 0
+
+
 def cmd_shop_remove(cfg: Config, args: argparse.Namespace) -> int:
     from runner.shoptet import shops
 
@@ -450,7 +483,9 @@ def _run_snapshot(cfg: Config, shop_id: int, run: Callable[[Any, Any, Any], dict
 
 
 def _print_outcome(entity: str, outcome: dict[str, Any]) -> None:
-    extra = f", {outcome['failed']:,} bad line(s): hub snapshot show {outcome['job_id']}" if outcome.get("failed") else ""
+    extra = f", {outcome['failed']:,} bad line(s)" if outcome.get("failed") else ""
+    extra += f", {outcome['warnings']:,} field warning(s)" if outcome.get("warnings") else ""
+    extra += f": hub snapshot show {outcome['job_id']}" if extra else ""
     deleted = f", {outcome['deleted']:,} gone at the source marked deleted" if outcome.get("deleted") else ""
     if outcome.get("unchanged"):
         deleted += f", {outcome['unchanged']:,} already held in that version (skipped)"
@@ -501,11 +536,12 @@ def cmd_snapshot_list(cfg: Config, args: argparse.Namespace) -> int:
     if not rows:
         print("no snapshot jobs")
         return 0
-    print(f"{'id':>6} {'shop':<9} {'entity':<10} {'status':<22} {'retries':<8} {'lines':>10} {'bad':>6} {'%':>6}  requested")
+    print(f"{'id':>6} {'shop':<9} {'entity':<10} {'status':<22} {'retries':<8} {'lines':>10} {'bad':>6} {'warn':>6} "
+          f"{'%':>6}  requested")
     for r in rows:
         print(f"{r['id']:>6} {r['shop_id']:<9} {r['entity']:<10} {r['status']:<22} "
               f"{r['retry_count']}/{r['max_retries']:<6} {r['processed_count']:>10,} {r['failed_count']:>6,} "
-              f"{float(r['progress_percentage']):>6.1f}  {r['requested_at']:%Y-%m-%d %H:%M}")
+              f"{r['warning_count']:>6,} {float(r['progress_percentage']):>6.1f}  {r['requested_at']:%Y-%m-%d %H:%M}")
         if r["last_error"] and r["status"] in ("failed", "retrying"):
             print(f"{'':>6} {r['last_error'][:150]}")
     return 0
@@ -523,16 +559,22 @@ def cmd_snapshot_show(cfg: Config, args: argparse.Namespace) -> int:
         if job is None:
             raise CommandError(f"snapshot job {args.job_id} does not exist (hub snapshot list)")
         failures = conn.execute(query("snapshot_failures_of_job"), (200, args.job_id, args.failures)).fetchall()
+        warnings = conn.execute(query("snapshot_warnings_of_job"), (args.job_id, args.failures)).fetchall()
     if args.json:
         job["failures"] = [{"line_no": f[0], "error": f[1], "raw_line": f[2]} for f in failures]
+        job["warnings"] = [{"line_no": w[0], "field": w[1], "warning": w[2]} for w in warnings]
         print(json.dumps(job, default=str, indent=2))
         return 0
     for key, value in job.items():
         print(f"{key:<20} {value if value not in (None, '') else '-'}")
     if failures:
-        print(f"\nbad lines (first {len(failures)} of {job['failed_count']:,}):")
+        print(f"\nbad lines, not imported (first {len(failures)} of {job['failed_count']:,}):")
         for line_no, error, raw in failures:
             print(f"  line {line_no}: {error}\n      {raw!s:.150}")
+    if warnings:
+        print(f"\nwarnings, lines imported without the field (first {len(warnings)} of {job['warning_count']:,}):")
+        for line_no, field_name, warning in warnings:
+            print(f"  line {line_no} {field_name}: {warning}")
     return 0
 
 
@@ -569,8 +611,16 @@ def cmd_sandbox_serve(cfg: Config, args: argparse.Namespace) -> int:
     from runner.sandbox import Sandbox
 
     shops = [int(s) for s in args.shops.split(",") if s.strip()] if args.shops else [900101]
+    timezones: dict[int, str | None] = {}
+    for spec in args.timezone or []:
+        eshop, sep, zone = spec.partition("=")
+        if not sep or not eshop.strip().isdigit():
+            raise CommandError(f"--timezone {spec!r}: expected ESHOPID=ZONE, e.g. 900102=Europe/Bucharest")
+        if int(eshop) not in shops:
+            raise CommandError(f"--timezone {spec!r}: shop {eshop} is not served (--shops)")
+        timezones[int(eshop)] = zone.strip() or None
     sandbox = Sandbox(scale=args.scale, seed=args.seed, shops=shops, data_dir=args.data_dir,
-                      job_seconds=args.job_seconds)
+                      job_seconds=args.job_seconds, timezones=timezones)
     if args.port == 0:  # a free port, chosen now so that it can be printed
         import socket
 
@@ -705,6 +755,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iterations", type=int, default=2000, help="reads per measurement (default 2000)")
     p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
     p.set_defaults(func=cmd_bench_settings)
+    p = bns.add_parser("client", help="Shoptet client requests/s with the token's slots in the database vs in-process",
+                       description="Against a sandbox Shoptet in this process: requests/s of one client whose 3 "
+                                   "request slots per token are advisory locks in the hub database (they hold "
+                                   "across processes) and of one with the in-process semaphore only.")
+    p.add_argument("--requests", type=int, default=400, help="GET requests per round (default 400)")
+    p.add_argument("--threads", type=int, default=3, help="threads sharing the client (default 3)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds of each variant, alternating (default 3)")
+    p.add_argument("--latency-ms", type=int, default=0, help="the sandbox answers after this long (default 0)")
+    p.add_argument("--no-record", action="store_true", help="do not append the figures to bench/RESULTS.md")
+    p.set_defaults(func=cmd_bench_client)
     p = bns.add_parser("webhooks", help="signed webhook load against `hub serve`: accepted/s, latency, durability",
                        description="Start `hub serve` on a free local port, send distinct signed order:update "
                                    "events (asyncio + httpx), report accepted events/s and p50/p95/p99, and check "
@@ -792,6 +852,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("shop_id", type=int, metavar="ID", help="the shop's eshopId")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_shop_show)
+    p = shs.add_parser("refresh", help="read the shop's settings (time zone) from GET /api/eshop again",
+                       description="Read GET /api/eshop with the shop's stored credentials and store its "
+                                   "settings.timezone in core.shops.timezone (its calendar: date-only bounds and "
+                                   "per-day figures). A missing or unknown zone stores Europe/Prague with a warning. "
+                                   "`hub shop add` and the addon install do the same.")
+    p.add_argument("shop_id", type=int, metavar="ID", help="the shop's eshopId")
+    p.set_defaults(func=cmd_shop_refresh)
     p = shs.add_parser("remove", help="disconnect a shop (data kept), or --purge it with its data",
                        description="Forget the shop's credentials and mark it uninstalled; its data stay. With "
                                    "--purge --yes delete the shop and every row of it.")
@@ -827,16 +894,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "same changeTime (skipped by default: e.g. after an upgrade that reads documents differently)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_snapshot_import)
-    p = sns.add_parser("list", help="recent snapshot jobs with status, progress, retries",
+    p = sns.add_parser("list", help="recent snapshot jobs with status, progress, retries, bad lines, warnings",
                        description="List snapshot jobs, newest first.")
     p.add_argument("--shop", type=int, metavar="ID", help="only this shop")
     p.add_argument("--limit", type=int, default=20, help="how many (default 20)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_snapshot_list)
-    p = sns.add_parser("show", help="one job: timings, counts, last error, its bad lines",
-                       description="Show a snapshot job and the first of its bad lines.")
+    p = sns.add_parser("show", help="one job: timings, counts, last error, its bad lines and warnings",
+                       description="Show a snapshot job, the first of its bad lines (not imported) and the first "
+                                   "of its field-level warnings (lines imported with that field left out).")
     p.add_argument("job_id", type=int, metavar="ID", help="the job's id (hub snapshot list)")
-    p.add_argument("--failures", type=int, default=20, metavar="N", help="bad lines to show (default 20)")
+    p.add_argument("--failures", type=int, default=20, metavar="N",
+                   help="bad lines, and warnings, to show (default 20 each)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_snapshot_show)
     p = sns.add_parser("retry", help="reset a failed job's retry budget and run it now",
@@ -869,6 +938,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--odd-inputs", action="store_true",
                    help="add odd-but-valid documents real shops send (e-mails with spaces, upper-case or empty "
                         "GUIDs, a year 2206, code E-2025-00488; see docs/data-quality.md) to every shop")
+    p.add_argument("--timezone", action="append", metavar="ESHOPID=ZONE",
+                   help="the settings.timezone GET /api/eshop serves for a shop (default Europe/Prague; empty: left "
+                        "out; repeat per shop), e.g. 900102=Europe/Budapest")
     p.set_defaults(func=cmd_sandbox_serve)
 
     # sync

@@ -15,10 +15,12 @@ from typing import Any
 from runner.config import Config
 
 _SECRET_WORDS = ("token", "secret", "password", "key")
+# field names that contain a secret word but never hold a secret
+_NOT_SECRET = frozenset(("key_name", "entity_key"))
 
 
 def _safe(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: ("***" if any(w in k.lower() for w in _SECRET_WORDS) and k != "key_name" else v)
+    return {k: ("***" if any(w in k.lower() for w in _SECRET_WORDS) and k not in _NOT_SECRET else v)
             for k, v in fields.items()}
 
 

@@ -41,6 +41,14 @@ class SettingTypeError(SettingError):
     """A value does not have the type the setting asks for."""
 
 
+class SettingIsSecret(SettingError):
+    """A plain read (``get``) of a secret setting: read it with ``get_secret`` instead."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
 def _check_type(key: str, value: Any, value_type: ValueType) -> None:
     ok = {
         "text": lambda v: isinstance(v, str),
@@ -195,6 +203,8 @@ class Settings:
 
         try:
             return self._with_conn(run)
+        except psycopg.errors.InsufficientPrivilege as exc:  # core.setting_get of a secret (SQLSTATE 42501)
+            raise SettingIsSecret(key, str(self._db_error(key, exc))) from None
         except psycopg.Error as exc:
             raise self._db_error(key, exc) from None
 

@@ -10,15 +10,15 @@ deferred by ingest.webhook_accept() in SQL with the same lock names
 
 Crash safety: a job does its data work in ONE transaction on its own connection, so a worker
 killed mid-job leaves nothing half-written. Its job stays ``doing`` with a worker whose
-heartbeat stops; ``retry_stalled_jobs`` (every minute) puts such jobs back to ``todo`` with
-exponential backoff, and after MAX_ATTEMPTS marks them ``failed`` (visible in
-procrastinate_jobs). Exceptions in a task are retried by RETRY (backoff) and end ``failed``.
+heartbeat stops; ``retry_stalled_jobs`` (every minute, ops.recover_stalled_jobs in SQL) puts
+such jobs back to ``todo`` with exponential backoff, after MAX_ATTEMPTS marks them ``failed``,
+and ends them ``cancelled`` when the same work is already queued again (a waiting job with the
+same queueing_lock), so that one runs; ops.job_recoveries says what was done and why. Exceptions in a task are retried by RETRY (backoff) and end ``failed``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from contextlib import contextmanager
 from typing import Any, Iterator
@@ -366,26 +366,33 @@ def housekeeping(timestamp: int | None = None) -> dict[str, int]:
     return result
 
 
+RECOVERY_LEVELS = {"retried": logging.WARNING, "cancelled": logging.WARNING, "failed": logging.ERROR,
+                   "error": logging.ERROR}
+
+
 async def recover_stalled_jobs(job_app: procrastinate.App, *, seconds_since_heartbeat: float = STALLED_AFTER_SECONDS,
                                max_attempts: int = MAX_ATTEMPTS) -> dict[str, int]:
-    """Jobs left `doing` by a worker that stopped heartbeating: back to todo with backoff,
-    or failed once they used up max_attempts."""
-    retried = failed = 0
-    manager = job_app.job_manager
-    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat):
-        assert job.id is not None
-        if job.attempts + 1 >= max_attempts:
-            await manager.finish_job_by_id_async(job.id, procrastinate.jobs.Status.FAILED, delete_job=False)
-            failed += 1
-            log(logger, logging.ERROR, "stalled job failed for good", job_id=job.id, task=job.task_name,
-                attempts=job.attempts + 1)
-        else:
-            retry_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=2 ** (job.attempts + 1) - 2)
-            await manager.retry_job(job, retry_at=retry_at)
-            retried += 1
-            log(logger, logging.WARNING, "stalled job retried", job_id=job.id, task=job.task_name,
-                attempts=job.attempts + 1, retry_at=retry_at.isoformat())
-    return {"retried": retried, "failed": failed}
+    """Jobs left `doing` by a worker that stopped heartbeating, each on its own, in SQL
+    (ops.recover_stalled_jobs): cancelled when the same work is queued again (same
+    queueing_lock waiting), failed once they used max_attempts, else back to todo with backoff.
+    One log line per job (what and why; also in ops.job_recoveries); returns counts per action.
+    Never raises: a failure of the recovery itself is logged and counted as ``errors``."""
+    counts = {"retried": 0, "failed": 0, "cancelled": 0, "errors": 0}
+    try:
+        rows = await job_app.job_manager.connector.execute_query_all_async(
+            query("recover_stalled_jobs"), seconds=float(seconds_since_heartbeat), max_attempts=int(max_attempts))
+    except Exception as exc:  # noqa: BLE001 - the next run (a minute later) tries again
+        counts["errors"] += 1
+        log(logger, logging.ERROR, "stalled-job recovery failed", error=str(exc)[:500])
+        return counts
+    for row in rows:
+        action = str(row["action"])
+        counts["errors" if action == "error" else action] += 1
+        log(logger, RECOVERY_LEVELS.get(action, logging.ERROR), f"stalled job {action}", job_id=row["job_id"],
+            task=row["task_name"], lock=row["lock"], queueing_lock=row["queueing_lock"], attempts=row["attempts"],
+            retry_at=row["retry_at"].isoformat() if row["retry_at"] else None, superseded_by=row["superseded_by"],
+            reason=row["reason"])
+    return counts
 
 
 @app.periodic(cron="* * * * *")

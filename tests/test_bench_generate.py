@@ -164,11 +164,13 @@ def test_old_lines_are_archived_the_rest_in_quarterly_partitions_and_the_default
     assert generated.execute("select coalesce(sum(row_count), 0) from ops.default_partition_rows").fetchone()[0] == 0
 
 
-def test_customer_emails_are_unique_per_shop_and_some_mixed_case(generated: psycopg.Connection) -> None:
-    dupes, mixed, total = generated.execute(
-        "select count(*) - count(distinct (shop_id, lower(btrim(email)))), count(*) filter (where email <> lower(email)),"
-        " count(*) from sales.customers").fetchone()
-    assert dupes == 0
+def test_customer_emails_are_unique_per_shop_stored_normalised_and_some_typed_mixed_case(
+        generated: psycopg.Connection) -> None:
+    dupes, mixed, unnormalised, total = generated.execute(
+        "select count(*) - count(distinct (shop_id, email)), count(*) filter (where accounts->0->>'email' <> email),"
+        " count(*) filter (where email is distinct from core.normalize_email(email)), count(*) from sales.customers"
+        ).fetchone()
+    assert dupes == 0 and unnormalised == 0
     assert 0 < mixed < total
     shop, email = generated.execute(
         "select shop_id, email from sales.customers where deleted_at is null order by guid limit 1").fetchone()
@@ -195,7 +197,7 @@ def test_catalogue_has_products_with_variants_stock_prices_and_suppliers(generat
 def test_customer_metrics_are_refreshed(generated: psycopg.Connection) -> None:
     metrics, buyers = generated.execute(
         "select (select count(*) from analytics.customer_metrics),"
-        " (select count(distinct (shop_id, lower(btrim(email)))) from sales.orders where deleted_at is null)").fetchone()
+        " (select count(distinct (shop_id, core.normalize_email(email))) from sales.orders where deleted_at is null)").fetchone()
     assert metrics == buyers > 0
 
 
@@ -209,3 +211,37 @@ def test_regenerating_deletes_only_the_bench_shops_rows(db: Target, admin: psyco
     assert admin.execute("select count(*) from sales.order_items_all where shop_id = 1").fetchone()[0] == before
     orders = admin.execute("select count(*) from sales.orders where shop_id = any(%s)", [list(BENCH_SHOPS)]).fetchone()[0]
     assert orders == pytest.approx(1_400_000 * SCALE, rel=0.01)
+
+
+ODD_SHOP = 424242
+# order codes are strings: a shop's own format, letters only, and digits beyond bigint
+ODD_CODES = ["E-2025-00488", "OBJ-A", "123456789012345678901234"]
+
+
+def test_generate_works_when_another_shop_has_order_codes_that_are_not_numbers(
+        db: Target, admin: psycopg.Connection, hub_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    from runner import cli
+
+    admin.execute("insert into core.shops (shop_id, name) values (%s, 'odd codes')", [ODD_SHOP])
+    admin.execute("select ops.ensure_partitions(now() - interval '3 years', now())")
+    for n, code in enumerate(ODD_CODES):
+        created = f"2026-03-10 10:15:00+01"
+        admin.execute("insert into sales.orders (shop_id, code, created_at, total_with_vat, currency)"
+                      " values (%s, %s, %s, 499.00, 'CZK')", [ODD_SHOP, code, created])
+        admin.execute("insert into sales.order_items (shop_id, order_code, item_id, created_at, item_type, name,"
+                      " amount, total_with_vat) values (%s, %s, %s, %s, 'product', 'Tričko', 1, 499.00)",
+                      [ODD_SHOP, code, n + 1, created])
+    admin.execute("insert into archive.order_items (shop_id, order_code, item_id, created_at, item_type, name)"
+                  " select %s, 'A-2023-7', 1, ops.order_items_hot_from() - interval '1 day', 'product', 'old'",
+                  [ODD_SHOP])
+
+    assert cli.main(["bench", "generate", "--scale", str(SCALE), "--no-record"]) == 0
+    assert "invalid input syntax" not in capsys.readouterr().err
+    orders = admin.execute("select count(*) from sales.orders where shop_id = any(%s)", [list(BENCH_SHOPS)]).fetchone()[0]
+    assert orders == pytest.approx(1_400_000 * SCALE, rel=0.01)
+    # the other shop is untouched
+    kept = admin.execute("select array_agg(code order by code) from sales.orders where shop_id = %s",
+                         [ODD_SHOP]).fetchone()[0]
+    assert kept == sorted(ODD_CODES)
+    assert admin.execute("select count(*) from sales.order_items_all where shop_id = %s",
+                         [ODD_SHOP]).fetchone()[0] == len(ODD_CODES) + 1

@@ -623,6 +623,26 @@ def test_http_control_endpoints(sandbox: tuple[Sandbox, str]) -> None:
     assert httpx.post(f"{url}/action/ApiOAuthServer/token", json={"code": code}).status_code == 200
 
 
+def test_eshop_settings_timezone_is_switchable_per_shop_even_to_invalid_or_missing(
+        sandbox: tuple[Sandbox, str], client: httpx.Client) -> None:
+    sb, url = sandbox
+
+    def served() -> dict[str, Any]:
+        return dict(client.get("/api/eshop").json()["data"]["settings"])
+
+    assert served()["timezone"] == "Europe/Prague"
+    try:
+        assert httpx.post(f"{url}/_sandbox/timezone", json={"eshopId": SHOP, "timezone": "Europe/Budapest"}).json() \
+            == {"eshopId": SHOP, "timezone": "Europe/Budapest"}
+        assert served()["timezone"] == "Europe/Budapest"
+        sb.set_timezone(SHOP, "Mars/Olympus_Mons")  # served as given: what the hub does with it is its business
+        assert served()["timezone"] == "Mars/Olympus_Mons"
+        httpx.post(f"{url}/_sandbox/timezone", json={"eshopId": SHOP, "timezone": None})
+        assert "timezone" not in served() and served()["eshopLanguage"] == "cs"
+    finally:
+        sb.set_timezone(SHOP, "Europe/Prague")
+
+
 def test_put_and_remove_serve_odd_documents_verbatim_everywhere(tmp_path: Path, receiver: Receiver) -> None:
     """The data hook: documents placed as they are reach the detail, list, snapshot and change list."""
     sb = Sandbox(scale=0.001, seed=7, data_dir=tmp_path, job_seconds=0.3, webhook_retry_delay=0.1)

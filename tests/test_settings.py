@@ -88,6 +88,35 @@ def test_secret_set_with_cli_is_not_plaintext_in_the_row(hub_env: dict[str, str]
     assert capsys.readouterr().out.strip() == plaintext
 
 
+def test_cli_get_of_a_secret_without_secret_says_to_add_secret(hub_env: dict[str, str], shop: int,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["settings", "set", "shoptet.token", "global-one", "--secret"]) == 0
+    assert cli.main(["settings", "set", "shoptet.token", "shop-one", "--secret", "--shop", "42"]) == 0
+    capsys.readouterr()
+
+    assert cli.main(["settings", "get", "shoptet.token"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == ("hub: error: setting shoptet.token is a secret: add --secret to decrypt and print it "
+                           "(hub settings get shoptet.token --secret)")
+    assert "core.setting_get_secret" not in err
+    # the shop's own secret: the remedy keeps --shop
+    assert cli.main(["settings", "get", "shoptet.token", "--shop", "42"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "hub: error: setting shoptet.token is a secret: add --secret to decrypt and print it "
+        "(hub settings get shoptet.token --shop 42 --secret)")
+    assert cli.main(["settings", "get", "shoptet.token", "--shop", "42", "--secret"]) == 0
+    assert capsys.readouterr().out.strip() == "shop-one"
+
+
+def test_cli_set_of_a_null_value_names_hub_settings_delete(hub_env: dict[str, str], shop: int,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["settings", "set", "sync.orders.interval", "null", "--type", "json", "--shop", "42"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == ("hub: error: setting sync.orders.interval: the value must not be null; to remove the "
+                           "setting run hub settings delete sync.orders.interval --shop 42")
+    assert "core.setting_delete" not in err
+
+
 def test_wrong_key_is_a_clear_error_never_garbage(db: Target, settings: Settings) -> None:
     settings.set_secret("shoptet.token", "right")
     with Settings(db.app, secret_key="another-key-entirely-000", listen=False) as other:

@@ -314,10 +314,13 @@ def test_addon_install_against_the_sandbox_registers_webhooks_then_imports_with_
     admin.execute("select core.setting_set('shoptet.addon.redirect_uri', to_jsonb('https://hub.example/i'::text))")
     admin.execute("select core.setting_set('shoptet.addon.oauth_url', to_jsonb(%s::text))", (url,))
     admin.execute("select core.setting_set_secret('shoptet.addon.client_secret', 's3cret', null, %s)", (key,))
+    box.set_timezone(SHOP, "Europe/Bratislava")
     cfg = Config.from_env()
     with TestClient(create_app(cfg, db)) as client:
         r = client.get("/shoptet/install", params={"code": f"sandbox-code-{SHOP}"})
     assert r.status_code == 200, r.text
+    # the install read the shop's calendar from GET /api/eshop settings.timezone
+    assert admin.execute("select timezone from core.shops where shop_id = %s", (SHOP,)).fetchone() == ("Europe/Bratislava",)
     stored = admin.execute("select core.setting_get_secret('shoptet.signature_key', %s, %s)", (SHOP, key)).fetchone()
     assert stored == (box.signature_key(SHOP),)
     with ShoptetClient.for_shop(SHOP, cfg=cfg) as api:

@@ -174,7 +174,7 @@ def test_a_download_cut_in_its_last_line_or_gzip_trailer_neither_repeats_nor_los
     assert [p for p in phases if p.startswith("download broke off")] == [
         f"download broke off; resuming after line {resumed_after} (download 2 of 4) in 0 s"]
     assert outcome == {"status": "completed", "failed": 0, "deleted": 0, "job_id": outcome["job_id"],
-                       "lines": total, "downloads": 2, "unchanged": 0, "seconds": outcome["seconds"]}
+                       "warnings": 0, "lines": total, "downloads": 2, "unchanged": 0, "seconds": outcome["seconds"]}
     got = hub_totals(admin)
     assert (got["products"], got["variants"]) == (total, box.totals(SHOP)["variants"])
     assert jobs(admin)["products"] == ("completed", 2, total, total, 0)

@@ -155,7 +155,7 @@ def test_hub_sync_applies_a_change_list_whose_middle_delete_has_no_change_time(
     cursor_at, last_error, last_warnings = cursor(admin, "orders")
     assert cursor_at == at(t3) and summary["cursor"] == at(t3).isoformat()  # the newest non-null time
     assert last_error is None and "2026000102" in last_warnings and "changeTime" in last_warnings
-    assert logged(summary, shop_id=SHOP, entity="orders", code="2026000102", change_time=None,
+    assert logged(summary, shop_id=SHOP, entity="orders", entity_key="2026000102", change_time=None,
                   change_type="delete") == ["sync applies a change without a usable changeTime; the cursor does not "
                                             "move for it"]
 
@@ -189,7 +189,7 @@ def test_sync_task_upserts_customers_whose_change_has_no_time(
                     (undated, "petr.maly@example.cz", at(t1 + 30), None)]
     cursor_at, last_error, last_warnings = cursor(admin, "customers")
     assert cursor_at == at(t1) and last_error is None and undated in last_warnings
-    assert warnings_naming(caplog, shop_id=SHOP, entity="customers", guid=undated)
+    assert warnings_naming(caplog, shop_id=SHOP, entity="customers", entity_key=undated)
 
 
 def test_odd_change_list_entries_are_each_skipped_or_handled_and_never_block_the_page(
@@ -230,7 +230,7 @@ def test_odd_change_list_entries_are_each_skipped_or_handled_and_never_block_the
         assert text in last_warnings, text
     assert len(summary["logged"]) == summary["warnings"] == 7
     assert all(w["shop_id"] == SHOP and w["entity"] == "orders" for w in summary["logged"])
-    assert logged(summary, code=generated, change_type="archive")
-    assert logged(summary, code="2026000202", entries=2)
-    assert logged(summary, code="2026000203")  # the document that cannot be applied
-    assert logged(summary, code="2026000204", change_time="yesterday")
+    assert logged(summary, entity_key=generated, change_type="archive")
+    assert logged(summary, entity_key="2026000202", entries=2)
+    assert logged(summary, entity_key="2026000203")  # the document that cannot be applied
+    assert logged(summary, entity_key="2026000204", change_time="yesterday")

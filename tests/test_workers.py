@@ -120,7 +120,7 @@ def test_worker_killed_mid_job_leaves_nothing_half_written_and_job_is_retried(
         async with bound.open_async():
             return await tasks.recover_stalled_jobs(bound, seconds_since_heartbeat=1)
 
-    assert asyncio.run(recover()) == {"retried": 1, "failed": 0}
+    assert asyncio.run(recover()) == {"retried": 1, "failed": 0, "cancelled": 0, "errors": 0}
     assert admin.execute(JOB_STATUS.replace("status::text", "status::text, attempts")).fetchone() == ("todo", 1)
     workers += start_workers(hub_env, 1)
     wait_for(admin, JOB_STATUS, "succeeded")
@@ -137,7 +137,7 @@ def test_stalled_job_that_used_its_attempts_ends_failed(db: Target, probe: None,
         async with bound.open_async():
             return await tasks.recover_stalled_jobs(bound, seconds_since_heartbeat=1)
 
-    assert asyncio.run(recover()) == {"retried": 0, "failed": 1}
+    assert asyncio.run(recover()) == {"retried": 0, "failed": 1, "cancelled": 0, "errors": 0}
     assert admin.execute("select status::text from procrastinate.procrastinate_jobs").fetchone() == ("failed",)
 
 
@@ -174,7 +174,7 @@ def test_housekeeping_deletes_old_processed_events_and_ended_jobs(db: Target, ad
     admin.execute("update procrastinate.procrastinate_jobs set status = 'succeeded'")
     admin.execute("update procrastinate.procrastinate_events set at = now() - interval '20 days'")
     rows = dict(admin.execute("select what, deleted from ops.housekeeping()").fetchall())
-    assert rows == {"ingest.webhook_events": 1, "procrastinate_jobs": 1}
+    assert rows == {"ingest.webhook_events": 1, "procrastinate_jobs": 1, "ops.job_recoveries": 0}
     assert admin.execute("select event_instance from ingest.webhook_events order by 1").fetchall() == [("2",), ("3",)]
 
 

@@ -96,7 +96,8 @@ def eshop_info(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
         "billingInformation": {"name": f"{shop.name} s.r.o.", "street": "Národní", "houseNumber": "1",
                                "city": "Praha 1", "zip": "110 00", "countryCode": "CZ", "companyId": "12345678",
                                "vatId": "CZ12345678"},
-        "settings": {"vatPayer": True, "cashDeskOnly": False, "eshopLanguage": "cs", "timezone": "Europe/Prague",
+        "settings": {"vatPayer": True, "cashDeskOnly": False, "eshopLanguage": "cs",
+                     **({"timezone": shop.timezone} if shop.timezone is not None else {}),
                      "dateFormat": "d.m.Y", "timeFormat": "H:i:s", "defaultPricelist": 1},
         "currencies": [
             {"code": "CZK", "title": "Koruna česká", "isDefault": True, "isDefaultAdmin": True,
@@ -361,9 +362,11 @@ def api(handler: Callable[..., tuple[int, Any]], *, with_body: bool = False) -> 
             auth = sb.authenticate(request.headers)
             headers["X-RateLimit-Bucket-Filling"] = sb.bucket_filling(auth.bucket)
             if sb.inflight.get(auth.token, 0) >= sb.max_concurrent:
+                sb.note_refused_concurrent(auth.token)
                 raise ApiError(429, "too-many-concurrent-requests",
                                f"At most {sb.max_concurrent} concurrent requests per token are allowed.", "token")
             sb.inflight[auth.token] = sb.inflight.get(auth.token, 0) + 1
+            sb.note_inflight(auth.token)
             try:
                 fault = sb.faults.take_request_fault()
                 if fault == "rate_limit":
@@ -533,12 +536,18 @@ async def control(request: Request) -> Response:
             eshop = _shop_param(sb, body.get("eshopId"))
             return JSONResponse(await run_in_threadpool(sb.put_odd_inputs, eshop,
                                                         webhooks=bool(body.get("webhooks", False))))
+        if what == "timezone" and request.method == "POST":
+            return JSONResponse(sb.set_timezone(_shop_param(sb, body.get("eshopId")), body.get("timezone")))
         if what == "faults":
             if request.method == "DELETE":
                 return JSONResponse(sb.reset_faults())
             if request.method == "POST":
                 return JSONResponse(sb.set_faults(**body))
             return JSONResponse(sb.faults.as_dict())
+        if what == "concurrency":
+            if request.method == "DELETE":
+                sb.reset_concurrency()
+            return JSONResponse(sb.concurrency(sb.private_token(_shop_param(sb, q.get("eshopId")))))
         if what == "oauth-code" and request.method == "POST":
             return JSONResponse({"code": sb.oauth_code(_shop_param(sb, body.get("eshopId")))})
         if what == "notifications":

@@ -8,6 +8,7 @@ Python control API (mirrored over HTTP under ``/_sandbox/``, see app.py)::
         sb.totals(900101)                           # counts and sums now held (deleted excluded)
         sb.mutate(900101, n=50, seed=7)             # creates/updates/deletes + change log + webhooks
         sb.set_faults(server_errors=2, slow_ms=100) # see Faults
+        sb.set_timezone(900101, "Europe/Bucharest") # GET /api/eshop settings.timezone (None: left out)
         sb.reset_faults()
 """
 
@@ -113,7 +114,8 @@ class Sandbox:
     def __init__(self, *, scale: float = 0.001, seed: int = 1, shops: Any = (DEFAULT_SHOP,),
                  data_dir: str | Path = ".hub/sandbox", job_seconds: float = 0.5, webhook_retry_delay: float = 0.5,
                  bucket_size: int = 200, leak_per_second: float = 10.0, drops_per_request: float = 1.0,
-                 max_concurrent: int = 3, token_ttl: int = 1800, max_tokens: int = 5, anchor: int | None = None):
+                 max_concurrent: int = 3, token_ttl: int = 1800, max_tokens: int = 5, anchor: int | None = None,
+                 timezones: Mapping[int, str | None] | None = None):
         if anchor is None:
             now = int(time.time())
             anchor = (now + 3600) // 86400 * 86400 - 3600  # midnight (winter offset) of today, Prague
@@ -125,6 +127,8 @@ class Sandbox:
             named = {int(s): (DEFAULT_SHOP_NAME if n == 0 else f"{DEFAULT_SHOP_NAME} {n + 1}")
                      for n, s in enumerate(shops)}
         self.shops: dict[int, Shop] = {int(e): Shop(int(e), name, seed, scale, anchor) for e, name in named.items()}
+        for eshop_id, zone in (timezones or {}).items():
+            self.shop(eshop_id).timezone = zone
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.files = ResultFiles(self.data_dir)
@@ -134,6 +138,8 @@ class Sandbox:
         self.max_concurrent, self.token_ttl, self.max_tokens = max_concurrent, token_ttl, max_tokens
         self.faults = Faults()
         self.inflight: dict[str, int] = {}
+        self.peak_inflight: dict[str, int] = {}      # per token: most requests in flight at once
+        self.refused_concurrent: dict[str, int] = {}  # per token: 429s for a 4th concurrent request
         self.jobs: dict[str, Job] = {}
         self.result_downloads: dict[str, int] = {}  # result file name -> downloads so far
         self._buckets: dict[str, tuple[float, float]] = {}
@@ -153,6 +159,13 @@ class Sandbox:
             return self.shops[int(eshop_id)]
         except KeyError:
             raise KeyError(f"no sandbox shop {eshop_id}; shops: {sorted(self.shops)}") from None
+
+    def set_timezone(self, eshop_id: int, timezone: str | None) -> dict[str, Any]:
+        """What GET /api/eshop serves as ``settings.timezone`` (any string, even one that is no
+        time zone; None leaves the field out). Default Europe/Prague."""
+        shop = self.shop(eshop_id)
+        shop.timezone = timezone
+        return {"eshopId": shop.eshop_id, "timezone": timezone}
 
     def private_token(self, eshop_id: int) -> str:
         return self.shop(eshop_id).private_token
@@ -268,6 +281,24 @@ class Sandbox:
                 if eshop_id is None or t.eshop_id == eshop_id:
                     t.expired, n = True, n + 1
             return n
+
+    # -- concurrency per token --------------------------------------------------------------------
+
+    def note_inflight(self, token: str) -> None:
+        self.peak_inflight[token] = max(self.peak_inflight.get(token, 0), self.inflight.get(token, 0))
+
+    def note_refused_concurrent(self, token: str) -> None:
+        self.refused_concurrent[token] = self.refused_concurrent.get(token, 0) + 1
+
+    def concurrency(self, token: str) -> dict[str, int]:
+        """For a token: requests in flight now, the most at once so far, and the 429s refused
+        because more than max_concurrent were in flight."""
+        return {"inflight": self.inflight.get(token, 0), "peak": self.peak_inflight.get(token, 0),
+                "refused": self.refused_concurrent.get(token, 0)}
+
+    def reset_concurrency(self) -> None:
+        self.peak_inflight.clear()
+        self.refused_concurrent.clear()
 
     # -- faults ---------------------------------------------------------------------------------
 

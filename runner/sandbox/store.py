@@ -142,6 +142,9 @@ class Collection:
         return self.base_created(i) if i < self.base_count else None
 
 
+DEFAULT_TIMEZONE = "Europe/Prague"
+
+
 class Shop:
     """One sandbox e-shop: its generated data, the overlay, webhooks, signature key."""
 
@@ -157,6 +160,8 @@ class Shop:
         self.lock = threading.RLock()
         self._refs_cache: OrderedDict[tuple, Refs] = OrderedDict()
         self.private_token = f"sandbox-private-{eshop_id}"
+        # GET /api/eshop settings.timezone; None leaves the field out (as an odd API answer could)
+        self.timezone: str | None = DEFAULT_TIMEZONE
         self.signature_key = f"{random.Random(g._key('sigkey', seed, eshop_id)).getrandbits(128):032x}"
         self._base_totals: dict[str, Any] | None = None
         self.variant_keys: dict[str, int] = {}  # variant code of a put product -> product index

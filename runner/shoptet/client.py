@@ -4,7 +4,8 @@ What it does for every request, as the API documents it (../shared/docs/shoptet-
 
 * authenticates with a private API token or an addon's minted access token; a 401
   ``expired-token`` renews the token once and repeats the request once;
-* sends at most 3 requests at a time per token (Shoptet's limit; per process);
+* sends at most 3 requests at a time per token (Shoptet's limit), across processes when the
+  client has the hub database (``slots``: runner/shoptet/slots.py), else within this process;
 * paces itself from ``X-RateLimit-Bucket-Filling`` (a leaky bucket of 200 drops that
   leaks 10 per second): past 75 % it waits until the bucket is back at half;
 * retries 429 after ``Retry-After`` (an HTTP date; or seconds) else exponential backoff
@@ -35,30 +36,17 @@ import orjson
 from runner.logs import log
 from runner.shoptet import errors
 from runner.shoptet.auth import Credentials
+from runner.shoptet.slots import MAX_CONCURRENT_PER_TOKEN, TokenSlots  # noqa: F401 - MAX_... re-exported
 
 logger = logging.getLogger("hub.shoptet")
 
 DEFAULT_TIMEOUT = httpx.Timeout(80.0, connect=30.0)  # the official SDK's defaults
-MAX_CONCURRENT_PER_TOKEN = 3
 BUCKET_LEAK_PER_SECOND = 10.0
 PACE_ABOVE = 0.75  # start waiting when the bucket is this full ...
 PACE_DOWN_TO = 0.5  # ... until it has leaked down to this
 MAX_RETRY_WAIT = 120.0
 USER_AGENT = "shoptet-hub/0.1 (+https://github.com/shoptet-hub)"
 _BUCKET = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
-
-# one semaphore per token in this process: Shoptet counts concurrent connections per token
-_semaphores: dict[str, threading.BoundedSemaphore] = {}
-_semaphores_lock = threading.Lock()
-
-
-def _token_semaphore(key: str) -> threading.BoundedSemaphore:
-    with _semaphores_lock:
-        sem = _semaphores.get(key)
-        if sem is None:
-            sem = _semaphores[key] = threading.BoundedSemaphore(MAX_CONCURRENT_PER_TOKEN)
-        return sem
-
 
 def parse_datetime(value: str | None) -> datetime | None:
     """Shoptet's ``2018-05-29T09:02:27+0200`` (also ``+02:00`` and ``Z``) as an aware datetime."""
@@ -119,7 +107,8 @@ class ShoptetClient:
 
     def __init__(self, base_url: str, credentials: Credentials, *, shop_id: int | None = None,
                  http: httpx.Client | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep):
+                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
+                 slots: TokenSlots | None = None):
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self.shop_id = shop_id
@@ -128,7 +117,9 @@ class ShoptetClient:
                                           limits=httpx.Limits(max_connections=10, max_keepalive_connections=5))
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
-        self._sem = _token_semaphore(credentials.key)
+        # the token's request slots (closed with the client): shared across processes when given
+        # with the hub database (client_for_shop does), else this process's semaphore only
+        self._slots = slots or TokenSlots(credentials.key)
         self._pace_lock = threading.Lock()
         self._pace_until = 0.0
         self.stats = Stats()
@@ -141,6 +132,7 @@ class ShoptetClient:
         return client_for_shop(shop_id, cfg=cfg, target=target, **kwargs)
 
     def close(self) -> None:
+        self._slots.close()
         if self._own_http:
             self._http.close()
 
@@ -171,7 +163,7 @@ class ShoptetClient:
             if content is not None:
                 headers["Content-Type"] = "application/json"
             try:
-                with self._sem:
+                with self._slots.hold():
                     self.stats.requests += 1
                     response = self._http.request(method, url, params=clean_params, content=content, headers=headers)
             except httpx.TransportError as exc:

@@ -5,15 +5,25 @@ detail endpoint or one line of an orders snapshot, a customer as ``data.customer
 product as the product detail's ``data``) and returns the tuples COPY writes. Values are
 passed on as Shoptet sent them: money and amounts stay strings (PostgreSQL's numeric input
 is exact), datetimes keep their ``+0200`` offsets (timestamptz input understands them).
-Shape errors raise ``BadDocument`` naming the field; a value PostgreSQL cannot read (a
-malformed number or GUID) is found by COPY and reported by the importer.
+Two kinds of value are normalised (runner/shoptet/normalize.py, the twins of the SQL
+functions): e-mails (``core.normalize_email``) and GUIDs (``core.normalize_guid``).
+
+Shape errors raise ``BadDocument`` naming the field; so does an entity's own key that is
+not a GUID (a customer's or product's ``guid``: it is the primary key). Any other GUID field
+that is not a GUID (``customerGuid``, ``items[].productGuid``, ``supplier.guid``, ...; the
+spec types them as free strings) never costs the document: the field becomes null and a
+``FieldWarning`` is appended to the caller's ``warnings`` list. A value PostgreSQL cannot
+read (a malformed number or date) is found by COPY and reported by the importer.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
+
+from runner.shoptet.normalize import is_blank, normalize_email, normalize_guid
 
 ITEM_TYPES = frozenset((
     "product", "bazar", "service", "shipping", "billing", "discount-coupon", "volume-discount",
@@ -47,6 +57,41 @@ _SCALAR = (str, int, float)
 
 class BadDocument(ValueError):
     """A document does not have the shape of the entity; the message names the field."""
+
+
+@dataclass(frozen=True)
+class FieldWarning:
+    """One field of an otherwise good document was left out (stored as null)."""
+
+    field: str  # as in the document: customerGuid, items[2].productGuid, supplier.guid
+    message: str  # names the field and the value
+
+
+def _guid(value: Any, field: str, warnings: list[FieldWarning]) -> str | None:
+    """A GUID field (not the entity's key): its normalised text; None when absent or empty.
+    A value that is not a GUID becomes None with a warning: it never costs the document."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        guid = normalize_guid(value)
+        if guid is not None or is_blank(value):
+            return guid
+    warnings.append(FieldWarning(field, f"{field}: {value!r:.80} is not a GUID (8-4-4-4-12 hex digits); "
+                                        "stored as null"))
+    return None
+
+
+def _key_guid(doc: dict[str, Any], entity: str) -> str:
+    """The entity's own GUID (a customer's or product's key), normalised; BadDocument when it is
+    missing or not a GUID (it is the primary key: there is nothing to store the row under)."""
+    value = doc.get("guid")
+    if value is None or (isinstance(value, str) and is_blank(value)):
+        raise BadDocument(f"guid: a {entity} needs its GUID" + (f"; is this a {entity} at all?" if "guid" not in doc else ""))
+    guid = normalize_guid(value) if isinstance(value, str) else None
+    if guid is None:
+        raise BadDocument(f"guid: {value!r:.80} is not a GUID (8-4-4-4-12 hex digits); it is the {entity}'s key, "
+                          "so the line cannot be imported")
+    return guid
 
 
 def _obj(doc: dict[str, Any], key: str, where: str) -> dict[str, Any] | None:
@@ -106,8 +151,10 @@ def _require_dict(doc: Any, entity: str) -> dict[str, Any]:
     return doc
 
 
-def order_rows(doc: Any, batch_id: int, line_no: int) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
-    """(stage_orders row, stage_order_items rows) of one order document."""
+def order_rows(doc: Any, batch_id: int, line_no: int, *, warnings: list[FieldWarning]
+               ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """(stage_orders row, stage_order_items rows) of one order document; GUID fields that are not
+    GUIDs are appended to ``warnings``."""
     doc = _require_dict(doc, "orders")
     code = doc.get("code")
     if not isinstance(code, str) or not code:
@@ -121,20 +168,20 @@ def order_rows(doc: Any, batch_id: int, line_no: int) -> tuple[tuple[Any, ...], 
     billing_method = _obj(doc, "billingMethod", "") or {}
     billing = _obj(doc, "billingAddress", "")
     order = (
-        batch_id, line_no, code, _text(doc.get("guid"), "guid"),
+        batch_id, line_no, code, _guid(doc.get("guid"), "guid", warnings),
         _text(doc.get("creationTime"), "creationTime"), _text(doc.get("changeTime"), "changeTime"),
         _int(status.get("id"), "status.id"), _text(status.get("name"), "status.name"),
         _int(source.get("id"), "source.id"), _text(source.get("name"), "source.name"),
-        _text(doc.get("email"), "email"), _text(doc.get("phone"), "phone"),
+        normalize_email(_text(doc.get("email"), "email")), _text(doc.get("phone"), "phone"),
         _text(doc.get("fullName") or (billing or {}).get("fullName"), "fullName"),
         _text(doc.get("company") or (billing or {}).get("company"), "company"),
-        _text(doc.get("customerGuid"), "customerGuid"),
+        _guid(doc.get("customerGuid"), "customerGuid", warnings),
         _bool(doc.get("cashDeskOrder"), "cashDeskOrder"), _bool(doc.get("paid"), "paid"),
         _num(price.get("withVat"), "price.withVat"), _num(price.get("withoutVat"), "price.withoutVat"),
         _num(price.get("vat"), "price.vat"), _num(price.get("toPay"), "price.toPay"),
         _text(price.get("currencyCode"), "price.currencyCode"), _num(price.get("exchangeRate"), "price.exchangeRate"),
-        _text(shipping.get("guid"), "shipping.guid"), _text(shipping.get("name"), "shipping.name"),
-        _text(payment.get("guid"), "paymentMethod.guid"), _text(payment.get("name"), "paymentMethod.name"),
+        _guid(shipping.get("guid"), "shipping.guid", warnings), _text(shipping.get("name"), "shipping.name"),
+        _guid(payment.get("guid"), "paymentMethod.guid", warnings), _text(payment.get("name"), "paymentMethod.name"),
         _int(billing_method.get("id"), "billingMethod.id"),
         _text(doc.get("language"), "language"), _bool(doc.get("vatPayer"), "vatPayer"),
         _text(doc.get("vatMode"), "vatMode"), _int(doc.get("stockId"), "stockId"),
@@ -158,7 +205,7 @@ def order_rows(doc: Any, batch_id: int, line_no: int) -> tuple[tuple[Any, ...], 
         purchase = _obj(item, "purchasePrice", where) or {}
         items.append((
             batch_id, code, item_id, item_type, _text(item.get("productType"), where + "productType"),
-            _text(item.get("productGuid"), where + "productGuid"), _text(item.get("code"), where + "code"),
+            _guid(item.get("productGuid"), where + "productGuid", warnings), _text(item.get("code"), where + "code"),
             _text(item.get("ean"), where + "ean"), _text(item.get("name"), where + "name"),
             _text(item.get("variantName"), where + "variantName"), _text(item.get("brand"), where + "brand"),
             _num(item.get("amount"), where + "amount"), _text(item.get("amountUnit"), where + "amountUnit"),
@@ -190,10 +237,10 @@ def _main_account(accounts: list[Any]) -> dict[str, Any]:
 
 
 def customer_row(doc: Any, batch_id: int, line_no: int) -> tuple[Any, ...]:
+    """The stage_customers row of one customer document (its key GUID and main e-mail normalised;
+    an e-mail held by another customer is found by ingest.apply_customers)."""
     doc = _require_dict(doc, "customers")
-    guid = doc.get("guid")
-    if not isinstance(guid, str) or not guid:
-        raise BadDocument("guid: a customer needs its GUID" + ("; is this a customer at all?" if "guid" not in doc else ""))
+    guid = _key_guid(doc, "customer")
     accounts = _list(doc, "accounts", "")
     main = _main_account(accounts)
     billing = _obj(doc, "billingAddress", "")
@@ -201,7 +248,7 @@ def customer_row(doc: Any, batch_id: int, line_no: int) -> tuple[Any, ...]:
     price_list = _obj(doc, "priceList", "") or {}
     email = _text(main.get("email"), "accounts[].email")
     return (
-        batch_id, line_no, guid, email.strip() if email else None,
+        batch_id, line_no, guid, normalize_email(email),
         _text((billing or {}).get("fullName") or main.get("fullName"), "billingAddress.fullName"),
         _text((billing or {}).get("company"), "billingAddress.company"),
         _text(main.get("phone"), "accounts[].phone"),
@@ -212,20 +259,21 @@ def customer_row(doc: Any, batch_id: int, line_no: int) -> tuple[Any, ...]:
     )
 
 
-def product_rows(doc: Any, batch_id: int, line_no: int) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
-    """(stage_products row, stage_variants rows) of one product document."""
+def product_rows(doc: Any, batch_id: int, line_no: int, *, warnings: list[FieldWarning]
+                 ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """(stage_products row, stage_variants rows) of one product document; the variants carry the
+    product's normalised GUID; supplier.guid / defaultCategory.guid that are not GUIDs are
+    appended to ``warnings``."""
     doc = _require_dict(doc, "products")
-    guid = doc.get("guid")
-    if not isinstance(guid, str) or not guid:
-        raise BadDocument("guid: a product needs its GUID" + ("; is this a product at all?" if "guid" not in doc else ""))
+    guid = _key_guid(doc, "product")
     brand = _obj(doc, "brand", "") or {}
     supplier = _obj(doc, "supplier", "") or {}
     category = _obj(doc, "defaultCategory", "") or {}
     product = (
         batch_id, line_no, guid, _text(doc.get("name"), "name"), _text(doc.get("type"), "type"),
         _text(doc.get("visibility"), "visibility"), _text(brand.get("code"), "brand.code"),
-        _text(brand.get("name"), "brand.name"), _text(supplier.get("guid"), "supplier.guid"),
-        _text(supplier.get("name"), "supplier.name"), _text(category.get("guid"), "defaultCategory.guid"),
+        _text(brand.get("name"), "brand.name"), _guid(supplier.get("guid"), "supplier.guid", warnings),
+        _text(supplier.get("name"), "supplier.name"), _guid(category.get("guid"), "defaultCategory.guid", warnings),
         _text(category.get("name"), "defaultCategory.name"), _text(doc.get("url"), "url"),
         _bool(doc.get("isVariant"), "isVariant"),
         _text(doc.get("creationTime"), "creationTime"), _text(doc.get("changeTime"), "changeTime"),

@@ -8,10 +8,13 @@ caller's transaction: a chunk is applied entirely or not at all.
 
 A line that is not JSON, not the entity's shape, or carries an unknown enum value is a
 ``Failure`` (line number, error, the raw line); so is a line whose value PostgreSQL refuses
-(COPY names the row and column; that line is taken out and the chunk staged again).
+(COPY names the row and column; that line is taken out and the chunk staged again). A line
+imported with a field left out (a GUID field that is not a GUID) carries a ``LineWarning``;
+so does a customer stored without its e-mail because another customer holds it.
 
 ``apply_documents`` / ``mark_deleted`` are what webhooks and incremental sync use for
-single documents: there a bad document raises ``BadDocument``.
+single documents: there a bad document raises ``BadDocument``, and warnings are logged
+(``log_warnings``: shop, entity, key, field) while the document is applied.
 
 A snapshot import may give the Stager an ``unchanged`` lookup (``ingest.snapshot_unchanged``
 on a connection of its own): lines whose version the hub already holds are then skipped right
@@ -20,18 +23,22 @@ after orjson, before their rows are built, staged and compared -- most of a re-i
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
 
 import orjson
 import psycopg
 
+from runner.logs import log
 from runner.shoptet import documents
 from runner.shoptet.client import parse_datetime
-from runner.shoptet.documents import BadDocument
+from runner.shoptet.documents import BadDocument, FieldWarning
+
+logger = logging.getLogger("hub.ingest")
 
 ENTITIES = ("orders", "customers", "products")
 RAW_LINE_LIMIT = 4000
@@ -60,14 +67,34 @@ class Failure:
         return self.raw[:RAW_LINE_LIMIT].decode("utf-8", "replace")
 
 
+@dataclass(frozen=True)
+class LineWarning:
+    """A line (document) that was imported with one field left out."""
+
+    line_no: int
+    key: str  # the document's key: order code, customer / product GUID
+    field: str
+    message: str
+
+
 @dataclass
 class ChunkResult:
     lines: int = 0
     applied: int = 0
     failures: list[Failure] = field(default_factory=list)
+    warnings: list[LineWarning] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     unchanged: int = 0  # lines skipped: the hub holds their version already
     outcome: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def email_conflicts(self) -> list[str]:
+        """GUIDs of customers stored without their e-mail (another customer holds it)."""
+        return [str(g) for g in self.outcome.get("email_conflict_guids") or ()]
+
+    @property
+    def warning_count(self) -> int:
+        return len(self.warnings) + len(self.email_conflicts)
 
 
 def _check_entity(entity: str) -> None:
@@ -75,9 +102,11 @@ def _check_entity(entity: str) -> None:
         raise ValueError(f"unknown entity {entity!r}: expected one of {', '.join(ENTITIES)}")
 
 
-def parse_line(entity: str, raw: bytes, batch_id: int, line_no: int) -> tuple[str, list[list[tuple[Any, ...]]]]:
-    """(the document's key, rows per staging table) of one line; BadDocument when it is not usable."""
-    return build_rows(entity, load(raw), batch_id, line_no)
+def parse_line(entity: str, raw: bytes, batch_id: int, line_no: int, warnings: list[FieldWarning],
+               ) -> tuple[str, list[list[tuple[Any, ...]]]]:
+    """(the document's key, rows per staging table) of one line; BadDocument when it is not usable.
+    Fields left out of a usable line are appended to ``warnings``."""
+    return build_rows(entity, load(raw), batch_id, line_no, warnings)
 
 
 def load(raw: bytes) -> Any:
@@ -93,15 +122,17 @@ VERSION_FIELDS = {"orders": "code", "customers": "guid", "products": "guid"}
 UnchangedLookup = Callable[[list[Optional[str]], list[Optional[str]]], list[tuple[int, str]]]
 
 
-def build_rows(entity: str, doc: Any, batch_id: int, line_no: int) -> tuple[str, list[list[tuple[Any, ...]]]]:
-    """(the document's key, rows per staging table) of one parsed document; BadDocument when it is not usable."""
+def build_rows(entity: str, doc: Any, batch_id: int, line_no: int, warnings: list[FieldWarning],
+               ) -> tuple[str, list[list[tuple[Any, ...]]]]:
+    """(the document's key, rows per staging table) of one parsed document; BadDocument when it is
+    not usable. Fields left out of a usable document are appended to ``warnings``."""
     if entity == "orders":
-        order, items = documents.order_rows(doc, batch_id, line_no)
+        order, items = documents.order_rows(doc, batch_id, line_no, warnings=warnings)
         return order[2], [[order], items]
     if entity == "customers":
         customer = documents.customer_row(doc, batch_id, line_no)
         return customer[2], [[customer]]
-    product, variants = documents.product_rows(doc, batch_id, line_no)
+    product, variants = documents.product_rows(doc, batch_id, line_no, warnings=warnings)
     return product[2], [[product], variants]
 
 
@@ -117,6 +148,7 @@ class Prepared:
     last_line: int = 0  # the highest line number of the chunk (a resumed download skips up to it)
     parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    warnings: list[LineWarning] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)  # stored keys of the lines skipped as unchanged
     # between Stager.load and Stager.complete: parsed lines (document or None) and their (key, changeTime)
     pending: list[tuple[int, bytes, Any]] = field(default_factory=list)
@@ -203,13 +235,18 @@ class Stager:
         return prepared
 
     def _build(self, prepared: "Prepared", line_no: int, raw: bytes, doc: Any) -> None:
-        """Rows of one line (``doc``: the line parsed already, or None) into the chunk, or its failure."""
+        """Rows of one line (``doc``: the line parsed already, or None) into the chunk, or its failure;
+        fields left out go to its warnings."""
+        found: list[FieldWarning] = []
         try:
-            key, rows = build_rows(self.entity, load(raw) if doc is None else doc, prepared.batch_id, line_no)
+            key, rows = build_rows(self.entity, load(raw) if doc is None else doc, prepared.batch_id, line_no,
+                                   found)
         except BadDocument as exc:
             prepared.failures.append(Failure(line_no, str(exc), raw))
             return
         prepared.parsed.append((line_no, raw, key, rows))
+        if found:
+            prepared.warnings.extend(LineWarning(line_no, key, w.field, w.message) for w in found)
 
     def apply(self, prepared: "Prepared") -> ChunkResult:
         """COPY a prepared chunk into staging and apply it, in the caller's transaction.
@@ -218,6 +255,8 @@ class Stager:
         parsed = prepared.parsed
         if self.direct and parsed and self._copy_new_orders(parsed, result):
             result.keys.extend(prepared.unchanged)
+            result.warnings = list(prepared.warnings)
+            self._warn_date_outliers(result)
             return result
         while parsed:
             bad = self._copy(prepared.batch_id, parsed)
@@ -232,7 +271,19 @@ class Stager:
             result.outcome = row[0] if row else {}
         result.applied = len(parsed)
         result.keys = [p[2] for p in parsed] + prepared.unchanged
+        if prepared.warnings:  # of the lines applied (not of those COPY refused)
+            applied = {p[0] for p in parsed}
+            result.warnings = [w for w in prepared.warnings if w.line_no in applied]
+        self._warn_date_outliers(result)
         return result
+
+    def _warn_date_outliers(self, result: ChunkResult) -> None:
+        """One warning per chunk naming the orders written with an implausible creation time."""
+        outliers = result.outcome.get("date_outliers") or []
+        if outliers:
+            log(logger, logging.WARNING, "orders dated before 2000 or more than a year ahead: kept as Shoptet has "
+                "them, listed in ops.orders_date_outliers", shop_id=self.shop_id, job_id=self.job_id,
+                count=len(outliers), codes=",".join(outliers[:20]))
 
     def _copy_new_orders(self, parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]],
                          result: ChunkResult) -> bool:
@@ -253,7 +304,7 @@ class Stager:
             return False
         try:
             with self.conn.transaction():
-                self.conn.execute("select ops.ensure_partitions(%s, %s)", (min(created), max(created)))
+                self.conn.execute("select ops.ensure_partitions_for(%s)", (quarter_starts(created),))
                 copy_rows(self.conn, "sales.orders", DIRECT_ORDER_COLUMNS, orders)
                 for table, rows in (("sales.order_items", hot), ("archive.order_items", archived)):
                     if rows:
@@ -263,7 +314,8 @@ class Stager:
         result.applied = len(parsed)
         result.keys = codes
         result.outcome = {"orders_written": len(orders), "items_written": len(hot) + len(archived),
-                          "items_archived": len(archived), "items_removed": 0, "direct": True}
+                          "items_archived": len(archived), "items_removed": 0,
+                          "date_outliers": date_outliers(codes, created), "direct": True}
         return True
 
     def _copy(self, batch_id: int,
@@ -278,7 +330,9 @@ class Stager:
                             for row in rows[table_no]:
                                 copy.write_row(row)
                                 owners.append(index)
-            except (psycopg.errors.DataError, psycopg.errors.IntegrityConstraintViolation) as exc:
+            # psycopg.IntegrityError: every class-23 error (CheckViolation, NotNullViolation ...);
+            # errors.IntegrityConstraintViolation is only the bare 23000
+            except (psycopg.DataError, psycopg.IntegrityError) as exc:
                 self._unstage(batch_id)
                 context = exc.diag.context or ""
                 match = _COPY_LINE.search(context)
@@ -321,7 +375,11 @@ def direct_order_rows(shop_id: int, parsed: list[tuple[int, bytes, str, list[lis
     for _, _, _, (order_rows, item_rows) in parsed:
         order = order_rows[0]
         text = order[_CREATED] or order[_CHANGED]
-        created = parse_datetime(text) if text else now
+        parsed_time = parse_datetime(text) if text else now
+        try:  # in UTC (the same moment); outside the years 1..9999 UTC the staging path refuses the line by name
+            created = (parsed_time or now).astimezone(timezone.utc)
+        except OverflowError:
+            raise ValueError(f"order {order[2]}: time {text!r} is outside the years 1..9999 UTC") from None
         created_all.append(created)
         row = list(order)
         row[_CREATED] = created
@@ -337,17 +395,50 @@ def direct_order_rows(shop_id: int, parsed: list[tuple[int, bytes, str, list[lis
     return orders, hot, archived, created_all
 
 
+def quarter_starts(times: Iterable[datetime]) -> list[datetime]:
+    """The distinct UTC quarters the times fall in, as the first moment of each (sorted): what
+    ops.ensure_partitions_for needs, a dozen values instead of a chunk's thousands."""
+    utc = timezone.utc
+    quarters = {(u.year, (u.month - 1) // 3) for u in (t if t.tzinfo is utc else t.astimezone(utc) for t in times)}
+    return [datetime(year, q * 3 + 1, 1, tzinfo=timezone.utc) for year, q in sorted(quarters)]
+
+
+# ops.is_date_outlier: before 2000 or more than a year ahead (the view ops.orders_date_outliers is the reference)
+OUTLIER_BEFORE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+OUTLIER_AHEAD = timedelta(days=365)
+
+
+def date_outliers(codes: list[str], created: list[datetime]) -> list[str]:
+    """The codes whose creation time is implausible, sorted (what ingest.apply_orders reports)."""
+    ahead = datetime.now(timezone.utc) + OUTLIER_AHEAD
+    return sorted(code for code, at in zip(codes, created) if at < OUTLIER_BEFORE or at > ahead)
+
+
 def apply_documents(conn: psycopg.Connection, shop_id: int, entity: str, docs: Iterable[bytes]) -> dict[str, Any]:
     """Upsert whole documents (JSON bytes, e.g. fetched by a webhook job) in the caller's transaction.
 
     Raises BadDocument (naming the document and field) when one is not usable; nothing is
-    applied then."""
+    applied then. Fields left out (a GUID field that is not a GUID, an e-mail another customer
+    holds) are logged as warnings and the documents applied."""
     stager = Stager(conn, shop_id, entity)
     result = stager.apply_chunk((n, raw) for n, raw in enumerate(docs, 1))
     if result.failures:
         first = result.failures[0]
         raise BadDocument(f"{entity} document {first.line_no} of shop {shop_id}: {first.error}")
-    return {"documents": result.applied, **result.outcome}
+    log_warnings(shop_id, entity, result)
+    outcome = {k: v for k, v in result.outcome.items() if k != "email_conflict_guids"}
+    return {"documents": result.applied, **outcome, "warnings": result.warning_count}
+
+
+def log_warnings(shop_id: int, entity: str, result: ChunkResult) -> None:
+    """One structured warning per field left out of a single document (webhook, sync): shop,
+    entity, key, field and what was wrong; the document itself was applied."""
+    for w in result.warnings:
+        log(logger, logging.WARNING, "document applied without a field", shop_id=shop_id, entity=entity, entity_key=w.key,
+            field=w.field, error=w.message)
+    for guid in result.email_conflicts:
+        log(logger, logging.WARNING, "document applied without a field", shop_id=shop_id, entity=entity, entity_key=guid,
+            field="email", error="the e-mail already belongs to another customer of the shop; stored without e-mail")
 
 
 def mark_deleted(conn: psycopg.Connection, shop_id: int, entity: str, keys: list[str]) -> int:
@@ -363,6 +454,15 @@ def record_failures(conn: psycopg.Connection, shop_id: int, job_id: int, failure
         return
     copy_rows(conn, "ingest.snapshot_failures", ("shop_id", "job_id", "line_no", "error", "raw_line"),
               ((shop_id, job_id, f.line_no, f.error[:2000], f.raw_text()) for f in failures))
+
+
+def record_warnings(conn: psycopg.Connection, shop_id: int, job_id: int, warnings: list[LineWarning]) -> None:
+    """Field-level warnings of imported lines of a snapshot job (severity 'warning', no raw line:
+    the line was imported; the message names field and value)."""
+    if not warnings:
+        return
+    copy_rows(conn, "ingest.snapshot_failures", ("shop_id", "job_id", "line_no", "severity", "field", "error"),
+              ((shop_id, job_id, w.line_no, "warning", w.field[:200], w.message[:2000]) for w in warnings))
 
 
 def record_seen(conn: psycopg.Connection, job_id: int, keys: list[str]) -> None:

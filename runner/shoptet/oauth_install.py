@@ -6,7 +6,8 @@ request the addon exchanges it at ``POST {oauth_url}/action/ApiOAuthServer/token
 scope=api) for the shop's long-lived OAuth access token, and answers 200 only
 after that worked (Shoptet counts anything else, or more than 5 s, as a failed
 install). Then: the shop row in core.shops, the token as the secret
-``shoptet.oauth_token`` of that shop, and the webhooks registered.
+``shoptet.oauth_token`` of that shop, the webhooks registered, and the shop's time zone
+read from ``GET /api/eshop`` (``settings.timezone``; a failure there only warns).
 
 Global settings used: ``shoptet.addon.client_id``, ``shoptet.addon.redirect_uri``,
 ``shoptet.addon.oauth_url`` (the partner e-shop's base URL) and the secret
@@ -18,14 +19,19 @@ token is stored; a repeated install callback completes it.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import httpx
 import psycopg
 
+from runner.logs import log
 from runner.queries import query
 from runner.shoptet import webhooks
+from runner.shoptet.client import RetryPolicy, ShoptetClient
+
+logger = logging.getLogger("hub.install")
 
 TOKEN_PATH = "/action/ApiOAuthServer/token"
 EXCHANGE_TIMEOUT = httpx.Timeout(4.0, connect=2.0)
@@ -58,6 +64,7 @@ class OAuthGrant:
 class InstallResult:
     shop_id: int
     webhooks: list[str] = field(default_factory=list)
+    timezone: str | None = None  # as stored from GET /api/eshop; None when it could not be read
 
 
 def exchange_code(oauth_url: str, *, client_id: str, client_secret: str, code: str, redirect_uri: str,
@@ -104,6 +111,29 @@ def _register_webhooks_with_client(settings: Any, shop_id: int, public_url: str,
 
 register_webhooks: Callable[[Any, int, str, str], list[str]] = _register_webhooks_with_client
 
+# the time zone is read with few, short retries: Shoptet gives the install request 5 s in all
+TIMEZONE_READ = RetryPolicy(attempts_5xx=2, attempts_429=2, attempts_423=2, base_delay=0.2, max_delay=1.0)
+TIMEZONE_TIMEOUT = httpx.Timeout(2.0, connect=1.0)
+
+
+def store_timezone_from_api(settings: Any, conninfo: str, shop_id: int, api_url: str) -> str | None:
+    """Read GET /api/eshop with the new shop's token and store its settings.timezone
+    (shops.store_timezone: unknown or missing -> Europe/Prague with a warning). The zone stored,
+    or None when the API could not be read (a warning; the shop keeps Europe/Prague and
+    `hub shop refresh ID` reads it later): a time zone never fails an installation."""
+    from runner.shoptet.shops import store_timezone
+
+    try:
+        with ShoptetClient.for_shop(shop_id, settings=settings, api_url=api_url, retry=TIMEZONE_READ,
+                                    timeout=TIMEZONE_TIMEOUT) as api:
+            eshop = api.get("/api/eshop") or {}
+    except Exception as exc:  # noqa: BLE001 - the install stands; the message says how to complete it
+        log(logger, logging.WARNING, "could not read GET /api/eshop for the shop's time zone: it stays Europe/Prague "
+            "until `hub shop refresh` reads it", shop_id=shop_id, error=str(exc))
+        return None
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        return store_timezone(conn, shop_id, eshop)
+
 
 def install(settings: Any, conninfo: str, code: str, *, public_url: str, api_url: str,
             registrar: Callable[[Any, int, str, str], list[str]] | None = None) -> InstallResult:
@@ -127,4 +157,5 @@ def install(settings: Any, conninfo: str, code: str, *, public_url: str, api_url
     if grant.eshop_url:
         settings.set("shoptet.oauth_url", grant.eshop_url.rstrip("/"), shop_id=grant.eshop_id)
     webhooks = (registrar or register_webhooks)(settings, grant.eshop_id, public_url, api_url)
-    return InstallResult(grant.eshop_id, webhooks)
+    timezone = store_timezone_from_api(settings, conninfo, grant.eshop_id, api_url)
+    return InstallResult(grant.eshop_id, webhooks, timezone)

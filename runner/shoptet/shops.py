@@ -8,6 +8,7 @@ A shop's credentials are secrets in core.settings (per shop):
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,18 +17,23 @@ from psycopg.rows import dict_row
 
 from runner.config import Config
 from runner.db import Target, target_for
+from runner.logs import log
 from runner.queries import query
 from runner.secret_key import load_secret_key
 from runner.settings import Settings
 from runner.shoptet import webhooks
-from runner.shoptet.auth import AddonToken, PrivateToken
+from runner.shoptet.auth import AddonToken, Credentials, PrivateToken
 from runner.shoptet.client import ShoptetClient
+from runner.shoptet.slots import TokenSlots
 from runner.shoptet.oauth_install import WEBHOOK_EVENTS
 
 PRIVATE_TOKEN = "shoptet.private_token"
 OAUTH_TOKEN = "shoptet.oauth_token"
 OAUTH_URL = "shoptet.oauth_url"
 API_URL = "shoptet.api_url"
+DEFAULT_TIMEZONE = "Europe/Prague"
+
+logger = logging.getLogger("hub.shops")
 
 
 class ShopError(Exception):
@@ -37,6 +43,11 @@ class ShopError(Exception):
 def open_settings(cfg: Config, target: Target | None = None) -> Settings:
     return Settings((target or target_for(cfg)).conninfo("app"), secret_key=load_secret_key(cfg), listen=False,
                     ttl=cfg.settings_ttl)
+
+
+def shared_slots(credentials: Credentials, target: Target) -> TokenSlots:
+    """The token's request slots, shared with every other process on this hub database."""
+    return TokenSlots(credentials.key, conninfo=target.conninfo("app"))
 
 
 def client_for_shop(shop_id: int, *, cfg: Config | None = None, target: Target | None = None,
@@ -50,7 +61,8 @@ def client_for_shop(shop_id: int, *, cfg: Config | None = None, target: Target |
         base = api_url or settings.get(API_URL, None, shop_id=shop_id) or cfg.shoptet_api_url
         private = settings.get_secret(PRIVATE_TOKEN, None, shop_id=shop_id)
         if private:
-            return ShoptetClient(str(base), PrivateToken(private, shop_id=shop_id), shop_id=shop_id, **kwargs)
+            token = PrivateToken(private, shop_id=shop_id)
+            return ShoptetClient(str(base), token, shop_id=shop_id, slots=shared_slots(token, target), **kwargs)
         oauth = settings.get_secret(OAUTH_TOKEN, None, shop_id=shop_id)
         # the addon's OAuth server (the partner's e-shop domain) mints access tokens; the shop's own
         # URL from the installation is the fallback
@@ -58,7 +70,8 @@ def client_for_shop(shop_id: int, *, cfg: Config | None = None, target: Target |
         if oauth and oauth_url:
             credentials = AddonToken(shop_id, oauth_url=str(oauth_url), oauth_token=oauth,
                                      conninfo=target.conninfo("app"), secret_key=load_secret_key(cfg))
-            return ShoptetClient(str(base), credentials, shop_id=shop_id, **kwargs)
+            return ShoptetClient(str(base), credentials, shop_id=shop_id, slots=shared_slots(credentials, target),
+                                 **kwargs)
     finally:
         if own:
             settings.close()
@@ -72,6 +85,44 @@ class AddedShop:
     name: str
     webhooks: list[str]
     webhook_error: str | None = None
+    timezone: str = DEFAULT_TIMEZONE
+
+
+def store_timezone(conn: psycopg.Connection, shop_id: int, eshop: dict[str, Any]) -> str:
+    """Store the shop's time zone from a GET /api/eshop answer (``data.settings.timezone``,
+    shoptet-api.md 4.5) with core.shop_set_timezone; returns the zone stored. A missing value or
+    one PostgreSQL does not know (pg_timezone_names) stores Europe/Prague and logs a warning
+    naming the shop and the value."""
+    settings = eshop.get("settings") if isinstance(eshop.get("settings"), dict) else {}
+    given = settings.get("timezone")
+    row = conn.execute(query("shop_set_timezone"), (shop_id, given if isinstance(given, str) else None)).fetchone()
+    stored = str(row[0]) if row else DEFAULT_TIMEZONE
+    if given is None:
+        log(logger, logging.WARNING, "GET /api/eshop has no settings.timezone: the shop's calendar uses the default",
+            shop_id=shop_id, timezone=stored)
+    elif not isinstance(given, str) or given.strip() != stored:
+        log(logger, logging.WARNING, "GET /api/eshop settings.timezone is not a time zone PostgreSQL knows "
+            "(pg_timezone_names): the shop's calendar uses the default", shop_id=shop_id, given=repr(given),
+            timezone=stored)
+    return stored
+
+
+def refresh_shop(cfg: Config, shop_id: int, *, client: ShoptetClient | None = None,
+                 target: Target | None = None) -> dict[str, Any]:
+    """Read GET /api/eshop with the shop's credentials and store what the hub keeps of it (the
+    time zone). Returns {"shop_id", "timezone"}. Raises ShopError for an unknown shop."""
+    target = target or target_for(cfg)
+    with psycopg.connect(target.conninfo("app"), autocommit=True) as conn:
+        if conn.execute(query("shop_exists"), (shop_id,)).fetchone() is None:
+            raise ShopError(f"shop {shop_id} does not exist (hub shop list)")
+        own = client is None
+        api = client or client_for_shop(shop_id, cfg=cfg, target=target)
+        try:
+            eshop = api.get("/api/eshop") or {}
+        finally:
+            if own:
+                api.close()
+        return {"shop_id": shop_id, "timezone": store_timezone(conn, shop_id, eshop)}
 
 
 def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str | None = None,
@@ -98,6 +149,7 @@ def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str |
             raise ShopError("--master: another shop is already the master (hub shop list)") from None
         except psycopg.errors.CheckViolation as exc:
             raise ShopError(f"shop {shop_id}: {exc.diag.message_primary}") from None
+        zone = store_timezone(conn, shop_id, data)
     with open_settings(cfg, target) as settings:
         settings.set_secret(PRIVATE_TOKEN, token, shop_id=shop_id)
         # the API the token was verified against belongs to the shop (workers need no HUB_SHOPTET_API_URL)
@@ -105,7 +157,8 @@ def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str |
         registered: list[str] = []
         error = None
         if register_webhooks:
-            client = ShoptetClient(base, PrivateToken(token, shop_id=shop_id), shop_id=shop_id)
+            credentials = PrivateToken(token, shop_id=shop_id)
+            client = ShoptetClient(base, credentials, shop_id=shop_id, slots=shared_slots(credentials, target))
             try:
                 registered = webhooks.register(settings, shop_id, url=cfg.public_url + webhooks.WEBHOOK_PATH,
                                                events=WEBHOOK_EVENTS, client=client)
@@ -113,7 +166,7 @@ def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str |
                 error = str(exc)
             finally:
                 client.close()
-    return AddedShop(shop_id, shop_name, registered, error)
+    return AddedShop(shop_id, shop_name, registered, error, zone)
 
 
 def list_shops(cfg: Config, shop_id: int | None = None) -> list[dict[str, Any]]:

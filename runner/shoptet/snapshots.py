@@ -11,7 +11,10 @@
 3. Stream ``resultUrl``: download in pieces -> gunzip -> split lines -> chunks of lines,
    each parsed, COPYed into staging and applied in ONE transaction together with the
    job's progress (runner/shoptet/ingest.py). Memory stays at one chunk.
-4. Bad lines go to ``ingest.snapshot_failures`` and the job ends ``completed_with_errors``.
+4. Bad lines go to ``ingest.snapshot_failures`` and the job ends ``completed_with_errors``;
+   lines imported with a field left out (a GUID field that is not a GUID) get a warning there
+   (severity 'warning', the field; the first ``WARNING_ROWS`` of an attempt, all are counted in
+   ``warning_count``), which neither marks the job nor stops the deletion inference.
 5. A broken download (truncated gzip, a connection dropped mid-body, a corrupt stream) is
    resumed at once, in the same attempt, from the same ``resultUrl`` while it is valid (the
    job detail's ``validUntil``, kept in ``ingest.snapshot_jobs.result_valid_until``): up to
@@ -50,13 +53,15 @@ from runner.logs import log
 from runner.queries import query
 from runner.shoptet import errors
 from runner.shoptet.client import ShoptetClient, parse_datetime
-from runner.shoptet.ingest import ENTITIES, Prepared, Stager, UnchangedLookup, record_failures, record_seen
+from runner.shoptet.ingest import (ENTITIES, Prepared, Stager, UnchangedLookup, record_failures, record_seen,
+                                   record_warnings)
 
 logger = logging.getLogger("hub.snapshots")
 
 SNAPSHOT_PATHS = {entity: f"/api/{entity}/snapshot" for entity in ENTITIES}
 CHUNK_LINES = {"orders": 500, "customers": 2000, "products": 500}
 DOWNLOAD_PIECE = 1 << 20
+WARNING_ROWS = 10_000  # field-level warnings kept per attempt in ingest.snapshot_failures (all are counted)
 MAX_POLLS = 9  # Shoptet answers 403 to the 11th detail request of an unfinished job
 FAILED_STATUSES = {"failed": "failed", "expired": "expired before it was read", "killed": "was killed"}
 # when the job's detail is asked: it is over (webhook or list), or the list does not show it
@@ -138,7 +143,7 @@ def run_job(conn: psycopg.Connection, client: ShoptetClient, job_id: int, *, pro
         url, resume_after, valid_until = reuse
         if url is not None:
             position = _Position(line=int(resume_after), processed=int(job["processed_count"]),
-                                 failed=int(job["failed_count"]))
+                                 failed=int(job["failed_count"]), warnings=int(job["warning_count"]))
             log(logger, logging.INFO, "snapshot reuses the result file of an earlier attempt", shop_id=shop_id,
                 entity=entity, job_id=job_id, resume_after_line=position.line,
                 valid_until=valid_until.isoformat() if valid_until else None)
@@ -179,6 +184,7 @@ class _Position:
     line: int = 0  # the last line number applied and committed (a resumed download skips up to it)
     processed: int = 0  # lines read: applied or dead-lettered
     failed: int = 0  # lines dead-lettered
+    warnings: int = 0  # field-level warnings (the first WARNING_ROWS are kept)
     downloads: int = 0  # downloads of the file in this attempt
     unchanged: int = 0  # lines skipped in this attempt: the hub holds their version (ingest.snapshot_unchanged)
 
@@ -475,6 +481,10 @@ def _download(conn: psycopg.Connection, client: ShoptetClient, stager: Stager, j
                 with conn.transaction():
                     result = stager.apply(prepared)
                     record_failures(conn, shop_id, job_id, result.failures)
+                    room = WARNING_ROWS - position.warnings
+                    if room > 0:
+                        record_warnings(conn, shop_id, job_id, result.warnings[:room])
+                    warnings = position.warnings + result.warning_count
                     if full:
                         record_seen(conn, job_id, result.keys)
                     processed = position.processed + result.lines
@@ -486,10 +496,12 @@ def _download(conn: psycopg.Connection, client: ShoptetClient, stager: Stager, j
                     percent = round(min(fraction * 100, 99.99), 2) if fraction else 0.0
                     rate = processed / elapsed
                     conn.execute(query("snapshot_job_progress"), {
-                        "id": job_id, "processed": processed, "failed": failed, "total": total, "line": line,
+                        "id": job_id, "processed": processed, "failed": failed, "warnings": warnings,
+                        "total": total, "line": line,
                         "bytes": counter[0], "percent": percent, "rate": round(rate, 1)})
                 conn.commit()
                 position.processed, position.failed, position.line = processed, failed, line
+                position.warnings = warnings
                 position.unchanged += result.unchanged
                 if progress:
                     eta = (total - processed) / rate if total and rate else None

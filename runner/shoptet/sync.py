@@ -44,7 +44,6 @@ delete -- a creation is reported as ``edit``), 30 days back at most. One run:
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -61,7 +60,8 @@ from runner.logs import log
 from runner.queries import query
 from runner.shoptet import errors
 from runner.shoptet.client import ShoptetClient, format_datetime, parse_datetime
-from runner.shoptet.ingest import ENTITIES, Stager, mark_deleted
+from runner.shoptet.ingest import ENTITIES, Stager, log_warnings, mark_deleted
+from runner.shoptet.normalize import normalize_guid
 
 logger = logging.getLogger("hub.sync")
 
@@ -74,8 +74,6 @@ PAGE_SIZE = {"orders": 1000, "customers": 20, "products": 1000}
 KEY_FIELD = {"orders": "code", "customers": "guid", "products": "guid"}
 CHANGE_TYPES = frozenset(("add", "edit", "delete"))  # shoptet-api.md 4.2: creation is reported as edit
 WARNINGS_KEPT = 20  # warnings a run keeps in its summary and in ingest.sync_cursors.last_warnings
-# what PostgreSQL's uuid input reads (ingest.mark_deleted casts customer and product keys to uuid)
-_UUID = re.compile(r"^\{?[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}\}?$")
 # detail endpoint and the key of the entity in its data (products: data is the product)
 DETAIL = {"orders": ("/api/orders/{}", "order"), "customers": ("/api/customers/{}", "customer"),
           "products": ("/api/products/{}", None)}
@@ -133,11 +131,13 @@ class SyncResult:
             out["warning_texts"] = list(self.warnings)
         return out
 
-    def warn(self, event: str, **fields: Any) -> None:
-        """Log an odd change-list entry (a structured warning naming shop, entity and key) and keep it.
-        Thread-safe (details are fetched in a pool)."""
-        log(logger, logging.WARNING, event, shop_id=self.shop_id, entity=self.entity, **fields)
-        detail = ", ".join(f"{k} {v}" for k, v in fields.items() if v is not None)
+    def warn(self, event: str, key: str | None = None, **fields: Any) -> None:
+        """Log an odd change-list entry (a structured warning naming shop_id, entity and, when the
+        entry has one, entity_key, as ingest.log_warnings does) and keep it. Thread-safe (details are
+        fetched in a pool)."""
+        log(logger, logging.WARNING, event, shop_id=self.shop_id, entity=self.entity, entity_key=key, **fields)
+        named = {KEY_FIELD[self.entity]: key, **fields} if key is not None else fields
+        detail = ", ".join(f"{k} {v}" for k, v in named.items() if v is not None)
         with _WARN_LOCK:
             self.warning_count += 1
             if len(self.warnings) < WARNINGS_KEPT:
@@ -325,11 +325,11 @@ def read_change(entity: str, item: Any, result: SyncResult) -> Change | None:
     if at is None:
         result.undated += 1
         result.warn("sync applies a change without a usable changeTime; the cursor does not move for it",
-                    **{key_field: key, "change_time": raw_time, "change_type": item.get("changeType")})
+                    key=key, change_time=raw_time, change_type=item.get("changeType"))
     change_type = item.get("changeType")
     if change_type not in CHANGE_TYPES:
         result.warn("sync reads an unknown changeType as an edit: the detail decides",
-                    **{key_field: key, "change_type": change_type})
+                    key=key, change_type=change_type)
         change_type = "edit"
     return Change(key, at, str(change_type))
 
@@ -377,11 +377,12 @@ def _apply_batch(conn: psycopg.Connection, client: ShoptetClient, pool: ThreadPo
         if documents:
             applied = Stager(conn, shop_id, entity).apply_chunk(documents)
             result.upserted += applied.applied
+            log_warnings(shop_id, entity, applied)
             for failure in applied.failures:
                 key = edits[failure.line_no - 1]
                 result.failed.append(key)
                 result.warn("sync skipped a document Shoptet sent that cannot be applied",
-                            **{KEY_FIELD[entity]: key, "error": failure.error})
+                            key=key, error=failure.error)
         if deletes or gone:
             result.deleted += mark_deleted(conn, shop_id, entity, deletes + gone)
         if move_to is not None:
@@ -397,13 +398,14 @@ def _plan(entity: str, changes: list[Change], result: SyncResult) -> tuple[list[
     case); an entity with any change other than delete is fetched, so its detail decides."""
     by_key: dict[str, list[Change]] = {}
     for change in changes:
-        by_key.setdefault(change.key if entity == "orders" else change.key.strip().lower(), []).append(change)
+        by_key.setdefault(change.key if entity == "orders" else (normalize_guid(change.key) or change.key),
+                          []).append(change)
     edits: list[str] = []
     deletes: list[str] = []
     for group in by_key.values():
         if len(group) > 1:
             result.warn("sync: the change list names one entity more than once; it is applied once",
-                        **{KEY_FIELD[entity]: group[0].key, "entries": len(group)})
+                        key=group[0].key, entries=len(group))
         if all(c.type == "delete" for c in group):
             deletes.append(group[0].key)
         else:
@@ -412,17 +414,20 @@ def _plan(entity: str, changes: list[Change], result: SyncResult) -> tuple[list[
 
 
 def _deletable(entity: str, keys: list[str], result: SyncResult, why: str) -> list[str]:
-    """The keys ingest.mark_deleted can take: customer and product GUIDs that are no UUID match no
-    stored row (their column is uuid) and are skipped with a warning."""
+    """The keys worth giving ingest.mark_deleted: a customer or product key that is not a GUID
+    (normalize_guid, the twin of core.normalize_guid, says None) matches no stored row; it is
+    left out with a warning."""
     if entity == "orders":
         return keys
-    usable = [k for k in keys if _UUID.match(k.strip())]
+    usable = []
     for key in keys:
-        if not _UUID.match(key.strip()):
+        if normalize_guid(key) is None:
             result.skipped += 1
-            result.warn("sync skipped a deletion: the guid is not a UUID, no stored row can have it",
-                        guid=key, reason=why)
-    return [k.strip() for k in usable]
+            result.warn("sync skipped a deletion: the guid is not a GUID, no stored row can have it",
+                        key=key, reason=why)
+        else:
+            usable.append(key)
+    return usable
 
 
 def _fetch_or_skip(client: ShoptetClient, entity: str, key: str, result: SyncResult) -> bytes | None | bool:
@@ -432,7 +437,7 @@ def _fetch_or_skip(client: ShoptetClient, entity: str, key: str, result: SyncRes
         return fetch_entity(client, entity, key)
     except errors.BadRequest as exc:
         result.failed.append(key)
-        result.warn("sync skipped a change whose detail Shoptet refuses", **{KEY_FIELD[entity]: key, "error": str(exc)})
+        result.warn("sync skipped a change whose detail Shoptet refuses", key=key, error=str(exc))
         return False
 
 

@@ -39,8 +39,12 @@ on conflict (shop_id) do update
         status = 'active', updated_at = now()
 returning shop_id;
 
+-- name: shop_set_timezone
+-- the shop's time zone from GET /api/eshop settings.timezone (unknown or missing: Europe/Prague)
+select core.shop_set_timezone(%s, %s);
+
 -- name: shops_list
-select s.shop_id, s.name, s.is_master, s.master_shop_id, s.status, s.created_at,
+select s.shop_id, s.name, s.is_master, s.master_shop_id, s.status, s.timezone, s.created_at,
        (select count(*) from sales.orders o where o.shop_id = s.shop_id and o.deleted_at is null) as orders,
        (select count(*) from sales.customers c where c.shop_id = s.shop_id and c.deleted_at is null) as customers,
        (select count(*) from catalog.variants v where v.shop_id = s.shop_id and v.deleted_at is null) as variants,
@@ -62,3 +66,9 @@ delete from core.settings where shop_id = %(shop_id)s and key like 'shoptet.%%';
 
 -- name: shop_purge
 select ops.purge_shop(%s);
+
+-- name: api_slot_take
+select core.api_slot_take(%s, %s::integer[], %s);
+
+-- name: api_slot_release
+select core.api_slot_release(%s, %s);

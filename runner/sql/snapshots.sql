@@ -7,8 +7,8 @@ returning id;
 
 -- name: snapshot_job_get
 select id, shop_id, entity, status, shoptet_job_id, result_url, filters, retry_count, max_retries,
-       processed_count, failed_count, total_count, total_is_estimate, progress_percentage, rows_per_second,
-       requested_at, started_at, ready_at, finished_at, last_attempt_at, last_error,
+       processed_count, failed_count, warning_count, total_count, total_is_estimate, progress_percentage,
+       rows_per_second, requested_at, started_at, ready_at, finished_at, last_attempt_at, last_error,
        result_valid_until, resume_after_line, downloads
 from ingest.snapshot_jobs
 where id = %s;
@@ -26,8 +26,8 @@ with cleared as (
 )
 update ingest.snapshot_jobs
 set status = 'waiting', shoptet_job_id = %(shoptet_job)s, result_url = null, result_valid_until = null, ready_at = null,
-    processed_count = 0, failed_count = 0, total_count = null, total_is_estimate = true, bytes_downloaded = 0,
-    progress_percentage = 0, resume_after_line = 0, updated_at = now()
+    processed_count = 0, failed_count = 0, warning_count = 0, total_count = null, total_is_estimate = true,
+    bytes_downloaded = 0, progress_percentage = 0, resume_after_line = 0, updated_at = now()
 where id = %(id)s;
 
 -- name: snapshot_job_ready_seen
@@ -53,7 +53,8 @@ where id = %(id)s;
 
 -- name: snapshot_job_progress
 update ingest.snapshot_jobs
-set processed_count = %(processed)s, failed_count = %(failed)s, total_count = %(total)s, resume_after_line = %(line)s,
+set processed_count = %(processed)s, failed_count = %(failed)s, warning_count = %(warnings)s, total_count = %(total)s,
+    resume_after_line = %(line)s,
     bytes_downloaded = %(bytes)s, progress_percentage = %(percent)s, rows_per_second = %(rate)s, updated_at = now()
 where id = %(id)s;
 
@@ -78,18 +79,27 @@ where id = %s and status in ('failed', 'completed_with_errors', 'retrying')
 returning id;
 
 -- name: snapshot_jobs_list
-select id, shop_id, entity, status, retry_count, max_retries, processed_count, failed_count, total_count,
-       progress_percentage, rows_per_second, requested_at, finished_at, last_error
+select id, shop_id, entity, status, retry_count, max_retries, processed_count, failed_count, warning_count,
+       total_count, progress_percentage, rows_per_second, requested_at, finished_at, last_error
 from ingest.snapshot_jobs
 where (%(shop_id)s::bigint is null or shop_id = %(shop_id)s::bigint)
 order by id desc
 limit %(limit)s;
 
 -- name: snapshot_failures_of_job
+-- the first bad lines (errors) of a job
 select line_no, error, left(raw_line, %s)
 from ingest.snapshot_failures
-where job_id = %s
+where job_id = %s and severity = 'error'
 order by line_no
+limit %s;
+
+-- name: snapshot_warnings_of_job
+-- the first field-level warnings of a job (lines imported with that field left out)
+select line_no, field, error
+from ingest.snapshot_failures
+where job_id = %s and severity = 'warning'
+order by line_no, field
 limit %s;
 
 -- name: snapshot_shop_has_orders

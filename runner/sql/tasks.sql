@@ -18,3 +18,8 @@ select what, deleted from ops.housekeeping();
 -- name: snapshot_jobs_due
 -- failed snapshot imports with retries left, an hour after their last attempt (claimed: status retrying)
 select id, shop_id, entity from ingest.snapshot_jobs_due_for_retry();
+
+-- name: recover_stalled_jobs
+-- run through procrastinate's connector (pyformat parameters); one row per job handled
+select job_id, task_name, lock, queueing_lock, attempts, action, retry_at, superseded_by, reason
+from ops.recover_stalled_jobs(%(seconds)s, %(max_attempts)s);

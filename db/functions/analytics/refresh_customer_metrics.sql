@@ -1,7 +1,8 @@
 /*
  * analytics.refresh_customer_metrics(p_shop_id): recompute analytics.customer_metrics of one shop
  * (or of all when null) from sales.orders, set-based: orders count, total spent in the shop's
- * default currency (total_with_vat * exchange_rate), average order, first and last order.
+ * default currency (total_with_vat * exchange_rate), average order, first and last order, per
+ * customer key core.normalize_email(email) (orders without an e-mail are left out).
  * Customers without orders any more are removed. RFM, CLV and churn are left as they are (a
  * later computation fills them). Returns the number of rows written.
  */
@@ -16,7 +17,7 @@ begin
     with per_customer as (
         select
             o.shop_id,
-            lower(btrim(o.email)) as customer_key,
+            core.normalize_email(o.email) as customer_key,
             (array_agg(o.customer_guid order by o.created_at desc) filter (where o.customer_guid is not null))[1] as customer_guid,
             count(*)::integer as orders_count,
             coalesce(sum(o.total_with_vat * coalesce(o.exchange_rate, 1)), 0)::numeric(14,2) as total_spent,
@@ -25,8 +26,8 @@ begin
         from sales.orders o
         where (p_shop_id is null or o.shop_id = p_shop_id)
           and o.deleted_at is null
-          and nullif(btrim(o.email), '') is not null
-        group by o.shop_id, lower(btrim(o.email))
+          and core.normalize_email(o.email) is not null
+        group by o.shop_id, core.normalize_email(o.email)
     )
     insert into analytics.customer_metrics as m
         (shop_id, customer_key, customer_guid, orders_count, total_spent, average_order,
@@ -49,4 +50,4 @@ end
 $$;
 
 comment on function analytics.refresh_customer_metrics(bigint) is
-    'Recompute order metrics per customer (by normalised e-mail) of one shop or all, set-based; returns rows written';
+    'Recompute order metrics per customer (key: core.normalize_email of the orders'' e-mail) of one shop or all, set-based; returns rows written';

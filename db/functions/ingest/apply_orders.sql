@@ -6,8 +6,13 @@
  * An order is written only when it is new, was soft-deleted, or its staged version differs
  * and is not older (changeTime) than the stored one: re-applying the same file writes
  * nothing. The lines of every written order are replaced: upserted by (order, itemId), and
- * lines no longer present are soft-deleted. A staged order seen twice in the batch counts once
- * (the later changeTime, then the later line).
+ * lines no longer present are soft-deleted (a line soft-deleted before keeps its deleted_at, also
+ * when Shoptet moves the order's creation time and its lines move with it, between archived
+ * quarters or from the archive into a hot quarter). The e-mail is stored as core.normalize_email
+ * gives it (the importer normalised it already; this keeps every path equal). A staged order seen
+ * twice in the batch counts once (the later changeTime, then the later line).
+ * Returns {orders_written, items_written, items_archived, items_removed, date_outliers: codes of
+ * written orders dated more than a year ahead or before 2000 (ops.is_date_outlier)}.
  */
 create or replace function ingest.apply_orders(p_shop_id bigint, p_batch_id bigint)
 returns jsonb
@@ -15,8 +20,7 @@ language plpgsql
 set search_path = pg_catalog
 as $$
 declare
-    v_min timestamptz;
-    v_max timestamptz;
+    v_outliers text[] := '{}';
     v_orders integer;
     v_codes text[];
     v_moved_codes text[];
@@ -31,6 +35,7 @@ declare
     v_items integer := 0;
     v_archived integer := 0;
     v_removed integer := 0;
+    v_hot_from timestamptz := ops.order_items_hot_from();
 begin
     -- orders whose creation time changed at the source: their archived lines sit in another partition
     select coalesce(array_agg(o.code), '{}'), coalesce(array_agg(o.created_at), '{}')
@@ -57,7 +62,7 @@ begin
             language, vat_payer, vat_mode, stock_id, billing_address, delivery_address, remark, admin_url,
             synced_at, deleted_at)
         select p_shop_id, p.code, p.guid, p.created_at_final, p.changed_at, p.status_id, p.status_name,
-               p.source_id, p.source_name, p.email, p.phone, p.full_name, p.company, p.customer_guid,
+               p.source_id, p.source_name, core.normalize_email(p.email), p.phone, p.full_name, p.company, p.customer_guid,
                coalesce(p.cash_desk_order, false), p.paid,
                p.total_with_vat, p.total_without_vat, p.total_vat, p.to_pay, p.currency, p.exchange_rate,
                p.shipping_guid, p.shipping_name, p.payment_method_guid, p.payment_method_name, p.billing_method_id,
@@ -108,17 +113,55 @@ begin
     from written;
 
     if v_orders > 0 then
-        select min(c), max(c) into v_min, v_max from unnest(v_created) c;
-        perform ops.ensure_partitions(v_min, v_max);
-
-        -- an updated order that moved in time (its created_at changed): its hot lines moved with it
-        -- (the foreign key cascades the update); archived lines, which have no foreign key, leave
-        -- their old partition here and are written again below
+        -- partitions of exactly the quarters these orders fall in (an outlier date costs one)
+        perform ops.ensure_partitions_for(v_created);
+        -- lines of orders whose creation time changed followed them (the foreign key cascades),
+        -- into the default partition when their new quarter is archived: move them where they belong
         if cardinality(v_moved_codes) > 0 then
-            delete from archive.order_items i
-            using unnest(v_moved_codes, v_moved_created) m(code, created_at)
-            where i.shop_id = p_shop_id and i.created_at = m.created_at and i.order_code = m.code
-              and m.code = any (v_codes);
+            perform ops.drain_default_partition();
+        end if;
+        select coalesce(array_agg(w.code order by w.code), '{}') into v_outliers
+        from unnest(v_codes, v_created) w(code, created_at)
+        where ops.is_date_outlier(w.created_at);
+
+        -- an updated order that moved in time (its created_at changed): its lines go where the new
+        -- time belongs, every column kept (a line soft-deleted earlier keeps its deleted_at). Hot
+        -- lines moved with the order (the foreign key cascades the update); those now older than
+        -- the hot quarters, and every archived line (no foreign key there), are moved here into the
+        -- archive or into sales.order_items. The staged lines are then upserted over them below,
+        -- like those of any updated order.
+        if cardinality(v_moved_codes) > 0 then
+            with moved as (
+                select m.code, m.created_at as old_created, w.created_at as new_created
+                from unnest(v_moved_codes, v_moved_created) m(code, created_at)
+                join unnest(v_codes, v_created) w(code, created_at) on w.code = m.code
+            ), lifted as (
+                -- the whole line with its new time: jsonb keeps every value exact and every column
+                delete from archive.order_items i
+                using moved
+                where i.shop_id = p_shop_id and i.created_at = moved.old_created and i.order_code = moved.code
+                returning to_jsonb(i) || jsonb_build_object('created_at', moved.new_created) as line,
+                          moved.new_created >= v_hot_from as hot
+            ), sunk as (
+                delete from sales.order_items i
+                using moved
+                where i.shop_id = p_shop_id and i.created_at = moved.new_created and i.order_code = moved.code
+                  and moved.new_created < v_hot_from
+                returning to_jsonb(i) as line, false as hot
+            ), relocated as (
+                select * from lifted
+                union all
+                select * from sunk
+            ), to_hot as (
+                insert into sales.order_items
+                select (jsonb_populate_record(null::sales.order_items, r.line)).*
+                from relocated r where r.hot
+                on conflict do nothing
+            )
+            insert into archive.order_items
+            select (jsonb_populate_record(null::archive.order_items, r.line)).*
+            from relocated r where not r.hot
+            on conflict do nothing;
         end if;
 
         -- lines of new orders: plain inserts (nothing of theirs can exist yet); of updated orders: upserts
@@ -156,7 +199,8 @@ begin
     delete from ingest.stage_order_items where batch_id = p_batch_id;
     delete from ingest.stage_orders where batch_id = p_batch_id;
     return jsonb_build_object('orders_written', v_orders, 'items_written', v_items + v_archived,
-                              'items_archived', v_archived, 'items_removed', v_removed);
+                              'items_archived', v_archived, 'items_removed', v_removed,
+                              'date_outliers', to_jsonb(v_outliers));
 end
 $$;
 

@@ -2,7 +2,9 @@
  * ingest.mark_deleted(p_shop_id, p_entity, p_keys): soft-delete entities deleted at the source
  * (a webhook *:delete, a 404 on fetch, a 'delete' change, absence from a clean full snapshot).
  * orders by code (their lines too), customers by GUID, products by GUID (their variants too),
- * variants by code. Rows are kept with deleted_at set. Returns the number of rows marked.
+ * variants by code. GUIDs go through core.normalize_guid (upper case or surrounding spaces match;
+ * a key that is not a GUID matches nothing). Rows are kept with deleted_at set. Returns the
+ * number of rows marked.
  */
 create or replace function ingest.mark_deleted(p_shop_id bigint, p_entity text, p_keys text[])
 returns integer
@@ -11,7 +13,13 @@ set search_path = pg_catalog
 as $$
 declare
     v_count integer := 0;
+    v_guids uuid[];
 begin
+    if p_entity in ('customers', 'products') then
+        select coalesce(array_agg(g), '{}') into v_guids
+        from (select core.normalize_guid(k) as g from unnest(p_keys) k) n
+        where g is not null;
+    end if;
     case p_entity
     when 'orders' then
         -- lines are found through their order's created_at (the partition key leads their key)
@@ -33,14 +41,14 @@ begin
         select count(*) into v_count from gone;
     when 'customers' then
         update sales.customers set deleted_at = now(), synced_at = now()
-        where shop_id = p_shop_id and guid = any (p_keys::uuid[]) and deleted_at is null;
+        where shop_id = p_shop_id and guid = any (v_guids) and deleted_at is null;
         get diagnostics v_count = row_count;
     when 'products' then
         update catalog.products set deleted_at = now(), synced_at = now()
-        where shop_id = p_shop_id and guid = any (p_keys::uuid[]) and deleted_at is null;
+        where shop_id = p_shop_id and guid = any (v_guids) and deleted_at is null;
         get diagnostics v_count = row_count;
         update catalog.variants set deleted_at = now(), synced_at = now()
-        where shop_id = p_shop_id and product_guid = any (p_keys::uuid[]) and deleted_at is null;
+        where shop_id = p_shop_id and product_guid = any (v_guids) and deleted_at is null;
     when 'variants' then
         update catalog.variants set deleted_at = now(), synced_at = now()
         where shop_id = p_shop_id and code = any (p_keys) and deleted_at is null;

@@ -44,6 +44,7 @@ begin
         downloads = 0, updated_at = now(),
         processed_count = case when v_resume then j.processed_count else 0 end,
         failed_count = case when v_resume then j.failed_count else 0 end,
+        warning_count = case when v_resume then j.warning_count else 0 end,
         resume_after_line = case when v_resume then j.resume_after_line else 0 end,
         total_count = case when v_resume then j.total_count end,
         total_is_estimate = true,

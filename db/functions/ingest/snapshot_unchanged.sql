@@ -11,7 +11,8 @@
  * A line is unchanged when its row exists, is not soft-deleted, and its stored changed_at is at
  * least the line's changeTime: ingest.apply_orders / apply_customers would not write it (an older
  * version never replaces a newer one; the same changeTime is the same version at Shoptet).
- * Never skipped: lines without a key or changeTime, keys that are not UUIDs (customers),
+ * Customer keys go through core.normalize_guid (the one GUID normalisation).
+ * Never skipped: lines without a key or changeTime, keys that are not GUIDs (customers),
  * customers stored without an e-mail (apply_customers decides again who holds an e-mail),
  * other entities (products: stock changes need not move a product's changeTime). When anything
  * cannot be read (a changeTime PostgreSQL refuses), nothing is skipped: staging and comparing
@@ -38,9 +39,7 @@ begin
               and l.change_time::timestamptz <= o.changed_at;
         elsif p_entity = 'customers' then
             with lines as (
-                select l.n, l.change_time,
-                       case when l.key ~* '^\s*[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\s*$'
-                            then btrim(l.key)::uuid end as guid
+                select l.n, l.change_time, core.normalize_guid(l.key) as guid
                 from unnest(p_keys, p_change_times) with ordinality l(key, change_time, n)
                 where l.change_time is not null
             )

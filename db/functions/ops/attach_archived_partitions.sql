@@ -8,6 +8,7 @@ create or replace function ops.attach_archived_partitions()
 returns integer
 language plpgsql
 set search_path = pg_catalog
+set timezone = 'UTC'  -- quarters are UTC quarters whatever the session's time zone
 as $$
 declare
     v_table record;

@@ -5,11 +5,15 @@
  * sales.order_items, made as needed by pg_partman's partition_data_time.
  * Returns the number of rows moved. The default partition must stay empty: a row there that is
  * newer than the last partition would make pg_partman's maintenance fail.
+ * Runs as hub_owner (security definer: it may create archive partitions); ingest.apply_orders
+ * calls it when orders moved in time (their hot lines followed into the default partition).
  */
 create or replace function ops.drain_default_partition()
 returns bigint
 language plpgsql
+security definer
 set search_path = pg_catalog
+set timezone = 'UTC'  -- quarters are UTC quarters whatever the session's time zone
 as $$
 declare
     v_hot_from timestamptz := ops.order_items_hot_from();
@@ -58,6 +62,9 @@ begin
     return v_archived + coalesce(v_moved, 0);
 end
 $$;
+
+revoke execute on function ops.drain_default_partition() from public, hub_readonly;
+grant execute on function ops.drain_default_partition() to hub_app;
 
 comment on function ops.drain_default_partition() is
     'Move rows out of sales.order_items_default: old ones into archive.order_items, the rest into (new) quarterly partitions; returns rows moved';

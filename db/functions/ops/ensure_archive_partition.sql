@@ -7,12 +7,14 @@ create or replace function ops.ensure_archive_partition(p_quarter timestamptz)
 returns boolean
 language plpgsql
 set search_path = pg_catalog
+set timezone = 'UTC'  -- quarters are UTC quarters whatever the session's time zone
 as $$
 declare
     v_from timestamptz := date_trunc('quarter', p_quarter at time zone 'UTC') at time zone 'UTC';
     v_name text := ops.quarter_partition_name('order_items', date_trunc('quarter', p_quarter at time zone 'UTC') at time zone 'UTC');
 begin
-    if to_regclass(format('archive.%I', v_name)) is not null then
+    -- pg_class, not to_regclass: a plain query sees what other sessions committed meanwhile
+    if exists (select from pg_class c where c.relnamespace = 'archive'::regnamespace and c.relname = v_name) then
         return false;
     end if;
     execute format('create table archive.%I partition of archive.order_items for values from (%L) to (%L)',

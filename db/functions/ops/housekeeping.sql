@@ -2,7 +2,8 @@
  * ops.housekeeping(...): delete what has served its purpose. Processed webhook events
  * (done or ignored) older than p_webhook_days; procrastinate jobs that ended (succeeded,
  * cancelled, aborted) more than p_job_days ago, and failed ones after p_failed_job_days
- * (kept longer: they are the visible record of what went wrong). Returns counts.
+ * (kept longer: they are the visible record of what went wrong), with the records of the
+ * stalled-job recovery (ops.job_recoveries) of the same age. Returns counts.
  */
 create or replace function ops.housekeeping(
     p_webhook_days integer default 30,
@@ -35,8 +36,13 @@ begin
     delete from procrastinate_jobs j using ended where j.id = ended.id;
     get diagnostics v_count = row_count;
     what := 'procrastinate_jobs'; deleted := v_count; return next;
+
+    delete from ops.job_recoveries r
+    where r.recovered_at < now() - make_interval(days => p_failed_job_days);
+    get diagnostics v_count = row_count;
+    what := 'ops.job_recoveries'; deleted := v_count; return next;
 end
 $$;
 
 comment on function ops.housekeeping(integer, integer, integer) is
-    'Delete processed webhook events and ended procrastinate jobs older than the given days; returns counts';
+    'Delete processed webhook events, ended procrastinate jobs and stalled-job recovery records older than the given days; returns counts';

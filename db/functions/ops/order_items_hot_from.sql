@@ -9,6 +9,7 @@ language sql
 stable
 security definer
 set search_path = pg_catalog
+set timezone = 'UTC'  -- quarters are UTC quarters whatever the session's time zone
 as $$
     select date_trunc('quarter', now() - coalesce(
         (select c.retention::interval from partman.part_config c where c.parent_table = 'sales.order_items'),

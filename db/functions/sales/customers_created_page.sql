@@ -1,6 +1,8 @@
 /*
  * sales.customers_created_page: one page of the customers who registered in [p_from, p_to),
  * newest first. Keyset pagination on (created_at, guid).
+ * Bounds are moments (timestamptz); for the shop's calendar days pass dates (or date-only
+ * text): see customers_created_page_dates.sql / _text.sql.
  */
 create or replace function sales.customers_created_page(
     p_shop_id bigint,

@@ -1,6 +1,6 @@
 /*
  * sales.email_orders_page: one page of the orders placed with an e-mail (guest orders included),
- * newest first; the e-mail matches case- and whitespace-insensitively. Keyset pagination as in
+ * newest first; e-mails are matched by core.normalize_email (case, surrounding white space). Keyset pagination as in
  * sales.customer_orders_page.
  */
 create or replace function sales.email_orders_page(
@@ -18,7 +18,8 @@ as $$
     select o.*
     from sales.orders o
     where o.shop_id = p_shop_id
-      and lower(btrim(o.email)) = lower(btrim(p_email))
+      and core.normalize_email(o.email) = core.normalize_email(p_email)
+      and o.email is not null
       and (p_after_created_at is null
            or (o.created_at, o.code) < (p_after_created_at, coalesce(p_after_code, '')))
       and o.deleted_at is null
@@ -27,4 +28,4 @@ as $$
 $$;
 
 comment on function sales.email_orders_page(bigint, text, timestamptz, text, integer) is
-    'Orders placed with an e-mail (case/space-insensitive, guests included) newest first, one keyset page';
+    'Orders placed with an e-mail (matched by core.normalize_email, guests included; index orders_email_history) newest first, one keyset page';

@@ -2,6 +2,8 @@
  * sales.order_items_by_type: order lines of one item type (product, shipping, billing,
  * discount-coupon, ...) of a shop created in [p_from, p_to), hot and archived, oldest first.
  * Keyset pagination on (created_at, order_code, item_id); the date range prunes partitions.
+ * Bounds are moments (timestamptz); for the shop's calendar days pass dates (or date-only
+ * text): see order_items_by_type_dates.sql / _text.sql.
  */
 create or replace function sales.order_items_by_type(
     p_shop_id bigint,

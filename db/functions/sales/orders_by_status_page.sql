@@ -1,6 +1,8 @@
 /*
  * sales.orders_by_status_page: one page of a shop's orders in a status created in
  * [p_from, p_to), newest first. Keyset pagination on (created_at, code).
+ * Bounds are moments (timestamptz); for the shop's calendar days pass dates (or date-only
+ * text): see orders_by_status_page_dates.sql / _text.sql.
  */
 create or replace function sales.orders_by_status_page(
     p_shop_id bigint,
