@@ -27,8 +27,8 @@ delete -- a creation is reported as ``edit``), 30 days back at most. One run:
      delete, the detail decides; all deletes: soft-deleted);
    * a detail that answers 404: soft-deleted; 400 / 422 (Shoptet refuses the key): skipped;
      a document that cannot be applied (``BadDocument``, a value PostgreSQL refuses): skipped,
-     and named in ``last_error``; a delete whose GUID is not a UUID cannot match a stored row:
-     skipped.
+     and named in ``last_error``; a delete whose key is not a GUID (customers, products)
+     cannot match a stored row: skipped.
 4. Every ``batch_size`` changes: the details of edited entities are fetched (at most 3 at a
    time, Shoptet's per-token limit; no database transaction is open during HTTP), then ONE
    transaction upserts them (runner/shoptet/ingest.py), soft-deletes the deleted ones and those
