@@ -10,13 +10,18 @@ For a sandbox shop of the given scale (1.0 = 1.4 M orders, ~8.2 M lines, 661 k c
   same tables under another shop id.
 
 Target: import <= 2 x (a + b); peak RSS <= 150 MB and about the same at every scale.
+
+Then the re-import (issue 11, item 7): `hub snapshot import` of every entity again, on the
+populated database, from the same unchanged files (the sandbox serves its cached file to the
+new Shoptet job). It must write nothing -- no row inserted, updated or deleted in sales,
+catalog or archive (pg_stat_user_tables), every synced_at as it was -- and should cost at most
+1.5 x baseline (a).
 """
 
 from __future__ import annotations
 
 import gzip
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -110,6 +115,43 @@ def _baseline_copy(admin: psycopg.Connection, workdir: Path) -> tuple[float, int
     return time.perf_counter() - started, rows
 
 
+def _import(env: dict[str, str], admin: psycopg.Connection, entity: str) -> tuple[float, int, int] | None:
+    """`hub snapshot import` of one entity in a subprocess: (file streaming seconds, lines, peak RSS kB);
+    None when it failed."""
+    proc = subprocess.Popen([_hub(), "snapshot", "import", "--shop", str(SHOP), "--entity", entity, "--quiet"],
+                            env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        print(f"import bench: hub snapshot import --entity {entity} failed", file=sys.stderr)
+        return None
+    row = admin.execute("select extract(epoch from finished_at - ready_at), processed_count from "
+                        "ingest.snapshot_jobs where shop_id = %s and entity = %s order by id desc limit 1",
+                        (SHOP, entity)).fetchone()
+    assert row is not None
+    return float(row[0]), int(row[1]), usage.ru_maxrss
+
+
+# rows written to the commerce tables (every partition) since the server started, and a
+# fingerprint of the shop's rows: a re-import of unchanged files changes neither
+_WRITES = ("select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) from pg_stat_user_tables "
+           "where schemaname in ('sales', 'catalog', 'archive')")
+_FINGERPRINT = """
+    select (select (count(*), max(synced_at))::text from sales.orders where shop_id = %(s)s),
+           (select (count(*), max(synced_at))::text from sales.order_items_all where shop_id = %(s)s),
+           (select (count(*), max(synced_at))::text from sales.customers where shop_id = %(s)s),
+           (select (count(*), max(synced_at))::text from catalog.products where shop_id = %(s)s),
+           (select (count(*), max(synced_at))::text from catalog.variants where shop_id = %(s)s)"""
+
+
+def _writes(admin: psycopg.Connection) -> tuple[int, tuple[str, ...]]:
+    time.sleep(1.0)  # the importer's backend reports its counters when it exits
+    admin.execute("select pg_stat_clear_snapshot()")
+    writes = admin.execute(_WRITES).fetchone()
+    fingerprint = admin.execute(_FINGERPRINT, {"s": SHOP}).fetchone()
+    assert writes is not None and fingerprint is not None
+    return int(writes[0]), tuple(fingerprint)
+
+
 def run(cfg: Config, *, scale: float, record_results: bool = True) -> int:
     target = target_for(cfg)
     data_dir = cfg.home / "sandbox"
@@ -122,27 +164,34 @@ def run(cfg: Config, *, scale: float, record_results: bool = True) -> int:
         env = {**os.environ, "HUB_SHOPTET_API_URL": url, "HUB_LOG_LEVEL": "WARNING"}
         subprocess.run([_hub(), "shop", "add", "--token", sandbox.private_token(SHOP)], env=env, check=True,
                        stdout=subprocess.DEVNULL)
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         timings: dict[str, float] = {}
         rss_kb = 0
         for entity in ENTITIES:
-            proc = subprocess.Popen([_hub(), "snapshot", "import", "--shop", str(SHOP), "--entity", entity, "--quiet"],
-                                    env=env)
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            if proc.returncode != 0:
-                print(f"import bench: hub snapshot import --entity {entity} failed", file=sys.stderr)
+            done = _import(env, admin, entity)
+            if done is None:
                 return 1
-            rss_kb = max(rss_kb, usage.ru_maxrss)
-            row = admin.execute("select extract(epoch from finished_at - ready_at), processed_count from "
-                                "ingest.snapshot_jobs where shop_id = %s and entity = %s order by id desc limit 1",
-                                (SHOP, entity)).fetchone()
-            assert row is not None
-            timings[entity] = float(row[0])
-            print(f"  import {entity:<9} {row[1]:>10,} lines in {row[0]:8.1f} s ({row[1] / max(float(row[0]), 1e-6):,.0f}/s)",
-                  flush=True)
-        del before
+            timings[entity], count, rss = done
+            rss_kb = max(rss_kb, rss)
+            print(f"  import {entity:<9} {count:>10,} lines in {timings[entity]:8.1f} s "
+                  f"({count / max(timings[entity], 1e-6):,.0f}/s)", flush=True)
         import_s = sum(timings.values())
+
+        # the same unchanged files again, on the populated database
+        admin.execute("vacuum analyze sales.orders, sales.customers, catalog.products, catalog.variants")
+        writes_before, fingerprint_before = _writes(admin)
+        again: dict[str, float] = {}
+        for entity in ENTITIES:
+            done = _import(env, admin, entity)
+            if done is None:
+                return 1
+            again[entity], count, rss = done
+            rss_kb = max(rss_kb, rss)
+            print(f"  re-import {entity:<9} {count:>7,} lines in {again[entity]:8.1f} s "
+                  f"({count / max(again[entity], 1e-6):,.0f}/s)", flush=True)
+        writes_after, fingerprint_after = _writes(admin)
+        reimport_s = sum(again.values())
+        rows_written = writes_after - writes_before
+        unchanged = rows_written == 0 and fingerprint_after == fingerprint_before
         files = [max((data_dir / "cache").glob(f"*-{SHOP}-s11-x{scale:g}-*-{e}.jsonl.gz"), key=lambda p: p.stat().st_mtime)
                  for e in ENTITIES]
         parse_s, lines = _baseline_parse(files)
@@ -159,6 +208,10 @@ def run(cfg: Config, *, scale: float, record_results: bool = True) -> int:
     verdict = "met" if ratio <= 2 else "NOT met"
     print(f"  import {import_s:.1f} s = {ratio:.2f} x (a + b) = {parse_s + copy_s:.1f} s  (target <= 2x: {verdict}); "
           f"peak RSS {rss_kb / 1024:.0f} MB; totals equal the sandbox: {exact}", flush=True)
+    again_ratio = reimport_s / parse_s
+    print(f"  re-import {reimport_s:.1f} s = {again_ratio:.2f} x (a) = {parse_s:.1f} s  (target <= 1.5x: "
+          f"{'met' if again_ratio <= 1.5 else 'NOT met'}); rows written {rows_written:,}, synced_at unchanged: "
+          f"{fingerprint_after == fingerprint_before}", flush=True)
     if record_results:
         record(f"Snapshot import, scale {scale}", f"hub bench import --scale {scale:g}  (also run by BENCH_SCALE={scale:g} make bench)", [
             "| measure | value |", "|---|---|",
@@ -169,8 +222,13 @@ def run(cfg: Config, *, scale: float, record_results: bool = True) -> int:
             f"| import / (a + b) | {ratio:.2f} (target <= 2) |",
             f"| runner peak RSS | {rss_kb / 1024:.0f} MB |",
             f"| counts and sum of total_with_vat equal the sandbox | {exact} |",
+            *[f"| re-import {e} (same files, populated database) | {again[e]:.1f} s |" for e in ENTITIES],
+            f"| re-import total | {reimport_s:.1f} s |",
+            f"| re-import / (a) | {again_ratio:.2f} (target <= 1.5) |",
+            f"| re-import: rows written (sales, catalog, archive), synced_at unchanged | {rows_written:,}, "
+            f"{fingerprint_after == fingerprint_before} |",
         ])
-    return 0 if exact else 1
+    return 0 if exact and unchanged else 1
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,9 +31,15 @@ class ProgressBar:
 
     def __call__(self, p: Progress) -> None:
         now = time.monotonic()
-        if now - self._last < self.interval:
+        notice = p.phase.startswith("download broke off")  # a resumed download is always shown, on its own line
+        if now - self._last < self.interval and not notice:
             return
         self._last = now
+        if notice:
+            self.stream.write(("\r\x1b[2K" if self.tty else "") + f"{p.entity:<9} job {p.job_id}: {p.phase}\n")
+            self.stream.flush()
+            self._drawn = False
+            return
         if p.phase != "importing":
             text = f"{p.entity:<9} job {p.job_id}: {p.phase}"
         else:

@@ -24,7 +24,7 @@ from runner.shoptet.client import RetryPolicy, ShoptetClient
 from runner.shoptet.shops import add_shop
 
 SHOP = 900101
-FAST = snapshots.Options(first_poll_seconds=0.2, watch_interval=0.05, deadline_seconds=60)
+FAST = snapshots.Options(first_poll_seconds=0.2, watch_interval=0.05, deadline_seconds=60, resume_pause_seconds=0.05)
 
 
 @pytest.fixture
@@ -123,22 +123,26 @@ def test_dates_with_offsets_and_money_are_exact(sandbox: tuple[Sandbox, str], sh
 def test_faults_429_500_truncated_gzip_and_malformed_lines(sandbox: tuple[Sandbox, str], shop: Config, db: Target,
                                                            admin: psycopg.Connection) -> None:
     box, _ = sandbox
-    box.set_faults(rate_limit_burst=3, server_errors=2, truncate_gzip=1, malformed_fraction=0.01)
+    # every download of the attempt is cut (the first and its 3 resumes): the attempt fails
+    box.set_faults(rate_limit_burst=3, server_errors=2, truncate_gzip=4, malformed_fraction=0.01)
     with client_for(shop) as client, psycopg.connect(db.app) as conn:
         with pytest.raises(snapshots.SnapshotFailed) as failed:
             snapshots.import_snapshot(conn, client, SHOP, "orders", options=FAST)
-        assert "truncated" in str(failed.value)
+        assert "truncated" in str(failed.value) and "gave up after 4 downloads" in str(failed.value)
         assert client.stats.rate_limited >= 3 and client.stats.retries >= 5
         job_id = failed.value.job_id
         job = snapshots.get_job(conn, job_id)
         assert job is not None and job["status"] == "failed" and job["retry_count"] == 1 and "truncated" in job["last_error"]
+        assert job["downloads"] == 4 and job["resume_after_line"] > 0
         partial = admin.execute("select count(*) from sales.orders").fetchone()[0]  # type: ignore[index]
-        # the retry (due after an hour; here made due at once) reads the whole file
+        # the retry (due after an hour; here made due at once) reuses the still-valid file and
+        # resumes after the lines already applied
         admin.execute("update ingest.snapshot_jobs set last_attempt_at = now() - interval '2 hours' where id = %s", (job_id,))
         due = admin.execute("select id, status from ingest.snapshot_jobs_due_for_retry()").fetchall()
         assert due == [(job_id, "retrying")]
         outcome = snapshots.run_job(conn, client, job_id, options=FAST)
-    assert outcome["status"] == "completed_with_errors"
+    assert outcome["status"] == "completed_with_errors" and outcome["downloads"] == 1
+    assert len([j for j in box.jobs_of(SHOP) if j.entity == "orders"]) == 1  # no second snapshot asked for
     shoptet_job = admin.execute("select shoptet_job_id from ingest.snapshot_jobs where id = %s", (job_id,)).fetchone()[0]  # type: ignore[index]
     bad = box.job_info(shoptet_job)["malformedLines"]
     assert bad, "the sandbox should have broken some lines"

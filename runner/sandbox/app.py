@@ -12,6 +12,7 @@ scan many generated orders) and return ``(status, data)`` or raise ApiError.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import math
 import os
 import time
@@ -22,7 +23,7 @@ import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from runner.sandbox import generator as g
@@ -204,12 +205,21 @@ def _changes(shop: Shop, kind: str, request: Request, key: str) -> tuple[int, An
     if change_type not in (None, "add", "edit", "delete"):
         raise ApiError(400, "invalid-request-data", "Parameter `changeType` must be edit or delete.", "changeType")
     page, per = _paging(params, f"{kind}_changes")
-    rows = shop.changes(kind, since, change_type)
+    rows: Any = shop.changes(kind, since, change_type)
+    col = shop.collection(kind)
+    raw = [(ts, entry) for ts, entry in list(col.raw_changes)  # Sandbox.add_changes: served verbatim
+           if ts >= since and (change_type is None or (isinstance(entry, dict) and entry.get("changeType") == change_type))]
+    if raw:
+        rows = list(heapq.merge(rows, raw, key=lambda r: r[0]))
     chunk = rows[(page - 1) * per: page * per]
     out = []
-    null_time = shop.collection(kind).null_time
+    null_time = col.null_time
     from runner.sandbox.formats import fmt_dt
-    for ts, ctype, i in chunk:
+    for row in chunk:
+        if len(row) == 2:
+            out.append(row[1])
+            continue
+        ts, ctype, i = row
         out.append({key: shop.key_of(kind, i), "changeTime": None if i in null_time else fmt_dt(ts),
                     "changeType": ctype})
     return 200, {"changes": out, "paginator": _paginator(len(rows), page, per, len(out))}
@@ -445,23 +455,42 @@ async def result_file(request: Request) -> Response:
     job = sb.job_by_result(name)
     if job is None or job.path is None or job.status != "completed" or not job.path.exists():
         return Response(b"Not Found", status_code=404, media_type="text/plain")
-    if sb.faults.take("truncate_gzip"):
-        size = job.path.stat().st_size
-        cut = max(16, size * 6 // 10)
-
-        def chunks() -> Any:
-            with open(job.path, "rb") as fh:  # type: ignore[arg-type]
-                left = cut
-                while left > 0:
-                    block = fh.read(min(left, 1 << 16))
-                    if not block:
-                        break
-                    left -= len(block)
-                    yield block
-
-        return StreamingResponse(chunks(), media_type="application/octet-stream",
-                                 headers={"Content-Length": str(cut)})
+    cut = sb.download_cut(name)
+    if cut is not None:
+        return _CutResponse(job.path, cut, sb.faults.truncate_fraction, sb.faults.truncate_tail_bytes)
     return FileResponse(job.path, media_type="application/octet-stream")
+
+
+class _CutResponse(Response):
+    """A result download hit by a fault switch: only the first part of the file is sent (a
+    ``fraction`` of it, or all but its last ``tail_bytes``). ``truncate``: Content-Length says
+    that shorter size, so the HTTP response is complete and the gzip stream truncated. ``drop``:
+    Content-Length promises the whole file and the response stops unfinished, so the server
+    closes the connection mid-body (uvicorn logs "ASGI callable returned without completing
+    response")."""
+
+    def __init__(self, path: Any, kind: str, fraction: float, tail_bytes: int):
+        super().__init__(media_type="application/octet-stream")
+        self.path, self.kind = path, kind
+        self.size = path.stat().st_size
+        keep = self.size - tail_bytes if tail_bytes > 0 else int(self.size * fraction)
+        self.cut = min(max(16, keep), self.size - 1)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        length = self.cut if self.kind == "truncate" else self.size
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/octet-stream"),
+                                (b"content-length", str(length).encode())]})
+        with open(self.path, "rb") as fh:
+            left = self.cut
+            while left > 0:
+                block = fh.read(min(left, 1 << 16))
+                if not block:
+                    break
+                left -= len(block)
+                await send({"type": "http.response.body", "body": block, "more_body": True})
+        if self.kind == "truncate":
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 # -- /_sandbox control ---------------------------------------------------------------------------
@@ -499,6 +528,10 @@ async def control(request: Request) -> Response:
                 return JSONResponse(await run_in_threadpool(sb.put, eshop, body["entity"], body["documents"],
                                                             **options))
             return JSONResponse(await run_in_threadpool(sb.remove, eshop, body["entity"], body["keys"], **options))
+        if what == "changes" and request.method == "POST":
+            eshop = _shop_param(sb, body.get("eshopId"))
+            count = sb.add_changes(eshop, body["entity"], list(body.get("entries") or []), at=body.get("at"))
+            return JSONResponse({"eshopId": eshop, "rawChanges": count})
         if what == "odd-inputs" and request.method == "POST":
             eshop = _shop_param(sb, body.get("eshopId"))
             return JSONResponse(await run_in_threadpool(sb.put_odd_inputs, eshop,

@@ -15,6 +15,7 @@ Python control API (mirrored over HTTP under ``/_sandbox/``, see app.py)::
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import math
@@ -44,6 +45,10 @@ class Faults:
     server_errors: int = 0             # next N /api requests: 500
     slow_ms: int = 0                   # every /api request waits this long first
     truncate_gzip: int = 0             # next N result downloads are cut mid-stream
+    truncate_first_download: bool = False  # the first download of every result file is cut mid-stream
+    drop_connection: int = 0           # next N result downloads: the connection closes mid-body
+    truncate_fraction: float = 0.6     # a cut or dropped download ends after this fraction of the file ...
+    truncate_tail_bytes: int = 0       # ... or, when > 0, this many bytes before its end (last line, gzip trailer)
     malformed_fraction: float = 0.0    # this fraction of snapshot lines is broken (deterministic)
     duplicate_webhooks: bool = False   # every webhook delivery is sent twice
     out_of_order_webhooks: bool = False  # a batch of deliveries (mutate) is sent shuffled
@@ -136,6 +141,7 @@ class Sandbox:
         self.peak_inflight: dict[str, int] = {}      # per token: most requests in flight at once
         self.refused_concurrent: dict[str, int] = {}  # per token: 429s for a 4th concurrent request
         self.jobs: dict[str, Job] = {}
+        self.result_downloads: dict[str, int] = {}  # result file name -> downloads so far
         self._buckets: dict[str, tuple[float, float]] = {}
         self._codes: dict[str, int] = {}
         self._oauth: dict[str, int] = {}
@@ -309,9 +315,9 @@ class Sandbox:
                 if isinstance(current, bool):
                     v = bool(v)
                 elif k in ("rate_limit_burst", "server_errors", "slow_ms", "truncate_gzip", "expire_tokens",
-                           "job_outcome_jobs"):
+                           "job_outcome_jobs", "drop_connection", "truncate_tail_bytes"):
                     v = int(v)
-                elif k == "malformed_fraction":
+                elif k in ("malformed_fraction", "truncate_fraction"):
                     v = float(v)
                 setattr(self.faults, k, v)
         return self.faults.as_dict()
@@ -379,6 +385,20 @@ class Sandbox:
             self._emit(shop.eshop_id, events)
         return {"eshopId": shop.eshop_id, "events": [{"event": e, "eventInstance": i} for e, i in events]}
 
+    def add_changes(self, eshop_id: int, entity: str, entries: list[Any], *, at: float | None = None) -> int:
+        """Add entries to a change list exactly as given (any shape: a blank key, an unknown
+        changeType, a key listed twice, a code nothing has), listed among the real changes as if
+        made at ``at`` (epoch seconds; now): for ``from`` and their place in the list. Changes
+        nothing else. Returns how many raw entries the list has now."""
+        if entity not in ("orders", "customers", "products"):
+            raise ValueError(f"unknown entity {entity!r}: expected orders, customers or products")
+        col = self.shop(eshop_id).collection(entity)
+        when = float(at if at is not None else time.time())
+        with self._lock:
+            col.raw_changes.extend((when, copy.deepcopy(e)) for e in entries)
+            col.raw_changes.sort(key=lambda r: r[0])
+            return len(col.raw_changes)
+
     def put_odd_inputs(self, eshop_id: int, *, webhooks: bool = False) -> dict[str, Any]:
         """Place issue 11's odd-but-valid documents (runner/sandbox/odd_inputs.py) in a shop."""
         from runner.sandbox.odd_inputs import odd_customers, odd_orders
@@ -417,6 +437,22 @@ class Sandbox:
     def jobs_of(self, eshop_id: int) -> list[Job]:
         with self._lock:
             return [j for j in self.jobs.values() if j.eshop_id == eshop_id]
+
+    def count_download(self, name: str) -> int:
+        """One more download of a result file; how many there have been (1 for the first)."""
+        with self._lock:
+            self.result_downloads[name] = self.result_downloads.get(name, 0) + 1
+            return self.result_downloads[name]
+
+    def download_cut(self, name: str) -> str | None:
+        """The fault that hits this download of a result file: "truncate" (the body ends early and
+        says so), "drop" (the connection closes mid-body) or None."""
+        first = self.count_download(name) == 1
+        if self.faults.take("drop_connection"):
+            return "drop"
+        if self.faults.take("truncate_gzip") or (first and self.faults.truncate_first_download):
+            return "truncate"
+        return None
 
     def job_by_result(self, name: str) -> Job | None:
         job = self.jobs.get(name.split("-", 1)[0])

@@ -114,6 +114,7 @@ class Collection:
         self.null_time: set[int] = set()     # indices whose change is listed with "changeTime": null
         self.keys: dict[str, int] = {}       # key of a put entity (order code, lower-case guid) -> index
         self.names: dict[int, str] = {}      # index of a put entity -> its key as served
+        self.raw_changes: list[tuple[float, dict[str, Any]]] = []  # (listed at, entry served verbatim)
         self.version = 0
         self._seq = 0
 

@@ -251,9 +251,10 @@ class ShoptetClient:
                 continue
             if response.status_code != 200:
                 response.close()
-                raise errors.SnapshotError(
+                gone = response.status_code in (403, 404, 410)
+                raise (errors.ResultGone if gone else errors.SnapshotError)(
                     f"GET {url}: the result file answered HTTP {response.status_code}"
-                    + (" (expired? results are kept 24 hours)" if response.status_code in (403, 404, 410) else ""),
+                    + (" (expired? results are kept 24 hours)" if gone else ""),
                     method="GET", path=url, status=response.status_code)
             break
         try:

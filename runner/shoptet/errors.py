@@ -52,6 +52,11 @@ class SnapshotError(ShoptetError):
     """A snapshot job failed, expired, was killed, or did not finish before the deadline."""
 
 
+class ResultGone(SnapshotError):
+    """403 / 404 / 410 for a snapshot's result file: it expired (Shoptet keeps results 24 h) or was
+    removed; a new snapshot has to be requested."""
+
+
 class MintError(ShoptetError):
     """An API access token could not be minted from the shop's OAuth token."""
 

@@ -15,6 +15,10 @@ so does a customer stored without its e-mail because another customer holds it.
 ``apply_documents`` / ``mark_deleted`` are what webhooks and incremental sync use for
 single documents: there a bad document raises ``BadDocument``, and warnings are logged
 (``log_warnings``: shop, entity, key, field) while the document is applied.
+
+A snapshot import may give the Stager an ``unchanged`` lookup (``ingest.snapshot_unchanged``
+on a connection of its own): lines whose version the hub already holds are then skipped right
+after orjson, before their rows are built, staged and compared -- most of a re-import's cost.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import re
 import secrets
 from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Optional
 
 import orjson
 import psycopg
@@ -80,6 +84,7 @@ class ChunkResult:
     failures: list[Failure] = field(default_factory=list)
     warnings: list[LineWarning] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
+    unchanged: int = 0  # lines skipped: the hub holds their version already
     outcome: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -101,10 +106,26 @@ def parse_line(entity: str, raw: bytes, batch_id: int, line_no: int, warnings: l
                ) -> tuple[str, list[list[tuple[Any, ...]]]]:
     """(the document's key, rows per staging table) of one line; BadDocument when it is not usable.
     Fields left out of a usable line are appended to ``warnings``."""
+    return build_rows(entity, load(raw), batch_id, line_no, warnings)
+
+
+def load(raw: bytes) -> Any:
+    """One line parsed by orjson; BadDocument when it is not JSON."""
     try:
-        doc = orjson.loads(raw)
+        return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadDocument(f"malformed JSON: {exc}") from None
+
+
+# the key and version of a parsed document, for ingest.snapshot_unchanged
+VERSION_FIELDS = {"orders": "code", "customers": "guid", "products": "guid"}
+UnchangedLookup = Callable[[list[Optional[str]], list[Optional[str]]], list[tuple[int, str]]]
+
+
+def build_rows(entity: str, doc: Any, batch_id: int, line_no: int, warnings: list[FieldWarning],
+               ) -> tuple[str, list[list[tuple[Any, ...]]]]:
+    """(the document's key, rows per staging table) of one parsed document; BadDocument when it is
+    not usable. Fields left out of a usable document are appended to ``warnings``."""
     if entity == "orders":
         order, items = documents.order_rows(doc, batch_id, line_no, warnings=warnings)
         return order[2], [[order], items]
@@ -124,21 +145,29 @@ class Prepared:
 
     batch_id: int
     lines: int = 0
+    last_line: int = 0  # the highest line number of the chunk (a resumed download skips up to it)
     parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     warnings: list[LineWarning] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # stored keys of the lines skipped as unchanged
+    # between Stager.load and Stager.complete: parsed lines (document or None) and their (key, changeTime)
+    pending: list[tuple[int, bytes, Any]] = field(default_factory=list)
+    versions: list[tuple[Optional[str], Optional[str]]] = field(default_factory=list)
 
 
 class Stager:
     """Stages and applies chunks of one shop's entity on one connection."""
 
     def __init__(self, conn: psycopg.Connection, shop_id: int, entity: str, *, job_id: int | None = None,
-                 direct: bool = False):
+                 direct: bool = False, unchanged: UnchangedLookup | None = None):
         _check_entity(entity)
         self.conn = conn
         self.shop_id = shop_id
         self.entity = entity
         self.job_id = job_id
+        # (keys, changeTimes) of a chunk's lines -> [(0-based index, stored key)] of those the hub holds
+        self.unchanged = unchanged
+        self._unchanged_share = 1.0  # of the previous chunk: a lookup is only made for a shop with data
         # orders that the shop does not have yet may be COPYed straight into their tables
         self.direct = direct and entity == "orders"
         self.hot_from: datetime | None = None
@@ -151,26 +180,81 @@ class Stager:
         return self.apply(self.prepare(lines))
 
     def prepare(self, lines: Iterable[tuple[int, bytes]]) -> "Prepared":
-        """Parse a chunk into staging rows (no database: may run in another thread)."""
+        """Parse a chunk into staging rows (may run in another thread: the only database it
+        touches is the ``unchanged`` lookup's own connection)."""
+        prepared = self.load(lines)
+        return self.complete(prepared, self.lookup(prepared))
+
+    def load(self, lines: Iterable[tuple[int, bytes]]) -> "Prepared":
+        """Phase 1 of prepare: parse the lines. Without an ``unchanged`` lookup the rows are built
+        too, line by line (each document is freed at once). With one, each line's key and
+        changeTime are noted for ``lookup`` and the rows wait for ``complete``. While most lines
+        turn out unchanged (a re-import) the parsed documents are not kept meanwhile: keeping
+        hundreds alive makes parsing and freeing them much slower than parsing the few changed
+        ones again; otherwise (new or changed data) they are kept and parsed once."""
         prepared = Prepared(batch_id=secrets.randbits(62))
+        if self.unchanged is None:
+            for line_no, raw in lines:
+                prepared.lines += 1
+                prepared.last_line = max(prepared.last_line, line_no)
+                self._build(prepared, line_no, raw, None)
+            return prepared
+        keep = self._unchanged_share < 0.5
+        field = VERSION_FIELDS[self.entity]
         for line_no, raw in lines:
             prepared.lines += 1
-            found: list[FieldWarning] = []
+            prepared.last_line = max(prepared.last_line, line_no)
             try:
-                key, rows = parse_line(self.entity, raw, prepared.batch_id, line_no, found)
+                doc = load(raw)
             except BadDocument as exc:
                 prepared.failures.append(Failure(line_no, str(exc), raw))
                 continue
-            prepared.parsed.append((line_no, raw, key, rows))
-            if found:
-                prepared.warnings.extend(LineWarning(line_no, key, w.field, w.message) for w in found)
+            key = doc.get(field) if isinstance(doc, dict) else None
+            at = doc.get("changeTime") if isinstance(doc, dict) else None
+            prepared.versions.append((key if isinstance(key, str) else None, at if isinstance(at, str) else None))
+            prepared.pending.append((line_no, raw, doc if keep else None))
         return prepared
 
+    def lookup(self, prepared: "Prepared") -> list[tuple[int, str]]:
+        """Phase 2 (may run in a thread of its own): [(index in prepared.pending, stored key)] of the
+        lines whose version the hub holds; [] without a lookup."""
+        if self.unchanged is None or not prepared.versions:
+            return []
+        return self.unchanged([k for k, _ in prepared.versions], [t for _, t in prepared.versions])
+
+    def complete(self, prepared: "Prepared", found: list[tuple[int, str]]) -> "Prepared":
+        """Phase 3: build the rows of the lines ``lookup`` did not find unchanged."""
+        if prepared.pending:
+            skip = {index for index, _ in found}
+            prepared.unchanged.extend(key for _, key in found)
+            self._unchanged_share = len(skip) / len(prepared.pending)
+            for index, (line_no, raw, doc) in enumerate(prepared.pending):
+                if index not in skip:
+                    self._build(prepared, line_no, raw, doc)
+            prepared.pending, prepared.versions = [], []
+        return prepared
+
+    def _build(self, prepared: "Prepared", line_no: int, raw: bytes, doc: Any) -> None:
+        """Rows of one line (``doc``: the line parsed already, or None) into the chunk, or its failure;
+        fields left out go to its warnings."""
+        found: list[FieldWarning] = []
+        try:
+            key, rows = build_rows(self.entity, load(raw) if doc is None else doc, prepared.batch_id, line_no,
+                                   found)
+        except BadDocument as exc:
+            prepared.failures.append(Failure(line_no, str(exc), raw))
+            return
+        prepared.parsed.append((line_no, raw, key, rows))
+        if found:
+            prepared.warnings.extend(LineWarning(line_no, key, w.field, w.message) for w in found)
+
     def apply(self, prepared: "Prepared") -> ChunkResult:
-        """COPY a prepared chunk into staging and apply it, in the caller's transaction."""
-        result = ChunkResult(lines=prepared.lines, failures=list(prepared.failures))
+        """COPY a prepared chunk into staging and apply it, in the caller's transaction.
+        ``keys`` of the result: every key the chunk holds, the unchanged ones included."""
+        result = ChunkResult(lines=prepared.lines, failures=list(prepared.failures), unchanged=len(prepared.unchanged))
         parsed = prepared.parsed
         if self.direct and parsed and self._copy_new_orders(parsed, result):
+            result.keys.extend(prepared.unchanged)
             result.warnings = list(prepared.warnings)
             self._warn_date_outliers(result)
             return result
@@ -186,7 +270,7 @@ class Stager:
                                                              "job_id": self.job_id}).fetchone()
             result.outcome = row[0] if row else {}
         result.applied = len(parsed)
-        result.keys = [p[2] for p in parsed]
+        result.keys = [p[2] for p in parsed] + prepared.unchanged
         if prepared.warnings:  # of the lines applied (not of those COPY refused)
             applied = {p[0] for p in parsed}
             result.warnings = [w for w in prepared.warnings if w.line_no in applied]

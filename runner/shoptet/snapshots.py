@@ -14,9 +14,21 @@
 4. Bad lines go to ``ingest.snapshot_failures`` and the job ends ``completed_with_errors``;
    lines imported with a field left out (a GUID field that is not a GUID) get a warning there
    (severity 'warning', the field; the first ``WARNING_ROWS`` of an attempt, all are counted in
-   ``warning_count``), which neither marks the job nor stops the deletion inference;
-   a truncated gzip or a broken download fails the job (the applied chunks stay, nothing
-   is half-applied) and the hourly retry repeats it (``ingest.snapshot_jobs_due_for_retry``).
+   ``warning_count``), which neither marks the job nor stops the deletion inference.
+5. A broken download (truncated gzip, a connection dropped mid-body, a corrupt stream) is
+   resumed at once, in the same attempt, from the same ``resultUrl`` while it is valid (the
+   job detail's ``validUntil``, kept in ``ingest.snapshot_jobs.result_valid_until``): up to
+   ``Options.download_attempts`` downloads with a doubling pause. The file is read again
+   from its start and the lines up to ``resume_after_line`` -- the last line of the last
+   committed chunk, committed with the data -- are gunzipped and skipped, not parsed or
+   applied: so nothing is applied twice and nothing is lost, wherever the cut fell (even in
+   the last line or the gzip trailer). HTTP ``Range`` is not used: a gzip stream cannot be
+   gunzipped from the middle without the decompressor's state at that byte, and skipping
+   gunzipped lines costs a fraction of parsing them. Only when every download broke does the
+   attempt fail (the applied chunks stay, nothing is half-applied); the hourly retry
+   (``ingest.snapshot_jobs_due_for_retry``) then reuses the still-valid file and resumes
+   after the same line (``ingest.snapshot_job_start``), and asks Shoptet for a new snapshot
+   only when the file expired or answers 403 / 404 / 410.
 """
 
 from __future__ import annotations
@@ -26,20 +38,23 @@ import queue
 import threading
 import time
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterator
 
 import httpx
 import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from runner.logs import log
 from runner.queries import query
 from runner.shoptet import errors
-from runner.shoptet.client import ShoptetClient
-from runner.shoptet.ingest import ENTITIES, Stager, record_failures, record_seen, record_warnings
+from runner.shoptet.client import ShoptetClient, parse_datetime
+from runner.shoptet.ingest import (ENTITIES, Prepared, Stager, UnchangedLookup, record_failures, record_seen,
+                                   record_warnings)
 
 logger = logging.getLogger("hub.snapshots")
 
@@ -49,7 +64,6 @@ DOWNLOAD_PIECE = 1 << 20
 WARNING_ROWS = 10_000  # field-level warnings kept per attempt in ingest.snapshot_failures (all are counted)
 MAX_POLLS = 9  # Shoptet answers 403 to the 11th detail request of an unfinished job
 FAILED_STATUSES = {"failed": "failed", "expired": "expired before it was read", "killed": "was killed"}
-RESULT_REUSE_SECONDS = 20 * 3600  # a result file is kept 24 h; reuse it on retry within 20 h
 # when the job's detail is asked: it is over (webhook or list), or the list does not show it
 DETAIL_WORTHY = frozenset(("finished", "unknown", "completed", *FAILED_STATUSES))
 
@@ -61,6 +75,9 @@ class Options:
     max_poll_interval: float = 60.0
     watch_interval: float = 0.5
     chunk_lines: int | None = None
+    download_attempts: int = 4  # downloads of a result file per attempt: the first and 3 resumes
+    resume_pause_seconds: float = 1.0  # pause before the n-th resume: this x 2^(n-1) seconds (1, 2, 4)
+    compare_all: bool = False  # stage and compare every line, even those whose version the hub holds
 
 
 @dataclass
@@ -113,24 +130,40 @@ def run_job(conn: psycopg.Connection, client: ShoptetClient, job_id: int, *, pro
 
     Returns the finished job's outcome; raises SnapshotFailed after marking the job failed."""
     opts = options or Options()
-    job = get_job(conn, job_id)
-    if job is None:
+    if get_job(conn, job_id) is None:
         raise ValueError(f"snapshot job {job_id} does not exist")
-    conn.execute(query("snapshot_job_start"), {"id": job_id})
+    reuse = conn.execute(query("snapshot_job_start"), (job_id,)).fetchone()
     conn.commit()
+    job = get_job(conn, job_id)
+    assert job is not None and reuse is not None
     entity, shop_id = job["entity"], job["shop_id"]
     started = time.monotonic()
     try:
-        url = _reusable_result(job)
-        if url is None:
-            url = _request_and_wait(conn, client, job, opts, progress)
-        conn.execute(query("snapshot_job_importing"), (url, job_id))
-        conn.commit()
-        total = _stream(conn, client, job, url, opts, progress, started)
+        position: _Position | None = None
+        url, resume_after, valid_until = reuse
+        if url is not None:
+            position = _Position(line=int(resume_after), processed=int(job["processed_count"]),
+                                 failed=int(job["failed_count"]), warnings=int(job["warning_count"]))
+            log(logger, logging.INFO, "snapshot reuses the result file of an earlier attempt", shop_id=shop_id,
+                entity=entity, job_id=job_id, resume_after_line=position.line,
+                valid_until=valid_until.isoformat() if valid_until else None)
+            try:
+                _import_file(conn, client, job, str(url), valid_until, position, opts, progress, started)
+            except errors.ResultGone as exc:
+                conn.rollback()
+                log(logger, logging.WARNING, "the earlier result file is gone: asking Shoptet for a new snapshot",
+                    shop_id=shop_id, entity=entity, job_id=job_id, error=str(exc))
+                position = None
+        if position is None:
+            url, valid_until = _request_and_wait(conn, client, job, opts, progress)
+            position = _Position()
+            _import_file(conn, client, job, url, valid_until, position, opts, progress, started)
+        total = position.processed
         row = conn.execute(query("snapshot_job_finish"), (job_id, total)).fetchone()
         conn.commit()
         outcome = dict(row[0]) if row else {}
-        outcome.update(job_id=job_id, lines=total, seconds=round(time.monotonic() - started, 1))
+        outcome.update(job_id=job_id, lines=total, downloads=position.downloads, unchanged=position.unchanged,
+                       seconds=round(time.monotonic() - started, 1))
         log(logger, logging.INFO, "snapshot imported", shop_id=shop_id, entity=entity, **outcome)
         return outcome
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the job, then re-raised
@@ -144,6 +177,27 @@ def run_job(conn: psycopg.Connection, client: ShoptetClient, job_id: int, *, pro
         raise SnapshotFailed(job_id, message, left) from exc
 
 
+@dataclass
+class _Position:
+    """How far an attempt has got in its result file: what its committed chunks cover."""
+
+    line: int = 0  # the last line number applied and committed (a resumed download skips up to it)
+    processed: int = 0  # lines read: applied or dead-lettered
+    failed: int = 0  # lines dead-lettered
+    warnings: int = 0  # field-level warnings (the first WARNING_ROWS are kept)
+    downloads: int = 0  # downloads of the file in this attempt
+    unchanged: int = 0  # lines skipped in this attempt: the hub holds their version (ingest.snapshot_unchanged)
+
+
+def _import_file(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any], url: str,
+                 valid_until: datetime | None, position: _Position, opts: Options, progress: ProgressCallback | None,
+                 started: float) -> None:
+    """Mark the job importing ``url`` and stream it (resuming broken downloads) into the database."""
+    conn.execute(query("snapshot_job_importing"), {"url": url, "valid_until": valid_until, "id": job["id"]})
+    conn.commit()
+    _stream(conn, client, job, url, valid_until, position, opts, progress, started)
+
+
 def _explain(exc: BaseException) -> str:
     if isinstance(exc, (errors.ShoptetError, SnapshotStreamError)):
         return str(exc)
@@ -152,23 +206,16 @@ def _explain(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _reusable_result(job: dict[str, Any]) -> str | None:
-    """A retry within 20 h of the file being ready reads the same file again."""
-    ready = job.get("ready_at")
-    if job.get("result_url") and ready is not None and time.time() - ready.timestamp() < RESULT_REUSE_SECONDS:
-        return str(job["result_url"])
-    return None
-
-
 def _request_and_wait(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any], opts: Options,
-                      progress: ProgressCallback | None) -> str:
+                      progress: ProgressCallback | None) -> tuple[str, datetime | None]:
+    """Ask Shoptet for the snapshot and wait for its file: (absolute resultUrl, validUntil or None)."""
     path = SNAPSHOT_PATHS[job["entity"]]
     envelope = client.request("GET", path, params=job.get("filters") or {})
     data = envelope.get("data") or {}
     shoptet_job = data.get("jobId") if isinstance(data, dict) else None
     if not shoptet_job:
         raise errors.SnapshotError(f"GET {path}: Shoptet accepted the request but sent no jobId", method="GET", path=path)
-    conn.execute(query("snapshot_job_waiting"), (str(shoptet_job), job["id"]))
+    conn.execute(query("snapshot_job_waiting"), {"shoptet_job": str(shoptet_job), "id": job["id"]})
     conn.commit()
     log(logger, logging.INFO, "snapshot requested", shop_id=job["shop_id"], entity=job["entity"],
         job_id=job["id"], shoptet_job=shoptet_job)
@@ -200,7 +247,8 @@ def _request_and_wait(conn: psycopg.Connection, client: ShoptetClient, job: dict
                     if not url:
                         raise errors.SnapshotError(f"Shoptet job {shoptet_job} completed without a result file"
                                                    + (f": {info.get('log')}" if info.get("log") else ""), path=path)
-                    return str(httpx.URL(client.base_url + "/").join(str(url)))  # absolute, as documented
+                    return (str(httpx.URL(client.base_url + "/").join(str(url))),  # absolute, as documented
+                            _valid_until(info.get("validUntil")))
                 if status in FAILED_STATUSES:
                     raise errors.SnapshotError(f"Shoptet job {shoptet_job} {FAILED_STATUSES[status]}"
                                                + (f": {info.get('log')}" if info.get("log") else ""), path=path)
@@ -209,6 +257,14 @@ def _request_and_wait(conn: psycopg.Connection, client: ShoptetClient, job: dict
             if progress:
                 progress(Progress(job["id"], job["entity"], f"waiting for Shoptet ({status or 'unknown'})"))
         time.sleep(opts.watch_interval)
+
+
+def _valid_until(value: Any) -> datetime | None:
+    """The job detail's validUntil; None when absent or unreadable (then ready_at + 20 h is assumed)."""
+    try:
+        return parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _listed_status(client: ShoptetClient, shoptet_job: str, since: datetime) -> str | None:
@@ -237,7 +293,11 @@ def gunzip_lines(pieces: Iterator[bytes], counter: list[int]) -> Iterator[tuple[
     for piece in pieces:
         counter[0] += len(piece)
         while piece:
-            data = decompressor.decompress(piece)
+            try:
+                data = decompressor.decompress(piece)
+            except zlib.error as exc:
+                raise SnapshotStreamError(f"the result file is not valid gzip after {counter[0]:,} bytes "
+                                          f"({line_no:,} lines): {exc}") from None
             piece = b""
             if decompressor.eof and decompressor.unused_data:  # concatenated gzip members
                 piece = decompressor.unused_data
@@ -274,43 +334,138 @@ _END = object()
 def _prepare_chunks(stager: Stager, lines: Iterator[tuple[int, bytes]], chunk_size: int, out: "queue.Queue[Any]",
                     stop: threading.Event) -> None:
     """Parser thread: download -> gunzip -> lines -> parsed chunks, handed over through a small
-    queue (at most CHUNKS_AHEAD chunks in memory). An error is handed over as well."""
+    queue (at most CHUNKS_AHEAD chunks in memory). An error is handed over as well. With an
+    ``unchanged`` lookup, a chunk's lookup runs in a thread of its own while the next chunk is
+    parsed (only its lines' keys are held meanwhile when most lines are unchanged)."""
+    lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-lookup") \
+        if stager.unchanged is not None else None
+    waiting: tuple[Prepared, "Future[list[tuple[int, str]]]"] | None = None
     try:
-        chunk: list[tuple[int, bytes]] = []
-        for item in lines:
-            chunk.append(item)
-            if len(chunk) >= chunk_size:
-                out.put(stager.prepare(chunk))
-                chunk = []
-                if stop.is_set():
-                    return
-        if chunk:
-            out.put(stager.prepare(chunk))
+        for chunk in _chunks(lines, chunk_size):
+            loaded = stager.load(chunk)
+            if lookups is None:
+                out.put(loaded)
+            else:
+                looking = lookups.submit(stager.lookup, loaded)
+                if waiting is not None:
+                    out.put(stager.complete(waiting[0], waiting[1].result()))
+                waiting = (loaded, looking)
+            if stop.is_set():
+                return
+        if waiting is not None:
+            out.put(stager.complete(waiting[0], waiting[1].result()))
         out.put(_END)
     except BaseException as exc:  # noqa: BLE001 - re-raised by the consumer
         out.put(exc)
+    finally:
+        if lookups is not None:
+            lookups.shutdown(wait=True)
+
+
+def _chunks(lines: Iterator[tuple[int, bytes]], size: int) -> Iterator[list[tuple[int, bytes]]]:
+    chunk: list[tuple[int, bytes]] = []
+    for item in lines:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 CHUNKS_AHEAD = 1
 
 
-def _stream(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any], url: str, opts: Options,
-            progress: ProgressCallback | None, started: float) -> int:
-    """Download, parse and apply the file. Parsing runs in a thread while this one COPYs and
-    applies the previous chunk (the database work releases the GIL)."""
-    job_id, shop_id, entity = job["id"], job["shop_id"], job["entity"]
-    full = not job.get("filters")
-    chunk_size = opts.chunk_lines or CHUNK_LINES[entity]
-    stager = Stager(conn, shop_id, entity, job_id=job_id, direct=True)
-    processed = failed = warnings = 0
-    counter = [0]
+def _stream(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any], url: str,
+            valid_until: datetime | None, position: _Position, opts: Options, progress: ProgressCallback | None,
+            started: float) -> None:
+    """Download, parse and apply the file from after ``position.line``; a broken download is
+    downloaded again at once and resumed after the last committed line, while attempts are
+    left and the file is valid. Raises SnapshotStreamError when every download broke."""
+    lookup, side = _unchanged_lookup(conn, job, opts)
+    stager = Stager(conn, job["shop_id"], job["entity"], job_id=job["id"], direct=True, unchanged=lookup)
     # a chunk lost to a server crash is re-read by the retry (progress commits with its data), so
     # the import need not wait for each commit's WAL flush
     conn.execute("set synchronous_commit = off")
     conn.commit()
+    try:
+        while True:
+            position.downloads += 1
+            conn.execute(query("snapshot_job_download"), {"id": job["id"], "downloads": position.downloads})
+            conn.commit()
+            try:
+                _download(conn, client, stager, job, url, position, opts, progress, started)
+                return
+            except SnapshotStreamError as exc:
+                _pause_before_resume(job, position, valid_until, opts, progress, exc)
+    finally:
+        if side is not None:
+            side.close()
+
+
+def _unchanged_lookup(conn: psycopg.Connection, job: dict[str, Any], opts: Options,
+                      ) -> tuple[UnchangedLookup | None, psycopg.Connection | None]:
+    """(lookup, its connection) for the parser thread to skip lines whose version the hub holds
+    (``ingest.snapshot_unchanged``), on a connection of its own (autocommit, read only): for orders
+    and customers of a shop that has some already, unless ``Options.compare_all``. (None, None)
+    otherwise. A failing lookup skips nothing."""
+    shop_id, entity = job["shop_id"], job["entity"]
+    if opts.compare_all or entity not in ("orders", "customers"):
+        return None, None
+    row = conn.execute(query(f"snapshot_shop_has_{entity}"), (shop_id,)).fetchone()
+    conn.commit()
+    if not (row and row[0]):
+        return None, None  # a first load: nothing to compare with
+    side = psycopg.connect(make_conninfo(conn.info.dsn, password=conn.info.password), autocommit=True)
+
+    def lookup(keys: list[str | None], times: list[str | None]) -> list[tuple[int, str]]:
+        try:
+            rows = side.execute(query("snapshot_unchanged"), (shop_id, entity, keys, times)).fetchall()
+        except psycopg.Error as exc:
+            log(logger, logging.WARNING, "snapshot import could not look up stored versions: comparing every line",
+                shop_id=shop_id, entity=entity, job_id=job["id"], error=str(exc).strip())
+            return []
+        return [(int(index) - 1, str(key)) for index, key in rows]
+
+    return lookup, side
+
+
+def _pause_before_resume(job: dict[str, Any], position: _Position, valid_until: datetime | None, opts: Options,
+                         progress: ProgressCallback | None, exc: SnapshotStreamError) -> None:
+    """Log the broken download and wait before the next one; re-raise when none may follow."""
+    if position.downloads >= opts.download_attempts:
+        raise SnapshotStreamError(f"{exc}; gave up after {position.downloads} downloads of the result file "
+                                  f"(lines up to {position.line:,} are applied)") from None
+    if valid_until is not None and datetime.now(timezone.utc) >= valid_until:
+        raise SnapshotStreamError(f"{exc}; the result file expired at {valid_until.isoformat()}, so it cannot be "
+                                  f"downloaded again (lines up to {position.line:,} are applied)") from None
+    wait = opts.resume_pause_seconds * 2 ** (position.downloads - 1)
+    log(logger, logging.WARNING, "snapshot download broke off: resuming", shop_id=job["shop_id"],
+        entity=job["entity"], job_id=job["id"], download=position.downloads + 1, of=opts.download_attempts,
+        resume_after_line=position.line, wait_s=round(wait, 2), error=str(exc))
+    if progress:
+        progress(Progress(job["id"], job["entity"],
+                          f"download broke off; resuming after line {position.line:,} "
+                          f"(download {position.downloads + 1} of {opts.download_attempts}) in {wait:.0f} s",
+                          position.processed, position.failed))
+    time.sleep(wait)
+
+
+def _download(conn: psycopg.Connection, client: ShoptetClient, stager: Stager, job: dict[str, Any], url: str,
+              position: _Position, opts: Options, progress: ProgressCallback | None, started: float) -> None:
+    """One download of the file, skipping the lines up to ``position.line``. Parsing runs in a
+    thread while this one COPYs and applies the previous chunk (the database work releases the GIL).
+    Every chunk commits with the job's progress and ``position`` follows the commits."""
+    job_id, shop_id, entity = job["id"], job["shop_id"], job["entity"]
+    full = not job.get("filters")
+    chunk_size = opts.chunk_lines or CHUNK_LINES[entity]
+    counter = [0]
+    skip = position.line
     with client.download(url) as response:
         length = int(response.headers.get("Content-Length") or 0)
         lines = gunzip_lines(_pieces(response, url, counter), counter)
+        if skip:
+            lines = (item for item in lines if item[0] > skip)
         chunks: queue.Queue[Any] = queue.Queue(maxsize=CHUNKS_AHEAD)
         stop = threading.Event()
         parser = threading.Thread(target=_prepare_chunks, args=(stager, lines, chunk_size, chunks, stop),
@@ -326,23 +481,28 @@ def _stream(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any]
                 with conn.transaction():
                     result = stager.apply(prepared)
                     record_failures(conn, shop_id, job_id, result.failures)
-                    room = WARNING_ROWS - warnings
+                    room = WARNING_ROWS - position.warnings
                     if room > 0:
                         record_warnings(conn, shop_id, job_id, result.warnings[:room])
-                    warnings += result.warning_count
+                    warnings = position.warnings + result.warning_count
                     if full:
                         record_seen(conn, job_id, result.keys)
-                    processed += result.lines
-                    failed += len(result.failures)
+                    processed = position.processed + result.lines
+                    failed = position.failed + len(result.failures)
+                    line = max(position.line, prepared.last_line)
                     elapsed = max(time.monotonic() - started, 1e-6)
                     fraction = min(counter[0] / length, 1.0) if length else None
                     total = int(processed / fraction) if fraction else None
                     percent = round(min(fraction * 100, 99.99), 2) if fraction else 0.0
                     rate = processed / elapsed
                     conn.execute(query("snapshot_job_progress"), {
-                        "id": job_id, "processed": processed, "failed": failed, "warnings": warnings, "total": total,
+                        "id": job_id, "processed": processed, "failed": failed, "warnings": warnings,
+                        "total": total, "line": line,
                         "bytes": counter[0], "percent": percent, "rate": round(rate, 1)})
                 conn.commit()
+                position.processed, position.failed, position.line = processed, failed, line
+                position.warnings = warnings
+                position.unchanged += result.unchanged
                 if progress:
                     eta = (total - processed) / rate if total and rate else None
                     progress(Progress(job_id, entity, "importing", processed, failed, total, True, percent, rate, eta))
@@ -354,7 +514,6 @@ def _stream(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any]
                 except queue.Empty:
                     pass
             parser.join()
-    return processed
 
 
 def import_snapshot(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, entity: str, *,

@@ -15,6 +15,20 @@ delete -- a creation is reported as ``edit``), 30 days back at most. One run:
    it) the next request starts ``from`` the newest changeTime seen, page 1 again, instead of
    asking for page n+1: an entity changed again while we page moves to the end of the list,
    which would shift an unread entry onto a page already read. Entries seen twice are skipped.
+   One odd entry never stops the others (each is logged as a warning naming shop, entity and
+   key, counted in the summary and kept in ``ingest.sync_cursors.last_warnings``):
+   * ``changeTime`` null (the spec allows it) or unreadable: the change is applied like any
+     other, but the cursor only ever moves to the newest time actually listed;
+   * an unknown (or missing) ``changeType``: the detail is fetched, as for an edit (a 404
+     soft-deletes), so the source decides;
+   * a missing or blank key (``code`` / ``guid``), or an entry that is not an object: nothing
+     can be fetched, it is skipped;
+   * the same key more than once in a batch: fetched once (if any of its entries is not a
+     delete, the detail decides; all deletes: soft-deleted);
+   * a detail that answers 404: soft-deleted; 400 / 422 (Shoptet refuses the key): skipped;
+     a document that cannot be applied (``BadDocument``, a value PostgreSQL refuses): skipped,
+     and named in ``last_error``; a delete whose key is not a GUID (customers, products)
+     cannot match a stored row: skipped.
 4. Every ``batch_size`` changes: the details of edited entities are fetched (at most 3 at a
    time, Shoptet's per-token limit; no database transaction is open during HTTP), then ONE
    transaction upserts them (runner/shoptet/ingest.py), soft-deletes the deleted ones and those
@@ -30,12 +44,14 @@ delete -- a creation is reported as ``edit``), 30 days back at most. One run:
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
+from urllib.parse import quote
 
 import orjson
 import psycopg
@@ -45,6 +61,7 @@ from runner.queries import query
 from runner.shoptet import errors
 from runner.shoptet.client import ShoptetClient, format_datetime, parse_datetime
 from runner.shoptet.ingest import ENTITIES, Stager, log_warnings, mark_deleted
+from runner.shoptet.normalize import normalize_guid
 
 logger = logging.getLogger("hub.sync")
 
@@ -55,9 +72,14 @@ FETCH_CONCURRENCY = 3  # Shoptet: at most 3 concurrent requests per token
 # the documented maximum page size of each change list
 PAGE_SIZE = {"orders": 1000, "customers": 20, "products": 1000}
 KEY_FIELD = {"orders": "code", "customers": "guid", "products": "guid"}
+CHANGE_TYPES = frozenset(("add", "edit", "delete"))  # shoptet-api.md 4.2: creation is reported as edit
+WARNINGS_KEPT = 20  # warnings a run keeps in its summary and in ingest.sync_cursors.last_warnings
 # detail endpoint and the key of the entity in its data (products: data is the product)
 DETAIL = {"orders": ("/api/orders/{}", "order"), "customers": ("/api/customers/{}", "customer"),
           "products": ("/api/products/{}", None)}
+
+
+_WARN_LOCK = threading.Lock()
 
 
 class SyncBusy(Exception):
@@ -67,8 +89,8 @@ class SyncBusy(Exception):
 @dataclass(frozen=True)
 class Change:
     key: str
-    at: datetime
-    type: str  # add | edit | delete
+    at: datetime | None  # None: listed without a (readable) changeTime; applied, never moves the cursor
+    type: str  # add | edit | delete (an unknown type is read as edit: the detail decides)
 
 
 @dataclass
@@ -82,6 +104,10 @@ class SyncResult:
     deleted: int = 0
     not_found: int = 0
     failed: list[str] = field(default_factory=list)
+    undated: int = 0  # changes listed without a (readable) changeTime
+    skipped: int = 0  # entries without a key, deletes of impossible keys, details Shoptet refused
+    warnings: list[str] = field(default_factory=list)  # the first WARNINGS_KEPT, in words
+    warning_count: int = 0
     batches: int = 0
     requests: int = 0
     snapshot: dict[str, Any] | None = None
@@ -93,14 +119,36 @@ class SyncResult:
             "shop_id": self.shop_id, "entity": self.entity, "started_from": self.started_from,
             "read_from": self.read_from.isoformat() if self.read_from else None,
             "changes": self.changes, "upserted": self.upserted, "deleted": self.deleted,
-            "not_found": self.not_found, "failed": len(self.failed), "batches": self.batches,
+            "not_found": self.not_found, "failed": len(self.failed), "undated": self.undated,
+            "skipped": self.skipped, "warnings": self.warning_count, "batches": self.batches,
             "requests": self.requests, "cursor": self.cursor.isoformat() if self.cursor else None,
             "seconds": round(self.seconds, 2)}
         if self.snapshot is not None:
             out["snapshot"] = self.snapshot
         if self.failed:
             out["failed_keys"] = self.failed[:20]
+        if self.warnings:
+            out["warning_texts"] = list(self.warnings)
         return out
+
+    def warn(self, event: str, key: str | None = None, **fields: Any) -> None:
+        """Log an odd change-list entry (a structured warning naming shop_id, entity and, when the
+        entry has one, entity_key, as ingest.log_warnings does) and keep it. Thread-safe (details are
+        fetched in a pool)."""
+        log(logger, logging.WARNING, event, shop_id=self.shop_id, entity=self.entity, entity_key=key, **fields)
+        named = {KEY_FIELD[self.entity]: key, **fields} if key is not None else fields
+        detail = ", ".join(f"{k} {v}" for k, v in named.items() if v is not None)
+        with _WARN_LOCK:
+            self.warning_count += 1
+            if len(self.warnings) < WARNINGS_KEPT:
+                self.warnings.append(f"{event}" + (f" ({detail})" if detail else ""))
+
+    def warnings_text(self) -> str | None:
+        """What ingest.sync_cursors.last_warnings keeps of this run; None when nothing was odd."""
+        if not self.warning_count:
+            return None
+        more = self.warning_count - len(self.warnings)
+        return "; ".join(self.warnings) + (f"; and {more} more" if more else "")
 
 
 @contextmanager
@@ -142,7 +190,7 @@ def sync_entity(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, e
             try:
                 conn.rollback()
                 with _committed(conn):
-                    conn.execute(query("sync_cursor_finish"), (shop_id, entity, _explain(exc)[:2000]))
+                    conn.execute(query("sync_cursor_finish"), (shop_id, entity, _explain(exc)[:2000], None))
             except psycopg.Error:  # the database itself is the trouble: the original error says more
                 pass
             raise
@@ -152,7 +200,7 @@ def sync_entity(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, e
             error = (f"{len(result.failed)} {entity} document(s) could not be applied and were skipped: "
                      + ", ".join(result.failed[:10]))
         with _committed(conn):
-            conn.execute(query("sync_cursor_finish"), (shop_id, entity, error))
+            conn.execute(query("sync_cursor_finish"), (shop_id, entity, error, result.warnings_text()))
         summary = result.as_dict()
         log(logger, logging.INFO, "sync done", **{k: v for k, v in summary.items() if not isinstance(v, (dict, list))})
         return summary
@@ -212,41 +260,78 @@ def iter_changes(client: ShoptetClient, entity: str, since: datetime, result: Sy
     """(new changes of a page, whether the list has been in changeTime order so far), page by page.
 
     Ordered lists are read as a keyset on changeTime (next request ``from`` the newest time
-    seen, page 1), so entries moving to the end while we read cannot make us skip one."""
+    seen, page 1), so entries moving to the end while we read cannot make us skip one. Odd
+    entries are read as the module docstring says (warnings go to ``result``); changes
+    without a time take no part in the order or the keyset."""
     path = f"/api/{entity}/changes"
-    key_field = KEY_FIELD[entity]
-    seen: set[tuple[str, datetime]] = set()
+    report = result or SyncResult(client.shop_id or 0, entity, "none")
+    seen: set[tuple[str, datetime | None, str]] = set()
     ordered = True
     newest: datetime | None = None
     since_now, page = since, 1
     while True:
-        if result is not None:
-            result.requests += 1
+        report.requests += 1
         data = client.get(path, {"from": since_now, "page": page, "itemsPerPage": PAGE_SIZE[entity]}) or {}
-        items = data.get("changes") or []
+        items = data.get("changes") if isinstance(data, dict) else None
+        items = items if isinstance(items, list) else []
         fresh: list[Change] = []
         for item in items:
-            at = parse_datetime(item.get("changeTime"))
-            key = item.get(key_field)
-            if at is None or key is None:
-                raise errors.ShoptetError(f"GET {path}: a change without {key_field} or changeTime: {item!r}",
-                                          method="GET", path=path)
-            if newest is not None and at < newest:
-                ordered = False
-            newest = at if newest is None or at > newest else newest
-            if (str(key), at) in seen:
+            change = read_change(entity, item, report)
+            if change is None:
                 continue
-            seen.add((str(key), at))
-            fresh.append(Change(str(key), at, str(item.get("changeType") or "edit")))
+            if change.at is not None:
+                if newest is not None and change.at < newest:
+                    ordered = False
+                newest = change.at if newest is None or change.at > newest else newest
+            ident = (change.key, change.at, change.type)
+            if ident in seen:
+                continue
+            seen.add(ident)
+            fresh.append(change)
         if fresh:
             yield fresh, ordered
-        page_count = int((data.get("paginator") or {}).get("pageCount") or 0)
+        page_count = int((data.get("paginator") or {}).get("pageCount") or 0) if isinstance(data, dict) else 0
         if not items or page >= page_count:
             return
         if ordered and newest is not None and newest > since_now:
             since_now, page = newest, 1
         else:
             page += 1
+
+
+def read_change(entity: str, item: Any, result: SyncResult) -> Change | None:
+    """One entry of a change list as a Change; None (with a warning) when it names no entity.
+
+    A null or unreadable changeTime gives ``at`` None, an unknown changeType the type ``edit``
+    (both with a warning): the entry is still applied."""
+    key_field = KEY_FIELD[entity]
+    if not isinstance(item, dict):
+        result.skipped += 1
+        result.warn("sync skipped a change-list entry that is not an object", entry=repr(item)[:200])
+        return None
+    raw_key = item.get(key_field)
+    key = str(raw_key) if isinstance(raw_key, (str, int)) and not isinstance(raw_key, bool) else ""
+    if not key.strip():
+        result.skipped += 1
+        result.warn(f"sync skipped a change without {key_field}: nothing to fetch", entry=repr(item)[:200])
+        return None
+    raw_time = item.get("changeTime")
+    try:
+        at = parse_datetime(raw_time) if isinstance(raw_time, str) else None
+    except ValueError:
+        at = None
+    if at is not None and at.tzinfo is None:  # no offset: not a point in time the cursor can use
+        at = None
+    if at is None:
+        result.undated += 1
+        result.warn("sync applies a change without a usable changeTime; the cursor does not move for it",
+                    key=key, change_time=raw_time, change_type=item.get("changeType"))
+    change_type = item.get("changeType")
+    if change_type not in CHANGE_TYPES:
+        result.warn("sync reads an unknown changeType as an edit: the detail decides",
+                    key=key, change_type=change_type)
+        change_type = "edit"
+    return Change(key, at, str(change_type))
 
 
 def _apply_changes(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, entity: str, since: datetime,
@@ -273,17 +358,13 @@ def _apply_batch(conn: psycopg.Connection, client: ShoptetClient, pool: ThreadPo
                  floor: datetime | None = None) -> datetime | None:
     """Fetch the batch's edited entities, then apply edits, deletes and the cursor in one transaction.
     Returns the newest changeTime applied so far."""
-    latest: dict[str, Change] = {}
-    for change in changes:  # one entity twice in a batch: its newer change counts
-        if change.key not in latest or change.at >= latest[change.key].at:
-            latest[change.key] = change
-    edits = [c.key for c in latest.values() if c.type != "delete"]
-    deletes = [c.key for c in latest.values() if c.type == "delete"]
-    fetched = list(pool.map(lambda key: fetch_entity(client, entity, key), edits))
+    edits, deletes = _plan(entity, changes, result)
+    fetched = list(pool.map(lambda key: _fetch_or_skip(client, entity, key, result), edits))
     result.requests += len(edits)
-    documents = [(n, doc) for n, (key, doc) in enumerate(zip(edits, fetched), 1) if doc is not None]
+    documents = [(n, doc) for n, (key, doc) in enumerate(zip(edits, fetched), 1) if isinstance(doc, bytes)]
     gone = [key for key, doc in zip(edits, fetched) if doc is None]
-    batch_newest = max((c.at for c in changes), default=None)
+    gone = _deletable(entity, gone, result, "answered 404")
+    batch_newest = max((c.at for c in changes if c.at is not None), default=None)
     if batch_newest is not None:
         newest = batch_newest if newest is None or batch_newest > newest else newest
     # the cursor moves with a batch only when every earlier change has been applied (ordered list);
@@ -300,16 +381,64 @@ def _apply_batch(conn: psycopg.Connection, client: ShoptetClient, pool: ThreadPo
             for failure in applied.failures:
                 key = edits[failure.line_no - 1]
                 result.failed.append(key)
-                log(logger, logging.WARNING, "sync skipped a document Shoptet sent that cannot be applied",
-                    shop_id=shop_id, entity=entity, entity_key=key, error=failure.error)
+                result.warn("sync skipped a document Shoptet sent that cannot be applied",
+                            key=key, error=failure.error)
         if deletes or gone:
             result.deleted += mark_deleted(conn, shop_id, entity, deletes + gone)
         if move_to is not None:
             result.cursor = conn.execute(query("sync_cursor_move"), (shop_id, entity, move_to)).fetchone()[0]
-    result.not_found += len(gone)
+    result.not_found += sum(1 for doc in fetched if doc is None)
     if changes:
         result.batches += 1
     return newest
+
+
+def _plan(entity: str, changes: list[Change], result: SyncResult) -> tuple[list[str], list[str]]:
+    """(keys to fetch, keys to soft-delete) of a batch: one entry per entity (GUIDs compared in any
+    case); an entity with any change other than delete is fetched, so its detail decides."""
+    by_key: dict[str, list[Change]] = {}
+    for change in changes:
+        by_key.setdefault(change.key if entity == "orders" else (normalize_guid(change.key) or change.key),
+                          []).append(change)
+    edits: list[str] = []
+    deletes: list[str] = []
+    for group in by_key.values():
+        if len(group) > 1:
+            result.warn("sync: the change list names one entity more than once; it is applied once",
+                        key=group[0].key, entries=len(group))
+        if all(c.type == "delete" for c in group):
+            deletes.append(group[0].key)
+        else:
+            edits.append(group[0].key)
+    return edits, _deletable(entity, deletes, result, "delete")
+
+
+def _deletable(entity: str, keys: list[str], result: SyncResult, why: str) -> list[str]:
+    """The keys worth giving ingest.mark_deleted: a customer or product key that is not a GUID
+    (normalize_guid, the twin of core.normalize_guid, says None) matches no stored row; it is
+    left out with a warning."""
+    if entity == "orders":
+        return keys
+    usable = []
+    for key in keys:
+        if normalize_guid(key) is None:
+            result.skipped += 1
+            result.warn("sync skipped a deletion: the guid is not a GUID, no stored row can have it",
+                        key=key, reason=why)
+        else:
+            usable.append(key)
+    return usable
+
+
+def _fetch_or_skip(client: ShoptetClient, entity: str, key: str, result: SyncResult) -> bytes | None | bool:
+    """The detail as fetch_entity gives it; False (skipped, with a warning) when Shoptet refuses the
+    request itself (400 / 409 / 413 / 422: asking again will not help). Other errors raise."""
+    try:
+        return fetch_entity(client, entity, key)
+    except errors.BadRequest as exc:
+        result.failed.append(key)
+        result.warn("sync skipped a change whose detail Shoptet refuses", key=key, error=str(exc))
+        return False
 
 
 def fetch_entity(client: ShoptetClient, entity: str, key: str, *, path: str | None = None) -> bytes | None:
@@ -318,10 +447,10 @@ def fetch_entity(client: ShoptetClient, entity: str, key: str, *, path: str | No
     (a product by variant code)."""
     detail, wrapper = DETAIL[entity]
     try:
-        data = client.get(path or detail.format(key))
+        data = client.get(path or detail.format(quote(key, safe="")))
     except errors.NotFound:
         return None
-    doc = (data or {}).get(wrapper) if wrapper else data
+    doc = data.get(wrapper) if wrapper and isinstance(data, dict) else data
     if not doc:
         return None
     return orjson.dumps(doc)
@@ -339,6 +468,12 @@ def describe(summary: dict[str, Any]) -> str:
         done += f" ({summary['not_found']} answered 404)"
     if summary.get("failed"):
         done += f", {summary['failed']} skipped as unusable"
+    if summary.get("undated"):
+        done += f", {summary['undated']} without changeTime (applied)"
+    if summary.get("skipped"):
+        done += f", {summary['skipped']} odd entries skipped"
+    if summary.get("warnings"):
+        done += f" ({summary['warnings']} warning(s): ingest.sync_cursors.last_warnings)"
     parts.append(done + ";")
     parts.append(f"cursor {summary['cursor']} ({summary['seconds']} s)")
     return " ".join(parts)

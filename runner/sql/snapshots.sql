@@ -8,27 +8,27 @@ returning id;
 -- name: snapshot_job_get
 select id, shop_id, entity, status, shoptet_job_id, result_url, filters, retry_count, max_retries,
        processed_count, failed_count, warning_count, total_count, total_is_estimate, progress_percentage,
-       rows_per_second, requested_at, started_at, ready_at, finished_at, last_attempt_at, last_error
+       rows_per_second, requested_at, started_at, ready_at, finished_at, last_attempt_at, last_error,
+       result_valid_until, resume_after_line, downloads
 from ingest.snapshot_jobs
 where id = %s;
 
 -- name: snapshot_job_start
--- a new attempt: forget the previous attempt's bad lines and progress
+-- a new attempt: the still-valid result file to reuse and the line to resume after (see the function)
+select result_url, resume_after_line, result_valid_until from ingest.snapshot_job_start(%s);
+
+-- name: snapshot_job_waiting
+-- Shoptet makes a new file: nothing of an earlier file's progress, bad lines or seen keys applies to it
 with cleared as (
     delete from ingest.snapshot_failures where job_id = %(id)s
 ), unseen as (
     delete from ingest.snapshot_seen where job_id = %(id)s
 )
 update ingest.snapshot_jobs
-set status = 'requested', last_attempt_at = now(), started_at = now(), finished_at = null, last_error = null,
+set status = 'waiting', shoptet_job_id = %(shoptet_job)s, result_url = null, result_valid_until = null, ready_at = null,
     processed_count = 0, failed_count = 0, warning_count = 0, total_count = null, total_is_estimate = true,
-    bytes_downloaded = 0, progress_percentage = 0, rows_per_second = null, updated_at = now()
+    bytes_downloaded = 0, progress_percentage = 0, resume_after_line = 0, updated_at = now()
 where id = %(id)s;
-
--- name: snapshot_job_waiting
-update ingest.snapshot_jobs
-set status = 'waiting', shoptet_job_id = %s, result_url = null, ready_at = null, updated_at = now()
-where id = %s;
 
 -- name: snapshot_job_ready_seen
 -- has job:finished for the Shoptet job arrived (the web app received it)?
@@ -39,13 +39,22 @@ from ingest.snapshot_jobs j
 where j.id = %s;
 
 -- name: snapshot_job_importing
+-- the file is ready; valid_until is the job detail's validUntil (null when reused: the stored one stays)
 update ingest.snapshot_jobs
-set status = 'importing', result_url = %s, ready_at = coalesce(ready_at, now()), updated_at = now()
-where id = %s;
+set status = 'importing', result_url = %(url)s, result_valid_until = coalesce(%(valid_until)s, result_valid_until),
+    ready_at = coalesce(ready_at, now()), updated_at = now()
+where id = %(id)s;
+
+-- name: snapshot_job_download
+-- a download of the result file begins (1: the first; more: resumed after a broken one)
+update ingest.snapshot_jobs
+set downloads = %(downloads)s, updated_at = now()
+where id = %(id)s;
 
 -- name: snapshot_job_progress
 update ingest.snapshot_jobs
 set processed_count = %(processed)s, failed_count = %(failed)s, warning_count = %(warnings)s, total_count = %(total)s,
+    resume_after_line = %(line)s,
     bytes_downloaded = %(bytes)s, progress_percentage = %(percent)s, rows_per_second = %(rate)s, updated_at = now()
 where id = %(id)s;
 
@@ -92,3 +101,14 @@ from ingest.snapshot_failures
 where job_id = %s and severity = 'warning'
 order by line_no, field
 limit %s;
+
+-- name: snapshot_shop_has_orders
+-- does the shop hold orders already (else an import is a first load: nothing to compare with)
+select exists (select from sales.orders where shop_id = %s and deleted_at is null);
+
+-- name: snapshot_shop_has_customers
+select exists (select from sales.customers where shop_id = %s and deleted_at is null);
+
+-- name: snapshot_unchanged
+-- lines of a chunk whose version the hub holds: (1-based position, stored key); see the function
+select line_index, stored_key from ingest.snapshot_unchanged(%s, %s, %s::text[], %s::text[]);

@@ -8,7 +8,7 @@ select cursor_at, origin from ingest.sync_cursor_start(%s, %s);
 select ingest.sync_cursor_move(%s, %s, %s);
 
 -- name: sync_cursor_finish
-select ingest.sync_cursor_finish(%s, %s, %s);
+select ingest.sync_cursor_finish(%s, %s, %s, %s);
 
 -- name: sync_try_lock
 -- one sync of a shop's entity at a time, across workers and `hub sync` (session lock, no transaction held)

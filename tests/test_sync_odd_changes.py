@@ -1,0 +1,236 @@
+"""Incremental sync with odd-but-valid change lists (issue 11, item 4), through `hub sync` and the
+sync_entity task, against the sandbox over HTTP on a real database.
+
+The sandbox shop is generated at the smallest scale (one order, one customer, one product, all
+changed long ago), so the change list holds exactly the entries a test places with
+``Sandbox.put`` / ``remove`` (``null_change_time=True`` lists ``"changeTime": null``) and
+``Sandbox.add_changes`` (raw entries served verbatim).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import socket
+import time
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+import psycopg
+import pytest
+
+from runner import cli, tasks
+from runner.config import Config
+from runner.db import Target
+from runner.sandbox import Sandbox
+from runner.sandbox.formats import fmt_dt
+from runner.shoptet.auth import PrivateToken
+from runner.shoptet.client import ShoptetClient
+from runner.shoptet.shops import add_shop
+
+SHOP = 900101
+GUIDS = uuid.UUID("6f1d2c3b-0000-4000-8000-000000000011")
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def shop(db: Target, hub_env: dict[str, str], tmp_path: Path,
+         monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    monkeypatch.setenv("HUB_LOG_FORMAT", "json")
+    sb = Sandbox(scale=0.000001, seed=7, shops=(SHOP,), data_dir=tmp_path / "sandbox", job_seconds=0.2,
+                 webhook_retry_delay=0.05)
+    with sb.run_in_thread() as base:
+        monkeypatch.setenv("HUB_PUBLIC_URL", f"http://127.0.0.1:{closed_port()}")  # webhooks go nowhere
+        monkeypatch.setenv("HUB_SHOPTET_API_URL", base)
+        added = add_shop(Config.from_env(), sb.private_token(SHOP), api_url=base)
+        assert added.shop_id == SHOP and added.webhook_error is None
+        yield sb
+
+
+def order_doc(sb: Sandbox, code: str, changed: int, total: str) -> dict[str, Any]:
+    """An order as Shoptet's detail sends it (the generated order's shape), with this code, time and total."""
+    doc = copy.deepcopy(sb.shop(SHOP).data.order(0))
+    doc.update(code=code, guid=str(uuid.uuid5(GUIDS, code)), creationTime=fmt_dt(changed - 3600),
+               changeTime=fmt_dt(changed))
+    doc["price"] = dict(doc["price"], withVat=total, toPay=total, currencyCode="CZK", exchangeRate="1.00000000")
+    return doc
+
+
+def customer_doc(sb: Sandbox, guid: str, email: str, changed: int) -> dict[str, Any]:
+    doc = copy.deepcopy(sb.shop(SHOP).data.customer(0))
+    doc.update(guid=guid, creationTime=fmt_dt(changed - 3600), changeTime=fmt_dt(changed))
+    doc["accounts"] = [dict(doc["accounts"][0], guid=str(uuid.uuid5(GUIDS, email)), email=email)]
+    return doc
+
+
+def listed_changes(sb: Sandbox, entity: str, since: float) -> list[dict[str, Any]]:
+    with ShoptetClient(sb.base_url(), PrivateToken(sb.private_token(SHOP), shop_id=SHOP), shop_id=SHOP) as client:
+        return list(client.get(f"/api/{entity}/changes", {"from": fmt_dt(int(since))})["changes"])
+
+
+def at(epoch: int) -> datetime:
+    return datetime.fromtimestamp(epoch, timezone.utc)
+
+
+def hub_sync(capsys: pytest.CaptureFixture[str], entity: str) -> dict[str, Any]:
+    """`hub sync --shop SHOP --entity E --json` with JSON logs: its summary, and its warnings
+    (the log lines of level warning) under "logged"."""
+    capsys.readouterr()
+    assert cli.main(["sync", "--shop", str(SHOP), "--entity", entity, "--json"]) == 0
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    summary["logged"] = [line for line in map(_json_or_none, captured.err.splitlines())
+                         if line and line.get("level") == "warning" and line.get("logger") == "hub.sync"]
+    return dict(summary)
+
+
+def _json_or_none(text: str) -> dict[str, Any] | None:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def logged(summary: dict[str, Any], **fields: Any) -> list[str]:
+    """The events of the run's warnings that carry these fields."""
+    return [w["event"] for w in summary["logged"] if all(w.get(k) == v for k, v in fields.items())]
+
+
+def order_row(admin: psycopg.Connection, code: str) -> tuple[Any, ...] | None:
+    return admin.execute("select changed_at, total_with_vat, deleted_at is not null from sales.orders "
+                         "where shop_id = %s and code = %s", (SHOP, code)).fetchone()
+
+
+def cursor(admin: psycopg.Connection, entity: str) -> tuple[Any, ...]:
+    row = admin.execute("select cursor_at, last_error, last_warnings from ingest.sync_cursors "
+                        "where shop_id = %s and entity = %s", (SHOP, entity)).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def warnings_naming(caplog: pytest.LogCaptureFixture, **ctx: Any) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and r.name == "hub.sync"
+            and all(getattr(r, "ctx", {}).get(k) == v for k, v in ctx.items())]
+
+
+def test_hub_sync_applies_a_change_list_whose_middle_delete_has_no_change_time(
+        shop: Sandbox, admin: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    sb = shop
+    codes = ["2026000101", "2026000102", "2026000103"]
+    first = int(time.time()) - 300
+    sb.put(SHOP, "orders", [order_doc(sb, c, first + n, "499.00") for n, c in enumerate(codes)], webhooks=False)
+    assert hub_sync(capsys, "orders")["upserted"] == 3
+    assert order_row(admin, "2026000102") == (at(first + 1), Decimal("499.00"), False)
+
+    # the next change list: 101 edited, 102 deleted without a time, 103 edited
+    t1 = int(time.time()) - 60
+    sb.put(SHOP, "orders", [order_doc(sb, "2026000101", t1, "599.00")], webhooks=False)
+    sb.remove(SHOP, "orders", ["2026000102"], webhooks=False, null_change_time=True)
+    t3 = int(time.time())  # the delete was listed at or before this second (and before 103 in the list)
+    sb.put(SHOP, "orders", [order_doc(sb, "2026000103", t3, "799.00")], webhooks=False)
+    assert listed_changes(sb, "orders", t1) == [
+        {"code": "2026000101", "changeTime": fmt_dt(t1), "changeType": "edit"},
+        {"code": "2026000102", "changeTime": None, "changeType": "delete"},
+        {"code": "2026000103", "changeTime": fmt_dt(t3), "changeType": "edit"}]
+
+    summary = hub_sync(capsys, "orders")
+    assert (summary["changes"], summary["upserted"], summary["deleted"], summary["undated"], summary["failed"],
+            summary["skipped"]) == (3, 2, 1, 1, 0, 0)
+    assert order_row(admin, "2026000101") == (at(t1), Decimal("599.00"), False)
+    assert order_row(admin, "2026000102") == (at(first + 1), Decimal("499.00"), True)  # soft-deleted
+    assert order_row(admin, "2026000103") == (at(t3), Decimal("799.00"), False)
+    lines = admin.execute("select count(*) filter (where deleted_at is not null), count(*) from sales.order_items_all "
+                          "where shop_id = %s and order_code = '2026000102'", (SHOP,)).fetchone()
+    assert lines is not None and lines[0] == lines[1] > 0  # its lines too
+    cursor_at, last_error, last_warnings = cursor(admin, "orders")
+    assert cursor_at == at(t3) and summary["cursor"] == at(t3).isoformat()  # the newest non-null time
+    assert last_error is None and "2026000102" in last_warnings and "changeTime" in last_warnings
+    assert logged(summary, shop_id=SHOP, entity="orders", entity_key="2026000102", change_time=None,
+                  change_type="delete") == ["sync applies a change without a usable changeTime; the cursor does not "
+                                            "move for it"]
+
+    # the next run does not fail again: it reads the overlap, changes nothing, keeps the cursor
+    again = hub_sync(capsys, "orders")
+    assert again["failed"] == 0 and again["deleted"] == 0
+    assert order_row(admin, "2026000102")[2] is True  # type: ignore[index]
+    assert cursor(admin, "orders")[0] == at(t3)
+
+
+def test_sync_task_upserts_customers_whose_change_has_no_time(
+        db: Target, shop: Sandbox, admin: psycopg.Connection, caplog: pytest.LogCaptureFixture) -> None:
+    sb = shop
+    t1 = int(time.time()) - 120
+    dated, undated = "0a6c1f9e-1d2e-4c3b-9a8f-000000000001", "0a6c1f9e-1d2e-4c3b-9a8f-000000000002"
+    sb.put(SHOP, "customers", [customer_doc(sb, dated, "jana.nova@example.cz", t1)], webhooks=False)
+    sb.put(SHOP, "customers", [customer_doc(sb, undated, "petr.maly@example.cz", t1 + 30)], webhooks=False,
+           null_change_time=True)
+    assert [c["changeTime"] for c in listed_changes(sb, "customers", t1)] == [fmt_dt(t1), None]
+    caplog.set_level(logging.WARNING, logger="hub.sync")
+    bound = tasks.configure(db)
+    with bound.open():
+        tasks.defer_sync(SHOP, "customers")
+        bound.run_worker(queues=["customers"], wait=False, install_signal_handlers=False)
+    jobs = admin.execute("select status::text from procrastinate.procrastinate_jobs where task_name = 'sync_entity'"
+                         ).fetchall()
+    assert jobs and all(j == ("succeeded",) for j in jobs)
+    rows = admin.execute("select guid::text, email, changed_at, deleted_at from sales.customers where shop_id = %s "
+                         "and guid = any (%s::uuid[]) order by guid", (SHOP, [dated, undated])).fetchall()
+    assert rows == [(dated, "jana.nova@example.cz", at(t1), None),
+                    (undated, "petr.maly@example.cz", at(t1 + 30), None)]
+    cursor_at, last_error, last_warnings = cursor(admin, "customers")
+    assert cursor_at == at(t1) and last_error is None and undated in last_warnings
+    assert warnings_naming(caplog, shop_id=SHOP, entity="customers", entity_key=undated)
+
+
+def test_odd_change_list_entries_are_each_skipped_or_handled_and_never_block_the_page(
+        shop: Sandbox, admin: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """Unknown changeType, missing / blank key, an entry that is no object, one key twice, an
+    unreadable time, a detail answering 404, a document that cannot be applied: all in one page."""
+    sb = shop
+    hub_sync(capsys, "orders")  # a cursor: nothing to read yet
+    generated = sb.shop(SHOP).data.order(0)["code"]  # exists at the source, changed long ago, not in the hub
+    t0 = int(time.time()) - 100
+    sb.put(SHOP, "orders", [order_doc(sb, "2026000201", t0, "100.00"),
+                            order_doc(sb, "2026000202", t0 + 1, "200.00"),
+                            dict(order_doc(sb, "2026000203", t0 + 2, "300.00"), items="not-a-list")], webhooks=False)
+    sb.add_changes(SHOP, "orders", [
+        {"code": "2026000202", "changeTime": fmt_dt(t0 - 5), "changeType": "edit"},  # 202 listed twice
+        {"code": "", "changeTime": fmt_dt(t0 + 3), "changeType": "edit"},            # blank key
+        {"changeTime": fmt_dt(t0 + 3), "changeType": "edit"},                        # no key
+        "2026000299",                                                               # not an object
+        {"code": generated, "changeTime": fmt_dt(t0 + 4), "changeType": "archive"},  # unknown type
+        {"code": "NO-SUCH-ORDER", "changeTime": fmt_dt(t0 + 5), "changeType": "edit"},  # detail 404
+        {"code": "2026000204", "changeTime": "yesterday", "changeType": "delete"},  # unreadable time, unknown code
+    ], at=t0 + 3)
+    listed = listed_changes(sb, "orders", t0 - 10)
+    assert len(listed) == 10
+    summary = hub_sync(capsys, "orders")
+    assert (summary["changes"], summary["upserted"], summary["deleted"], summary["not_found"], summary["failed"],
+            summary["skipped"], summary["undated"]) == (7, 3, 0, 1, 1, 3, 1)
+    assert summary["failed_keys"] == ["2026000203"]
+    assert order_row(admin, "2026000201") == (at(t0), Decimal("100.00"), False)
+    assert order_row(admin, "2026000202") == (at(t0 + 1), Decimal("200.00"), False)
+    assert order_row(admin, "2026000203") is None  # skipped, named in last_error
+    assert order_row(admin, generated) is not None and order_row(admin, generated)[2] is False  # type: ignore[index]
+    assert order_row(admin, "NO-SUCH-ORDER") is None
+    cursor_at, last_error, last_warnings = cursor(admin, "orders")
+    assert cursor_at == at(t0 + 5)  # the newest readable changeTime
+    assert last_error is not None and "2026000203" in last_error
+    for text in ("changeType", "without code", "not an object", "more than once", "2026000204", "2026000203"):
+        assert text in last_warnings, text
+    assert len(summary["logged"]) == summary["warnings"] == 7
+    assert all(w["shop_id"] == SHOP and w["entity"] == "orders" for w in summary["logged"])
+    assert logged(summary, entity_key=generated, change_type="archive")
+    assert logged(summary, entity_key="2026000202", entries=2)
+    assert logged(summary, entity_key="2026000203")  # the document that cannot be applied
+    assert logged(summary, entity_key="2026000204", change_time="yesterday")
