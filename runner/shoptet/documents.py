@@ -34,7 +34,7 @@ ORDER_COLUMNS = (
     "source_name", "email", "phone", "full_name", "company", "customer_guid", "cash_desk_order", "paid",
     "total_with_vat", "total_without_vat", "total_vat", "to_pay", "currency", "exchange_rate", "shipping_guid",
     "shipping_name", "payment_method_guid", "payment_method_name", "billing_method_id", "language", "vat_payer",
-    "vat_mode", "stock_id", "billing_address", "delivery_address", "remark", "admin_url")
+    "vat_mode", "stock_id", "billing_address", "delivery_address", "remark", "admin_url", "source_hash")
 ITEM_COLUMNS = (
     "batch_id", "order_code", "item_id", "item_type", "product_type", "product_guid", "code", "ean", "name",
     "variant_name", "brand", "amount", "amount_unit", "amount_completed", "weight", "price_ratio",
@@ -42,7 +42,8 @@ ITEM_COLUMNS = (
     "purchase_price", "status_id", "status_name", "supplier_name")
 CUSTOMER_COLUMNS = (
     "batch_id", "line_no", "guid", "email", "full_name", "company", "phone", "customer_group", "price_list",
-    "disabled_orders", "remark", "billing_address", "delivery_addresses", "accounts", "created_at", "changed_at")
+    "disabled_orders", "remark", "billing_address", "delivery_addresses", "accounts", "created_at", "changed_at",
+    "source_hash")
 PRODUCT_COLUMNS = (
     "batch_id", "line_no", "guid", "name", "type", "visibility", "brand_code", "brand_name", "supplier_guid",
     "supplier_name", "default_category_guid", "default_category_name", "url", "is_variant", "created_at",
@@ -151,10 +152,10 @@ def _require_dict(doc: Any, entity: str) -> dict[str, Any]:
     return doc
 
 
-def order_rows(doc: Any, batch_id: int, line_no: int, *, warnings: list[FieldWarning]
-               ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+def order_rows(doc: Any, batch_id: int, line_no: int, *, warnings: list[FieldWarning],
+               source_hash: bytes | None = None) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
     """(stage_orders row, stage_order_items rows) of one order document; GUID fields that are not
-    GUIDs are appended to ``warnings``."""
+    GUIDs are appended to ``warnings``. ``source_hash``: the hash of the snapshot line (or None)."""
     doc = _require_dict(doc, "orders")
     code = doc.get("code")
     if not isinstance(code, str) or not code:
@@ -186,7 +187,7 @@ def order_rows(doc: Any, batch_id: int, line_no: int, *, warnings: list[FieldWar
         _text(doc.get("language"), "language"), _bool(doc.get("vatPayer"), "vatPayer"),
         _text(doc.get("vatMode"), "vatMode"), _int(doc.get("stockId"), "stockId"),
         _json(billing), _json(_obj(doc, "deliveryAddress", "")),
-        _text(doc.get("remark"), "remark"), _text(doc.get("adminUrl"), "adminUrl"),
+        _text(doc.get("remark"), "remark"), _text(doc.get("adminUrl"), "adminUrl"), source_hash,
     )
     items = []
     for n, item in enumerate(_list(doc, "items", ""), 1):
@@ -236,9 +237,10 @@ def _main_account(accounts: list[Any]) -> dict[str, Any]:
     return first
 
 
-def customer_row(doc: Any, batch_id: int, line_no: int) -> tuple[Any, ...]:
+def customer_row(doc: Any, batch_id: int, line_no: int, source_hash: bytes | None = None) -> tuple[Any, ...]:
     """The stage_customers row of one customer document (its key GUID and main e-mail normalised;
-    an e-mail held by another customer is found by ingest.apply_customers)."""
+    an e-mail held by another customer is found by ingest.apply_customers). ``source_hash``: the
+    hash of the snapshot line (or None)."""
     doc = _require_dict(doc, "customers")
     guid = _key_guid(doc, "customer")
     accounts = _list(doc, "accounts", "")
@@ -255,7 +257,7 @@ def customer_row(doc: Any, batch_id: int, line_no: int) -> tuple[Any, ...]:
         _text(group.get("name"), "customerGroup.name"), _text(price_list.get("name"), "priceList.name"),
         _bool(doc.get("disabledOrders"), "disabledOrders") or False, _text(doc.get("remark"), "remark"),
         _json(billing), _json(_list(doc, "deliveryAddress", "")), _json(accounts),
-        _text(doc.get("creationTime"), "creationTime"), _text(doc.get("changeTime"), "changeTime"),
+        _text(doc.get("creationTime"), "creationTime"), _text(doc.get("changeTime"), "changeTime"), source_hash,
     )
 
 

@@ -49,11 +49,13 @@ begin
     ), written as (
         insert into sales.customers as c (
             shop_id, guid, email, full_name, company, phone, customer_group, price_list, disabled_orders,
-            remark, billing_address, delivery_addresses, accounts, created_at, changed_at, synced_at, deleted_at)
+            remark, billing_address, delivery_addresses, accounts, created_at, changed_at, source_hash, synced_at,
+            deleted_at)
         select p_shop_id, r.guid,
                case when r.email_holder is null and r.email_rank = 1 then r.email_norm end,
                r.full_name, r.company, r.phone, r.customer_group, r.price_list, coalesce(r.disabled_orders, false),
-               r.remark, r.billing_address, r.delivery_addresses, r.accounts, r.created_at, r.changed_at, now(), null
+               r.remark, r.billing_address, r.delivery_addresses, r.accounts, r.created_at, r.changed_at, r.source_hash,
+               now(), null
         from ranked r
         on conflict (shop_id, guid) do update set
             email = excluded.email, full_name = excluded.full_name, company = excluded.company,
@@ -61,7 +63,7 @@ begin
             disabled_orders = excluded.disabled_orders, remark = excluded.remark,
             billing_address = excluded.billing_address, delivery_addresses = excluded.delivery_addresses,
             accounts = excluded.accounts, created_at = excluded.created_at, changed_at = excluded.changed_at,
-            synced_at = now(), deleted_at = null
+            source_hash = excluded.source_hash, synced_at = now(), deleted_at = null
         where c.deleted_at is not null
            or ((c.changed_at is null or excluded.changed_at is null or excluded.changed_at >= c.changed_at)
                and (c.email, c.full_name, c.company, c.phone, c.customer_group, c.price_list, c.disabled_orders,
@@ -70,9 +72,18 @@ begin
                    (excluded.email, excluded.full_name, excluded.company, excluded.phone, excluded.customer_group,
                     excluded.price_list, excluded.disabled_orders, excluded.remark, excluded.billing_address,
                     excluded.delivery_addresses, excluded.accounts, excluded.created_at, excluded.changed_at))
-        returning 1
+        returning c.guid
+    ), hashed as (
+        -- a customer not written because it equals its line takes the line's hash (the next
+        -- re-import skips it before staging); synced_at stays: nothing changed
+        update sales.customers c
+        set source_hash = r.source_hash
+        from ranked r
+        where c.shop_id = p_shop_id and c.guid = r.guid and r.source_hash is not null
+          and c.source_hash is distinct from r.source_hash and c.changed_at is not distinct from r.changed_at
+          and c.deleted_at is null and c.guid not in (select w.guid from written w)
     )
-    -- (the conflicts CTE runs whether or not it is read: data-modifying CTEs always do)
+    -- (the conflicts and hashed CTEs run whether or not they are read: data-modifying CTEs always do)
     select (select count(*) from written),
            (select coalesce(jsonb_agg(r.guid order by r.line_no), '[]') from ranked r
             where r.email_norm is not null and (r.email_holder is not null or r.email_rank > 1))
