@@ -37,7 +37,7 @@ def main() -> int:
         cfg.home.mkdir(parents=True, exist_ok=True)
         log = open(cfg.home / "sandbox.log", "ab")
         proc = subprocess.Popen([hub, "sandbox", "serve", "--port", str(PORT), "--scale", SCALE,
-                                 "--data-dir", str(cfg.home / "sandbox")],
+                                 "--data-dir", str(cfg.home / "sandbox"), "--odd-inputs"],
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         (cfg.home / "sandbox.pid").write_text(f"{proc.pid}\n")
         deadline = time.monotonic() + 30
@@ -63,8 +63,10 @@ The demo shop {SHOP} is imported. Look at it:
     select * from sales.customer_orders_page({SHOP}, (select customer_guid from sales.orders
         where customer_guid is not null limit 1), null, null, 10);
     select * from ops.partitions;
+    select * from sales.email_orders_page({SHOP}, 'petr.novak@example.cz');   -- one guest, three spellings
+    select * from ops.orders_date_outliers;                                   -- an order typed as 2206
   {hub} shop list
-  {hub} snapshot list
+  {hub} snapshot list          # and: {hub} snapshot show ID   (warnings: fields left out, see docs/data-quality.md)
 Live sync: HUB_SHOPTET_API_URL={url} {hub} serve   and   {hub} worker
 Stop: kill $(cat {cfg.home / 'sandbox.pid'}) ; {hub} db stop""")
     return 0
