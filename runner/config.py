@@ -1,7 +1,7 @@
 """Settings from the environment (HUB_*), and nothing else.
 
 Every HUB_* variable the hub reads is declared here, with its default and a
-one-line description; README.md documents the same list. A bad value raises
+one-line description; docs/operations.md documents the same list. A bad value raises
 ConfigError naming the variable and the value, never a traceback deep inside
 the code that uses it.
 """
