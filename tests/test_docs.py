@@ -15,9 +15,6 @@ import pytest
 from runner.config import REPO_ROOT, VARIABLES
 
 PAGES = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
-# Pages someone else is writing right now: a link to one is accepted while it does not exist yet,
-# and checked like any other once it does. Remove the entry when the page lands.
-PENDING_PAGES = {"docs/data-quality.md"}
 # Addresses that may appear as text (never as links): local servers of the examples, and the
 # default of HUB_SHOPTET_API_URL.
 LOCAL_URL = re.compile(r"https?://(localhost|127\.0\.0\.1)(:\d+|\b)")
@@ -126,8 +123,7 @@ def test_every_link_lands_on_a_file_and_heading_of_the_repository(path: Path) ->
             broken.append(f"{where} points outside the repository")
             continue
         if not resolved.exists():
-            if rel not in PENDING_PAGES:
-                broken.append(f"{where} no such file {rel}")
+            broken.append(f"{where} no such file {rel}")
             continue
         if anchor and resolved.suffix == ".md" and anchor not in anchors(resolved):
             broken.append(f"{where} no heading #{anchor} in {rel}")
