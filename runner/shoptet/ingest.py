@@ -17,8 +17,9 @@ single documents: there a bad document raises ``BadDocument``, and warnings are 
 (``log_warnings``: shop, entity, key, field) while the document is applied.
 
 A snapshot import may give the Stager an ``unchanged`` lookup (``ingest.snapshot_unchanged``
-on a connection of its own): lines whose version the hub already holds are then skipped right
-after orjson, before their rows are built, staged and compared -- most of a re-import's cost.
+on a connection of its own): a line whose bytes the hub's row was written from (the row's
+``source_hash``, BLAKE2b-128 of the line) is then skipped before it is even parsed -- parsing,
+staging and comparing unchanged lines is most of what a re-import would cost.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import re
 import secrets
 from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable
 
 import orjson
 import psycopg
@@ -118,9 +119,8 @@ def load(raw: bytes) -> Any:
         raise BadDocument(f"malformed JSON: {exc}") from None
 
 
-# the key and version of a parsed document, for ingest.snapshot_unchanged
-VERSION_FIELDS = {"orders": "code", "customers": "guid", "products": "guid"}
-UnchangedLookup = Callable[[list[Optional[str]], list[Optional[str]], list[bytes]], list[tuple[int, str]]]
+# line hashes of a chunk -> [(0-based index, stored key)] of the lines the hub holds (ingest.snapshot_unchanged)
+UnchangedLookup = Callable[[list[bytes]], list[tuple[int, str]]]
 
 
 def line_hash(raw: bytes) -> bytes:
@@ -158,9 +158,9 @@ class Prepared:
     failures: list[Failure] = field(default_factory=list)
     warnings: list[LineWarning] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)  # stored keys of the lines skipped as unchanged
-    # between Stager.load and Stager.complete: parsed lines (document or None) and their (key, changeTime)
+    # between Stager.load and Stager.complete: the lines not parsed yet, and their hashes (made by lookup)
     pending: list[tuple[int, bytes, Any]] = field(default_factory=list)
-    versions: list[tuple[Optional[str], Optional[str], bytes]] = field(default_factory=list)
+    hashes: list[bytes] = field(default_factory=list)
 
 
 class Stager:
@@ -173,11 +173,10 @@ class Stager:
         self.shop_id = shop_id
         self.entity = entity
         self.job_id = job_id
-        # (keys, changeTimes, line hashes) of a chunk's lines -> [(0-based index, stored key)] of those the hub holds
+        # line hashes of a chunk -> [(0-based index, stored key)] of the lines the hub holds already
         self.unchanged = unchanged
         # snapshot lines carry their hash into source_hash (a fetched document has no line)
         self.hash_lines = job_id is not None and entity in ("orders", "customers")
-        self._unchanged_share = 1.0  # of the previous chunk: a lookup is only made for a shop with data
         # orders that the shop does not have yet may be COPYed straight into their tables
         self.direct = direct and entity == "orders"
         self.hot_from: datetime | None = None
@@ -196,63 +195,51 @@ class Stager:
         return self.complete(prepared, self.lookup(prepared))
 
     def load(self, lines: Iterable[tuple[int, bytes]]) -> "Prepared":
-        """Phase 1 of prepare: parse the lines. Without an ``unchanged`` lookup the rows are built
-        too, line by line (each document is freed at once). With one, each line's key and
-        changeTime are noted for ``lookup`` and the rows wait for ``complete``. While most lines
-        turn out unchanged (a re-import) the parsed documents are not kept meanwhile: keeping
-        hundreds alive makes parsing and freeing them much slower than parsing the few changed
-        ones again; otherwise (new or changed data) they are kept and parsed once."""
+        """Phase 1 of prepare. Without an ``unchanged`` lookup: parse the lines and build their rows,
+        line by line (each document is freed at once). With one: only take the lines, unparsed; the
+        lookup finds those the hub holds by their bytes, and ``complete`` parses the others."""
         prepared = Prepared(batch_id=secrets.randbits(62))
-        if self.unchanged is None:
-            for line_no, raw in lines:
-                prepared.lines += 1
-                prepared.last_line = max(prepared.last_line, line_no)
-                self._build(prepared, line_no, raw, None)
-            return prepared
-        keep = self._unchanged_share < 0.5
-        field = VERSION_FIELDS[self.entity]
         for line_no, raw in lines:
             prepared.lines += 1
             prepared.last_line = max(prepared.last_line, line_no)
-            try:
-                doc = load(raw)
-            except BadDocument as exc:
-                prepared.failures.append(Failure(line_no, str(exc), raw))
-                continue
-            key = doc.get(field) if isinstance(doc, dict) else None
-            at = doc.get("changeTime") if isinstance(doc, dict) else None
-            prepared.versions.append((key if isinstance(key, str) else None, at if isinstance(at, str) else None,
-                                      line_hash(raw)))
-            prepared.pending.append((line_no, raw, doc if keep else None))
+            if self.unchanged is None:
+                self._build(prepared, line_no, raw, None)
+            else:
+                prepared.pending.append((line_no, raw, None))
         return prepared
 
     def lookup(self, prepared: "Prepared") -> list[tuple[int, str]]:
         """Phase 2 (may run in a thread of its own): [(index in prepared.pending, stored key)] of the
-        lines whose version the hub holds; [] without a lookup."""
-        if self.unchanged is None or not prepared.versions:
+        lines whose bytes the hub's rows were written from; [] without a lookup. The hashes are
+        made here: hashlib lets go of the GIL for long inputs, so hashing runs beside the parsing
+        in another thread."""
+        if self.unchanged is None or not prepared.pending:
             return []
-        return self.unchanged([k for k, _, _ in prepared.versions], [t for _, t, _ in prepared.versions],
-                              [h for _, _, h in prepared.versions])
+        prepared.hashes = [line_hash(raw) for _, raw, _ in prepared.pending]
+        return self.unchanged(prepared.hashes)
 
     def complete(self, prepared: "Prepared", found: list[tuple[int, str]]) -> "Prepared":
         """Phase 3: build the rows of the lines ``lookup`` did not find unchanged."""
         if prepared.pending:
             skip = {index for index, _ in found}
             prepared.unchanged.extend(key for _, key in found)
-            self._unchanged_share = len(skip) / len(prepared.pending)
+            hashes = prepared.hashes
             for index, (line_no, raw, doc) in enumerate(prepared.pending):
                 if index not in skip:
-                    self._build(prepared, line_no, raw, doc)
-            prepared.pending, prepared.versions = [], []
+                    self._build(prepared, line_no, raw, doc, hashes[index] if hashes else None)
+            prepared.pending, prepared.hashes = [], []
         return prepared
 
-    def _build(self, prepared: "Prepared", line_no: int, raw: bytes, doc: Any) -> None:
-        """Rows of one line (``doc``: the line parsed already, or None) into the chunk, or its failure;
-        fields left out go to its warnings."""
+    def _build(self, prepared: "Prepared", line_no: int, raw: bytes, doc: Any, source_hash: bytes | None = None,
+               ) -> None:
+        """Rows of one line (``doc``: the line parsed already, or None; ``source_hash``: its hash when
+        made already) into the chunk, or its failure; fields left out go to its warnings."""
         found: list[FieldWarning] = []
+        if source_hash is None and self.hash_lines:
+            source_hash = line_hash(raw)
         try:
             key, rows = build_rows(self.entity, load(raw) if doc is None else doc, prepared.batch_id, line_no,
-                                   found, line_hash(raw) if self.hash_lines else None)
+                                   found, source_hash)
         except BadDocument as exc:
             prepared.failures.append(Failure(line_no, str(exc), raw))
             return

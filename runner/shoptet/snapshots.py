@@ -418,9 +418,9 @@ def _unchanged_lookup(conn: psycopg.Connection, job: dict[str, Any], opts: Optio
         return None, None  # a first load: nothing to compare with
     side = psycopg.connect(make_conninfo(conn.info.dsn, password=conn.info.password), autocommit=True)
 
-    def lookup(keys: list[str | None], times: list[str | None], hashes: list[bytes]) -> list[tuple[int, str]]:
+    def lookup(hashes: list[bytes]) -> list[tuple[int, str]]:
         try:
-            rows = side.execute(query("snapshot_unchanged"), (shop_id, entity, keys, times, hashes)).fetchall()
+            rows = side.execute(query("snapshot_unchanged"), (shop_id, entity, hashes)).fetchall()
         except psycopg.Error as exc:
             log(logger, logging.WARNING, "snapshot import could not look up stored versions: comparing every line",
                 shop_id=shop_id, entity=entity, job_id=job["id"], error=str(exc).strip())

@@ -111,4 +111,4 @@ select exists (select from sales.customers where shop_id = %s and deleted_at is 
 
 -- name: snapshot_unchanged
 -- lines of a chunk whose version the hub holds: (1-based position, stored key); see the function
-select line_index, stored_key from ingest.snapshot_unchanged(%s, %s, %s::text[], %s::text[], %s::bytea[]);
+select line_index, stored_key from ingest.snapshot_unchanged(%s, %s, %s::bytea[]);
