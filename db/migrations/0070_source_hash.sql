@@ -11,12 +11,11 @@ alter table ingest.stage_orders add column source_hash bytea;
 alter table ingest.stage_customers add column source_hash bytea;
 
 comment on column sales.orders.source_hash is
-    'BLAKE2b-128 of the snapshot line (gzip JSON Lines) this row was last written from, or whose content it '
-    'equals; null when written from a detail fetch (webhook, sync). ingest.snapshot_unchanged skips a '
-    're-imported line with the same hash';
+    'BLAKE2b-128 of the snapshot line (gzip JSON Lines) this row was last written from; null when written '
+    'from a detail fetch (webhook, sync). ingest.snapshot_unchanged skips a re-imported line with the same hash';
 comment on column sales.customers.source_hash is
-    'BLAKE2b-128 of the snapshot line this row was last written from, or whose content it equals; null when '
-    'written from a detail fetch. ingest.snapshot_unchanged skips a re-imported line with the same hash';
+    'BLAKE2b-128 of the snapshot line this row was last written from; null when written from a detail fetch. '
+    'ingest.snapshot_unchanged skips a re-imported line with the same hash';
 create index orders_source_hash on sales.orders (shop_id, source_hash) where source_hash is not null;
 create index customers_source_hash on sales.customers (shop_id, source_hash) where source_hash is not null;
 comment on index sales.orders_source_hash is 'ingest.snapshot_unchanged: a re-imported line found by its bytes';

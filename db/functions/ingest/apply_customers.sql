@@ -72,18 +72,9 @@ begin
                    (excluded.email, excluded.full_name, excluded.company, excluded.phone, excluded.customer_group,
                     excluded.price_list, excluded.disabled_orders, excluded.remark, excluded.billing_address,
                     excluded.delivery_addresses, excluded.accounts, excluded.created_at, excluded.changed_at))
-        returning c.guid
-    ), hashed as (
-        -- a customer not written because it equals its line takes the line's hash (the next
-        -- re-import skips it before staging); synced_at stays: nothing changed
-        update sales.customers c
-        set source_hash = r.source_hash
-        from ranked r
-        where c.shop_id = p_shop_id and c.guid = r.guid and r.source_hash is not null
-          and c.source_hash is distinct from r.source_hash and c.changed_at is not distinct from r.changed_at
-          and c.deleted_at is null and c.guid not in (select w.guid from written w)
+        returning 1
     )
-    -- (the conflicts and hashed CTEs run whether or not they are read: data-modifying CTEs always do)
+    -- (the conflicts CTE runs whether or not it is read: data-modifying CTEs always do)
     select (select count(*) from written),
            (select coalesce(jsonb_agg(r.guid order by r.line_no), '[]') from ranked r
             where r.email_norm is not null and (r.email_holder is not null or r.email_rank > 1))

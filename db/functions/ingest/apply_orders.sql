@@ -112,18 +112,6 @@ begin
     into v_codes, v_created, v_orders, v_updated_codes, v_updated_created, v_new_codes, v_new_created
     from written;
 
-    -- an order not written because it equals its line (e.g. written before by a webhook) takes the
-    -- line's hash, so the next re-import skips it before staging (synced_at stays: nothing changed)
-    update sales.orders o
-    set source_hash = s.source_hash
-    from (select distinct on (code) code, changed_at, source_hash
-          from ingest.stage_orders
-          where batch_id = p_batch_id
-          order by code, changed_at desc nulls last, line_no desc) s
-    where o.shop_id = p_shop_id and o.code = s.code and s.source_hash is not null
-      and o.source_hash is distinct from s.source_hash and o.changed_at is not distinct from s.changed_at
-      and o.deleted_at is null and not (o.code = any (v_codes));
-
     if v_orders > 0 then
         -- partitions of exactly the quarters these orders fall in (an outlier date costs one)
         perform ops.ensure_partitions_for(v_created);

@@ -8,8 +8,8 @@
  * shop: its 1-based position and the row's key as stored (sales.orders.code,
  * sales.customers.guid::text), which the import records as seen for the deletion check.
  *
- * Exact: a row's source_hash is the hash of the line it was written from, or of a line whose
- * content ingest.apply_orders / apply_customers found equal to it, so the same bytes mean the
+ * Exact: a row's source_hash is the hash of the snapshot line it was last written from (null
+ * once a webhook or sync wrote it: such rows are compared again), so the same bytes mean the
  * same version. A version is never recognised by its changeTime: Shoptet's change times have
  * whole seconds, and two versions of one second share one. Never skipped: soft-deleted rows
  * (the line revives them), customers stored without an e-mail (apply_customers decides again
