@@ -9,14 +9,11 @@ import sys
 from typing import Any, Callable, Sequence
 
 from runner import __version__
-from runner.config import VARIABLES, Config, ConfigError
+from runner.config import VARIABLES, Config
+from runner.errors import CommandError, HubError, explain, is_database_error
 
 EPILOG_ENV = "environment:\n" + "\n".join(f"  {name:<24} {desc} (default: {default})"
                                           for name, (default, desc) in VARIABLES.items())
-
-
-class CommandError(Exception):
-    """A user-facing error raised by a command: printed as one line, exit status 1."""
 
 
 # -- db ---------------------------------------------------------------------------------
@@ -980,21 +977,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _known_errors() -> tuple[type[BaseException], ...]:
-    from runner.cluster import ClusterError
-    from runner.db import DatabaseUnavailable
-    from runner.migrate import MigrationError
-    from runner.secret_key import SecretKeyError
-    from runner.settings import SettingError
-    import psycopg
-
-    from runner.shoptet.errors import ShoptetError
-    from runner.shoptet.shops import ShopError
-
-    return (CommandError, ConfigError, ClusterError, DatabaseUnavailable, MigrationError, SecretKeyError, SettingError,
-            ShoptetError, ShopError, psycopg.Error)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -1007,12 +989,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs.configure(cfg)
         func: Callable[[Config, argparse.Namespace], int] = args.func
         return func(cfg, args)
-    except _known_errors() as exc:
-        print(f"hub: error: {exc}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("hub: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if not (isinstance(exc, HubError) or is_database_error(exc)):
+            raise
+        print(f"hub: error: {explain(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

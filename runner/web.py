@@ -33,6 +33,7 @@ from starlette.routing import Route
 
 from runner.config import Config
 from runner.db import Target, target_for
+from runner.errors import HubError, summarize
 from runner.logs import log
 from runner.queries import query
 from runner.settings import SettingError
@@ -45,11 +46,11 @@ SIGNATURE_KEY_SETTING = "shoptet.signature_key"
 SHOPTET_DATETIME = re.compile(r"^\d{4}-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\d[+-]\d{4}$")
 
 
-class KeyUnavailable(Exception):
+class KeyUnavailable(HubError):
     """The signature key could not be read (database down, wrong HUB_SECRET_KEY): answer 503."""
 
 
-class WebhookRejected(Exception):
+class WebhookRejected(HubError):
     """A delivery the hub refuses: HTTP status, counted reason, message for the sender."""
 
     def __init__(self, status: int, reason: str, message: str, shop_id: int | None = None):
@@ -181,8 +182,7 @@ class Hub:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return summarize(exc, one_line=True, label=False)
 
 
 async def webhook(request: Request) -> JSONResponse:
