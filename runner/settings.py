@@ -180,7 +180,7 @@ class Settings:
             raise AssertionError("unreachable")
 
     def _db_error(self, key: str, exc: psycopg.Error) -> SettingError:
-        message = (exc.diag.message_primary or str(exc)).strip()
+        message = summarize(exc, one_line=True, label=False)
         return SettingError(message if key in message else f"setting {key}: {message}")
 
     def _cached(self, kind: str, key: str, shop_id: int | None, load: Callable[[], Any],

@@ -199,7 +199,7 @@ async def webhook(request: Request) -> JSONResponse:
         if not signature_ok(body, given, key):
             raise WebhookRejected(401, "bad_signature", "signature does not match", event.shop_id)
     except KeyUnavailable as exc:
-        log(logger, logging.ERROR, "webhook signature key unavailable", error=str(exc).splitlines()[0])
+        log(logger, logging.ERROR, "webhook signature key unavailable", error=summarize(exc, one_line=True))
         return JSONResponse({"error": "unavailable", "detail": "the signature key cannot be read; retry"},
                             status_code=503)
     except WebhookRejected as rej:
@@ -215,7 +215,7 @@ async def webhook(request: Request) -> JSONResponse:
     except (psycopg.errors.InvalidParameterValue, psycopg.DataError) as exc:
         # e.g. a mass event's instance that is no list, a NUL character in the payload
         await hub.count_rejection("malformed", event.shop_id)
-        return JSONResponse({"error": "malformed", "detail": exc.diag.message_primary or str(exc)}, status_code=400)
+        return JSONResponse({"error": "malformed", "detail": summarize(exc, one_line=True, label=False)}, status_code=400)
     except (psycopg.Error, TimeoutError) as exc:
         # not committed: Shoptet delivers it again
         log(logger, logging.ERROR, "webhook not stored", shop_id=event.shop_id, webhook_event=event.event,

@@ -2,9 +2,9 @@
 
 ``GROUPS`` names them in the order `hub --help` lists them; ``runner/commands/<name>.py`` has a
 ``register(subparsers)`` that adds the command's parser (and its subcommands) next to their
-handlers ``cmd_<command>_<subcommand>(cfg, args) -> exit status``. A handler parses nothing and
-computes nothing: it calls the module that does the work (named in each module's docstring) and
-prints the result (runner/commands/common.py). Command modules import only the standard library
+handlers ``cmd_<command>_<subcommand>(cfg, args) -> exit status``. A handler turns the arguments
+into a call of the module that does the work (named in the command module's docstring) and prints
+the result (runner/commands/common.py); it holds no SQL and no business logic. Command modules import only the standard library
 at the top, and the heavy modules (psycopg, httpx, procrastinate, the web app) inside the
 handlers, so `hub --help` stays fast.
 """

@@ -18,7 +18,7 @@ from psycopg.rows import dict_row
 from runner.config import Config
 from runner.connection import open_connection
 from runner.db import Target, connect, target_for
-from runner.errors import HubError
+from runner.errors import HubError, summarize
 from runner.logs import log
 from runner.queries import query
 from runner.secret_key import load_secret_key
@@ -150,7 +150,7 @@ def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str |
         except psycopg.errors.UniqueViolation:
             raise ShopError("--master: another shop is already the master (hub shop list)") from None
         except psycopg.errors.CheckViolation as exc:
-            raise ShopError(f"shop {shop_id}: {exc.diag.message_primary}") from None
+            raise ShopError(f"shop {shop_id}: {summarize(exc, one_line=True, label=False)}") from None
         zone = store_timezone(conn, shop_id, data)
     with open_settings(cfg, target) as settings:
         settings.set_secret(PRIVATE_TOKEN, token, shop_id=shop_id)
