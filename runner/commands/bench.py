@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import argparse
 
-from runner.commands.common import add_command, add_group, add_no_record_option
+from runner.commands.common import Subparsers, add_command, add_group, add_no_record_option
 from runner.config import Config
 from runner.errors import CommandError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     sub = add_group(subparsers, "bench", help="benchmarks (make bench runs them all)",
                     description="Benchmarks; each prints its figures and appends them to bench/RESULTS.md. "
                                 "`generate` makes the commerce data (scale 1 = the seeds' production size) "

@@ -9,12 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence, TypeAlias
 
 from runner.config import VARIABLES, Config
 
-Handler = Callable[[Config, argparse.Namespace], int]
+Handler: TypeAlias = Callable[[Config, argparse.Namespace], int]
 """A command's handler: the configuration and the parsed arguments in, the exit status out."""
+
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+"""Where commands are added: what ``add_subparsers()`` returns."""
 
 EPILOG_ENV = "environment:\n" + "\n".join(f"  {name:<24} {desc} (default: {default})"
                                           for name, (default, desc) in VARIABLES.items())
@@ -42,15 +45,14 @@ class RawDescriptionHelpFormatter(HelpFormatter, argparse.RawDescriptionHelpForm
     """The same, printing the description and epilog as written (the environment list keeps its lines)."""
 
 
-def add_group(subparsers: argparse._SubParsersAction, name: str, *, help: str,
-              description: str) -> argparse._SubParsersAction:
+def add_group(subparsers: Subparsers, name: str, *, help: str, description: str) -> Subparsers:
     """A top-level command with subcommands (``hub db ...``); returns where to add them."""
     parser = subparsers.add_parser(name, help=help, description=description, epilog=EPILOG_ENV,
                                    formatter_class=RawDescriptionHelpFormatter)
     return parser.add_subparsers(dest=f"{name}_command", metavar="SUBCOMMAND", required=True)
 
 
-def add_command(subparsers: argparse._SubParsersAction, name: str, handler: Handler, *, help: str,
+def add_command(subparsers: Subparsers, name: str, handler: Handler, *, help: str,
                 description: str, environment: bool = False) -> argparse.ArgumentParser:
     """A command run by ``handler``; with ``environment`` its help ends with the HUB_* variables."""
     if environment:

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from runner.commands.common import add_command, add_group, add_json_option, print_fields, print_json
+from runner.commands.common import Subparsers, add_command, add_group, add_json_option, print_fields, print_json
 from runner.config import Config
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 ROLES = ("admin", "app", "readonly")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     sub = add_group(subparsers, "db", help="the database: embedded cluster, migrations, psql",
                     description="Manage the hub's database. Without HUB_DATABASE_URL the hub runs its own "
                                 "PostgreSQL 15 cluster under HUB_HOME (default ./.hub).")

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import argparse
 
-from runner.commands.common import add_bind_options, add_command, add_group
+from runner.commands.common import Subparsers, add_bind_options, add_command, add_group
 from runner.config import Config
 from runner.errors import CommandError
 
 DEFAULT_SHOPS = [900101]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     sub = add_group(subparsers, "sandbox", help="a local fake Shoptet API with generated data (demo, tests, benchmarks)",
                     description="A local fake Shoptet API faithful to the real one: envelope, paging, tokens, "
                                 "rate limits, snapshot jobs (gzip JSON Lines), signed webhooks, fault switches "

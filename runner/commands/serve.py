@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 
-from runner.commands.common import add_bind_options, add_command
+from runner.commands.common import Subparsers, add_bind_options, add_command
 from runner.config import Config
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     p = add_command(subparsers, "serve", cmd_serve, help="the web app: Shoptet webhooks, addon install callback, /healthz",
                     description="Run the web app (starlette on uvicorn): POST /webhooks/shoptet, "
                                 "GET /shoptet/install, GET /healthz.", environment=True)

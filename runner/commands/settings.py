@@ -8,7 +8,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from runner.commands.common import (Column, add_command, add_group, add_json_option, add_shop_option,
+from runner.commands.common import (Column, Subparsers, add_command, add_group, add_json_option, add_shop_option,
                                     print_table)
 from runner.config import Config
 from runner.errors import CommandError
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 SHOP_HELP = "the shop (Shoptet eshopId); without it, the global setting"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     sub = add_group(subparsers, "settings", help="typed global and per-shop settings, encrypted secrets",
                     description="Read and change settings in core.settings. Secrets are encrypted with "
                                 "HUB_SECRET_KEY (or the generated HUB_HOME/secret.key).")

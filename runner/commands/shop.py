@@ -7,13 +7,13 @@ import os
 import sys
 from typing import Any, Mapping
 
-from runner.commands.common import (Column, add_command, add_group, add_json_option, add_shop_argument,
+from runner.commands.common import (Column, Subparsers, add_command, add_group, add_json_option, add_shop_argument,
                                     print_fields, print_table)
 from runner.config import Config
 from runner.errors import CommandError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     sub = add_group(subparsers, "shop", help="connected Shoptet e-shops: add, list, show, remove",
                     description="Connect Shoptet e-shops. `add` takes a private API token (Premium); addon "
                                 "shops arrive through the install callback of `hub serve`.")

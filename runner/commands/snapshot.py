@@ -8,7 +8,7 @@ import argparse
 import sys
 from typing import Any, Callable, Mapping
 
-from runner.commands.common import (Column, add_command, add_group, add_job_argument, add_json_option,
+from runner.commands.common import (Column, Subparsers, add_command, add_group, add_job_argument, add_json_option,
                                     add_quiet_option, add_shop_option, print_fields, print_json, print_table)
 from runner.config import Config
 
@@ -17,7 +17,7 @@ IMPORT_ORDER = ("customers", "products", "orders")
 """The entities of ``--entity all``, in the order they are imported."""
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     sub = add_group(subparsers, "snapshot", help="full imports from Shoptet snapshots: import, list, show, retry",
                     description="Import whole entities from Shoptet's snapshot files (gzip JSON Lines), "
                                 "streamed into PostgreSQL in constant memory. Progress, bad lines and retries "
@@ -101,9 +101,11 @@ def cmd_snapshot_import(cfg: Config, args: argparse.Namespace) -> int:
                                 compare_all=args.compare_all)
     failed = 0
     for entity in IMPORT_ORDER if args.entity == "all" else (args.entity,):
+        def run(conn: Any, client: Any, bar: Any, entity: str = entity) -> dict[str, Any]:
+            return snapshots.import_snapshot(conn, client, args.shop, entity, progress=bar, options=options)
+
         try:
-            outcome = _run_snapshot(cfg, args.shop, lambda conn, client, bar, e=entity: snapshots.import_snapshot(
-                conn, client, args.shop, e, progress=bar, options=options), args.quiet)
+            outcome = _run_snapshot(cfg, args.shop, run, args.quiet)
         except snapshots.SnapshotFailed as exc:
             failed += 1
             retry = (f"retried hourly by the workers ({exc.retries_left} left), or now: hub snapshot retry {exc.job_id}"

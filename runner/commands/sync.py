@@ -6,13 +6,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from runner.commands.common import add_command, add_json_option, add_shop_option, print_json
+from runner.commands.common import Subparsers, add_command, add_json_option, add_shop_option, print_json
 from runner.config import Config
 
 ENTITIES = ("orders", "customers", "products")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     p = add_command(subparsers, "sync", cmd_sync,
                     help="incremental sync of a shop now: Shoptet's change lists since the cursor",
                     description="Read /api/{entity}/changes from the shop's cursor (minus a 10-minute overlap), "

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import argparse
 
-from runner.commands.common import add_command
+from runner.commands.common import Subparsers, add_command
 from runner.config import Config
 from runner.errors import CommandError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: Subparsers) -> None:
     p = add_command(subparsers, "worker", cmd_worker, help="run jobs: webhook follow-ups, syncs, analytics, maintenance",
                     description="Run a procrastinate worker until SIGINT/SIGTERM. Queues: webhooks, orders, "
                                 "customers, products, snapshots, analytics, maintenance. Periodic jobs (the "
