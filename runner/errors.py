@@ -5,15 +5,17 @@ what failed and where: the value and what was expected, the file and line, the s
 the request (``GET /api/orders: Shoptet refused the API token ...``), and what to do about it
 when there is something to do (``hub db start``, ``hub shop add``). The classes live next to the
 code that raises them and keep any other base they had (``BadDocument`` is still a
-``ValueError``, ``DatabaseUnavailable`` a ``psycopg.OperationalError``):
+``ValueError``); ``DatabaseUnavailable`` is also a ``psycopg.OperationalError``, so code that
+retries on one still does:
 
     ConfigError (config.py), ClusterError (cluster.py), DatabaseUnavailable (connection.py,
     also importable from db.py), MigrationError (migrate.py), BackupError (backup.py),
     SecretKeyError (secret_key.py), SettingError and its SettingTypeError, SettingIsSecret
     (settings.py), ShoptetError and its kinds (shoptet/errors.py), ShopError (shoptet/shops.py),
     InstallError (shoptet/oauth_install.py), SyncBusy (shoptet/sync.py), SnapshotFailed and
-    SnapshotStreamError (shoptet/snapshots.py), BadDocument (shoptet/documents.py),
-    KeyUnavailable and WebhookRejected (web.py), CommandError (below: the command line's own).
+    SnapshotStreamError (shoptet/snapshots.py), SnapshotJobError (shoptet/snapshot_jobs.py),
+    BadDocument (shoptet/documents.py), KeyUnavailable and WebhookRejected (web.py), and
+    CommandError (below: the command line's own).
 
 ``runner.cli.main`` catches ``HubError`` and ``psycopg.Error`` and prints ``explain(exc)``, exit
 status 1. Logs and stored ``last_error`` columns use ``summarize(exc)``.
