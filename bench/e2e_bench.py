@@ -74,8 +74,6 @@ def _shop_exists(cfg: Config) -> bool:
 
 def _prepare(cfg: Config, sandbox: Any, api_url: str, events: int) -> dict[str, Any]:
     """Connect the bench shop, import its orders, change orders at the source: {code: changeTime}."""
-    import psycopg
-
     from runner.shoptet import snapshots
     from runner.shoptet.client import parse_datetime
     from runner.shoptet.errors import NotFound
@@ -86,7 +84,7 @@ def _prepare(cfg: Config, sandbox: Any, api_url: str, events: int) -> dict[str, 
     with connect(target, "admin", autocommit=True) as admin:
         admin.execute("select core.setting_set_secret('shoptet.signature_key', %s, %s, %s)",
                       (sandbox.signature_key(BENCH_SHOP), BENCH_SHOP, load_secret_key(cfg)))
-    with client_for_shop(BENCH_SHOP, cfg=cfg, target=target) as client, psycopg.connect(target.app) as conn:
+    with client_for_shop(BENCH_SHOP, cfg=cfg, target=target) as client, connect(target, "app") as conn:
         # snapshots need a job:finished webhook; nothing listens there, the importer polls the job
         client.request("POST", "/api/webhooks", json={"data": [{"event": "job:finished", "url": "http://127.0.0.1:9/"}]})
         snapshots.import_snapshot(conn, client, BENCH_SHOP, "orders",

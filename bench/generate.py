@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 
-from runner.db import Target
+from runner.db import Target, connect
 
 SQL_FILE = Path(__file__).resolve().parent / "generate.sql"
 BENCH_SHOPS = (900001, 900002, 900003)
@@ -80,7 +80,7 @@ class Report:
 
 
 def _connect(target: Target) -> psycopg.Connection:
-    conn = psycopg.connect(target.admin, autocommit=False)
+    conn = connect(target, "admin", autocommit=False)
     conn.execute("set synchronous_commit = off")
     conn.execute("set work_mem = '256MB'")
     conn.execute("set maintenance_work_mem = '512MB'")
@@ -197,7 +197,7 @@ def _analyze(target: Target, tables: list[str], parallel: int) -> None:
     """ANALYZE the tables, `parallel` at a time (the planner needs the new sizes at once)."""
 
     def one(table: str) -> None:
-        with psycopg.connect(target.admin, autocommit=True) as conn:
+        with connect(target, "admin", autocommit=True) as conn:
             conn.execute(f"analyze {table}")
 
     with ThreadPoolExecutor(max_workers=parallel) as pool:

@@ -33,7 +33,7 @@ import psycopg
 
 from bench.stats import record
 from runner.config import Config
-from runner.db import target_for
+from runner.db import connect, target_for
 from runner.sandbox import Sandbox
 from runner.shoptet.shops import purge_shop
 
@@ -158,7 +158,7 @@ def run(cfg: Config, *, scale: float, record_results: bool = True) -> int:
     sandbox = Sandbox(scale=scale, seed=11, shops=(SHOP,), data_dir=str(data_dir), job_seconds=0.2)
     print(f"import bench: scale {scale} (sandbox shop {SHOP}; first run at a scale builds its files, cached in {data_dir})",
           flush=True)
-    with sandbox.run_in_thread() as url, psycopg.connect(target.admin, autocommit=True) as admin:
+    with sandbox.run_in_thread() as url, connect(target, "admin", autocommit=True) as admin:
         for shop in (SHOP, COPY_SHOP):
             _purge(admin, target.admin, shop)
         env = {**os.environ, "HUB_SHOPTET_API_URL": url, "HUB_LOG_LEVEL": "WARNING"}

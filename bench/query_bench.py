@@ -24,7 +24,7 @@ import psycopg.sql
 
 from bench.generate import BENCH_SHOPS
 from bench.stats import fmt_seconds, record, summary
-from runner.db import Target
+from runner.db import Target, connect
 
 ITEM_TYPES = ("product", "shipping", "billing", "discount-coupon")
 STATUSES = (-1, -2, -3, -4)
@@ -183,7 +183,7 @@ def partition_pruning(conn: psycopg.Connection, shop: int, item_type: str, start
 
 def run(target: Target, *, samples: int = 2000, seed: int = 1, scale: float | None = None,
         record_results: bool = True) -> int:
-    with psycopg.connect(target.app, autocommit=True) as conn:
+    with connect(target, "app", autocommit=True) as conn:
         data = _draw(conn, seed, samples)
         rng = random.Random(seed)
         results = []
@@ -191,7 +191,7 @@ def run(target: Target, *, samples: int = 2000, seed: int = 1, scale: float | No
             _time(conn, query, random.Random(seed + 1000), max(50, samples // 4))  # warm-up, other parameters
             times, rows = _time(conn, query, rng, samples)
             results.append((query.name, summary(times), rows / len(times)))
-        with psycopg.connect(target.admin, autocommit=True) as admin:
+        with connect(target, "admin", autocommit=True) as admin:
             admin.execute("set search_path = pg_catalog, public")
             hot_quarter = _quarter_start(data["last"] - timedelta(days=200))
             old_quarter = _quarter_start(data["first"] + timedelta(days=100))

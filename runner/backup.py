@@ -14,16 +14,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
 from runner.cluster import PG_BIN
-from runner.db import Target
+from runner.db import Target, connect
+from runner.errors import HubError
 from runner.queries import query
 
 DEFAULT_KEEP = 7
 
 
-class BackupError(Exception):
+class BackupError(HubError):
     """A backup could not be made or verified; the message says why."""
 
 
@@ -39,7 +38,7 @@ def run_backup(target: Target, directory: Path, *, keep: int = DEFAULT_KEEP) -> 
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     path = directory / f"hub-{stamp}.dump"
     partial = path.with_suffix(".dump.partial")
-    with psycopg.connect(target.admin, autocommit=True) as conn:
+    with connect(target, "admin", autocommit=True) as conn:
         row = conn.execute(query("backup_start"), (str(path),)).fetchone()
         assert row is not None
         backup_id = int(row[0])

@@ -30,6 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from runner.errors import HubError
+
 PG_MAJOR = "15"
 PG_BIN = Path(f"/usr/lib/postgresql/{PG_MAJOR}/bin")
 PG_SHARE = Path(f"/usr/share/postgresql/{PG_MAJOR}")
@@ -49,7 +51,7 @@ REQUIRED_EXTENSIONS = {
 }
 
 
-class ClusterError(Exception):
+class ClusterError(HubError):
     """The embedded cluster cannot do what was asked; the message says why and what to do."""
 
 
@@ -338,17 +340,18 @@ class Cluster:
         return f"postgresql://{user}@/{dbname}?host={self.socket_dir}&port={self.running_port() or self.port}"
 
     def _ensure_database(self) -> None:
-        import psycopg
+        from runner.connection import DatabaseUnavailable, open_connection
 
         deadline = time.monotonic() + 30
         while True:
             try:
-                with psycopg.connect(self.conninfo(dbname="postgres"), autocommit=True) as conn:
+                with open_connection(self.conninfo(dbname="postgres"), what=f"cluster in {self.link}", hint=False,
+                                     autocommit=True) as conn:
                     exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone()
                     if not exists:
                         conn.execute(f'create database "{DATABASE}"')
                     return
-            except psycopg.OperationalError as exc:
+            except DatabaseUnavailable as exc:
                 if time.monotonic() > deadline:
                     raise ClusterError(f"cluster started but does not accept connections: {exc}") from None
                 time.sleep(0.2)

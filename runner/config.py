@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from runner.errors import HubError
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DB_DIR = REPO_ROOT / "db"
 
@@ -20,7 +22,7 @@ DEFAULT_DB_PORT = 54329
 DEFAULT_SHOPTET_API_URL = "https://api.myshoptet.com"
 
 
-class ConfigError(Exception):
+class ConfigError(HubError):
     """A HUB_* variable is set to a value the hub cannot use."""
 
 

@@ -20,13 +20,11 @@ import psycopg
 
 from runner.cluster import DATABASE, Cluster
 from runner.config import Config
+from runner.connection import DatabaseUnavailable as DatabaseUnavailable  # importable from here, as before
+from runner.connection import open_connection
 
 Role = Literal["admin", "app", "readonly"]
 EMBEDDED_USERS: dict[Role, str] = {"admin": "postgres", "app": "hub_app", "readonly": "hub_readonly"}
-
-
-class DatabaseUnavailable(Exception):
-    """The hub's database cannot be reached; the message says which and why."""
 
 
 def embedded_cluster(cfg: Config) -> Cluster:
@@ -35,12 +33,14 @@ def embedded_cluster(cfg: Config) -> Cluster:
 
 @dataclass(frozen=True)
 class Target:
-    """One database the hub talks to: a conninfo per role plus a description."""
+    """One database the hub talks to: a conninfo per role plus a description; ``embedded`` when it
+    is the hub's own cluster (then a failed connection suggests `hub db start`)."""
 
     admin: str
     app: str
     readonly: str
     description: str
+    embedded: bool = False
 
     def conninfo(self, role: Role = "app") -> str:
         return {"admin": self.admin, "app": self.app, "readonly": self.readonly}[role]
@@ -52,6 +52,7 @@ class Target:
             app=_set_dbname(self.app, dbname),
             readonly=_set_dbname(self.readonly, dbname),
             description=f"{self.description} (database {dbname})",
+            embedded=self.embedded,
         )
 
 
@@ -76,6 +77,7 @@ def target_for(cfg: Config) -> Target:
         app=cluster.conninfo(EMBEDDED_USERS["app"]),
         readonly=cluster.conninfo(EMBEDDED_USERS["readonly"]),
         description=f"embedded cluster in {cluster.link} (socket {cluster.socket_dir})",
+        embedded=True,
     )
 
 
@@ -104,12 +106,10 @@ def redact(url: str) -> str:
 
 
 def connect(target: Target, role: Role = "app", *, autocommit: bool = False, **kwargs: object) -> psycopg.Connection:
-    try:
-        return psycopg.connect(target.conninfo(role), autocommit=autocommit, **kwargs)  # type: ignore[arg-type]
-    except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        hint = " (is it running? `hub db start`)" if "embedded" in target.description else ""
-        raise DatabaseUnavailable(f"cannot connect to the {target.description} as {role}{hint}: {reason}") from None
+    """A connection to ``target`` as ``role`` (through runner.connection.open_connection: a failure is
+    DatabaseUnavailable naming the database and role, with `hub db start` for the embedded cluster)."""
+    return open_connection(target.conninfo(role), what=f"{target.description} as {role}", hint=target.embedded,
+                           autocommit=autocommit, **kwargs)
 
 
 def yoyo_url(conninfo: str) -> str:

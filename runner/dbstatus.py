@@ -8,6 +8,7 @@ import psycopg
 
 from runner.config import Config
 from runner.db import DatabaseUnavailable, connect, embedded_cluster, target_for
+from runner.errors import summarize
 
 
 def status(cfg: Config) -> dict[str, Any]:
@@ -38,5 +39,5 @@ def status(cfg: Config) -> dict[str, Any]:
         if pending:
             info["next_migration"] = pending[0]
     except psycopg.Error as exc:
-        info["pending_migrations"] = f"unknown ({exc.diag.message_primary or exc})"
+        info["pending_migrations"] = f"unknown ({summarize(exc, one_line=True, label=False)})"
     return info

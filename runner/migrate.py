@@ -37,7 +37,9 @@ from yoyo import get_backend, read_migrations
 from yoyo.migrations import read_sql_migration
 
 from runner.config import DB_DIR
-from runner.db import DatabaseUnavailable, Target, connect, yoyo_url
+from runner.connection import open_connection, unavailable
+from runner.db import Target, connect, yoyo_url
+from runner.errors import HubError
 from runner.queries import query
 
 MIGRATIONS_DIR = DB_DIR / "migrations"
@@ -48,7 +50,7 @@ FUNCTION_SCHEMA_ORDER = ("core", "ingest", "sales", "catalog", "analytics", "ops
 MIGRATE_LOCK_KEY = 0x5B0B7E71
 
 
-class MigrationError(Exception):
+class MigrationError(HubError):
     """An SQL file failed; names the file and line. The database was left unchanged."""
 
     def __init__(self, path: Path, line: int, message: str):
@@ -187,8 +189,7 @@ def _backend(target: Target):  # type: ignore[no-untyped-def]
     try:
         return get_backend(yoyo_url(target.admin))
     except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DatabaseUnavailable(f"cannot connect to the {target.description} as admin: {reason}") from None
+        raise unavailable(exc, f"{target.description} as admin", hint=target.embedded) from None
 
 
 def migrate(target: Target) -> MigrateResult:
@@ -240,7 +241,7 @@ def pending_migrations(target: Target) -> list[str]:
 
 def catalog_snapshot(conninfo: str) -> dict[tuple[str, str], str]:
     """(kind, identity) -> definition hash of every object the hub's migrations can make."""
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with open_connection(conninfo, autocommit=True) as conn:
         rows = conn.execute(query("catalog_objects")).fetchall()
     return {(kind, ident): digest for kind, ident, digest in rows}
 

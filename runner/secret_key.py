@@ -13,9 +13,10 @@ import stat
 from pathlib import Path
 
 from runner.config import Config
+from runner.errors import HubError
 
 
-class SecretKeyError(Exception):
+class SecretKeyError(HubError):
     """The secret key cannot be read or is not safe to use."""
 
 

@@ -23,6 +23,8 @@ from typing import Any, Callable
 import psycopg
 from psycopg.types.json import Jsonb
 
+from runner.connection import open_connection
+from runner.errors import HubError, summarize
 from runner.logs import log
 from runner.queries import query
 
@@ -33,7 +35,7 @@ _MISSING = object()
 ValueType = str  # 'text' | 'integer' | 'boolean' | 'json'
 
 
-class SettingError(Exception):
+class SettingError(HubError):
     """A setting cannot be read or written as asked; the message names the key."""
 
 
@@ -125,7 +127,7 @@ class Settings:
         backoff = 0.1
         while not self._closed.is_set():
             try:
-                with psycopg.connect(self._conninfo, autocommit=True) as conn:
+                with open_connection(self._conninfo, autocommit=True) as conn:
                     conn.execute(f"listen {CHANNEL}")
                     self._invalidate_all()  # anything cached while deaf is suspect
                     self._listening.set()
@@ -137,7 +139,7 @@ class Settings:
                 if self._closed.is_set():
                     break
                 log(logger, logging.WARNING, "settings listener lost its connection; caching paused",
-                    error=str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__)
+                    error=summarize(exc, one_line=True))
             finally:
                 self._listening.clear()
                 self._invalidate_all()
@@ -167,7 +169,7 @@ class Settings:
         with self._conn_lock:
             for attempt in (1, 2):
                 if self._conn is None or self._conn.closed:
-                    self._conn = psycopg.connect(self._conninfo, autocommit=True)
+                    self._conn = open_connection(self._conninfo, autocommit=True)
                 try:
                     return fn(self._conn)
                 except psycopg.OperationalError:
@@ -178,7 +180,7 @@ class Settings:
             raise AssertionError("unreachable")
 
     def _db_error(self, key: str, exc: psycopg.Error) -> SettingError:
-        message = (exc.diag.message_primary or str(exc)).strip()
+        message = summarize(exc, one_line=True, label=False)
         return SettingError(message if key in message else f"setting {key}: {message}")
 
     def _cached(self, kind: str, key: str, shop_id: int | None, load: Callable[[], Any],

@@ -33,6 +33,7 @@ from starlette.routing import Route
 
 from runner.config import Config
 from runner.db import Target, target_for
+from runner.errors import HubError, summarize
 from runner.logs import log
 from runner.queries import query
 from runner.settings import SettingError
@@ -45,11 +46,11 @@ SIGNATURE_KEY_SETTING = "shoptet.signature_key"
 SHOPTET_DATETIME = re.compile(r"^\d{4}-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\d[+-]\d{4}$")
 
 
-class KeyUnavailable(Exception):
+class KeyUnavailable(HubError):
     """The signature key could not be read (database down, wrong HUB_SECRET_KEY): answer 503."""
 
 
-class WebhookRejected(Exception):
+class WebhookRejected(HubError):
     """A delivery the hub refuses: HTTP status, counted reason, message for the sender."""
 
     def __init__(self, status: int, reason: str, message: str, shop_id: int | None = None):
@@ -181,8 +182,7 @@ class Hub:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return summarize(exc, one_line=True, label=False)
 
 
 async def webhook(request: Request) -> JSONResponse:
@@ -199,7 +199,7 @@ async def webhook(request: Request) -> JSONResponse:
         if not signature_ok(body, given, key):
             raise WebhookRejected(401, "bad_signature", "signature does not match", event.shop_id)
     except KeyUnavailable as exc:
-        log(logger, logging.ERROR, "webhook signature key unavailable", error=str(exc).splitlines()[0])
+        log(logger, logging.ERROR, "webhook signature key unavailable", error=summarize(exc, one_line=True))
         return JSONResponse({"error": "unavailable", "detail": "the signature key cannot be read; retry"},
                             status_code=503)
     except WebhookRejected as rej:
@@ -215,7 +215,7 @@ async def webhook(request: Request) -> JSONResponse:
     except (psycopg.errors.InvalidParameterValue, psycopg.DataError) as exc:
         # e.g. a mass event's instance that is no list, a NUL character in the payload
         await hub.count_rejection("malformed", event.shop_id)
-        return JSONResponse({"error": "malformed", "detail": exc.diag.message_primary or str(exc)}, status_code=400)
+        return JSONResponse({"error": "malformed", "detail": summarize(exc, one_line=True, label=False)}, status_code=400)
     except (psycopg.Error, TimeoutError) as exc:
         # not committed: Shoptet delivers it again
         log(logger, logging.ERROR, "webhook not stored", shop_id=event.shop_id, webhook_event=event.event,

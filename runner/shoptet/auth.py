@@ -18,8 +18,8 @@ import time
 from typing import Protocol
 
 import httpx
-import psycopg
 
+from runner.connection import open_connection
 from runner.queries import query
 from runner.shoptet.errors import MintError
 
@@ -97,14 +97,14 @@ class AddonToken:
         stale = used.get("Shoptet-Access-Token")
         with self._lock:
             if stale is not None and stale == self._token:
-                with psycopg.connect(self._conninfo, autocommit=True) as conn:
+                with open_connection(self._conninfo, autocommit=True) as conn:
                     conn.execute(query("access_token_expire"), (self.shop_id, self._secret_key, stale))
                 self._token = None
         return True
 
     def _shared_token(self) -> tuple[str, float]:
         """The valid token in the database, or a new one minted under the shop's lock."""
-        with psycopg.connect(self._conninfo) as conn:
+        with open_connection(self._conninfo) as conn:
             conn.execute(query("access_token_lock"), (self.shop_id,))
             row = conn.execute(query("access_token_get"),
                                (self._secret_key, self.shop_id, RENEW_BEFORE_SECONDS, self._secret_key)).fetchone()

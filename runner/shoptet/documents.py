@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from runner.errors import HubError
 from runner.shoptet.normalize import is_blank, normalize_email, normalize_guid
 
 ITEM_TYPES = frozenset((
@@ -56,7 +57,7 @@ VARIANT_COLUMNS = (
 _SCALAR = (str, int, float)
 
 
-class BadDocument(ValueError):
+class BadDocument(HubError, ValueError):
     """A document does not have the shape of the entity; the message names the field."""
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from runner.errors import HubError
 
-class ShoptetError(Exception):
+
+class ShoptetError(HubError):
     """A Shoptet request failed for good. ``str()`` is a sentence a merchant understands."""
 
     def __init__(self, message: str, *, method: str = "", path: str = "", status: int | None = None,

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import httpx
-import psycopg
 
+from runner.connection import open_connection
+from runner.errors import HubError
 from runner.logs import log
 from runner.queries import query
 from runner.shoptet import webhooks
@@ -44,7 +45,7 @@ WEBHOOK_EVENTS = (
 )
 
 
-class InstallError(Exception):
+class InstallError(HubError):
     """The installation cannot complete; ``status`` is the HTTP answer for Shoptet (400 or 502)."""
 
     def __init__(self, message: str, status: int = 502):
@@ -131,7 +132,7 @@ def store_timezone_from_api(settings: Any, conninfo: str, shop_id: int, api_url:
         log(logger, logging.WARNING, "could not read GET /api/eshop for the shop's time zone: it stays Europe/Prague "
             "until `hub shop refresh` reads it", shop_id=shop_id, error=str(exc))
         return None
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with open_connection(conninfo, autocommit=True) as conn:
         return store_timezone(conn, shop_id, eshop)
 
 
@@ -151,7 +152,7 @@ def install(settings: Any, conninfo: str, code: str, *, public_url: str, api_url
     grant = exchange_code(str(oauth_url), client_id=str(client_id), client_secret=client_secret, code=code,
                           redirect_uri=str(redirect_uri))
     name = (grant.eshop_url or f"eshop {grant.eshop_id}").removeprefix("https://").removeprefix("http://").rstrip("/")
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with open_connection(conninfo, autocommit=True) as conn:
         conn.execute(query("shop_install"), (grant.eshop_id, name))
     settings.set_secret("shoptet.oauth_token", grant.access_token, shop_id=grant.eshop_id)
     if grant.eshop_url:

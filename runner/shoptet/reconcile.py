@@ -20,6 +20,7 @@ from typing import Any
 
 import psycopg
 
+from runner.errors import summarize
 from runner.logs import log
 from runner.queries import query
 from runner.shoptet.client import ShoptetClient, parse_datetime
@@ -72,7 +73,7 @@ def reconcile_shop(conn: psycopg.Connection, client: ShoptetClient, shop_id: int
             except (psycopg.errors.InvalidParameterValue, psycopg.DataError) as exc:
                 skipped += 1
                 log(logger, logging.WARNING, "notification cannot be replayed", shop_id=shop_id, webhook_event=event,
-                    error=(exc.diag.message_primary or str(exc)))
+                    error=summarize(exc, one_line=True, label=False))
                 continue
             if row is not None and row[1]:
                 replayed += 1

@@ -16,7 +16,9 @@ import psycopg
 from psycopg.rows import dict_row
 
 from runner.config import Config
-from runner.db import Target, target_for
+from runner.connection import open_connection
+from runner.db import Target, connect, target_for
+from runner.errors import HubError, summarize
 from runner.logs import log
 from runner.queries import query
 from runner.secret_key import load_secret_key
@@ -36,7 +38,7 @@ DEFAULT_TIMEZONE = "Europe/Prague"
 logger = logging.getLogger("hub.shops")
 
 
-class ShopError(Exception):
+class ShopError(HubError):
     """A shop cannot be used as asked; the message says why and what to do."""
 
 
@@ -112,7 +114,7 @@ def refresh_shop(cfg: Config, shop_id: int, *, client: ShoptetClient | None = No
     """Read GET /api/eshop with the shop's credentials and store what the hub keeps of it (the
     time zone). Returns {"shop_id", "timezone"}. Raises ShopError for an unknown shop."""
     target = target or target_for(cfg)
-    with psycopg.connect(target.conninfo("app"), autocommit=True) as conn:
+    with connect(target, "app", autocommit=True) as conn:
         if conn.execute(query("shop_exists"), (shop_id,)).fetchone() is None:
             raise ShopError(f"shop {shop_id} does not exist (hub shop list)")
         own = client is None
@@ -137,7 +139,7 @@ def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str |
         raise ShopError(f"GET {base}/api/eshop answered without contactInformation.eshopId: is {base} a Shoptet API?")
     shop_name = name or str(info.get("eshopName") or info.get("eshopTitle") or f"eshop {shop_id}")
     target = target_for(cfg)
-    with psycopg.connect(target.conninfo("app"), autocommit=True) as conn:
+    with connect(target, "app", autocommit=True) as conn:
         if master_shop_id is not None:
             row = conn.execute(query("shop_exists"), (master_shop_id,)).fetchone()
             if row is None:
@@ -148,7 +150,7 @@ def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str |
         except psycopg.errors.UniqueViolation:
             raise ShopError("--master: another shop is already the master (hub shop list)") from None
         except psycopg.errors.CheckViolation as exc:
-            raise ShopError(f"shop {shop_id}: {exc.diag.message_primary}") from None
+            raise ShopError(f"shop {shop_id}: {summarize(exc, one_line=True, label=False)}") from None
         zone = store_timezone(conn, shop_id, data)
     with open_settings(cfg, target) as settings:
         settings.set_secret(PRIVATE_TOKEN, token, shop_id=shop_id)
@@ -170,7 +172,7 @@ def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str |
 
 
 def list_shops(cfg: Config, shop_id: int | None = None) -> list[dict[str, Any]]:
-    with psycopg.connect(target_for(cfg).conninfo("app"), autocommit=True) as conn:
+    with connect(target_for(cfg), "app", autocommit=True) as conn:
         return conn.cursor(row_factory=dict_row).execute(query("shops_list"), {"shop_id": shop_id}).fetchall()
 
 
@@ -178,7 +180,7 @@ def purge_shop(admin_conninfo: str, shop_id: int) -> dict[str, Any]:
     """ops.purge_shop in one transaction. As a superuser the foreign-key triggers are skipped
     (session_replication_role = replica): ops.purge_shop deletes children before parents
     itself, and a per-order cascade check makes removing a big shop take minutes."""
-    with psycopg.connect(admin_conninfo) as conn:
+    with open_connection(admin_conninfo) as conn:
         superuser = conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()
         if superuser and superuser[0]:
             conn.execute("set local session_replication_role = replica")
@@ -189,7 +191,7 @@ def purge_shop(admin_conninfo: str, shop_id: int) -> dict[str, Any]:
 
 def remove_shop(cfg: Config, shop_id: int, *, purge: bool = False) -> dict[str, Any]:
     """Disconnect a shop (credentials forgotten, data kept), or with purge delete it and its data."""
-    with psycopg.connect(target_for(cfg).conninfo("app"), autocommit=True) as conn:
+    with connect(target_for(cfg), "app", autocommit=True) as conn:
         if conn.execute(query("shop_exists"), (shop_id,)).fetchone() is None:
             raise ShopError(f"shop {shop_id} does not exist (hub shop list)")
         if purge:

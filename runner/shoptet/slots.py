@@ -29,6 +29,7 @@ from typing import Callable, Iterator
 
 import psycopg
 
+from runner.connection import open_connection
 from runner.logs import log
 from runner.queries import query
 
@@ -128,7 +129,7 @@ class TokenSlots:
         if self._conn is None or self._conn.closed:
             assert self._conninfo is not None
             self._held.clear()
-            self._conn = psycopg.connect(self._conninfo, autocommit=True, application_name="hub api slots")
+            self._conn = open_connection(self._conninfo, autocommit=True, application_name="hub api slots")
         return self._conn
 
     def _broken(self, what: str, exc: psycopg.Error) -> None:

@@ -49,6 +49,8 @@ from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from runner.connection import open_connection
+from runner.errors import HubError, summarize
 from runner.logs import log
 from runner.queries import query
 from runner.shoptet import errors
@@ -97,7 +99,7 @@ class Progress:
 ProgressCallback = Callable[[Progress], None]
 
 
-class SnapshotFailed(Exception):
+class SnapshotFailed(HubError):
     """The attempt failed; the job is marked failed (and will be retried while it has retries)."""
 
     def __init__(self, job_id: int, message: str, retries_left: int):
@@ -168,7 +170,7 @@ def run_job(conn: psycopg.Connection, client: ShoptetClient, job_id: int, *, pro
         return outcome
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the job, then re-raised
         conn.rollback()
-        message = _explain(exc)
+        message = summarize(exc)
         row = conn.execute(query("snapshot_job_fail"), (job_id, message)).fetchone()
         conn.commit()
         left = int(row[0]) if row and row[0] is not None else 0
@@ -196,14 +198,6 @@ def _import_file(conn: psycopg.Connection, client: ShoptetClient, job: dict[str,
     conn.execute(query("snapshot_job_importing"), {"url": url, "valid_until": valid_until, "id": job["id"]})
     conn.commit()
     _stream(conn, client, job, url, valid_until, position, opts, progress, started)
-
-
-def _explain(exc: BaseException) -> str:
-    if isinstance(exc, (errors.ShoptetError, SnapshotStreamError)):
-        return str(exc)
-    if isinstance(exc, psycopg.Error):
-        return f"database error: {exc}".strip()
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _request_and_wait(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any], opts: Options,
@@ -280,7 +274,7 @@ def _listed_status(client: ShoptetClient, shoptet_job: str, since: datetime) -> 
     return None
 
 
-class SnapshotStreamError(Exception):
+class SnapshotStreamError(HubError):
     """The result file could not be read to its end (truncated gzip, broken download)."""
 
 
@@ -416,7 +410,7 @@ def _unchanged_lookup(conn: psycopg.Connection, job: dict[str, Any], opts: Optio
     conn.commit()
     if not (row and row[0]):
         return None, None  # a first load: nothing to compare with
-    side = psycopg.connect(make_conninfo(conn.info.dsn, password=conn.info.password), autocommit=True)
+    side = open_connection(make_conninfo(conn.info.dsn, password=conn.info.password), autocommit=True)
 
     def lookup(hashes: list[bytes]) -> list[tuple[int, str]]:
         try:

@@ -56,6 +56,7 @@ from urllib.parse import quote
 import orjson
 import psycopg
 
+from runner.errors import HubError, summarize
 from runner.logs import log
 from runner.queries import query
 from runner.shoptet import errors
@@ -82,7 +83,7 @@ DETAIL = {"orders": ("/api/orders/{}", "order"), "customers": ("/api/customers/{
 _WARN_LOCK = threading.Lock()
 
 
-class SyncBusy(Exception):
+class SyncBusy(HubError):
     """Another sync of the same shop and entity is running."""
 
 
@@ -186,11 +187,11 @@ def sync_entity(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, e
         try:
             result = _run(conn, client, shop_id, entity, batch_size, snapshot_options)
         except Exception as exc:
-            log(logger, logging.WARNING, "sync failed", shop_id=shop_id, entity=entity, error=_explain(exc))
+            log(logger, logging.WARNING, "sync failed", shop_id=shop_id, entity=entity, error=summarize(exc))
             try:
                 conn.rollback()
                 with _committed(conn):
-                    conn.execute(query("sync_cursor_finish"), (shop_id, entity, _explain(exc)[:2000], None))
+                    conn.execute(query("sync_cursor_finish"), (shop_id, entity, summarize(exc)[:2000], None))
             except psycopg.Error:  # the database itself is the trouble: the original error says more
                 pass
             raise
@@ -210,14 +211,6 @@ def sync_entity(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, e
                 conn.execute(query("sync_unlock"), (shop_id, entity))
         except psycopg.Error:  # a broken connection: its session, and so the lock, ends with it
             pass
-
-
-def _explain(exc: BaseException) -> str:
-    if isinstance(exc, errors.ShoptetError):
-        return str(exc)
-    if isinstance(exc, psycopg.Error):
-        return f"database error: {str(exc).strip()}"
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _run(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, entity: str, batch_size: int,

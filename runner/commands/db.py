@@ -1,0 +1,187 @@
+"""`hub db`: the database — embedded cluster (runner/cluster.py), status (runner/dbstatus.py),
+connection URLs and psql (runner/db.py), migrations (runner/migrate.py), partition maintenance
+(runner/maintain.py), backups (runner/backup.py)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from runner.commands.common import Subparsers, add_command, add_group, add_json_option, print_fields, print_json
+from runner.config import Config
+
+if TYPE_CHECKING:
+    from runner.cluster import Cluster
+
+ROLES = ("admin", "app", "readonly")
+
+
+def register(subparsers: Subparsers) -> None:
+    sub = add_group(subparsers, "db", help="the database: embedded cluster, migrations, psql",
+                    description="Manage the hub's database. Without HUB_DATABASE_URL the hub runs its own "
+                                "PostgreSQL 15 cluster under HUB_HOME (default ./.hub).")
+    add_command(sub, "start", cmd_db_start, help="create (first time) and start the embedded cluster",
+                description="Create the embedded cluster on first use (initdb, database 'hub') and start it "
+                            "on a unix socket in HUB_HOME and on 127.0.0.1:HUB_DB_PORT. As root the server "
+                            "runs as the 'postgres' OS user. Does nothing when HUB_DATABASE_URL is set.")
+    add_command(sub, "stop", cmd_db_stop, help="stop the embedded cluster (fast shutdown)",
+                description="Stop the embedded cluster (pg_ctl stop -m fast). Does nothing when HUB_DATABASE_URL "
+                            "is set.")
+    p = add_command(sub, "status", cmd_db_status, help="is the database up, where, which migrations are pending",
+                    description="Report whether the database is reachable, where it is, and pending migrations. "
+                                "Exit status 0 when reachable, 3 when not.")
+    add_json_option(p, "print the status as JSON")
+    p = add_command(sub, "url", cmd_db_url, help="print the connection URL (for psql and other tools)",
+                    description="Print a libpq connection URL of the database for the chosen role.")
+    _add_role_option(p)
+    p = add_command(sub, "psql", cmd_db_psql, help="open psql on the database",
+                    description="Run psql connected to the hub database; arguments after -- go to psql.")
+    _add_role_option(p)
+    p.add_argument("psql_args", nargs=argparse.REMAINDER, help="arguments for psql (after --)")
+    p = add_command(sub, "migrate", cmd_db_migrate, help="apply pending migrations and re-load every function file",
+                    description="Apply db/migrations/ with yoyo, then re-load every file of db/functions/ "
+                                "(order: core, ingest, sales, catalog, analytics, ops, archive, then others; "
+                                "files by name), all in one transaction: an error names file and line and "
+                                "leaves the database unchanged.")
+    p.add_argument("--dry-run", action="store_true",
+                   help="migrate a throw-away copy (CREATE DATABASE ... TEMPLATE) and report what would change")
+    p = add_command(sub, "maintain", cmd_db_maintain,
+                    help="partition maintenance now: premake, empty the default, retention to archive",
+                    description="Run ops.run_maintenance(): move rows out of the default partition of "
+                                "sales.order_items, make quarterly partitions ahead, detach quarters older "
+                                "than 2 years into schema archive (attached to archive.order_items, queryable "
+                                "through sales.order_items_all). Idempotent; the workers run it hourly.")
+    add_json_option(p, "print the summary as JSON")
+    p = add_command(sub, "backup", cmd_db_backup, help="pg_dump the hub database now, verify it, keep the newest N",
+                    description="Dump the hub database (pg_dump custom format) into HUB_BACKUP_DIR, verify the "
+                                "file reads back (pg_restore --list), record it in ops.backups and delete "
+                                "completed backups beyond the newest HUB_BACKUP_KEEP. The workers run it daily "
+                                "at 02:00 UTC.", environment=True)
+    p.add_argument("--dir", help="directory for the dump (default HUB_BACKUP_DIR)")
+    p.add_argument("--keep", type=int, help="completed backups to keep (default HUB_BACKUP_KEEP)")
+
+
+def _add_role_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--role", choices=ROLES, default="admin",
+                        help="connect as: admin (superuser), app (hub_app) or readonly (hub_readonly)")
+
+
+def _cluster_or_say(cfg: Config, verb: str) -> Cluster | None:
+    """The embedded cluster, or None after saying that HUB_DATABASE_URL makes ``hub db <verb>`` do nothing."""
+    from runner.db import embedded_cluster
+
+    if not cfg.embedded:
+        print(f"HUB_DATABASE_URL is set: the hub uses that server; `hub db {verb}` does nothing")
+        return None
+    return embedded_cluster(cfg)
+
+
+def cmd_db_start(cfg: Config, args: argparse.Namespace) -> int:
+    cluster = _cluster_or_say(cfg, "start")
+    if cluster is None:
+        return 0
+    for line in cluster.start():
+        print(line)
+    print(f"connect: psql '{cluster.url()}'   (or: hub db psql)")
+    return 0
+
+
+def cmd_db_stop(cfg: Config, args: argparse.Namespace) -> int:
+    cluster = _cluster_or_say(cfg, "stop")
+    if cluster is None:
+        return 0
+    print(cluster.stop())
+    return 0
+
+
+def cmd_db_status(cfg: Config, args: argparse.Namespace) -> int:
+    from runner import dbstatus
+
+    info = dbstatus.status(cfg)
+    print_fields(info, as_json=args.json, width=20)
+    return 0 if info.get("reachable") else 3
+
+
+def cmd_db_url(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.db import EMBEDDED_USERS, embedded_cluster, target_for
+
+    if cfg.embedded:
+        print(embedded_cluster(cfg).url(EMBEDDED_USERS[args.role]))
+    else:
+        print(target_for(cfg).conninfo(args.role))
+    return 0
+
+
+def cmd_db_psql(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.cluster import PG_BIN
+    from runner.db import target_for
+
+    psql_args = args.psql_args[1:] if args.psql_args[:1] == ["--"] else args.psql_args
+    psql = str(PG_BIN / "psql") if (PG_BIN / "psql").exists() else "psql"
+    os.execvp(psql, [psql, target_for(cfg).conninfo(args.role), *psql_args])
+    return 0  # not reached
+
+
+def cmd_db_migrate(cfg: Config, args: argparse.Namespace) -> int:
+    from runner import migrate
+    from runner.db import target_for
+
+    target = target_for(cfg)
+    if args.dry_run:
+        result = migrate.dry_run(target)
+        print(f"dry run on a copy of the database; the real one is untouched ({result.seconds:.2f} s)")
+        print(f"would apply {len(result.applied)} migration(s)" + (":" if result.applied else ""))
+        for mid in result.applied:
+            print(f"  {mid}")
+        print(f"function files changed: {len(result.functions_changed)} of {result.functions_loaded}")
+        for rel in result.functions_changed:
+            print(f"  {rel}")
+        print(f"catalog changes: {len(result.catalog_changes)}")
+        for change, kind, ident in result.catalog_changes:
+            print(f"  {change} {kind} {ident}")
+        for note in result.notes:
+            print(f"note: {note}")
+        return 0
+    result = migrate.migrate(target)
+    if result.nothing_to_do:
+        print(f"nothing to apply: database is current ({result.functions_loaded} function files re-loaded, "
+              f"none changed; {result.seconds:.2f} s)")
+    else:
+        print(f"applied {len(result.applied)} migration(s), {len(result.functions_changed)} changed of "
+              f"{result.functions_loaded} function files ({result.seconds:.2f} s)")
+        for mid in result.applied:
+            print(f"  migration {mid}")
+        for rel in result.functions_changed:
+            print(f"  function  {rel}")
+    for note in result.notes:
+        print(f"note: {note}")
+    return 0
+
+
+def cmd_db_maintain(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.db import target_for
+    from runner.maintain import run_maintenance
+
+    summary = run_maintenance(target_for(cfg))
+    if args.json:
+        print_json(summary)
+        return 0
+    print(f"moved {summary['moved_from_default']} row(s) out of the default partition; "
+          f"{summary['partitions_created']} partition(s) created, {summary['archived']} archived, "
+          f"{summary.get('empty_future_dropped', 0)} empty one(s) after the premake window dropped; "
+          f"now {summary['hot_partitions']} hot and {summary['archive_partitions']} archived partitions")
+    return 0
+
+
+def cmd_db_backup(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.backup import run_backup
+    from runner.db import target_for
+
+    directory = Path(args.dir).expanduser().resolve() if args.dir else cfg.backup_dir
+    done = run_backup(target_for(cfg), directory, keep=args.keep or cfg.backup_keep)
+    print(f"backup {done['backup_id']}: {done['path']} ({done['size_bytes'] / 1e6:.1f} MB, verified)"
+          + (f"; removed {len(done['removed'])} older" if done["removed"] else ""))
+    print(f"restore into an empty database: pg_restore --no-owner -d <database> {done['path']}")
+    return 0

@@ -1,0 +1,69 @@
+"""The errors the hub raises on purpose, and the one way an error is put into words.
+
+Every error the hub raises on purpose is a ``HubError``. Its message is a sentence that says
+what failed and where: the value and what was expected, the file and line, the shop, the job,
+the request (``GET /api/orders: Shoptet refused the API token ...``), and what to do about it
+when there is something to do (``hub db start``, ``hub shop add``). The classes live next to the
+code that raises them and keep any other base they had (``BadDocument`` is still a
+``ValueError``); ``DatabaseUnavailable`` is also a ``psycopg.OperationalError``, so code that
+retries on one still does:
+
+    ConfigError (config.py), ClusterError (cluster.py), DatabaseUnavailable (connection.py,
+    also importable from db.py), MigrationError (migrate.py), BackupError (backup.py),
+    SecretKeyError (secret_key.py), SettingError and its SettingTypeError, SettingIsSecret
+    (settings.py), ShoptetError and its kinds (shoptet/errors.py), ShopError (shoptet/shops.py),
+    InstallError (shoptet/oauth_install.py), SyncBusy (shoptet/sync.py), SnapshotFailed and
+    SnapshotStreamError (shoptet/snapshots.py), SnapshotJobError (shoptet/snapshot_jobs.py),
+    BadDocument (shoptet/documents.py), KeyUnavailable and WebhookRejected (web.py), and
+    CommandError (below: the command line's own).
+
+``runner.cli.main`` catches ``HubError`` and ``psycopg.Error`` and prints ``explain(exc)``, exit
+status 1. Logs and stored ``last_error`` columns use ``summarize(exc)``.
+
+Only the standard library is imported here: `hub --help` imports this module.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+class HubError(Exception):
+    """An error the hub raises on purpose; ``str()`` says what failed and where."""
+
+
+class CommandError(HubError):
+    """A command cannot do what it was asked (a bad argument, an unknown id): one line, exit status 1."""
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """True for a psycopg error (psycopg is not imported for this: if it is not loaded, no error is its)."""
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(exc, psycopg.Error)
+
+
+def summarize(exc: BaseException, *, one_line: bool = False, label: bool = True) -> str:
+    """What went wrong, for a log field, a stored last error or a reason in an answer; never empty.
+
+    A hub error is its own message. With ``label`` (the default) any other error says what it is:
+    ``database error: <message>`` for a database error, ``<Type>: <message>`` for the rest; without
+    it, the bare message. With ``one_line``, only the first line."""
+    text = str(exc).strip()
+    if not text:
+        return type(exc).__name__
+    if label and not isinstance(exc, HubError):
+        text = f"database error: {text}" if is_database_error(exc) else f"{type(exc).__name__}: {text}"
+    return text.splitlines()[0] if one_line else text
+
+
+def explain(exc: BaseException) -> str:
+    """``exc`` for a person at the terminal: its message, then one ``caused by:`` line for each
+    error it was raised from (``raise ... from cause``), innermost last."""
+    lines = [str(exc) or type(exc).__name__]
+    seen = {id(exc)}
+    cause = exc.__cause__
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        lines.append(f"  caused by: {summarize(cause)}")
+        cause = cause.__cause__
+    return "\n".join(lines)
