@@ -19,7 +19,7 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import psycopg
 from psycopg.rows import dict_row
@@ -28,8 +28,7 @@ from runner.config import REPO_ROOT
 from runner.queries import query
 
 # How to rebuild docs/sql.md; printed by the test when the file is out of date.
-REGENERATE = ("hub db migrate && hub db docs --output docs/sql.md   "
-              "(until `hub db docs` exists: .venv/bin/python -m runner.sqldocs --output docs/sql.md)")
+REGENERATE = "hub db migrate && hub db docs --output docs/sql.md"
 
 # Schemas made by the migrations whose objects belong to another project: named, not described.
 THIRD_PARTY_SCHEMAS: dict[str, str] = {
@@ -253,27 +252,9 @@ def _strip_sql_comments(text: str) -> str:
     return re.sub(r"--[^\n]*", "", re.sub(r"/\*.*?\*/", "", text, flags=re.DOTALL))
 
 
-def _write(text: str, output: str | None) -> None:
+def write(text: str, output: str | None) -> None:
+    """The rendered text to a file, or to standard output when output is None or '-'."""
     if output in (None, "-"):
         sys.stdout.write(text)
     else:
         Path(output).write_text(text, encoding="utf-8")
-
-
-def main(argv: Iterable[str] | None = None) -> int:
-    """``python -m runner.sqldocs [--output FILE]``: render from the hub's database (until `hub db docs`)."""
-    import argparse
-
-    from runner.config import Config
-    from runner.db import target_for
-
-    parser = argparse.ArgumentParser(prog="python -m runner.sqldocs", description=render.__doc__)
-    parser.add_argument("--output", metavar="FILE", help="write here instead of standard output")
-    args = parser.parse_args(list(argv) if argv is not None else None)
-    with psycopg.connect(target_for(Config.from_env()).conninfo("readonly"), autocommit=True) as conn:
-        _write(render(conn), args.output)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -61,6 +61,11 @@ def register(subparsers: Subparsers) -> None:
                                 "at 02:00 UTC.", environment=True)
     p.add_argument("--dir", help="directory for the dump (default HUB_BACKUP_DIR)")
     p.add_argument("--keep", type=int, help="completed backups to keep (default HUB_BACKUP_KEEP)")
+    p = add_command(sub, "docs", cmd_db_docs, help="print the SQL reference (docs/sql.md) from the database's comments",
+                    description="Render every schema, table, view and function of the migrated database with its "
+                                "COMMENT ON text as markdown (runner/sqldocs.py), as docs/sql.md holds it: "
+                                "hub db docs --output docs/sql.md after a migration that adds or changes one.")
+    p.add_argument("--output", metavar="FILE", help="write here instead of standard output")
 
 
 def _add_role_option(parser: argparse.ArgumentParser) -> None:
@@ -172,6 +177,15 @@ def cmd_db_maintain(cfg: Config, args: argparse.Namespace) -> int:
           f"{summary['partitions_created']} partition(s) created, {summary['archived']} archived, "
           f"{summary.get('empty_future_dropped', 0)} empty one(s) after the premake window dropped; "
           f"now {summary['hot_partitions']} hot and {summary['archive_partitions']} archived partitions")
+    return 0
+
+
+def cmd_db_docs(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.db import connect, target_for
+    from runner.sqldocs import render, write
+
+    with connect(target_for(cfg), "readonly", autocommit=True) as conn:
+        write(render(conn), args.output)
     return 0
 
 
