@@ -470,10 +470,10 @@ def _run_snapshot(cfg: Config, shop_id: int, run: Callable[[Any, Any, Any], dict
 
     from runner.db import target_for
     from runner.progress import ProgressBar
-    from runner.shoptet.client import ShoptetClient
+    from runner.shoptet.shop_client import client_for_shop
 
     bar = None if quiet else ProgressBar()
-    with ShoptetClient.for_shop(shop_id, cfg=cfg) as client, \
+    with client_for_shop(shop_id, cfg=cfg) as client, \
             psycopg.connect(target_for(cfg).conninfo("app")) as conn:
         try:
             return run(conn, client, bar)

@@ -20,7 +20,8 @@ from runner.db import Target
 from runner.maintain import run_maintenance
 from runner.sandbox import Sandbox
 from runner.shoptet import snapshots
-from runner.shoptet.client import RetryPolicy, ShoptetClient
+from runner.shoptet.client import RetryPolicy
+from runner.shoptet.shop_client import client_for_shop
 from runner.shoptet.shops import add_shop
 
 SHOP = 900101
@@ -54,7 +55,7 @@ def copy_of_an_order(box: Sandbox, code: str, created: str) -> dict[str, Any]:
 
 
 def import_orders(cfg: Config, db: Target) -> dict[str, Any]:
-    with ShoptetClient.for_shop(SHOP, cfg=cfg, retry=RetryPolicy(base_delay=0.05, max_delay=0.5)) as client, \
+    with client_for_shop(SHOP, cfg=cfg, retry=RetryPolicy(base_delay=0.05, max_delay=0.5)) as client, \
             psycopg.connect(db.app) as conn:
         return snapshots.import_snapshot(conn, client, SHOP, "orders", options=FAST)
 

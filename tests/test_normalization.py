@@ -26,6 +26,7 @@ from runner.sandbox import Sandbox
 from runner.sandbox.formats import fmt_dt
 from runner.shoptet import snapshots
 from runner.shoptet.client import RetryPolicy, ShoptetClient
+from runner.shoptet.shop_client import client_for_shop
 from runner.shoptet.normalize import EDGE_WHITESPACE, normalize_email, normalize_guid
 from runner.shoptet.shops import add_shop
 
@@ -142,7 +143,7 @@ def shop(sandbox: Sandbox, hub_env: dict[str, str], monkeypatch: pytest.MonkeyPa
 
 
 def client_for(cfg: Config) -> ShoptetClient:
-    return ShoptetClient.for_shop(SHOP, cfg=cfg, retry=RetryPolicy(base_delay=0.05, max_delay=0.5))
+    return client_for_shop(SHOP, cfg=cfg, retry=RetryPolicy(base_delay=0.05, max_delay=0.5))
 
 
 def import_entity(cfg: Config, db: Target, entity: str, *, compare_all: bool = False) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from runner.db import Target
 from runner.sandbox import Sandbox
 from runner.sandbox.odd_inputs import odd_orders
 from runner.shoptet import snapshots
-from runner.shoptet.client import RetryPolicy, ShoptetClient
+from runner.shoptet.client import RetryPolicy
+from runner.shoptet.shop_client import client_for_shop
 from runner.shoptet.shops import add_shop, refresh_shop
 
 PRAGUE, BUCHAREST = 900101, 900102
@@ -50,7 +51,7 @@ def template(box: Sandbox, shop: int) -> dict[str, Any]:
 
 
 def import_orders(cfg: Config, db: Target, shop: int) -> dict[str, Any]:
-    with ShoptetClient.for_shop(shop, cfg=cfg, retry=RetryPolicy(base_delay=0.05, max_delay=0.5)) as client, \
+    with client_for_shop(shop, cfg=cfg, retry=RetryPolicy(base_delay=0.05, max_delay=0.5)) as client, \
             psycopg.connect(db.app) as conn:
         return snapshots.import_snapshot(conn, client, shop, "orders", options=FAST)
 

@@ -21,6 +21,7 @@ from runner.sandbox import Sandbox
 from runner.shoptet import snapshots
 from runner.shoptet.auth import AddonToken
 from runner.shoptet.client import RetryPolicy, ShoptetClient
+from runner.shoptet.shop_client import client_for_shop
 from runner.shoptet.shops import add_shop
 
 SHOP = 900101
@@ -46,7 +47,7 @@ def shop(sandbox: tuple[Sandbox, str], hub_env: dict[str, str], monkeypatch: pyt
 
 
 def client_for(cfg: Config, **kwargs: Any) -> ShoptetClient:
-    return ShoptetClient.for_shop(SHOP, cfg=cfg, retry=RetryPolicy(base_delay=0.05, max_delay=0.5), **kwargs)
+    return client_for_shop(SHOP, cfg=cfg, retry=RetryPolicy(base_delay=0.05, max_delay=0.5), **kwargs)
 
 
 def import_all(cfg: Config, db: Target) -> list[dict[str, Any]]:
@@ -323,7 +324,7 @@ def test_addon_install_against_the_sandbox_registers_webhooks_then_imports_with_
     assert admin.execute("select timezone from core.shops where shop_id = %s", (SHOP,)).fetchone() == ("Europe/Bratislava",)
     stored = admin.execute("select core.setting_get_secret('shoptet.signature_key', %s, %s)", (SHOP, key)).fetchone()
     assert stored == (box.signature_key(SHOP),)
-    with ShoptetClient.for_shop(SHOP, cfg=cfg) as api:
+    with client_for_shop(SHOP, cfg=cfg) as api:
         hooks = {h["event"]: h["url"] for page in api.iter_pages("/api/webhooks", "webhooks") for h in page}
         assert hooks["job:finished"] == "http://127.0.0.1:9/webhooks/shoptet"
         with psycopg.connect(db.app) as conn:

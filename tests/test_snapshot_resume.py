@@ -19,6 +19,7 @@ from runner.db import Target
 from runner.sandbox import Sandbox
 from runner.shoptet import snapshots
 from runner.shoptet.client import RetryPolicy, ShoptetClient
+from runner.shoptet.shop_client import client_for_shop
 from runner.shoptet.shops import add_shop
 
 SHOP = 900101
@@ -45,7 +46,7 @@ def shop(sandbox: Sandbox, hub_env: dict[str, str], monkeypatch: pytest.MonkeyPa
 
 
 def client_for(cfg: Config) -> ShoptetClient:
-    return ShoptetClient.for_shop(SHOP, cfg=cfg, retry=RetryPolicy(base_delay=0.05, max_delay=0.5))
+    return client_for_shop(SHOP, cfg=cfg, retry=RetryPolicy(base_delay=0.05, max_delay=0.5))
 
 
 def hub_totals(admin: psycopg.Connection) -> dict[str, Any]:

@@ -22,7 +22,8 @@ import pytest
 from runner.config import REPO_ROOT, Config
 from runner.db import Target
 from runner.sandbox import Sandbox
-from runner.shoptet.shops import add_shop, client_for_shop
+from runner.shoptet.shop_client import client_for_shop
+from runner.shoptet.shops import add_shop
 
 SHOP = 900101
 
@@ -32,7 +33,7 @@ import json, sys
 from concurrent.futures import ThreadPoolExecutor
 from runner.config import Config
 from runner.shoptet.client import ShoptetClient
-from runner.shoptet.shops import client_for_shop
+from runner.shoptet.shop_client import client_for_shop
 shop, requests, threads, shared = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "shared"
 client = client_for_shop(shop, cfg=Config.from_env())
 if not shared:  # the per-process limit of before: same token, no database slots
