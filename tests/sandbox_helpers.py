@@ -60,12 +60,16 @@ def hub_totals(admin: psycopg.Connection, shop: int = SHOP) -> dict[str, Any]:
     with ==. Order lines are counted on their own and as lines of orders not deleted (both must be
     what the sandbox holds); the sum of the orders is text (numeric, two decimals) as the sandbox
     writes it; repeated_lines counts (order, line) pairs held more than once, deleted or not."""
+    # the CTEs are materialized so that lines and orders meet in a hash join: right after an import
+    # the statistics are stale and a nested loop over every partition takes seconds
     row = admin.execute("""
-        select (select count(*) from sales.orders where shop_id = %(s)s and deleted_at is null),
-               (select count(*) from sales.order_items_all where shop_id = %(s)s and deleted_at is null),
-               (select count(*) from sales.order_items_all i
-                  join sales.orders o on o.shop_id = i.shop_id and o.code = i.order_code
-                 where i.shop_id = %(s)s and i.deleted_at is null and o.deleted_at is null),
+        with live_orders as materialized (
+                 select code from sales.orders where shop_id = %(s)s and deleted_at is null),
+             live_lines as materialized (
+                 select order_code from sales.order_items_all where shop_id = %(s)s and deleted_at is null)
+        select (select count(*) from live_orders),
+               (select count(*) from live_lines),
+               (select count(*) from live_lines l join live_orders o on o.code = l.order_code),
                (select coalesce(sum(total_with_vat), 0.00)::text from sales.orders
                  where shop_id = %(s)s and deleted_at is null),
                (select count(*) from sales.customers where shop_id = %(s)s and deleted_at is null),
