@@ -77,7 +77,8 @@ def _prepare(cfg: Config, sandbox: Any, api_url: str, events: int) -> dict[str, 
     from runner.shoptet import snapshots
     from runner.shoptet.client import parse_datetime
     from runner.shoptet.errors import NotFound
-    from runner.shoptet.shops import add_shop, client_for_shop
+    from runner.shoptet.shop_client import client_for_shop
+    from runner.shoptet.shops import add_shop
 
     target = target_for(cfg)
     add_shop(cfg, sandbox.private_token(BENCH_SHOP), api_url=api_url, name="e2e benchmark", register_webhooks=False)

@@ -109,9 +109,9 @@ def _fetch_and_apply(shop_id: int, entity: str, key: str, job_id: int, *, path: 
     """Fetch one entity's current state and upsert it (404: soft-delete), in ONE transaction
     with the webhook events it completes. The HTTP request holds no connection."""
     from runner.shoptet import ingest, sync
-    from runner.shoptet.client import ShoptetClient
+    from runner.shoptet.shop_client import client_for_shop
 
-    with ShoptetClient.for_shop(shop_id) as api:
+    with client_for_shop(shop_id) as api:
         doc = sync.fetch_entity(api, entity, key, path=path)
     with transaction() as conn:
         if doc is None:
@@ -182,11 +182,11 @@ def sync_entity(context: procrastinate.JobContext, shop_id: int, entity: str) ->
     """Incremental sync of one shop's entity from its ingest.sync_cursors position
     (runner/shoptet/sync.py): HTTP outside transactions, one transaction per batch with the cursor."""
     from runner.shoptet import sync
-    from runner.shoptet.client import ShoptetClient
+    from runner.shoptet.shop_client import client_for_shop
 
     if _pool is None:
         raise RuntimeError("runner.tasks.configure() was not called in this process")
-    with ShoptetClient.for_shop(shop_id) as api, _pool.connection() as conn:
+    with client_for_shop(shop_id) as api, _pool.connection() as conn:
         try:
             return dict(sync.sync_entity(conn, api, shop_id, entity))
         except sync.SyncBusy as exc:  # `hub sync` of the same shop and entity is running
@@ -304,7 +304,7 @@ def run_snapshot_job(context: procrastinate.JobContext, job_id: int) -> dict[str
     """One attempt of a snapshot import (ingest.snapshot_jobs); a failure is recorded on the job
     (retry_count, last_error) and retried by the hourly retry_snapshots, not by procrastinate."""
     from runner.shoptet import snapshots
-    from runner.shoptet.client import ShoptetClient
+    from runner.shoptet.shop_client import client_for_shop
 
     if _pool is None:
         raise RuntimeError("runner.tasks.configure() was not called in this process")
@@ -313,7 +313,7 @@ def run_snapshot_job(context: procrastinate.JobContext, job_id: int) -> dict[str
         conn.commit()
         if job is None:
             return {"job_id": job_id, "outcome": "gone"}
-        with ShoptetClient.for_shop(job["shop_id"]) as client:
+        with client_for_shop(job["shop_id"]) as client:
             try:
                 return snapshots.run_job(conn, client, job_id)
             except snapshots.SnapshotFailed as exc:
@@ -409,14 +409,14 @@ def reconcile_webhooks(timestamp: int | None = None) -> dict[str, Any]:
     """Hourly: replay webhook deliveries Shoptet gave up on (or the hub never recorded) from
     GET /api/webhooks/notifications, per active shop (runner/shoptet/reconcile.py)."""
     from runner.shoptet import reconcile
-    from runner.shoptet.client import ShoptetClient
+    from runner.shoptet.shop_client import client_for_shop
 
     if _pool is None:
         raise RuntimeError("runner.tasks.configure() was not called in this process")
     outcome: dict[str, Any] = {"shops": 0, "replayed": 0, "errors": {}}
     for shop_id in _active_shops():
         try:
-            with ShoptetClient.for_shop(shop_id) as api, _pool.connection() as conn:
+            with client_for_shop(shop_id) as api, _pool.connection() as conn:
                 result = reconcile.reconcile_shop(conn, api, shop_id)
         except Exception as exc:  # noqa: BLE001 - one shop's trouble (e.g. a revoked token) must not stop the others
             outcome["errors"][str(shop_id)] = str(exc)[:500]

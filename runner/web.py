@@ -37,12 +37,12 @@ from runner.errors import HubError, summarize
 from runner.logs import log
 from runner.queries import query
 from runner.settings import SettingError
+from runner.shoptet.webhooks import SIGNATURE_KEY_SETTING, WEBHOOK_PATH
 
 logger = logging.getLogger("hub.web")
 
 MAX_WEBHOOK_BYTES = 64 * 1024
 SIGNATURE_HEADER = "shoptet-webhook-signature"
-SIGNATURE_KEY_SETTING = "shoptet.signature_key"
 SHOPTET_DATETIME = re.compile(r"^\d{4}-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-5]\d[+-]\d{4}$")
 
 
@@ -279,7 +279,7 @@ def create_app(cfg: Config | None = None, target: Target | None = None) -> Starl
             await hub.close()
 
     return Starlette(routes=[
-        Route("/webhooks/shoptet", webhook, methods=["POST"]),
+        Route(WEBHOOK_PATH, webhook, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/shoptet/install", shoptet_install, methods=["GET"]),
     ], lifespan=lifespan)

@@ -9,11 +9,26 @@
 
 Works as root (the server then runs as the ``postgres`` OS user) and as a
 normal user, from a checkout anywhere on disk.
+
+Tests against the sandbox Shoptet share three fixtures, set per module or test with markers:
+
+* ``sandbox``: a Sandbox served in a thread (files under the test's tmp_path), shop 900101,
+  ``scale=0.001, seed=7, job_seconds=0.2, webhook_retry_delay=0.1`` unless
+  ``@pytest.mark.sandbox(**options)`` says otherwise (any Sandbox argument;
+  ``shared_files=True``: snapshot files of an unchanged shop cached across the session);
+* ``sandbox_cfg``: the hub's Config pointed at it (HUB_SHOPTET_API_URL, on top of ``hub_env``),
+  with the variables of ``@pytest.mark.shop(env={...})`` set first;
+* ``shop``: that Config after `hub shop add` of the sandbox's shop 900101 (webhooks registered and
+  the signature key stored unless ``@pytest.mark.shop(register_webhooks=False)``; ``master=True``).
+
+``processes``: a list to append started subprocesses to, stopped at the end of the test.
+Plain helpers (snapshot options, imports, hub/sandbox totals) are in tests/sandbox_helpers.py.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -21,18 +36,29 @@ import psycopg
 import pytest
 from pytest_postgresql import factories
 
+from bench.processes import stop
 from runner.cluster import Cluster
-from runner.config import REPO_ROOT
+from runner.config import REPO_ROOT, Config
 from runner.db import Target, conninfo_to_url, target_for_conninfo
 from runner.migrate import migrate
+from runner.sandbox import DEFAULT_SHOP, Sandbox
+from runner.shoptet.shops import add_shop
 
 TEST_PORT = int(os.environ.get("HUB_TEST_DB_PORT", "54339"))
 TEST_CLUSTER = Cluster(REPO_ROOT / ".hub", TEST_PORT, name="test-cluster", tcp=False, fast=True)
 _started_here = False
 
 
+SANDBOX_DEFAULTS: dict[str, Any] = {"scale": 0.001, "seed": 7, "shops": (DEFAULT_SHOP,), "job_seconds": 0.2,
+                                    "webhook_retry_delay": 0.1}
+
+
 def pytest_configure(config: pytest.Config) -> None:
     global _started_here
+    config.addinivalue_line("markers", "sandbox(**options): the Sandbox arguments of the `sandbox` fixture "
+                                       "(shared_files=True: snapshot files cached across the session)")
+    config.addinivalue_line("markers", "shop(env={}, master=False, register_webhooks=True): how the `shop` "
+                                       "fixture connects the sandbox's shop (env also for `sandbox_cfg`)")
     if hasattr(config, "workerinput"):  # an xdist worker: the controller started the cluster
         pass
     elif not TEST_CLUSTER.status().running:
@@ -102,3 +128,56 @@ def hub_env(db: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
+
+
+def _marker_kwargs(request: pytest.FixtureRequest, name: str) -> dict[str, Any]:
+    marker = request.node.get_closest_marker(name)
+    return dict(marker.kwargs) if marker else {}
+
+
+@pytest.fixture(scope="session")
+def sandbox_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Snapshot files of an unchanged shop, cached here across the session's sandboxes."""
+    return tmp_path_factory.mktemp("sandbox")
+
+
+@pytest.fixture
+def sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sandbox]:
+    """The sandbox Shoptet served in a thread (``@pytest.mark.sandbox(**options)``); stopped after the test."""
+    options = {**SANDBOX_DEFAULTS, **_marker_kwargs(request, "sandbox")}
+    shared = options.pop("shared_files", False)
+    data_dir = request.getfixturevalue("sandbox_files") if shared else tmp_path / "sandbox"
+    box = Sandbox(data_dir=data_dir, **options)
+    with box.run_in_thread():
+        yield box
+
+
+@pytest.fixture
+def sandbox_cfg(request: pytest.FixtureRequest, sandbox: Sandbox, hub_env: dict[str, str],
+                monkeypatch: pytest.MonkeyPatch) -> Config:
+    """The hub's Config pointed at the sandbox: HUB_SHOPTET_API_URL and ``@pytest.mark.shop(env={...})``."""
+    for key, value in _marker_kwargs(request, "shop").get("env", {}).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("HUB_SHOPTET_API_URL", sandbox.base_url())
+    return Config.from_env()
+
+
+@pytest.fixture
+def shop(request: pytest.FixtureRequest, sandbox: Sandbox, sandbox_cfg: Config) -> Config:
+    """The sandbox's shop connected as `hub shop add` does it
+    (``@pytest.mark.shop(master=..., register_webhooks=...)``)."""
+    options = _marker_kwargs(request, "shop")
+    unknown = set(options) - {"env", "master", "register_webhooks"}
+    assert not unknown, f"@pytest.mark.shop: unknown arguments {sorted(unknown)}"
+    added = add_shop(sandbox_cfg, sandbox.private_token(DEFAULT_SHOP), master=options.get("master", False),
+                     register_webhooks=options.get("register_webhooks", True))
+    assert added.shop_id == DEFAULT_SHOP and added.webhook_error is None, added
+    return sandbox_cfg
+
+
+@pytest.fixture
+def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Subprocesses a test starts (`hub serve`, workers): stopped at its end, whatever happened."""
+    started: list[subprocess.Popen[bytes]] = []
+    yield started
+    stop(started)

@@ -8,8 +8,7 @@ import copy
 import subprocess
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -20,29 +19,12 @@ from runner.db import Target
 from runner.maintain import run_maintenance
 from runner.sandbox import Sandbox
 from runner.shoptet import snapshots
-from runner.shoptet.client import RetryPolicy, ShoptetClient
-from runner.shoptet.shops import add_shop
+from sandbox_helpers import NOWHERE, SHOP, import_entity
 
-SHOP = 900101
-FAST = snapshots.Options(first_poll_seconds=0.2, watch_interval=0.05, deadline_seconds=60)
 UTC = timezone.utc
 
-
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    box = Sandbox(scale=0.00002, seed=11, shops=(SHOP,), data_dir=str(tmp_path / "sandbox"), job_seconds=0.1,
-                  webhook_retry_delay=0.05)
-    with box.run_in_thread():
-        yield box
-
-
-@pytest.fixture
-def shop(sandbox: Sandbox, hub_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Config:
-    monkeypatch.setenv("HUB_SHOPTET_API_URL", sandbox.base_url())
-    monkeypatch.setenv("HUB_PUBLIC_URL", "http://127.0.0.1:9")  # deliveries fail; snapshots poll the job list
-    cfg = Config.from_env()
-    assert add_shop(cfg, sandbox.private_token(SHOP)).webhook_error is None
-    return cfg
+pytestmark = [pytest.mark.sandbox(scale=0.00002, seed=11, job_seconds=0.1, webhook_retry_delay=0.05),
+              pytest.mark.shop(env={"HUB_PUBLIC_URL": NOWHERE})]  # deliveries fail; snapshots poll the job list
 
 
 def copy_of_an_order(box: Sandbox, code: str, created: str) -> dict[str, Any]:
@@ -51,12 +33,6 @@ def copy_of_an_order(box: Sandbox, code: str, created: str) -> dict[str, Any]:
     assert doc is not None
     doc.update(code=code, guid=None, creationTime=created, changeTime=created)
     return doc
-
-
-def import_orders(cfg: Config, db: Target) -> dict[str, Any]:
-    with ShoptetClient.for_shop(SHOP, cfg=cfg, retry=RetryPolicy(base_delay=0.05, max_delay=0.5)) as client, \
-            psycopg.connect(db.app) as conn:
-        return snapshots.import_snapshot(conn, client, SHOP, "orders", options=FAST)
 
 
 def partitions(admin: psycopg.Connection, parent: str) -> set[str]:
@@ -96,7 +72,7 @@ def test_a_copy_typed_in_2206_in_one_snapshot_chunk_costs_one_partition_is_liste
     hot_before, archive_before = partitions(admin, "sales.order_items"), partitions(admin, "archive.order_items")
 
     with caplog.at_level("WARNING", logger="hub.ingest"):
-        outcome = import_orders(shop, db)
+        outcome = import_entity(shop, db, "orders")
 
     assert outcome["status"] == "completed" and outcome["lines"] == sandbox.totals(SHOP)["orders"]
     warned = [r for r in caplog.records if "ops.orders_date_outliers" in r.getMessage()]
@@ -144,7 +120,7 @@ def test_years_9999_and_1970_cost_one_partition_each_and_year_1_bc_is_a_named_ba
                                  copy_of_an_order(sandbox, "0001000001", "0001-01-01T00:00:00+0100")], webhooks=False)
     hot_before, archive_before = partitions(admin, "sales.order_items"), partitions(admin, "archive.order_items")
 
-    outcome = import_orders(shop, db)
+    outcome = import_entity(shop, db, "orders")
 
     # the year-1 order is 1 BC in UTC: no partition name or Python datetime holds it; that line
     # alone is refused, by name, and the rest of the chunk is imported
@@ -169,7 +145,7 @@ def test_years_9999_and_1970_cost_one_partition_each_and_year_1_bc_is_a_named_ba
 
     # a re-import takes the staging path (ingest.apply_orders): a new 2206 order next to known ones
     sandbox.put(SHOP, "orders", [copy_of_an_order(sandbox, "2206000001", "2206-03-10T10:15:00+0100")], webhooks=False)
-    again = import_orders(shop, db)
+    again = import_entity(shop, db, "orders")
     assert again["status"] == "completed_with_errors"
     assert partitions(admin, "sales.order_items") - hot_after == {"order_items_p2206q1"}
     assert line_partitions(admin, "2206000001") == {"sales.order_items_p2206q1"}

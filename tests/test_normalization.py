@@ -4,15 +4,13 @@ the public paths: snapshot import over HTTP from the sandbox (documents placed w
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
 import json
 import logging
 import re
 import time
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import psycopg
@@ -25,14 +23,13 @@ from runner.logs import _Formatter
 from runner.sandbox import Sandbox
 from runner.sandbox.formats import fmt_dt
 from runner.shoptet import snapshots
-from runner.shoptet.client import RetryPolicy, ShoptetClient
 from runner.shoptet.normalize import EDGE_WHITESPACE, normalize_email, normalize_guid
-from runner.shoptet.shops import add_shop
+from sandbox_helpers import SHOP, client_for, import_entity
 
-SHOP = 900101
-FAST = snapshots.Options(first_poll_seconds=0.2, watch_interval=0.05, deadline_seconds=60)
 UPPER_GUID = "A1B2C3D4-5B7D-11EE-8C99-0242AC120002"
 PRODUCT_GUID = "8a2f7b4c-1d2e-11e0-9a5c-feab5ed617ed"
+
+pytestmark = pytest.mark.shop(master=True)
 
 EMAILS = [
     None, "", " ", "\t", "\r\n", "\u00a0", "\u2003", "\ufeff", "\u200b\u3000 \t",
@@ -123,33 +120,6 @@ def test_email_migration_normalises_stored_emails_and_keeps_one_owner_per_email(
 
 
 # -- through the snapshot import ---------------------------------------------------------------
-
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    box = Sandbox(scale=0.001, seed=7, shops=(SHOP,), data_dir=str(tmp_path / "sandbox"), job_seconds=0.2,
-                  webhook_retry_delay=0.1)
-    with box.run_in_thread():
-        yield box
-
-
-@pytest.fixture
-def shop(sandbox: Sandbox, hub_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Config:
-    monkeypatch.setenv("HUB_SHOPTET_API_URL", sandbox.base_url())
-    cfg = Config.from_env()
-    added = add_shop(cfg, sandbox.private_token(SHOP), master=True)
-    assert added.shop_id == SHOP and added.webhook_error is None, added
-    return cfg
-
-
-def client_for(cfg: Config) -> ShoptetClient:
-    return ShoptetClient.for_shop(SHOP, cfg=cfg, retry=RetryPolicy(base_delay=0.05, max_delay=0.5))
-
-
-def import_entity(cfg: Config, db: Target, entity: str, *, compare_all: bool = False) -> dict[str, Any]:
-    with client_for(cfg) as client, psycopg.connect(db.app) as conn:
-        return snapshots.import_snapshot(conn, client, SHOP, entity, options=dataclasses.replace(
-            FAST, compare_all=compare_all))
-
 
 def order(code: str, created: str, email: str | None, *, total: str = "499.00", customer_guid: str | None = None,
           product_guid: str | None = PRODUCT_GUID, **fields: Any) -> dict[str, Any]:

@@ -9,35 +9,21 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import psycopg
 import pytest
 
 from runner import cli
 from runner.config import Config
-from runner.db import Target
 from runner.sandbox import Sandbox
 from runner.shoptet.client import format_datetime
-from runner.shoptet.shops import add_shop
+from sandbox_helpers import SHOP
 
-SHOP = 900101
 CODE = "E-2023-00107"
 
-
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    sb = Sandbox(scale=0.0002, seed=3, shops=(SHOP,), data_dir=tmp_path / "sandbox", job_seconds=0.2)
-    with sb.run_in_thread():
-        yield sb
-
-
-@pytest.fixture
-def shop(db: Target, hub_env: dict[str, str], sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
-    monkeypatch.setenv("HUB_SHOPTET_API_URL", sandbox.base_url())
-    add_shop(Config.from_env(), sandbox.private_token(SHOP), api_url=sandbox.base_url(), register_webhooks=False)
-    return sandbox
+pytestmark = [pytest.mark.sandbox(scale=0.0002, seed=3, webhook_retry_delay=0.5),
+              pytest.mark.shop(register_webhooks=False)]
 
 
 def order(created: str, item_ids: list[int]) -> dict[str, Any]:
@@ -75,10 +61,10 @@ def at(text: str) -> datetime:
 
 
 def test_a_moved_archived_order_keeps_its_soft_deleted_line_in_archive_and_in_hot_quarters(
-        shop: Sandbox, admin: psycopg.Connection) -> None:
+        sandbox: Sandbox, shop: Config, admin: psycopg.Connection) -> None:
     assert cli.main(["sync", "--shop", str(SHOP), "--entity", "orders"]) == 0  # the cursor starts now
-    put_and_sync(shop, "2023-01-10T08:00:00+0100", [1, 2, 3])
-    put_and_sync(shop, "2023-01-10T08:00:00+0100", [1, 2])  # line 3 removed at the source
+    put_and_sync(sandbox, "2023-01-10T08:00:00+0100", [1, 2, 3])
+    put_and_sync(sandbox, "2023-01-10T08:00:00+0100", [1, 2])  # line 3 removed at the source
     got = lines(admin)
     gone_at = got[2][2]
     assert gone_at is not None
@@ -88,19 +74,19 @@ def test_a_moved_archived_order_keeps_its_soft_deleted_line_in_archive_and_in_ho
 
     # Shoptet changes the creation time: the lines move to another archived quarter, line 3
     # still soft-deleted at the same moment
-    put_and_sync(shop, "2023-02-15T09:30:00+0100", [1, 2])
+    put_and_sync(sandbox, "2023-02-15T09:30:00+0100", [1, 2])
     assert lines(admin) == [(1, at("2023-02-15T09:30:00+01:00"), None, "archive"),
                             (2, at("2023-02-15T09:30:00+01:00"), None, "archive"),
                             (3, at("2023-02-15T09:30:00+01:00"), gone_at, "archive")]
 
     # into a hot quarter: the lines leave the archive for sales.order_items, state kept
-    put_and_sync(shop, "2026-04-01T00:30:00+0200", [1, 2])
+    put_and_sync(sandbox, "2026-04-01T00:30:00+0200", [1, 2])
     assert lines(admin) == [(1, at("2026-04-01T00:30:00+02:00"), None, "hot"),
                             (2, at("2026-04-01T00:30:00+02:00"), None, "hot"),
                             (3, at("2026-04-01T00:30:00+02:00"), gone_at, "hot")]
 
     # and back into the archive, where line 1 is now removed too and line 3 comes back
-    put_and_sync(shop, "2023-03-01T12:00:00+0100", [2, 3])
+    put_and_sync(sandbox, "2023-03-01T12:00:00+0100", [2, 3])
     got = lines(admin)
     assert [(i, c, d is not None, w) for i, c, d, w in got] == [
         (1, at("2023-03-01T12:00:00+01:00"), True, "archive"),

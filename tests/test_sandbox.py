@@ -76,7 +76,8 @@ class Receiver:
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, str]]:
+def module_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, str]]:
+    """One sandbox server for this module's tests (conftest's `sandbox` starts one per test)."""
     sb = Sandbox(scale=0.001, seed=7, data_dir=tmp_path_factory.mktemp("sandbox"), job_seconds=0.3,
                  webhook_retry_delay=0.1, leak_per_second=1000)  # the bucket has its own test
     with sb.run_in_thread() as url:
@@ -84,15 +85,15 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox,
 
 
 @pytest.fixture
-def sb(sandbox: tuple[Sandbox, str]) -> Iterator[Sandbox]:
-    sandbox[0].reset_faults()
-    yield sandbox[0]
-    sandbox[0].reset_faults()
+def sb(module_sandbox: tuple[Sandbox, str]) -> Iterator[Sandbox]:
+    module_sandbox[0].reset_faults()
+    yield module_sandbox[0]
+    module_sandbox[0].reset_faults()
 
 
 @pytest.fixture
-def client(sandbox: tuple[Sandbox, str]) -> Iterator[httpx.Client]:
-    sb, url = sandbox
+def client(module_sandbox: tuple[Sandbox, str]) -> Iterator[httpx.Client]:
+    sb, url = module_sandbox
     with httpx.Client(base_url=url, headers={"Shoptet-Private-API-Token": sb.private_token(SHOP)}, timeout=30) as c:
         yield c
 
@@ -286,8 +287,8 @@ def test_order_list_filters(client: httpx.Client) -> None:
 # -- auth ---------------------------------------------------------------------------------------------
 
 
-def test_auth_errors(sandbox: tuple[Sandbox, str]) -> None:
-    _, url = sandbox
+def test_auth_errors(module_sandbox: tuple[Sandbox, str]) -> None:
+    _, url = module_sandbox
     r = httpx.get(f"{url}/api/orders")
     assert r.status_code == 401 and r.json()["errors"][0]["errorCode"] == "missing-access-token"
     r = httpx.get(f"{url}/api/orders", headers={"Shoptet-Private-API-Token": "nope"})
@@ -298,8 +299,8 @@ def test_auth_errors(sandbox: tuple[Sandbox, str]) -> None:
     assert httpx.get(f"{url}/api/eshop", headers={"Shoptet-Private-Api-Token": f"sandbox-private-{SHOP}"}).status_code == 200
 
 
-def test_oauth_code_token_and_access_tokens(sb: Sandbox, sandbox: tuple[Sandbox, str]) -> None:
-    url = sandbox[1]
+def test_oauth_code_token_and_access_tokens(sb: Sandbox, module_sandbox: tuple[Sandbox, str]) -> None:
+    url = module_sandbox[1]
     code = sb.oauth_code(SHOP)
     r = httpx.post(f"{url}/action/ApiOAuthServer/token", json={
         "client_id": "x", "client_secret": "y", "code": code, "grant_type": "authorization_code", "scope": "api",
@@ -351,12 +352,12 @@ def test_access_tokens_expire_after_their_lifetime(tmp_path: Path) -> None:
 
 
 def test_more_than_three_concurrent_requests_per_token_get_429(sb: Sandbox, client: httpx.Client,
-                                                               sandbox: tuple[Sandbox, str]) -> None:
+                                                               module_sandbox: tuple[Sandbox, str]) -> None:
     sb.set_faults(slow_ms=400)
     headers = {"Shoptet-Private-API-Token": sb.private_token(SHOP)}
 
     def call(_: int) -> int:
-        return httpx.get(f"{sandbox[1]}/api/eshop", headers=headers, timeout=10).status_code
+        return httpx.get(f"{module_sandbox[1]}/api/eshop", headers=headers, timeout=10).status_code
 
     with ThreadPoolExecutor(6) as pool:
         codes = list(pool.map(call, range(6)))
@@ -604,8 +605,8 @@ def test_duplicate_and_out_of_order_webhooks(sb: Sandbox, client: httpx.Client, 
     assert pairs[::2] != events or pairs[1::2] != events  # not simply in order, each once
 
 
-def test_http_control_endpoints(sandbox: tuple[Sandbox, str]) -> None:
-    sb, url = sandbox
+def test_http_control_endpoints(module_sandbox: tuple[Sandbox, str]) -> None:
+    sb, url = module_sandbox
     shops = httpx.get(f"{url}/_sandbox/shops").json()
     assert shops["shops"][0] == {"eshopId": SHOP, "name": "Sandbox shop", "privateToken": f"sandbox-private-{SHOP}",
                                  "oauthCode": f"sandbox-code-{SHOP}"}
@@ -624,8 +625,8 @@ def test_http_control_endpoints(sandbox: tuple[Sandbox, str]) -> None:
 
 
 def test_eshop_settings_timezone_is_switchable_per_shop_even_to_invalid_or_missing(
-        sandbox: tuple[Sandbox, str], client: httpx.Client) -> None:
-    sb, url = sandbox
+        module_sandbox: tuple[Sandbox, str], client: httpx.Client) -> None:
+    sb, url = module_sandbox
 
     def served() -> dict[str, Any]:
         return dict(client.get("/api/eshop").json()["data"]["settings"])

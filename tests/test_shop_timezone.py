@@ -8,8 +8,7 @@ import json
 import logging
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -19,28 +18,15 @@ from runner.config import Config
 from runner.db import Target
 from runner.sandbox import Sandbox
 from runner.sandbox.odd_inputs import odd_orders
-from runner.shoptet import snapshots
-from runner.shoptet.client import RetryPolicy, ShoptetClient
 from runner.shoptet.shops import add_shop, refresh_shop
+from sandbox_helpers import NOWHERE, import_entity
 
 PRAGUE, BUCHAREST = 900101, 900102
-FAST = snapshots.Options(first_poll_seconds=0.2, watch_interval=0.05, deadline_seconds=60)
 UTC = timezone.utc
 
-
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    box = Sandbox(scale=0.00002, seed=13, shops=(PRAGUE, BUCHAREST), data_dir=str(tmp_path / "sandbox"),
-                  job_seconds=0.1, webhook_retry_delay=0.05, timezones={BUCHAREST: "Europe/Bucharest"})
-    with box.run_in_thread():
-        yield box
-
-
-@pytest.fixture
-def cfg(sandbox: Sandbox, hub_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Config:
-    monkeypatch.setenv("HUB_SHOPTET_API_URL", sandbox.base_url())
-    monkeypatch.setenv("HUB_PUBLIC_URL", "http://127.0.0.1:9")
-    return Config.from_env()
+pytestmark = [pytest.mark.sandbox(scale=0.00002, seed=13, shops=(PRAGUE, BUCHAREST), job_seconds=0.1,
+                                  webhook_retry_delay=0.05, timezones={BUCHAREST: "Europe/Bucharest"}),
+              pytest.mark.shop(env={"HUB_PUBLIC_URL": NOWHERE})]
 
 
 def template(box: Sandbox, shop: int) -> dict[str, Any]:
@@ -49,23 +35,17 @@ def template(box: Sandbox, shop: int) -> dict[str, Any]:
                 and any(item["itemType"] == "product" for item in o["items"]))
 
 
-def import_orders(cfg: Config, db: Target, shop: int) -> dict[str, Any]:
-    with ShoptetClient.for_shop(shop, cfg=cfg, retry=RetryPolicy(base_delay=0.05, max_delay=0.5)) as client, \
-            psycopg.connect(db.app) as conn:
-        return snapshots.import_snapshot(conn, client, shop, "orders", options=FAST)
-
-
 def codes(conn: psycopg.Connection, sql: str, params: tuple[Any, ...]) -> set[str]:
     return {r[0] for r in conn.execute(sql, params).fetchall()}
 
 
 def test_an_order_half_an_hour_into_april_in_prague_is_in_the_second_quarter_of_the_shop(
-        sandbox: Sandbox, cfg: Config, db: Target, app: psycopg.Connection) -> None:
+        sandbox: Sandbox, sandbox_cfg: Config, db: Target, app: psycopg.Connection) -> None:
     april = next(o for o in odd_orders(template(sandbox, PRAGUE)) if o["code"] == "ODD-TZ-1")
     assert april["creationTime"] == "2026-04-01T00:30:00+0200"
     sandbox.put(PRAGUE, "orders", [april], webhooks=False)
-    assert add_shop(cfg, sandbox.private_token(PRAGUE)).timezone == "Europe/Prague"
-    assert import_orders(cfg, db, PRAGUE)["status"] == "completed"
+    assert add_shop(sandbox_cfg, sandbox.private_token(PRAGUE)).timezone == "Europe/Prague"
+    assert import_entity(sandbox_cfg, db, "orders", PRAGUE)["status"] == "completed"
     assert app.execute("show timezone").fetchone() == ("UTC",)  # the app's sessions: not Prague
 
     by_type = ("select order_code, item_id, item_type, created_at, total_with_vat "
@@ -99,17 +79,17 @@ def test_an_order_half_an_hour_into_april_in_prague_is_in_the_second_quarter_of_
 
 
 def test_a_romanian_shop_cuts_its_days_at_bucharest_midnight_while_a_prague_shop_keeps_its_own(
-        sandbox: Sandbox, cfg: Config, db: Target, app: psycopg.Connection) -> None:
+        sandbox: Sandbox, sandbox_cfg: Config, db: Target, app: psycopg.Connection) -> None:
     # 00:30 on July 1st in Bucharest is 23:30 on June 30th in Prague and 21:30 in UTC
     for shop in (PRAGUE, BUCHAREST):
         order = copy.deepcopy(template(sandbox, shop))
         order.update(code="RO-MIDNIGHT", guid=None, creationTime="2026-07-01T00:30:00+0300",
                      changeTime="2026-07-01T00:30:00+0300")
         sandbox.put(shop, "orders", [order], webhooks=False)
-    assert add_shop(cfg, sandbox.private_token(BUCHAREST)).timezone == "Europe/Bucharest"
-    assert add_shop(cfg, sandbox.private_token(PRAGUE)).timezone == "Europe/Prague"
+    assert add_shop(sandbox_cfg, sandbox.private_token(BUCHAREST)).timezone == "Europe/Bucharest"
+    assert add_shop(sandbox_cfg, sandbox.private_token(PRAGUE)).timezone == "Europe/Prague"
     for shop in (PRAGUE, BUCHAREST):
-        assert import_orders(cfg, db, shop)["status"] == "completed"
+        assert import_entity(sandbox_cfg, db, "orders", shop)["status"] == "completed"
     assert app.execute("select shop_id, timezone from core.shops order by 1").fetchall() == [
         (PRAGUE, "Europe/Prague"), (BUCHAREST, "Europe/Bucharest")]
 
@@ -130,9 +110,9 @@ def test_a_romanian_shop_cuts_its_days_at_bucharest_midnight_while_a_prague_shop
 
 
 def test_a_local_quarter_reads_at_most_two_utc_partitions(
-        sandbox: Sandbox, cfg: Config, db: Target, admin: psycopg.Connection) -> None:
-    add_shop(cfg, sandbox.private_token(PRAGUE))
-    assert import_orders(cfg, db, PRAGUE)["status"] == "completed"
+        sandbox: Sandbox, sandbox_cfg: Config, db: Target, admin: psycopg.Connection) -> None:
+    add_shop(sandbox_cfg, sandbox.private_token(PRAGUE))
+    assert import_entity(sandbox_cfg, db, "orders", PRAGUE)["status"] == "completed"
     admin.execute("load 'auto_explain'")
     for setting, value in (("log_min_duration", "0"), ("log_nested_statements", "on"), ("log_format", "json"),
                            ("log_analyze", "on"), ("log_level", "notice")):
@@ -168,17 +148,18 @@ def test_a_local_quarter_reads_at_most_two_utc_partitions(
 
 
 def test_a_missing_or_unknown_time_zone_from_the_api_falls_back_to_prague_with_a_warning(
-        sandbox: Sandbox, cfg: Config, db: Target, admin: psycopg.Connection, caplog: pytest.LogCaptureFixture) -> None:
+        sandbox: Sandbox, sandbox_cfg: Config, db: Target, admin: psycopg.Connection,
+        caplog: pytest.LogCaptureFixture) -> None:
     sandbox.set_timezone(PRAGUE, "Mars/Olympus_Mons")
     with caplog.at_level(logging.WARNING, logger="hub.shops"):
-        assert add_shop(cfg, sandbox.private_token(PRAGUE)).timezone == "Europe/Prague"
+        assert add_shop(sandbox_cfg, sandbox.private_token(PRAGUE)).timezone == "Europe/Prague"
     warned = [r for r in caplog.records if "not a time zone" in r.getMessage()]
     assert len(warned) == 1 and warned[0].ctx["shop_id"] == PRAGUE and "Mars/Olympus_Mons" in warned[0].ctx["given"]  # type: ignore[attr-defined]
 
     caplog.clear()
     sandbox.set_timezone(PRAGUE, None)
     with caplog.at_level(logging.WARNING, logger="hub.shops"):
-        assert refresh_shop(cfg, PRAGUE) == {"shop_id": PRAGUE, "timezone": "Europe/Prague"}
+        assert refresh_shop(sandbox_cfg, PRAGUE) == {"shop_id": PRAGUE, "timezone": "Europe/Prague"}
     assert [r.ctx["shop_id"] for r in caplog.records if "no settings.timezone" in r.getMessage()] == [PRAGUE]  # type: ignore[attr-defined]
 
     # a refresh picks up a new zone (the shop moved to Budapest), through `hub shop refresh`

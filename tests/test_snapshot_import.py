@@ -5,12 +5,9 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, Iterator
 
 import psycopg
 import pytest
@@ -20,67 +17,18 @@ from runner.db import Target
 from runner.sandbox import Sandbox
 from runner.shoptet import snapshots
 from runner.shoptet.auth import AddonToken
-from runner.shoptet.client import RetryPolicy, ShoptetClient
+from runner.shoptet.client import ShoptetClient
+from runner.shoptet.shop_client import client_for_shop
 from runner.shoptet.shops import add_shop
+from sandbox_helpers import FAST, HUB, SHOP, client_for, hub_totals, import_entities, sandbox_totals
 
-SHOP = 900101
-FAST = snapshots.Options(first_poll_seconds=0.2, watch_interval=0.05, deadline_seconds=60, resume_pause_seconds=0.05)
-
-
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[tuple[Sandbox, str]]:
-    box = Sandbox(scale=0.001, seed=7, shops=(SHOP,), data_dir=str(tmp_path / "sandbox"), job_seconds=0.2,
-                  webhook_retry_delay=0.1)
-    with box.run_in_thread() as url:
-        yield box, url
-
-
-@pytest.fixture
-def shop(sandbox: tuple[Sandbox, str], hub_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Config:
-    box, url = sandbox
-    monkeypatch.setenv("HUB_SHOPTET_API_URL", url)
-    cfg = Config.from_env()
-    added = add_shop(cfg, box.private_token(SHOP), master=True)
-    assert added.shop_id == SHOP and added.webhook_error is None, added
-    return cfg
-
-
-def client_for(cfg: Config, **kwargs: Any) -> ShoptetClient:
-    return ShoptetClient.for_shop(SHOP, cfg=cfg, retry=RetryPolicy(base_delay=0.05, max_delay=0.5), **kwargs)
-
-
-def import_all(cfg: Config, db: Target) -> list[dict[str, Any]]:
-    outcomes = []
-    with client_for(cfg) as client, psycopg.connect(db.app) as conn:
-        for entity in ("customers", "products", "orders"):
-            outcomes.append(snapshots.import_snapshot(conn, client, SHOP, entity, options=FAST))
-    return outcomes
-
-
-def hub_totals(admin: psycopg.Connection) -> dict[str, Any]:
-    row = admin.execute("""
-        select (select count(*) from sales.orders where shop_id = %(s)s and deleted_at is null),
-               (select count(*) from sales.order_items_all where shop_id = %(s)s and deleted_at is null),
-               (select coalesce(sum(total_with_vat), 0) from sales.orders where shop_id = %(s)s and deleted_at is null),
-               (select count(*) from sales.customers where shop_id = %(s)s and deleted_at is null),
-               (select count(*) from catalog.products where shop_id = %(s)s and deleted_at is null),
-               (select count(*) from catalog.variants where shop_id = %(s)s and deleted_at is null)
-        """, {"s": SHOP}).fetchone()
-    assert row is not None
-    return dict(zip(("orders", "order_items", "orders_total_with_vat", "customers", "products", "variants"), row))
-
-
-def sandbox_totals(box: Sandbox) -> dict[str, Any]:
-    t = box.totals(SHOP)
-    return {"orders": t["orders"], "order_items": t["order_items"],
-            "orders_total_with_vat": Decimal(t["orders_total_with_vat"]), "customers": t["customers"],
-            "products": t["products"], "variants": t["variants"]}
+pytestmark = pytest.mark.shop(master=True)
 
 
 def test_full_import_equals_the_sandbox_and_a_second_import_changes_nothing(
-        sandbox: tuple[Sandbox, str], shop: Config, db: Target, admin: psycopg.Connection) -> None:
-    box, _ = sandbox
-    outcomes = import_all(shop, db)
+        sandbox: Sandbox, shop: Config, db: Target, admin: psycopg.Connection) -> None:
+    box = sandbox
+    outcomes = import_entities(shop, db, ("customers", "products", "orders"))
     assert [o["status"] for o in outcomes] == ["completed"] * 3
     assert hub_totals(admin) == sandbox_totals(box)
     jobs = admin.execute("select entity, status, progress_percentage, processed_count, total_count, total_is_estimate "
@@ -92,16 +40,16 @@ def test_full_import_equals_the_sandbox_and_a_second_import_changes_nothing(
 
     before = admin.execute("select max(synced_at), count(*) from sales.orders").fetchone()
     items_before = admin.execute("select max(synced_at) from sales.order_items_all").fetchone()
-    again = import_all(shop, db)
+    again = import_entities(shop, db, ("customers", "products", "orders"))
     assert [o["status"] for o in again] == ["completed"] * 3
     assert admin.execute("select max(synced_at), count(*) from sales.orders").fetchone() == before
     assert admin.execute("select max(synced_at) from sales.order_items_all").fetchone() == items_before
     assert hub_totals(admin) == sandbox_totals(box)
 
 
-def test_dates_with_offsets_and_money_are_exact(sandbox: tuple[Sandbox, str], shop: Config, db: Target,
+def test_dates_with_offsets_and_money_are_exact(sandbox: Sandbox, shop: Config, db: Target,
                                                 admin: psycopg.Connection) -> None:
-    box, _ = sandbox
+    box = sandbox
     with client_for(shop) as client, psycopg.connect(db.app) as conn:
         snapshots.import_snapshot(conn, client, SHOP, "orders", options=FAST)
         page = next(client.iter_pages("/api/orders", "orders", {"itemsPerPage": 5}))
@@ -120,9 +68,9 @@ def test_dates_with_offsets_and_money_are_exact(sandbox: tuple[Sandbox, str], sh
             sorted(detail["items"], key=lambda i: i["itemId"])] == lines
 
 
-def test_faults_429_500_truncated_gzip_and_malformed_lines(sandbox: tuple[Sandbox, str], shop: Config, db: Target,
+def test_faults_429_500_truncated_gzip_and_malformed_lines(sandbox: Sandbox, shop: Config, db: Target,
                                                            admin: psycopg.Connection) -> None:
-    box, _ = sandbox
+    box = sandbox
     # every download of the attempt is cut (the first and its 3 resumes): the attempt fails
     box.set_faults(rate_limit_burst=3, server_errors=2, truncate_gzip=4, malformed_fraction=0.01)
     with client_for(shop) as client, psycopg.connect(db.app) as conn:
@@ -158,8 +106,8 @@ def test_faults_429_500_truncated_gzip_and_malformed_lines(sandbox: tuple[Sandbo
 
 @pytest.mark.parametrize("outcome", ["failed", "expired", "killed"])
 def test_a_failed_expired_or_killed_shoptet_job_fails_the_import_with_a_reason(
-        outcome: str, sandbox: tuple[Sandbox, str], shop: Config, db: Target) -> None:
-    box, _ = sandbox
+        outcome: str, sandbox: Sandbox, shop: Config, db: Target) -> None:
+    box = sandbox
     box.set_faults(job_outcome=outcome)
     with client_for(shop) as client, psycopg.connect(db.app) as conn:
         with pytest.raises(snapshots.SnapshotFailed) as failed:
@@ -167,10 +115,10 @@ def test_a_failed_expired_or_killed_shoptet_job_fails_the_import_with_a_reason(
     assert outcome[:4] in str(failed.value) and failed.value.retries_left == 2
 
 
-def test_snapshot_without_job_finished_webhook_explains_what_to_do(sandbox: tuple[Sandbox, str], db: Target,
+def test_snapshot_without_job_finished_webhook_explains_what_to_do(sandbox: Sandbox, db: Target,
                                                                    hub_env: dict[str, str],
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    box, url = sandbox
+    box, url = sandbox, sandbox.base_url()
     monkeypatch.setenv("HUB_SHOPTET_API_URL", url)
     cfg = Config.from_env()
     add_shop(cfg, box.private_token(SHOP), register_webhooks=False)
@@ -180,9 +128,9 @@ def test_snapshot_without_job_finished_webhook_explains_what_to_do(sandbox: tupl
     assert "job:finished" in str(failed.value) and "hub shop add" in str(failed.value)
 
 
-def test_wrong_token_is_a_clear_error(sandbox: tuple[Sandbox, str], hub_env: dict[str, str],
+def test_wrong_token_is_a_clear_error(sandbox: Sandbox, hub_env: dict[str, str],
                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    _, url = sandbox
+    url = sandbox.base_url()
     monkeypatch.setenv("HUB_SHOPTET_API_URL", url)
     from runner.shoptet.errors import AuthError
 
@@ -191,8 +139,8 @@ def test_wrong_token_is_a_clear_error(sandbox: tuple[Sandbox, str], hub_env: dic
 
 
 def test_token_minting_is_single_flight_under_20_concurrent_callers(
-        sandbox: tuple[Sandbox, str], db: Target, admin: psycopg.Connection, hub_env: dict[str, str]) -> None:
-    box, url = sandbox
+        sandbox: Sandbox, db: Target, admin: psycopg.Connection, hub_env: dict[str, str]) -> None:
+    box, url = sandbox, sandbox.base_url()
     admin.execute("insert into core.shops (shop_id, name) values (%s, 'addon')", (SHOP,))
     barrier = threading.Barrier(20)
     tokens: list[str] = []
@@ -232,12 +180,12 @@ def test_token_minting_is_single_flight_under_20_concurrent_callers(
 
 
 def test_sigkill_halfway_then_rerun_completes_with_exact_counts(
-        sandbox: tuple[Sandbox, str], shop: Config, db: Target, admin: psycopg.Connection,
+        sandbox: Sandbox, shop: Config, db: Target, admin: psycopg.Connection,
         hub_env: dict[str, str]) -> None:
-    box, url = sandbox
+    box, url = sandbox, sandbox.base_url()
     box.set_faults(slow_ms=0)
     env = {**os.environ, "HUB_SHOPTET_API_URL": url, "HUB_LOG_LEVEL": "WARNING"}
-    hub = [str(Path(sys.executable).parent / "hub")]
+    hub = [HUB]
     proc = subprocess.Popen(hub + ["snapshot", "import", "--shop", str(SHOP), "--entity", "orders", "--quiet",
                              "--chunk-lines", "50"],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -265,9 +213,9 @@ def test_sigkill_halfway_then_rerun_completes_with_exact_counts(
     assert dupes == (0,)
 
 
-def test_hourly_retry_runs_a_due_failed_job_in_a_worker(sandbox: tuple[Sandbox, str], shop: Config, db: Target,
+def test_hourly_retry_runs_a_due_failed_job_in_a_worker(sandbox: Sandbox, shop: Config, db: Target,
                                                         admin: psycopg.Connection) -> None:
-    box, _ = sandbox
+    box = sandbox
     box.set_faults(job_outcome="killed", job_outcome_jobs=1)
     with client_for(shop) as client, psycopg.connect(db.app) as conn:
         with pytest.raises(snapshots.SnapshotFailed):
@@ -300,13 +248,13 @@ def test_retries_end_in_a_visible_failed_state(db: Target, admin: psycopg.Connec
 
 
 def test_addon_install_against_the_sandbox_registers_webhooks_then_imports_with_minted_tokens(
-        sandbox: tuple[Sandbox, str], db: Target, admin: psycopg.Connection, hub_env: dict[str, str],
+        sandbox: Sandbox, db: Target, admin: psycopg.Connection, hub_env: dict[str, str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     from starlette.testclient import TestClient
 
     from runner.web import create_app
 
-    box, url = sandbox
+    box, url = sandbox, sandbox.base_url()
     monkeypatch.setenv("HUB_SHOPTET_API_URL", url)
     monkeypatch.setenv("HUB_PUBLIC_URL", "http://127.0.0.1:9")
     key = hub_env["HUB_SECRET_KEY"]
@@ -323,7 +271,7 @@ def test_addon_install_against_the_sandbox_registers_webhooks_then_imports_with_
     assert admin.execute("select timezone from core.shops where shop_id = %s", (SHOP,)).fetchone() == ("Europe/Bratislava",)
     stored = admin.execute("select core.setting_get_secret('shoptet.signature_key', %s, %s)", (SHOP, key)).fetchone()
     assert stored == (box.signature_key(SHOP),)
-    with ShoptetClient.for_shop(SHOP, cfg=cfg) as api:
+    with client_for_shop(SHOP, cfg=cfg) as api:
         hooks = {h["event"]: h["url"] for page in api.iter_pages("/api/webhooks", "webhooks") for h in page}
         assert hooks["job:finished"] == "http://127.0.0.1:9/webhooks/shoptet"
         with psycopg.connect(db.app) as conn:
@@ -332,10 +280,10 @@ def test_addon_install_against_the_sandbox_registers_webhooks_then_imports_with_
     assert admin.execute("select mint_count from core.shop_access_tokens").fetchone() == (1,)
 
 
-def test_shop_and_snapshot_commands(sandbox: tuple[Sandbox, str], db: Target, admin: psycopg.Connection,
+def test_shop_and_snapshot_commands(sandbox: Sandbox, db: Target, admin: psycopg.Connection,
                                     hub_env: dict[str, str]) -> None:
-    box, url = sandbox
-    hub = str(Path(sys.executable).parent / "hub")
+    box, url = sandbox, sandbox.base_url()
+    hub = HUB
     env = {**os.environ, "HUB_SHOPTET_API_URL": url, "HUB_LOG_LEVEL": "WARNING"}
 
     def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
@@ -371,16 +319,16 @@ def test_shop_and_snapshot_commands(sandbox: tuple[Sandbox, str], db: Target, ad
 
 
 def test_import_waits_for_the_signed_job_finished_webhook_received_by_hub_serve(
-        sandbox: tuple[Sandbox, str], db: Target, admin: psycopg.Connection, hub_env: dict[str, str],
+        sandbox: Sandbox, db: Target, admin: psycopg.Connection, hub_env: dict[str, str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     from bench.processes import free_port, stop, wait_healthy
 
-    box, url = sandbox
+    box, url = sandbox, sandbox.base_url()
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     monkeypatch.setenv("HUB_SHOPTET_API_URL", url)
     monkeypatch.setenv("HUB_PUBLIC_URL", public)
-    hub = str(Path(sys.executable).parent / "hub")
+    hub = HUB
     proc = subprocess.Popen([hub, "serve", "--port", str(port)], env={**os.environ},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 import time
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import psycopg
@@ -18,57 +17,11 @@ from runner.config import Config
 from runner.db import Target
 from runner.sandbox import Sandbox
 from runner.shoptet import snapshots
-from runner.shoptet.client import RetryPolicy, ShoptetClient
-from runner.shoptet.shops import add_shop
+from sandbox_helpers import FAST, SHOP, client_for, hub_totals, sandbox_totals
 
-SHOP = 900101
-FAST = snapshots.Options(first_poll_seconds=0.2, watch_interval=0.05, deadline_seconds=60, resume_pause_seconds=0.05)
 RESUMING = "snapshot download broke off: resuming"
 
-
-@pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    box = Sandbox(scale=0.001, seed=7, shops=(SHOP,), data_dir=str(tmp_path / "sandbox"), job_seconds=0.2,
-                  webhook_retry_delay=0.1)
-    with box.run_in_thread():
-        yield box
-
-
-@pytest.fixture
-def shop(sandbox: Sandbox, hub_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Config:
-    monkeypatch.setenv("HUB_SHOPTET_API_URL", sandbox.base_url())
-    monkeypatch.setenv("HUB_LOG_FORMAT", "json")
-    cfg = Config.from_env()
-    added = add_shop(cfg, sandbox.private_token(SHOP), master=True)
-    assert added.shop_id == SHOP and added.webhook_error is None, added
-    return cfg
-
-
-def client_for(cfg: Config) -> ShoptetClient:
-    return ShoptetClient.for_shop(SHOP, cfg=cfg, retry=RetryPolicy(base_delay=0.05, max_delay=0.5))
-
-
-def hub_totals(admin: psycopg.Connection) -> dict[str, Any]:
-    row = admin.execute("""
-        select (select count(*) from sales.orders where shop_id = %(s)s and deleted_at is null),
-               (select count(*) from sales.order_items_all where shop_id = %(s)s and deleted_at is null),
-               (select coalesce(sum(total_with_vat), 0) from sales.orders where shop_id = %(s)s and deleted_at is null),
-               (select count(*) from sales.customers where shop_id = %(s)s and deleted_at is null),
-               (select count(*) from catalog.products where shop_id = %(s)s and deleted_at is null),
-               (select count(*) from catalog.variants where shop_id = %(s)s and deleted_at is null),
-               (select count(*) from (select 1 from sales.order_items_all where shop_id = %(s)s
-                                      group by order_code, item_id having count(*) > 1) d)
-        """, {"s": SHOP}).fetchone()
-    assert row is not None
-    return dict(zip(("orders", "order_items", "orders_total_with_vat", "customers", "products", "variants",
-                     "repeated_lines"), row))
-
-
-def sandbox_totals(box: Sandbox) -> dict[str, Any]:
-    t = box.totals(SHOP)
-    return {"orders": t["orders"], "order_items": t["order_items"],
-            "orders_total_with_vat": Decimal(t["orders_total_with_vat"]), "customers": t["customers"],
-            "products": t["products"], "variants": t["variants"], "repeated_lines": 0}
+pytestmark = pytest.mark.shop(master=True, env={"HUB_LOG_FORMAT": "json"})
 
 
 def jobs(admin: psycopg.Connection) -> dict[str, tuple[Any, ...]]:

@@ -15,22 +15,21 @@ import signal
 import subprocess
 import time
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import psycopg
 import pytest
 
-from bench.processes import free_port, stop, wait_healthy
+from bench.processes import free_port, wait_healthy
 from runner import tasks
-from runner.config import REPO_ROOT, Config
+from runner.config import Config
 from runner.db import Target
 from runner.sandbox import Sandbox
 from runner.shoptet.client import format_datetime
 from runner.shoptet.shops import add_shop
+from sandbox_helpers import HUB, SHOP
 
-HUB = str(REPO_ROOT / ".venv" / "bin" / "hub")
-SHOP = 900101
+pytestmark = pytest.mark.sandbox(scale=0.0002, seed=5, job_seconds=0.5, webhook_retry_delay=0.2)
 
 
 def recover(db: Target, seconds: float = 1) -> dict[str, int]:
@@ -144,70 +143,62 @@ def order(code: str, status: tuple[int, str], changed: datetime) -> dict[str, An
                        "itemPrice": price, "unitPrice": price}]}
 
 
-@pytest.fixture
-def procs() -> Iterator[list[subprocess.Popen[bytes]]]:
-    started: list[subprocess.Popen[bytes]] = []
-    yield started
-    stop(started)
-
-
 def test_worker_killed_mid_order_job_with_the_next_webhook_waiting_lets_the_shops_orders_flow(
         db: Target, admin: psycopg.Connection, hub_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path, procs: list[subprocess.Popen[bytes]]) -> None:
-    sb = Sandbox(scale=0.0002, seed=5, shops=(SHOP,), data_dir=tmp_path / "sandbox", webhook_retry_delay=0.2)
-    with sb.run_in_thread() as api_url:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, **hub_env, "HUB_PUBLIC_URL": base, "HUB_SHOPTET_API_URL": api_url}
-        monkeypatch.setenv("HUB_PUBLIC_URL", base)
-        add_shop(Config.from_env(), sb.private_token(SHOP), api_url=api_url)  # webhooks to `hub serve`
-        procs.append(subprocess.Popen([HUB, "serve", "--port", str(port)], env=env,
+        sandbox: Sandbox, processes: list[subprocess.Popen[bytes]]) -> None:
+    sb, api_url = sandbox, sandbox.base_url()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, **hub_env, "HUB_PUBLIC_URL": base, "HUB_SHOPTET_API_URL": api_url}
+    monkeypatch.setenv("HUB_PUBLIC_URL", base)
+    add_shop(Config.from_env(), sb.private_token(SHOP), api_url=api_url)  # webhooks to `hub serve`
+    processes.append(subprocess.Popen([HUB, "serve", "--port", str(port)], env=env,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        wait_healthy(base, procs[-1])
+    wait_healthy(base, processes[-1])
 
-        def worker(*extra: str) -> subprocess.Popen[bytes]:
-            proc = subprocess.Popen([HUB, "worker", "--queues", "webhooks", "--polling-interval", "0.1", *extra],
-                                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            procs.append(proc)
-            return proc
+    def worker(*extra: str) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen([HUB, "worker", "--queues", "webhooks", "--polling-interval", "0.1", *extra],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        processes.append(proc)
+        return proc
 
-        code = "2026000488"
-        jobs_of = "select count(*) from procrastinate.procrastinate_jobs where queueing_lock = %s"
-        lock = f"shop:{SHOP}:order:{code}"
-        # the detail fetch hangs: the worker is mid-job, its HTTP request in flight at the sandbox
-        sb.set_faults(slow_ms=60_000)
-        victim = worker("--stalled-after", "1")
-        first = datetime.now(timezone.utc)
-        sb.put(SHOP, "orders", [order(code, (-1, "Nevyřízená"), first)])
-        wait_for(admin, "select status::text from procrastinate.procrastinate_jobs where queueing_lock = %s",
-                 "doing", (lock,))
-        deadline = time.monotonic() + 20
-        while sb.inflight.get(sb.private_token(SHOP), 0) < 1:
-            assert time.monotonic() < deadline, "the worker never asked for the order"
-            time.sleep(0.05)
-        # the order changes again at the source: its webhook queues a second job, which waits
-        # behind the first one's shop lock
-        sb.put(SHOP, "orders", [order(code, (-2, "Vyřízená"), datetime.now(timezone.utc))])
-        wait_for(admin, jobs_of, 2, (lock,))
-        os.kill(victim.pid, signal.SIGKILL)
-        victim.wait(5)
-        sb.reset_faults()
-        time.sleep(1.5)  # the dead worker's heartbeat is now older than 1 s
+    code = "2026000488"
+    jobs_of = "select count(*) from procrastinate.procrastinate_jobs where queueing_lock = %s"
+    lock = f"shop:{SHOP}:order:{code}"
+    # the detail fetch hangs: the worker is mid-job, its HTTP request in flight at the sandbox
+    sb.set_faults(slow_ms=60_000)
+    victim = worker("--stalled-after", "1")
+    first = datetime.now(timezone.utc)
+    sb.put(SHOP, "orders", [order(code, (-1, "Nevyřízená"), first)])
+    wait_for(admin, "select status::text from procrastinate.procrastinate_jobs where queueing_lock = %s",
+             "doing", (lock,))
+    deadline = time.monotonic() + 20
+    while sb.inflight.get(sb.private_token(SHOP), 0) < 1:
+        assert time.monotonic() < deadline, "the worker never asked for the order"
+        time.sleep(0.05)
+    # the order changes again at the source: its webhook queues a second job, which waits
+    # behind the first one's shop lock
+    sb.put(SHOP, "orders", [order(code, (-2, "Vyřízená"), datetime.now(timezone.utc))])
+    wait_for(admin, jobs_of, 2, (lock,))
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait(5)
+    sb.reset_faults()
+    time.sleep(1.5)  # the dead worker's heartbeat is now older than 1 s
 
-        assert recover(db) == {"retried": 0, "failed": 0, "cancelled": 1, "errors": 0}
-        worker()
-        wait_for(admin, "select status_name from sales.orders where shop_id = %s and code = %s",
-                 "Vyřízená", (SHOP, code))
-        statuses = admin.execute("select status::text from procrastinate.procrastinate_jobs where queueing_lock = %s "
-                                 "order by id", (lock,)).fetchall()
-        assert statuses == [("cancelled",), ("succeeded",)]
-        wait_for(admin, "select array_agg(status order by event_created) from ingest.webhook_events "
-                        "where event_instance = %s", ["done", "done"], (code,))
-        recovery = admin.execute("select action, reason from ops.job_recoveries").fetchall()
-        assert len(recovery) == 1 and recovery[0][0] == "cancelled" and lock in recovery[0][1]
+    assert recover(db) == {"retried": 0, "failed": 0, "cancelled": 1, "errors": 0}
+    worker()
+    wait_for(admin, "select status_name from sales.orders where shop_id = %s and code = %s",
+             "Vyřízená", (SHOP, code))
+    statuses = admin.execute("select status::text from procrastinate.procrastinate_jobs where queueing_lock = %s "
+                             "order by id", (lock,)).fetchall()
+    assert statuses == [("cancelled",), ("succeeded",)]
+    wait_for(admin, "select array_agg(status order by event_created) from ingest.webhook_events "
+                    "where event_instance = %s", ["done", "done"], (code,))
+    recovery = admin.execute("select action, reason from ops.job_recoveries").fetchall()
+    assert len(recovery) == 1 and recovery[0][0] == "cancelled" and lock in recovery[0][1]
 
-        # the shop's other orders keep flowing
-        sb.put(SHOP, "orders", [order("E-2025-00489", (-1, "Nevyřízená"), datetime.now(timezone.utc))])
-        wait_for(admin, "select status_name from sales.orders where shop_id = %s and code = %s",
-                 "Nevyřízená", (SHOP, "E-2025-00489"))
-        assert recover(db) == {"retried": 0, "failed": 0, "cancelled": 0, "errors": 0}
+    # the shop's other orders keep flowing
+    sb.put(SHOP, "orders", [order("E-2025-00489", (-1, "Nevyřízená"), datetime.now(timezone.utc))])
+    wait_for(admin, "select status_name from sales.orders where shop_id = %s and code = %s",
+             "Nevyřízená", (SHOP, "E-2025-00489"))
+    assert recover(db) == {"retried": 0, "failed": 0, "cancelled": 0, "errors": 0}

@@ -7,10 +7,8 @@ GET /api/webhooks/notifications -- what reconciliation is for.
 
 from __future__ import annotations
 
-import socket
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
@@ -24,42 +22,10 @@ from runner.sandbox import Sandbox
 from runner.shoptet import errors, reconcile, snapshots, sync
 from runner.shoptet.auth import PrivateToken
 from runner.shoptet.client import RetryPolicy, ShoptetClient, parse_datetime
-from runner.shoptet.shops import add_shop
+from sandbox_helpers import FAST, NOWHERE, SHOP, hub_totals, sandbox_totals
 
-SHOP = 900101
-FAST_SNAPSHOT = snapshots.Options(first_poll_seconds=0.2, watch_interval=0.05)
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def sandbox_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Snapshot files of an unchanged shop are cached here across the session's sandboxes."""
-    return tmp_path_factory.mktemp("sandbox")
-
-
-@pytest.fixture
-def sandbox(sandbox_dir: Path) -> Iterator[tuple[Sandbox, str]]:
-    sb = Sandbox(scale=0.001, seed=7, shops=(SHOP,), data_dir=sandbox_dir, job_seconds=0.2,
-                 webhook_retry_delay=0.05)
-    with sb.run_in_thread() as base:
-        yield sb, base
-
-
-@pytest.fixture
-def shop(db: Target, hub_env: dict[str, str], sandbox: tuple[Sandbox, str],
-         monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Sandbox, Config]]:
-    sb, base = sandbox
-    monkeypatch.setenv("HUB_PUBLIC_URL", f"http://127.0.0.1:{closed_port()}")
-    monkeypatch.setenv("HUB_SHOPTET_API_URL", base)
-    cfg = Config.from_env()
-    added = add_shop(cfg, sb.private_token(SHOP), api_url=base)
-    assert added.shop_id == SHOP and added.webhook_error is None
-    yield sb, cfg
+pytestmark = [pytest.mark.sandbox(webhook_retry_delay=0.05, shared_files=True),
+              pytest.mark.shop(env={"HUB_PUBLIC_URL": NOWHERE})]
 
 
 @pytest.fixture
@@ -74,28 +40,7 @@ def client_of(sb: Sandbox, **kwargs: Any) -> ShoptetClient:
 
 def full_import(conn: psycopg.Connection, client: ShoptetClient) -> None:
     for entity in ("orders", "customers", "products"):
-        snapshots.import_snapshot(conn, client, SHOP, entity, options=FAST_SNAPSHOT)
-
-
-def db_totals(admin: psycopg.Connection) -> dict[str, Any]:
-    row = admin.execute("""
-        select (select count(*) from sales.orders where shop_id = %(s)s and deleted_at is null),
-               (select count(*) from sales.order_items_all i
-                  join sales.orders o on o.shop_id = i.shop_id and o.code = i.order_code
-                 where i.shop_id = %(s)s and i.deleted_at is null and o.deleted_at is null),
-               (select coalesce(sum(total_with_vat), 0)::text from sales.orders
-                 where shop_id = %(s)s and deleted_at is null),
-               (select count(*) from sales.customers where shop_id = %(s)s and deleted_at is null),
-               (select count(*) from catalog.products where shop_id = %(s)s and deleted_at is null),
-               (select count(*) from catalog.variants where shop_id = %(s)s and deleted_at is null)
-        """, {"s": SHOP}).fetchone()
-    assert row is not None
-    return dict(zip(("orders", "order_items", "orders_total_with_vat", "customers", "products", "variants"), row))
-
-
-def sandbox_totals(sb: Sandbox) -> dict[str, Any]:
-    t = sb.totals(SHOP)
-    return {k: t[k] for k in ("orders", "order_items", "orders_total_with_vat", "customers", "products", "variants")}
+        snapshots.import_snapshot(conn, client, SHOP, entity, options=FAST)
 
 
 def sync_all(conn: psycopg.Connection, client: ShoptetClient, **kwargs: Any) -> dict[str, dict[str, Any]]:
@@ -110,17 +55,17 @@ def cursor_of(admin: psycopg.Connection, entity: str) -> tuple[Any, ...]:
 
 
 def test_one_incremental_sync_after_random_changes_makes_database_equal_the_sandbox(
-        shop: tuple[Sandbox, Config], conn: psycopg.Connection, admin: psycopg.Connection) -> None:
-    sb, _ = shop
+        sandbox: Sandbox, shop: Config, conn: psycopg.Connection, admin: psycopg.Connection) -> None:
+    sb = sandbox
     with client_of(sb) as client:
         full_import(conn, client)
-        assert db_totals(admin) == sandbox_totals(sb)
+        assert hub_totals(admin) == sandbox_totals(sb)
         first = sync_all(conn, client)
         assert {r["started_from"] for r in first.values()} == {"snapshot"}  # no cursor yet: the import's start
         events = sb.mutate(SHOP, 30, seed=11)["events"]
-        assert db_totals(admin) != sandbox_totals(sb)
+        assert hub_totals(admin) != sandbox_totals(sb)
         second = sync_all(conn, client)
-    assert db_totals(admin) == sandbox_totals(sb)
+    assert hub_totals(admin) == sandbox_totals(sb)
     assert all(r["started_from"] == "cursor" for r in second.values())
     assert sum(r["changes"] for r in second.values()) >= len({(e["event"].split(":")[0], e["eventInstance"])
                                                              for e in events})
@@ -140,16 +85,16 @@ def test_one_incremental_sync_after_random_changes_makes_database_equal_the_sand
 
 
 def test_cursor_older_than_the_change_history_falls_back_to_a_snapshot(
-        shop: tuple[Sandbox, Config], conn: psycopg.Connection, admin: psycopg.Connection) -> None:
-    sb, _ = shop
+        sandbox: Sandbox, shop: Config, conn: psycopg.Connection, admin: psycopg.Connection) -> None:
+    sb = sandbox
     sb.mutate(SHOP, 10, seed=3)
     admin.execute("insert into ingest.sync_cursors (shop_id, entity, cursor_at) values (%s, 'orders', now() - "
                   "interval '40 days')", (SHOP,))
     with client_of(sb) as client:
-        result = sync.sync_entity(conn, client, SHOP, "orders", snapshot_options=FAST_SNAPSHOT)
+        result = sync.sync_entity(conn, client, SHOP, "orders", snapshot_options=FAST)
     assert result["started_from"] == "fallback" and result["snapshot"]["job_id"] > 0
-    assert db_totals(admin)["orders"] == sandbox_totals(sb)["orders"]
-    assert db_totals(admin)["orders_total_with_vat"] == sandbox_totals(sb)["orders_total_with_vat"]
+    assert hub_totals(admin)["orders"] == sandbox_totals(sb)["orders"]
+    assert hub_totals(admin)["orders_total_with_vat"] == sandbox_totals(sb)["orders_total_with_vat"]
     started = admin.execute("select started_at from ingest.snapshot_jobs where id = %s",
                             (result["snapshot"]["job_id"],)).fetchone()
     assert started is not None
@@ -168,8 +113,8 @@ def order_state(client: ShoptetClient, code: str) -> datetime | None:
 
 
 def test_failure_mid_sync_leaves_the_cursor_at_the_last_committed_batch(
-        shop: tuple[Sandbox, Config], conn: psycopg.Connection, admin: psycopg.Connection) -> None:
-    sb, _ = shop
+        sandbox: Sandbox, shop: Config, conn: psycopg.Connection, admin: psycopg.Connection) -> None:
+    sb = sandbox
     with client_of(sb) as client:
         full_import(conn, client)
         sync.sync_entity(conn, client, SHOP, "orders")
@@ -213,13 +158,13 @@ def test_failure_mid_sync_leaves_the_cursor_at_the_last_committed_batch(
     assert again["started_from"] == "cursor"
     assert cursor_of(admin, "orders")[2] is None
     assert all(stored(c.key) == source[c.key] for c in listed)
-    assert {k: v for k, v in db_totals(admin).items() if k.startswith("order")} == \
+    assert {k: v for k, v in hub_totals(admin).items() if k.startswith("order")} == \
         {k: v for k, v in sandbox_totals(sb).items() if k.startswith("order")}
 
 
 def test_reconciliation_replays_a_missed_notification_exactly_once(
-        shop: tuple[Sandbox, Config], conn: psycopg.Connection, admin: psycopg.Connection) -> None:
-    sb, _ = shop
+        sandbox: Sandbox, shop: Config, conn: psycopg.Connection, admin: psycopg.Connection) -> None:
+    sb = sandbox
     events = sb.mutate(SHOP, 6, seed=2)["events"]
     assert sb.wait_webhooks(20)
     failed = [n for n in sb.notifications(SHOP) if n["status"] == "failed" and n["event"] != "job:finished"]
@@ -239,9 +184,9 @@ def test_reconciliation_replays_a_missed_notification_exactly_once(
 
 
 def test_sync_task_and_hub_sync_command_use_the_shops_stored_credentials(
-        db: Target, shop: tuple[Sandbox, Config], admin: psycopg.Connection,
+        db: Target, sandbox: Sandbox, shop: Config, admin: psycopg.Connection,
         capsys: pytest.CaptureFixture[str]) -> None:
-    sb, _ = shop
+    sb = sandbox
     bound = tasks.configure(db)
     with bound.open():
         tasks.defer_sync(SHOP, "customers")

@@ -12,13 +12,11 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import socket
 import time
 import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -30,30 +28,12 @@ from runner.sandbox import Sandbox
 from runner.sandbox.formats import fmt_dt
 from runner.shoptet.auth import PrivateToken
 from runner.shoptet.client import ShoptetClient
-from runner.shoptet.shops import add_shop
+from sandbox_helpers import NOWHERE, SHOP
 
-SHOP = 900101
 GUIDS = uuid.UUID("6f1d2c3b-0000-4000-8000-000000000011")
 
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-def shop(db: Target, hub_env: dict[str, str], tmp_path: Path,
-         monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    monkeypatch.setenv("HUB_LOG_FORMAT", "json")
-    sb = Sandbox(scale=0.000001, seed=7, shops=(SHOP,), data_dir=tmp_path / "sandbox", job_seconds=0.2,
-                 webhook_retry_delay=0.05)
-    with sb.run_in_thread() as base:
-        monkeypatch.setenv("HUB_PUBLIC_URL", f"http://127.0.0.1:{closed_port()}")  # webhooks go nowhere
-        monkeypatch.setenv("HUB_SHOPTET_API_URL", base)
-        added = add_shop(Config.from_env(), sb.private_token(SHOP), api_url=base)
-        assert added.shop_id == SHOP and added.webhook_error is None
-        yield sb
+pytestmark = [pytest.mark.sandbox(scale=0.000001, webhook_retry_delay=0.05),
+              pytest.mark.shop(env={"HUB_LOG_FORMAT": "json", "HUB_PUBLIC_URL": NOWHERE})]  # webhooks go nowhere
 
 
 def order_doc(sb: Sandbox, code: str, changed: int, total: str) -> dict[str, Any]:
@@ -124,8 +104,8 @@ def warnings_naming(caplog: pytest.LogCaptureFixture, **ctx: Any) -> list[str]:
 
 
 def test_hub_sync_applies_a_change_list_whose_middle_delete_has_no_change_time(
-        shop: Sandbox, admin: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
-    sb = shop
+        sandbox: Sandbox, shop: Config, admin: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    sb = sandbox
     codes = ["2026000101", "2026000102", "2026000103"]
     first = int(time.time()) - 300
     sb.put(SHOP, "orders", [order_doc(sb, c, first + n, "499.00") for n, c in enumerate(codes)], webhooks=False)
@@ -167,8 +147,9 @@ def test_hub_sync_applies_a_change_list_whose_middle_delete_has_no_change_time(
 
 
 def test_sync_task_upserts_customers_whose_change_has_no_time(
-        db: Target, shop: Sandbox, admin: psycopg.Connection, caplog: pytest.LogCaptureFixture) -> None:
-    sb = shop
+        db: Target, sandbox: Sandbox, shop: Config, admin: psycopg.Connection,
+        caplog: pytest.LogCaptureFixture) -> None:
+    sb = sandbox
     t1 = int(time.time()) - 120
     dated, undated = "0a6c1f9e-1d2e-4c3b-9a8f-000000000001", "0a6c1f9e-1d2e-4c3b-9a8f-000000000002"
     sb.put(SHOP, "customers", [customer_doc(sb, dated, "jana.nova@example.cz", t1)], webhooks=False)
@@ -193,10 +174,10 @@ def test_sync_task_upserts_customers_whose_change_has_no_time(
 
 
 def test_odd_change_list_entries_are_each_skipped_or_handled_and_never_block_the_page(
-        shop: Sandbox, admin: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+        sandbox: Sandbox, shop: Config, admin: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
     """Unknown changeType, missing / blank key, an entry that is no object, one key twice, an
     unreadable time, a detail answering 404, a document that cannot be applied: all in one page."""
-    sb = shop
+    sb = sandbox
     hub_sync(capsys, "orders")  # a cursor: nothing to read yet
     generated = sb.shop(SHOP).data.order(0)["code"]  # exists at the source, changed long ago, not in the hub
     t0 = int(time.time()) - 100

@@ -13,8 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
-from typing import Iterator
 
 import psycopg
 import pytest
@@ -22,9 +20,11 @@ import pytest
 from runner.config import REPO_ROOT, Config
 from runner.db import Target
 from runner.sandbox import Sandbox
-from runner.shoptet.shops import add_shop, client_for_shop
+from runner.shoptet.shop_client import client_for_shop
+from sandbox_helpers import SHOP
 
-SHOP = 900101
+pytestmark = [pytest.mark.sandbox(scale=0.0002, seed=4, job_seconds=0.5, webhook_retry_delay=0.5),
+              pytest.mark.shop(register_webhooks=False)]
 
 # one process: `threads` threads share the shop's client and send `requests` GETs in all
 CLIENT = """
@@ -32,7 +32,7 @@ import json, sys
 from concurrent.futures import ThreadPoolExecutor
 from runner.config import Config
 from runner.shoptet.client import ShoptetClient
-from runner.shoptet.shops import client_for_shop
+from runner.shoptet.shop_client import client_for_shop
 shop, requests, threads, shared = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "shared"
 client = client_for_shop(shop, cfg=Config.from_env())
 if not shared:  # the per-process limit of before: same token, no database slots
@@ -59,15 +59,8 @@ time.sleep(600)
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
-    sb = Sandbox(scale=0.0002, seed=4, shops=(SHOP,), data_dir=tmp_path / "sandbox")
-    with sb.run_in_thread():
-        yield sb
-
-
-@pytest.fixture
-def shop(db: Target, hub_env: dict[str, str], sandbox: Sandbox) -> dict[str, str]:
-    add_shop(Config.from_env(), sandbox.private_token(SHOP), api_url=sandbox.base_url(), register_webhooks=False)
+def env(shop: Config, hub_env: dict[str, str]) -> dict[str, str]:
+    """The environment of a process of the hub whose shop is connected."""
     return {**os.environ, **hub_env, "PYTHONPATH": str(REPO_ROOT), "HUB_LOG_LEVEL": "WARNING"}
 
 
@@ -94,24 +87,24 @@ def run_two_processes(env: dict[str, str], mode: str, requests: int = 40, thread
 
 
 def test_two_processes_of_one_shop_never_have_more_than_three_requests_in_flight(
-        sandbox: Sandbox, shop: dict[str, str]) -> None:
+        sandbox: Sandbox, env: dict[str, str]) -> None:
     token = sandbox.private_token(SHOP)
     sandbox.set_faults(slow_ms=25)  # requests overlap
-    outcomes = run_two_processes(shop, "shared")
+    outcomes = run_two_processes(env, "shared")
     assert [o["rate_limited"] for o in outcomes] == [0, 0]
     assert sandbox.concurrency(token) == {"inflight": 0, "peak": 3, "refused": 0}
 
     # the limit of before, per process only: together the two send 6 at once and get 429s
     sandbox.reset_concurrency()
-    outcomes = run_two_processes(shop, "local")
+    outcomes = run_two_processes(env, "local")
     assert sandbox.concurrency(token)["refused"] > 0
     assert sum(o["rate_limited"] for o in outcomes) == sandbox.concurrency(token)["refused"]
 
 
 def test_slots_of_a_killed_process_are_free_again_and_nothing_goes_out_while_they_are_held(
-        db: Target, sandbox: Sandbox, shop: dict[str, str], admin: psycopg.Connection) -> None:
+        db: Target, sandbox: Sandbox, env: dict[str, str], admin: psycopg.Connection) -> None:
     sandbox.reset_concurrency()
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(SHOP)], env=shop, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(SHOP)], env=env, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().split() == ["0", "1", "2"]
         answers: list[object] = []

@@ -24,7 +24,7 @@ from starlette.testclient import TestClient
 from bench.processes import free_port, stop, wait_healthy
 from runner.config import REPO_ROOT, Config
 from runner.db import Target
-from runner.shoptet import oauth_install
+from runner.shoptet import oauth_install, webhooks
 from runner.web import create_app, signature, signature_ok
 
 SHOP = 42
@@ -308,7 +308,7 @@ def test_install_exchanges_code_creates_shop_stores_token_and_registers_webhooks
 
     def registrar(settings: Any, shop_id: int, public_url: str, api_url: str) -> list[str]:
         registered.append(shop_id)
-        return list(oauth_install.WEBHOOK_EVENTS)
+        return list(webhooks.WEBHOOK_EVENTS)
 
     monkeypatch.setattr(oauth_install, "register_webhooks", registrar)
     with OAuthServer() as oauth, TestClient(create_app(Config.from_env(), db)) as client:

@@ -12,12 +12,10 @@ import os
 import signal
 import subprocess
 import time
-from typing import Iterator
 
 import psycopg
 import pytest
 
-from bench.processes import stop
 from runner import tasks
 from runner.config import REPO_ROOT
 from runner.db import Target
@@ -77,17 +75,11 @@ def wait_for(admin: psycopg.Connection, sql: str, expected: object, timeout: flo
         time.sleep(0.1)
 
 
-@pytest.fixture
-def workers() -> Iterator[list[subprocess.Popen[bytes]]]:
-    procs: list[subprocess.Popen[bytes]] = []
-    yield procs
-    stop(procs)
-
-
 def test_four_workers_never_overlap_two_hundred_jobs_on_one_shop_lock(
-        probe: None, admin: psycopg.Connection, hub_env: dict[str, str], workers: list[subprocess.Popen[bytes]]) -> None:
+        probe: None, admin: psycopg.Connection, hub_env: dict[str, str],
+        processes: list[subprocess.Popen[bytes]]) -> None:
     admin.execute(DEFER, (tasks.shop_lock(42, "customer_metrics"), 200))
-    workers += start_workers(hub_env, 4, "--concurrency", "2")
+    processes += start_workers(hub_env, 4, "--concurrency", "2")
     wait_for(admin, "select count(*) from procrastinate.procrastinate_jobs where status = 'succeeded'", 200, timeout=120)
     assert admin.execute("select count(*) from public.probe_runs where step = 'start'").fetchone() == (200,)
     overlaps = admin.execute("""
@@ -99,11 +91,11 @@ def test_four_workers_never_overlap_two_hundred_jobs_on_one_shop_lock(
 
 def test_worker_killed_mid_job_leaves_nothing_half_written_and_job_is_retried(
         db: Target, probe: None, admin: psycopg.Connection, hub_env: dict[str, str],
-        workers: list[subprocess.Popen[bytes]]) -> None:
+        processes: list[subprocess.Popen[bytes]]) -> None:
     admin.execute("update public.probe_config set slow_seconds = 20")
     admin.execute(DEFER, (tasks.shop_lock(42, "customer_metrics"), 1))
     victim = start_workers(hub_env, 1, "--stalled-after", "1")[0]
-    workers.append(victim)
+    processes.append(victim)
     wait_for(admin, JOB_STATUS, "doing")
     # the job is inside its transaction: 'start' written, not committed
     wait_for(admin, "select count(*) from pg_stat_activity where query like '%refresh_customer_metrics%' "
@@ -122,7 +114,7 @@ def test_worker_killed_mid_job_leaves_nothing_half_written_and_job_is_retried(
 
     assert asyncio.run(recover()) == {"retried": 1, "failed": 0, "cancelled": 0, "errors": 0}
     assert admin.execute(JOB_STATUS.replace("status::text", "status::text, attempts")).fetchone() == ("todo", 1)
-    workers += start_workers(hub_env, 1)
+    processes += start_workers(hub_env, 1)
     wait_for(admin, JOB_STATUS, "succeeded")
     # exactly one complete run: the killed attempt left nothing
     assert admin.execute("select step from public.probe_runs order by id").fetchall() == [("start",), ("end",)]

@@ -69,10 +69,10 @@ def _run_snapshot(cfg: Config, shop_id: int, run: Callable[[Any, Any, Any], dict
     """``run(conn, client, progress_bar)`` with the shop's Shoptet client and an app connection."""
     from runner.db import connect, target_for
     from runner.progress import ProgressBar
-    from runner.shoptet.client import ShoptetClient
+    from runner.shoptet.shop_client import client_for_shop
 
     bar = None if quiet else ProgressBar()
-    with ShoptetClient.for_shop(shop_id, cfg=cfg) as client, connect(target_for(cfg), "app") as conn:
+    with client_for_shop(shop_id, cfg=cfg) as client, connect(target_for(cfg), "app") as conn:
         try:
             return run(conn, client, bar)
         finally:

@@ -29,7 +29,7 @@ def cmd_sync(cfg: Config, args: argparse.Namespace) -> int:
     from runner.connection import open_connection
     from runner.db import target_for
     from runner.shoptet import sync
-    from runner.shoptet.shops import client_for_shop
+    from runner.shoptet.shop_client import client_for_shop
     from runner.tasks import procrastinate_conninfo
 
     target = target_for(cfg)

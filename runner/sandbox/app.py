@@ -16,7 +16,7 @@ import heapq
 import math
 import os
 import time
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 from urllib.parse import parse_qs
 
 import orjson
@@ -27,12 +27,11 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from runner.sandbox import generator as g
+from runner.sandbox.errors import ApiError
 from runner.sandbox.formats import http_date
+from runner.sandbox.state import SandboxState
 from runner.sandbox.store import BadRequest, Shop
 from runner.sandbox.webhooks import WebhookError
-
-if TYPE_CHECKING:
-    from runner.sandbox.sandbox import Sandbox
 
 JSON_TYPE = "application/json; charset=utf-8"
 # (default, max) itemsPerPage per list
@@ -40,14 +39,6 @@ PAGING = {"orders": (50, 50), "customers": (20, 1000), "products": (20, 1000), "
           "webhooks": (20, 500), "notifications": (20, 500),
           "orders_changes": (20, 1000), "customers_changes": (20, 20), "products_changes": (1000, 1000)}
 CHANGES_WINDOW_S = 30 * 86400
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, instance: str = "unknown",
-                 headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.instance = status, code, message, instance
-        self.headers = headers or {}
 
 
 def request_id() -> str:
@@ -85,7 +76,7 @@ def _params(request: Request) -> dict[str, str]:
 # -- handlers (run in the thread pool) ----------------------------------------------------------
 
 
-def eshop_info(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def eshop_info(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     base = sb.base_url(request)
     return 200, {
         "contactInformation": {"eshopId": shop.eshop_id, "eshopName": shop.name, "eshopTitle": shop.name,
@@ -122,7 +113,7 @@ def _statuses() -> dict[str, Any]:
         for n, (sid, name, _a, _b) in enumerate(g.STATUSES)]}
 
 
-def order_statuses(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def order_statuses(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     return 200, _statuses()
 
 
@@ -143,19 +134,19 @@ def _list(shop: Shop, kind: str, request: Request, convert: Callable[[dict[str, 
     return 200, {key: rows, "paginator": _paginator(total, page, per, len(rows))}
 
 
-def list_orders(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def list_orders(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     return _list(shop, "orders", request, g.order_list_item, "orders")
 
 
-def list_customers(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def list_customers(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     return _list(shop, "customers", request, shop.data.customer_list_item, "customers")
 
 
-def list_products(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def list_products(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     return _list(shop, "products", request, shop.data.product_list_item, "products")
 
 
-def order_detail(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def order_detail(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     code = request.path_params["code"]
     o = shop.order_by_code(code)
     if o is None:
@@ -163,7 +154,7 @@ def order_detail(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]
     return 200, {"order": o}
 
 
-def customer_detail(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def customer_detail(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     guid = request.path_params["guid"]
     c = shop.customer_by_guid(guid)
     if c is None:
@@ -171,7 +162,7 @@ def customer_detail(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, A
     return 200, {"customer": c}
 
 
-def product_detail(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def product_detail(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     guid = request.path_params["guid"]
     p = shop.product_by_guid(guid)
     if p is None:
@@ -179,7 +170,7 @@ def product_detail(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, An
     return 200, p
 
 
-def product_by_code(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def product_by_code(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     code = request.path_params["code"]
     p = shop.product_by_code(code)
     if p is None:
@@ -225,19 +216,19 @@ def _changes(shop: Shop, kind: str, request: Request, key: str) -> tuple[int, An
     return 200, {"changes": out, "paginator": _paginator(len(rows), page, per, len(out))}
 
 
-def order_changes(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def order_changes(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     return _changes(shop, "orders", request, "code")
 
 
-def customer_changes(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def customer_changes(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     return _changes(shop, "customers", request, "guid")
 
 
-def product_changes(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def product_changes(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     return _changes(shop, "products", request, "guid")
 
 
-def _snapshot(sb: "Sandbox", shop: Shop, kind: str, request: Request) -> tuple[int, Any]:
+def _snapshot(sb: SandboxState, shop: Shop, kind: str, request: Request) -> tuple[int, Any]:
     if sb.deliverer.find(shop.eshop_id, "job:finished") is None:
         raise ApiError(403, "webhook-job-finished-not-registered",
                        "Asynchronous requests need a registered `job:finished` webhook.", "webhook")
@@ -249,19 +240,19 @@ def _snapshot(sb: "Sandbox", shop: Shop, kind: str, request: Request) -> tuple[i
     return 202, {"jobId": job.job_id}
 
 
-def orders_snapshot(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def orders_snapshot(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     return _snapshot(sb, shop, "orders", request)
 
 
-def customers_snapshot(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def customers_snapshot(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     return _snapshot(sb, shop, "customers", request)
 
 
-def products_snapshot(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def products_snapshot(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     return _snapshot(sb, shop, "products", request)
 
 
-def list_jobs(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def list_jobs(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     params = _params(request)
     page, per = _paging(params, "jobs")
     jobs = [j for j in sb.jobs_of(shop.eshop_id) if not params.get("status") or j.status == params["status"]]
@@ -271,7 +262,7 @@ def list_jobs(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
                  "paginator": _paginator(len(jobs), page, per, len(chunk))}
 
 
-def job_detail(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def job_detail(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     job_id = request.path_params["jobId"]
     job = sb.jobs.get(job_id)
     if job is None or job.eshop_id != shop.eshop_id:
@@ -284,7 +275,7 @@ def job_detail(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
     return 200, {"job": job.as_json(sb.base_url(request))}
 
 
-def list_webhooks(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def list_webhooks(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     params = _params(request)
     page, per = _paging(params, "webhooks")
     hooks = sb.deliverer.of_shop(shop.eshop_id)
@@ -292,7 +283,7 @@ def list_webhooks(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any
     return 200, {"webhooks": [h.as_json() for h in chunk], "paginator": _paginator(len(hooks), page, per, len(chunk))}
 
 
-def register_webhooks(sb: "Sandbox", shop: Shop, request: Request, body: bytes) -> tuple[int, Any]:
+def register_webhooks(sb: SandboxState, shop: Shop, request: Request, body: bytes) -> tuple[int, Any]:
     try:
         payload = orjson.loads(body or b"null")
     except orjson.JSONDecodeError:
@@ -305,7 +296,7 @@ def register_webhooks(sb: "Sandbox", shop: Shop, request: Request, body: bytes) 
     return 201, {"webhooks": [h.as_json() for h in made]}
 
 
-def webhook_detail(sb: "Sandbox", shop: Shop, request: Request, body: bytes) -> tuple[int, Any]:
+def webhook_detail(sb: SandboxState, shop: Shop, request: Request, body: bytes) -> tuple[int, Any]:
     try:
         hook_id = int(request.path_params["id"])
     except ValueError:
@@ -327,11 +318,11 @@ def webhook_detail(sb: "Sandbox", shop: Shop, request: Request, body: bytes) -> 
     return 200, {"webhook": h.as_json()}
 
 
-def renew_signature_key(sb: "Sandbox", shop: Shop, request: Request, body: bytes) -> tuple[int, Any]:
+def renew_signature_key(sb: SandboxState, shop: Shop, request: Request, body: bytes) -> tuple[int, Any]:
     return 201, {"signatureKey": sb.renew_signature_key(shop.eshop_id)}
 
 
-def webhook_notifications(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def webhook_notifications(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     params = _params(request)
     page, per = _paging(params, "notifications")
     rows = sb.deliverer.of_shop_notifications(shop.eshop_id)
@@ -354,7 +345,7 @@ def api(handler: Callable[..., tuple[int, Any]], *, with_body: bool = False) -> 
     """Auth, limits, faults and the envelope around one API handler."""
 
     async def endpoint(request: Request) -> Response:
-        sb: Sandbox = request.app.state.sandbox
+        sb: SandboxState = request.app.state.sandbox
         rid = request_id()
         headers = {"X-Request-ID": rid}
         auth = None
@@ -405,7 +396,7 @@ def api(handler: Callable[..., tuple[int, Any]], *, with_body: bool = False) -> 
 
 
 async def oauth_token(request: Request) -> Response:
-    sb: Sandbox = request.app.state.sandbox
+    sb: SandboxState = request.app.state.sandbox
     raw = await request.body()
     ctype = request.headers.get("content-type", "")
     fields: dict[str, Any] = {}
@@ -433,7 +424,7 @@ async def oauth_token(request: Request) -> Response:
 
 
 async def oauth_access_token(request: Request) -> Response:
-    sb: Sandbox = request.app.state.sandbox
+    sb: SandboxState = request.app.state.sandbox
     auth = request.headers.get("authorization", "")
     if not auth.lower().startswith("bearer "):
         return JSONResponse({"error": "Unauthorized"}, status_code=401)
@@ -450,7 +441,7 @@ async def oauth_access_token(request: Request) -> Response:
 
 
 async def result_file(request: Request) -> Response:
-    sb: Sandbox = request.app.state.sandbox
+    sb: SandboxState = request.app.state.sandbox
     name = request.path_params["name"]
     job = sb.job_by_result(name)
     if job is None or job.path is None or job.status != "completed" or not job.path.exists():
@@ -496,14 +487,14 @@ class _CutResponse(Response):
 # -- /_sandbox control ---------------------------------------------------------------------------
 
 
-def _shop_param(sb: "Sandbox", value: Any) -> int:
+def _shop_param(sb: SandboxState, value: Any) -> int:
     if value in (None, ""):
         return next(iter(sb.shops))
     return int(value)
 
 
 async def control(request: Request) -> Response:
-    sb: Sandbox = request.app.state.sandbox
+    sb: SandboxState = request.app.state.sandbox
     what = request.path_params["what"]
     body: dict[str, Any] = {}
     if request.method in ("POST", "PUT"):
@@ -561,11 +552,11 @@ async def control(request: Request) -> Response:
     return JSONResponse({"error": "not_found"}, status_code=404)
 
 
-def not_found(sb: "Sandbox", shop: Shop, request: Request) -> tuple[int, Any]:
+def not_found(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     raise ApiError(404, "not-found", f"Endpoint {request.url.path} not found.", "url")
 
 
-def create_app(sb: "Sandbox") -> Starlette:
+def create_app(sb: SandboxState) -> Starlette:
     body = {"with_body": True}
     routes = [
         Route("/api/eshop", api(eshop_info)),

@@ -103,7 +103,8 @@ class Stats:
 
 
 class ShoptetClient:
-    """One shop's API. Use ``for_shop(shop_id)`` to build it from the hub's stored settings."""
+    """One shop's API. ``runner.shoptet.shop_client.client_for_shop(shop_id)`` builds it from the
+    hub's stored settings."""
 
     def __init__(self, base_url: str, credentials: Credentials, *, shop_id: int | None = None,
                  http: httpx.Client | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
@@ -123,13 +124,6 @@ class ShoptetClient:
         self._pace_lock = threading.Lock()
         self._pace_until = 0.0
         self.stats = Stats()
-
-    @classmethod
-    def for_shop(cls, shop_id: int, cfg: Any = None, target: Any = None, **kwargs: Any) -> "ShoptetClient":
-        """The client of a connected shop, from its settings (token, API URL)."""
-        from runner.shoptet.shops import client_for_shop
-
-        return client_for_shop(shop_id, cfg=cfg, target=target, **kwargs)
 
     def close(self) -> None:
         self._slots.close()

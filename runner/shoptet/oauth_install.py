@@ -30,19 +30,14 @@ from runner.errors import HubError
 from runner.logs import log
 from runner.queries import query
 from runner.shoptet import webhooks
-from runner.shoptet.client import RetryPolicy, ShoptetClient
+from runner.shoptet.client import RetryPolicy
+from runner.shoptet.shop_client import client_for_shop
+from runner.shoptet.shops import store_timezone
 
 logger = logging.getLogger("hub.install")
 
 TOKEN_PATH = "/action/ApiOAuthServer/token"
 EXCHANGE_TIMEOUT = httpx.Timeout(4.0, connect=2.0)
-# webhooks the hub subscribes to at installation
-WEBHOOK_EVENTS = (
-    "order:create", "order:update", "order:delete", "order:massUpdate",
-    "customer:create", "customer:update", "customer:delete",
-    "product:create", "product:update", "product:delete", "product:massUpdate",
-    "job:finished",
-)
 
 
 class InstallError(HubError):
@@ -100,11 +95,11 @@ def exchange_code(oauth_url: str, *, client_id: str, client_secret: str, code: s
 
 
 def _register_webhooks_with_client(settings: Any, shop_id: int, public_url: str, api_url: str) -> list[str]:
-    """Register WEBHOOK_EVENTS at {public_url}/webhooks/shoptet and store the signature key
+    """Register webhooks.WEBHOOK_EVENTS at {public_url}/webhooks/shoptet and store the signature key
     (an API access token minted from the OAuth token, POST /api/webhooks, renew-signature-key)."""
     try:
-        registered: list[str] = webhooks.register(settings, shop_id, url=f"{public_url}/webhooks/shoptet",
-                                                  events=WEBHOOK_EVENTS, api_url=api_url)
+        registered: list[str] = webhooks.register(settings, shop_id, url=public_url + webhooks.WEBHOOK_PATH,
+                                                  events=webhooks.WEBHOOK_EVENTS, api_url=api_url)
     except Exception as exc:  # noqa: BLE001 - Shoptet must see a failed install, with the reason
         raise InstallError(f"webhook registration failed: {exc}") from None
     return registered
@@ -122,11 +117,9 @@ def store_timezone_from_api(settings: Any, conninfo: str, shop_id: int, api_url:
     (shops.store_timezone: unknown or missing -> Europe/Prague with a warning). The zone stored,
     or None when the API could not be read (a warning; the shop keeps Europe/Prague and
     `hub shop refresh ID` reads it later): a time zone never fails an installation."""
-    from runner.shoptet.shops import store_timezone
-
     try:
-        with ShoptetClient.for_shop(shop_id, settings=settings, api_url=api_url, retry=TIMEZONE_READ,
-                                    timeout=TIMEZONE_TIMEOUT) as api:
+        with client_for_shop(shop_id, settings=settings, api_url=api_url, retry=TIMEZONE_READ,
+                             timeout=TIMEZONE_TIMEOUT) as api:
             eshop = api.get("/api/eshop") or {}
     except Exception as exc:  # noqa: BLE001 - the install stands; the message says how to complete it
         log(logger, logging.WARNING, "could not read GET /api/eshop for the shop's time zone: it stays Europe/Prague "

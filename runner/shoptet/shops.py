@@ -1,9 +1,10 @@
-"""Connected shops: `hub shop add | list | show | remove`, and the API client of a shop.
+"""Connected shops: `hub shop add | list | show | refresh | remove`.
 
 A shop's credentials are secrets in core.settings (per shop):
 ``shoptet.private_token`` (private API token, `hub shop add`) or ``shoptet.oauth_token``
 (+ ``shoptet.oauth_url``; addon installation), ``shoptet.signature_key`` (webhooks);
 ``shoptet.api_url`` when the shop is served by another API base URL than HUB_SHOPTET_API_URL.
+The API client of a stored shop is built by runner/shoptet/shop_client.py.
 """
 
 from __future__ import annotations
@@ -18,67 +19,17 @@ from psycopg.rows import dict_row
 from runner.config import Config
 from runner.connection import open_connection
 from runner.db import Target, connect, target_for
-from runner.errors import HubError, summarize
+from runner.errors import summarize
 from runner.logs import log
 from runner.queries import query
-from runner.secret_key import load_secret_key
-from runner.settings import Settings
 from runner.shoptet import webhooks
-from runner.shoptet.auth import AddonToken, Credentials, PrivateToken
+from runner.shoptet.auth import PrivateToken
 from runner.shoptet.client import ShoptetClient
-from runner.shoptet.slots import TokenSlots
-from runner.shoptet.oauth_install import WEBHOOK_EVENTS
+from runner.shoptet.shop_client import API_URL, PRIVATE_TOKEN, ShopError, client_for_shop, open_settings, shared_slots
 
-PRIVATE_TOKEN = "shoptet.private_token"
-OAUTH_TOKEN = "shoptet.oauth_token"
-OAUTH_URL = "shoptet.oauth_url"
-API_URL = "shoptet.api_url"
 DEFAULT_TIMEZONE = "Europe/Prague"
 
 logger = logging.getLogger("hub.shops")
-
-
-class ShopError(HubError):
-    """A shop cannot be used as asked; the message says why and what to do."""
-
-
-def open_settings(cfg: Config, target: Target | None = None) -> Settings:
-    return Settings((target or target_for(cfg)).conninfo("app"), secret_key=load_secret_key(cfg), listen=False,
-                    ttl=cfg.settings_ttl)
-
-
-def shared_slots(credentials: Credentials, target: Target) -> TokenSlots:
-    """The token's request slots, shared with every other process on this hub database."""
-    return TokenSlots(credentials.key, conninfo=target.conninfo("app"))
-
-
-def client_for_shop(shop_id: int, *, cfg: Config | None = None, target: Target | None = None,
-                    settings: Settings | None = None, api_url: str | None = None, **kwargs: Any) -> ShoptetClient:
-    """A ShoptetClient with the shop's stored credentials."""
-    cfg = cfg or Config.from_env()
-    target = target or target_for(cfg)
-    own = settings is None
-    settings = settings or open_settings(cfg, target)
-    try:
-        base = api_url or settings.get(API_URL, None, shop_id=shop_id) or cfg.shoptet_api_url
-        private = settings.get_secret(PRIVATE_TOKEN, None, shop_id=shop_id)
-        if private:
-            token = PrivateToken(private, shop_id=shop_id)
-            return ShoptetClient(str(base), token, shop_id=shop_id, slots=shared_slots(token, target), **kwargs)
-        oauth = settings.get_secret(OAUTH_TOKEN, None, shop_id=shop_id)
-        # the addon's OAuth server (the partner's e-shop domain) mints access tokens; the shop's own
-        # URL from the installation is the fallback
-        oauth_url = settings.get("shoptet.addon.oauth_url") or settings.get(OAUTH_URL, None, shop_id=shop_id)
-        if oauth and oauth_url:
-            credentials = AddonToken(shop_id, oauth_url=str(oauth_url), oauth_token=oauth,
-                                     conninfo=target.conninfo("app"), secret_key=load_secret_key(cfg))
-            return ShoptetClient(str(base), credentials, shop_id=shop_id, slots=shared_slots(credentials, target),
-                                 **kwargs)
-    finally:
-        if own:
-            settings.close()
-    raise ShopError(f"shop {shop_id} has no Shoptet credentials: connect it with `hub shop add --token ...` "
-                    "or install the addon")
 
 
 @dataclass
@@ -163,7 +114,7 @@ def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str |
             client = ShoptetClient(base, credentials, shop_id=shop_id, slots=shared_slots(credentials, target))
             try:
                 registered = webhooks.register(settings, shop_id, url=cfg.public_url + webhooks.WEBHOOK_PATH,
-                                               events=WEBHOOK_EVENTS, client=client)
+                                               events=webhooks.WEBHOOK_EVENTS, client=client)
             except Exception as exc:  # noqa: BLE001 - the shop stays connected; the message says what is missing
                 error = str(exc)
             finally:

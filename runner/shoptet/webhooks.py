@@ -1,4 +1,6 @@
-"""Webhook registration at Shoptet: the events the hub needs, pointing at HUB_PUBLIC_URL.
+"""Webhooks at Shoptet: the names the hub and Shoptet share (the events the hub subscribes to,
+the endpoint's path, the setting holding the signature key) and their registration, pointing
+at HUB_PUBLIC_URL. The endpoint itself is runner/web.py.
 
 Shoptet keeps one URL per event and installation (a duplicate is 422), takes up to 50
 registrations per call, and signs deliveries with a key from
@@ -13,11 +15,21 @@ from typing import Any, Iterable
 
 from runner.logs import log
 from runner.shoptet.client import ShoptetClient
+from runner.shoptet.shop_client import client_for_shop
 
 logger = logging.getLogger("hub.webhooks")
 
+# the per-shop secret that signs deliveries (web.py verifies against it)
 SIGNATURE_KEY_SETTING = "shoptet.signature_key"
+# where Shoptet delivers: HUB_PUBLIC_URL + WEBHOOK_PATH (web.py's route)
 WEBHOOK_PATH = "/webhooks/shoptet"
+# the events the hub subscribes to (hub shop add, the addon installation)
+WEBHOOK_EVENTS = (
+    "order:create", "order:update", "order:delete", "order:massUpdate",
+    "customer:create", "customer:update", "customer:delete",
+    "product:create", "product:update", "product:delete", "product:massUpdate",
+    "job:finished",
+)
 MAX_PER_CALL = 50
 
 
@@ -60,7 +72,7 @@ def register(settings: Any, shop_id: int, *, url: str, events: Iterable[str], ap
              client: ShoptetClient | None = None) -> list[str]:
     """Register the events for a shop and store a fresh signature key; the events now pointing at url."""
     own = client is None
-    api = client or ShoptetClient.for_shop(shop_id, settings=settings, api_url=api_url)
+    api = client or client_for_shop(shop_id, settings=settings, api_url=api_url)
     try:
         outcome = ensure(api, url, events)
         settings.set_secret(SIGNATURE_KEY_SETTING, renew_signature_key(api), shop_id=shop_id)
