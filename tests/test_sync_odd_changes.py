@@ -215,3 +215,36 @@ def test_odd_change_list_entries_are_each_skipped_or_handled_and_never_block_the
     assert logged(summary, entity_key="2026000202", entries=2)
     assert logged(summary, entity_key="2026000203")  # the document that cannot be applied
     assert logged(summary, entity_key="2026000204", change_time="yesterday")
+
+
+def test_a_change_dated_in_the_future_is_applied_and_never_holds_back_later_changes(
+        sandbox: Sandbox, shop: Config, admin: psycopg.Connection, capsys: pytest.CaptureFixture[str]) -> None:
+    """A mistyped year (an order changed "2206-03-10") is applied, but as the cursor it would make
+    every later change look old: the cursor stays at the newest real time, and the next change is
+    picked up by the next run (found by a newcomer with `make demo`'s odd inputs)."""
+    sb = sandbox
+    now = int(time.time())
+    future = order_doc(sb, "ODD-DATE-2206", now, "499.00")
+    future.update(creationTime="2206-03-10T10:15:00+0100", changeTime="2206-03-10T10:15:00+0100")
+    sb.put(SHOP, "orders", [order_doc(sb, "2026000201", now - 120, "100.00"), future], webhooks=False)
+    summary = hub_sync(capsys, "orders")
+    assert (summary["upserted"], summary["undated"], summary["failed"]) == (2, 1, 0)
+    assert cursor(admin, "orders")[0] == at(now - 120)
+    assert logged(summary, entity_key="ODD-DATE-2206") == [
+        "sync applies a change dated in the future; the cursor does not move for it"]
+
+    later = int(time.time())
+    sb.put(SHOP, "orders", [order_doc(sb, "2026000202", later, "200.00")], webhooks=False)
+    assert hub_sync(capsys, "orders")["failed"] == 0
+    assert order_row(admin, "2026000202") == (at(later), Decimal("200.00"), False)
+
+    # a cursor an earlier version stored in the future is not used, and the next move repairs it
+    admin.execute("update ingest.sync_cursors set cursor_at = '2206-03-10 10:15+01' where shop_id = %s "
+                  "and entity = 'orders'", (SHOP,))
+    start = admin.execute("select cursor_at, origin from ingest.sync_cursor_start(%s, 'orders')", (SHOP,)).fetchone()
+    assert start is not None and start[1] != "cursor" and start[0] <= datetime.now(timezone.utc)
+    last = int(time.time())
+    sb.put(SHOP, "orders", [order_doc(sb, "2026000203", last, "300.00")], webhooks=False)
+    assert hub_sync(capsys, "orders")["failed"] == 0
+    assert order_row(admin, "2026000203") == (at(last), Decimal("300.00"), False)
+    assert cursor(admin, "orders")[0] <= datetime.now(timezone.utc)

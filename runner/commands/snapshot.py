@@ -164,7 +164,8 @@ def cmd_snapshot_show(cfg: Config, args: argparse.Namespace) -> int:
         print(f"\nwarnings, lines imported without the field (first {len(report.warnings)} of "
               f"{job['warning_count']:,}):")
         for line_no, field_name, warning in report.warnings:
-            print(f"  line {line_no} {field_name}: {warning}")
+            named = warning.startswith(f"{field_name}:")  # the message names its field already
+            print(f"  line {line_no} {warning}" if named else f"  line {line_no} {field_name}: {warning}")
     return 0
 
 

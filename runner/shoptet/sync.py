@@ -68,6 +68,7 @@ logger = logging.getLogger("hub.sync")
 
 OVERLAP = timedelta(minutes=10)
 HISTORY_LIMIT = timedelta(days=29)  # Shoptet guarantees 30 days of change history
+FUTURE_TOLERANCE = timedelta(hours=1)  # a changeTime later than now + this is a typo, not a clock skew
 BATCH_SIZE = 50
 FETCH_CONCURRENCY = 3  # Shoptet: at most 3 concurrent requests per token
 # the documented maximum page size of each change list
@@ -315,7 +316,13 @@ def read_change(entity: str, item: Any, result: SyncResult) -> Change | None:
         at = None
     if at is not None and at.tzinfo is None:  # no offset: not a point in time the cursor can use
         at = None
-    if at is None:
+    if at is not None and at > datetime.now(timezone.utc) + FUTURE_TOLERANCE:
+        # a mistyped year (2206): applied, but as the cursor it would make every later change look old
+        result.undated += 1
+        result.warn("sync applies a change dated in the future; the cursor does not move for it",
+                    key=key, change_time=raw_time, change_type=item.get("changeType"))
+        at = None
+    elif at is None:
         result.undated += 1
         result.warn("sync applies a change without a usable changeTime; the cursor does not move for it",
                     key=key, change_time=raw_time, change_type=item.get("changeType"))

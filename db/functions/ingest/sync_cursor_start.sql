@@ -18,9 +18,11 @@ declare
     v_at timestamptz;
     v_rows boolean;
 begin
+    -- a cursor in the future (moved there by a mistyped changeTime before sync_cursor_move kept it
+    -- at now()) says nothing about what was applied: the next origin is used instead
     select c.cursor_at into v_at
     from ingest.sync_cursors c
-    where c.shop_id = p_shop_id and c.entity = p_entity;
+    where c.shop_id = p_shop_id and c.entity = p_entity and c.cursor_at <= now();
     if v_at is not null then
         return query select v_at, 'cursor'::text;
         return;
@@ -39,11 +41,14 @@ begin
 
     case p_entity
     when 'orders' then
-        select max(o.changed_at), bool_or(true) into v_at, v_rows from sales.orders o where o.shop_id = p_shop_id;
+        select max(o.changed_at) filter (where o.changed_at <= now()), bool_or(true) into v_at, v_rows
+        from sales.orders o where o.shop_id = p_shop_id;
     when 'customers' then
-        select max(c.changed_at), bool_or(true) into v_at, v_rows from sales.customers c where c.shop_id = p_shop_id;
+        select max(c.changed_at) filter (where c.changed_at <= now()), bool_or(true) into v_at, v_rows
+        from sales.customers c where c.shop_id = p_shop_id;
     when 'products' then
-        select max(p.changed_at), bool_or(true) into v_at, v_rows from catalog.products p where p.shop_id = p_shop_id;
+        select max(p.changed_at) filter (where p.changed_at <= now()), bool_or(true) into v_at, v_rows
+        from catalog.products p where p.shop_id = p_shop_id;
     else
         raise exception 'ingest.sync_cursor_start: unknown entity %, expected orders, customers or products', p_entity
             using errcode = '22023';
