@@ -176,7 +176,7 @@ def _load_functions(conn: psycopg.Connection, result: MigrateResult) -> None:
         digest = hashlib.sha256(source.encode()).hexdigest()
         if known.get(rel) != digest:
             result.functions_changed.append(rel)
-        conn.execute(query("upsert_sql_file"), (rel, digest))
+        conn.execute(query("migrate.upsert_sql_file"), (rel, digest))
         result.functions_loaded += 1
     gone = sorted(set(known) - {str(p.relative_to(FUNCTIONS_DIR)) for p in files})
     for rel in gone:
@@ -242,7 +242,7 @@ def pending_migrations(target: Target) -> list[str]:
 def catalog_snapshot(conninfo: str) -> dict[tuple[str, str], str]:
     """(kind, identity) -> definition hash of every object the hub's migrations can make."""
     with open_connection(conninfo, autocommit=True) as conn:
-        rows = conn.execute(query("catalog_objects")).fetchall()
+        rows = conn.execute(query("migrate.catalog_objects")).fetchall()
     return {(kind, ident): digest for kind, ident, digest in rows}
 
 

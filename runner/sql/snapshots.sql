@@ -104,10 +104,10 @@ limit %s;
 
 -- name: snapshot_shop_has_orders
 -- does the shop hold orders already (else an import is a first load: nothing to compare with)
-select exists (select from sales.orders where shop_id = %s and deleted_at is null);
+select exists (select from sales.orders where shop_id = %(shop_id)s and deleted_at is null);
 
 -- name: snapshot_shop_has_customers
-select exists (select from sales.customers where shop_id = %s and deleted_at is null);
+select exists (select from sales.customers where shop_id = %(shop_id)s and deleted_at is null);
 
 -- name: snapshot_unchanged
 -- lines of a chunk whose version the hub holds: (1-based position, stored key); see the function

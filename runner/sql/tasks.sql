@@ -23,3 +23,10 @@ select id, shop_id, entity from ingest.snapshot_jobs_due_for_retry();
 -- run through procrastinate's connector (pyformat parameters); one row per job handled
 select job_id, task_name, lock, queueing_lock, attempts, action, retry_at, superseded_by, reason
 from ops.recover_stalled_jobs(%(seconds)s, %(max_attempts)s);
+
+-- name: refresh_customer_metrics
+select analytics.refresh_customer_metrics(%(shop_id)s);
+
+-- name: run_maintenance
+-- hourly partition maintenance
+select ops.run_maintenance();
