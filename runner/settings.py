@@ -21,6 +21,7 @@ import time
 from typing import Any, Callable
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from runner.connection import open_connection
@@ -128,7 +129,7 @@ class Settings:
         while not self._closed.is_set():
             try:
                 with open_connection(self._conninfo, autocommit=True) as conn:
-                    conn.execute(f"listen {CHANNEL}")
+                    conn.execute(sql.SQL(query("settings.listen")).format(sql.Identifier(CHANNEL)))
                     self._invalidate_all()  # anything cached while deaf is suspect
                     self._listening.set()
                     backoff = 0.1
@@ -262,9 +263,9 @@ class Settings:
 
     # -- writes -----------------------------------------------------------------
 
-    def _write(self, key: str, shop_id: int | None, sql: str, params: tuple[Any, ...]) -> None:
+    def _write(self, key: str, shop_id: int | None, statement: str, params: tuple[Any, ...]) -> None:
         try:
-            self._with_conn(lambda c: c.execute(sql, params))
+            self._with_conn(lambda c: c.execute(statement, params))
         except psycopg.Error as exc:
             raise self._db_error(key, exc) from None
         # our own change: drop it now rather than wait for our notification

@@ -231,7 +231,7 @@ async def healthz(request: Request) -> JSONResponse:
 
     try:
         async with hub.pool.connection(timeout=3.0) as conn:
-            await conn.execute("select 1")
+            await conn.execute(query("webhooks.healthz_ping"))
     except (psycopg.Error, TimeoutError) as exc:
         return JSONResponse({"status": "unhealthy", "reason": f"database unreachable: {_first_line(exc)}"}, status_code=503)
     try:

@@ -132,9 +132,9 @@ def purge_shop(admin_conninfo: str, shop_id: int) -> dict[str, Any]:
     (session_replication_role = replica): ops.purge_shop deletes children before parents
     itself, and a per-order cascade check makes removing a big shop take minutes."""
     with open_connection(admin_conninfo) as conn:
-        superuser = conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()
+        superuser = conn.execute(query("shoptet.current_user_is_superuser")).fetchone()
         if superuser and superuser[0]:
-            conn.execute("set local session_replication_role = replica")
+            conn.execute(query("shoptet.skip_foreign_key_triggers"))
         row = conn.execute(query("shoptet.shop_purge"), (shop_id,)).fetchone()
         conn.commit()
     return dict(row[0]) if row and row[0] else {}

@@ -380,7 +380,7 @@ def _stream(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any]
     stager = Stager(conn, job["shop_id"], job["entity"], job_id=job["id"], direct=True, unchanged=lookup)
     # a chunk lost to a server crash is re-read by the retry (progress commits with its data), so
     # the import need not wait for each commit's WAL flush
-    conn.execute("set synchronous_commit = off")
+    conn.execute(query("snapshots.synchronous_commit_off"))
     conn.commit()
     try:
         while True:

@@ -28,3 +28,7 @@ from core.settings_masked
 where (%s::bigint is null or shop_id is null or shop_id = %s::bigint)
   and (not %s or is_secret)
 order by shop_id nulls first, key;
+
+-- name: listen
+-- the notification channel (the placeholder) is formatted with psycopg.sql.Identifier
+listen {};

@@ -72,3 +72,10 @@ select core.api_slot_take(%s, %s::integer[], %s);
 
 -- name: api_slot_release
 select core.api_slot_release(%s, %s);
+
+-- name: current_user_is_superuser
+select rolsuper from pg_roles where rolname = current_user;
+
+-- name: skip_foreign_key_triggers
+-- a superuser's purge skips the foreign-key triggers (ops.purge_shop deletes children first)
+set local session_replication_role = replica;

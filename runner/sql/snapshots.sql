@@ -112,3 +112,7 @@ select exists (select from sales.customers where shop_id = %(shop_id)s and delet
 -- name: snapshot_unchanged
 -- lines of a chunk whose version the hub holds: (1-based position, stored key); see the function
 select line_index, stored_key from ingest.snapshot_unchanged(%s, %s, %s::bytea[]);
+
+-- name: synchronous_commit_off
+-- an import's chunk lost to a server crash is re-read by the retry: no need to wait for WAL flushes
+set synchronous_commit = off;

@@ -12,3 +12,7 @@ insert into core.shops (shop_id, name, status)
 values (%s, %s, 'active')
 on conflict (shop_id) do update set status = 'active', updated_at = now()
 returning shop_id;
+
+-- name: healthz_ping
+-- /healthz: the database answers
+select 1;
