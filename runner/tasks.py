@@ -266,7 +266,7 @@ def dispatch_customer_metrics_recalculation(timestamp: int) -> int:
 def run_maintenance(timestamp: int | None = None) -> Any:
     """Hourly: partition maintenance (ops.run_maintenance)."""
     with transaction() as conn:
-        row = conn.execute(query("tasks.run_maintenance")).fetchone()
+        row = conn.execute(query("maintain.run_maintenance")).fetchone()
     return row[0] if row else None
 
 

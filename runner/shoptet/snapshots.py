@@ -406,8 +406,8 @@ def _unchanged_lookup(conn: psycopg.Connection, job: dict[str, Any], opts: Optio
     shop_id, entity = job["shop_id"], job["entity"]
     if opts.compare_all or entity not in ("orders", "customers"):
         return None, None
-    has_rows = query("snapshots.snapshot_shop_has_orders" if entity == "orders"
-                     else "snapshots.snapshot_shop_has_customers")
+    has_rows = (query("snapshots.snapshot_shop_has_orders") if entity == "orders"
+                else query("snapshots.snapshot_shop_has_customers"))
     row = conn.execute(has_rows, {"shop_id": shop_id}).fetchone()
     conn.commit()
     if not (row and row[0]):

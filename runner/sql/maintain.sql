@@ -1,10 +1,7 @@
--- Queries of `hub db maintain` (runner/maintain.py).
+-- Queries of `hub db maintain` (runner/maintain.py) and the hourly maintenance task (runner/tasks.py).
 
 -- name: run_maintenance
 select ops.run_maintenance();
-
--- name: default_partition_rows
-select default_table, row_count from ops.default_partition_rows;
 
 -- name: backup_start
 insert into ops.backups (path) values (%s) returning backup_id;

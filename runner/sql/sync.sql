@@ -19,6 +19,3 @@ select pg_advisory_unlock(hashtextextended('hub.sync:' || %s::bigint || ':' || %
 
 -- name: sync_snapshot_started
 select started_at from ingest.snapshot_jobs where id = %s;
-
--- name: sync_cursors_of_shop
-select entity, cursor_at, last_run_at, last_error from ingest.sync_cursors where shop_id = %s order by entity;

@@ -26,7 +26,3 @@ from ops.recover_stalled_jobs(%(seconds)s, %(max_attempts)s);
 
 -- name: refresh_customer_metrics
 select analytics.refresh_customer_metrics(%(shop_id)s);
-
--- name: run_maintenance
--- hourly partition maintenance
-select ops.run_maintenance();
