@@ -103,7 +103,7 @@ def _fetch_and_apply(shop_id: int, entity: str, key: str, job_id: int, *, path: 
             outcome: dict[str, Any] = {"deleted": ingest.mark_deleted(conn, shop_id, entity, [key])}
         else:
             outcome = {"applied": str(ingest.apply_documents(conn, shop_id, entity, [doc]))}
-        conn.execute(query("tasks.webhook_events_finish_job"), (job_id,))
+        conn.execute(query("tasks.webhook_events_finish_job"), {"job_id": job_id})
     return outcome
 
 
@@ -138,7 +138,7 @@ def process_webhook_event(context: procrastinate.JobContext, event_id: int) -> d
     job:finished hands over to the snapshot import."""
     assert context.job is not None and context.job.id is not None
     with transaction() as conn:
-        row = conn.execute(query("tasks.webhook_event_get"), (event_id,)).fetchone()
+        row = conn.execute(query("tasks.webhook_event_get"), {"event_id": event_id}).fetchone()
         if row is None:
             return {"event_id": event_id, "outcome": "gone"}
         shop_id, event, instance = row
@@ -146,16 +146,16 @@ def process_webhook_event(context: procrastinate.JobContext, event_id: int) -> d
             status = {"addon:uninstall": "uninstalled", "addon:terminate": "uninstalled",
                       "addon:suspend": "disabled", "addon:approve": "active"}.get(event)
             if status is not None:
-                conn.execute(query("tasks.shop_set_status"), (status, shop_id))
-            conn.execute(query("tasks.webhook_events_finish_job"), (context.job.id,))
+                conn.execute(query("tasks.shop_set_status"), {"status": status, "shop_id": shop_id})
+            conn.execute(query("tasks.webhook_events_finish_job"), {"job_id": context.job.id})
             return {"event_id": event_id, "shop_status": status}
         if event == "job:finished":
             from runner.shoptet import snapshots
 
             snapshots.on_job_finished(conn, shop_id, instance)
-            conn.execute(query("tasks.webhook_events_finish_job"), (context.job.id,))
+            conn.execute(query("tasks.webhook_events_finish_job"), {"job_id": context.job.id})
             return {"event_id": event_id, "snapshot_job": instance}
-        conn.execute(query("tasks.webhook_events_finish_job"), (context.job.id,))
+        conn.execute(query("tasks.webhook_events_finish_job"), {"job_id": context.job.id})
         return {"event_id": event_id, "outcome": "no handler"}
 
 

@@ -48,7 +48,7 @@ def store_timezone(conn: psycopg.Connection, shop_id: int, eshop: dict[str, Any]
     naming the shop and the value."""
     settings = eshop.get("settings") if isinstance(eshop.get("settings"), dict) else {}
     given = settings.get("timezone")
-    row = conn.execute(query("shoptet.shop_set_timezone"), (shop_id, given if isinstance(given, str) else None)).fetchone()
+    row = conn.execute(query("shoptet.shop_set_timezone"), {"shop_id": shop_id, "timezone": given if isinstance(given, str) else None}).fetchone()
     stored = str(row[0]) if row else DEFAULT_TIMEZONE
     if given is None:
         log(logger, logging.WARNING, "GET /api/eshop has no settings.timezone: the shop's calendar uses the default",
@@ -66,7 +66,7 @@ def refresh_shop(cfg: Config, shop_id: int, *, client: ShoptetClient | None = No
     time zone). Returns {"shop_id", "timezone"}. Raises ShopError for an unknown shop."""
     target = target or target_for(cfg)
     with connect(target, "app", autocommit=True) as conn:
-        if conn.execute(query("shoptet.shop_exists"), (shop_id,)).fetchone() is None:
+        if conn.execute(query("shoptet.shop_exists"), {"shop_id": shop_id}).fetchone() is None:
             raise ShopError(f"shop {shop_id} does not exist (hub shop list)")
         own = client is None
         api = client or client_for_shop(shop_id, cfg=cfg, target=target)
@@ -92,7 +92,7 @@ def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str |
     target = target_for(cfg)
     with connect(target, "app", autocommit=True) as conn:
         if master_shop_id is not None:
-            row = conn.execute(query("shoptet.shop_exists"), (master_shop_id,)).fetchone()
+            row = conn.execute(query("shoptet.shop_exists"), {"shop_id": master_shop_id}).fetchone()
             if row is None:
                 raise ShopError(f"--master-shop {master_shop_id}: no such shop (hub shop list)")
         try:
@@ -135,7 +135,7 @@ def purge_shop(admin_conninfo: str, shop_id: int) -> dict[str, Any]:
         superuser = conn.execute(query("shoptet.current_user_is_superuser")).fetchone()
         if superuser and superuser[0]:
             conn.execute(query("shoptet.skip_foreign_key_triggers"))
-        row = conn.execute(query("shoptet.shop_purge"), (shop_id,)).fetchone()
+        row = conn.execute(query("shoptet.shop_purge"), {"shop_id": shop_id}).fetchone()
         conn.commit()
     return dict(row[0]) if row and row[0] else {}
 
@@ -143,11 +143,11 @@ def purge_shop(admin_conninfo: str, shop_id: int) -> dict[str, Any]:
 def remove_shop(cfg: Config, shop_id: int, *, purge: bool = False) -> dict[str, Any]:
     """Disconnect a shop (credentials forgotten, data kept), or with purge delete it and its data."""
     with connect(target_for(cfg), "app", autocommit=True) as conn:
-        if conn.execute(query("shoptet.shop_exists"), (shop_id,)).fetchone() is None:
+        if conn.execute(query("shoptet.shop_exists"), {"shop_id": shop_id}).fetchone() is None:
             raise ShopError(f"shop {shop_id} does not exist (hub shop list)")
         if purge:
             return {"purged": purge_shop(target_for(cfg).admin, shop_id)}
         with conn.transaction():
-            conn.execute(query("shoptet.shop_disconnect"), (shop_id,))
+            conn.execute(query("shoptet.shop_disconnect"), {"shop_id": shop_id})
             conn.execute(query("shoptet.shop_forget_credentials"), {"shop_id": shop_id})
     return {"disconnected": shop_id}

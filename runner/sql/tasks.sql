@@ -1,13 +1,13 @@
 -- Queries of runner/tasks.py.
 
 -- name: webhook_event_get
-select shop_id, event, event_instance from ingest.webhook_events where event_id = %s;
+select shop_id, event, event_instance from ingest.webhook_events where event_id = %(event_id)s;
 
 -- name: webhook_events_finish_job
-select ingest.webhook_events_finish_job(%s);
+select ingest.webhook_events_finish_job(%(job_id)s);
 
 -- name: shop_set_status
-update core.shops set status = %s, updated_at = now() where shop_id = %s;
+update core.shops set status = %(status)s, updated_at = now() where shop_id = %(shop_id)s;
 
 -- name: active_shops
 select shop_id from core.shops where status = 'active' order by shop_id;
