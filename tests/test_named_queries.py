@@ -56,3 +56,19 @@ def test_names_are_qualified_by_file() -> None:
         stem, _, block = name.partition(".")
         assert block and (ROOT / "runner" / "sql" / f"{stem}.sql").is_file(), name
     assert query("tasks.active_shops") == all_queries()["tasks.active_shops"]
+
+
+def test_no_inline_sql_in_runner() -> None:
+    """execute() and copy() in runner/ take a named query (or psycopg.sql built from one), never
+    a string written in Python. The sandbox has no database and is left out."""
+    inline = []
+    for path in sorted((ROOT / "runner").rglob("*.py")):
+        if "sandbox" in path.relative_to(ROOT).parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("execute", "executemany", "copy") and node.args
+                    and isinstance(node.args[0], (ast.Constant, ast.JoinedStr))):
+                inline.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert inline == [], "SQL written inline in Python: move it to runner/sql/ and call query()"
