@@ -39,7 +39,7 @@ def run_backup(target: Target, directory: Path, *, keep: int = DEFAULT_KEEP) -> 
     path = directory / f"hub-{stamp}.dump"
     partial = path.with_suffix(".dump.partial")
     with connect(target, "admin", autocommit=True) as conn:
-        row = conn.execute(query("backup_start"), (str(path),)).fetchone()
+        row = conn.execute(query("maintain.backup_start"), {"path": str(path)}).fetchone()
         assert row is not None
         backup_id = int(row[0])
         try:
@@ -53,15 +53,15 @@ def run_backup(target: Target, directory: Path, *, keep: int = DEFAULT_KEEP) -> 
                 raise BackupError(f"the dump does not read back (pg_restore --list): {listing.stderr.strip()[-500:]}")
             os.replace(partial, path)
             size = path.stat().st_size
-            conn.execute(query("backup_done"), (size, backup_id))
+            conn.execute(query("maintain.backup_done"), {"size_bytes": size, "backup_id": backup_id})
         except (BackupError, OSError) as exc:
             if directory.is_dir():
                 partial.unlink(missing_ok=True)
-            conn.execute(query("backup_failed"), (str(exc)[:2000], backup_id))
+            conn.execute(query("maintain.backup_failed"), {"error": str(exc)[:2000], "backup_id": backup_id})
             raise BackupError(str(exc)) from None
         removed = []
-        for old_id, old_path in conn.execute(query("backups_beyond_keep"), (keep,)).fetchall():
+        for old_id, old_path in conn.execute(query("maintain.backups_beyond_keep"), {"keep": keep}).fetchall():
             Path(old_path).unlink(missing_ok=True)
-            conn.execute(query("backup_removed"), (old_id,))
+            conn.execute(query("maintain.backup_removed"), {"backup_id": old_id})
             removed.append(old_path)
     return {"backup_id": backup_id, "path": str(path), "size_bytes": size, "verified": True, "removed": removed}

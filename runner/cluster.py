@@ -340,16 +340,19 @@ class Cluster:
         return f"postgresql://{user}@/{dbname}?host={self.socket_dir}&port={self.running_port() or self.port}"
 
     def _ensure_database(self) -> None:
+        from psycopg import sql
+
         from runner.connection import DatabaseUnavailable, open_connection
+        from runner.queries import query
 
         deadline = time.monotonic() + 30
         while True:
             try:
                 with open_connection(self.conninfo(dbname="postgres"), what=f"cluster in {self.link}", hint=False,
                                      autocommit=True) as conn:
-                    exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone()
+                    exists = conn.execute(query("cluster.database_exists"), {"dbname": DATABASE}).fetchone()
                     if not exists:
-                        conn.execute(f'create database "{DATABASE}"')
+                        conn.execute(sql.SQL(query("cluster.create_database")).format(sql.Identifier(DATABASE)))
                     return
             except DatabaseUnavailable as exc:
                 if time.monotonic() > deadline:

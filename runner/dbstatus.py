@@ -9,6 +9,7 @@ import psycopg
 from runner.config import Config
 from runner.db import DatabaseUnavailable, connect, embedded_cluster, target_for
 from runner.errors import summarize
+from runner.queries import query
 
 
 def status(cfg: Config) -> dict[str, Any]:
@@ -22,10 +23,7 @@ def status(cfg: Config) -> dict[str, Any]:
         info.update(mode="external", database=target.description)
     try:
         with connect(target, "admin", autocommit=True, connect_timeout=5) as conn:
-            row = conn.execute(
-                "select current_setting('server_version'), pg_size_pretty(pg_database_size(current_database())), "
-                "(select count(*) from pg_stat_activity where datname = current_database())"
-            ).fetchone()
+            row = conn.execute(query("dbstatus.server")).fetchone()
             assert row is not None
             info.update(reachable=True, server_version=row[0], database_size=row[1], connections=row[2])
     except DatabaseUnavailable as exc:

@@ -11,7 +11,7 @@ from runner.queries import query
 def run_maintenance(target: Target) -> dict[str, Any]:
     """Run ops.run_maintenance() once and return its summary (idempotent)."""
     with connect(target, "app") as conn:
-        row = conn.execute(query("run_maintenance")).fetchone()
+        row = conn.execute(query("maintain.run_maintenance")).fetchone()
         conn.commit()
     assert row is not None
     summary: dict[str, Any] = row[0]

@@ -152,9 +152,9 @@ def _apply_migration(conn: psycopg.Connection, backend: object, migration: objec
     source = path.read_text(encoding="utf-8")
     role = _migration_role(path)
     if role == "hub_owner":
-        conn.execute("set role hub_owner")
+        conn.execute(query("migrate.set_role_owner"))
     _run_file_statements(conn, path, statements, source)
-    conn.execute("reset role")
+    conn.execute(query("migrate.reset_role"))
     backend.mark_one(migration, log=False)  # type: ignore[attr-defined]
     backend.log_migration(migration, "apply")  # type: ignore[attr-defined]
 
@@ -165,10 +165,10 @@ def _load_functions(conn: psycopg.Connection, result: MigrateResult) -> None:
     against the complete set (a broken file fails here, with its file and line)."""
     files = function_files()
     sources = {path: path.read_text(encoding="utf-8") for path in files}
-    known = dict(conn.execute("select path, sha256 from ops.sql_files").fetchall())
-    conn.execute("set role hub_owner")
+    known = dict(conn.execute(query("migrate.known_sql_files")).fetchall())
+    conn.execute(query("migrate.set_role_owner"))
     for check_bodies in ("off", "on"):
-        conn.execute(f"set local check_function_bodies = {check_bodies}")
+        conn.execute(query("migrate.check_function_bodies"), {"value": check_bodies})
         for path, source in sources.items():
             _run_file_statements(conn, path, [source], source)
     for path, source in sources.items():
@@ -176,13 +176,13 @@ def _load_functions(conn: psycopg.Connection, result: MigrateResult) -> None:
         digest = hashlib.sha256(source.encode()).hexdigest()
         if known.get(rel) != digest:
             result.functions_changed.append(rel)
-        conn.execute(query("upsert_sql_file"), (rel, digest))
+        conn.execute(query("migrate.upsert_sql_file"), {"path": rel, "sha256": digest})
         result.functions_loaded += 1
     gone = sorted(set(known) - {str(p.relative_to(FUNCTIONS_DIR)) for p in files})
     for rel in gone:
-        conn.execute("delete from ops.sql_files where path = %s", (rel,))
+        conn.execute(query("migrate.forget_sql_file"), {"path": rel})
         result.notes.append(f"{rel} was removed from db/functions/: drop its object by a migration")
-    conn.execute("reset role")
+    conn.execute(query("migrate.reset_role"))
 
 
 def _backend(target: Target):  # type: ignore[no-untyped-def]
@@ -203,7 +203,7 @@ def migrate(target: Target) -> MigrateResult:
         conn: psycopg.Connection = backend.connection
         backend.begin()
         try:
-            conn.execute("select pg_advisory_xact_lock(%s)", (MIGRATE_LOCK_KEY,))
+            conn.execute(query("migrate.lock"), {"key": MIGRATE_LOCK_KEY})
             for migration in backend.to_apply(migrations):
                 migration.load()
                 if not migration.use_transactions:
@@ -211,7 +211,7 @@ def migrate(target: Target) -> MigrateResult:
                     result.notes.append(f"{migration.id} is non-transactional: applied on its own")
                     _apply_migration(conn, backend, migration)
                     backend.begin()
-                    conn.execute("select pg_advisory_xact_lock(%s)", (MIGRATE_LOCK_KEY,))
+                    conn.execute(query("migrate.lock"), {"key": MIGRATE_LOCK_KEY})
                 else:
                     _apply_migration(conn, backend, migration)
                 result.applied.append(migration.id)
@@ -233,7 +233,7 @@ def pending_migrations(target: Target) -> list[str]:
     try:
         applied = set()
         if "_yoyo_migration" in backend.list_tables():
-            applied = {r[0] for r in backend.execute("select migration_id from _yoyo_migration").fetchall()}
+            applied = {r[0] for r in backend.execute(query("migrate.applied_migrations")).fetchall()}
         return [m.id for m in migrations if m.id not in applied]
     finally:
         backend.connection.close()
@@ -242,7 +242,7 @@ def pending_migrations(target: Target) -> list[str]:
 def catalog_snapshot(conninfo: str) -> dict[tuple[str, str], str]:
     """(kind, identity) -> definition hash of every object the hub's migrations can make."""
     with open_connection(conninfo, autocommit=True) as conn:
-        rows = conn.execute(query("catalog_objects")).fetchall()
+        rows = conn.execute(query("migrate.catalog_objects")).fetchall()
     return {(kind, ident): digest for kind, ident, digest in rows}
 
 
@@ -251,13 +251,12 @@ def dry_run(target: Target) -> MigrateResult:
     real = psycopg.conninfo.conninfo_to_dict(target.admin).get("dbname") or "hub"
     copy = f"{real}_dryrun_{os.getpid()}"
     with connect(target, "admin", autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {}").format(sql.Identifier(copy)))
+        conn.execute(sql.SQL(query("migrate.drop_database")).format(sql.Identifier(copy)))
         try:
-            conn.execute(sql.SQL("create database {} template {}").format(sql.Identifier(copy), sql.Identifier(str(real))))
+            conn.execute(sql.SQL(query("migrate.create_database_from_template")).format(
+                sql.Identifier(copy), sql.Identifier(str(real))))
         except psycopg.errors.ObjectInUse:
-            others = conn.execute(
-                "select count(*) from pg_stat_activity where datname = %s and pid <> pg_backend_pid()", (real,)
-            ).fetchone()
+            others = conn.execute(query("migrate.other_sessions"), {"dbname": real}).fetchone()
             raise MigrationError(
                 MIGRATIONS_DIR, 0,
                 f"cannot copy database {real} for a dry run: {others[0] if others else 'other'} other session(s) "
@@ -270,7 +269,7 @@ def dry_run(target: Target) -> MigrateResult:
         after = catalog_snapshot(copy_target.admin)
     finally:
         with connect(target, "admin", autocommit=True) as conn:
-            conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(copy)))
+            conn.execute(sql.SQL(query("migrate.drop_database_force")).format(sql.Identifier(copy)))
     changes = [("+", k, i) for (k, i) in sorted(after.keys() - before.keys())]
     changes += [("~", k, i) for (k, i) in sorted(after.keys() & before.keys()) if after[(k, i)] != before[(k, i)]]
     changes += [("-", k, i) for (k, i) in sorted(before.keys() - after.keys())]

@@ -21,6 +21,7 @@ import time
 from typing import Any, Callable
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from runner.connection import open_connection
@@ -128,7 +129,7 @@ class Settings:
         while not self._closed.is_set():
             try:
                 with open_connection(self._conninfo, autocommit=True) as conn:
-                    conn.execute(f"listen {CHANNEL}")
+                    conn.execute(sql.SQL(query("settings.listen")).format(sql.Identifier(CHANNEL)))
                     self._invalidate_all()  # anything cached while deaf is suspect
                     self._listening.set()
                     backoff = 0.1
@@ -200,7 +201,7 @@ class Settings:
 
     def _load_plain(self, key: str, shop_id: int | None) -> Any:
         def run(conn: psycopg.Connection) -> Any:
-            row = conn.execute(query("setting_get"), (key, shop_id)).fetchone()
+            row = conn.execute(query("settings.setting_get"), {"key": key, "shop_id": shop_id}).fetchone()
             return _MISSING if row is None or row[0] is None else row[0]
 
         try:
@@ -229,7 +230,7 @@ class Settings:
     def has(self, key: str, *, shop_id: int | None = None) -> bool:
         """Whether the setting exists (plain or secret) for the shop or globally."""
         def run(conn: psycopg.Connection) -> bool:
-            row = conn.execute(query("setting_exists"), (key, shop_id)).fetchone()
+            row = conn.execute(query("settings.setting_exists"), {"key": key, "shop_id": shop_id}).fetchone()
             return bool(row and row[0])
 
         return bool(self._cached("exists", key, shop_id, lambda: self._with_conn(run)))
@@ -243,7 +244,7 @@ class Settings:
 
         def load() -> Any:
             try:
-                row = self._with_conn(lambda c: c.execute(query("setting_get_secret"), (key, shop_id, secret_key)).fetchone())
+                row = self._with_conn(lambda c: c.execute(query("settings.setting_get_secret"), {"key": key, "shop_id": shop_id, "secret_key": secret_key}).fetchone())
             except psycopg.Error as exc:
                 raise self._db_error(key, exc) from None
             return _MISSING if row is None or row[0] is None else row[0]
@@ -262,9 +263,9 @@ class Settings:
 
     # -- writes -----------------------------------------------------------------
 
-    def _write(self, key: str, shop_id: int | None, sql: str, params: tuple[Any, ...]) -> None:
+    def _write(self, key: str, shop_id: int | None, statement: str, params: dict[str, Any]) -> None:
         try:
-            self._with_conn(lambda c: c.execute(sql, params))
+            self._with_conn(lambda c: c.execute(statement, params))
         except psycopg.Error as exc:
             raise self._db_error(key, exc) from None
         # our own change: drop it now rather than wait for our notification
@@ -274,7 +275,8 @@ class Settings:
         """Store a plain value; its type is inferred (str, int, bool, else json) unless given."""
         value_type = value_type or infer_type(value)
         _check_type(key, value, value_type)
-        self._write(key, shop_id, query("setting_set"), (key, Jsonb(value), shop_id, value_type))
+        self._write(key, shop_id, query("settings.setting_set"),
+                    {"key": key, "value": Jsonb(value), "shop_id": shop_id, "value_type": value_type})
 
     def set_json(self, key: str, value: Any, *, shop_id: int | None = None) -> None:
         """Store any JSON-serialisable value as type json."""
@@ -285,12 +287,13 @@ class Settings:
         if not isinstance(value, str):
             raise SettingTypeError(f"setting {key}: a secret must be text")
         secret_key = self._require_key(key)
-        self._write(key, shop_id, query("setting_set_secret"), (key, value, shop_id, secret_key))
+        self._write(key, shop_id, query("settings.setting_set_secret"),
+                    {"key": key, "value": value, "shop_id": shop_id, "secret_key": secret_key})
 
     def delete(self, key: str, *, shop_id: int | None = None) -> bool:
         """Remove the setting (the shop's own, or the global one when shop_id is None)."""
         try:
-            row = self._with_conn(lambda c: c.execute(query("setting_delete"), (key, shop_id)).fetchone())
+            row = self._with_conn(lambda c: c.execute(query("settings.setting_delete"), {"key": key, "shop_id": shop_id}).fetchone())
         except psycopg.Error as exc:
             raise self._db_error(key, exc) from None
         self._on_notify(json.dumps({"key": key, "shop_id": shop_id}))
@@ -298,6 +301,6 @@ class Settings:
 
     def list(self, *, shop_id: int | None = None, secrets_only: bool = False) -> list[dict[str, Any]]:
         """Every setting (of one shop plus the globals, or all), secrets masked."""
-        rows = self._with_conn(lambda c: c.execute(query("settings_list"), (shop_id, shop_id, secrets_only)).fetchall())
+        rows = self._with_conn(lambda c: c.execute(query("settings.settings_list"), {"shop_id": shop_id, "secrets_only": secrets_only}).fetchall())
         names = ("shop_id", "key", "value_type", "value", "is_secret", "updated_at", "updated_by")
         return [dict(zip(names, r)) for r in rows]

@@ -95,13 +95,13 @@ def read_catalog(conn: psycopg.Connection[Any]) -> tuple[list[tuple[str, str | N
     """Every schema (name, comment), and the hub's own schemas with their objects, from the catalog."""
     with conn.transaction():
         cur = conn.cursor(row_factory=dict_row)
-        cur.execute(query("sqldocs_session"))
-        all_schemas = [(r["name"], r["comment"]) for r in cur.execute(query("sqldocs_schemas")).fetchall()]
+        cur.execute(query("sqldocs.sqldocs_session"))
+        all_schemas = [(r["name"], r["comment"]) for r in cur.execute(query("sqldocs.sqldocs_schemas")).fetchall()]
         own = [name for name, _ in all_schemas if name not in THIRD_PARTY_SCHEMAS]
         params = {"schemas": own}
-        relation_rows = cur.execute(query("sqldocs_relations"), params).fetchall()
-        column_rows = cur.execute(query("sqldocs_columns"), params).fetchall()
-        routine_rows = cur.execute(query("sqldocs_functions"), params).fetchall()
+        relation_rows = cur.execute(query("sqldocs.sqldocs_relations"), params).fetchall()
+        column_rows = cur.execute(query("sqldocs.sqldocs_columns"), params).fetchall()
+        routine_rows = cur.execute(query("sqldocs.sqldocs_functions"), params).fetchall()
 
     columns: dict[tuple[str, str], list[tuple[int, Column]]] = defaultdict(list)
     for r in column_rows:

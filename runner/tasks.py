@@ -88,21 +88,6 @@ def transaction() -> Iterator[psycopg.Connection]:
             yield conn
 
 
-def _function_exists(conn: psycopg.Connection, signature: str) -> bool:
-    row = conn.execute("select to_regprocedure(%s) is not null", (signature,)).fetchone()
-    return bool(row and row[0])
-
-
-def _call_if_present(signature: str, call: str, params: tuple[Any, ...], *, task: str) -> Any:
-    """Run an SQL function of a later issue if it is installed; otherwise say so and do nothing."""
-    with transaction() as conn:
-        if not _function_exists(conn, signature):
-            log(logger, logging.WARNING, "skipped: SQL function not installed", task=task, function=signature)
-            return None
-        row = conn.execute(call, params).fetchone()
-        return row[0] if row else None
-
-
 # -- webhook follow-ups --------------------------------------------------------------------
 
 def _fetch_and_apply(shop_id: int, entity: str, key: str, job_id: int, *, path: str | None = None) -> dict[str, Any]:
@@ -118,7 +103,7 @@ def _fetch_and_apply(shop_id: int, entity: str, key: str, job_id: int, *, path: 
             outcome: dict[str, Any] = {"deleted": ingest.mark_deleted(conn, shop_id, entity, [key])}
         else:
             outcome = {"applied": str(ingest.apply_documents(conn, shop_id, entity, [doc]))}
-        conn.execute(query("webhook_events_finish_job"), (job_id,))
+        conn.execute(query("tasks.webhook_events_finish_job"), {"job_id": job_id})
     return outcome
 
 
@@ -153,7 +138,7 @@ def process_webhook_event(context: procrastinate.JobContext, event_id: int) -> d
     job:finished hands over to the snapshot import."""
     assert context.job is not None and context.job.id is not None
     with transaction() as conn:
-        row = conn.execute(query("webhook_event_get"), (event_id,)).fetchone()
+        row = conn.execute(query("tasks.webhook_event_get"), {"event_id": event_id}).fetchone()
         if row is None:
             return {"event_id": event_id, "outcome": "gone"}
         shop_id, event, instance = row
@@ -161,16 +146,16 @@ def process_webhook_event(context: procrastinate.JobContext, event_id: int) -> d
             status = {"addon:uninstall": "uninstalled", "addon:terminate": "uninstalled",
                       "addon:suspend": "disabled", "addon:approve": "active"}.get(event)
             if status is not None:
-                conn.execute(query("shop_set_status"), (status, shop_id))
-            conn.execute(query("webhook_events_finish_job"), (context.job.id,))
+                conn.execute(query("tasks.shop_set_status"), {"status": status, "shop_id": shop_id})
+            conn.execute(query("tasks.webhook_events_finish_job"), {"job_id": context.job.id})
             return {"event_id": event_id, "shop_status": status}
         if event == "job:finished":
             from runner.shoptet import snapshots
 
             snapshots.on_job_finished(conn, shop_id, instance)
-            conn.execute(query("webhook_events_finish_job"), (context.job.id,))
+            conn.execute(query("tasks.webhook_events_finish_job"), {"job_id": context.job.id})
             return {"event_id": event_id, "snapshot_job": instance}
-        conn.execute(query("webhook_events_finish_job"), (context.job.id,))
+        conn.execute(query("tasks.webhook_events_finish_job"), {"job_id": context.job.id})
         return {"event_id": event_id, "outcome": "no handler"}
 
 
@@ -205,7 +190,7 @@ def defer_sync(shop_id: int, entity: str) -> None:
 
 def _active_shops() -> list[int]:
     with transaction() as conn:
-        return [r[0] for r in conn.execute(query("active_shops")).fetchall()]
+        return [r[0] for r in conn.execute(query("tasks.active_shops")).fetchall()]
 
 
 def _dispatch_sync(entity: str) -> int:
@@ -236,35 +221,21 @@ def schedule_products_sync(timestamp: int) -> int:
     return _dispatch_sync("products")
 
 
-# -- analytics (SQL of the analytics issue, called when installed) -----------------------------
+# -- analytics ---------------------------------------------------------------------------------
+# Only the customer metrics have their SQL (db/functions/analytics/). The inventory
+# recommendations and rule-based customer tags tasks called functions that do not exist and
+# nothing queued them: they went; they come back with their SQL in issue 13.
 
 
 @app.task(name="recalculate_customer_metrics", queue="analytics", retry=RETRY)
 def recalculate_customer_metrics(shop_id: int) -> Any:
     """analytics.refresh_customer_metrics(shop_id), set-based in SQL."""
-    return _call_if_present("analytics.refresh_customer_metrics(bigint)",
-                            "select analytics.refresh_customer_metrics(%s)", (shop_id,),
-                            task="recalculate_customer_metrics")
+    with transaction() as conn:
+        row = conn.execute(query("tasks.refresh_customer_metrics"), {"shop_id": shop_id}).fetchone()
+    return row[0] if row else None
 
 
-@app.task(name="generate_inventory_recommendations", queue="analytics", retry=RETRY)
-def generate_inventory_recommendations(shop_id: int) -> Any:
-    """analytics.generate_inventory_recommendations(shop_id), set-based in SQL."""
-    return _call_if_present("analytics.generate_inventory_recommendations(bigint)",
-                            "select analytics.generate_inventory_recommendations(%s)", (shop_id,),
-                            task="generate_inventory_recommendations")
-
-
-@app.task(name="rebuild_customer_tag_rules", queue="analytics", retry=RETRY)
-def rebuild_customer_tag_rules(shop_id: int) -> Any:
-    """analytics.rebuild_customer_tags(shop_id): apply the rule-based customer tags."""
-    return _call_if_present("analytics.rebuild_customer_tags(bigint)",
-                            "select analytics.rebuild_customer_tags(%s)", (shop_id,), task="rebuild_customer_tag_rules")
-
-
-ANALYTICS_TASKS = {"customer_metrics": recalculate_customer_metrics,
-                   "inventory_recommendations": generate_inventory_recommendations,
-                   "customer_tags": rebuild_customer_tag_rules}
+ANALYTICS_TASKS = {"customer_metrics": recalculate_customer_metrics}
 
 
 def defer_analytics(kind: str, shop_id: int) -> bool:
@@ -295,7 +266,7 @@ def dispatch_customer_metrics_recalculation(timestamp: int) -> int:
 def run_maintenance(timestamp: int | None = None) -> Any:
     """Hourly: partition maintenance (ops.run_maintenance)."""
     with transaction() as conn:
-        row = conn.execute("select ops.run_maintenance()").fetchone()
+        row = conn.execute(query("maintain.run_maintenance")).fetchone()
     return row[0] if row else None
 
 
@@ -335,7 +306,7 @@ def defer_snapshot_job(shop_id: int, entity: str, job_id: int) -> None:
 def retry_snapshots(timestamp: int | None = None) -> int:
     """Hourly: failed snapshot imports due for a retry (ingest.snapshot_jobs_due_for_retry) are queued again."""
     with transaction() as conn:
-        due = conn.execute(query("snapshot_jobs_due")).fetchall()
+        due = conn.execute(query("tasks.snapshot_jobs_due")).fetchall()
     for job_id, shop_id, entity in due:
         defer_snapshot_job(shop_id, entity, job_id)
     return len(due)
@@ -360,7 +331,7 @@ def backup_database(timestamp: int | None = None) -> dict[str, Any]:
 def housekeeping(timestamp: int | None = None) -> dict[str, int]:
     """Daily: delete processed webhook events and ended jobs (ops.housekeeping)."""
     with transaction() as conn:
-        rows = conn.execute(query("housekeeping")).fetchall()
+        rows = conn.execute(query("tasks.housekeeping")).fetchall()
     result = {what: int(n) for what, n in rows}
     log(logger, logging.INFO, "housekeeping done", **{k.replace(".", "_"): v for k, v in result.items()})
     return result
@@ -380,7 +351,7 @@ async def recover_stalled_jobs(job_app: procrastinate.App, *, seconds_since_hear
     counts = {"retried": 0, "failed": 0, "cancelled": 0, "errors": 0}
     try:
         rows = await job_app.job_manager.connector.execute_query_all_async(
-            query("recover_stalled_jobs"), seconds=float(seconds_since_heartbeat), max_attempts=int(max_attempts))
+            query("tasks.recover_stalled_jobs"), seconds=float(seconds_since_heartbeat), max_attempts=int(max_attempts))
     except Exception as exc:  # noqa: BLE001 - the next run (a minute later) tries again
         counts["errors"] += 1
         log(logger, logging.ERROR, "stalled-job recovery failed", error=str(exc)[:500])

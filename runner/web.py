@@ -176,7 +176,7 @@ class Hub:
     async def count_rejection(self, reason: str, shop_id: int | None) -> None:
         try:
             async with self.pool.connection() as conn:
-                await conn.execute(query("webhook_reject"), (reason, shop_id))
+                await conn.execute(query("webhooks.webhook_reject"), {"reason": reason, "shop_id": shop_id})
         except psycopg.Error as exc:  # counting must never turn a 4xx into a 500
             log(logger, logging.WARNING, "could not count a webhook rejection", reason=reason, error=_first_line(exc))
 
@@ -209,8 +209,9 @@ async def webhook(request: Request) -> JSONResponse:
     payload = Jsonb(event.payload) if event.payload is not None else None
     try:
         async with hub.pool.connection() as conn:
-            cur = await conn.execute(query("webhook_accept"), (event.shop_id, event.event, event.event_instance,
-                                                               event.event_created, payload))
+            cur = await conn.execute(query("webhooks.webhook_accept"), {
+                "shop_id": event.shop_id, "event": event.event, "event_instance": event.event_instance,
+                "event_created": event.event_created, "payload": payload})
             row = await cur.fetchone()
     except (psycopg.errors.InvalidParameterValue, psycopg.DataError) as exc:
         # e.g. a mass event's instance that is no list, a NUL character in the payload
@@ -231,7 +232,7 @@ async def healthz(request: Request) -> JSONResponse:
 
     try:
         async with hub.pool.connection(timeout=3.0) as conn:
-            await conn.execute("select 1")
+            await conn.execute(query("webhooks.healthz_ping"))
     except (psycopg.Error, TimeoutError) as exc:
         return JSONResponse({"status": "unhealthy", "reason": f"database unreachable: {_first_line(exc)}"}, status_code=503)
     try:

@@ -98,20 +98,20 @@ class AddonToken:
         with self._lock:
             if stale is not None and stale == self._token:
                 with open_connection(self._conninfo, autocommit=True) as conn:
-                    conn.execute(query("access_token_expire"), (self.shop_id, self._secret_key, stale))
+                    conn.execute(query("shoptet.access_token_expire"), {"shop_id": self.shop_id, "key": self._secret_key, "token": stale})
                 self._token = None
         return True
 
     def _shared_token(self) -> tuple[str, float]:
         """The valid token in the database, or a new one minted under the shop's lock."""
         with open_connection(self._conninfo) as conn:
-            conn.execute(query("access_token_lock"), (self.shop_id,))
-            row = conn.execute(query("access_token_get"),
-                               (self._secret_key, self.shop_id, RENEW_BEFORE_SECONDS, self._secret_key)).fetchone()
+            conn.execute(query("shoptet.access_token_lock"), {"shop_id": self.shop_id})
+            row = conn.execute(query("shoptet.access_token_get"),
+                               {"key": self._secret_key, "shop_id": self.shop_id, "renew_before": RENEW_BEFORE_SECONDS}).fetchone()
             if row is not None:
                 return str(row[0]), float(row[1])
             token, expires_in = self._mint()
-            put = conn.execute(query("access_token_put"), {"shop_id": self.shop_id, "token": token,
+            put = conn.execute(query("shoptet.access_token_put"), {"shop_id": self.shop_id, "token": token,
                                                           "key": self._secret_key, "expires_in": expires_in})
             expires_at = put.fetchone()
             assert expires_at is not None

@@ -34,8 +34,10 @@ from typing import Any, Callable, Iterable
 
 import orjson
 import psycopg
+from psycopg import sql
 
 from runner.logs import log
+from runner.queries import query
 from runner.shoptet import documents
 from runner.shoptet.client import parse_datetime
 from runner.shoptet.documents import BadDocument, FieldWarning
@@ -52,11 +54,22 @@ STAGING: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "customers": [("ingest.stage_customers", documents.CUSTOMER_COLUMNS)],
     "products": [("ingest.stage_products", documents.PRODUCT_COLUMNS), ("ingest.stage_variants", documents.VARIANT_COLUMNS)],
 }
-APPLY_SQL = {
-    "orders": "select ingest.apply_orders(%(shop_id)s, %(batch_id)s)",
-    "customers": "select ingest.apply_customers(%(shop_id)s, %(batch_id)s, %(job_id)s)",
-    "products": "select ingest.apply_products(%(shop_id)s, %(batch_id)s)",
-}
+
+
+def _apply_sql(entity: str) -> str:
+    """The call that applies a staged batch of the entity (parameters shop_id, batch_id, job_id)."""
+    return {"orders": query("ingest.apply_orders"), "customers": query("ingest.apply_customers"),
+            "products": query("ingest.apply_products")}[entity]
+
+
+def _table(name: str) -> sql.Identifier:
+    """A schema-qualified table name ("ingest.stage_orders") as an identifier."""
+    return sql.Identifier(*name.split("."))
+
+
+def _copy_statement(table: str, columns: Iterable[str]) -> sql.Composed:
+    return sql.SQL(query("ingest.copy_from_stdin")).format(
+        table=_table(table), columns=sql.SQL(", ").join(sql.Identifier(c) for c in columns))
 
 
 @dataclass
@@ -181,7 +194,7 @@ class Stager:
         self.direct = direct and entity == "orders"
         self.hot_from: datetime | None = None
         if self.direct:
-            row = conn.execute("select ops.order_items_hot_from()").fetchone()
+            row = conn.execute(query("ingest.order_items_hot_from")).fetchone()
             self.hot_from = row[0] if row else None
 
     def apply_chunk(self, lines: Iterable[tuple[int, bytes]]) -> ChunkResult:
@@ -265,7 +278,7 @@ class Stager:
             line_no, raw, _, _ = parsed.pop(index)
             result.failures.append(Failure(line_no, error, raw))
         if parsed:
-            row = self.conn.execute(APPLY_SQL[self.entity], {"shop_id": self.shop_id, "batch_id": prepared.batch_id,
+            row = self.conn.execute(_apply_sql(self.entity), {"shop_id": self.shop_id, "batch_id": prepared.batch_id,
                                                              "job_id": self.job_id}).fetchone()
             result.outcome = row[0] if row else {}
         result.applied = len(parsed)
@@ -293,8 +306,7 @@ class Stager:
         codes = [p[2] for p in parsed]
         if len(set(codes)) != len(codes):
             return False
-        exists = self.conn.execute("select exists (select from sales.orders where shop_id = %s and code = any (%s))",
-                                   (self.shop_id, codes)).fetchone()
+        exists = self.conn.execute(query("ingest.orders_exist"), {"shop_id": self.shop_id, "codes": codes}).fetchone()
         if exists is None or exists[0]:
             return False
         try:
@@ -303,7 +315,7 @@ class Stager:
             return False
         try:
             with self.conn.transaction():
-                self.conn.execute("select ops.ensure_partitions_for(%s)", (quarter_starts(created),))
+                self.conn.execute(query("ingest.ensure_partitions_for"), {"quarters": quarter_starts(created)})
                 copy_rows(self.conn, "sales.orders", DIRECT_ORDER_COLUMNS, orders)
                 for table, rows in (("sales.order_items", hot), ("archive.order_items", archived)):
                     if rows:
@@ -324,7 +336,7 @@ class Stager:
             owners: list[int] = []  # staged row -> index in parsed
             try:
                 with self.conn.transaction():
-                    with self.conn.cursor().copy(f"copy {table} ({', '.join(columns)}) from stdin") as copy:
+                    with self.conn.cursor().copy(_copy_statement(table, columns)) as copy:
                         for index, (_, _, _, rows) in enumerate(parsed):
                             for row in rows[table_no]:
                                 copy.write_row(row)
@@ -346,12 +358,12 @@ class Stager:
     def _unstage(self, batch_id: int) -> None:
         """Remove what earlier tables of this batch received (a later table's COPY failed)."""
         for table, _ in STAGING[self.entity]:
-            self.conn.execute(f"delete from {table} where batch_id = %s", (batch_id,))
+            self.conn.execute(sql.SQL(query("ingest.unstage")).format(table=_table(table)), {"batch_id": batch_id})
 
 
 def copy_rows(conn: psycopg.Connection, table: str, columns: Iterable[str], rows: Iterable[tuple[Any, ...]]) -> None:
     """COPY rows (tuples in the order of columns) into a table."""
-    with conn.cursor().copy(f"copy {table} ({', '.join(columns)}) from stdin") as copy:
+    with conn.cursor().copy(_copy_statement(table, columns)) as copy:
         for row in rows:
             copy.write_row(row)
 
@@ -443,7 +455,7 @@ def log_warnings(shop_id: int, entity: str, result: ChunkResult) -> None:
 def mark_deleted(conn: psycopg.Connection, shop_id: int, entity: str, keys: list[str]) -> int:
     """Soft-delete entities deleted at the source (orders by code, customers/products by GUID,
     variants by code); returns the number of rows marked."""
-    row = conn.execute("select ingest.mark_deleted(%s, %s, %s)", (shop_id, entity, keys)).fetchone()
+    row = conn.execute(query("ingest.mark_deleted"), {"shop_id": shop_id, "entity": entity, "keys": keys}).fetchone()
     return int(row[0]) if row else 0
 
 

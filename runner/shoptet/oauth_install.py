@@ -146,7 +146,7 @@ def install(settings: Any, conninfo: str, code: str, *, public_url: str, api_url
                           redirect_uri=str(redirect_uri))
     name = (grant.eshop_url or f"eshop {grant.eshop_id}").removeprefix("https://").removeprefix("http://").rstrip("/")
     with open_connection(conninfo, autocommit=True) as conn:
-        conn.execute(query("shop_install"), (grant.eshop_id, name))
+        conn.execute(query("webhooks.shop_install"), {"shop_id": grant.eshop_id, "name": name})
     settings.set_secret("shoptet.oauth_token", grant.access_token, shop_id=grant.eshop_id)
     if grant.eshop_url:
         settings.set("shoptet.oauth_url", grant.eshop_url.rstrip("/"), shop_id=grant.eshop_id)

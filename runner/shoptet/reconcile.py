@@ -69,7 +69,9 @@ def reconcile_shop(conn: psycopg.Connection, client: ShoptetClient, shop_id: int
         for event, instance, created in deliveries:
             try:
                 with conn.transaction():  # a savepoint: one unusable delivery does not stop the others
-                    row = conn.execute(query("webhook_accept"), (shop_id, event, instance, created, None)).fetchone()
+                    row = conn.execute(query("webhooks.webhook_accept"), {
+                        "shop_id": shop_id, "event": event, "event_instance": instance, "event_created": created,
+                        "payload": None}).fetchone()
             except (psycopg.errors.InvalidParameterValue, psycopg.DataError) as exc:
                 skipped += 1
                 log(logger, logging.WARNING, "notification cannot be replayed", shop_id=shop_id, webhook_event=event,

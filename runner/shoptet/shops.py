@@ -48,7 +48,7 @@ def store_timezone(conn: psycopg.Connection, shop_id: int, eshop: dict[str, Any]
     naming the shop and the value."""
     settings = eshop.get("settings") if isinstance(eshop.get("settings"), dict) else {}
     given = settings.get("timezone")
-    row = conn.execute(query("shop_set_timezone"), (shop_id, given if isinstance(given, str) else None)).fetchone()
+    row = conn.execute(query("shoptet.shop_set_timezone"), {"shop_id": shop_id, "timezone": given if isinstance(given, str) else None}).fetchone()
     stored = str(row[0]) if row else DEFAULT_TIMEZONE
     if given is None:
         log(logger, logging.WARNING, "GET /api/eshop has no settings.timezone: the shop's calendar uses the default",
@@ -66,7 +66,7 @@ def refresh_shop(cfg: Config, shop_id: int, *, client: ShoptetClient | None = No
     time zone). Returns {"shop_id", "timezone"}. Raises ShopError for an unknown shop."""
     target = target or target_for(cfg)
     with connect(target, "app", autocommit=True) as conn:
-        if conn.execute(query("shop_exists"), (shop_id,)).fetchone() is None:
+        if conn.execute(query("shoptet.shop_exists"), {"shop_id": shop_id}).fetchone() is None:
             raise ShopError(f"shop {shop_id} does not exist (hub shop list)")
         own = client is None
         api = client or client_for_shop(shop_id, cfg=cfg, target=target)
@@ -92,11 +92,11 @@ def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str |
     target = target_for(cfg)
     with connect(target, "app", autocommit=True) as conn:
         if master_shop_id is not None:
-            row = conn.execute(query("shop_exists"), (master_shop_id,)).fetchone()
+            row = conn.execute(query("shoptet.shop_exists"), {"shop_id": master_shop_id}).fetchone()
             if row is None:
                 raise ShopError(f"--master-shop {master_shop_id}: no such shop (hub shop list)")
         try:
-            conn.execute(query("shop_upsert"), {"shop_id": shop_id, "name": shop_name, "is_master": master,
+            conn.execute(query("shoptet.shop_upsert"), {"shop_id": shop_id, "name": shop_name, "is_master": master,
                                                 "master_shop_id": master_shop_id})
         except psycopg.errors.UniqueViolation:
             raise ShopError("--master: another shop is already the master (hub shop list)") from None
@@ -124,7 +124,7 @@ def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str |
 
 def list_shops(cfg: Config, shop_id: int | None = None) -> list[dict[str, Any]]:
     with connect(target_for(cfg), "app", autocommit=True) as conn:
-        return conn.cursor(row_factory=dict_row).execute(query("shops_list"), {"shop_id": shop_id}).fetchall()
+        return conn.cursor(row_factory=dict_row).execute(query("shoptet.shops_list"), {"shop_id": shop_id}).fetchall()
 
 
 def purge_shop(admin_conninfo: str, shop_id: int) -> dict[str, Any]:
@@ -132,10 +132,10 @@ def purge_shop(admin_conninfo: str, shop_id: int) -> dict[str, Any]:
     (session_replication_role = replica): ops.purge_shop deletes children before parents
     itself, and a per-order cascade check makes removing a big shop take minutes."""
     with open_connection(admin_conninfo) as conn:
-        superuser = conn.execute("select rolsuper from pg_roles where rolname = current_user").fetchone()
+        superuser = conn.execute(query("shoptet.current_user_is_superuser")).fetchone()
         if superuser and superuser[0]:
-            conn.execute("set local session_replication_role = replica")
-        row = conn.execute(query("shop_purge"), (shop_id,)).fetchone()
+            conn.execute(query("shoptet.skip_foreign_key_triggers"))
+        row = conn.execute(query("shoptet.shop_purge"), {"shop_id": shop_id}).fetchone()
         conn.commit()
     return dict(row[0]) if row and row[0] else {}
 
@@ -143,11 +143,11 @@ def purge_shop(admin_conninfo: str, shop_id: int) -> dict[str, Any]:
 def remove_shop(cfg: Config, shop_id: int, *, purge: bool = False) -> dict[str, Any]:
     """Disconnect a shop (credentials forgotten, data kept), or with purge delete it and its data."""
     with connect(target_for(cfg), "app", autocommit=True) as conn:
-        if conn.execute(query("shop_exists"), (shop_id,)).fetchone() is None:
+        if conn.execute(query("shoptet.shop_exists"), {"shop_id": shop_id}).fetchone() is None:
             raise ShopError(f"shop {shop_id} does not exist (hub shop list)")
         if purge:
             return {"purged": purge_shop(target_for(cfg).admin, shop_id)}
         with conn.transaction():
-            conn.execute(query("shop_disconnect"), (shop_id,))
-            conn.execute(query("shop_forget_credentials"), {"shop_id": shop_id})
+            conn.execute(query("shoptet.shop_disconnect"), {"shop_id": shop_id})
+            conn.execute(query("shoptet.shop_forget_credentials"), {"shop_id": shop_id})
     return {"disconnected": shop_id}

@@ -103,7 +103,7 @@ class TokenSlots:
             with self._lock:
                 try:
                     conn = self._connection()
-                    row = conn.execute(query("api_slot_take"), (self.key, sorted(self._held), self.size)).fetchone()
+                    row = conn.execute(query("shoptet.api_slot_take"), {"key": self.key, "held": sorted(self._held), "size": self.size}).fetchone()
                 except psycopg.Error as exc:
                     self._broken("take", exc)
                     return None
@@ -121,7 +121,7 @@ class TokenSlots:
                 return  # the session is gone, and its locks with it
             self._held.discard(slot)
             try:
-                self._conn.execute(query("api_slot_release"), (self.key, slot))
+                self._conn.execute(query("shoptet.api_slot_release"), {"key": self.key, "slot": slot})
             except psycopg.Error as exc:
                 self._broken("release", exc)
 

@@ -112,18 +112,18 @@ def create_job(conn: psycopg.Connection, shop_id: int, entity: str, *, filters: 
                max_retries: int = 3) -> int:
     if entity not in ENTITIES:
         raise ValueError(f"unknown entity {entity!r}: expected {', '.join(ENTITIES)}")
-    row = conn.execute(query("snapshot_job_create"), (shop_id, entity, Jsonb(filters or {}), max_retries)).fetchone()
+    row = conn.execute(query("snapshots.snapshot_job_create"), {"shop_id": shop_id, "entity": entity, "filters": Jsonb(filters or {}), "max_retries": max_retries}).fetchone()
     assert row is not None
     return int(row[0])
 
 
 def get_job(conn: psycopg.Connection, job_id: int) -> dict[str, Any] | None:
-    return conn.cursor(row_factory=dict_row).execute(query("snapshot_job_get"), (job_id,)).fetchone()
+    return conn.cursor(row_factory=dict_row).execute(query("snapshots.snapshot_job_get"), {"job_id": job_id}).fetchone()
 
 
 def on_job_finished(conn: psycopg.Connection, shop_id: int, shoptet_job_id: str) -> list[int]:
     """``job:finished`` arrived for a Shoptet job: mark the hub's jobs that wait for it ready."""
-    return [r[0] for r in conn.execute(query("snapshot_job_on_finished"), (shop_id, shoptet_job_id)).fetchall()]
+    return [r[0] for r in conn.execute(query("snapshots.snapshot_job_on_finished"), {"shop_id": shop_id, "shoptet_job_id": shoptet_job_id}).fetchall()]
 
 
 def run_job(conn: psycopg.Connection, client: ShoptetClient, job_id: int, *, progress: ProgressCallback | None = None,
@@ -134,7 +134,7 @@ def run_job(conn: psycopg.Connection, client: ShoptetClient, job_id: int, *, pro
     opts = options or Options()
     if get_job(conn, job_id) is None:
         raise ValueError(f"snapshot job {job_id} does not exist")
-    reuse = conn.execute(query("snapshot_job_start"), (job_id,)).fetchone()
+    reuse = conn.execute(query("snapshots.snapshot_job_start"), {"job_id": job_id}).fetchone()
     conn.commit()
     job = get_job(conn, job_id)
     assert job is not None and reuse is not None
@@ -161,7 +161,7 @@ def run_job(conn: psycopg.Connection, client: ShoptetClient, job_id: int, *, pro
             position = _Position()
             _import_file(conn, client, job, url, valid_until, position, opts, progress, started)
         total = position.processed
-        row = conn.execute(query("snapshot_job_finish"), (job_id, total)).fetchone()
+        row = conn.execute(query("snapshots.snapshot_job_finish"), {"job_id": job_id, "total": total}).fetchone()
         conn.commit()
         outcome = dict(row[0]) if row else {}
         outcome.update(job_id=job_id, lines=total, downloads=position.downloads, unchanged=position.unchanged,
@@ -171,7 +171,7 @@ def run_job(conn: psycopg.Connection, client: ShoptetClient, job_id: int, *, pro
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the job, then re-raised
         conn.rollback()
         message = summarize(exc)
-        row = conn.execute(query("snapshot_job_fail"), (job_id, message)).fetchone()
+        row = conn.execute(query("snapshots.snapshot_job_fail"), {"job_id": job_id, "error": message}).fetchone()
         conn.commit()
         left = int(row[0]) if row and row[0] is not None else 0
         log(logger, logging.WARNING, "snapshot import failed", shop_id=shop_id, entity=entity, job_id=job_id,
@@ -195,7 +195,7 @@ def _import_file(conn: psycopg.Connection, client: ShoptetClient, job: dict[str,
                  valid_until: datetime | None, position: _Position, opts: Options, progress: ProgressCallback | None,
                  started: float) -> None:
     """Mark the job importing ``url`` and stream it (resuming broken downloads) into the database."""
-    conn.execute(query("snapshot_job_importing"), {"url": url, "valid_until": valid_until, "id": job["id"]})
+    conn.execute(query("snapshots.snapshot_job_importing"), {"url": url, "valid_until": valid_until, "id": job["id"]})
     conn.commit()
     _stream(conn, client, job, url, valid_until, position, opts, progress, started)
 
@@ -209,7 +209,7 @@ def _request_and_wait(conn: psycopg.Connection, client: ShoptetClient, job: dict
     shoptet_job = data.get("jobId") if isinstance(data, dict) else None
     if not shoptet_job:
         raise errors.SnapshotError(f"GET {path}: Shoptet accepted the request but sent no jobId", method="GET", path=path)
-    conn.execute(query("snapshot_job_waiting"), {"shoptet_job": str(shoptet_job), "id": job["id"]})
+    conn.execute(query("snapshots.snapshot_job_waiting"), {"shoptet_job": str(shoptet_job), "id": job["id"]})
     conn.commit()
     log(logger, logging.INFO, "snapshot requested", shop_id=job["shop_id"], entity=job["entity"],
         job_id=job["id"], shoptet_job=shoptet_job)
@@ -224,7 +224,7 @@ def _request_and_wait(conn: psycopg.Connection, client: ShoptetClient, job: dict
             raise errors.SnapshotError(
                 f"Shoptet job {shoptet_job} did not finish within {opts.deadline_seconds / 60:.0f} minutes "
                 "(Shoptet fails such jobs after 3 hours and then sends no job:finished)", path=path)
-        notified = bool((conn.execute(query("snapshot_job_ready_seen"), (job["id"],)).fetchone() or [False])[0])
+        notified = bool((conn.execute(query("snapshots.snapshot_job_ready_seen"), {"job_id": job["id"]}).fetchone() or [False])[0])
         conn.commit()
         status = None
         if notified or now >= next_poll:
@@ -380,12 +380,12 @@ def _stream(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any]
     stager = Stager(conn, job["shop_id"], job["entity"], job_id=job["id"], direct=True, unchanged=lookup)
     # a chunk lost to a server crash is re-read by the retry (progress commits with its data), so
     # the import need not wait for each commit's WAL flush
-    conn.execute("set synchronous_commit = off")
+    conn.execute(query("snapshots.synchronous_commit_off"))
     conn.commit()
     try:
         while True:
             position.downloads += 1
-            conn.execute(query("snapshot_job_download"), {"id": job["id"], "downloads": position.downloads})
+            conn.execute(query("snapshots.snapshot_job_download"), {"id": job["id"], "downloads": position.downloads})
             conn.commit()
             try:
                 _download(conn, client, stager, job, url, position, opts, progress, started)
@@ -406,7 +406,9 @@ def _unchanged_lookup(conn: psycopg.Connection, job: dict[str, Any], opts: Optio
     shop_id, entity = job["shop_id"], job["entity"]
     if opts.compare_all or entity not in ("orders", "customers"):
         return None, None
-    row = conn.execute(query(f"snapshot_shop_has_{entity}"), (shop_id,)).fetchone()
+    has_rows = (query("snapshots.snapshot_shop_has_orders") if entity == "orders"
+                else query("snapshots.snapshot_shop_has_customers"))
+    row = conn.execute(has_rows, {"shop_id": shop_id}).fetchone()
     conn.commit()
     if not (row and row[0]):
         return None, None  # a first load: nothing to compare with
@@ -414,7 +416,7 @@ def _unchanged_lookup(conn: psycopg.Connection, job: dict[str, Any], opts: Optio
 
     def lookup(hashes: list[bytes]) -> list[tuple[int, str]]:
         try:
-            rows = side.execute(query("snapshot_unchanged"), (shop_id, entity, hashes)).fetchall()
+            rows = side.execute(query("snapshots.snapshot_unchanged"), {"shop_id": shop_id, "entity": entity, "hashes": hashes}).fetchall()
         except psycopg.Error as exc:
             log(logger, logging.WARNING, "snapshot import could not look up stored versions: comparing every line",
                 shop_id=shop_id, entity=entity, job_id=job["id"], error=str(exc).strip())
@@ -489,7 +491,7 @@ def _download(conn: psycopg.Connection, client: ShoptetClient, stager: Stager, j
                     total = int(processed / fraction) if fraction else None
                     percent = round(min(fraction * 100, 99.99), 2) if fraction else 0.0
                     rate = processed / elapsed
-                    conn.execute(query("snapshot_job_progress"), {
+                    conn.execute(query("snapshots.snapshot_job_progress"), {
                         "id": job_id, "processed": processed, "failed": failed, "warnings": warnings,
                         "total": total, "line": line,
                         "bytes": counter[0], "percent": percent, "rate": round(rate, 1)})

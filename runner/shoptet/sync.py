@@ -180,7 +180,7 @@ def sync_entity(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, e
         raise ValueError("sync_entity needs a connection with autocommit off (it commits per batch)")
     conn.commit()  # nothing of the caller's may stay open during HTTP
     with _committed(conn):
-        locked = conn.execute(query("sync_try_lock"), (shop_id, entity)).fetchone()
+        locked = conn.execute(query("sync.sync_try_lock"), {"shop_id": shop_id, "entity": entity}).fetchone()
     if not (locked and locked[0]):
         raise SyncBusy(f"a sync of shop {shop_id}'s {entity} is already running")
     started = time.monotonic()
@@ -192,7 +192,7 @@ def sync_entity(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, e
             try:
                 conn.rollback()
                 with _committed(conn):
-                    conn.execute(query("sync_cursor_finish"), (shop_id, entity, summarize(exc)[:2000], None))
+                    conn.execute(query("sync.sync_cursor_finish"), {"shop_id": shop_id, "entity": entity, "error": summarize(exc)[:2000], "warnings": None})
             except psycopg.Error:  # the database itself is the trouble: the original error says more
                 pass
             raise
@@ -202,14 +202,14 @@ def sync_entity(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, e
             error = (f"{len(result.failed)} {entity} document(s) could not be applied and were skipped: "
                      + ", ".join(result.failed[:10]))
         with _committed(conn):
-            conn.execute(query("sync_cursor_finish"), (shop_id, entity, error, result.warnings_text()))
+            conn.execute(query("sync.sync_cursor_finish"), {"shop_id": shop_id, "entity": entity, "error": error, "warnings": result.warnings_text()})
         summary = result.as_dict()
         log(logger, logging.INFO, "sync done", **{k: v for k, v in summary.items() if not isinstance(v, (dict, list))})
         return summary
     finally:
         try:
             with _committed(conn):
-                conn.execute(query("sync_unlock"), (shop_id, entity))
+                conn.execute(query("sync.sync_unlock"), {"shop_id": shop_id, "entity": entity})
         except psycopg.Error:  # a broken connection: its session, and so the lock, ends with it
             pass
 
@@ -218,7 +218,7 @@ def _run(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, entity: 
          snapshot_options: Any) -> SyncResult:
     run_start = _now()
     with _committed(conn):
-        row = conn.execute(query("sync_cursor_start"), (shop_id, entity)).fetchone()
+        row = conn.execute(query("sync.sync_cursor_start"), {"shop_id": shop_id, "entity": entity}).fetchone()
     start, origin = (row[0], row[1]) if row else (None, "none")
     result = SyncResult(shop_id, entity, origin)
     if origin == "none":
@@ -241,9 +241,9 @@ def _snapshot(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, ent
     outcome = snapshots.import_snapshot(conn, client, shop_id, entity, options=options)
     conn.commit()
     with _committed(conn):
-        row = conn.execute(query("sync_snapshot_started"), (outcome["job_id"],)).fetchone()
+        row = conn.execute(query("sync.sync_snapshot_started"), {"job_id": outcome["job_id"]}).fetchone()
         started = row[0] if row and row[0] is not None else _now()
-        result.cursor = conn.execute(query("sync_cursor_move"), (shop_id, entity, started)).fetchone()[0]
+        result.cursor = conn.execute(query("sync.sync_cursor_move"), {"shop_id": shop_id, "entity": entity, "cursor_at": started}).fetchone()[0]
     result.snapshot = {k: v for k, v in outcome.items() if isinstance(v, (int, float, str))}
     result.started_from = "fallback"
     return started
@@ -386,7 +386,7 @@ def _apply_batch(conn: psycopg.Connection, client: ShoptetClient, pool: ThreadPo
         if deletes or gone:
             result.deleted += mark_deleted(conn, shop_id, entity, deletes + gone)
         if move_to is not None:
-            result.cursor = conn.execute(query("sync_cursor_move"), (shop_id, entity, move_to)).fetchone()[0]
+            result.cursor = conn.execute(query("sync.sync_cursor_move"), {"shop_id": shop_id, "entity": entity, "cursor_at": move_to}).fetchone()[0]
     result.not_found += sum(1 for doc in fetched if doc is None)
     if changes:
         result.batches += 1

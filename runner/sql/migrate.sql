@@ -2,7 +2,7 @@
 
 -- name: upsert_sql_file
 insert into ops.sql_files (path, sha256, loaded_at)
-values (%s, %s, now())
+values (%(path)s, %(sha256)s, now())
 on conflict (path) do update set sha256 = excluded.sha256, loaded_at = excluded.loaded_at;
 
 -- name: catalog_objects
@@ -48,3 +48,41 @@ union all
 select 'extension', e.extname, md5(e.extversion) from pg_extension e
 union all
 select 'role', r.rolname, md5(r.rolcanlogin::text || r.rolsuper::text) from pg_roles r where r.rolname like 'hub\_%';
+
+-- name: set_role_owner
+-- migrations and function files marked for it run as the owner of the hub's objects
+set role hub_owner;
+
+-- name: reset_role
+reset role;
+
+-- name: known_sql_files
+select path, sha256 from ops.sql_files;
+
+-- name: check_function_bodies
+-- transaction-local (set local): 'off' while every function exists, then 'on' to validate the bodies
+select set_config('check_function_bodies', %(value)s, true);
+
+-- name: forget_sql_file
+delete from ops.sql_files where path = %(path)s;
+
+-- name: lock
+-- one migration at a time (pg_advisory_xact_lock, released with the transaction)
+select pg_advisory_xact_lock(%(key)s);
+
+-- name: applied_migrations
+select migration_id from _yoyo_migration;
+
+-- name: drop_database
+-- the database name (the placeholder) is formatted with psycopg.sql.Identifier
+drop database if exists {};
+
+-- name: drop_database_force
+drop database if exists {} with (force);
+
+-- name: create_database_from_template
+-- the new database and its template (the placeholders) are formatted with psycopg.sql.Identifier
+create database {} template {};
+
+-- name: other_sessions
+select count(*) from pg_stat_activity where datname = %(dbname)s and pid <> pg_backend_pid();

@@ -2,15 +2,15 @@
 
 -- name: access_token_lock
 -- single-flight minting: one transaction per shop at a time decides whether to mint
-select pg_advisory_xact_lock(hashtextextended('shoptet.mint:' || %s::text, 0));
+select pg_advisory_xact_lock(hashtextextended('shoptet.mint:' || %(shop_id)s::text, 0));
 
 -- name: access_token_get
 -- the shop's current access token while it stays valid long enough (renew margin in seconds)
-select pgp_sym_decrypt(t.token, %s), extract(epoch from t.expires_at)::float8
+select pgp_sym_decrypt(t.token, %(key)s), extract(epoch from t.expires_at)::float8
 from core.shop_access_tokens t
-where t.shop_id = %s
-  and t.expires_at > now() + make_interval(secs => %s)
-  and t.key_fingerprint = core.secret_key_fingerprint(%s);
+where t.shop_id = %(shop_id)s
+  and t.expires_at > now() + make_interval(secs => %(renew_before)s)
+  and t.key_fingerprint = core.secret_key_fingerprint(%(key)s);
 
 -- name: access_token_put
 insert into core.shop_access_tokens as t (shop_id, token, key_fingerprint, expires_at)
@@ -25,10 +25,10 @@ returning extract(epoch from expires_at)::float8;
 -- a token Shoptet called expired: forget it (only if it is still the stored one)
 update core.shop_access_tokens
 set expires_at = now() - interval '1 second'
-where shop_id = %s and pgp_sym_decrypt(token, %s) = %s;
+where shop_id = %(shop_id)s and pgp_sym_decrypt(token, %(key)s) = %(token)s;
 
 -- name: shop_exists
-select name, status from core.shops where shop_id = %s;
+select name, status from core.shops where shop_id = %(shop_id)s;
 
 -- name: shop_upsert
 -- hub shop add: a shop (re)connected with a private token; name and master link as given
@@ -41,7 +41,7 @@ returning shop_id;
 
 -- name: shop_set_timezone
 -- the shop's time zone from GET /api/eshop settings.timezone (unknown or missing: Europe/Prague)
-select core.shop_set_timezone(%s, %s);
+select core.shop_set_timezone(%(shop_id)s, %(timezone)s);
 
 -- name: shops_list
 select s.shop_id, s.name, s.is_master, s.master_shop_id, s.status, s.timezone, s.created_at,
@@ -58,17 +58,24 @@ where (%(shop_id)s::bigint is null or s.shop_id = %(shop_id)s::bigint)
 order by s.shop_id;
 
 -- name: shop_disconnect
-update core.shops set status = 'uninstalled', updated_at = now() where shop_id = %s returning shop_id;
+update core.shops set status = 'uninstalled', updated_at = now() where shop_id = %(shop_id)s returning shop_id;
 
 -- name: shop_forget_credentials
 with tokens as (delete from core.shop_access_tokens where shop_id = %(shop_id)s)
 delete from core.settings where shop_id = %(shop_id)s and key like 'shoptet.%%';
 
 -- name: shop_purge
-select ops.purge_shop(%s);
+select ops.purge_shop(%(shop_id)s);
 
 -- name: api_slot_take
-select core.api_slot_take(%s, %s::integer[], %s);
+select core.api_slot_take(%(key)s, %(held)s::integer[], %(size)s);
 
 -- name: api_slot_release
-select core.api_slot_release(%s, %s);
+select core.api_slot_release(%(key)s, %(slot)s);
+
+-- name: current_user_is_superuser
+select rolsuper from pg_roles where rolname = current_user;
+
+-- name: skip_foreign_key_triggers
+-- a superuser's purge skips the foreign-key triggers (ops.purge_shop deletes children first)
+set local session_replication_role = replica;

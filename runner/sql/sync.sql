@@ -2,23 +2,20 @@
 -- the ingest.sync_cursor_* functions.
 
 -- name: sync_cursor_start
-select cursor_at, origin from ingest.sync_cursor_start(%s, %s);
+select cursor_at, origin from ingest.sync_cursor_start(%(shop_id)s, %(entity)s);
 
 -- name: sync_cursor_move
-select ingest.sync_cursor_move(%s, %s, %s);
+select ingest.sync_cursor_move(%(shop_id)s, %(entity)s, %(cursor_at)s);
 
 -- name: sync_cursor_finish
-select ingest.sync_cursor_finish(%s, %s, %s, %s);
+select ingest.sync_cursor_finish(%(shop_id)s, %(entity)s, %(error)s, %(warnings)s);
 
 -- name: sync_try_lock
 -- one sync of a shop's entity at a time, across workers and `hub sync` (session lock, no transaction held)
-select pg_try_advisory_lock(hashtextextended('hub.sync:' || %s::bigint || ':' || %s::text, 0));
+select pg_try_advisory_lock(hashtextextended('hub.sync:' || %(shop_id)s::bigint || ':' || %(entity)s::text, 0));
 
 -- name: sync_unlock
-select pg_advisory_unlock(hashtextextended('hub.sync:' || %s::bigint || ':' || %s::text, 0));
+select pg_advisory_unlock(hashtextextended('hub.sync:' || %(shop_id)s::bigint || ':' || %(entity)s::text, 0));
 
 -- name: sync_snapshot_started
-select started_at from ingest.snapshot_jobs where id = %s;
-
--- name: sync_cursors_of_shop
-select entity, cursor_at, last_run_at, last_error from ingest.sync_cursors where shop_id = %s order by entity;
+select started_at from ingest.snapshot_jobs where id = %(job_id)s;

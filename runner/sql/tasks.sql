@@ -1,13 +1,13 @@
 -- Queries of runner/tasks.py.
 
 -- name: webhook_event_get
-select shop_id, event, event_instance from ingest.webhook_events where event_id = %s;
+select shop_id, event, event_instance from ingest.webhook_events where event_id = %(event_id)s;
 
 -- name: webhook_events_finish_job
-select ingest.webhook_events_finish_job(%s);
+select ingest.webhook_events_finish_job(%(job_id)s);
 
 -- name: shop_set_status
-update core.shops set status = %s, updated_at = now() where shop_id = %s;
+update core.shops set status = %(status)s, updated_at = now() where shop_id = %(shop_id)s;
 
 -- name: active_shops
 select shop_id from core.shops where status = 'active' order by shop_id;
@@ -23,3 +23,6 @@ select id, shop_id, entity from ingest.snapshot_jobs_due_for_retry();
 -- run through procrastinate's connector (pyformat parameters); one row per job handled
 select job_id, task_name, lock, queueing_lock, attempts, action, retry_at, superseded_by, reason
 from ops.recover_stalled_jobs(%(seconds)s, %(max_attempts)s);
+
+-- name: refresh_customer_metrics
+select analytics.refresh_customer_metrics(%(shop_id)s);

@@ -1,0 +1,32 @@
+-- Queries of the ingest path (runner/shoptet/ingest.py): staging, applying, the direct COPY of a first load.
+-- Table and column names (the {table} and {columns} placeholders) are formatted with psycopg.sql.Identifier.
+
+-- name: apply_orders
+select ingest.apply_orders(%(shop_id)s, %(batch_id)s);
+
+-- name: apply_customers
+select ingest.apply_customers(%(shop_id)s, %(batch_id)s, %(job_id)s);
+
+-- name: apply_products
+select ingest.apply_products(%(shop_id)s, %(batch_id)s);
+
+-- name: copy_from_stdin
+copy {table} ({columns}) from stdin;
+
+-- name: unstage
+-- what earlier staging tables of a batch received when a later table's COPY failed
+delete from {table} where batch_id = %(batch_id)s;
+
+-- name: order_items_hot_from
+-- order lines created before this go to archive.order_items
+select ops.order_items_hot_from();
+
+-- name: orders_exist
+-- does the shop hold any of these orders (then a first load's direct COPY does not apply)
+select exists (select from sales.orders where shop_id = %(shop_id)s and code = any (%(codes)s));
+
+-- name: ensure_partitions_for
+select ops.ensure_partitions_for(%(quarters)s);
+
+-- name: mark_deleted
+select ingest.mark_deleted(%(shop_id)s, %(entity)s, %(keys)s);
