@@ -152,6 +152,23 @@ def _writes(admin: psycopg.Connection) -> tuple[int, tuple[str, ...]]:
     return int(writes[0]), tuple(fingerprint)
 
 
+def _import_all(env: dict[str, str], admin: psycopg.Connection, label: str,
+                ) -> tuple[dict[str, float], int] | None:
+    """`hub snapshot import` of every entity in turn, each printed as it ends: (seconds per entity,
+    peak RSS kB); None when one failed (its error is printed)."""
+    timings: dict[str, float] = {}
+    rss_kb = 0
+    for entity in ENTITIES:
+        done = _import(env, admin, entity)
+        if done is None:
+            return None
+        timings[entity], count, rss = done
+        rss_kb = max(rss_kb, rss)
+        print(f"  {label} {entity:<9} {count:>{16 - len(label)},} lines in {timings[entity]:8.1f} s "
+              f"({count / max(timings[entity], 1e-6):,.0f}/s)", flush=True)
+    return timings, rss_kb
+
+
 def run(cfg: Config, *, scale: float, record_results: bool = True) -> int:
     target = target_for(cfg)
     data_dir = cfg.home / "sandbox"
@@ -164,30 +181,20 @@ def run(cfg: Config, *, scale: float, record_results: bool = True) -> int:
         env = {**os.environ, "HUB_SHOPTET_API_URL": url, "HUB_LOG_LEVEL": "WARNING"}
         subprocess.run([_hub(), "shop", "add", "--token", sandbox.private_token(SHOP)], env=env, check=True,
                        stdout=subprocess.DEVNULL)
-        timings: dict[str, float] = {}
-        rss_kb = 0
-        for entity in ENTITIES:
-            done = _import(env, admin, entity)
-            if done is None:
-                return 1
-            timings[entity], count, rss = done
-            rss_kb = max(rss_kb, rss)
-            print(f"  import {entity:<9} {count:>10,} lines in {timings[entity]:8.1f} s "
-                  f"({count / max(timings[entity], 1e-6):,.0f}/s)", flush=True)
+        first = _import_all(env, admin, "import")
+        if first is None:
+            return 1
+        timings, rss_kb = first
         import_s = sum(timings.values())
 
         # the same unchanged files again, on the populated database
         admin.execute("vacuum analyze sales.orders, sales.customers, catalog.products, catalog.variants")
         writes_before, fingerprint_before = _writes(admin)
-        again: dict[str, float] = {}
-        for entity in ENTITIES:
-            done = _import(env, admin, entity)
-            if done is None:
-                return 1
-            again[entity], count, rss = done
-            rss_kb = max(rss_kb, rss)
-            print(f"  re-import {entity:<9} {count:>7,} lines in {again[entity]:8.1f} s "
-                  f"({count / max(again[entity], 1e-6):,.0f}/s)", flush=True)
+        second = _import_all(env, admin, "re-import")
+        if second is None:
+            return 1
+        again, rss_again = second
+        rss_kb = max(rss_kb, rss_again)
         writes_after, fingerprint_after = _writes(admin)
         reimport_s = sum(again.values())
         rows_written = writes_after - writes_before
