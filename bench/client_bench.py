@@ -41,8 +41,9 @@ def _one_round(base_url: str, token: str, conninfo: str | None, requests: int, t
     return requests / elapsed
 
 
-def measure(cfg: Config, *, requests: int = 400, threads: int = 3, rounds: int = 3,
-            latency_ms: int = 0) -> dict[str, Any]:
+def measure(
+    cfg: Config, *, requests: int = 400, threads: int = 3, rounds: int = 3, latency_ms: int = 0
+) -> dict[str, Any]:
     from runner.sandbox import Sandbox
 
     conninfo = target_for(cfg).conninfo("app")
@@ -57,22 +58,43 @@ def measure(cfg: Config, *, requests: int = 400, threads: int = 3, rounds: int =
                 local.append(_one_round(base_url, token, None, requests, threads))
                 shared.append(_one_round(base_url, token, conninfo, requests, threads))
             peak = sandbox.concurrency(token)
-    return {"local": max(local), "shared": max(shared), "peak": peak["peak"], "refused": peak["refused"],
-            "requests": requests, "threads": threads, "rounds": rounds, "latency_ms": latency_ms}
+    return {
+        "local": max(local),
+        "shared": max(shared),
+        "peak": peak["peak"],
+        "refused": peak["refused"],
+        "requests": requests,
+        "threads": threads,
+        "rounds": rounds,
+        "latency_ms": latency_ms,
+    }
 
 
-def run(cfg: Config, *, requests: int = 400, threads: int = 3, rounds: int = 3, latency_ms: int = 0,
-        record_results: bool = True) -> int:
+def run(
+    cfg: Config,
+    *,
+    requests: int = 400,
+    threads: int = 3,
+    rounds: int = 3,
+    latency_ms: int = 0,
+    record_results: bool = True,
+) -> int:
     r = measure(cfg, requests=requests, threads=threads, rounds=rounds, latency_ms=latency_ms)
     # each thread sends one request after the other: its latency is threads / throughput
     per_request_ms = (1 / r["shared"] - 1 / r["local"]) * 1000 * threads
-    lines = ["| client | requests/s (best of rounds) |", "|---|---|",
-             f"| in-process semaphore only | {r['local']:,.0f} |",
-             f"| slots in the hub database (across processes) | {r['shared']:,.0f} |",
-             f"| cost | {1 - r['shared'] / r['local']:.1%} fewer requests/s, {per_request_ms:.2f} ms more per request (a thread's latency) |",
-             f"| most in flight at the sandbox / refused | {r['peak']} / {r['refused']} |"]
+    lines = [
+        "| client | requests/s (best of rounds) |",
+        "|---|---|",
+        f"| in-process semaphore only | {r['local']:,.0f} |",
+        f"| slots in the hub database (across processes) | {r['shared']:,.0f} |",
+        f"| cost | {1 - r['shared'] / r['local']:.1%} fewer requests/s, {per_request_ms:.2f} ms more per request (a thread's latency) |",
+        f"| most in flight at the sandbox / refused | {r['peak']} / {r['refused']} |",
+    ]
     print("\n".join(lines))
     if record_results:
-        record("Shoptet client slots", f"hub bench client --requests {requests} --threads {threads} --rounds {rounds}"
-               f" --latency-ms {latency_ms}", lines)
+        record(
+            "Shoptet client slots",
+            f"hub bench client --requests {requests} --threads {threads} --rounds {rounds} --latency-ms {latency_ms}",
+            lines,
+        )
     return 0 if r["refused"] == 0 else 1

@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import re
 import time
-from datetime import datetime, timezone
-from decimal import Decimal
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -68,9 +68,13 @@ class Report:
     total_seconds: float = 0.0
 
     def lines(self) -> list[str]:
-        out = [f"scale {self.scale}, seed {self.seed}, {self.parallel} parallel connection(s): "
-               f"{self.total_seconds:.1f} s in all", "",
-               "| table | rows | seconds | rows/s |", "|---|---|---|---|"]
+        out = [
+            f"scale {self.scale}, seed {self.seed}, {self.parallel} parallel connection(s): "
+            f"{self.total_seconds:.1f} s in all",
+            "",
+            "| table | rows | seconds | rows/s |",
+            "|---|---|---|---|",
+        ]
         for table, rows in self.rows.items():
             secs = self.seconds.get(table, 0.0)
             rate = f"{rows / secs:,.0f}" if secs > 0 else "-"
@@ -116,8 +120,15 @@ def _run_parts(target: Target, sql: str, parallel: int, values: dict[str, int | 
         return sum(pool.map(one, range(parallel)))
 
 
-def generate(target: Target, *, scale: float = 1.0, seed: int = 42, parallel: int | None = None,
-             as_of: datetime | None = None, echo: bool = True) -> Report:
+def generate(
+    target: Target,
+    *,
+    scale: float = 1.0,
+    seed: int = 42,
+    parallel: int | None = None,
+    as_of: datetime | None = None,
+    echo: bool = True,
+) -> Report:
     """Generate the bench shops' data at `scale` from `seed`; returns what was written and how fast.
 
     The data spans the 3 years before `as_of` (default: the start of today, UTC); the same seed
@@ -127,15 +138,16 @@ def generate(target: Target, *, scale: float = 1.0, seed: int = 42, parallel: in
         raise ValueError(f"scale must be in (0, 100], got {scale}")
     parallel = parallel or max(1, min(4, os.cpu_count() or 1))
     if as_of is None:
-        as_of = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        as_of = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     sql = sections()
     values: dict[str, int | float] = {"seed": int(seed), "scale": float(scale), "anchor": int(as_of.timestamp())}
     report = Report(scale=scale, seed=seed, parallel=parallel)
     say = print if echo else (lambda *a, **k: None)
     started = time.perf_counter()
 
-    def step(name: str, conn: psycopg.Connection | None = None, *, label: str | None = None,
-             parts: bool = False) -> int:
+    def step(
+        name: str, conn: psycopg.Connection | None = None, *, label: str | None = None, parts: bool = False
+    ) -> int:
         t0 = time.perf_counter()
         if parts:
             rows = _run_parts(target, sql[name], parallel, values)
@@ -144,7 +156,10 @@ def generate(target: Target, *, scale: float = 1.0, seed: int = 42, parallel: in
             rows = _run(conn, render(sql[name], **values))
         secs = time.perf_counter() - t0
         report.steps.append((label or name, secs))
-        say(f"  {label or name:<16} {secs:7.1f} s" + (f"  {rows:>11,} rows  {rows / secs:>11,.0f} rows/s" if parts or label else ""))
+        say(
+            f"  {label or name:<16} {secs:7.1f} s"
+            + (f"  {rows:>11,} rows  {rows / secs:>11,.0f} rows/s" if parts or label else "")
+        )
         return rows
 
     def table(name: str, rows: int, secs_from: int) -> None:
@@ -180,8 +195,19 @@ def generate(target: Target, *, scale: float = 1.0, seed: int = 42, parallel: in
     table("order items (sales + archive)", step("items_archive", parts=True), n + 1)
 
     t0 = time.perf_counter()
-    _analyze(target, ["sales.order_items", "sales.orders", "archive.order_items", "sales.customers",
-                      "catalog.products", "catalog.variants", "catalog.suppliers"], parallel)
+    _analyze(
+        target,
+        [
+            "sales.order_items",
+            "sales.orders",
+            "archive.order_items",
+            "sales.customers",
+            "catalog.products",
+            "catalog.variants",
+            "catalog.suppliers",
+        ],
+        parallel,
+    )
     report.steps.append(("analyze", time.perf_counter() - t0))
     say(f"  {'analyze':<16} {report.steps[-1][1]:7.1f} s")
     n = len(report.steps)
@@ -209,6 +235,7 @@ def _count_catalog(conn: psycopg.Connection) -> int:
         "select (select count(*) from catalog.suppliers where shop_id = any(%(s)s))"
         " + (select count(*) from catalog.products where shop_id = any(%(s)s))"
         " + (select count(*) from catalog.variants where shop_id = any(%(s)s))",
-        {"s": list(BENCH_SHOPS)}).fetchone()
+        {"s": list(BENCH_SHOPS)},
+    ).fetchone()
     conn.commit()
     return int(row[0]) if row else 0

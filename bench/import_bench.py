@@ -69,16 +69,20 @@ def _columns(admin: psycopg.Connection, table: str) -> list[str]:
     schema, name = table.split(".")
     if name == "order_items_all":
         schema, name = "sales", "order_items"
-    rows = admin.execute("select attname from pg_attribute where attrelid = %s::regclass and attnum > 0 "
-                         "and not attisdropped order by attnum", (f"{schema}.{name}",)).fetchall()
+    rows = admin.execute(
+        "select attname from pg_attribute where attrelid = %s::regclass and attnum > 0 "
+        "and not attisdropped order by attnum",
+        (f"{schema}.{name}",),
+    ).fetchall()
     return [r[0] for r in rows]
 
 
 def _baseline_copy(admin: psycopg.Connection, workdir: Path) -> tuple[float, int]:
     """Export the imported rows as COPY text with shop_id COPY_SHOP (not timed), then time COPY FROM."""
     admin.execute("insert into core.shops (shop_id, name) values (%s, 'bench copy baseline')", (COPY_SHOP,))
-    lo, hi = admin.execute("select min(created_at), max(created_at) from sales.orders where shop_id = %s",
-                           (SHOP,)).fetchone() or (None, None)
+    lo, hi = admin.execute(
+        "select min(created_at), max(created_at) from sales.orders where shop_id = %s", (SHOP,)
+    ).fetchone() or (None, None)
     if lo is not None:
         admin.execute("select ops.ensure_partitions(%s, %s)", (lo, hi))
     files = []
@@ -86,8 +90,10 @@ def _baseline_copy(admin: psycopg.Connection, workdir: Path) -> tuple[float, int
         columns = _columns(admin, table)
         select = ", ".join(str(COPY_SHOP) if c == "shop_id" else c for c in columns)
         path = workdir / f"{table}.copy"
-        with path.open("wb") as fh, admin.cursor().copy(
-                f"copy (select {select} from {table} where shop_id = {SHOP}) to stdout") as copy:
+        with (
+            path.open("wb") as fh,
+            admin.cursor().copy(f"copy (select {select} from {table} where shop_id = {SHOP}) to stdout") as copy,
+        ):
             for data in copy:
                 fh.write(data)
         target = "sales.order_items" if table.endswith("order_items_all") else table
@@ -105,10 +111,14 @@ def _baseline_copy(admin: psycopg.Connection, workdir: Path) -> tuple[float, int
                 while data := fh.read(1 << 20):
                     copy.write(data)
             if dest == "bench_lines":
-                hot = admin.execute("insert into sales.order_items select * from bench_lines "
-                                    "where created_at >= ops.order_items_hot_from()").rowcount
-                old = admin.execute("insert into archive.order_items select * from bench_lines "
-                                    "where created_at < ops.order_items_hot_from()").rowcount
+                hot = admin.execute(
+                    "insert into sales.order_items select * from bench_lines "
+                    "where created_at >= ops.order_items_hot_from()"
+                ).rowcount
+                old = admin.execute(
+                    "insert into archive.order_items select * from bench_lines "
+                    "where created_at < ops.order_items_hot_from()"
+                ).rowcount
                 rows += hot + old
             else:
                 rows += admin.execute(f"select count(*) from {target} where shop_id = %s", (COPY_SHOP,)).fetchone()[0]  # type: ignore[index]
@@ -118,23 +128,26 @@ def _baseline_copy(admin: psycopg.Connection, workdir: Path) -> tuple[float, int
 def _import(env: dict[str, str], admin: psycopg.Connection, entity: str) -> tuple[float, int, int] | None:
     """`hub snapshot import` of one entity in a subprocess: (file streaming seconds, lines, peak RSS kB);
     None when it failed."""
-    proc = subprocess.Popen([_hub(), "snapshot", "import", "--shop", str(SHOP), "--entity", entity, "--quiet"],
-                            env=env)
+    proc = subprocess.Popen([_hub(), "snapshot", "import", "--shop", str(SHOP), "--entity", entity, "--quiet"], env=env)
     _, status, usage = os.wait4(proc.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         print(f"import bench: hub snapshot import --entity {entity} failed", file=sys.stderr)
         return None
-    row = admin.execute("select extract(epoch from finished_at - ready_at), processed_count from "
-                        "ingest.snapshot_jobs where shop_id = %s and entity = %s order by id desc limit 1",
-                        (SHOP, entity)).fetchone()
+    row = admin.execute(
+        "select extract(epoch from finished_at - ready_at), processed_count from "
+        "ingest.snapshot_jobs where shop_id = %s and entity = %s order by id desc limit 1",
+        (SHOP, entity),
+    ).fetchone()
     assert row is not None
     return float(row[0]), int(row[1]), usage.ru_maxrss
 
 
 # rows written to the commerce tables (every partition) since the server started, and a
 # fingerprint of the shop's rows: a re-import of unchanged files changes neither
-_WRITES = ("select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) from pg_stat_user_tables "
-           "where schemaname in ('sales', 'catalog', 'archive')")
+_WRITES = (
+    "select coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) from pg_stat_user_tables "
+    "where schemaname in ('sales', 'catalog', 'archive')"
+)
 _FINGERPRINT = """
     select (select (count(*), max(synced_at))::text from sales.orders where shop_id = %(s)s),
            (select (count(*), max(synced_at))::text from sales.order_items_all where shop_id = %(s)s),
@@ -152,8 +165,11 @@ def _writes(admin: psycopg.Connection) -> tuple[int, tuple[str, ...]]:
     return int(writes[0]), tuple(fingerprint)
 
 
-def _import_all(env: dict[str, str], admin: psycopg.Connection, label: str,
-                ) -> tuple[dict[str, float], int] | None:
+def _import_all(
+    env: dict[str, str],
+    admin: psycopg.Connection,
+    label: str,
+) -> tuple[dict[str, float], int] | None:
     """`hub snapshot import` of every entity in turn, each printed as it ends: (seconds per entity,
     peak RSS kB); None when one failed (its error is printed)."""
     timings: dict[str, float] = {}
@@ -164,8 +180,11 @@ def _import_all(env: dict[str, str], admin: psycopg.Connection, label: str,
             return None
         timings[entity], count, rss = done
         rss_kb = max(rss_kb, rss)
-        print(f"  {label} {entity:<9} {count:>{16 - len(label)},} lines in {timings[entity]:8.1f} s "
-              f"({count / max(timings[entity], 1e-6):,.0f}/s)", flush=True)
+        print(
+            f"  {label} {entity:<9} {count:>{16 - len(label)},} lines in {timings[entity]:8.1f} s "
+            f"({count / max(timings[entity], 1e-6):,.0f}/s)",
+            flush=True,
+        )
     return timings, rss_kb
 
 
@@ -173,14 +192,20 @@ def run(cfg: Config, *, scale: float, record_results: bool = True) -> int:
     target = target_for(cfg)
     data_dir = cfg.home / "sandbox"
     sandbox = Sandbox(scale=scale, seed=11, shops=(SHOP,), data_dir=str(data_dir), job_seconds=0.2)
-    print(f"import bench: scale {scale} (sandbox shop {SHOP}; first run at a scale builds its files, cached in {data_dir})",
-          flush=True)
+    print(
+        f"import bench: scale {scale} (sandbox shop {SHOP}; first run at a scale builds its files, cached in {data_dir})",
+        flush=True,
+    )
     with sandbox.run_in_thread() as url, connect(target, "admin", autocommit=True) as admin:
         for shop in (SHOP, COPY_SHOP):
             _purge(admin, target.admin, shop)
         env = {**os.environ, "HUB_SHOPTET_API_URL": url, "HUB_LOG_LEVEL": "WARNING"}
-        subprocess.run([_hub(), "shop", "add", "--token", sandbox.private_token(SHOP)], env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [_hub(), "shop", "add", "--token", sandbox.private_token(SHOP)],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         first = _import_all(env, admin, "import")
         if first is None:
             return 1
@@ -199,42 +224,58 @@ def run(cfg: Config, *, scale: float, record_results: bool = True) -> int:
         reimport_s = sum(again.values())
         rows_written = writes_after - writes_before
         unchanged = rows_written == 0 and fingerprint_after == fingerprint_before
-        files = [max((data_dir / "cache").glob(f"*-{SHOP}-s11-x{scale:g}-*-{e}.jsonl.gz"), key=lambda p: p.stat().st_mtime)
-                 for e in ENTITIES]
+        files = [
+            max((data_dir / "cache").glob(f"*-{SHOP}-s11-x{scale:g}-*-{e}.jsonl.gz"), key=lambda p: p.stat().st_mtime)
+            for e in ENTITIES
+        ]
         parse_s, lines = _baseline_parse(files)
         print(f"  baseline (a) gunzip + orjson parse: {lines:,} lines in {parse_s:.1f} s", flush=True)
         with tempfile.TemporaryDirectory(dir=cfg.home) as tmp:
             copy_s, rows = _baseline_copy(admin, Path(tmp))
         print(f"  baseline (b) plain COPY of the rows: {rows:,} rows in {copy_s:.1f} s", flush=True)
         totals = sandbox.totals(SHOP)
-        got = admin.execute("select count(*), coalesce(sum(total_with_vat), 0) from sales.orders where shop_id = %s "
-                            "and deleted_at is null", (SHOP,)).fetchone()
+        got = admin.execute(
+            "select count(*), coalesce(sum(total_with_vat), 0) from sales.orders where shop_id = %s "
+            "and deleted_at is null",
+            (SHOP,),
+        ).fetchone()
         exact = got is not None and got[0] == totals["orders"] and str(got[1]) == totals["orders_total_with_vat"]
         _purge(admin, target.admin, COPY_SHOP)
     ratio = import_s / (parse_s + copy_s)
     verdict = "met" if ratio <= 2 else "NOT met"
-    print(f"  import {import_s:.1f} s = {ratio:.2f} x (a + b) = {parse_s + copy_s:.1f} s  (target <= 2x: {verdict}); "
-          f"peak RSS {rss_kb / 1024:.0f} MB; totals equal the sandbox: {exact}", flush=True)
+    print(
+        f"  import {import_s:.1f} s = {ratio:.2f} x (a + b) = {parse_s + copy_s:.1f} s  (target <= 2x: {verdict}); "
+        f"peak RSS {rss_kb / 1024:.0f} MB; totals equal the sandbox: {exact}",
+        flush=True,
+    )
     again_ratio = reimport_s / parse_s
-    print(f"  re-import {reimport_s:.1f} s = {again_ratio:.2f} x (a) = {parse_s:.1f} s  (target <= 1.5x: "
-          f"{'met' if again_ratio <= 1.5 else 'NOT met'}); rows written {rows_written:,}, synced_at unchanged: "
-          f"{fingerprint_after == fingerprint_before}", flush=True)
+    print(
+        f"  re-import {reimport_s:.1f} s = {again_ratio:.2f} x (a) = {parse_s:.1f} s  (target <= 1.5x: "
+        f"{'met' if again_ratio <= 1.5 else 'NOT met'}); rows written {rows_written:,}, synced_at unchanged: "
+        f"{fingerprint_after == fingerprint_before}",
+        flush=True,
+    )
     if record_results:
-        record(f"Snapshot import, scale {scale}", f"hub bench import --scale {scale:g}  (also run by BENCH_SCALE={scale:g} make bench)", [
-            "| measure | value |", "|---|---|",
-            *[f"| import {e} | {timings[e]:.1f} s |" for e in ENTITIES],
-            f"| import total (file streaming, ready_at -> finished_at) | {import_s:.1f} s |",
-            f"| baseline (a) gunzip + orjson parse, {lines:,} lines | {parse_s:.1f} s |",
-            f"| baseline (b) plain COPY, {rows:,} rows | {copy_s:.1f} s |",
-            f"| import / (a + b) | {ratio:.2f} (target <= 2) |",
-            f"| runner peak RSS | {rss_kb / 1024:.0f} MB |",
-            f"| counts and sum of total_with_vat equal the sandbox | {exact} |",
-            *[f"| re-import {e} (same files, populated database) | {again[e]:.1f} s |" for e in ENTITIES],
-            f"| re-import total | {reimport_s:.1f} s |",
-            f"| re-import / (a) | {again_ratio:.2f} (target <= 1.5) |",
-            f"| re-import: rows written (sales, catalog, archive), synced_at unchanged | {rows_written:,}, "
-            f"{fingerprint_after == fingerprint_before} |",
-        ])
+        record(
+            f"Snapshot import, scale {scale}",
+            f"hub bench import --scale {scale:g}  (also run by BENCH_SCALE={scale:g} make bench)",
+            [
+                "| measure | value |",
+                "|---|---|",
+                *[f"| import {e} | {timings[e]:.1f} s |" for e in ENTITIES],
+                f"| import total (file streaming, ready_at -> finished_at) | {import_s:.1f} s |",
+                f"| baseline (a) gunzip + orjson parse, {lines:,} lines | {parse_s:.1f} s |",
+                f"| baseline (b) plain COPY, {rows:,} rows | {copy_s:.1f} s |",
+                f"| import / (a + b) | {ratio:.2f} (target <= 2) |",
+                f"| runner peak RSS | {rss_kb / 1024:.0f} MB |",
+                f"| counts and sum of total_with_vat equal the sandbox | {exact} |",
+                *[f"| re-import {e} (same files, populated database) | {again[e]:.1f} s |" for e in ENTITIES],
+                f"| re-import total | {reimport_s:.1f} s |",
+                f"| re-import / (a) | {again_ratio:.2f} (target <= 1.5) |",
+                f"| re-import: rows written (sales, catalog, archive), synced_at unchanged | {rows_written:,}, "
+                f"{fingerprint_after == fingerprint_before} |",
+            ],
+        )
     return 0 if exact and unchanged else 1
 
 

@@ -78,13 +78,17 @@ def main(cfg: Config, *, iterations: int = 2000, record_results: bool = True) ->
         cached.get(KEY)
         results = {
             "cached read (in-process cache)": summary(_time_reads(cached, iterations)),
-            "uncached read (SQL round trip, core.setting_get)": summary(_time_reads(uncached, max(200, iterations // 10))),
+            "uncached read (SQL round trip, core.setting_get)": summary(
+                _time_reads(uncached, max(200, iterations // 10))
+            ),
             "change seen by another process (commit -> read)": summary(_propagation(conninfo, cached, 100)),
         }
         cached.delete(KEY)
     lines = ["| measurement | n | p50 | p95 | p99 |", "|---|---|---|---|---|"]
     for name, s in results.items():
-        lines.append(f"| {name} | {s['n']:.0f} | {fmt_seconds(s['p50'])} | {fmt_seconds(s['p95'])} | {fmt_seconds(s['p99'])} |")
+        lines.append(
+            f"| {name} | {s['n']:.0f} | {fmt_seconds(s['p50'])} | {fmt_seconds(s['p95'])} | {fmt_seconds(s['p99'])} |"
+        )
     print("\n".join(lines))
     if record_results:
         record("Settings reads", f"hub bench settings --iterations {iterations}", lines)

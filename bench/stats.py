@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import platform
 import os
+import platform
 import statistics
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
@@ -45,7 +45,7 @@ def machine() -> str:
 
 def record(title: str, command: str, lines: list[str]) -> None:
     """Append one dated section to bench/RESULTS.md."""
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     if not RESULTS.exists():
         RESULTS.write_text("# Benchmark results\n\nEach section is appended by the benchmark that measured it.\n")
     with RESULTS.open("a", encoding="utf-8") as fh:

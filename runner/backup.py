@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ def run_backup(target: Target, directory: Path, *, keep: int = DEFAULT_KEEP) -> 
     """Dump, verify, catalogue, prune. Raises BackupError (the failure is catalogued too)."""
     if keep < 1:
         raise BackupError("keep must be at least 1")
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     path = directory / f"hub-{stamp}.dump"
     partial = path.with_suffix(".dump.partial")
     with connect(target, "admin", autocommit=True) as conn:
@@ -44,8 +44,11 @@ def run_backup(target: Target, directory: Path, *, keep: int = DEFAULT_KEEP) -> 
         backup_id = int(row[0])
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            dump = subprocess.run([_tool("pg_dump"), "--format=custom", "--compress=6", f"--file={partial}",
-                                   f"--dbname={target.admin}"], capture_output=True, text=True)
+            dump = subprocess.run(
+                [_tool("pg_dump"), "--format=custom", "--compress=6", f"--file={partial}", f"--dbname={target.admin}"],
+                capture_output=True,
+                text=True,
+            )
             if dump.returncode != 0:
                 raise BackupError(f"pg_dump failed: {dump.stderr.strip()[-500:]}")
             listing = subprocess.run([_tool("pg_restore"), "--list", str(partial)], capture_output=True, text=True)

@@ -7,7 +7,7 @@ database error is printed with its cause chain as ``hub: error: ...``, exit stat
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from runner.commands import build_parser
 from runner.commands.common import Handler

@@ -252,10 +252,20 @@ class Cluster:
     def _initdb(self) -> None:
         self._make_dir(self.data_dir, 0o700)
         self._make_dir(self.socket_dir, 0o700)
-        result = self._run([
-            str(PG_BIN / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER,
-            "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8",
-        ])
+        result = self._run(
+            [
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
         if result.returncode != 0:
             last = (result.stderr.strip().splitlines() or ["(no output)"])[-1]
             raise ClusterError(f"initdb failed in {self.data_dir}: {last}")
@@ -302,9 +312,19 @@ class Cluster:
             done.append(f"initialized a new cluster in {self.data_dir}")
         self._make_dir(self.socket_dir, 0o700)
         self._write_config()
-        result = self._run([
-            str(PG_BIN / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60", "start",
-        ])
+        result = self._run(
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        )
         if result.returncode != 0:
             tail = self._log_tail()
             raise ClusterError(f"PostgreSQL did not start: {tail or result.stderr.strip()} (log: {self.log_file})")
@@ -348,8 +368,9 @@ class Cluster:
         deadline = time.monotonic() + 30
         while True:
             try:
-                with open_connection(self.conninfo(dbname="postgres"), what=f"cluster in {self.link}", hint=False,
-                                     autocommit=True) as conn:
+                with open_connection(
+                    self.conninfo(dbname="postgres"), what=f"cluster in {self.link}", hint=False, autocommit=True
+                ) as conn:
                     exists = conn.execute(query("cluster.database_exists"), {"dbname": DATABASE}).fetchone()
                     if not exists:
                         conn.execute(sql.SQL(query("cluster.create_database")).format(sql.Identifier(DATABASE)))

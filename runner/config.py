@@ -9,9 +9,9 @@ the code that uses it.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from runner.errors import HubError
 
@@ -30,11 +30,20 @@ class ConfigError(HubError):
 VARIABLES: dict[str, tuple[str, str]] = {
     "HUB_HOME": ("./.hub", "directory for the embedded cluster, its socket and log, and the generated secret key"),
     "HUB_DATABASE_URL": ("(embedded cluster)", "use this PostgreSQL server instead of the embedded one"),
-    "HUB_ADMIN_DATABASE_URL": ("HUB_DATABASE_URL", "connection used for migrate/maintain (needs superuser or equivalent rights)"),
+    "HUB_ADMIN_DATABASE_URL": (
+        "HUB_DATABASE_URL",
+        "connection used for migrate/maintain (needs superuser or equivalent rights)",
+    ),
     "HUB_DB_PORT": (str(DEFAULT_DB_PORT), "TCP port of the embedded cluster on 127.0.0.1"),
     "HUB_SECRET_KEY": ("(generated into HUB_HOME/secret.key)", "key that encrypts stored secrets (pgcrypto)"),
-    "HUB_SHOPTET_API_URL": (DEFAULT_SHOPTET_API_URL, "Shoptet API base URL (point it at the sandbox for demos and tests)"),
-    "HUB_SHOPTET_TOKEN": ("(none)", "private API token for `hub shop add` when --token is not given (keeps it out of shell history)"),
+    "HUB_SHOPTET_API_URL": (
+        DEFAULT_SHOPTET_API_URL,
+        "Shoptet API base URL (point it at the sandbox for demos and tests)",
+    ),
+    "HUB_SHOPTET_TOKEN": (
+        "(none)",
+        "private API token for `hub shop add` when --token is not given (keeps it out of shell history)",
+    ),
     "HUB_PUBLIC_URL": ("http://127.0.0.1:8000", "public base URL of the web app, used when registering webhooks"),
     "HUB_BACKUP_DIR": ("HUB_HOME/backups", "where `hub db backup` and the daily backup job write pg_dump files"),
     "HUB_BACKUP_KEEP": ("7", "completed backups kept; older files are deleted after a new one is verified"),
@@ -123,7 +132,7 @@ class Config:
         return self.database_url is None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Config":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
         env = dict(os.environ if env is None else env)
         home = Path(env.get("HUB_HOME") or ".hub").expanduser()
         database_url = _url(env, "HUB_DATABASE_URL")

@@ -34,12 +34,14 @@ def describe_conninfo(conninfo: str) -> str:
 
 def unavailable(exc: psycopg.OperationalError, what: str, *, hint: bool) -> DatabaseUnavailable:
     """The error to raise when connecting to ``what`` failed with ``exc``."""
-    return DatabaseUnavailable(f"cannot connect to the {what}{START_HINT if hint else ''}: "
-                               f"{summarize(exc, one_line=True, label=False)}")
+    return DatabaseUnavailable(
+        f"cannot connect to the {what}{START_HINT if hint else ''}: {summarize(exc, one_line=True, label=False)}"
+    )
 
 
-def open_connection(conninfo: str, *, what: str | None = None, hint: bool | None = None,
-                    autocommit: bool = False, **kwargs: Any) -> psycopg.Connection[Any]:
+def open_connection(
+    conninfo: str, *, what: str | None = None, hint: bool | None = None, autocommit: bool = False, **kwargs: Any
+) -> psycopg.Connection[Any]:
     """``psycopg.connect(conninfo, autocommit=..., **kwargs)``, or DatabaseUnavailable saying what
     could not be reached (``what``, default: described from the conninfo) and why. ``hint``
     adds "is it running? `hub db start`"; by default it is added for a unix-socket conninfo,

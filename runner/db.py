@@ -45,7 +45,7 @@ class Target:
     def conninfo(self, role: Role = "app") -> str:
         return {"admin": self.admin, "app": self.app, "readonly": self.readonly}[role]
 
-    def with_dbname(self, dbname: str) -> "Target":
+    def with_dbname(self, dbname: str) -> Target:
         """The same server and roles, another database (dry runs, tests)."""
         return Target(
             admin=_set_dbname(self.admin, dbname),
@@ -108,8 +108,13 @@ def redact(url: str) -> str:
 def connect(target: Target, role: Role = "app", *, autocommit: bool = False, **kwargs: object) -> psycopg.Connection:
     """A connection to ``target`` as ``role`` (through runner.connection.open_connection: a failure is
     DatabaseUnavailable naming the database and role, with `hub db start` for the embedded cluster)."""
-    return open_connection(target.conninfo(role), what=f"{target.description} as {role}", hint=target.embedded,
-                           autocommit=autocommit, **kwargs)
+    return open_connection(
+        target.conninfo(role),
+        what=f"{target.description} as {role}",
+        hint=target.embedded,
+        autocommit=autocommit,
+        **kwargs,
+    )
 
 
 def yoyo_url(conninfo: str) -> str:

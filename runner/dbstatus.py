@@ -17,8 +17,16 @@ def status(cfg: Config) -> dict[str, Any]:
     target = target_for(cfg)
     if cfg.embedded:
         st = embedded_cluster(cfg).status()
-        info.update(mode="embedded", initialized=st.initialized, running=st.running, pid=st.pid, port=st.port,
-                    data_dir=st.data_dir, socket_dir=st.socket_dir, log_file=st.log_file)
+        info.update(
+            mode="embedded",
+            initialized=st.initialized,
+            running=st.running,
+            pid=st.pid,
+            port=st.port,
+            data_dir=st.data_dir,
+            socket_dir=st.socket_dir,
+            log_file=st.log_file,
+        )
     else:
         info.update(mode="external", database=target.description)
     try:

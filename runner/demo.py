@@ -36,9 +36,23 @@ def main() -> int:
     if not _up(url):
         cfg.home.mkdir(parents=True, exist_ok=True)
         log = open(cfg.home / "sandbox.log", "ab")
-        proc = subprocess.Popen([hub, "sandbox", "serve", "--port", str(PORT), "--scale", SCALE,
-                                 "--data-dir", str(cfg.home / "sandbox"), "--odd-inputs"],
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [
+                hub,
+                "sandbox",
+                "serve",
+                "--port",
+                str(PORT),
+                "--scale",
+                SCALE,
+                "--data-dir",
+                str(cfg.home / "sandbox"),
+                "--odd-inputs",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         (cfg.home / "sandbox.pid").write_text(f"{proc.pid}\n")
         deadline = time.monotonic() + 30
         while not _up(url):
@@ -50,8 +64,10 @@ def main() -> int:
     else:
         print(f"sandbox: already running on {url}")
     env = {**os.environ, "HUB_SHOPTET_API_URL": url, "HUB_LOG_LEVEL": os.environ.get("HUB_LOG_LEVEL", "WARNING")}
-    steps = [[hub, "shop", "add", "--token", f"sandbox-private-{SHOP}", "--master"],
-             [hub, "snapshot", "import", "--shop", str(SHOP)]]
+    steps = [
+        [hub, "shop", "add", "--token", f"sandbox-private-{SHOP}", "--master"],
+        [hub, "snapshot", "import", "--shop", str(SHOP)],
+    ]
     for step in steps:
         print("$ " + " ".join(step[1:]).replace(f"sandbox-private-{SHOP}", "<sandbox token>"), flush=True)
         if subprocess.run(step, env=env).returncode != 0:
@@ -68,7 +84,7 @@ The demo shop {SHOP} is imported. Look at it:
   {hub} shop list
   {hub} snapshot list          # and: {hub} snapshot show ID   (warnings: fields left out, see docs/data-quality.md)
 Live sync: HUB_SHOPTET_API_URL={url} {hub} serve   and   {hub} worker
-Stop: kill $(cat {cfg.home / 'sandbox.pid'}) ; {hub} db stop""")
+Stop: kill $(cat {cfg.home / "sandbox.pid"}) ; {hub} db stop""")
     return 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from runner.config import Config
@@ -20,8 +20,10 @@ _NOT_SECRET = frozenset(("key_name", "entity_key"))
 
 
 def _safe(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: ("***" if any(w in k.lower() for w in _SECRET_WORDS) and k not in _NOT_SECRET else v)
-            for k, v in fields.items()}
+    return {
+        k: ("***" if any(w in k.lower() for w in _SECRET_WORDS) and k not in _NOT_SECRET else v)
+        for k, v in fields.items()
+    }
 
 
 class _Formatter(logging.Formatter):
@@ -31,7 +33,7 @@ class _Formatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         fields: dict[str, Any] = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "ts": datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "event": record.getMessage(),
@@ -46,7 +48,7 @@ class _Formatter(logging.Formatter):
 
 def _quote(value: Any) -> str:
     text = str(value)
-    return json.dumps(text, ensure_ascii=False) if (not text or any(c in text for c in " \"=\n")) else text
+    return json.dumps(text, ensure_ascii=False) if (not text or any(c in text for c in ' "=\n')) else text
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]

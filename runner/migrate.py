@@ -88,8 +88,13 @@ def function_files(root: Path | None = None) -> list[Path]:
     if not root.exists():
         return []
     dirs = [d for d in root.iterdir() if d.is_dir()]
-    ranked = sorted(dirs, key=lambda d: (FUNCTION_SCHEMA_ORDER.index(d.name) if d.name in FUNCTION_SCHEMA_ORDER
-                                         else len(FUNCTION_SCHEMA_ORDER), d.name))
+    ranked = sorted(
+        dirs,
+        key=lambda d: (
+            FUNCTION_SCHEMA_ORDER.index(d.name) if d.name in FUNCTION_SCHEMA_ORDER else len(FUNCTION_SCHEMA_ORDER),
+            d.name,
+        ),
+    )
     stray = sorted(p.name for p in root.glob("*.sql"))
     if stray:
         raise MigrationError(root / stray[0], 1, "function files belong in db/functions/<schema>/, not at its top")
@@ -253,12 +258,16 @@ def dry_run(target: Target) -> MigrateResult:
     with connect(target, "admin", autocommit=True) as conn:
         conn.execute(sql.SQL(query("migrate.drop_database")).format(sql.Identifier(copy)))
         try:
-            conn.execute(sql.SQL(query("migrate.create_database_from_template")).format(
-                sql.Identifier(copy), sql.Identifier(str(real))))
+            conn.execute(
+                sql.SQL(query("migrate.create_database_from_template")).format(
+                    sql.Identifier(copy), sql.Identifier(str(real))
+                )
+            )
         except psycopg.errors.ObjectInUse:
             others = conn.execute(query("migrate.other_sessions"), {"dbname": real}).fetchone()
             raise MigrationError(
-                MIGRATIONS_DIR, 0,
+                MIGRATIONS_DIR,
+                0,
                 f"cannot copy database {real} for a dry run: {others[0] if others else 'other'} other session(s) "
                 f"are connected to it (stop workers and web app, or close psql sessions)",
             ) from None

@@ -13,15 +13,19 @@ def _duration(seconds: float | None) -> str:
     if seconds is None or seconds != seconds or seconds < 0:
         return "--:--"
     seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
-        f"{seconds // 60}:{seconds % 60:02d}"
+    return (
+        f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+        if seconds >= 3600
+        else f"{seconds // 60}:{seconds % 60:02d}"
+    )
 
 
 class ProgressBar:
     """Callable for snapshots.run_job(progress=...)."""
 
-    def __init__(self, stream: TextIO | None = None, *, width: int = 24, interval: float = 0.2,
-                 plain_interval: float = 5.0):
+    def __init__(
+        self, stream: TextIO | None = None, *, width: int = 24, interval: float = 0.2, plain_interval: float = 5.0
+    ):
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self.width = width
@@ -47,8 +51,10 @@ class ProgressBar:
             bar = "#" * filled + "-" * (self.width - filled)
             total = f"~{p.total:,}" if p.total and p.estimate else (f"{p.total:,}" if p.total else "?")
             bad = f"  {p.failed:,} bad" if p.failed else ""
-            text = (f"{p.entity:<9} [{bar}] {p.percent:5.1f}%  {p.processed:,}/{total} lines  "
-                    f"{p.rate:,.0f}/s  ETA {_duration(p.eta_seconds)}{bad}")
+            text = (
+                f"{p.entity:<9} [{bar}] {p.percent:5.1f}%  {p.processed:,}/{total} lines  "
+                f"{p.rate:,.0f}/s  ETA {_duration(p.eta_seconds)}{bad}"
+            )
         if self.tty:
             self.stream.write("\r\x1b[2K" + text)
             self._drawn = True

@@ -18,7 +18,8 @@ import json
 import logging
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -111,7 +112,7 @@ class Settings:
                 self._conn.close()
                 self._conn = None
 
-    def __enter__(self) -> "Settings":
+    def __enter__(self) -> Settings:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -139,8 +140,12 @@ class Settings:
             except psycopg.Error as exc:
                 if self._closed.is_set():
                     break
-                log(logger, logging.WARNING, "settings listener lost its connection; caching paused",
-                    error=summarize(exc, one_line=True))
+                log(
+                    logger,
+                    logging.WARNING,
+                    "settings listener lost its connection; caching paused",
+                    error=summarize(exc, one_line=True),
+                )
             finally:
                 self._listening.clear()
                 self._invalidate_all()
@@ -184,8 +189,9 @@ class Settings:
         message = summarize(exc, one_line=True, label=False)
         return SettingError(message if key in message else f"setting {key}: {message}")
 
-    def _cached(self, kind: str, key: str, shop_id: int | None, load: Callable[[], Any],
-                cache_missing: bool = True) -> Any:
+    def _cached(
+        self, kind: str, key: str, shop_id: int | None, load: Callable[[], Any], cache_missing: bool = True
+    ) -> Any:
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get((key, shop_id, kind))
@@ -229,14 +235,16 @@ class Settings:
 
     def has(self, key: str, *, shop_id: int | None = None) -> bool:
         """Whether the setting exists (plain or secret) for the shop or globally."""
+
         def run(conn: psycopg.Connection) -> bool:
             row = conn.execute(query("settings.setting_exists"), {"key": key, "shop_id": shop_id}).fetchone()
             return bool(row and row[0])
 
         return bool(self._cached("exists", key, shop_id, lambda: self._with_conn(run)))
 
-    def get_secret(self, key: str, default: str | None = None, *, shop_id: int | None = None,
-                   cache_missing: bool = True) -> str | None:
+    def get_secret(
+        self, key: str, default: str | None = None, *, shop_id: int | None = None, cache_missing: bool = True
+    ) -> str | None:
         """The decrypted value of a secret setting, else default. cache_missing=False: an absent
         secret is not remembered (callers asked about arbitrary shop ids, e.g. the webhook
         endpoint, so that the cache cannot be grown without bound)."""
@@ -244,7 +252,11 @@ class Settings:
 
         def load() -> Any:
             try:
-                row = self._with_conn(lambda c: c.execute(query("settings.setting_get_secret"), {"key": key, "shop_id": shop_id, "secret_key": secret_key}).fetchone())
+                row = self._with_conn(
+                    lambda c: c.execute(
+                        query("settings.setting_get_secret"), {"key": key, "shop_id": shop_id, "secret_key": secret_key}
+                    ).fetchone()
+                )
             except psycopg.Error as exc:
                 raise self._db_error(key, exc) from None
             return _MISSING if row is None or row[0] is None else row[0]
@@ -275,8 +287,12 @@ class Settings:
         """Store a plain value; its type is inferred (str, int, bool, else json) unless given."""
         value_type = value_type or infer_type(value)
         _check_type(key, value, value_type)
-        self._write(key, shop_id, query("settings.setting_set"),
-                    {"key": key, "value": Jsonb(value), "shop_id": shop_id, "value_type": value_type})
+        self._write(
+            key,
+            shop_id,
+            query("settings.setting_set"),
+            {"key": key, "value": Jsonb(value), "shop_id": shop_id, "value_type": value_type},
+        )
 
     def set_json(self, key: str, value: Any, *, shop_id: int | None = None) -> None:
         """Store any JSON-serialisable value as type json."""
@@ -287,13 +303,19 @@ class Settings:
         if not isinstance(value, str):
             raise SettingTypeError(f"setting {key}: a secret must be text")
         secret_key = self._require_key(key)
-        self._write(key, shop_id, query("settings.setting_set_secret"),
-                    {"key": key, "value": value, "shop_id": shop_id, "secret_key": secret_key})
+        self._write(
+            key,
+            shop_id,
+            query("settings.setting_set_secret"),
+            {"key": key, "value": value, "shop_id": shop_id, "secret_key": secret_key},
+        )
 
     def delete(self, key: str, *, shop_id: int | None = None) -> bool:
         """Remove the setting (the shop's own, or the global one when shop_id is None)."""
         try:
-            row = self._with_conn(lambda c: c.execute(query("settings.setting_delete"), {"key": key, "shop_id": shop_id}).fetchone())
+            row = self._with_conn(
+                lambda c: c.execute(query("settings.setting_delete"), {"key": key, "shop_id": shop_id}).fetchone()
+            )
         except psycopg.Error as exc:
             raise self._db_error(key, exc) from None
         self._on_notify(json.dumps({"key": key, "shop_id": shop_id}))
@@ -301,6 +323,10 @@ class Settings:
 
     def list(self, *, shop_id: int | None = None, secrets_only: bool = False) -> list[dict[str, Any]]:
         """Every setting (of one shop plus the globals, or all), secrets masked."""
-        rows = self._with_conn(lambda c: c.execute(query("settings.settings_list"), {"shop_id": shop_id, "secrets_only": secrets_only}).fetchall())
+        rows = self._with_conn(
+            lambda c: c.execute(
+                query("settings.settings_list"), {"shop_id": shop_id, "secrets_only": secrets_only}
+            ).fetchall()
+        )
         names = ("shop_id", "key", "value_type", "value", "is_secret", "updated_at", "updated_by")
         return [dict(zip(names, r)) for r in rows]

@@ -17,9 +17,10 @@ from __future__ import annotations
 import re
 import sys
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
@@ -35,18 +36,18 @@ THIRD_PARTY_SCHEMAS: dict[str, str] = {
     "partman": "pg_partman's configuration and functions",
     "procrastinate": "procrastinate's tables and functions (migration 0040_procrastinate_schema.sql)",
     "public": "the extensions' functions (pgcrypto, pg_trgm, btree_gin, amcheck, pg_stat_statements) and "
-              "yoyo's migration log",
+    "yoyo's migration log",
 }
 
-RELATION_KINDS = {"r": "table", "p": "partitioned table", "v": "view", "m": "materialized view",
-                  "f": "foreign table"}
+RELATION_KINDS = {"r": "table", "p": "partitioned table", "v": "view", "m": "materialized view", "f": "foreign table"}
 ROUTINE_KINDS = {"f": "function", "p": "procedure", "a": "aggregate", "w": "window function"}
 
 _CREATES = re.compile(
     r"\bcreate\s+(?:or\s+replace\s+)?(?:unlogged\s+)?(?:materialized\s+)?"
     r"(?:table|view|function|procedure|aggregate)\s+(?:if\s+not\s+exists\s+)?"
     r"([a-z_][a-z0-9_]*)\.([a-z_][a-z0-9_]*)\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -109,17 +110,33 @@ def read_catalog(conn: psycopg.Connection[Any]) -> tuple[list[tuple[str, str | N
     relations: dict[str, list[Relation]] = defaultdict(list)
     for r in relation_rows:
         cols = tuple(c for _, c in sorted(columns[(r["schema"], r["name"])], key=lambda pc: pc[0]))
-        relations[r["schema"]].append(Relation(r["schema"], r["name"], r["kind"], r["unlogged"], r["comment"],
-                                               r["primary_key"], r["partition_key"], cols))
+        relations[r["schema"]].append(
+            Relation(
+                r["schema"],
+                r["name"],
+                r["kind"],
+                r["unlogged"],
+                r["comment"],
+                r["primary_key"],
+                r["partition_key"],
+                cols,
+            )
+        )
     routines: dict[str, list[Routine]] = defaultdict(list)
     for r in routine_rows:
-        routines[r["schema"]].append(Routine(r["schema"], r["name"], r["kind"], r["arguments"], r["result"],
-                                             r["comment"]))
+        routines[r["schema"]].append(
+            Routine(r["schema"], r["name"], r["kind"], r["arguments"], r["result"], r["comment"])
+        )
     comments = dict(all_schemas)
-    schemas = [Schema(name, comments[name],
-                      tuple(sorted(relations[name], key=lambda x: _c_key(x.name))),
-                      tuple(sorted(routines[name], key=lambda x: (_c_key(x.name), _c_key(x.arguments)))))
-               for name in sorted(own, key=_c_key)]
+    schemas = [
+        Schema(
+            name,
+            comments[name],
+            tuple(sorted(relations[name], key=lambda x: _c_key(x.name))),
+            tuple(sorted(routines[name], key=lambda x: (_c_key(x.name), _c_key(x.arguments)))),
+        )
+        for name in sorted(own, key=_c_key)
+    ]
     return sorted(all_schemas, key=lambda s: _c_key(s[0])), schemas
 
 
@@ -189,8 +206,7 @@ def _relation(relation: Relation, sources: dict[tuple[str, str], list[str]]) -> 
     files = sources.get((relation.schema, relation.name), [])
     if files:
         facts.append("created in " + ", ".join(_link(f) for f in files))
-    lines = ["", f"#### `{relation.schema}.{relation.name}`", "", _text(relation.comment), "",
-             "; ".join(facts), ""]
+    lines = ["", f"#### `{relation.schema}.{relation.name}`", "", _text(relation.comment), "", "; ".join(facts), ""]
     lines += ["| column | type | comment |", "|---|---|---|"]
     lines += [f"| `{c.name}` | {c.type} | {_cell(c.comment)} |" for c in relation.columns]
     return lines
@@ -201,8 +217,12 @@ def _routines(overloads: Sequence[Routine], sources: dict[tuple[str, str], list[
     lines = ["", f"#### `{first.schema}.{first.name}`"]
     for routine in overloads:
         kind = ROUTINE_KINDS.get(routine.kind, routine.kind)
-        lines += ["", f"    {routine.signature}", "", (f"{kind[0].upper()}{kind[1:]}: " if kind != "function" else "")
-                  + _text(routine.comment)]
+        lines += [
+            "",
+            f"    {routine.signature}",
+            "",
+            (f"{kind[0].upper()}{kind[1:]}: " if kind != "function" else "") + _text(routine.comment),
+        ]
     files = sources.get((first.schema, first.name), [])
     if files:
         lines += ["", "Defined in " + ", ".join(_link(f) for f in files) + "."]

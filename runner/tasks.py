@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import procrastinate
 import psycopg
@@ -90,6 +91,7 @@ def transaction() -> Iterator[psycopg.Connection]:
 
 # -- webhook follow-ups --------------------------------------------------------------------
 
+
 def _fetch_and_apply(shop_id: int, entity: str, key: str, job_id: int, *, path: str | None = None) -> dict[str, Any]:
     """Fetch one entity's current state and upsert it (404: soft-delete), in ONE transaction
     with the webhook events it completes. The HTTP request holds no connection."""
@@ -122,14 +124,16 @@ def fetch_customer(context: procrastinate.JobContext, shop_id: int, guid: str) -
 
 
 @app.task(name="fetch_product", queue="webhooks", pass_context=True, retry=RETRY)
-def fetch_product(context: procrastinate.JobContext, shop_id: int, guid: str | None = None,
-                  variant_code: str | None = None) -> dict[str, Any]:
+def fetch_product(
+    context: procrastinate.JobContext, shop_id: int, guid: str | None = None, variant_code: str | None = None
+) -> dict[str, Any]:
     """product:* / productVariant:* webhook: GET the product (by GUID or variant code), upsert."""
     assert context.job is not None and context.job.id is not None
     if guid:
         return _fetch_and_apply(shop_id, "products", guid, context.job.id)
-    return _fetch_and_apply(shop_id, "products", str(variant_code), context.job.id,
-                            path=f"/api/products/code/{variant_code}")
+    return _fetch_and_apply(
+        shop_id, "products", str(variant_code), context.job.id, path=f"/api/products/code/{variant_code}"
+    )
 
 
 @app.task(name="process_webhook_event", queue="webhooks", pass_context=True, retry=RETRY)
@@ -143,8 +147,12 @@ def process_webhook_event(context: procrastinate.JobContext, event_id: int) -> d
             return {"event_id": event_id, "outcome": "gone"}
         shop_id, event, instance = row
         if event.startswith("addon:"):
-            status = {"addon:uninstall": "uninstalled", "addon:terminate": "uninstalled",
-                      "addon:suspend": "disabled", "addon:approve": "active"}.get(event)
+            status = {
+                "addon:uninstall": "uninstalled",
+                "addon:terminate": "uninstalled",
+                "addon:suspend": "disabled",
+                "addon:approve": "active",
+            }.get(event)
             if status is not None:
                 conn.execute(query("tasks.shop_set_status"), {"status": status, "shop_id": shop_id})
             conn.execute(query("tasks.webhook_events_finish_job"), {"job_id": context.job.id})
@@ -182,8 +190,9 @@ def sync_entity(context: procrastinate.JobContext, shop_id: int, entity: str) ->
 def defer_sync(shop_id: int, entity: str) -> None:
     """Queue a sync of one shop's entity, unless one is already waiting."""
     try:
-        sync_entity.configure(queue=entity, lock=shop_lock(shop_id, entity),
-                              queueing_lock=f"sync:{shop_id}:{entity}").defer(shop_id=shop_id, entity=entity)
+        sync_entity.configure(
+            queue=entity, lock=shop_lock(shop_id, entity), queueing_lock=f"sync:{shop_id}:{entity}"
+        ).defer(shop_id=shop_id, entity=entity)
     except procrastinate.exceptions.AlreadyEnqueued:
         pass
 
@@ -243,15 +252,15 @@ def defer_analytics(kind: str, shop_id: int) -> bool:
     task = ANALYTICS_TASKS[kind]
     try:
         task.configure(lock=shop_lock(shop_id, kind), queueing_lock=f"{shop_lock(shop_id, kind)}:queued").defer(
-            shop_id=shop_id)
+            shop_id=shop_id
+        )
     except procrastinate.exceptions.AlreadyEnqueued:
         return False
     return True
 
 
 @app.periodic(cron="30 3 * * *", periodic_id="customer_metrics")
-@app.task(name="dispatch_customer_metrics_recalculation", queue="analytics",
-          queueing_lock="dispatch:customer_metrics")
+@app.task(name="dispatch_customer_metrics_recalculation", queue="analytics", queueing_lock="dispatch:customer_metrics")
 def dispatch_customer_metrics_recalculation(timestamp: int) -> int:
     """Daily: one customer-metrics recalculation per active shop (deduplicated per shop)."""
     return sum(defer_analytics("customer_metrics", shop_id) for shop_id in _active_shops())
@@ -261,8 +270,13 @@ def dispatch_customer_metrics_recalculation(timestamp: int) -> int:
 
 
 @app.periodic(cron="5 * * * *")
-@app.task(name="run_maintenance", queue="maintenance", lock="maintenance:partitions",
-          queueing_lock="maintenance:partitions", retry=RETRY)
+@app.task(
+    name="run_maintenance",
+    queue="maintenance",
+    lock="maintenance:partitions",
+    queueing_lock="maintenance:partitions",
+    retry=RETRY,
+)
 def run_maintenance(timestamp: int | None = None) -> Any:
     """Hourly: partition maintenance (ops.run_maintenance)."""
     with transaction() as conn:
@@ -294,15 +308,17 @@ def run_snapshot_job(context: procrastinate.JobContext, job_id: int) -> dict[str
 def defer_snapshot_job(shop_id: int, entity: str, job_id: int) -> None:
     """Queue an attempt of a snapshot job under the shop's entity lock."""
     try:
-        run_snapshot_job.configure(lock=shop_lock(shop_id, entity),
-                                   queueing_lock=f"snapshot:{job_id}").defer(job_id=job_id)
+        run_snapshot_job.configure(lock=shop_lock(shop_id, entity), queueing_lock=f"snapshot:{job_id}").defer(
+            job_id=job_id
+        )
     except procrastinate.exceptions.AlreadyEnqueued:
         pass
 
 
 @app.periodic(cron="15 * * * *")
-@app.task(name="retry_snapshots", queue="snapshots", lock="snapshots:retry", queueing_lock="snapshots:retry",
-          retry=RETRY)
+@app.task(
+    name="retry_snapshots", queue="snapshots", lock="snapshots:retry", queueing_lock="snapshots:retry", retry=RETRY
+)
 def retry_snapshots(timestamp: int | None = None) -> int:
     """Hourly: failed snapshot imports due for a retry (ingest.snapshot_jobs_due_for_retry) are queued again."""
     with transaction() as conn:
@@ -313,8 +329,13 @@ def retry_snapshots(timestamp: int | None = None) -> int:
 
 
 @app.periodic(cron="0 2 * * *")
-@app.task(name="backup_database", queue="maintenance", lock="maintenance:backup",
-          queueing_lock="maintenance:backup", retry=RETRY)
+@app.task(
+    name="backup_database",
+    queue="maintenance",
+    lock="maintenance:backup",
+    queueing_lock="maintenance:backup",
+    retry=RETRY,
+)
 def backup_database(timestamp: int | None = None) -> dict[str, Any]:
     """Daily 02:00 UTC: pg_dump the hub database into HUB_BACKUP_DIR, verified, newest HUB_BACKUP_KEEP kept."""
     from runner.backup import run_backup
@@ -326,8 +347,13 @@ def backup_database(timestamp: int | None = None) -> dict[str, Any]:
 
 
 @app.periodic(cron="40 4 * * *")
-@app.task(name="housekeeping", queue="maintenance", lock="maintenance:housekeeping",
-          queueing_lock="maintenance:housekeeping", retry=RETRY)
+@app.task(
+    name="housekeeping",
+    queue="maintenance",
+    lock="maintenance:housekeeping",
+    queueing_lock="maintenance:housekeeping",
+    retry=RETRY,
+)
 def housekeeping(timestamp: int | None = None) -> dict[str, int]:
     """Daily: delete processed webhook events and ended jobs (ops.housekeeping)."""
     with transaction() as conn:
@@ -337,12 +363,20 @@ def housekeeping(timestamp: int | None = None) -> dict[str, int]:
     return result
 
 
-RECOVERY_LEVELS = {"retried": logging.WARNING, "cancelled": logging.WARNING, "failed": logging.ERROR,
-                   "error": logging.ERROR}
+RECOVERY_LEVELS = {
+    "retried": logging.WARNING,
+    "cancelled": logging.WARNING,
+    "failed": logging.ERROR,
+    "error": logging.ERROR,
+}
 
 
-async def recover_stalled_jobs(job_app: procrastinate.App, *, seconds_since_heartbeat: float = STALLED_AFTER_SECONDS,
-                               max_attempts: int = MAX_ATTEMPTS) -> dict[str, int]:
+async def recover_stalled_jobs(
+    job_app: procrastinate.App,
+    *,
+    seconds_since_heartbeat: float = STALLED_AFTER_SECONDS,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> dict[str, int]:
     """Jobs left `doing` by a worker that stopped heartbeating, each on its own, in SQL
     (ops.recover_stalled_jobs): cancelled when the same work is queued again (same
     queueing_lock waiting), failed once they used max_attempts, else back to todo with backoff.
@@ -351,7 +385,8 @@ async def recover_stalled_jobs(job_app: procrastinate.App, *, seconds_since_hear
     counts = {"retried": 0, "failed": 0, "cancelled": 0, "errors": 0}
     try:
         rows = await job_app.job_manager.connector.execute_query_all_async(
-            query("tasks.recover_stalled_jobs"), seconds=float(seconds_since_heartbeat), max_attempts=int(max_attempts))
+            query("tasks.recover_stalled_jobs"), seconds=float(seconds_since_heartbeat), max_attempts=int(max_attempts)
+        )
     except Exception as exc:  # noqa: BLE001 - the next run (a minute later) tries again
         counts["errors"] += 1
         log(logger, logging.ERROR, "stalled-job recovery failed", error=str(exc)[:500])
@@ -359,10 +394,19 @@ async def recover_stalled_jobs(job_app: procrastinate.App, *, seconds_since_hear
     for row in rows:
         action = str(row["action"])
         counts["errors" if action == "error" else action] += 1
-        log(logger, RECOVERY_LEVELS.get(action, logging.ERROR), f"stalled job {action}", job_id=row["job_id"],
-            task=row["task_name"], lock=row["lock"], queueing_lock=row["queueing_lock"], attempts=row["attempts"],
-            retry_at=row["retry_at"].isoformat() if row["retry_at"] else None, superseded_by=row["superseded_by"],
-            reason=row["reason"])
+        log(
+            logger,
+            RECOVERY_LEVELS.get(action, logging.ERROR),
+            f"stalled job {action}",
+            job_id=row["job_id"],
+            task=row["task_name"],
+            lock=row["lock"],
+            queueing_lock=row["queueing_lock"],
+            attempts=row["attempts"],
+            retry_at=row["retry_at"].isoformat() if row["retry_at"] else None,
+            superseded_by=row["superseded_by"],
+            reason=row["reason"],
+        )
     return counts
 
 
@@ -374,8 +418,13 @@ async def retry_stalled_jobs(context: procrastinate.JobContext, timestamp: int) 
 
 
 @app.periodic(cron="25 * * * *")
-@app.task(name="reconcile_webhooks", queue="maintenance", lock="webhooks:reconcile",
-          queueing_lock="webhooks:reconcile", retry=RETRY)
+@app.task(
+    name="reconcile_webhooks",
+    queue="maintenance",
+    lock="webhooks:reconcile",
+    queueing_lock="webhooks:reconcile",
+    retry=RETRY,
+)
 def reconcile_webhooks(timestamp: int | None = None) -> dict[str, Any]:
     """Hourly: replay webhook deliveries Shoptet gave up on (or the hub never recorded) from
     GET /api/webhooks/notifications, per active shop (runner/shoptet/reconcile.py)."""
@@ -401,8 +450,15 @@ def reconcile_webhooks(timestamp: int | None = None) -> dict[str, Any]:
 # Not scheduled here: the daily 02:00 UTC backup (operations issue).
 
 
-def run_worker(cfg: Config, *, queues: list[str] | None = None, concurrency: int = 1,
-               polling_interval: float = 5.0, stalled_after: float | None = None, name: str | None = None) -> None:
+def run_worker(
+    cfg: Config,
+    *,
+    queues: list[str] | None = None,
+    concurrency: int = 1,
+    polling_interval: float = 5.0,
+    stalled_after: float | None = None,
+    name: str | None = None,
+) -> None:
     """`hub worker`: run jobs until SIGINT/SIGTERM."""
     global STALLED_AFTER_SECONDS
     if stalled_after is not None:
@@ -415,10 +471,14 @@ def run_worker(cfg: Config, *, queues: list[str] | None = None, concurrency: int
 
     async def main() -> None:
         async with bound.open_async():
-            await bound.run_worker_async(queues=queues, concurrency=concurrency, name=name,
-                                         fetch_job_polling_interval=polling_interval,
-                                         update_heartbeat_interval=heartbeat,
-                                         stalled_worker_timeout=STALLED_AFTER_SECONDS)
+            await bound.run_worker_async(
+                queues=queues,
+                concurrency=concurrency,
+                name=name,
+                fetch_job_polling_interval=polling_interval,
+                update_heartbeat_interval=heartbeat,
+                stalled_worker_timeout=STALLED_AFTER_SECONDS,
+            )
 
     log(logger, logging.INFO, "worker starting", queues=",".join(queues or QUEUES), concurrency=concurrency)
     asyncio.run(main())

@@ -17,10 +17,11 @@ import json
 import logging
 import re
 import socket
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, AsyncIterator
+from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -81,6 +82,7 @@ def signature_ok(body: bytes, given: str | None, key: str) -> bool:
 
 def parse_event(body: bytes) -> WebhookEvent:
     """The delivery's fields, checked; WebhookRejected(400) names what is wrong."""
+
     def bad(message: str) -> WebhookRejected:
         return WebhookRejected(400, "malformed", message)
 
@@ -150,8 +152,15 @@ class Hub:
 
         self.cfg = cfg
         self.target = target
-        self.pool = AsyncConnectionPool(target.app, min_size=2, max_size=pool_size, open=False, timeout=3.0,
-                                        kwargs={"autocommit": True}, name="hub-web")
+        self.pool = AsyncConnectionPool(
+            target.app,
+            min_size=2,
+            max_size=pool_size,
+            open=False,
+            timeout=3.0,
+            kwargs={"autocommit": True},
+            name="hub-web",
+        )
         self.settings = Settings(target.app, secret_key=load_secret_key(cfg), ttl=cfg.settings_ttl, listen=True)
 
     async def open(self) -> None:
@@ -168,8 +177,9 @@ class Hub:
             return key
         try:
             # unknown eshopIds are not cached: anyone can send them, the cache must not grow with them
-            return await run_in_threadpool(self.settings.get_secret, SIGNATURE_KEY_SETTING, None, shop_id=shop_id,
-                                           cache_missing=False)
+            return await run_in_threadpool(
+                self.settings.get_secret, SIGNATURE_KEY_SETTING, None, shop_id=shop_id, cache_missing=False
+            )
         except (SettingError, psycopg.Error) as exc:
             raise KeyUnavailable(str(exc)) from None
 
@@ -195,13 +205,16 @@ async def webhook(request: Request) -> JSONResponse:
             raise WebhookRejected(401, "unknown_shop", f"no signature key for eshopId {event.shop_id}")
         given = request.headers.get(SIGNATURE_HEADER)
         if not given:
-            raise WebhookRejected(401, "missing_signature", "header Shoptet-Webhook-Signature is missing", event.shop_id)
+            raise WebhookRejected(
+                401, "missing_signature", "header Shoptet-Webhook-Signature is missing", event.shop_id
+            )
         if not signature_ok(body, given, key):
             raise WebhookRejected(401, "bad_signature", "signature does not match", event.shop_id)
     except KeyUnavailable as exc:
         log(logger, logging.ERROR, "webhook signature key unavailable", error=summarize(exc, one_line=True))
-        return JSONResponse({"error": "unavailable", "detail": "the signature key cannot be read; retry"},
-                            status_code=503)
+        return JSONResponse(
+            {"error": "unavailable", "detail": "the signature key cannot be read; retry"}, status_code=503
+        )
     except WebhookRejected as rej:
         await hub.count_rejection(rej.reason, rej.shop_id)
         log(logger, logging.INFO, "webhook rejected", status=rej.status, reason=rej.reason, shop_id=rej.shop_id)
@@ -209,18 +222,33 @@ async def webhook(request: Request) -> JSONResponse:
     payload = Jsonb(event.payload) if event.payload is not None else None
     try:
         async with hub.pool.connection() as conn:
-            cur = await conn.execute(query("webhooks.webhook_accept"), {
-                "shop_id": event.shop_id, "event": event.event, "event_instance": event.event_instance,
-                "event_created": event.event_created, "payload": payload})
+            cur = await conn.execute(
+                query("webhooks.webhook_accept"),
+                {
+                    "shop_id": event.shop_id,
+                    "event": event.event,
+                    "event_instance": event.event_instance,
+                    "event_created": event.event_created,
+                    "payload": payload,
+                },
+            )
             row = await cur.fetchone()
     except (psycopg.errors.InvalidParameterValue, psycopg.DataError) as exc:
         # e.g. a mass event's instance that is no list, a NUL character in the payload
         await hub.count_rejection("malformed", event.shop_id)
-        return JSONResponse({"error": "malformed", "detail": summarize(exc, one_line=True, label=False)}, status_code=400)
+        return JSONResponse(
+            {"error": "malformed", "detail": summarize(exc, one_line=True, label=False)}, status_code=400
+        )
     except (psycopg.Error, TimeoutError) as exc:
         # not committed: Shoptet delivers it again
-        log(logger, logging.ERROR, "webhook not stored", shop_id=event.shop_id, webhook_event=event.event,
-            error=_first_line(exc))
+        log(
+            logger,
+            logging.ERROR,
+            "webhook not stored",
+            shop_id=event.shop_id,
+            webhook_event=event.event,
+            error=_first_line(exc),
+        )
         return JSONResponse({"error": "unavailable", "detail": "the event could not be stored; retry"}, status_code=503)
     assert row is not None
     return JSONResponse({"status": "accepted" if row[1] else "duplicate", "event_id": row[0], "jobs": len(row[2])})
@@ -234,15 +262,24 @@ async def healthz(request: Request) -> JSONResponse:
         async with hub.pool.connection(timeout=3.0) as conn:
             await conn.execute(query("webhooks.healthz_ping"))
     except (psycopg.Error, TimeoutError) as exc:
-        return JSONResponse({"status": "unhealthy", "reason": f"database unreachable: {_first_line(exc)}"}, status_code=503)
+        return JSONResponse(
+            {"status": "unhealthy", "reason": f"database unreachable: {_first_line(exc)}"}, status_code=503
+        )
     try:
         pending = await run_in_threadpool(pending_migrations, hub.target)
     except Exception as exc:  # noqa: BLE001 - any failure to tell is a failed check
-        return JSONResponse({"status": "unhealthy", "reason": f"cannot read migrations: {_first_line(exc)}"},
-                            status_code=503)
+        return JSONResponse(
+            {"status": "unhealthy", "reason": f"cannot read migrations: {_first_line(exc)}"}, status_code=503
+        )
     if pending:
-        return JSONResponse({"status": "unhealthy", "reason": f"{len(pending)} pending migration(s), next {pending[0]}",
-                             "pending_migrations": pending}, status_code=503)
+        return JSONResponse(
+            {
+                "status": "unhealthy",
+                "reason": f"{len(pending)} pending migration(s), next {pending[0]}",
+                "pending_migrations": pending,
+            },
+            status_code=503,
+        )
     return JSONResponse({"status": "ok", "database": "reachable", "pending_migrations": 0})
 
 
@@ -254,8 +291,14 @@ async def shoptet_install(request: Request) -> JSONResponse:
     if not code:
         return JSONResponse({"error": "missing_code", "detail": "query parameter code is required"}, status_code=400)
     try:
-        result = await run_in_threadpool(oauth_install.install, hub.settings, hub.target.app, code,
-                                         public_url=hub.cfg.public_url, api_url=hub.cfg.shoptet_api_url)
+        result = await run_in_threadpool(
+            oauth_install.install,
+            hub.settings,
+            hub.target.app,
+            code,
+            public_url=hub.cfg.public_url,
+            api_url=hub.cfg.shoptet_api_url,
+        )
     except oauth_install.InstallError as exc:
         log(logger, logging.WARNING, "addon install failed", status=exc.status, error=str(exc))
         return JSONResponse({"error": "install_failed", "detail": str(exc)}, status_code=exc.status)
@@ -279,11 +322,14 @@ def create_app(cfg: Config | None = None, target: Target | None = None) -> Starl
         finally:
             await hub.close()
 
-    return Starlette(routes=[
-        Route(WEBHOOK_PATH, webhook, methods=["POST"]),
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/shoptet/install", shoptet_install, methods=["GET"]),
-    ], lifespan=lifespan)
+    return Starlette(
+        routes=[
+            Route(WEBHOOK_PATH, webhook, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/shoptet/install", shoptet_install, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
 
 
 try:
@@ -315,6 +361,15 @@ def serve(cfg: Config, *, host: str = "127.0.0.1", port: int = 8000, workers: in
     from runner import logs
 
     logs.configure(cfg)
-    uvicorn.run("runner.web:create_app", factory=True, host=host, port=port, workers=workers,
-                http=NoDelayHttpProtocol, log_config=None, access_log=False, lifespan="on",
-                timeout_graceful_shutdown=5)
+    uvicorn.run(
+        "runner.web:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        http=NoDelayHttpProtocol,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )

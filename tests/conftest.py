@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -49,16 +50,27 @@ TEST_CLUSTER = Cluster(REPO_ROOT / ".hub", TEST_PORT, name="test-cluster", tcp=F
 _started_here = False
 
 
-SANDBOX_DEFAULTS: dict[str, Any] = {"scale": 0.001, "seed": 7, "shops": (DEFAULT_SHOP,), "job_seconds": 0.2,
-                                    "webhook_retry_delay": 0.1}
+SANDBOX_DEFAULTS: dict[str, Any] = {
+    "scale": 0.001,
+    "seed": 7,
+    "shops": (DEFAULT_SHOP,),
+    "job_seconds": 0.2,
+    "webhook_retry_delay": 0.1,
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:
     global _started_here
-    config.addinivalue_line("markers", "sandbox(**options): the Sandbox arguments of the `sandbox` fixture "
-                                       "(shared_files=True: snapshot files cached across the session)")
-    config.addinivalue_line("markers", "shop(env={}, master=False, register_webhooks=True): how the `shop` "
-                                       "fixture connects the sandbox's shop (env also for `sandbox_cfg`)")
+    config.addinivalue_line(
+        "markers",
+        "sandbox(**options): the Sandbox arguments of the `sandbox` fixture "
+        "(shared_files=True: snapshot files cached across the session)",
+    )
+    config.addinivalue_line(
+        "markers",
+        "shop(env={}, master=False, register_webhooks=True): how the `shop` "
+        "fixture connects the sandbox's shop (env also for `sandbox_cfg`)",
+    )
     if hasattr(config, "workerinput"):  # an xdist worker: the controller started the cluster
         pass
     elif not TEST_CLUSTER.status().running:
@@ -76,7 +88,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _conninfo(host: str, port: int | str, user: str, dbname: str, password: str | None = None) -> str:
-    return psycopg.conninfo.make_conninfo(host=host, port=str(port), user=user, dbname=dbname, password=password or None)
+    return psycopg.conninfo.make_conninfo(
+        host=host, port=str(port), user=user, dbname=dbname, password=password or None
+    )
 
 
 def load_schema(host: str, port: int, user: str, dbname: str, password: str | None = None, **_: Any) -> None:
@@ -153,8 +167,9 @@ def sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sandbox]
 
 
 @pytest.fixture
-def sandbox_cfg(request: pytest.FixtureRequest, sandbox: Sandbox, hub_env: dict[str, str],
-                monkeypatch: pytest.MonkeyPatch) -> Config:
+def sandbox_cfg(
+    request: pytest.FixtureRequest, sandbox: Sandbox, hub_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Config:
     """The hub's Config pointed at the sandbox: HUB_SHOPTET_API_URL and ``@pytest.mark.shop(env={...})``."""
     for key, value in _marker_kwargs(request, "shop").get("env", {}).items():
         monkeypatch.setenv(key, value)
@@ -169,8 +184,12 @@ def shop(request: pytest.FixtureRequest, sandbox: Sandbox, sandbox_cfg: Config) 
     options = _marker_kwargs(request, "shop")
     unknown = set(options) - {"env", "master", "register_webhooks"}
     assert not unknown, f"@pytest.mark.shop: unknown arguments {sorted(unknown)}"
-    added = add_shop(sandbox_cfg, sandbox.private_token(DEFAULT_SHOP), master=options.get("master", False),
-                     register_webhooks=options.get("register_webhooks", True))
+    added = add_shop(
+        sandbox_cfg,
+        sandbox.private_token(DEFAULT_SHOP),
+        master=options.get("master", False),
+        register_webhooks=options.get("register_webhooks", True),
+    )
     assert added.shop_id == DEFAULT_SHOP and added.webhook_error is None, added
     return sandbox_cfg
 

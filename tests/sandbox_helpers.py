@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import psycopg
 
@@ -37,8 +38,9 @@ def client_for(cfg: Config, shop: int = SHOP, **kwargs: Any) -> ShoptetClient:
     return client_for_shop(shop, cfg=cfg, retry=QUICK_RETRY, **kwargs)
 
 
-def import_entities(cfg: Config, db: Target, entities: Iterable[str], shop: int = SHOP,
-                    **options: Any) -> list[dict[str, Any]]:
+def import_entities(
+    cfg: Config, db: Target, entities: Iterable[str], shop: int = SHOP, **options: Any
+) -> list[dict[str, Any]]:
     """Import the entities' snapshots one after another with one client and connection; FAST
     options, changed by ``options`` (``compare_all=True``...). The outcome of each."""
     opts = dataclasses.replace(FAST, **options)
@@ -51,8 +53,16 @@ def import_entity(cfg: Config, db: Target, entity: str, shop: int = SHOP, **opti
     return import_entities(cfg, db, [entity], shop, **options)[0]
 
 
-TOTALS = ("orders", "order_items", "order_items_of_live_orders", "orders_total_with_vat", "customers", "products",
-          "variants", "repeated_lines")
+TOTALS = (
+    "orders",
+    "order_items",
+    "order_items_of_live_orders",
+    "orders_total_with_vat",
+    "customers",
+    "products",
+    "variants",
+    "repeated_lines",
+)
 
 
 def hub_totals(admin: psycopg.Connection, shop: int = SHOP) -> dict[str, Any]:
@@ -62,7 +72,8 @@ def hub_totals(admin: psycopg.Connection, shop: int = SHOP) -> dict[str, Any]:
     writes it; repeated_lines counts (order, line) pairs held more than once, deleted or not."""
     # the CTEs are materialized so that lines and orders meet in a hash join: right after an import
     # the statistics are stale and a nested loop over every partition takes seconds
-    row = admin.execute("""
+    row = admin.execute(
+        """
         with live_orders as materialized (
                  select code from sales.orders where shop_id = %(s)s and deleted_at is null),
              live_lines as materialized (
@@ -77,7 +88,9 @@ def hub_totals(admin: psycopg.Connection, shop: int = SHOP) -> dict[str, Any]:
                (select count(*) from catalog.variants where shop_id = %(s)s and deleted_at is null),
                (select count(*) from (select 1 from sales.order_items_all where shop_id = %(s)s
                                       group by order_code, item_id having count(*) > 1) d)
-        """, {"s": shop}).fetchone()
+        """,
+        {"s": shop},
+    ).fetchone()
     assert row is not None
     return dict(zip(TOTALS, row))
 
@@ -85,6 +98,13 @@ def hub_totals(admin: psycopg.Connection, shop: int = SHOP) -> dict[str, Any]:
 def sandbox_totals(box: Sandbox, shop: int = SHOP) -> dict[str, Any]:
     """What the sandbox holds of a shop now (deleted entities left out), keyed as hub_totals."""
     t = box.totals(shop)
-    return {"orders": t["orders"], "order_items": t["order_items"], "order_items_of_live_orders": t["order_items"],
-            "orders_total_with_vat": t["orders_total_with_vat"], "customers": t["customers"],
-            "products": t["products"], "variants": t["variants"], "repeated_lines": 0}
+    return {
+        "orders": t["orders"],
+        "order_items": t["order_items"],
+        "order_items_of_live_orders": t["order_items"],
+        "orders_total_with_vat": t["orders_total_with_vat"],
+        "customers": t["customers"],
+        "products": t["products"],
+        "variants": t["variants"],
+        "repeated_lines": 0,
+    }

@@ -16,15 +16,36 @@ SHOP = 31
 
 
 def order(code: str, created: str, changed: str, lines: list[tuple[int, str, str]]) -> dict[str, Any]:
-    items = [{"itemId": item_id, "itemType": kind, "name": f"line {item_id}", "amount": "1.000",
-              "itemPrice": {"withVat": price, "withoutVat": price, "vat": "0.00", "vatRate": "0.00"},
-              "unitPrice": {"withVat": price, "withoutVat": price, "vat": "0.00", "vatRate": "0.00"}}
-             for item_id, kind, price in lines]
+    items = [
+        {
+            "itemId": item_id,
+            "itemType": kind,
+            "name": f"line {item_id}",
+            "amount": "1.000",
+            "itemPrice": {"withVat": price, "withoutVat": price, "vat": "0.00", "vatRate": "0.00"},
+            "unitPrice": {"withVat": price, "withoutVat": price, "vat": "0.00", "vatRate": "0.00"},
+        }
+        for item_id, kind, price in lines
+    ]
     total = sum((Decimal(p) for _, _, p in lines), Decimal("0"))
-    return {"code": code, "guid": None, "creationTime": created, "changeTime": changed, "email": "a@b.cz",
-            "status": {"id": -1, "name": "Nevyřízená"}, "cashDeskOrder": False,
-            "price": {"withVat": f"{total:.2f}", "withoutVat": f"{total:.2f}", "vat": "0.00", "toPay": f"{total:.2f}",
-                      "currencyCode": "CZK", "exchangeRate": "1.00000000"}, "items": items}
+    return {
+        "code": code,
+        "guid": None,
+        "creationTime": created,
+        "changeTime": changed,
+        "email": "a@b.cz",
+        "status": {"id": -1, "name": "Nevyřízená"},
+        "cashDeskOrder": False,
+        "price": {
+            "withVat": f"{total:.2f}",
+            "withoutVat": f"{total:.2f}",
+            "vat": "0.00",
+            "toPay": f"{total:.2f}",
+            "currencyCode": "CZK",
+            "exchangeRate": "1.00000000",
+        },
+        "items": items,
+    }
 
 
 def apply(db: Target, *docs: dict[str, Any]) -> dict[str, Any]:
@@ -35,19 +56,27 @@ def apply(db: Target, *docs: dict[str, Any]) -> dict[str, Any]:
 
 
 def lines(admin: psycopg.Connection, code: str) -> list[tuple[Any, ...]]:
-    return admin.execute("""
+    return admin.execute(
+        """
         select item_id, created_at::date, total_with_vat, deleted_at is not null, archived from (
             select *, false as archived from sales.order_items
             union all
             select *, true from archive.order_items) l
-        where shop_id = %s and order_code = %s order by item_id, created_at""", (SHOP, code)).fetchall()
+        where shop_id = %s and order_code = %s order by item_id, created_at""",
+        (SHOP, code),
+    ).fetchall()
 
 
 def test_updates_replace_lines_soft_delete_vanished_ones_and_follow_a_moved_creation_time(
-        db: Target, admin: psycopg.Connection) -> None:
+    db: Target, admin: psycopg.Connection
+) -> None:
     admin.execute("insert into core.shops (shop_id, name) values (%s, 'apply')", (SHOP,))
-    first = order("A1", "2026-05-29T09:02:27+0200", "2026-05-29T09:12:27+0200",
-                  [(1, "product", "100.00"), (2, "shipping", "69.00"), (3, "billing", "20.00")])
+    first = order(
+        "A1",
+        "2026-05-29T09:02:27+0200",
+        "2026-05-29T09:12:27+0200",
+        [(1, "product", "100.00"), (2, "shipping", "69.00"), (3, "billing", "20.00")],
+    )
     assert apply(db, first)["orders_written"] == 1
     assert apply(db, first)["orders_written"] == 0  # the same version again: nothing written
 
@@ -57,9 +86,11 @@ def test_updates_replace_lines_soft_delete_vanished_ones_and_follow_a_moved_crea
     second["items"][0]["itemPrice"]["withVat"] = "120.00"
     out = apply(db, second)
     assert (out["orders_written"], out["items_written"], out["items_removed"]) == (1, 2, 1)
-    assert lines(admin, "A1") == [(1, lines(admin, "A1")[0][1], Decimal("120.00"), False, False),
-                                  (2, lines(admin, "A1")[0][1], Decimal("69.00"), False, False),
-                                  (3, lines(admin, "A1")[0][1], Decimal("20.00"), True, False)]
+    assert lines(admin, "A1") == [
+        (1, lines(admin, "A1")[0][1], Decimal("120.00"), False, False),
+        (2, lines(admin, "A1")[0][1], Decimal("69.00"), False, False),
+        (3, lines(admin, "A1")[0][1], Decimal("20.00"), True, False),
+    ]
 
     older = copy.deepcopy(first)  # an older version arriving late changes nothing
     assert apply(db, older)["orders_written"] == 0
@@ -73,7 +104,10 @@ def test_updates_replace_lines_soft_delete_vanished_ones_and_follow_a_moved_crea
     # every line moved with its order (the foreign key cascades the new created_at), the
     # soft-deleted line 3 too; nothing is left in the hot table or its default partition
     assert [(r[0], str(r[1]), r[3], r[4]) for r in got] == [
-        (1, "2023-01-10", False, True), (2, "2023-01-10", False, True), (3, "2023-01-10", True, True)]
+        (1, "2023-01-10", False, True),
+        (2, "2023-01-10", False, True),
+        (3, "2023-01-10", True, True),
+    ]
     assert admin.execute("select count(*) from sales.order_items where shop_id = %s", (SHOP,)).fetchone() == (0,)
     assert admin.execute("select count(*) from sales.order_items_default").fetchone() == (0,)
 
@@ -94,7 +128,7 @@ def test_gunzip_lines_handles_bom_crlf_blank_lines_members_and_truncation() -> N
     from runner.shoptet.snapshots import SnapshotStreamError, gunzip_lines
 
     data = gzip.compress(b'\xef\xbb\xbf{"a":1}\r\n\n{"b":2}\n') + gzip.compress(b'{"c":3}')
-    pieces = [data[i:i + 7] for i in range(0, len(data), 7)]
+    pieces = [data[i : i + 7] for i in range(0, len(data), 7)]
     got = list(gunzip_lines(iter(pieces), [0]))
     assert [(n, orjson.loads(line)) for n, line in got] == [(1, {"a": 1}), (3, {"b": 2}), (4, {"c": 3})]
     with pytest.raises(SnapshotStreamError, match="truncated"):

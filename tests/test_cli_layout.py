@@ -8,19 +8,37 @@ import argparse
 import ast
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from runner.cli import build_parser
 from runner.commands import GROUPS
 from runner.config import REPO_ROOT
 
 COMMANDS_DIR = REPO_ROOT / "runner" / "commands"
-HEAVY = ("psycopg", "psycopg_pool", "httpx", "procrastinate", "starlette", "uvicorn", "yoyo", "orjson", "jinja2",
-         "runner.db", "runner.settings", "runner.tasks", "runner.web", "runner.shoptet", "runner.sandbox", "bench")
+HEAVY = (
+    "psycopg",
+    "psycopg_pool",
+    "httpx",
+    "procrastinate",
+    "starlette",
+    "uvicorn",
+    "yoyo",
+    "orjson",
+    "jinja2",
+    "runner.db",
+    "runner.settings",
+    "runner.tasks",
+    "runner.web",
+    "runner.shoptet",
+    "runner.sandbox",
+    "bench",
+)
 
 
-def _leaves(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+def _leaves(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
     subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     if not subs:
         yield path, parser
@@ -52,8 +70,11 @@ def _sql_in(path: Path) -> list[str]:
                 found.append(f"{path.name}:{node.lineno} {name}()")
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
-            found += [f"{path.name}:{node.lineno} import {m}" for m in modules if m.split(".")[0] == "psycopg"
-                      or m == "runner.queries"]
+            found += [
+                f"{path.name}:{node.lineno} import {m}"
+                for m in modules
+                if m.split(".")[0] == "psycopg" or m == "runner.queries"
+            ]
     return found
 
 
@@ -63,15 +84,17 @@ def test_the_command_layer_holds_no_sql() -> None:
 
 
 def test_hub_help_loads_no_heavy_module() -> None:
-    probe = ("import sys, contextlib, io\n"
-             "from runner.cli import main\n"
-             "with contextlib.redirect_stdout(io.StringIO()):\n"
-             "    for argv in (['--help'], ['db', '--help'], ['snapshot', 'import', '--help']):\n"
-             "        try:\n"
-             "            main(argv)\n"
-             "        except SystemExit:\n"
-             "            pass\n"
-             f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r} or m.startswith({HEAVY!r})))\n")
+    probe = (
+        "import sys, contextlib, io\n"
+        "from runner.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    for argv in (['--help'], ['db', '--help'], ['snapshot', 'import', '--help']):\n"
+        "        try:\n"
+        "            main(argv)\n"
+        "        except SystemExit:\n"
+        "            pass\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r} or m.startswith({HEAVY!r})))\n"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO_ROOT)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]", done.stdout

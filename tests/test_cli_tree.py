@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from runner.cli import build_parser
 
@@ -72,5 +72,7 @@ def test_command_tree_is_unchanged() -> None:
     if os.environ.get("HUB_UPDATE_CLI_TREE"):
         TREE_FILE.write_text(tree, encoding="utf-8")
     expected = TREE_FILE.read_text(encoding="utf-8")
-    assert tree == expected, ("the command tree differs from tests/cli_tree.txt; if the change is deliberate, "
-                              "regenerate it with HUB_UPDATE_CLI_TREE=1 (see this module's docstring)")
+    assert tree == expected, (
+        "the command tree differs from tests/cli_tree.txt; if the change is deliberate, "
+        "regenerate it with HUB_UPDATE_CLI_TREE=1 (see this module's docstring)"
+    )

@@ -10,10 +10,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from conftest import TEST_CLUSTER
 from runner import cluster as cluster_mod
 from runner.cluster import Cluster, ClusterError
-
-from conftest import TEST_CLUSTER
 
 
 def test_test_cluster_preloads_pg_stat_statements(admin: psycopg.Connection) -> None:

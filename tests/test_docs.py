@@ -33,8 +33,8 @@ _URL = re.compile(r"\b(?:https?|ftp)://[^\s)>\]`'\"]+|\bwww\.[a-z0-9-]+\.[a-z]")
 class Page:
     path: Path
     prose: list[tuple[int, str]]  # (line number, text outside code, code spans removed)
-    code: list[tuple[int, str]]   # (line number, code block lines and code spans)
-    headings: list[str]           # heading texts as written, outside code
+    code: list[tuple[int, str]]  # (line number, code block lines and code spans)
+    headings: list[str]  # heading texts as written, outside code
 
     @property
     def name(self) -> str:
@@ -134,8 +134,12 @@ def test_every_link_lands_on_a_file_and_heading_of_the_repository(path: Path) ->
 def test_no_page_links_to_an_outside_site(path: Path) -> None:
     page = read_page(path)
     outside = [f"{page.name}:{n}: {m.group(0)}" for n, line in page.prose for m in _URL.finditer(line)]
-    outside += [f"{page.name}:{n}: {m.group(0)} (in code: only local servers)" for n, line in page.code
-                for m in _URL.finditer(line) if not LOCAL_URL.match(m.group(0)) and m.group(0) not in NAMED_URLS]
+    outside += [
+        f"{page.name}:{n}: {m.group(0)} (in code: only local servers)"
+        for n, line in page.code
+        for m in _URL.finditer(line)
+        if not LOCAL_URL.match(m.group(0)) and m.group(0) not in NAMED_URLS
+    ]
     assert not outside, "addresses outside the repository (name the thing in prose instead):\n" + "\n".join(outside)
 
 

@@ -11,7 +11,8 @@ from runner.db import Target
 
 
 def test_order_update_webhook_reaches_sales_orders_through_serve_and_worker(
-        db: Target, admin: psycopg.Connection, hub_env: dict[str, str]) -> None:
+    db: Target, admin: psycopg.Connection, hub_env: dict[str, str]
+) -> None:
     result = e2e_bench.measure(Config.from_env(), events=5, timeout=20)
     assert result["events"] >= 3
     assert result["timeouts"] == 0
@@ -19,4 +20,6 @@ def test_order_update_webhook_reaches_sales_orders_through_serve_and_worker(
     # generous on a shared test machine; the benchmark holds the real target (p95 <= 2 s)
     assert max(result["latencies"]) < 10
     # the bench shop is purged afterwards, its jobs too
-    assert admin.execute("select count(*) from core.shops where shop_id = %s", (e2e_bench.BENCH_SHOP,)).fetchone() == (0,)
+    assert admin.execute("select count(*) from core.shops where shop_id = %s", (e2e_bench.BENCH_SHOP,)).fetchone() == (
+        0,
+    )

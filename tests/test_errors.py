@@ -23,8 +23,10 @@ NOT_THE_HUBS = ("runner.sandbox",)
 
 
 def _runner_modules() -> list[str]:
-    names = [".".join(path.relative_to(REPO_ROOT).with_suffix("").parts).removesuffix(".__init__")
-             for path in sorted((REPO_ROOT / "runner").rglob("*.py"))]
+    names = [
+        ".".join(path.relative_to(REPO_ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for path in sorted((REPO_ROOT / "runner").rglob("*.py"))
+    ]
     return [name for name in names if not name.startswith(NOT_THE_HUBS)]
 
 
@@ -80,7 +82,8 @@ def _free_port() -> int:
 
 
 def test_a_stopped_embedded_cluster_is_an_error_that_says_hub_db_start(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("HUB_DATABASE_URL", raising=False)
     monkeypatch.delenv("HUB_ADMIN_DATABASE_URL", raising=False)
     monkeypatch.setenv("HUB_HOME", str(tmp_path))
@@ -95,8 +98,9 @@ def test_a_stopped_embedded_cluster_is_an_error_that_says_hub_db_start(
 def test_open_connection_names_the_database_and_keeps_the_hint_for_sockets_only(tmp_path: Path) -> None:
     with pytest.raises(DatabaseUnavailable) as socket_error:
         open_connection(f"host={tmp_path} port=5 user=hub_app dbname=hub")
-    assert str(socket_error.value).startswith(f"cannot connect to the database hub (socket {tmp_path}) as hub_app "
-                                              "(is it running? `hub db start`): ")
+    assert str(socket_error.value).startswith(
+        f"cannot connect to the database hub (socket {tmp_path}) as hub_app (is it running? `hub db start`): "
+    )
     with pytest.raises(psycopg.OperationalError) as tcp_error:  # still what retry loops catch
         open_connection(f"host=127.0.0.1 port={_free_port()} user=x password=secret dbname=hub", connect_timeout=2)
     assert "hub db start" not in str(tcp_error.value) and "secret" not in str(tcp_error.value)
@@ -105,15 +109,29 @@ def test_open_connection_names_the_database_and_keeps_the_hint_for_sockets_only(
 def _psycopg_connects(path: Path) -> list[int]:
     """Lines of ``path`` that call ``psycopg.connect(`` or import psycopg's ``connect``."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    return [node.lineno for node in ast.walk(tree)
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "connect"
-                and isinstance(node.func.value, ast.Name) and node.func.value.id == "psycopg")
-            or (isinstance(node, ast.ImportFrom) and node.module == "psycopg"
-                and any(alias.name == "connect" for alias in node.names))]
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "connect"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "psycopg"
+        )
+        or (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "psycopg"
+            and any(alias.name == "connect" for alias in node.names)
+        )
+    ]
 
 
 def test_every_connection_of_the_runner_goes_through_open_connection() -> None:
-    callers = {str(path.relative_to(REPO_ROOT)): lines
-               for folder in ("runner", "bench") for path in sorted((REPO_ROOT / folder).rglob("*.py"))
-               if (lines := _psycopg_connects(path))}
+    callers = {
+        str(path.relative_to(REPO_ROOT)): lines
+        for folder in ("runner", "bench")
+        for path in sorted((REPO_ROOT / folder).rglob("*.py"))
+        if (lines := _psycopg_connects(path))
+    }
     assert list(callers) == ["runner/connection.py"], callers

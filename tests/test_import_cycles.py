@@ -157,6 +157,7 @@ def describe(cycle: list[Import]) -> str:
 def entangled(graph: dict[str, list[Import]], cycle: list[Import]) -> list[Import]:
     """Every import among the modules that can reach each other with one on ``cycle``: all
     that has to go for the component to come apart, not just the one cycle named."""
+
     def reach(start: str, edges: dict[str, list[str]]) -> set[str]:
         seen, todo = {start}, [start]
         while todo:
@@ -180,9 +181,10 @@ def test_runner_and_bench_have_no_import_cycles() -> None:
     assert len(graph) > 40, sorted(graph)  # the walk found the packages
     cycles = import_cycles(graph)
     assert not cycles, "import cycles:\n" + "\n".join(
-        describe(cycle) + "".join(f"\n    {edge.where}: {edge.source} imports {edge.target}"
-                                  for edge in entangled(graph, cycle))
-        for cycle in cycles)
+        describe(cycle)
+        + "".join(f"\n    {edge.where}: {edge.source} imports {edge.target}" for edge in entangled(graph, cycle))
+        for cycle in cycles
+    )
 
 
 def test_the_walk_finds_function_level_relative_and_submodule_imports(tmp_path: Path) -> None:

@@ -46,15 +46,18 @@ def test_cli_migrate_twice_says_nothing_to_apply(hub_env: dict[str, str]) -> Non
     assert "nothing to apply" in out.stdout
 
 
-def test_broken_function_names_file_and_line_and_changes_nothing(db: Target, admin: psycopg.Connection,
-                                                                   sql_tree: tuple[Path, Path]) -> None:
+def test_broken_function_names_file_and_line_and_changes_nothing(
+    db: Target, admin: psycopg.Connection, sql_tree: tuple[Path, Path]
+) -> None:
     _, functions = sql_tree
     good = functions / "core" / "setting_get.sql"
     good.write_text(good.read_text().replace("limit 1;", "limit 1;\n    this is not plpgsql;"))
     broken_line = good.read_text().splitlines().index("    this is not plpgsql;") + 1
     # and a brand-new function that should not survive the failed run
-    (functions / "ops" ).mkdir(exist_ok=True)
-    (functions / "ops" / "aaa_new.sql").write_text("create function ops.aaa_new() returns int language sql as $$ select 1 $$;\n")
+    (functions / "ops").mkdir(exist_ok=True)
+    (functions / "ops" / "aaa_new.sql").write_text(
+        "create function ops.aaa_new() returns int language sql as $$ select 1 $$;\n"
+    )
     before = catalog_snapshot(db.admin)
     with pytest.raises(MigrationError) as err:
         migrate(db)
@@ -67,41 +70,50 @@ def test_broken_function_names_file_and_line_and_changes_nothing(db: Target, adm
 def test_function_with_unknown_column_is_rejected(db: Target, sql_tree: tuple[Path, Path]) -> None:
     _, functions = sql_tree
     bad = functions / "core" / "zz_bad.sql"
-    bad.write_text("-- bad\n\ncreate or replace function core.zz_bad() returns int\nlanguage sql\n"
-                   "as $$ select no_such_column from core.shops $$;\n")
+    bad.write_text(
+        "-- bad\n\ncreate or replace function core.zz_bad() returns int\nlanguage sql\n"
+        "as $$ select no_such_column from core.shops $$;\n"
+    )
     with pytest.raises(MigrationError, match=r"zz_bad.sql:5: column \"no_such_column\" does not exist"):
         migrate(db)
 
 
-def test_broken_migration_rolls_back_every_migration_of_the_run(db: Target, admin: psycopg.Connection,
-                                                                   sql_tree: tuple[Path, Path]) -> None:
+def test_broken_migration_rolls_back_every_migration_of_the_run(
+    db: Target, admin: psycopg.Connection, sql_tree: tuple[Path, Path]
+) -> None:
     migrations, _ = sql_tree
     (migrations / "9001_good.sql").write_text("-- fine on its own\ncreate table core.t_good (a int);\n")
     (migrations / "9002_bad.sql").write_text(
         "-- second statement is broken\ncreate table core.t_bad1 (a int);\n\ncreate table core.t_bad2 (\n"
-        "    a int,\n    b no_such_type\n);\n")
+        "    a int,\n    b no_such_type\n);\n"
+    )
     applied_before = _yoyo_rows(admin)
     with pytest.raises(MigrationError) as err:
         migrate(db)
     assert err.value.path.name == "9002_bad.sql" and err.value.line == 6
     assert "no_such_type" in err.value.message
-    tables = admin.execute("select count(*) from pg_tables where tablename in ('t_good', 't_bad1', 't_bad2')").fetchone()
+    tables = admin.execute(
+        "select count(*) from pg_tables where tablename in ('t_good', 't_bad1', 't_bad2')"
+    ).fetchone()
     assert tables == (0,)
     assert _yoyo_rows(admin) == applied_before
 
 
-def test_migration_objects_are_owned_by_hub_owner(db: Target, admin: psycopg.Connection,
-                                                   sql_tree: tuple[Path, Path]) -> None:
+def test_migration_objects_are_owned_by_hub_owner(
+    db: Target, admin: psycopg.Connection, sql_tree: tuple[Path, Path]
+) -> None:
     migrations, _ = sql_tree
     (migrations / "9001_new.sql").write_text("create table core.t_new (a int);\n")
     assert migrate(db).applied == ["9001_new"]
     owners = admin.execute(
         "select distinct pg_get_userbyid(c.relowner) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-        "where n.nspname in ('core', 'ingest', 'sales', 'catalog', 'analytics', 'ops', 'archive')").fetchall()
+        "where n.nspname in ('core', 'ingest', 'sales', 'catalog', 'analytics', 'ops', 'archive')"
+    ).fetchall()
     assert owners == [("hub_owner",)]
     fowners = admin.execute(
         "select distinct pg_get_userbyid(p.proowner) from pg_proc p join pg_namespace n on n.oid = p.pronamespace "
-        "where n.nspname in ('core', 'ingest', 'sales', 'catalog', 'analytics', 'ops', 'archive')").fetchall()
+        "where n.nspname in ('core', 'ingest', 'sales', 'catalog', 'analytics', 'ops', 'archive')"
+    ).fetchall()
     assert fowners == [("hub_owner",)]
 
 
@@ -120,7 +132,9 @@ def test_dry_run_reports_changes_and_leaves_database_untouched(db: Target, sql_t
     assert catalog_snapshot(db.admin) == before
     with psycopg.connect(db.admin, autocommit=True) as admin:
         dbname = admin.info.dbname
-        assert admin.execute("select count(*) from pg_database where datname like %s", (f"{dbname}_dryrun_%",)).fetchone() == (0,)
+        assert admin.execute(
+            "select count(*) from pg_database where datname like %s", (f"{dbname}_dryrun_%",)
+        ).fetchone() == (0,)
 
 
 def test_function_files_load_in_documented_order(tmp_path: Path) -> None:
@@ -129,5 +143,13 @@ def test_function_files_load_in_documented_order(tmp_path: Path) -> None:
         (tmp_path / schema / "b.sql").touch()
         (tmp_path / schema / "a.sql").touch()
     order = [str(p.relative_to(tmp_path)) for p in function_files(tmp_path)]
-    assert order == ["core/a.sql", "core/b.sql", "sales/a.sql", "sales/b.sql", "ops/a.sql", "ops/b.sql",
-                     "zeta/a.sql", "zeta/b.sql"]
+    assert order == [
+        "core/a.sql",
+        "core/b.sql",
+        "sales/a.sql",
+        "sales/b.sql",
+        "ops/a.sql",
+        "ops/b.sql",
+        "zeta/a.sql",
+        "zeta/b.sql",
+    ]

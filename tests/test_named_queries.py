@@ -22,20 +22,30 @@ def _query_calls() -> list[tuple[str, int, ast.expr]]:
         for path in sorted((ROOT / top).rglob("*.py")):
             tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
             for node in ast.walk(tree):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "query"
-                        and node.args):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Name)
+                    and node.func.id == "query"
+                    and node.args
+                ):
                     calls.append((str(path.relative_to(ROOT)), node.lineno, node.args[0]))
     return calls
 
 
 def _used_names() -> dict[str, str]:
-    return {arg.value: f"{path}:{line}" for path, line, arg in _query_calls()
-            if isinstance(arg, ast.Constant) and isinstance(arg.value, str)}
+    return {
+        arg.value: f"{path}:{line}"
+        for path, line, arg in _query_calls()
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+    }
 
 
 def test_query_names_are_literals() -> None:
-    computed = [f"{path}:{line}" for path, line, arg in _query_calls()
-                if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str))]
+    computed = [
+        f"{path}:{line}"
+        for path, line, arg in _query_calls()
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str))
+    ]
     assert computed == [], "query() takes a literal name, so that its uses can be checked"
 
 
@@ -67,8 +77,12 @@ def test_no_inline_sql_in_runner() -> None:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("execute", "executemany", "copy") and node.args
-                    and isinstance(node.args[0], (ast.Constant, ast.JoinedStr))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("execute", "executemany", "copy")
+                and node.args
+                and isinstance(node.args[0], (ast.Constant, ast.JoinedStr))
+            ):
                 inline.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert inline == [], "SQL written inline in Python: move it to runner/sql/ and call query()"

@@ -28,8 +28,13 @@ def test_app_does_dml_but_no_ddl(app: psycopg.Connection) -> None:
     app.execute("insert into core.shops (shop_id, name) values (3, 'Three')")
     app.execute("update core.shops set name = 'Tri' where shop_id = 3")
     app.execute("delete from core.shops where shop_id = 3")
-    for ddl in ("create table core.x (a int)", "create table public.x (a int)", "drop table core.settings",
-                "alter table core.shops add column x int", "create schema x"):
+    for ddl in (
+        "create table core.x (a int)",
+        "create table public.x (a int)",
+        "drop table core.settings",
+        "alter table core.shops add column x int",
+        "create schema x",
+    ):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             app.execute(ddl)
 

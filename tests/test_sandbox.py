@@ -13,12 +13,13 @@ import re
 import threading
 import time
 import zlib
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import orjson
@@ -78,8 +79,14 @@ class Receiver:
 @pytest.fixture(scope="module")
 def module_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sandbox, str]]:
     """One sandbox server for this module's tests (conftest's `sandbox` starts one per test)."""
-    sb = Sandbox(scale=0.001, seed=7, data_dir=tmp_path_factory.mktemp("sandbox"), job_seconds=0.3,
-                 webhook_retry_delay=0.1, leak_per_second=1000)  # the bucket has its own test
+    sb = Sandbox(
+        scale=0.001,
+        seed=7,
+        data_dir=tmp_path_factory.mktemp("sandbox"),
+        job_seconds=0.3,
+        webhook_retry_delay=0.1,
+        leak_per_second=1000,
+    )  # the bucket has its own test
     with sb.run_in_thread() as url:
         yield sb, url
 
@@ -145,7 +152,9 @@ def test_every_api_response_has_envelope_request_id_and_bucket_header(client: ht
         body = r.json()
         assert set(body) == {"data", "errors", "metadata"}
         assert body["metadata"]["requestId"] == r.headers["X-Request-ID"]
-        assert re.match(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", r.headers["X-Request-ID"])
+        assert re.match(
+            r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", r.headers["X-Request-ID"]
+        )
         assert re.match(r"^\d+/200$", r.headers["X-RateLimit-Bucket-Filling"])
         assert r.headers["content-type"] == "application/json; charset=utf-8"
     assert client.get("/api/orders/0000000000").status_code == 404
@@ -156,12 +165,20 @@ def test_every_api_response_has_envelope_request_id_and_bucket_header(client: ht
     assert info["settings"]["timezone"] == "Europe/Prague"
 
 
-@pytest.mark.parametrize("path, key, maximum", [
-    ("/api/orders", "orders", 50), ("/api/customers", "customers", 1000), ("/api/products", "products", 1000),
-    ("/api/system/jobs", "jobs", 500), ("/api/webhooks", "webhooks", 500),
-    ("/api/webhooks/notifications", "notifications", 500)])
-def test_items_per_page_is_clamped_to_the_endpoint_maximum(client: httpx.Client, path: str, key: str,
-                                                           maximum: int) -> None:
+@pytest.mark.parametrize(
+    "path, key, maximum",
+    [
+        ("/api/orders", "orders", 50),
+        ("/api/customers", "customers", 1000),
+        ("/api/products", "products", 1000),
+        ("/api/system/jobs", "jobs", 500),
+        ("/api/webhooks", "webhooks", 500),
+        ("/api/webhooks/notifications", "notifications", 500),
+    ],
+)
+def test_items_per_page_is_clamped_to_the_endpoint_maximum(
+    client: httpx.Client, path: str, key: str, maximum: int
+) -> None:
     body = client.get(path, params={"itemsPerPage": 100000}).json()["data"]
     pag = body["paginator"]
     assert set(pag) == {"totalCount", "page", "pageCount", "itemsOnPage", "itemsPerPage"}
@@ -170,7 +187,8 @@ def test_items_per_page_is_clamped_to_the_endpoint_maximum(client: httpx.Client,
 
 
 def test_paging_walks_every_order_once_and_list_items_have_no_items_or_addresses(
-        sb: Sandbox, client: httpx.Client) -> None:
+    sb: Sandbox, client: httpx.Client
+) -> None:
     first = client.get("/api/orders").json()["data"]
     assert first["paginator"]["itemsPerPage"] == 50
     codes = []
@@ -183,10 +201,11 @@ def test_paging_walks_every_order_once_and_list_items_have_no_items_or_addresses
 
 
 def test_datetimes_are_prague_time_without_colon_and_money_is_strings(client: httpx.Client) -> None:
-    assert fmt_dt(datetime(2018, 5, 29, 7, 2, 27, tzinfo=timezone.utc).timestamp()) == "2018-05-29T09:02:27+0200"
-    assert fmt_dt(datetime(2019, 1, 8, 14, 13, 39, tzinfo=timezone.utc).timestamp()) == "2019-01-08T15:13:39+0100"
-    assert parse_dt("2017-12-12T22:08:01+0100") == parse_dt("2017-12-12T22:08:01 0100") == parse_dt(
-        "2017-12-12T21:08:01Z")
+    assert fmt_dt(datetime(2018, 5, 29, 7, 2, 27, tzinfo=UTC).timestamp()) == "2018-05-29T09:02:27+0200"
+    assert fmt_dt(datetime(2019, 1, 8, 14, 13, 39, tzinfo=UTC).timestamp()) == "2019-01-08T15:13:39+0100"
+    assert (
+        parse_dt("2017-12-12T22:08:01+0100") == parse_dt("2017-12-12T22:08:01 0100") == parse_dt("2017-12-12T21:08:01Z")
+    )
     offsets = set()
     data = client.get("/api/orders", params={"page": 3}).json()["data"]["orders"]
     data += client.get("/api/orders", params={"page": 20}).json()["data"]["orders"]
@@ -203,7 +222,9 @@ def test_datetimes_are_prague_time_without_colon_and_money_is_strings(client: ht
         assert Decimal(price["withVat"]) == sum(Decimal(i["itemPrice"]["withVat"]) for i in o["items"])
         for item in o["items"]:
             assert AMOUNT.match(item["amount"]) and AMOUNT.match(item["weight"])
-            assert Decimal(item["itemPrice"]["withVat"]) == Decimal(item["unitPrice"]["withVat"]) * Decimal(item["amount"])
+            assert Decimal(item["itemPrice"]["withVat"]) == Decimal(item["unitPrice"]["withVat"]) * Decimal(
+                item["amount"]
+            )
             assert MONEY.match(item["itemPrice"]["vat"]) and item["itemPrice"]["vatRate"].endswith(".00")
             if item["itemType"] == "product":
                 assert client.get(f"/api/products/code/{item['code']}").status_code == 200
@@ -250,7 +271,10 @@ def test_scale_one_is_derived_not_held() -> None:
     assert (d.n_orders, d.n_customers) == (1_400_000, 661_000) and 13_000 <= len(d.variants) < 13_010
     last = d.order(d.n_orders - 1)
     assert d.order_index(last["code"]) == d.n_orders - 1
-    assert parse_dt(last["creationTime"]) < 1767222000 and parse_dt(d.order(0)["creationTime"]) >= 1767222000 - 3 * 366 * 86400
+    assert (
+        parse_dt(last["creationTime"]) < 1767222000
+        and parse_dt(d.order(0)["creationTime"]) >= 1767222000 - 3 * 366 * 86400
+    )
 
 
 def test_customer_email_lives_in_main_account_and_product_detail_has_no_wrapper(client: httpx.Client) -> None:
@@ -269,7 +293,9 @@ def test_customer_email_lives_in_main_account_and_product_detail_has_no_wrapper(
 def test_order_list_filters(client: httpx.Client) -> None:
     o = client.get("/api/orders", params={"page": 5}).json()["data"]["orders"][0]
     by_email = client.get("/api/orders", params={"email": o["email"].upper()}).json()["data"]["orders"]
-    assert o["code"] in [x["code"] for x in by_email] and all(x["email"].lower() == o["email"].lower() for x in by_email)
+    assert o["code"] in [x["code"] for x in by_email] and all(
+        x["email"].lower() == o["email"].lower() for x in by_email
+    )
     cancelled = client.get("/api/orders", params={"statusId": -4}).json()["data"]
     assert cancelled["paginator"]["totalCount"] > 0 and all(x["status"]["id"] == -4 for x in cancelled["orders"])
     frm = o["creationTime"]
@@ -296,26 +322,43 @@ def test_auth_errors(module_sandbox: tuple[Sandbox, str]) -> None:
     r = httpx.get(f"{url}/api/orders", headers={"Shoptet-Access-Token": "123-a-nope"})
     assert r.status_code == 401 and r.json()["errors"][0]["errorCode"] == "invalid-token"
     # the SDK spells the header Shoptet-Private-Api-Token
-    assert httpx.get(f"{url}/api/eshop", headers={"Shoptet-Private-Api-Token": f"sandbox-private-{SHOP}"}).status_code == 200
+    assert (
+        httpx.get(f"{url}/api/eshop", headers={"Shoptet-Private-Api-Token": f"sandbox-private-{SHOP}"}).status_code
+        == 200
+    )
 
 
 def test_oauth_code_token_and_access_tokens(sb: Sandbox, module_sandbox: tuple[Sandbox, str]) -> None:
     url = module_sandbox[1]
     code = sb.oauth_code(SHOP)
-    r = httpx.post(f"{url}/action/ApiOAuthServer/token", json={
-        "client_id": "x", "client_secret": "y", "code": code, "grant_type": "authorization_code", "scope": "api",
-        "redirect_uri": "https://addon.example/install"})
+    r = httpx.post(
+        f"{url}/action/ApiOAuthServer/token",
+        json={
+            "client_id": "x",
+            "client_secret": "y",
+            "code": code,
+            "grant_type": "authorization_code",
+            "scope": "api",
+            "redirect_uri": "https://addon.example/install",
+        },
+    )
     assert r.status_code == 200, r.text
     grant = r.json()
     assert grant["expires_in"] is None and grant["token_type"] == "Bearer" and grant["scope"] == "api"
     assert grant["eshopId"] == SHOP and grant["eshopUrl"].startswith(url) and grant["contactEmail"]
     # single use; form-encoded bodies work too
     assert httpx.post(f"{url}/action/ApiOAuthServer/token", json={"code": code}).status_code == 400
-    assert httpx.post(f"{url}/action/ApiOAuthServer/token",
-                      data={"code": sb.oauth_code(SHOP), "grant_type": "authorization_code"}).status_code == 200
+    assert (
+        httpx.post(
+            f"{url}/action/ApiOAuthServer/token", data={"code": sb.oauth_code(SHOP), "grant_type": "authorization_code"}
+        ).status_code
+        == 200
+    )
     bearer = {"Authorization": f"Bearer {grant['access_token']}"}
-    assert httpx.get(f"{url}/action/ApiOAuthServer/getAccessToken",
-                     headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert (
+        httpx.get(f"{url}/action/ApiOAuthServer/getAccessToken", headers={"Authorization": "Bearer wrong"}).status_code
+        == 401
+    )
     tokens = []
     for _ in range(5):
         r = httpx.get(f"{url}/action/ApiOAuthServer/getAccessToken", headers=bearer)
@@ -339,8 +382,9 @@ def test_access_tokens_expire_after_their_lifetime(tmp_path: Path) -> None:
     sb = Sandbox(scale=0.0001, data_dir=tmp_path, token_ttl=1)
     with sb.run_in_thread() as url:
         grant = httpx.post(f"{url}/action/ApiOAuthServer/token", json={"code": sb.oauth_code(SHOP)}).json()
-        tok = httpx.get(f"{url}/action/ApiOAuthServer/getAccessToken",
-                        headers={"Authorization": f"Bearer {grant['access_token']}"}).json()
+        tok = httpx.get(
+            f"{url}/action/ApiOAuthServer/getAccessToken", headers={"Authorization": f"Bearer {grant['access_token']}"}
+        ).json()
         assert tok["expires_in"] == 1
         assert httpx.get(f"{url}/api/eshop", headers={"Shoptet-Access-Token": tok["access_token"]}).status_code == 200
         time.sleep(1.2)
@@ -351,8 +395,9 @@ def test_access_tokens_expire_after_their_lifetime(tmp_path: Path) -> None:
 # -- rate limits -------------------------------------------------------------------------------------
 
 
-def test_more_than_three_concurrent_requests_per_token_get_429(sb: Sandbox, client: httpx.Client,
-                                                               module_sandbox: tuple[Sandbox, str]) -> None:
+def test_more_than_three_concurrent_requests_per_token_get_429(
+    sb: Sandbox, client: httpx.Client, module_sandbox: tuple[Sandbox, str]
+) -> None:
     sb.set_faults(slow_ms=400)
     headers = {"Shoptet-Private-API-Token": sb.private_token(SHOP)}
 
@@ -366,15 +411,21 @@ def test_more_than_three_concurrent_requests_per_token_get_429(sb: Sandbox, clie
 
 def test_full_leaky_bucket_answers_429_with_http_date_retry_after(tmp_path: Path) -> None:
     sb = Sandbox(scale=0.0001, data_dir=tmp_path, bucket_size=5, leak_per_second=2)
-    with sb.run_in_thread() as url, httpx.Client(base_url=url, headers={
-            "Shoptet-Private-API-Token": sb.private_token(SHOP)}) as c:
+    with (
+        sb.run_in_thread() as url,
+        httpx.Client(base_url=url, headers={"Shoptet-Private-API-Token": sb.private_token(SHOP)}) as c,
+    ):
         fillings = [c.get("/api/eshop").headers["X-RateLimit-Bucket-Filling"] for _ in range(5)]
         assert fillings[-1] == "5/5" and fillings[0] == "1/5"
         r = c.get("/api/eshop")
         assert r.status_code == 429 and r.json()["errors"][0]["errorCode"] == "rate-limit-exceeded"
         retry_at = parsedate_to_datetime(r.headers["Retry-After"])
         assert r.headers["Retry-After"].endswith(" GMT")
-        assert datetime.now(timezone.utc) - timedelta(seconds=1) <= retry_at <= datetime.now(timezone.utc) + timedelta(seconds=3)
+        assert (
+            datetime.now(UTC) - timedelta(seconds=1)
+            <= retry_at
+            <= datetime.now(UTC) + timedelta(seconds=3)
+        )
         time.sleep(0.6)  # leaks 2 drops/s
         assert c.get("/api/eshop").status_code == 200
 
@@ -390,7 +441,8 @@ def test_snapshot_without_job_finished_webhook_is_403(tmp_path: Path) -> None:
 
 
 def test_snapshot_jobs_complete_with_gzip_jsonl_whose_lines_match_the_totals(
-        sb: Sandbox, client: httpx.Client, receiver: Receiver) -> None:
+    sb: Sandbox, client: httpx.Client, receiver: Receiver
+) -> None:
     _register(client, receiver.url, "job:finished")
     totals = sb.totals(SHOP)
     job, lines = _snapshot_lines(client, "orders")
@@ -414,8 +466,9 @@ def test_snapshot_jobs_complete_with_gzip_jsonl_whose_lines_match_the_totals(
     assert listed["paginator"]["totalCount"] >= 3 and "resultUrl" not in listed["jobs"][0]
 
 
-def test_job_finished_is_delivered_signed_with_the_signature_key(sb: Sandbox, client: httpx.Client,
-                                                                  receiver: Receiver) -> None:
+def test_job_finished_is_delivered_signed_with_the_signature_key(
+    sb: Sandbox, client: httpx.Client, receiver: Receiver
+) -> None:
     _register(client, receiver.url, "job:finished")
     r = client.post("/api/webhooks/renew-signature-key")
     key = r.json()["data"]["signatureKey"]
@@ -452,8 +505,10 @@ def test_failed_webhook_deliveries_are_retried_and_logged(sb: Sandbox, client: h
 
 def test_polling_an_unfinished_job_more_than_ten_times_is_403(tmp_path: Path, receiver: Receiver) -> None:
     sb = Sandbox(scale=0.0001, data_dir=tmp_path, job_seconds=30)
-    with sb.run_in_thread() as url, httpx.Client(base_url=url, headers={
-            "Shoptet-Private-API-Token": sb.private_token(SHOP)}) as c:
+    with (
+        sb.run_in_thread() as url,
+        httpx.Client(base_url=url, headers={"Shoptet-Private-API-Token": sb.private_token(SHOP)}) as c,
+    ):
         _register(c, receiver.url, "job:finished")
         job_id = c.get("/api/orders/snapshot").json()["data"]["jobId"]
         codes = [c.get(f"/api/system/jobs/{job_id}").status_code for _ in range(11)]
@@ -468,7 +523,9 @@ def test_webhook_registration_rules(sb: Sandbox, client: httpx.Client, receiver:
     many = [{"event": "order:create", "url": receiver.url}] * 51
     assert client.post("/api/webhooks", json={"data": many}).status_code == 413
     _register(client, receiver.url, "order:update")
-    assert client.post("/api/webhooks", json={"data": [{"event": "order:cancel", "url": receiver.url}]}).status_code == 409
+    assert (
+        client.post("/api/webhooks", json={"data": [{"event": "order:cancel", "url": receiver.url}]}).status_code == 409
+    )
     hooks = client.get("/api/webhooks").json()["data"]["webhooks"]
     hook = [h for h in hooks if h["event"] == "order:create"][0]
     assert isinstance(hook["id"], int) and DT.match(hook["created"]) and hook["updated"] is None
@@ -479,10 +536,22 @@ def test_webhook_registration_rules(sb: Sandbox, client: httpx.Client, receiver:
 # -- mutations and changes ---------------------------------------------------------------------------
 
 
-def test_mutate_updates_totals_changes_and_sends_entity_webhooks(sb: Sandbox, client: httpx.Client,
-                                                                 receiver: Receiver) -> None:
-    _register(client, receiver.url, "order:create", "order:update", "order:delete", "customer:create",
-              "customer:update", "customer:delete", "product:create", "product:update", "product:delete")
+def test_mutate_updates_totals_changes_and_sends_entity_webhooks(
+    sb: Sandbox, client: httpx.Client, receiver: Receiver
+) -> None:
+    _register(
+        client,
+        receiver.url,
+        "order:create",
+        "order:update",
+        "order:delete",
+        "customer:create",
+        "customer:update",
+        "customer:delete",
+        "product:create",
+        "product:update",
+        "product:delete",
+    )
     since = fmt_dt(time.time() - 2)
     before = sb.totals(SHOP)
     result = sb.mutate(SHOP, 40, seed=11)
@@ -516,7 +585,8 @@ def test_mutate_updates_totals_changes_and_sends_entity_webhooks(sb: Sandbox, cl
     assert all(GUID.match(c["guid"]) for c in prod["changes"])
     got = receiver.wait(len(events))
     assert sorted((e["event"], e["eventInstance"]) for e in got if e["event"] != "job:finished") == sorted(
-        (e["event"], e["eventInstance"]) for e in events)
+        (e["event"], e["eventInstance"]) for e in events
+    )
     # a snapshot after mutations holds exactly the totals
     _register(client, receiver.url, "job:finished")
     _, lines = _snapshot_lines(client, "orders")
@@ -597,8 +667,11 @@ def test_job_outcome_fault(sb: Sandbox, client: httpx.Client, receiver: Receiver
 def test_duplicate_and_out_of_order_webhooks(sb: Sandbox, client: httpx.Client, receiver: Receiver) -> None:
     _register(client, receiver.url, "order:update", "order:create", "order:delete")
     sb.set_faults(duplicate_webhooks=True, out_of_order_webhooks=True)
-    events = [(e["event"], e["eventInstance"]) for e in sb.mutate(SHOP, 30, seed=5)["events"]
-              if e["event"].startswith("order:")]
+    events = [
+        (e["event"], e["eventInstance"])
+        for e in sb.mutate(SHOP, 30, seed=5)["events"]
+        if e["event"].startswith("order:")
+    ]
     got = receiver.wait(2 * len(events))
     pairs = [(e["event"], e["eventInstance"]) for e in got]
     assert sorted(pairs) == sorted(events * 2)
@@ -608,14 +681,20 @@ def test_duplicate_and_out_of_order_webhooks(sb: Sandbox, client: httpx.Client, 
 def test_http_control_endpoints(module_sandbox: tuple[Sandbox, str]) -> None:
     sb, url = module_sandbox
     shops = httpx.get(f"{url}/_sandbox/shops").json()
-    assert shops["shops"][0] == {"eshopId": SHOP, "name": "Sandbox shop", "privateToken": f"sandbox-private-{SHOP}",
-                                 "oauthCode": f"sandbox-code-{SHOP}"}
+    assert shops["shops"][0] == {
+        "eshopId": SHOP,
+        "name": "Sandbox shop",
+        "privateToken": f"sandbox-private-{SHOP}",
+        "oauthCode": f"sandbox-code-{SHOP}",
+    }
     totals = httpx.get(f"{url}/_sandbox/totals", params={"eshopId": SHOP}).json()
     assert totals == sb.totals(SHOP)
     assert set(totals) >= {"orders", "order_items", "orders_total_with_vat", "customers", "products", "variants"}
     faults = httpx.post(f"{url}/_sandbox/faults", json={"server_errors": 1}).json()
     assert faults["server_errors"] == 1
-    assert httpx.get(f"{url}/api/eshop", headers={"Shoptet-Private-API-Token": sb.private_token(SHOP)}).status_code == 500
+    assert (
+        httpx.get(f"{url}/api/eshop", headers={"Shoptet-Private-API-Token": sb.private_token(SHOP)}).status_code == 500
+    )
     assert httpx.delete(f"{url}/_sandbox/faults").json()["server_errors"] == 0
     assert httpx.post(f"{url}/_sandbox/faults", json={"bogus": 1}).status_code == 400
     mutated = httpx.post(f"{url}/_sandbox/mutate", json={"eshopId": SHOP, "n": 3, "seed": 99}).json()
@@ -625,7 +704,8 @@ def test_http_control_endpoints(module_sandbox: tuple[Sandbox, str]) -> None:
 
 
 def test_eshop_settings_timezone_is_switchable_per_shop_even_to_invalid_or_missing(
-        module_sandbox: tuple[Sandbox, str], client: httpx.Client) -> None:
+    module_sandbox: tuple[Sandbox, str], client: httpx.Client
+) -> None:
     sb, url = module_sandbox
 
     def served() -> dict[str, Any]:
@@ -633,8 +713,10 @@ def test_eshop_settings_timezone_is_switchable_per_shop_even_to_invalid_or_missi
 
     assert served()["timezone"] == "Europe/Prague"
     try:
-        assert httpx.post(f"{url}/_sandbox/timezone", json={"eshopId": SHOP, "timezone": "Europe/Budapest"}).json() \
-            == {"eshopId": SHOP, "timezone": "Europe/Budapest"}
+        assert httpx.post(f"{url}/_sandbox/timezone", json={"eshopId": SHOP, "timezone": "Europe/Budapest"}).json() == {
+            "eshopId": SHOP,
+            "timezone": "Europe/Budapest",
+        }
         assert served()["timezone"] == "Europe/Budapest"
         sb.set_timezone(SHOP, "Mars/Olympus_Mons")  # served as given: what the hub does with it is its business
         assert served()["timezone"] == "Mars/Olympus_Mons"
@@ -647,23 +729,46 @@ def test_eshop_settings_timezone_is_switchable_per_shop_even_to_invalid_or_missi
 def test_put_and_remove_serve_odd_documents_verbatim_everywhere(tmp_path: Path, receiver: Receiver) -> None:
     """The data hook: documents placed as they are reach the detail, list, snapshot and change list."""
     sb = Sandbox(scale=0.001, seed=7, data_dir=tmp_path, job_seconds=0.3, webhook_retry_delay=0.1)
-    with sb.run_in_thread() as url, httpx.Client(
-            base_url=url, headers={"Shoptet-Private-API-Token": sb.private_token(SHOP)}, timeout=30) as client:
-        _register(client, receiver.url, "job:finished", "order:create", "order:update", "order:delete",
-                  "customer:create")
+    with (
+        sb.run_in_thread() as url,
+        httpx.Client(base_url=url, headers={"Shoptet-Private-API-Token": sb.private_token(SHOP)}, timeout=30) as client,
+    ):
+        _register(
+            client, receiver.url, "job:finished", "order:create", "order:update", "order:delete", "customer:create"
+        )
         since = fmt_dt(time.time() - 2)
         before = sb.totals(SHOP)
         generated = client.get("/api/orders", params={"itemsPerPage": 1}).json()["data"]["orders"][0]["code"]
-        odd = {"code": "E-2025-00488", "guid": None, "creationTime": "2206-03-10T10:15:00+0100", "changeTime": None,
-               "email": "\tpetr.novak@example.cz", "customerGuid": "", "status": {"id": -1, "name": "Nevyřízená"},
-               "price": {"withVat": "499.00", "withoutVat": "412.40", "vat": "86.60", "currencyCode": "CZK"},
-               "items": [{"itemId": 1, "itemType": "product", "productGuid": "12345", "code": "X", "amount": "1.000",
-                          "itemPrice": {"withVat": "499.00"}}]}
-        replaced = dict(client.get(f"/api/orders/{generated}").json()["data"]["order"], remark="replaced",
-                        changeTime=fmt_dt(time.time()))
+        odd = {
+            "code": "E-2025-00488",
+            "guid": None,
+            "creationTime": "2206-03-10T10:15:00+0100",
+            "changeTime": None,
+            "email": "\tpetr.novak@example.cz",
+            "customerGuid": "",
+            "status": {"id": -1, "name": "Nevyřízená"},
+            "price": {"withVat": "499.00", "withoutVat": "412.40", "vat": "86.60", "currencyCode": "CZK"},
+            "items": [
+                {
+                    "itemId": 1,
+                    "itemType": "product",
+                    "productGuid": "12345",
+                    "code": "X",
+                    "amount": "1.000",
+                    "itemPrice": {"withVat": "499.00"},
+                }
+            ],
+        }
+        replaced = dict(
+            client.get(f"/api/orders/{generated}").json()["data"]["order"],
+            remark="replaced",
+            changeTime=fmt_dt(time.time()),
+        )
         result = sb.put(SHOP, "orders", [odd, replaced], null_change_time=True)
         assert [(e["event"], e["eventInstance"]) for e in result["events"]] == [
-            ("order:create", "E-2025-00488"), ("order:update", generated)]
+            ("order:create", "E-2025-00488"),
+            ("order:update", generated),
+        ]
         assert client.get("/api/orders/E-2025-00488").json()["data"]["order"] == odd
         assert client.get(f"/api/orders/{generated}").json()["data"]["order"]["remark"] == "replaced"
         after = sb.totals(SHOP)
@@ -677,8 +782,13 @@ def test_put_and_remove_serve_odd_documents_verbatim_everywhere(tmp_path: Path, 
         assert orjson.dumps(odd) in [orjson.dumps(orjson.loads(line)) for line in lines]
 
         upper = "A1B2C3D4-5B7D-11EE-8C99-0242AC120002"
-        customer = {"guid": upper, "creationTime": None, "changeTime": "2026-03-10T10:15:00+0100",
-                    "accounts": [{"email": "X@Example.cz ", "mainAccount": True}], "billingAddress": None}
+        customer = {
+            "guid": upper,
+            "creationTime": None,
+            "changeTime": "2026-03-10T10:15:00+0100",
+            "accounts": [{"email": "X@Example.cz ", "mainAccount": True}],
+            "billingAddress": None,
+        }
         sb.put(SHOP, "customers", [customer])
         assert client.get(f"/api/customers/{upper.lower()}").json()["data"]["customer"]["guid"] == upper
         assert client.get(f"/api/customers/{upper}").json()["data"]["customer"] == customer
@@ -688,28 +798,42 @@ def test_put_and_remove_serve_odd_documents_verbatim_everywhere(tmp_path: Path, 
         assert removed["events"] == [{"event": "order:delete", "eventInstance": "E-2025-00488"}]
         assert client.get("/api/orders/E-2025-00488").status_code == 404
         deletes = client.get("/api/orders/changes", params={"from": since, "changeType": "delete"}).json()["data"]
-        assert deletes["changes"] == [{"code": "E-2025-00488", "changeTime": fmt_dt(
-            parse_dt(deletes["changes"][0]["changeTime"])), "changeType": "delete"}]
+        assert deletes["changes"] == [
+            {
+                "code": "E-2025-00488",
+                "changeTime": fmt_dt(parse_dt(deletes["changes"][0]["changeTime"])),
+                "changeType": "delete",
+            }
+        ]
         got = receiver.wait(5, timeout=10)  # and the snapshot's job:finished
         assert {(e["event"], e["eventInstance"]) for e in got if e["event"] != "job:finished"} == {
-            ("order:create", "E-2025-00488"), ("order:update", generated), ("customer:create", upper),
-            ("order:delete", "E-2025-00488")}
+            ("order:create", "E-2025-00488"),
+            ("order:update", generated),
+            ("customer:create", upper),
+            ("order:delete", "E-2025-00488"),
+        }
         bad = httpx.post(f"{url}/_sandbox/put", json={"entity": "orders", "documents": [{"guid": "x"}]})
         assert bad.status_code == 400 and "code" in bad.json()["detail"]
-        over_http = httpx.post(f"{url}/_sandbox/put", json={"entity": "orders", "documents": [dict(odd, code="H-1")],
-                                                              "webhooks": False})
+        over_http = httpx.post(
+            f"{url}/_sandbox/put", json={"entity": "orders", "documents": [dict(odd, code="H-1")], "webhooks": False}
+        )
         assert over_http.status_code == 200 and client.get("/api/orders/H-1").status_code == 200
 
 
 def test_odd_inputs_are_served_as_the_issue_gives_them(tmp_path: Path) -> None:
     sb = Sandbox(scale=0.001, seed=7, data_dir=tmp_path, job_seconds=0.3)
     before = sb.totals(SHOP)
-    with sb.run_in_thread() as url, httpx.Client(
-            base_url=url, headers={"Shoptet-Private-API-Token": sb.private_token(SHOP)}, timeout=30) as client:
+    with (
+        sb.run_in_thread() as url,
+        httpx.Client(base_url=url, headers={"Shoptet-Private-API-Token": sb.private_token(SHOP)}, timeout=30) as client,
+    ):
         assert httpx.post(f"{url}/_sandbox/odd-inputs", json={}).status_code == 200
         emails = [client.get(f"/api/orders/ODD-EMAIL-{n}").json()["data"]["order"] for n in (1, 2, 3)]
-        assert [o["email"] for o in emails] == ["Petr.Novak@Example.cz", "petr.novak@example.cz ",
-                                                "\tpetr.novak@example.cz"]
+        assert [o["email"] for o in emails] == [
+            "Petr.Novak@Example.cz",
+            "petr.novak@example.cz ",
+            "\tpetr.novak@example.cz",
+        ]
         assert {o["price"]["withVat"] for o in emails} == {"499.00"} and all(o["customerGuid"] is None for o in emails)
         assert client.get("/api/orders/ODD-GUID-1").json()["data"]["order"]["customerGuid"] == ""
         assert client.get("/api/orders/ODD-GUID-2").json()["data"]["order"]["items"][0]["productGuid"] == "12345"

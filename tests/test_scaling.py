@@ -59,7 +59,8 @@ def test_the_check_sees_a_violation(admin: psycopg.Connection) -> None:
 
 
 def test_every_tenant_table_leads_its_primary_key_with_shop_id(admin: psycopg.Connection) -> None:
-    rows = admin.execute("""
+    rows = admin.execute(
+        """
         select t.oid::regclass::text, a.attname
         from pg_index i
         join pg_class t on t.oid = i.indrelid
@@ -67,5 +68,7 @@ def test_every_tenant_table_leads_its_primary_key_with_shop_id(admin: psycopg.Co
         join pg_attribute a on a.attrelid = t.oid and a.attnum = i.indkey[0]
         where i.indisprimary and n.nspname = any(%(schemas)s) and not t.relispartition
           and exists (select from pg_attribute s where s.attrelid = t.oid and s.attname = 'shop_id')
-    """, {"schemas": list(TENANT_SCHEMAS)}).fetchall()
+    """,
+        {"schemas": list(TENANT_SCHEMAS)},
+    ).fetchall()
     assert rows and all(col == "shop_id" for _, col in rows), rows

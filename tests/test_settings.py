@@ -6,7 +6,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -74,11 +74,14 @@ def test_secret_is_never_stored_in_plaintext(settings: Settings, admin: psycopg.
         settings.get("shoptet.token")
 
 
-def test_secret_set_with_cli_is_not_plaintext_in_the_row(hub_env: dict[str, str], admin: psycopg.Connection,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_secret_set_with_cli_is_not_plaintext_in_the_row(
+    hub_env: dict[str, str], admin: psycopg.Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
     plaintext = "cli-secret-value-771"
     assert cli.main(["settings", "set", "shoptet.token", plaintext, "--secret"]) == 0
-    row = admin.execute("select s::text, value, secret, is_secret from core.settings s where key = 'shoptet.token'").fetchone()
+    row = admin.execute(
+        "select s::text, value, secret, is_secret from core.settings s where key = 'shoptet.token'"
+    ).fetchone()
     assert row is not None and row[3] is True and row[1] is None
     assert plaintext not in row[0] and plaintext.encode() not in bytes(row[2])
     assert cli.main(["settings", "list"]) == 0
@@ -88,32 +91,39 @@ def test_secret_set_with_cli_is_not_plaintext_in_the_row(hub_env: dict[str, str]
     assert capsys.readouterr().out.strip() == plaintext
 
 
-def test_cli_get_of_a_secret_without_secret_says_to_add_secret(hub_env: dict[str, str], shop: int,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_get_of_a_secret_without_secret_says_to_add_secret(
+    hub_env: dict[str, str], shop: int, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli.main(["settings", "set", "shoptet.token", "global-one", "--secret"]) == 0
     assert cli.main(["settings", "set", "shoptet.token", "shop-one", "--secret", "--shop", "42"]) == 0
     capsys.readouterr()
 
     assert cli.main(["settings", "get", "shoptet.token"]) == 1
     err = capsys.readouterr().err
-    assert err.strip() == ("hub: error: setting shoptet.token is a secret: add --secret to decrypt and print it "
-                           "(hub settings get shoptet.token --secret)")
+    assert err.strip() == (
+        "hub: error: setting shoptet.token is a secret: add --secret to decrypt and print it "
+        "(hub settings get shoptet.token --secret)"
+    )
     assert "core.setting_get_secret" not in err
     # the shop's own secret: the remedy keeps --shop
     assert cli.main(["settings", "get", "shoptet.token", "--shop", "42"]) == 1
     assert capsys.readouterr().err.strip() == (
         "hub: error: setting shoptet.token is a secret: add --secret to decrypt and print it "
-        "(hub settings get shoptet.token --shop 42 --secret)")
+        "(hub settings get shoptet.token --shop 42 --secret)"
+    )
     assert cli.main(["settings", "get", "shoptet.token", "--shop", "42", "--secret"]) == 0
     assert capsys.readouterr().out.strip() == "shop-one"
 
 
-def test_cli_set_of_a_null_value_names_hub_settings_delete(hub_env: dict[str, str], shop: int,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_set_of_a_null_value_names_hub_settings_delete(
+    hub_env: dict[str, str], shop: int, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli.main(["settings", "set", "sync.orders.interval", "null", "--type", "json", "--shop", "42"]) == 1
     err = capsys.readouterr().err
-    assert err.strip() == ("hub: error: setting sync.orders.interval: the value must not be null; to remove the "
-                           "setting run hub settings delete sync.orders.interval --shop 42")
+    assert err.strip() == (
+        "hub: error: setting sync.orders.interval: the value must not be null; to remove the "
+        "setting run hub settings delete sync.orders.interval --shop 42"
+    )
     assert "core.setting_delete" not in err
 
 
@@ -129,7 +139,9 @@ def test_wrong_key_is_a_clear_error_never_garbage(db: Target, settings: Settings
 
 def test_corrupt_ciphertext_is_a_clear_error(settings: Settings, admin: psycopg.Connection) -> None:
     settings.set_secret("shoptet.token", "right")
-    admin.execute("update core.settings set secret = overlay(secret placing '\\x0000'::bytea from 20) where key = 'shoptet.token'")
+    admin.execute(
+        "update core.settings set secret = overlay(secret placing '\\x0000'::bytea from 20) where key = 'shoptet.token'"
+    )
     with Settings(settings._conninfo, secret_key=KEY, listen=False) as fresh:
         with pytest.raises(SettingError, match="cannot be decrypted"):
             fresh.get_secret("shoptet.token")
@@ -183,8 +195,10 @@ def test_global_change_drops_every_shops_cached_copy(settings: Settings, admin: 
 
 def test_lost_listener_pauses_caching_and_recovers(settings: Settings, admin: psycopg.Connection) -> None:
     settings.set("l.k", "a")
-    admin.execute("select pg_terminate_backend(pid) from pg_stat_activity "
-                  "where query ilike 'listen hub_settings%' and datname = current_database()")
+    admin.execute(
+        "select pg_terminate_backend(pid) from pg_stat_activity "
+        "where query ilike 'listen hub_settings%' and datname = current_database()"
+    )
     deadline = time.monotonic() + 5
     while settings.caching and time.monotonic() < deadline:
         time.sleep(0.01)

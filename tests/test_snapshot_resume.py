@@ -25,8 +25,11 @@ pytestmark = pytest.mark.shop(master=True, env={"HUB_LOG_FORMAT": "json"})
 
 
 def jobs(admin: psycopg.Connection) -> dict[str, tuple[Any, ...]]:
-    rows = admin.execute("select entity, status, downloads, processed_count, resume_after_line, retry_count "
-                         "from ingest.snapshot_jobs where shop_id = %s order by id", (SHOP,)).fetchall()
+    rows = admin.execute(
+        "select entity, status, downloads, processed_count, resume_after_line, retry_count "
+        "from ingest.snapshot_jobs where shop_id = %s order by id",
+        (SHOP,),
+    ).fetchall()
     return {r[0]: tuple(r[1:]) for r in rows}
 
 
@@ -51,15 +54,17 @@ def test_result_download_faults_cut_the_first_download_of_each_file_or_drop_the_
         client.post("/api/webhooks", json={"data": [{"event": "job:finished", "url": "http://127.0.0.1:9/x"}]})
         job_id = client.get("/api/customers/snapshot").json()["data"]["jobId"]
         deadline = time.monotonic() + 10
-        while not any(j["jobId"] == job_id and j["status"] == "completed"
-                      for j in client.get("/api/system/jobs").json()["data"]["jobs"]):
+        while not any(
+            j["jobId"] == job_id and j["status"] == "completed"
+            for j in client.get("/api/system/jobs").json()["data"]["jobs"]
+        ):
             assert time.monotonic() < deadline, "the sandbox job did not complete"
             time.sleep(0.05)
         url = client.get(f"/api/system/jobs/{job_id}").json()["data"]["job"]["resultUrl"]
         whole = Path(box.job_info(job_id)["file"]).read_bytes()
         box.set_faults(truncate_first_download=True)
         first = client.get(url)
-        assert first.status_code == 200 and first.content == whole[:int(len(whole) * 0.6)]
+        assert first.status_code == 200 and first.content == whole[: int(len(whole) * 0.6)]
         assert client.get(url).content == whole  # the second download of that file is whole
         box.set_faults(truncate_first_download=False, drop_connection=1, truncate_tail_bytes=10)
         with pytest.raises(httpx.RemoteProtocolError):
@@ -70,15 +75,18 @@ def test_result_download_faults_cut_the_first_download_of_each_file_or_drop_the_
 
 
 def test_hub_snapshot_import_completes_in_one_run_when_the_first_download_of_every_file_is_cut_off(
-        sandbox: Sandbox, shop: Config, db: Target, admin: psycopg.Connection,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    sandbox: Sandbox, shop: Config, db: Target, admin: psycopg.Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
     box = sandbox
     box.set_faults(truncate_first_download=True)
     assert cli.main(["snapshot", "import", "--shop", str(SHOP), "--entity", "all", "--chunk-lines", "100"]) == 0
     out, err = capsys.readouterr()
     assert hub_totals(admin) == sandbox_totals(box)
-    lines = {"orders": box.totals(SHOP)["orders"], "customers": box.totals(SHOP)["customers"],
-             "products": box.totals(SHOP)["products"]}
+    lines = {
+        "orders": box.totals(SHOP)["orders"],
+        "customers": box.totals(SHOP)["customers"],
+        "products": box.totals(SHOP)["products"],
+    }
     # one Shoptet job per entity, each file downloaded twice, every line once
     assert sorted(j.entity for j in box.jobs_of(SHOP)) == ["customers", "orders", "products"]
     assert sorted(box.result_downloads.values()) == [2, 2, 2]
@@ -94,16 +102,20 @@ def test_hub_snapshot_import_completes_in_one_run_when_the_first_download_of_eve
 
 
 def test_a_connection_dropped_mid_body_is_resumed_from_the_same_result_url(
-        sandbox: Sandbox, shop: Config, db: Target, admin: psycopg.Connection) -> None:
+    sandbox: Sandbox, shop: Config, db: Target, admin: psycopg.Connection
+) -> None:
     box = sandbox
     box.set_faults(drop_connection=2)
     phases: list[str] = []
     with client_for(shop) as client, psycopg.connect(db.app) as conn:
-        outcome = snapshots.import_snapshot(conn, client, SHOP, "orders", options=FAST, progress=lambda p: phases.append(p.phase))
+        outcome = snapshots.import_snapshot(
+            conn, client, SHOP, "orders", options=FAST, progress=lambda p: phases.append(p.phase)
+        )
     assert outcome["status"] == "completed" and outcome["downloads"] == 3
     got, want = hub_totals(admin), sandbox_totals(box)
-    assert {k: got[k] for k in ("orders", "order_items", "orders_total_with_vat", "repeated_lines")} == \
-        {k: want[k] for k in ("orders", "order_items", "orders_total_with_vat", "repeated_lines")}
+    assert {k: got[k] for k in ("orders", "order_items", "orders_total_with_vat", "repeated_lines")} == {
+        k: want[k] for k in ("orders", "order_items", "orders_total_with_vat", "repeated_lines")
+    }
     assert len(box.jobs_of(SHOP)) == 1 and list(box.result_downloads.values()) == [3]
     assert [p.split(";")[0] for p in phases if p.startswith("download broke off")] == ["download broke off"] * 2
     assert jobs(admin)["orders"] == ("completed", 3, want["orders"], want["orders"], 0)
@@ -111,8 +123,8 @@ def test_a_connection_dropped_mid_body_is_resumed_from_the_same_result_url(
 
 @pytest.mark.parametrize(("tail_bytes", "applied_before_resume"), [(4, "all"), (40, "all but the last")])
 def test_a_download_cut_in_its_last_line_or_gzip_trailer_neither_repeats_nor_loses_lines(
-        tail_bytes: int, applied_before_resume: str, sandbox: Sandbox, shop: Config, db: Target,
-        admin: psycopg.Connection) -> None:
+    tail_bytes: int, applied_before_resume: str, sandbox: Sandbox, shop: Config, db: Target, admin: psycopg.Connection
+) -> None:
     """Cut 4 bytes before the end (inside the gzip trailer: every line arrived, the end marker did
     not) or 40 (inside the last line): the resume starts after exactly the lines applied."""
     box = sandbox
@@ -120,33 +132,59 @@ def test_a_download_cut_in_its_last_line_or_gzip_trailer_neither_repeats_nor_los
     total = box.totals(SHOP)["products"]
     phases: list[str] = []
     with client_for(shop) as client, psycopg.connect(db.app) as conn:
-        outcome = snapshots.import_snapshot(conn, client, SHOP, "products", options=snapshots.Options(
-            first_poll_seconds=0.2, watch_interval=0.05, resume_pause_seconds=0.05, chunk_lines=1),
-            progress=lambda p: phases.append(p.phase))
+        outcome = snapshots.import_snapshot(
+            conn,
+            client,
+            SHOP,
+            "products",
+            options=snapshots.Options(
+                first_poll_seconds=0.2, watch_interval=0.05, resume_pause_seconds=0.05, chunk_lines=1
+            ),
+            progress=lambda p: phases.append(p.phase),
+        )
     resumed_after = total if applied_before_resume == "all" else total - 1
     assert [p for p in phases if p.startswith("download broke off")] == [
-        f"download broke off; resuming after line {resumed_after} (download 2 of 4) in 0 s"]
-    assert outcome == {"status": "completed", "failed": 0, "deleted": 0, "job_id": outcome["job_id"],
-                       "warnings": 0, "lines": total, "downloads": 2, "unchanged": 0, "seconds": outcome["seconds"]}
+        f"download broke off; resuming after line {resumed_after} (download 2 of 4) in 0 s"
+    ]
+    assert outcome == {
+        "status": "completed",
+        "failed": 0,
+        "deleted": 0,
+        "job_id": outcome["job_id"],
+        "warnings": 0,
+        "lines": total,
+        "downloads": 2,
+        "unchanged": 0,
+        "seconds": outcome["seconds"],
+    }
     got = hub_totals(admin)
     assert (got["products"], got["variants"]) == (total, box.totals(SHOP)["variants"])
     assert jobs(admin)["products"] == ("completed", 2, total, total, 0)
 
 
 def test_a_failed_job_is_retried_from_its_still_valid_result_else_from_a_new_snapshot(
-        sandbox: Sandbox, shop: Config, db: Target, admin: psycopg.Connection) -> None:
+    sandbox: Sandbox, shop: Config, db: Target, admin: psycopg.Connection
+) -> None:
     box = sandbox
     box.set_faults(truncate_gzip=4, truncate_fraction=0.8)  # every download of the attempt is cut
     with client_for(shop) as client, psycopg.connect(db.app) as conn:
         with pytest.raises(snapshots.SnapshotFailed) as failed:
-            snapshots.import_snapshot(conn, client, SHOP, "customers", options=snapshots.Options(
-                first_poll_seconds=0.2, watch_interval=0.05, resume_pause_seconds=0.05, chunk_lines=100))
+            snapshots.import_snapshot(
+                conn,
+                client,
+                SHOP,
+                "customers",
+                options=snapshots.Options(
+                    first_poll_seconds=0.2, watch_interval=0.05, resume_pause_seconds=0.05, chunk_lines=100
+                ),
+            )
         job_id = failed.value.job_id
         assert "gave up after 4 downloads" in str(failed.value) and failed.value.retries_left == 2
         status, downloads, processed, resume_line, retries = jobs(admin)["customers"]
         assert (status, downloads, retries) == ("failed", 4, 1) and resume_line == processed > 0
-        valid = admin.execute("select result_valid_until - ready_at from ingest.snapshot_jobs where id = %s",
-                              (job_id,)).fetchone()
+        valid = admin.execute(
+            "select result_valid_until - ready_at from ingest.snapshot_jobs where id = %s", (job_id,)
+        ).fetchone()
         assert valid is not None and 23 * 3600 < valid[0].total_seconds() <= 24 * 3600 + 5  # validUntil kept
 
         # the file expired early at the source (404): the retry asks Shoptet for a new snapshot
@@ -158,23 +196,31 @@ def test_a_failed_job_is_retried_from_its_still_valid_result_else_from_a_new_sna
     assert jobs(admin)["customers"] == ("completed", 1, total, total, 1)
 
     # past its validUntil a stored result is not reused: the next attempt asks for a new snapshot
-    admin.execute("update ingest.snapshot_jobs set result_valid_until = now() + interval '5 minutes', "
-                  "resume_after_line = 100, total_is_estimate = true where id = %s", (job_id,))
+    admin.execute(
+        "update ingest.snapshot_jobs set result_valid_until = now() + interval '5 minutes', "
+        "resume_after_line = 100, total_is_estimate = true where id = %s",
+        (job_id,),
+    )
     assert admin.execute("select * from ingest.snapshot_job_start(%s)", (job_id,)).fetchone() == (None, 0, None)
-    admin.execute("update ingest.snapshot_jobs set result_valid_until = now() + interval '5 hours', "
-                  "resume_after_line = 100, total_is_estimate = true where id = %s", (job_id,))
+    admin.execute(
+        "update ingest.snapshot_jobs set result_valid_until = now() + interval '5 hours', "
+        "resume_after_line = 100, total_is_estimate = true where id = %s",
+        (job_id,),
+    )
     row = admin.execute("select * from ingest.snapshot_job_start(%s)", (job_id,)).fetchone()
     # reused, but read from its start: the seen keys of the earlier part are gone (as after a crash)
     assert row is not None and row[0] is not None and row[1] == 0
-    admin.execute("update ingest.snapshot_jobs set resume_after_line = 100, total_is_estimate = true where id = %s",
-                  (job_id,))
+    admin.execute(
+        "update ingest.snapshot_jobs set resume_after_line = 100, total_is_estimate = true where id = %s", (job_id,)
+    )
     admin.execute("insert into ingest.snapshot_seen (job_id, key) values (%s, 'a-key-seen-before')", (job_id,))
     row = admin.execute("select * from ingest.snapshot_job_start(%s)", (job_id,)).fetchone()
     assert row is not None and row[0] is not None and row[1] == 100  # reused and resumed after line 100
 
 
 def test_reimport_skips_what_the_hub_holds_in_that_version_and_applies_every_change(
-        sandbox: Sandbox, shop: Config, db: Target, admin: psycopg.Connection) -> None:
+    sandbox: Sandbox, shop: Config, db: Target, admin: psycopg.Connection
+) -> None:
     """The re-import measured by `hub bench import`: lines whose changeTime the hub holds are
     skipped before staging; changed, new and deleted entities are still applied exactly."""
     box = sandbox
@@ -197,22 +243,30 @@ def test_reimport_skips_what_the_hub_holds_in_that_version_and_applies_every_cha
         assert products["unchanged"] == 0  # products are always compared (stock need not move changeTime)
         assert orders["unchanged"] == box.totals(SHOP)["orders"] - len(touched - gone)
         assert orders["deleted"] == len(gone - (touched - gone))
-        assert customers["unchanged"] + len({e["eventInstance"] for e in events
-                                             if e["event"] in ("customer:create", "customer:update")}) >= \
-            box.totals(SHOP)["customers"]
+        assert (
+            customers["unchanged"]
+            + len({e["eventInstance"] for e in events if e["event"] in ("customer:create", "customer:update")})
+            >= box.totals(SHOP)["customers"]
+        )
         assert hub_totals(admin) == sandbox_totals(box)
 
         # --compare-all: every line staged and compared again; still nothing to write
         stamp = admin.execute("select max(synced_at) from sales.orders").fetchone()
-        compared = snapshots.import_snapshot(conn, client, SHOP, "orders", options=snapshots.Options(
-            first_poll_seconds=0.2, watch_interval=0.05, compare_all=True))
+        compared = snapshots.import_snapshot(
+            conn,
+            client,
+            SHOP,
+            "orders",
+            options=snapshots.Options(first_poll_seconds=0.2, watch_interval=0.05, compare_all=True),
+        )
         assert compared["unchanged"] == 0 and compared["status"] == "completed"
         assert admin.execute("select max(synced_at) from sales.orders").fetchone() == stamp
     assert hub_totals(admin) == sandbox_totals(box)
 
 
 def test_a_second_version_with_the_same_change_time_is_applied_by_a_reimport(
-        sandbox: Sandbox, shop: Config, db: Target, admin: psycopg.Connection) -> None:
+    sandbox: Sandbox, shop: Config, db: Target, admin: psycopg.Connection
+) -> None:
     """Shoptet's changeTime has whole seconds: a version the hub fetched (webhook) and a later one of
     the same second differ only in content. A re-import compares such a line instead of skipping it;
     a row a webhook wrote (no line hash) is compared too, and nothing is written when it is equal."""
@@ -222,17 +276,20 @@ def test_a_second_version_with_the_same_change_time_is_applied_by_a_reimport(
     with client_for(shop) as client, psycopg.connect(db.app) as conn:
         assert snapshots.import_snapshot(conn, client, SHOP, "orders", options=FAST)["status"] == "completed"
         sandbox.put(SHOP, "orders", [first], webhooks=False)
-        assert snapshots.import_snapshot(conn, client, SHOP, "orders", options=FAST)["unchanged"] == \
-            sandbox.totals(SHOP)["orders"] - 1
-        sandbox.put(SHOP, "orders", [dict(first, remark="second", status={"id": -3, "name": "Vyřízená"})],
-                    webhooks=False)
+        assert (
+            snapshots.import_snapshot(conn, client, SHOP, "orders", options=FAST)["unchanged"]
+            == sandbox.totals(SHOP)["orders"] - 1
+        )
+        sandbox.put(
+            SHOP, "orders", [dict(first, remark="second", status={"id": -3, "name": "Vyřízená"})], webhooks=False
+        )
         again = snapshots.import_snapshot(conn, client, SHOP, "orders", options=FAST)
         assert again["unchanged"] == sandbox.totals(SHOP)["orders"] - 1
-        assert admin.execute("select remark, status_id from sales.orders where shop_id = %s and code = 'SAME-SECOND'",
-                             (SHOP,)).fetchone() == ("second", -3)
+        assert admin.execute(
+            "select remark, status_id from sales.orders where shop_id = %s and code = 'SAME-SECOND'", (SHOP,)
+        ).fetchone() == ("second", -3)
         # a row written by a webhook carries no line hash: its line is compared, and nothing written
-        admin.execute("update sales.orders set source_hash = null where shop_id = %s and code = 'SAME-SECOND'",
-                      (SHOP,))
+        admin.execute("update sales.orders set source_hash = null where shop_id = %s and code = 'SAME-SECOND'", (SHOP,))
         stamp = admin.execute("select max(synced_at) from sales.orders").fetchone()
         compared = snapshots.import_snapshot(conn, client, SHOP, "orders", options=FAST)
         assert compared["unchanged"] == sandbox.totals(SHOP)["orders"] - 1 and compared["status"] == "completed"
@@ -242,15 +299,19 @@ def test_a_second_version_with_the_same_change_time_is_applied_by_a_reimport(
 
 
 def test_unchanged_lookup_finds_lines_by_their_bytes_never_by_change_time(
-        db: Target, admin: psycopg.Connection) -> None:
+    db: Target, admin: psycopg.Connection
+) -> None:
     """A line is skipped only when a live row of the shop was written from the same bytes
     (source_hash); a soft-deleted row is revived by its line, another shop's row does not count."""
     same, other = b"\x01" * 16, b"\x02" * 16
     admin.execute("insert into core.shops (shop_id, name) values (1, 's'), (2, 't')")
-    admin.execute("insert into sales.orders (shop_id, code, created_at, changed_at, currency, source_hash) values "
-                  "(1, 'A', '2026-01-01 10:00+01', '2026-01-02 10:00+01', 'CZK', %s), "
-                  "(1, 'B', '2026-01-01 10:00+01', '2026-01-02 10:00+01', 'CZK', null), "
-                  "(2, 'C', '2026-01-01 10:00+01', '2026-01-02 10:00+01', 'CZK', %s)", (same, other))
+    admin.execute(
+        "insert into sales.orders (shop_id, code, created_at, changed_at, currency, source_hash) values "
+        "(1, 'A', '2026-01-01 10:00+01', '2026-01-02 10:00+01', 'CZK', %s), "
+        "(1, 'B', '2026-01-01 10:00+01', '2026-01-02 10:00+01', 'CZK', null), "
+        "(2, 'C', '2026-01-01 10:00+01', '2026-01-02 10:00+01', 'CZK', %s)",
+        (same, other),
+    )
 
     def unchanged(entity: str, hashes: list[bytes]) -> list[Any]:
         return admin.execute("select * from ingest.snapshot_unchanged(1, %s, %s)", (entity, hashes)).fetchall()

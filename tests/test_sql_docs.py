@@ -18,15 +18,27 @@ def test_docs_sql_md_equals_what_the_migrated_database_renders(admin: psycopg.Co
     rendered = render(admin)
     checked_in = SQL_MD.read_text(encoding="utf-8") if SQL_MD.exists() else ""
     if rendered != checked_in:
-        diff = list(difflib.unified_diff(checked_in.splitlines(), rendered.splitlines(),
-                                         "docs/sql.md (checked in)", "docs/sql.md (from the database)", lineterm="", n=1))
+        diff = list(
+            difflib.unified_diff(
+                checked_in.splitlines(),
+                rendered.splitlines(),
+                "docs/sql.md (checked in)",
+                "docs/sql.md (from the database)",
+                lineterm="",
+                n=1,
+            )
+        )
         shown = "\n".join(diff[:80]) + ("\n..." if len(diff) > 80 else "")
-        pytest.fail(f"docs/sql.md differs from the migrated database's COMMENT ON texts; "
-                    f"regenerate with: {REGENERATE}\n{shown}", pytrace=False)
+        pytest.fail(
+            f"docs/sql.md differs from the migrated database's COMMENT ON texts; "
+            f"regenerate with: {REGENERATE}\n{shown}",
+            pytrace=False,
+        )
 
 
-def test_sql_docs_do_not_depend_on_the_role_the_session_or_the_partitions(db: Target,
-                                                                          admin: psycopg.Connection) -> None:
+def test_sql_docs_do_not_depend_on_the_role_the_session_or_the_partitions(
+    db: Target, admin: psycopg.Connection
+) -> None:
     before = render(admin)
     # an outlier quarter (its own partition) and a session that sees the world differently
     admin.execute("select ops.ensure_partitions_for(array['2206-01-15 10:00+00'::timestamptz])")
@@ -35,8 +47,9 @@ def test_sql_docs_do_not_depend_on_the_role_the_session_or_the_partitions(db: Ta
         readonly.execute("set search_path = sales, core, ingest, public")
         readonly.execute("set datestyle = 'SQL, DMY'")
         assert render(readonly) == before
-        assert readonly.execute("show search_path").fetchone() == ("sales, core, ingest, public",), \
+        assert readonly.execute("show search_path").fetchone() == ("sales, core, ingest, public",), (
             "render() must not change the caller's session"
+        )
     assert "order_items_p2206q1" not in before
 
 

@@ -14,7 +14,7 @@ import os
 import signal
 import subprocess
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -56,18 +56,23 @@ def wait_for(admin: psycopg.Connection, sql: str, expected: object, params: Any 
 
 # -- each stalled job on its own, in SQL ------------------------------------------------------------
 
-DEAD_WORKER = "insert into procrastinate.procrastinate_workers (last_heartbeat) values (now() - interval '1 hour') returning id"
+DEAD_WORKER = (
+    "insert into procrastinate.procrastinate_workers (last_heartbeat) values (now() - interval '1 hour') returning id"
+)
 
 
 def accept(admin: psycopg.Connection, code: str, created: str, shop: int = 42) -> int:
-    row = admin.execute("select job_ids[1] from ingest.webhook_accept(%s, 'order:update', %s, %s::timestamptz, null)",
-                        (shop, code, created)).fetchone()
+    row = admin.execute(
+        "select job_ids[1] from ingest.webhook_accept(%s, 'order:update', %s, %s::timestamptz, null)",
+        (shop, code, created),
+    ).fetchone()
     assert row is not None
     return int(row[0])
 
 
 def test_each_stalled_job_is_handled_on_its_own_and_a_requeued_one_is_cancelled(
-        db: Target, admin: psycopg.Connection) -> None:
+    db: Target, admin: psycopg.Connection
+) -> None:
     admin.execute("insert into core.shops (shop_id, name) select s, 'shop ' || s from generate_series(42, 45) s")
     admin.execute("set search_path = procrastinate, public")  # procrastinate's triggers need it
     dead = admin.execute(DEAD_WORKER).fetchone()[0]
@@ -78,7 +83,9 @@ def test_each_stalled_job_is_handled_on_its_own_and_a_requeued_one_is_cancelled(
     assert waiting != a
     # other shops' orders: B at its first attempt, C at its last, D one that cannot be touched
     b, c, d = (accept(admin, "2026000102", "2026-03-10T10:15:00+01:00", shop) for shop in (43, 44, 45))
-    admin.execute("update procrastinate_jobs set status = 'doing', worker_id = %s where id = any(%s)", (dead, [b, c, d]))
+    admin.execute(
+        "update procrastinate_jobs set status = 'doing', worker_id = %s where id = any(%s)", (dead, [b, c, d])
+    )
     admin.execute("update procrastinate_jobs set attempts = %s where id = %s", (tasks.MAX_ATTEMPTS - 1, c))
     admin.execute(f"""
         create function public.refuse_job() returns trigger language plpgsql as $$
@@ -90,20 +97,32 @@ def test_each_stalled_job_is_handled_on_its_own_and_a_requeued_one_is_cancelled(
 
     jobs = dict(admin.execute("select id, status::text from procrastinate_jobs").fetchall())
     assert jobs == {a: "cancelled", waiting: "todo", b: "todo", c: "failed", d: "doing"}
-    done = {r[0]: r[1:] for r in admin.execute(
-        "select job_id, action, superseded_by, attempts, retry_at is not null from ops.job_recoveries")}
-    assert done == {a: ("cancelled", waiting, 1, False), b: ("retried", None, 1, True),
-                    c: ("failed", None, tasks.MAX_ATTEMPTS, False), d: ("error", None, 1, False)}
-    reason_a, reason_d = (admin.execute("select reason from ops.job_recoveries where job_id = %s", (j,)).fetchone()[0]
-                          for j in (a, d))
+    done = {
+        r[0]: r[1:]
+        for r in admin.execute(
+            "select job_id, action, superseded_by, attempts, retry_at is not null from ops.job_recoveries"
+        )
+    }
+    assert done == {
+        a: ("cancelled", waiting, 1, False),
+        b: ("retried", None, 1, True),
+        c: ("failed", None, tasks.MAX_ATTEMPTS, False),
+        d: ("error", None, 1, False),
+    }
+    reason_a, reason_d = (
+        admin.execute("select reason from ops.job_recoveries where job_id = %s", (j,)).fetchone()[0] for j in (a, d)
+    )
     assert f"job {waiting} with the same queueing_lock shop:42:order:2026000101 is waiting" in reason_a
     assert f"job {d} is refused by a test trigger" in reason_d
     # procrastinate's own record says so too
-    assert admin.execute("select array_agg(type::text order by id) from procrastinate_events where job_id = %s",
-                         (a,)).fetchone()[0] == ["deferred", "started", "cancelled"]
+    assert admin.execute(
+        "select array_agg(type::text order by id) from procrastinate_events where job_id = %s", (a,)
+    ).fetchone()[0] == ["deferred", "started", "cancelled"]
     # both webhook events of the order are now carried by the waiting job
-    events = admin.execute("select event_created, job_ids from ingest.webhook_events "
-                           "where event_instance = '2026000101' order by event_created").fetchall()
+    events = admin.execute(
+        "select event_created, job_ids from ingest.webhook_events "
+        "where event_instance = '2026000101' order by event_created"
+    ).fetchall()
     assert [ids for _, ids in events] == [[waiting], [waiting]]
 
     # the refusal lifted, the next run puts D back; nothing else is touched again
@@ -113,7 +132,8 @@ def test_each_stalled_job_is_handled_on_its_own_and_a_requeued_one_is_cancelled(
 
 
 def test_stalled_job_without_a_waiting_copy_is_retried_and_a_copy_queued_later_is_reused(
-        db: Target, admin: psycopg.Connection) -> None:
+    db: Target, admin: psycopg.Connection
+) -> None:
     admin.execute("insert into core.shops (shop_id, name) values (42, 'shop 42')")
     admin.execute("set search_path = procrastinate, public")
     dead = admin.execute(DEAD_WORKER).fetchone()[0]
@@ -134,31 +154,63 @@ def test_stalled_job_without_a_waiting_copy_is_retried_and_a_copy_queued_later_i
 def order(code: str, status: tuple[int, str], changed: datetime) -> dict[str, Any]:
     """An order as GET /api/orders/{code} serves it (data.order)."""
     price = {"withVat": "499.00", "withoutVat": "412.40", "vat": "86.60", "vatRate": "21.00"}
-    return {"code": code, "guid": None, "creationTime": "2026-11-02T10:15:00+0100",
-            "changeTime": format_datetime(changed.astimezone()), "email": "petr.novak@example.cz",
-            "status": {"id": status[0], "name": status[1]}, "cashDeskOrder": False,
-            "price": {"withVat": "499.00", "withoutVat": "412.40", "vat": "86.60", "toPay": "499.00",
-                      "currencyCode": "CZK", "exchangeRate": "1.00000000"},
-            "items": [{"itemId": 1, "itemType": "product", "name": "Tričko", "amount": "1.000",
-                       "itemPrice": price, "unitPrice": price}]}
+    return {
+        "code": code,
+        "guid": None,
+        "creationTime": "2026-11-02T10:15:00+0100",
+        "changeTime": format_datetime(changed.astimezone()),
+        "email": "petr.novak@example.cz",
+        "status": {"id": status[0], "name": status[1]},
+        "cashDeskOrder": False,
+        "price": {
+            "withVat": "499.00",
+            "withoutVat": "412.40",
+            "vat": "86.60",
+            "toPay": "499.00",
+            "currencyCode": "CZK",
+            "exchangeRate": "1.00000000",
+        },
+        "items": [
+            {
+                "itemId": 1,
+                "itemType": "product",
+                "name": "Tričko",
+                "amount": "1.000",
+                "itemPrice": price,
+                "unitPrice": price,
+            }
+        ],
+    }
 
 
 def test_worker_killed_mid_order_job_with_the_next_webhook_waiting_lets_the_shops_orders_flow(
-        db: Target, admin: psycopg.Connection, hub_env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-        sandbox: Sandbox, processes: list[subprocess.Popen[bytes]]) -> None:
+    db: Target,
+    admin: psycopg.Connection,
+    hub_env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    sandbox: Sandbox,
+    processes: list[subprocess.Popen[bytes]],
+) -> None:
     sb, api_url = sandbox, sandbox.base_url()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, **hub_env, "HUB_PUBLIC_URL": base, "HUB_SHOPTET_API_URL": api_url}
     monkeypatch.setenv("HUB_PUBLIC_URL", base)
     add_shop(Config.from_env(), sb.private_token(SHOP), api_url=api_url)  # webhooks to `hub serve`
-    processes.append(subprocess.Popen([HUB, "serve", "--port", str(port)], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    processes.append(
+        subprocess.Popen(
+            [HUB, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    )
     wait_healthy(base, processes[-1])
 
     def worker(*extra: str) -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen([HUB, "worker", "--queues", "webhooks", "--polling-interval", "0.1", *extra],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [HUB, "worker", "--queues", "webhooks", "--polling-interval", "0.1", *extra],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         processes.append(proc)
         return proc
 
@@ -168,17 +220,18 @@ def test_worker_killed_mid_order_job_with_the_next_webhook_waiting_lets_the_shop
     # the detail fetch hangs: the worker is mid-job, its HTTP request in flight at the sandbox
     sb.set_faults(slow_ms=60_000)
     victim = worker("--stalled-after", "1")
-    first = datetime.now(timezone.utc)
+    first = datetime.now(UTC)
     sb.put(SHOP, "orders", [order(code, (-1, "Nevyřízená"), first)])
-    wait_for(admin, "select status::text from procrastinate.procrastinate_jobs where queueing_lock = %s",
-             "doing", (lock,))
+    wait_for(
+        admin, "select status::text from procrastinate.procrastinate_jobs where queueing_lock = %s", "doing", (lock,)
+    )
     deadline = time.monotonic() + 20
     while sb.inflight.get(sb.private_token(SHOP), 0) < 1:
         assert time.monotonic() < deadline, "the worker never asked for the order"
         time.sleep(0.05)
     # the order changes again at the source: its webhook queues a second job, which waits
     # behind the first one's shop lock
-    sb.put(SHOP, "orders", [order(code, (-2, "Vyřízená"), datetime.now(timezone.utc))])
+    sb.put(SHOP, "orders", [order(code, (-2, "Vyřízená"), datetime.now(UTC))])
     wait_for(admin, jobs_of, 2, (lock,))
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait(5)
@@ -187,18 +240,26 @@ def test_worker_killed_mid_order_job_with_the_next_webhook_waiting_lets_the_shop
 
     assert recover(db) == {"retried": 0, "failed": 0, "cancelled": 1, "errors": 0}
     worker()
-    wait_for(admin, "select status_name from sales.orders where shop_id = %s and code = %s",
-             "Vyřízená", (SHOP, code))
-    statuses = admin.execute("select status::text from procrastinate.procrastinate_jobs where queueing_lock = %s "
-                             "order by id", (lock,)).fetchall()
+    wait_for(admin, "select status_name from sales.orders where shop_id = %s and code = %s", "Vyřízená", (SHOP, code))
+    statuses = admin.execute(
+        "select status::text from procrastinate.procrastinate_jobs where queueing_lock = %s order by id", (lock,)
+    ).fetchall()
     assert statuses == [("cancelled",), ("succeeded",)]
-    wait_for(admin, "select array_agg(status order by event_created) from ingest.webhook_events "
-                    "where event_instance = %s", ["done", "done"], (code,))
+    wait_for(
+        admin,
+        "select array_agg(status order by event_created) from ingest.webhook_events where event_instance = %s",
+        ["done", "done"],
+        (code,),
+    )
     recovery = admin.execute("select action, reason from ops.job_recoveries").fetchall()
     assert len(recovery) == 1 and recovery[0][0] == "cancelled" and lock in recovery[0][1]
 
     # the shop's other orders keep flowing
-    sb.put(SHOP, "orders", [order("E-2025-00489", (-1, "Nevyřízená"), datetime.now(timezone.utc))])
-    wait_for(admin, "select status_name from sales.orders where shop_id = %s and code = %s",
-             "Nevyřízená", (SHOP, "E-2025-00489"))
+    sb.put(SHOP, "orders", [order("E-2025-00489", (-1, "Nevyřízená"), datetime.now(UTC))])
+    wait_for(
+        admin,
+        "select status_name from sales.orders where shop_id = %s and code = %s",
+        "Nevyřízená",
+        (SHOP, "E-2025-00489"),
+    )
     assert recover(db) == {"retried": 0, "failed": 0, "cancelled": 0, "errors": 0}

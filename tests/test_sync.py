@@ -8,8 +8,9 @@ GET /api/webhooks/notifications -- what reconciliation is for.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import psycopg
@@ -24,8 +25,10 @@ from runner.shoptet.auth import PrivateToken
 from runner.shoptet.client import RetryPolicy, ShoptetClient, parse_datetime
 from sandbox_helpers import FAST, NOWHERE, SHOP, hub_totals, sandbox_totals
 
-pytestmark = [pytest.mark.sandbox(webhook_retry_delay=0.05, shared_files=True),
-              pytest.mark.shop(env={"HUB_PUBLIC_URL": NOWHERE})]
+pytestmark = [
+    pytest.mark.sandbox(webhook_retry_delay=0.05, shared_files=True),
+    pytest.mark.shop(env={"HUB_PUBLIC_URL": NOWHERE}),
+]
 
 
 @pytest.fixture
@@ -48,14 +51,17 @@ def sync_all(conn: psycopg.Connection, client: ShoptetClient, **kwargs: Any) -> 
 
 
 def cursor_of(admin: psycopg.Connection, entity: str) -> tuple[Any, ...]:
-    row = admin.execute("select cursor_at, last_run_at, last_error from ingest.sync_cursors "
-                        "where shop_id = %s and entity = %s", (SHOP, entity)).fetchone()
+    row = admin.execute(
+        "select cursor_at, last_run_at, last_error from ingest.sync_cursors where shop_id = %s and entity = %s",
+        (SHOP, entity),
+    ).fetchone()
     assert row is not None
     return tuple(row)
 
 
 def test_one_incremental_sync_after_random_changes_makes_database_equal_the_sandbox(
-        sandbox: Sandbox, shop: Config, conn: psycopg.Connection, admin: psycopg.Connection) -> None:
+    sandbox: Sandbox, shop: Config, conn: psycopg.Connection, admin: psycopg.Connection
+) -> None:
     sb = sandbox
     with client_of(sb) as client:
         full_import(conn, client)
@@ -67,41 +73,49 @@ def test_one_incremental_sync_after_random_changes_makes_database_equal_the_sand
         second = sync_all(conn, client)
     assert hub_totals(admin) == sandbox_totals(sb)
     assert all(r["started_from"] == "cursor" for r in second.values())
-    assert sum(r["changes"] for r in second.values()) >= len({(e["event"].split(":")[0], e["eventInstance"])
-                                                             for e in events})
+    assert sum(r["changes"] for r in second.values()) >= len(
+        {(e["event"].split(":")[0], e["eventInstance"]) for e in events}
+    )
     # deletes are applied: every entity deleted at the source is soft-deleted here
     deleted = [(e["event"].split(":")[0], e["eventInstance"]) for e in events if e["event"].endswith(":delete")]
     assert deleted, "seed 11 makes deletes"
     for kind, key in deleted:
-        sql = {"order": "select deleted_at from sales.orders where shop_id = %s and code = %s",
-               "customer": "select deleted_at from sales.customers where shop_id = %s and guid = %s::uuid",
-               "product": "select deleted_at from catalog.products where shop_id = %s and guid = %s::uuid"}[kind]
+        sql = {
+            "order": "select deleted_at from sales.orders where shop_id = %s and code = %s",
+            "customer": "select deleted_at from sales.customers where shop_id = %s and guid = %s::uuid",
+            "product": "select deleted_at from catalog.products where shop_id = %s and guid = %s::uuid",
+        }[kind]
         row = admin.execute(sql, (SHOP, key)).fetchone()
         assert row is not None and row[0] is not None, (kind, key)
     for entity in ("orders", "customers", "products"):
         cursor_at, last_run_at, last_error = cursor_of(admin, entity)
         assert last_error is None and last_run_at is not None
-        assert cursor_at >= datetime.now(timezone.utc) - timedelta(minutes=11)
+        assert cursor_at >= datetime.now(UTC) - timedelta(minutes=11)
 
 
 def test_cursor_older_than_the_change_history_falls_back_to_a_snapshot(
-        sandbox: Sandbox, shop: Config, conn: psycopg.Connection, admin: psycopg.Connection) -> None:
+    sandbox: Sandbox, shop: Config, conn: psycopg.Connection, admin: psycopg.Connection
+) -> None:
     sb = sandbox
     sb.mutate(SHOP, 10, seed=3)
-    admin.execute("insert into ingest.sync_cursors (shop_id, entity, cursor_at) values (%s, 'orders', now() - "
-                  "interval '40 days')", (SHOP,))
+    admin.execute(
+        "insert into ingest.sync_cursors (shop_id, entity, cursor_at) values (%s, 'orders', now() - "
+        "interval '40 days')",
+        (SHOP,),
+    )
     with client_of(sb) as client:
         result = sync.sync_entity(conn, client, SHOP, "orders", snapshot_options=FAST)
     assert result["started_from"] == "fallback" and result["snapshot"]["job_id"] > 0
     assert hub_totals(admin)["orders"] == sandbox_totals(sb)["orders"]
     assert hub_totals(admin)["orders_total_with_vat"] == sandbox_totals(sb)["orders_total_with_vat"]
-    started = admin.execute("select started_at from ingest.snapshot_jobs where id = %s",
-                            (result["snapshot"]["job_id"],)).fetchone()
+    started = admin.execute(
+        "select started_at from ingest.snapshot_jobs where id = %s", (result["snapshot"]["job_id"],)
+    ).fetchone()
     assert started is not None
     cursor_at, _, last_error = cursor_of(admin, "orders")
     assert last_error is None
     # the cursor is at the snapshot's start (or the end of the quiet stretch read after it)
-    assert started[0] <= cursor_at <= datetime.now(timezone.utc)
+    assert started[0] <= cursor_at <= datetime.now(UTC)
 
 
 def order_state(client: ShoptetClient, code: str) -> datetime | None:
@@ -113,7 +127,8 @@ def order_state(client: ShoptetClient, code: str) -> datetime | None:
 
 
 def test_failure_mid_sync_leaves_the_cursor_at_the_last_committed_batch(
-        sandbox: Sandbox, shop: Config, conn: psycopg.Connection, admin: psycopg.Connection) -> None:
+    sandbox: Sandbox, shop: Config, conn: psycopg.Connection, admin: psycopg.Connection
+) -> None:
     sb = sandbox
     with client_of(sb) as client:
         full_import(conn, client)
@@ -147,8 +162,9 @@ def test_failure_mid_sync_leaves_the_cursor_at_the_last_committed_batch(
     assert cursor_at < max(c.at for c in listed)
 
     def stored(code: str) -> datetime | None:
-        row = admin.execute("select changed_at, deleted_at from sales.orders where shop_id = %s and code = %s",
-                            (SHOP, code)).fetchone()
+        row = admin.execute(
+            "select changed_at, deleted_at from sales.orders where shop_id = %s and code = %s", (SHOP, code)
+        ).fetchone()
         return None if row is None or row[1] is not None else row[0]
 
     assert all(stored(c.key) == source[c.key] for c in listed[:10])
@@ -158,12 +174,14 @@ def test_failure_mid_sync_leaves_the_cursor_at_the_last_committed_batch(
     assert again["started_from"] == "cursor"
     assert cursor_of(admin, "orders")[2] is None
     assert all(stored(c.key) == source[c.key] for c in listed)
-    assert {k: v for k, v in hub_totals(admin).items() if k.startswith("order")} == \
-        {k: v for k, v in sandbox_totals(sb).items() if k.startswith("order")}
+    assert {k: v for k, v in hub_totals(admin).items() if k.startswith("order")} == {
+        k: v for k, v in sandbox_totals(sb).items() if k.startswith("order")
+    }
 
 
 def test_reconciliation_replays_a_missed_notification_exactly_once(
-        sandbox: Sandbox, shop: Config, conn: psycopg.Connection, admin: psycopg.Connection) -> None:
+    sandbox: Sandbox, shop: Config, conn: psycopg.Connection, admin: psycopg.Connection
+) -> None:
     sb = sandbox
     events = sb.mutate(SHOP, 6, seed=2)["events"]
     assert sb.wait_webhooks(20)
@@ -171,34 +189,41 @@ def test_reconciliation_replays_a_missed_notification_exactly_once(
     assert len(failed) == len(events)
     # one of them did reach the hub
     first = failed[0]["data"]
-    admin.execute("select ingest.webhook_accept(%s, %s, %s, %s::timestamptz, null)",
-                  (SHOP, first["event"], first["eventInstance"], first["eventCreated"]))
+    admin.execute(
+        "select ingest.webhook_accept(%s, %s, %s, %s::timestamptz, null)",
+        (SHOP, first["event"], first["eventInstance"], first["eventCreated"]),
+    )
     with client_of(sb) as client:
         outcome = reconcile.reconcile_shop(conn, client, SHOP)
         assert outcome["replayed"] == len(events) - 1
         assert reconcile.reconcile_shop(conn, client, SHOP)["replayed"] == 0
-    rows = admin.execute("select event, event_instance, cardinality(job_ids) from ingest.webhook_events "
-                         "where shop_id = %s and event <> 'job:finished'", (SHOP,)).fetchall()
+    rows = admin.execute(
+        "select event, event_instance, cardinality(job_ids) from ingest.webhook_events "
+        "where shop_id = %s and event <> 'job:finished'",
+        (SHOP,),
+    ).fetchall()
     assert sorted((e, i) for e, i, _ in rows) == sorted((e["event"], e["eventInstance"]) for e in events)
     assert all(n == 1 for _, _, n in rows)
 
 
 def test_sync_task_and_hub_sync_command_use_the_shops_stored_credentials(
-        db: Target, sandbox: Sandbox, shop: Config, admin: psycopg.Connection,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    db: Target, sandbox: Sandbox, shop: Config, admin: psycopg.Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
     sb = sandbox
     bound = tasks.configure(db)
     with bound.open():
         tasks.defer_sync(SHOP, "customers")
         tasks.defer_sync(SHOP, "customers")  # already waiting: not queued twice
-        waiting = admin.execute("select count(*) from procrastinate.procrastinate_jobs "
-                                "where task_name = 'sync_entity' and status = 'todo'").fetchone()
+        waiting = admin.execute(
+            "select count(*) from procrastinate.procrastinate_jobs where task_name = 'sync_entity' and status = 'todo'"
+        ).fetchone()
         assert waiting == (1,)
         bound.run_worker(queues=["customers"], wait=False, install_signal_handlers=False)
     # (the worker's periodic deferrer may add the scheduled customers sync when the test runs
     # just after an even hour: every sync job must have succeeded under the shop's lock)
-    rows = admin.execute("select distinct status::text, lock from procrastinate.procrastinate_jobs "
-                         "where task_name = 'sync_entity'").fetchall()
+    rows = admin.execute(
+        "select distinct status::text, lock from procrastinate.procrastinate_jobs where task_name = 'sync_entity'"
+    ).fetchall()
     assert rows == [("succeeded", f"shop:{SHOP}:customers")]
     assert cursor_of(admin, "customers")[0] is not None
     sb.mutate(SHOP, 5, seed=1)

@@ -23,8 +23,10 @@ from runner.sandbox import Sandbox
 from runner.shoptet.shop_client import client_for_shop
 from sandbox_helpers import SHOP
 
-pytestmark = [pytest.mark.sandbox(scale=0.0002, seed=4, job_seconds=0.5, webhook_retry_delay=0.5),
-              pytest.mark.shop(register_webhooks=False)]
+pytestmark = [
+    pytest.mark.sandbox(scale=0.0002, seed=4, job_seconds=0.5, webhook_retry_delay=0.5),
+    pytest.mark.shop(register_webhooks=False),
+]
 
 # one process: `threads` threads share the shop's client and send `requests` GETs in all
 CLIENT = """
@@ -65,8 +67,16 @@ def env(shop: Config, hub_env: dict[str, str]) -> dict[str, str]:
 
 
 def run_two_processes(env: dict[str, str], mode: str, requests: int = 40, threads: int = 3) -> list[dict[str, int]]:
-    procs = [subprocess.Popen([sys.executable, "-c", CLIENT, str(SHOP), str(requests), str(threads), mode], env=env,
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLIENT, str(SHOP), str(requests), str(threads), mode],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     try:
         for p in procs:
             assert p.stdout is not None and p.stdout.readline().strip() == "ready"
@@ -87,7 +97,8 @@ def run_two_processes(env: dict[str, str], mode: str, requests: int = 40, thread
 
 
 def test_two_processes_of_one_shop_never_have_more_than_three_requests_in_flight(
-        sandbox: Sandbox, env: dict[str, str]) -> None:
+    sandbox: Sandbox, env: dict[str, str]
+) -> None:
     token = sandbox.private_token(SHOP)
     sandbox.set_faults(slow_ms=25)  # requests overlap
     outcomes = run_two_processes(env, "shared")
@@ -102,7 +113,8 @@ def test_two_processes_of_one_shop_never_have_more_than_three_requests_in_flight
 
 
 def test_slots_of_a_killed_process_are_free_again_and_nothing_goes_out_while_they_are_held(
-        db: Target, sandbox: Sandbox, env: dict[str, str], admin: psycopg.Connection) -> None:
+    db: Target, sandbox: Sandbox, env: dict[str, str], admin: psycopg.Connection
+) -> None:
     sandbox.reset_concurrency()
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(SHOP)], env=env, stdout=subprocess.PIPE, text=True)
     try:

@@ -9,7 +9,8 @@ import signal
 import subprocess
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import psycopg
@@ -32,10 +33,15 @@ KEY = "61d1175f54c47dd67df14c17002a17b2"
 HUB = str(REPO_ROOT / ".venv" / "bin" / "hub")
 
 
-def body_of(event: str = "order:update", instance: str = "2017000092", created: str = "2019-01-08T15:13:39+0100",
-            shop: int = SHOP) -> bytes:
-    return json.dumps({"eshopId": shop, "event": event, "eventCreated": created, "eventInstance": instance},
-                      separators=(",", ":")).encode()
+def body_of(
+    event: str = "order:update",
+    instance: str = "2017000092",
+    created: str = "2019-01-08T15:13:39+0100",
+    shop: int = SHOP,
+) -> bytes:
+    return json.dumps(
+        {"eshopId": shop, "event": event, "eventCreated": created, "eventInstance": instance}, separators=(",", ":")
+    ).encode()
 
 
 def signed(body: bytes, key: str = KEY) -> dict[str, str]:
@@ -48,8 +54,9 @@ def add_shop(admin: psycopg.Connection, secret_key: str, shop: int = SHOP, key: 
 
 
 def counts(admin: psycopg.Connection) -> tuple[int, int]:
-    row = admin.execute("select (select count(*) from ingest.webhook_events), "
-                        "(select count(*) from procrastinate.procrastinate_jobs)").fetchone()
+    row = admin.execute(
+        "select (select count(*) from ingest.webhook_events), (select count(*) from procrastinate.procrastinate_jobs)"
+    ).fetchone()
     assert row is not None
     return int(row[0]), int(row[1])
 
@@ -62,12 +69,18 @@ def client(db: Target, admin: psycopg.Connection, hub_env: dict[str, str]) -> It
 
 
 @pytest.fixture
-def server(db: Target, admin: psycopg.Connection, hub_env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def server(
+    db: Target, admin: psycopg.Connection, hub_env: dict[str, str]
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`hub serve` as a subprocess on a free port; yields (base URL, process)."""
     add_shop(admin, hub_env["HUB_SECRET_KEY"])
     port = free_port()
-    proc = subprocess.Popen([HUB, "serve", "--port", str(port)], env={**os.environ, **hub_env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [HUB, "serve", "--port", str(port)],
+        env={**os.environ, **hub_env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(base, proc, timeout=20)
@@ -90,33 +103,45 @@ def test_signed_event_is_stored_with_its_fetch_job(client: TestClient, admin: ps
     r = client.post("/webhooks/shoptet", content=body, headers=signed(body))
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "accepted"
-    event = admin.execute("select shop_id, event, event_instance, event_created, status, job_ids "
-                          "from ingest.webhook_events").fetchall()
+    event = admin.execute(
+        "select shop_id, event, event_instance, event_created, status, job_ids from ingest.webhook_events"
+    ).fetchall()
     assert len(event) == 1 and event[0][:3] == (SHOP, "order:update", "2017000092") and event[0][4] == "queued"
-    job = admin.execute("select id, queue_name, task_name, lock, queueing_lock, args, status "
-                        "from procrastinate.procrastinate_jobs").fetchall()
+    job = admin.execute(
+        "select id, queue_name, task_name, lock, queueing_lock, args, status from procrastinate.procrastinate_jobs"
+    ).fetchall()
     assert len(job) == 1
     assert job[0][0] in event[0][5]
-    assert job[0][1:] == ("webhooks", "fetch_order", "shop:42:orders", "shop:42:order:2017000092",
-                          {"shop_id": 42, "code": "2017000092"}, "todo")
+    assert job[0][1:] == (
+        "webhooks",
+        "fetch_order",
+        "shop:42:orders",
+        "shop:42:order:2017000092",
+        {"shop_id": 42, "code": "2017000092"},
+        "todo",
+    )
 
 
-@pytest.mark.parametrize("case, status, reason", [
-    ("forged signature", 401, "bad_signature"),
-    ("no signature", 401, "missing_signature"),
-    ("unknown shop", 401, "unknown_shop"),
-    ("oversized", 413, "too_large"),
-    ("oversized without content-length", 413, "too_large"),
-    ("not json", 400, "malformed"),
-    ("missing field", 400, "malformed"),
-    ("eshopId not an int", 400, "malformed"),
-    ("bad eventCreated", 400, "malformed"),
-    ("mass instance not a list", 400, "malformed"),
-    ("eshopId out of range", 400, "malformed"),
-    ("NUL in payload", 400, "malformed"),
-])
+@pytest.mark.parametrize(
+    "case, status, reason",
+    [
+        ("forged signature", 401, "bad_signature"),
+        ("no signature", 401, "missing_signature"),
+        ("unknown shop", 401, "unknown_shop"),
+        ("oversized", 413, "too_large"),
+        ("oversized without content-length", 413, "too_large"),
+        ("not json", 400, "malformed"),
+        ("missing field", 400, "malformed"),
+        ("eshopId not an int", 400, "malformed"),
+        ("bad eventCreated", 400, "malformed"),
+        ("mass instance not a list", 400, "malformed"),
+        ("eshopId out of range", 400, "malformed"),
+        ("NUL in payload", 400, "malformed"),
+    ],
+)
 def test_refused_delivery_gets_its_status_is_counted_and_not_processed(
-        client: TestClient, admin: psycopg.Connection, case: str, status: int, reason: str) -> None:
+    client: TestClient, admin: psycopg.Connection, case: str, status: int, reason: str
+) -> None:
     body = body_of()
     headers = signed(body)
     content: Any = body
@@ -138,11 +163,14 @@ def test_refused_delivery_gets_its_status_is_counted_and_not_processed(
         content = b"{not json"
         headers = signed(content)
     elif case == "missing field":
-        content = json.dumps({"eshopId": SHOP, "event": "order:update", "eventCreated": "2019-01-08T15:13:39+0100"}).encode()
+        content = json.dumps(
+            {"eshopId": SHOP, "event": "order:update", "eventCreated": "2019-01-08T15:13:39+0100"}
+        ).encode()
         headers = signed(content)
     elif case == "eshopId not an int":
-        content = json.dumps({"eshopId": "42", "event": "order:update", "eventCreated": "2019-01-08T15:13:39+0100",
-                              "eventInstance": "1"}).encode()
+        content = json.dumps(
+            {"eshopId": "42", "event": "order:update", "eventCreated": "2019-01-08T15:13:39+0100", "eventInstance": "1"}
+        ).encode()
         headers = signed(content)
     elif case == "bad eventCreated":
         content = body_of(created="2019-01-08T15:13:39+01:00")
@@ -151,8 +179,15 @@ def test_refused_delivery_gets_its_status_is_counted_and_not_processed(
         content = body_of(shop=2**70)
         headers = signed(content)
     elif case == "NUL in payload":
-        content = json.dumps({"eshopId": SHOP, "event": "order:update", "eventCreated": "2019-01-08T15:13:39+0100",
-                              "eventInstance": "1", "payload": {"note": "a\u0000b"}}).encode()
+        content = json.dumps(
+            {
+                "eshopId": SHOP,
+                "event": "order:update",
+                "eventCreated": "2019-01-08T15:13:39+0100",
+                "eventInstance": "1",
+                "payload": {"note": "a\u0000b"},
+            }
+        ).encode()
         headers = signed(content)
     elif case == "mass instance not a list":
         content = body_of(event="order:massUpdate", instance="2017000092")
@@ -166,7 +201,9 @@ def test_refused_delivery_gets_its_status_is_counted_and_not_processed(
     assert rows == [(reason, expected_shop, 1)]
 
 
-def test_mass_event_fans_out_and_single_event_for_same_id_reuses_the_job(client: TestClient, admin: psycopg.Connection) -> None:
+def test_mass_event_fans_out_and_single_event_for_same_id_reuses_the_job(
+    client: TestClient, admin: psycopg.Connection
+) -> None:
     mass = body_of(event="order:massUpdate", instance='["2017000092","2017000093",2017000094]')
     r = client.post("/webhooks/shoptet", content=mass, headers=signed(mass))
     assert r.status_code == 200 and r.json()["jobs"] == 3
@@ -186,7 +223,9 @@ def test_mass_event_fans_out_and_single_event_for_same_id_reuses_the_job(client:
 def test_unhandled_event_is_stored_as_ignored_without_job(client: TestClient, admin: psycopg.Connection) -> None:
     body = body_of(event="stock:movement", instance="7")
     assert client.post("/webhooks/shoptet", content=body, headers=signed(body)).status_code == 200
-    assert admin.execute("select status, processed_at is not null from ingest.webhook_events").fetchall() == [("ignored", True)]
+    assert admin.execute("select status, processed_at is not null from ingest.webhook_events").fetchall() == [
+        ("ignored", True)
+    ]
     assert counts(admin) == (1, 0)
 
 
@@ -195,6 +234,7 @@ def test_healthz_reports_database_and_migrations(client: TestClient, admin: psyc
     assert r.status_code == 200 and r.json()["status"] == "ok"
     # a deployment whose only login is hub_app can still tell
     from runner.migrate import pending_migrations
+
     assert pending_migrations(Target(admin=db.app, app=db.app, readonly=db.readonly, description="app only")) == []
     admin.execute("delete from _yoyo_migration where migration_id = '0041_webhook_inbox'")
     r = client.get("/healthz")
@@ -221,12 +261,15 @@ def test_1000_duplicate_deliveries_make_one_row_and_one_job(server: tuple[str, A
     assert counts(admin) == (1, 1)
 
 
-def test_sigkill_of_server_under_load_loses_no_acknowledged_event(server: tuple[str, Any], admin: psycopg.Connection) -> None:
+def test_sigkill_of_server_under_load_loses_no_acknowledged_event(
+    server: tuple[str, Any], admin: psycopg.Connection
+) -> None:
     base, proc = server
     acknowledged: list[str] = []
 
     async def load() -> None:
         async with httpx.AsyncClient(base_url=base, timeout=5) as http:
+
             async def sender(worker: int) -> None:
                 for i in range(100_000):
                     instance = f"{worker}-{i}"
@@ -271,16 +314,24 @@ class OAuthServer:
             self.requests.append(body)
             if body.get("code") != "good-code" or body.get("client_secret") != "s3cret":
                 return JSONResponse({"error": "invalid_grant"}, status_code=400)
-            return JSONResponse({"access_token": "oauth-token-" + "x" * 40, "expires_in": None, "token_type": "Bearer",
-                                 "scope": "api", "eshopId": 222651, "eshopUrl": "https://12345.myshoptet.com/",
-                                 "contactEmail": "customer@example.com"})
+            return JSONResponse(
+                {
+                    "access_token": "oauth-token-" + "x" * 40,
+                    "expires_in": None,
+                    "token_type": "Bearer",
+                    "scope": "api",
+                    "eshopId": 222651,
+                    "eshopUrl": "https://12345.myshoptet.com/",
+                    "contactEmail": "customer@example.com",
+                }
+            )
 
         app = Starlette(routes=[Route("/action/ApiOAuthServer/token", token, methods=["POST"])])
         self.port = free_port()
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> "OAuthServer":
+    def __enter__(self) -> OAuthServer:
         self.thread.start()
         while not self.server.started:
             time.sleep(0.02)
@@ -297,13 +348,16 @@ class OAuthServer:
 
 def configure_addon(admin: psycopg.Connection, secret_key: str, oauth_url: str) -> None:
     admin.execute("select core.setting_set('shoptet.addon.client_id', to_jsonb('client-1'::text))")
-    admin.execute("select core.setting_set('shoptet.addon.redirect_uri', to_jsonb('https://hub.example/shoptet/install'::text))")
+    admin.execute(
+        "select core.setting_set('shoptet.addon.redirect_uri', to_jsonb('https://hub.example/shoptet/install'::text))"
+    )
     admin.execute("select core.setting_set('shoptet.addon.oauth_url', to_jsonb(%s::text))", (oauth_url,))
     admin.execute("select core.setting_set_secret('shoptet.addon.client_secret', 's3cret', null, %s)", (secret_key,))
 
 
 def test_install_exchanges_code_creates_shop_stores_token_and_registers_webhooks(
-        db: Target, admin: psycopg.Connection, hub_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    db: Target, admin: psycopg.Connection, hub_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     registered: list[int] = []
 
     def registrar(settings: Any, shop_id: int, public_url: str, api_url: str) -> list[str]:
@@ -315,14 +369,20 @@ def test_install_exchanges_code_creates_shop_stores_token_and_registers_webhooks
         configure_addon(admin, hub_env["HUB_SECRET_KEY"], oauth.url)
         r = client.get("/shoptet/install", params={"code": "good-code"})
         assert r.status_code == 200, r.text
-        assert oauth.requests[0] == {"client_id": "client-1", "client_secret": "s3cret", "code": "good-code",
-                                     "redirect_uri": "https://hub.example/shoptet/install",
-                                     "grant_type": "authorization_code", "scope": "api"}
+        assert oauth.requests[0] == {
+            "client_id": "client-1",
+            "client_secret": "s3cret",
+            "code": "good-code",
+            "redirect_uri": "https://hub.example/shoptet/install",
+            "grant_type": "authorization_code",
+            "scope": "api",
+        }
         assert registered == [222651]
         shop = admin.execute("select name, status from core.shops where shop_id = 222651").fetchone()
         assert shop == ("12345.myshoptet.com", "active")
-        token = admin.execute("select core.setting_get_secret('shoptet.oauth_token', 222651, %s)",
-                              (hub_env["HUB_SECRET_KEY"],)).fetchone()
+        token = admin.execute(
+            "select core.setting_get_secret('shoptet.oauth_token', 222651, %s)", (hub_env["HUB_SECRET_KEY"],)
+        ).fetchone()
         assert token == ("oauth-token-" + "x" * 40,)
 
         r = client.get("/shoptet/install", params={"code": "bad-code"})
@@ -331,7 +391,8 @@ def test_install_exchanges_code_creates_shop_stores_token_and_registers_webhooks
 
 
 def test_install_fails_with_502_when_oauth_server_is_down_or_webhooks_cannot_be_registered(
-        db: Target, admin: psycopg.Connection, hub_env: dict[str, str]) -> None:
+    db: Target, admin: psycopg.Connection, hub_env: dict[str, str]
+) -> None:
     with TestClient(create_app(Config.from_env(), db)) as client:
         configure_addon(admin, hub_env["HUB_SECRET_KEY"], f"http://127.0.0.1:{free_port()}")
         r = client.get("/shoptet/install", params={"code": "good-code"})
@@ -344,12 +405,15 @@ def test_install_fails_with_502_when_oauth_server_is_down_or_webhooks_cannot_be_
 
 
 def test_renewed_signature_key_is_used_at_once_without_restart(
-        client: TestClient, admin: psycopg.Connection, hub_env: dict[str, str]) -> None:
+    client: TestClient, admin: psycopg.Connection, hub_env: dict[str, str]
+) -> None:
     first = body_of(instance="1")
     assert client.post("/webhooks/shoptet", content=first, headers=signed(first)).status_code == 200  # key cached
     new_key = "8a5e881b19ad6cc0bc986587b22e30be"
-    admin.execute("select core.setting_set_secret('shoptet.signature_key', %s, %s, %s)",
-                  (new_key, SHOP, hub_env["HUB_SECRET_KEY"]))
+    admin.execute(
+        "select core.setting_set_secret('shoptet.signature_key', %s, %s, %s)",
+        (new_key, SHOP, hub_env["HUB_SECRET_KEY"]),
+    )
     second = body_of(instance="2")
     deadline = time.monotonic() + 2
     while client.post("/webhooks/shoptet", content=second, headers=signed(second, new_key)).status_code != 200:
@@ -366,4 +430,6 @@ def test_unknown_shops_do_not_grow_the_key_cache(client: TestClient, admin: psyc
         body = body_of(shop=shop)
         assert client.post("/webhooks/shoptet", content=body, headers=signed(body)).status_code == 401
     assert len(hub.settings._cache) == before
-    assert admin.execute("select count from ingest.webhook_rejections where reason = 'unknown_shop'").fetchone() == (50,)
+    assert admin.execute("select count from ingest.webhook_rejections where reason = 'unknown_shop'").fetchone() == (
+        50,
+    )

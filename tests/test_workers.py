@@ -21,7 +21,9 @@ from runner.config import REPO_ROOT
 from runner.db import Target
 
 HUB = str(REPO_ROOT / ".venv" / "bin" / "hub")
-JOB_STATUS = "select status::text from procrastinate.procrastinate_jobs where task_name = 'recalculate_customer_metrics'"
+JOB_STATUS = (
+    "select status::text from procrastinate.procrastinate_jobs where task_name = 'recalculate_customer_metrics'"
+)
 
 PROBE = """
 create table public.probe_runs (
@@ -59,9 +61,15 @@ def probe(admin: psycopg.Connection) -> None:
 
 
 def start_workers(hub_env: dict[str, str], n: int, *extra: str) -> list[subprocess.Popen[bytes]]:
-    return [subprocess.Popen([HUB, "worker", "--queues", "analytics", "--polling-interval", "0.1", *extra],
-                             env={**os.environ, **hub_env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for _ in range(n)]
+    return [
+        subprocess.Popen(
+            [HUB, "worker", "--queues", "analytics", "--polling-interval", "0.1", *extra],
+            env={**os.environ, **hub_env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(n)
+    ]
 
 
 def wait_for(admin: psycopg.Connection, sql: str, expected: object, timeout: float = 60) -> None:
@@ -76,11 +84,13 @@ def wait_for(admin: psycopg.Connection, sql: str, expected: object, timeout: flo
 
 
 def test_four_workers_never_overlap_two_hundred_jobs_on_one_shop_lock(
-        probe: None, admin: psycopg.Connection, hub_env: dict[str, str],
-        processes: list[subprocess.Popen[bytes]]) -> None:
+    probe: None, admin: psycopg.Connection, hub_env: dict[str, str], processes: list[subprocess.Popen[bytes]]
+) -> None:
     admin.execute(DEFER, (tasks.shop_lock(42, "customer_metrics"), 200))
     processes += start_workers(hub_env, 4, "--concurrency", "2")
-    wait_for(admin, "select count(*) from procrastinate.procrastinate_jobs where status = 'succeeded'", 200, timeout=120)
+    wait_for(
+        admin, "select count(*) from procrastinate.procrastinate_jobs where status = 'succeeded'", 200, timeout=120
+    )
     assert admin.execute("select count(*) from public.probe_runs where step = 'start'").fetchone() == (200,)
     overlaps = admin.execute("""
         select count(*) from public.probe_runs a join public.probe_runs b
@@ -90,16 +100,24 @@ def test_four_workers_never_overlap_two_hundred_jobs_on_one_shop_lock(
 
 
 def test_worker_killed_mid_job_leaves_nothing_half_written_and_job_is_retried(
-        db: Target, probe: None, admin: psycopg.Connection, hub_env: dict[str, str],
-        processes: list[subprocess.Popen[bytes]]) -> None:
+    db: Target,
+    probe: None,
+    admin: psycopg.Connection,
+    hub_env: dict[str, str],
+    processes: list[subprocess.Popen[bytes]],
+) -> None:
     admin.execute("update public.probe_config set slow_seconds = 20")
     admin.execute(DEFER, (tasks.shop_lock(42, "customer_metrics"), 1))
     victim = start_workers(hub_env, 1, "--stalled-after", "1")[0]
     processes.append(victim)
     wait_for(admin, JOB_STATUS, "doing")
     # the job is inside its transaction: 'start' written, not committed
-    wait_for(admin, "select count(*) from pg_stat_activity where query like '%refresh_customer_metrics%' "
-                    "and state = 'active' and usename = 'hub_app'", 1)
+    wait_for(
+        admin,
+        "select count(*) from pg_stat_activity where query like '%refresh_customer_metrics%' "
+        "and state = 'active' and usename = 'hub_app'",
+        1,
+    )
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait(5)
     assert admin.execute("select count(*) from public.probe_runs").fetchone() == (0,)
@@ -122,7 +140,9 @@ def test_worker_killed_mid_job_leaves_nothing_half_written_and_job_is_retried(
 
 def test_stalled_job_that_used_its_attempts_ends_failed(db: Target, probe: None, admin: psycopg.Connection) -> None:
     admin.execute(DEFER, (tasks.shop_lock(42, "customer_metrics"), 1))
-    admin.execute("update procrastinate.procrastinate_jobs set status = 'doing', attempts = %s", (tasks.MAX_ATTEMPTS - 1,))
+    admin.execute(
+        "update procrastinate.procrastinate_jobs set status = 'doing', attempts = %s", (tasks.MAX_ATTEMPTS - 1,)
+    )
     bound = tasks.configure(db)
 
     async def recover() -> dict[str, int]:
@@ -133,7 +153,9 @@ def test_stalled_job_that_used_its_attempts_ends_failed(db: Target, probe: None,
     assert admin.execute("select status::text from procrastinate.procrastinate_jobs").fetchone() == ("failed",)
 
 
-def test_addon_uninstall_event_disables_shop_keeps_data_and_marks_event_done(db: Target, admin: psycopg.Connection) -> None:
+def test_addon_uninstall_event_disables_shop_keeps_data_and_marks_event_done(
+    db: Target, admin: psycopg.Connection
+) -> None:
     admin.execute("insert into core.shops (shop_id, name) values (42, 'shop 42')")
     admin.execute("set role hub_app")
     row = admin.execute("select * from ingest.webhook_accept(42, 'addon:uninstall', '42', now(), null)").fetchone()
@@ -143,8 +165,13 @@ def test_addon_uninstall_event_disables_shop_keeps_data_and_marks_event_done(db:
     with bound.open():
         bound.run_worker(queues=["webhooks"], wait=False, install_signal_handlers=False)
     assert admin.execute("select status from core.shops").fetchone() == ("uninstalled",)
-    assert admin.execute("select status, processed_at is not null from ingest.webhook_events").fetchone() == ("done", True)
-    assert admin.execute("select status::text from procrastinate.procrastinate_jobs where task_name = 'process_webhook_event'").fetchone() == ("succeeded",)
+    assert admin.execute("select status, processed_at is not null from ingest.webhook_events").fetchone() == (
+        "done",
+        True,
+    )
+    assert admin.execute(
+        "select status::text from procrastinate.procrastinate_jobs where task_name = 'process_webhook_event'"
+    ).fetchone() == ("succeeded",)
 
 
 def test_analytics_job_is_queued_once_per_shop(db: Target, probe: None, admin: psycopg.Connection) -> None:
@@ -162,7 +189,9 @@ def test_housekeeping_deletes_old_processed_events_and_ended_jobs(db: Target, ad
     admin.execute("select ingest.webhook_accept(42, 'stock:movement', '1', now(), null)")
     admin.execute("select ingest.webhook_accept(42, 'stock:movement', '2', now(), null)")
     admin.execute("select ingest.webhook_accept(42, 'order:update', '3', now(), null)")
-    admin.execute("update ingest.webhook_events set processed_at = now() - interval '40 days' where event_instance = '1'")
+    admin.execute(
+        "update ingest.webhook_events set processed_at = now() - interval '40 days' where event_instance = '1'"
+    )
     admin.execute("update procrastinate.procrastinate_jobs set status = 'succeeded'")
     admin.execute("update procrastinate.procrastinate_events set at = now() - interval '20 days'")
     rows = dict(admin.execute("select what, deleted from ops.housekeeping()").fetchall())
@@ -172,9 +201,18 @@ def test_housekeeping_deletes_old_processed_events_and_ended_jobs(db: Target, ad
 
 def test_every_schedule_entry_names_a_registered_task() -> None:
     periodic = {name for name, _ in tasks.app.periodic_registry.periodic_tasks}
-    assert periodic == {"schedule_orders_sync", "schedule_customers_sync", "schedule_products_sync",
-                        "dispatch_customer_metrics_recalculation", "run_maintenance", "retry_snapshots",
-                        "housekeeping", "retry_stalled_jobs", "reconcile_webhooks", "backup_database"}
+    assert periodic == {
+        "schedule_orders_sync",
+        "schedule_customers_sync",
+        "schedule_products_sync",
+        "dispatch_customer_metrics_recalculation",
+        "run_maintenance",
+        "retry_snapshots",
+        "housekeeping",
+        "retry_stalled_jobs",
+        "reconcile_webhooks",
+        "backup_database",
+    }
     assert periodic <= set(tasks.app.tasks)
 
 
@@ -183,7 +221,8 @@ def test_event_whose_job_failed_for_good_is_listed_as_failed(db: Target, admin: 
     admin.execute("select ingest.webhook_accept(42, 'order:update', '2017000092', now(), null)")
     admin.execute("select ingest.webhook_accept(42, 'order:update', '2017000093', now(), null)")
     admin.execute("set search_path = procrastinate, public")  # procrastinate's triggers need it
-    admin.execute("update procrastinate.procrastinate_jobs set status = 'failed' "
-                  "where queueing_lock = 'shop:42:order:2017000092'")
+    admin.execute(
+        "update procrastinate.procrastinate_jobs set status = 'failed' where queueing_lock = 'shop:42:order:2017000092'"
+    )
     rows = admin.execute("select event_instance from ingest.webhook_events_failed").fetchall()
     assert rows == [("2017000092",)]

@@ -12,80 +12,115 @@ from runner.errors import CommandError
 
 
 def register(subparsers: Subparsers) -> None:
-    sub = add_group(subparsers, "bench", help="benchmarks (make bench runs them all)",
-                    description="Benchmarks; each prints its figures and appends them to bench/RESULTS.md. "
-                                "`generate` makes the commerce data (scale 1 = the seeds' production size) "
-                                "that `queries` measures; `make bench` runs all of them (BENCH_SCALE, default 0.1).")
-    p = add_command(sub, "settings", cmd_bench_settings,
-                    help="cached vs uncached settings reads, change propagation between processes",
-                    description="Measure a cached settings read, an uncached SQL read, and the time until a "
-                                "change made by one process is seen by another; print p50/p95.")
+    sub = add_group(
+        subparsers,
+        "bench",
+        help="benchmarks (make bench runs them all)",
+        description="Benchmarks; each prints its figures and appends them to bench/RESULTS.md. "
+        "`generate` makes the commerce data (scale 1 = the seeds' production size) "
+        "that `queries` measures; `make bench` runs all of them (BENCH_SCALE, default 0.1).",
+    )
+    p = add_command(
+        sub,
+        "settings",
+        cmd_bench_settings,
+        help="cached vs uncached settings reads, change propagation between processes",
+        description="Measure a cached settings read, an uncached SQL read, and the time until a "
+        "change made by one process is seen by another; print p50/p95.",
+    )
     p.add_argument("--iterations", type=int, default=2000, help="reads per measurement")
     add_no_record_option(p)
-    p = add_command(sub, "client", cmd_bench_client,
-                    help="Shoptet client requests/s with the token's slots in the database vs in-process",
-                    description="Against a sandbox Shoptet in this process: requests/s of one client whose 3 "
-                                "request slots per token are advisory locks in the hub database (they hold "
-                                "across processes) and of one with the in-process semaphore only.")
+    p = add_command(
+        sub,
+        "client",
+        cmd_bench_client,
+        help="Shoptet client requests/s with the token's slots in the database vs in-process",
+        description="Against a sandbox Shoptet in this process: requests/s of one client whose 3 "
+        "request slots per token are advisory locks in the hub database (they hold "
+        "across processes) and of one with the in-process semaphore only.",
+    )
     p.add_argument("--requests", type=int, default=400, help="GET requests per round")
     p.add_argument("--threads", type=int, default=3, help="threads sharing the client")
     p.add_argument("--rounds", type=int, default=3, help="rounds of each variant, alternating")
     p.add_argument("--latency-ms", type=int, default=0, help="the sandbox answers after this long")
     add_no_record_option(p)
-    p = add_command(sub, "webhooks", cmd_bench_webhooks,
-                    help="signed webhook load against `hub serve`: accepted/s, latency, durability",
-                    description="Start `hub serve` on a free local port, send distinct signed order:update "
-                                "events (asyncio + httpx), report accepted events/s and p50/p95/p99, and check "
-                                "that every 200 is a committed row. Cleans up its bench shop's rows.")
+    p = add_command(
+        sub,
+        "webhooks",
+        cmd_bench_webhooks,
+        help="signed webhook load against `hub serve`: accepted/s, latency, durability",
+        description="Start `hub serve` on a free local port, send distinct signed order:update "
+        "events (asyncio + httpx), report accepted events/s and p50/p95/p99, and check "
+        "that every 200 is a committed row. Cleans up its bench shop's rows.",
+    )
     p.add_argument("--events", type=int, default=20000, help="events to send")
     p.add_argument("--connections", type=int, default=8, help="concurrent keep-alive connections")
     p.add_argument("--generator-procs", type=int, default=1, help="load generator processes")
     p.add_argument("--server-workers", type=int, default=1, help="`hub serve --workers`")
-    p.add_argument("--busy-workers", type=int, default=0, help="`hub worker` processes working the queue during the load")
+    p.add_argument(
+        "--busy-workers", type=int, default=0, help="`hub worker` processes working the queue during the load"
+    )
     add_no_record_option(p)
-    p = add_command(sub, "e2e", cmd_bench_e2e,
-                    help="order:update webhook -> updated row in sales.orders, through hub serve and "
-                         "hub worker against the sandbox",
-                    description="End to end: signed order:update webhooks, one at a time, to `hub serve`; a "
-                                "`hub worker` fetches each order from a sandbox Shoptet and upserts it. Times the "
-                                "POST -> updated sales.orders row. Target p95 <= 2 s. The bench shop is purged.")
+    p = add_command(
+        sub,
+        "e2e",
+        cmd_bench_e2e,
+        help="order:update webhook -> updated row in sales.orders, through hub serve and "
+        "hub worker against the sandbox",
+        description="End to end: signed order:update webhooks, one at a time, to `hub serve`; a "
+        "`hub worker` fetches each order from a sandbox Shoptet and upserts it. Times the "
+        "POST -> updated sales.orders row. Target p95 <= 2 s. The bench shop is purged.",
+    )
     p.add_argument("--events", type=int, default=50, help="webhooks to deliver")
     add_no_record_option(p)
-    p = add_command(sub, "generate", cmd_bench_generate,
-                    help="production-shaped commerce data at a scale (1.0 = 1.4 M orders, 8.2 M lines)",
-                    description="Generate deterministic, production-shaped data server-side in SQL "
-                                "(bench/generate.sql) for the bench shops 900001 (master), 900002 and 900003, "
-                                "created in core.shops when absent; their earlier rows are removed first. "
-                                "Scale 1.0 is the seeds' size: 1.4 M orders (about a third guest orders, "
-                                "December peak, statuses with cancellations, CZK and EUR) over the last 3 "
-                                "years, ~5.9 lines per order (product, shipping, billing, discount-coupon; "
-                                "quarters older than 2 years go into archive.order_items), 661 k customers "
-                                "(Pareto-distributed orders per customer), 13 k variants. Then ANALYZE and "
-                                "analytics.refresh_customer_metrics. Prints rows/s per table. Connects as admin.")
+    p = add_command(
+        sub,
+        "generate",
+        cmd_bench_generate,
+        help="production-shaped commerce data at a scale (1.0 = 1.4 M orders, 8.2 M lines)",
+        description="Generate deterministic, production-shaped data server-side in SQL "
+        "(bench/generate.sql) for the bench shops 900001 (master), 900002 and 900003, "
+        "created in core.shops when absent; their earlier rows are removed first. "
+        "Scale 1.0 is the seeds' size: 1.4 M orders (about a third guest orders, "
+        "December peak, statuses with cancellations, CZK and EUR) over the last 3 "
+        "years, ~5.9 lines per order (product, shipping, billing, discount-coupon; "
+        "quarters older than 2 years go into archive.order_items), 661 k customers "
+        "(Pareto-distributed orders per customer), 13 k variants. Then ANALYZE and "
+        "analytics.refresh_customer_metrics. Prints rows/s per table. Connects as admin.",
+    )
     p.add_argument("--scale", type=float, default=1.0, help="size relative to the seeds' production data")
     p.add_argument("--seed", type=int, default=42, help="the same seed gives the same rows")
-    p.add_argument("--parallel", type=int, default=None,
-                   help="connections for the big inserts (default: CPU cores, at most 4)")
+    p.add_argument(
+        "--parallel", type=int, default=None, help="connections for the big inserts (default: CPU cores, at most 4)"
+    )
     add_no_record_option(p)
-    p = add_command(sub, "queries", cmd_bench_queries,
-                    help="p50/p95/p99 of the listing and lookup functions on generated data",
-                    description="On data made by `hub bench generate`: order history page of 50, e-mail "
-                                "lookup (messed-up case and spaces), orders by status in a date range, order "
-                                "lines by type in a quarter, top customers by spend, each with random "
-                                "parameters drawn from the data; prints p50/p95/p99 and checks with EXPLAIN "
-                                "(format json) that a one-quarter order-lines query reads one partition.")
+    p = add_command(
+        sub,
+        "queries",
+        cmd_bench_queries,
+        help="p50/p95/p99 of the listing and lookup functions on generated data",
+        description="On data made by `hub bench generate`: order history page of 50, e-mail "
+        "lookup (messed-up case and spaces), orders by status in a date range, order "
+        "lines by type in a quarter, top customers by spend, each with random "
+        "parameters drawn from the data; prints p50/p95/p99 and checks with EXPLAIN "
+        "(format json) that a one-quarter order-lines query reads one partition.",
+    )
     p.add_argument("--samples", type=int, default=2000, help="calls per query")
     p.add_argument("--seed", type=int, default=1, help="seed of the random parameters")
     add_no_record_option(p)
-    p = add_command(sub, "import", cmd_bench_import,
-                    help="snapshot import from the sandbox vs gunzip+parse and plain COPY baselines",
-                    description="Import a sandbox shop of --scale (1.0 = 1.4 M orders, 661 k customers) with "
-                                "`hub snapshot import` over HTTP, then measure the two baselines on the same "
-                                "files and rows: (a) gunzip + orjson parse alone, (b) plain COPY into the same "
-                                "tables. Prints import / (a + b) (target <= 2) and the importer's peak RSS. "
-                                "Then imports the same unchanged files again on the populated database: it must "
-                                "write nothing and should cost at most 1.5 x (a). "
-                                "The sandbox's files are cached under HUB_HOME/sandbox.")
+    p = add_command(
+        sub,
+        "import",
+        cmd_bench_import,
+        help="snapshot import from the sandbox vs gunzip+parse and plain COPY baselines",
+        description="Import a sandbox shop of --scale (1.0 = 1.4 M orders, 661 k customers) with "
+        "`hub snapshot import` over HTTP, then measure the two baselines on the same "
+        "files and rows: (a) gunzip + orjson parse alone, (b) plain COPY into the same "
+        "tables. Prints import / (a + b) (target <= 2) and the importer's peak RSS. "
+        "Then imports the same unchanged files again on the populated database: it must "
+        "write nothing and should cost at most 1.5 x (a). "
+        "The sandbox's files are cached under HUB_HOME/sandbox.",
+    )
     p.add_argument("--scale", type=float, default=0.1, help="data size, 1.0 = the seeds' size")
     add_no_record_option(p)
 
@@ -99,16 +134,28 @@ def cmd_bench_settings(cfg: Config, args: argparse.Namespace) -> int:
 def cmd_bench_client(cfg: Config, args: argparse.Namespace) -> int:
     from bench import client_bench
 
-    return client_bench.run(cfg, requests=args.requests, threads=args.threads, rounds=args.rounds,
-                            latency_ms=args.latency_ms, record_results=not args.no_record)
+    return client_bench.run(
+        cfg,
+        requests=args.requests,
+        threads=args.threads,
+        rounds=args.rounds,
+        latency_ms=args.latency_ms,
+        record_results=not args.no_record,
+    )
 
 
 def cmd_bench_webhooks(cfg: Config, args: argparse.Namespace) -> int:
     from bench import webhook_bench
 
-    return webhook_bench.run(cfg, events=args.events, connections=args.connections,
-                             generator_procs=args.generator_procs, server_workers=args.server_workers,
-                             busy_workers=args.busy_workers, record_results=not args.no_record)
+    return webhook_bench.run(
+        cfg,
+        events=args.events,
+        connections=args.connections,
+        generator_procs=args.generator_procs,
+        server_workers=args.server_workers,
+        busy_workers=args.busy_workers,
+        record_results=not args.no_record,
+    )
 
 
 def cmd_bench_e2e(cfg: Config, args: argparse.Namespace) -> int:
@@ -129,8 +176,12 @@ def cmd_bench_generate(cfg: Config, args: argparse.Namespace) -> int:
     lines = report.lines()
     print("\n".join(lines))
     if not args.no_record:
-        record("Data generator", f"hub bench generate --scale {args.scale} --seed {args.seed}"
-               + (f" --parallel {args.parallel}" if args.parallel else ""), lines)
+        record(
+            "Data generator",
+            f"hub bench generate --scale {args.scale} --seed {args.seed}"
+            + (f" --parallel {args.parallel}" if args.parallel else ""),
+            lines,
+        )
     return 0
 
 
@@ -145,7 +196,6 @@ def cmd_bench_queries(cfg: Config, args: argparse.Namespace) -> int:
     from runner.db import target_for
 
     try:
-        return query_bench.run(target_for(cfg), samples=args.samples, seed=args.seed,
-                               record_results=not args.no_record)
+        return query_bench.run(target_for(cfg), samples=args.samples, seed=args.seed, record_results=not args.no_record)
     except RuntimeError as exc:
         raise CommandError(str(exc)) from None

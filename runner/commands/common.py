@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence, TypeAlias
+from typing import Any, TypeAlias
 
 from runner.config import VARIABLES, Config
 
@@ -19,8 +20,9 @@ Handler: TypeAlias = Callable[[Config, argparse.Namespace], int]
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """Where commands are added: what ``add_subparsers()`` returns."""
 
-EPILOG_ENV = "environment:\n" + "\n".join(f"  {name:<24} {desc} (default: {default})"
-                                          for name, (default, desc) in VARIABLES.items())
+EPILOG_ENV = "environment:\n" + "\n".join(
+    f"  {name:<24} {desc} (default: {default})" for name, (default, desc) in VARIABLES.items()
+)
 
 
 # -- help ----------------------------------------------------------------------------------
@@ -35,8 +37,13 @@ class HelpFormatter(argparse.HelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         default = action.default
-        if (default is None or default is False or default == argparse.SUPPRESS or "default" in text
-                or not (action.option_strings or action.nargs in (argparse.OPTIONAL, argparse.ZERO_OR_MORE))):
+        if (
+            default is None
+            or default is False
+            or default == argparse.SUPPRESS
+            or "default" in text
+            or not (action.option_strings or action.nargs in (argparse.OPTIONAL, argparse.ZERO_OR_MORE))
+        ):
             return text
         return text + " (default %(default)s)"
 
@@ -47,17 +54,20 @@ class RawDescriptionHelpFormatter(HelpFormatter, argparse.RawDescriptionHelpForm
 
 def add_group(subparsers: Subparsers, name: str, *, help: str, description: str) -> Subparsers:
     """A top-level command with subcommands (``hub db ...``); returns where to add them."""
-    parser = subparsers.add_parser(name, help=help, description=description, epilog=EPILOG_ENV,
-                                   formatter_class=RawDescriptionHelpFormatter)
+    parser = subparsers.add_parser(
+        name, help=help, description=description, epilog=EPILOG_ENV, formatter_class=RawDescriptionHelpFormatter
+    )
     return parser.add_subparsers(dest=f"{name}_command", metavar="SUBCOMMAND", required=True)
 
 
-def add_command(subparsers: Subparsers, name: str, handler: Handler, *, help: str,
-                description: str, environment: bool = False) -> argparse.ArgumentParser:
+def add_command(
+    subparsers: Subparsers, name: str, handler: Handler, *, help: str, description: str, environment: bool = False
+) -> argparse.ArgumentParser:
     """A command run by ``handler``; with ``environment`` its help ends with the HUB_* variables."""
     if environment:
-        parser = subparsers.add_parser(name, help=help, description=description, epilog=EPILOG_ENV,
-                                       formatter_class=RawDescriptionHelpFormatter)
+        parser = subparsers.add_parser(
+            name, help=help, description=description, epilog=EPILOG_ENV, formatter_class=RawDescriptionHelpFormatter
+        )
     else:
         parser = subparsers.add_parser(name, help=help, description=description, formatter_class=HelpFormatter)
     parser.set_defaults(func=handler)
@@ -67,8 +77,9 @@ def add_command(subparsers: Subparsers, name: str, handler: Handler, *, help: st
 # -- options several commands share ----------------------------------------------------------
 
 
-def add_shop_option(parser: argparse.ArgumentParser, *, required: bool = False, metavar: str = "ID",
-                    help: str = "the shop's eshopId") -> None:
+def add_shop_option(
+    parser: argparse.ArgumentParser, *, required: bool = False, metavar: str = "ID", help: str = "the shop's eshopId"
+) -> None:
     """``--shop``: a shop by its Shoptet eshopId."""
     parser.add_argument("--shop", type=int, required=required, metavar=metavar, help=help)
 
@@ -126,8 +137,14 @@ class Column:
         return str(text) if self.width is None else format(str(text), f"{self.align}{self.width}")
 
 
-def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], *, as_json: bool, empty: str,
-                note: Callable[[Mapping[str, Any]], str | None] | None = None) -> None:
+def print_table(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[Column],
+    *,
+    as_json: bool,
+    empty: str,
+    note: Callable[[Mapping[str, Any]], str | None] | None = None,
+) -> None:
     """``rows`` as JSON, or as a table: a header, one line per row (and the ``note`` line under a
     row when it has one); ``empty`` when there are no rows."""
     if as_json:
@@ -138,8 +155,9 @@ def print_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], *,
         return
 
     def line(cells: Sequence[str]) -> str:
-        return "".join((column.gap if i else "") + column.format(text)
-                       for i, (column, text) in enumerate(zip(columns, cells)))
+        return "".join(
+            (column.gap if i else "") + column.format(text) for i, (column, text) in enumerate(zip(columns, cells))
+        )
 
     print(line([column.title for column in columns]))
     for row in rows:

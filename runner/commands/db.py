@@ -19,58 +19,113 @@ ROLES = ("admin", "app", "readonly")
 
 
 def register(subparsers: Subparsers) -> None:
-    sub = add_group(subparsers, "db", help="the database: embedded cluster, migrations, psql",
-                    description="Manage the hub's database. Without HUB_DATABASE_URL the hub runs its own "
-                                "PostgreSQL 15 cluster under HUB_HOME (default ./.hub).")
-    add_command(sub, "start", cmd_db_start, help="create (first time) and start the embedded cluster",
-                description="Create the embedded cluster on first use (initdb, database 'hub') and start it "
-                            "on a unix socket in HUB_HOME and on 127.0.0.1:HUB_DB_PORT. As root the server "
-                            "runs as the 'postgres' OS user. Does nothing when HUB_DATABASE_URL is set.")
-    add_command(sub, "stop", cmd_db_stop, help="stop the embedded cluster (fast shutdown)",
-                description="Stop the embedded cluster (pg_ctl stop -m fast). Does nothing when HUB_DATABASE_URL "
-                            "is set.")
-    p = add_command(sub, "status", cmd_db_status, help="is the database up, where, which migrations are pending",
-                    description="Report whether the database is reachable, where it is, and pending migrations. "
-                                "Exit status 0 when reachable, 3 when not.")
+    sub = add_group(
+        subparsers,
+        "db",
+        help="the database: embedded cluster, migrations, psql",
+        description="Manage the hub's database. Without HUB_DATABASE_URL the hub runs its own "
+        "PostgreSQL 15 cluster under HUB_HOME (default ./.hub).",
+    )
+    add_command(
+        sub,
+        "start",
+        cmd_db_start,
+        help="create (first time) and start the embedded cluster",
+        description="Create the embedded cluster on first use (initdb, database 'hub') and start it "
+        "on a unix socket in HUB_HOME and on 127.0.0.1:HUB_DB_PORT. As root the server "
+        "runs as the 'postgres' OS user. Does nothing when HUB_DATABASE_URL is set.",
+    )
+    add_command(
+        sub,
+        "stop",
+        cmd_db_stop,
+        help="stop the embedded cluster (fast shutdown)",
+        description="Stop the embedded cluster (pg_ctl stop -m fast). Does nothing when HUB_DATABASE_URL is set.",
+    )
+    p = add_command(
+        sub,
+        "status",
+        cmd_db_status,
+        help="is the database up, where, which migrations are pending",
+        description="Report whether the database is reachable, where it is, and pending migrations. "
+        "Exit status 0 when reachable, 3 when not.",
+    )
     add_json_option(p, "print the status as JSON")
-    p = add_command(sub, "url", cmd_db_url, help="print the connection URL (for psql and other tools)",
-                    description="Print a libpq connection URL of the database for the chosen role.")
+    p = add_command(
+        sub,
+        "url",
+        cmd_db_url,
+        help="print the connection URL (for psql and other tools)",
+        description="Print a libpq connection URL of the database for the chosen role.",
+    )
     _add_role_option(p)
-    p = add_command(sub, "psql", cmd_db_psql, help="open psql on the database",
-                    description="Run psql connected to the hub database; arguments after -- go to psql.")
+    p = add_command(
+        sub,
+        "psql",
+        cmd_db_psql,
+        help="open psql on the database",
+        description="Run psql connected to the hub database; arguments after -- go to psql.",
+    )
     _add_role_option(p)
     p.add_argument("psql_args", nargs=argparse.REMAINDER, help="arguments for psql (after --)")
-    p = add_command(sub, "migrate", cmd_db_migrate, help="apply pending migrations and re-load every function file",
-                    description="Apply db/migrations/ with yoyo, then re-load every file of db/functions/ "
-                                "(order: core, ingest, sales, catalog, analytics, ops, archive, then others; "
-                                "files by name), all in one transaction: an error names file and line and "
-                                "leaves the database unchanged.")
-    p.add_argument("--dry-run", action="store_true",
-                   help="migrate a throw-away copy (CREATE DATABASE ... TEMPLATE) and report what would change")
-    p = add_command(sub, "maintain", cmd_db_maintain,
-                    help="partition maintenance now: premake, empty the default, retention to archive",
-                    description="Run ops.run_maintenance(): move rows out of the default partition of "
-                                "sales.order_items, make quarterly partitions ahead, detach quarters older "
-                                "than 2 years into schema archive (attached to archive.order_items, queryable "
-                                "through sales.order_items_all). Idempotent; the workers run it hourly.")
+    p = add_command(
+        sub,
+        "migrate",
+        cmd_db_migrate,
+        help="apply pending migrations and re-load every function file",
+        description="Apply db/migrations/ with yoyo, then re-load every file of db/functions/ "
+        "(order: core, ingest, sales, catalog, analytics, ops, archive, then others; "
+        "files by name), all in one transaction: an error names file and line and "
+        "leaves the database unchanged.",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="migrate a throw-away copy (CREATE DATABASE ... TEMPLATE) and report what would change",
+    )
+    p = add_command(
+        sub,
+        "maintain",
+        cmd_db_maintain,
+        help="partition maintenance now: premake, empty the default, retention to archive",
+        description="Run ops.run_maintenance(): move rows out of the default partition of "
+        "sales.order_items, make quarterly partitions ahead, detach quarters older "
+        "than 2 years into schema archive (attached to archive.order_items, queryable "
+        "through sales.order_items_all). Idempotent; the workers run it hourly.",
+    )
     add_json_option(p, "print the summary as JSON")
-    p = add_command(sub, "backup", cmd_db_backup, help="pg_dump the hub database now, verify it, keep the newest N",
-                    description="Dump the hub database (pg_dump custom format) into HUB_BACKUP_DIR, verify the "
-                                "file reads back (pg_restore --list), record it in ops.backups and delete "
-                                "completed backups beyond the newest HUB_BACKUP_KEEP. The workers run it daily "
-                                "at 02:00 UTC.", environment=True)
+    p = add_command(
+        sub,
+        "backup",
+        cmd_db_backup,
+        help="pg_dump the hub database now, verify it, keep the newest N",
+        description="Dump the hub database (pg_dump custom format) into HUB_BACKUP_DIR, verify the "
+        "file reads back (pg_restore --list), record it in ops.backups and delete "
+        "completed backups beyond the newest HUB_BACKUP_KEEP. The workers run it daily "
+        "at 02:00 UTC.",
+        environment=True,
+    )
     p.add_argument("--dir", help="directory for the dump (default HUB_BACKUP_DIR)")
     p.add_argument("--keep", type=int, help="completed backups to keep (default HUB_BACKUP_KEEP)")
-    p = add_command(sub, "docs", cmd_db_docs, help="print the SQL reference (docs/sql.md) from the database's comments",
-                    description="Render every schema, table, view and function of the migrated database with its "
-                                "COMMENT ON text as markdown (runner/sqldocs.py), as docs/sql.md holds it: "
-                                "hub db docs --output docs/sql.md after a migration that adds or changes one.")
+    p = add_command(
+        sub,
+        "docs",
+        cmd_db_docs,
+        help="print the SQL reference (docs/sql.md) from the database's comments",
+        description="Render every schema, table, view and function of the migrated database with its "
+        "COMMENT ON text as markdown (runner/sqldocs.py), as docs/sql.md holds it: "
+        "hub db docs --output docs/sql.md after a migration that adds or changes one.",
+    )
     p.add_argument("--output", metavar="FILE", help="write here instead of standard output")
 
 
 def _add_role_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--role", choices=ROLES, default="admin",
-                        help="connect as: admin (superuser), app (hub_app) or readonly (hub_readonly)")
+    parser.add_argument(
+        "--role",
+        choices=ROLES,
+        default="admin",
+        help="connect as: admin (superuser), app (hub_app) or readonly (hub_readonly)",
+    )
 
 
 def _cluster_or_say(cfg: Config, verb: str) -> Cluster | None:
@@ -151,11 +206,15 @@ def cmd_db_migrate(cfg: Config, args: argparse.Namespace) -> int:
         return 0
     result = migrate.migrate(target)
     if result.nothing_to_do:
-        print(f"nothing to apply: database is current ({result.functions_loaded} function files re-loaded, "
-              f"none changed; {result.seconds:.2f} s)")
+        print(
+            f"nothing to apply: database is current ({result.functions_loaded} function files re-loaded, "
+            f"none changed; {result.seconds:.2f} s)"
+        )
     else:
-        print(f"applied {len(result.applied)} migration(s), {len(result.functions_changed)} changed of "
-              f"{result.functions_loaded} function files ({result.seconds:.2f} s)")
+        print(
+            f"applied {len(result.applied)} migration(s), {len(result.functions_changed)} changed of "
+            f"{result.functions_loaded} function files ({result.seconds:.2f} s)"
+        )
         for mid in result.applied:
             print(f"  migration {mid}")
         for rel in result.functions_changed:
@@ -173,10 +232,12 @@ def cmd_db_maintain(cfg: Config, args: argparse.Namespace) -> int:
     if args.json:
         print_json(summary)
         return 0
-    print(f"moved {summary['moved_from_default']} row(s) out of the default partition; "
-          f"{summary['partitions_created']} partition(s) created, {summary['archived']} archived, "
-          f"{summary.get('empty_future_dropped', 0)} empty one(s) after the premake window dropped; "
-          f"now {summary['hot_partitions']} hot and {summary['archive_partitions']} archived partitions")
+    print(
+        f"moved {summary['moved_from_default']} row(s) out of the default partition; "
+        f"{summary['partitions_created']} partition(s) created, {summary['archived']} archived, "
+        f"{summary.get('empty_future_dropped', 0)} empty one(s) after the premake window dropped; "
+        f"now {summary['hot_partitions']} hot and {summary['archive_partitions']} archived partitions"
+    )
     return 0
 
 
@@ -195,7 +256,9 @@ def cmd_db_backup(cfg: Config, args: argparse.Namespace) -> int:
 
     directory = Path(args.dir).expanduser().resolve() if args.dir else cfg.backup_dir
     done = run_backup(target_for(cfg), directory, keep=args.keep or cfg.backup_keep)
-    print(f"backup {done['backup_id']}: {done['path']} ({done['size_bytes'] / 1e6:.1f} MB, verified)"
-          + (f"; removed {len(done['removed'])} older" if done["removed"] else ""))
+    print(
+        f"backup {done['backup_id']}: {done['path']} ({done['size_bytes'] / 1e6:.1f} MB, verified)"
+        + (f"; removed {len(done['removed'])} older" if done["removed"] else "")
+    )
     print(f"restore into an empty database: pg_restore --no-owner -d <database> {done['path']}")
     return 0

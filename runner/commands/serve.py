@@ -10,9 +10,15 @@ from runner.config import Config
 
 
 def register(subparsers: Subparsers) -> None:
-    p = add_command(subparsers, "serve", cmd_serve, help="the web app: Shoptet webhooks, addon install callback, /healthz",
-                    description="Run the web app (starlette on uvicorn): POST /webhooks/shoptet, "
-                                "GET /shoptet/install, GET /healthz.", environment=True)
+    p = add_command(
+        subparsers,
+        "serve",
+        cmd_serve,
+        help="the web app: Shoptet webhooks, addon install callback, /healthz",
+        description="Run the web app (starlette on uvicorn): POST /webhooks/shoptet, "
+        "GET /shoptet/install, GET /healthz.",
+        environment=True,
+    )
     add_bind_options(p, port=8000)
     p.add_argument("--workers", type=int, default=1, help="worker processes")
 

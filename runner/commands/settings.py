@@ -8,8 +8,15 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from runner.commands.common import (Column, Subparsers, add_command, add_group, add_json_option, add_shop_option,
-                                    print_table)
+from runner.commands.common import (
+    Column,
+    Subparsers,
+    add_command,
+    add_group,
+    add_json_option,
+    add_shop_option,
+    print_table,
+)
 from runner.config import Config
 from runner.errors import CommandError
 
@@ -20,29 +27,52 @@ SHOP_HELP = "the shop (Shoptet eshopId); without it, the global setting"
 
 
 def register(subparsers: Subparsers) -> None:
-    sub = add_group(subparsers, "settings", help="typed global and per-shop settings, encrypted secrets",
-                    description="Read and change settings in core.settings. Secrets are encrypted with "
-                                "HUB_SECRET_KEY (or the generated HUB_HOME/secret.key).")
-    p = add_command(sub, "get", cmd_settings_get,
-                    help="print a setting's value (a shop's own value, else the global one)",
-                    description="Print a setting's value; exit status 1 when it is not set.")
+    sub = add_group(
+        subparsers,
+        "settings",
+        help="typed global and per-shop settings, encrypted secrets",
+        description="Read and change settings in core.settings. Secrets are encrypted with "
+        "HUB_SECRET_KEY (or the generated HUB_HOME/secret.key).",
+    )
+    p = add_command(
+        sub,
+        "get",
+        cmd_settings_get,
+        help="print a setting's value (a shop's own value, else the global one)",
+        description="Print a setting's value; exit status 1 when it is not set.",
+    )
     p.add_argument("key", help="setting key, e.g. sync.orders.interval")
     add_shop_option(p, metavar="N", help=SHOP_HELP)
     p.add_argument("--secret", action="store_true", help="the setting is a secret: decrypt and print it")
-    p = add_command(sub, "set", cmd_settings_set, help="create or replace a setting",
-                    description="Create or replace a setting. VALUE '-' reads it from standard input "
-                                "(keeps secrets out of shell history).")
+    p = add_command(
+        sub,
+        "set",
+        cmd_settings_set,
+        help="create or replace a setting",
+        description="Create or replace a setting. VALUE '-' reads it from standard input "
+        "(keeps secrets out of shell history).",
+    )
     p.add_argument("key", help="setting key: lower case letters, digits and _ . : -")
     p.add_argument("value", help="the value, or - to read it from standard input")
     add_shop_option(p, metavar="N", help=SHOP_HELP)
     p.add_argument("--type", choices=("text", "integer", "boolean", "json"), help="value type (default text)")
     p.add_argument("--secret", action="store_true", help="store the value encrypted (always text)")
-    p = add_command(sub, "delete", cmd_settings_delete, help="remove a setting",
-                    description="Remove a setting; exit status 1 when it did not exist.")
+    p = add_command(
+        sub,
+        "delete",
+        cmd_settings_delete,
+        help="remove a setting",
+        description="Remove a setting; exit status 1 when it did not exist.",
+    )
     p.add_argument("key", help="setting key")
     add_shop_option(p, metavar="N", help=SHOP_HELP)
-    p = add_command(sub, "list", cmd_settings_list, help="list settings, secrets masked",
-                    description="List settings with secrets shown as ********.")
+    p = add_command(
+        sub,
+        "list",
+        cmd_settings_list,
+        help="list settings, secrets masked",
+        description="List settings with secrets shown as ********.",
+    )
     add_shop_option(p, metavar="N", help="only this shop's settings and the global ones")
     p.add_argument("--secret", action="store_true", help="only secret settings (still masked)")
     add_json_option(p, "print as JSON")
@@ -93,8 +123,10 @@ def cmd_settings_get(cfg: Config, args: argparse.Namespace) -> int:
             try:
                 value = settings.get(args.key, shop_id=args.shop)
             except SettingIsSecret:
-                raise CommandError(f"setting {args.key} is a secret: add --secret to decrypt and print it "
-                                   f"(hub settings get {args.key}{_shop_option(args.shop)} --secret)") from None
+                raise CommandError(
+                    f"setting {args.key} is a secret: add --secret to decrypt and print it "
+                    f"(hub settings get {args.key}{_shop_option(args.shop)} --secret)"
+                ) from None
     if value is None:
         print(f"setting {args.key} is not set" + (f" for shop {args.shop}" if args.shop else ""), file=sys.stderr)
         return 1
@@ -113,8 +145,10 @@ def cmd_settings_set(cfg: Config, args: argparse.Namespace) -> int:
             value_type = args.type or "text"
             value = _parse_value(raw, value_type)
             if value is None:
-                raise CommandError(f"setting {args.key}: the value must not be null; to remove the setting run "
-                                   f"hub settings delete {args.key}{_shop_option(args.shop)}")
+                raise CommandError(
+                    f"setting {args.key}: the value must not be null; to remove the setting run "
+                    f"hub settings delete {args.key}{_shop_option(args.shop)}"
+                )
             settings.set(args.key, value, shop_id=args.shop, value_type=value_type)
     scope = f"shop {args.shop}" if args.shop else "global"
     print(f"set {args.key} ({scope}{', secret' if args.secret else ''})")

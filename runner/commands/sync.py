@@ -13,13 +13,17 @@ ENTITIES = ("orders", "customers", "products")
 
 
 def register(subparsers: Subparsers) -> None:
-    p = add_command(subparsers, "sync", cmd_sync,
-                    help="incremental sync of a shop now: Shoptet's change lists since the cursor",
-                    description="Read /api/{entity}/changes from the shop's cursor (minus a 10-minute overlap), "
-                                "fetch and upsert what changed, soft-delete what was deleted, move the cursor "
-                                "with each batch. Without a cursor: from the newest stored change, else now. "
-                                "A cursor older than 29 days imports a snapshot instead. Prints what it did.",
-                    environment=True)
+    p = add_command(
+        subparsers,
+        "sync",
+        cmd_sync,
+        help="incremental sync of a shop now: Shoptet's change lists since the cursor",
+        description="Read /api/{entity}/changes from the shop's cursor (minus a 10-minute overlap), "
+        "fetch and upsert what changed, soft-delete what was deleted, move the cursor "
+        "with each batch. Without a cursor: from the newest stored change, else now. "
+        "A cursor older than 29 days imports a snapshot instead. Prints what it did.",
+        environment=True,
+    )
     add_shop_option(p, required=True)
     p.add_argument("--entity", choices=[*ENTITIES, "all"], default="all", help="what to sync")
     add_json_option(p, "one JSON object per entity")
@@ -36,8 +40,12 @@ def cmd_sync(cfg: Config, args: argparse.Namespace) -> int:
     client = client_for_shop(args.shop, cfg=cfg, target=target)
     status = 0
     # sync may defer jobs (a snapshot for an old cursor): procrastinate's schema on the search_path
-    with client, open_connection(procrastinate_conninfo(target.app), what=f"{target.description} as app",
-                                 hint=target.embedded) as conn:
+    with (
+        client,
+        open_connection(
+            procrastinate_conninfo(target.app), what=f"{target.description} as app", hint=target.embedded
+        ) as conn,
+    ):
         for entity in ENTITIES if args.entity == "all" else (args.entity,):
             try:
                 summary = sync.sync_entity(conn, client, args.shop, entity)

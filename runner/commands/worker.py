@@ -11,16 +11,28 @@ from runner.errors import CommandError
 
 
 def register(subparsers: Subparsers) -> None:
-    p = add_command(subparsers, "worker", cmd_worker, help="run jobs: webhook follow-ups, syncs, analytics, maintenance",
-                    description="Run a procrastinate worker until SIGINT/SIGTERM. Queues: webhooks, orders, "
-                                "customers, products, snapshots, analytics, maintenance. Periodic jobs (the "
-                                "schedule in runner/tasks.py) are deferred by running workers.", environment=True)
+    p = add_command(
+        subparsers,
+        "worker",
+        cmd_worker,
+        help="run jobs: webhook follow-ups, syncs, analytics, maintenance",
+        description="Run a procrastinate worker until SIGINT/SIGTERM. Queues: webhooks, orders, "
+        "customers, products, snapshots, analytics, maintenance. Periodic jobs (the "
+        "schedule in runner/tasks.py) are deferred by running workers.",
+        environment=True,
+    )
     p.add_argument("--queues", metavar="Q1,Q2", help="comma-separated queues to serve (default: all)")
     p.add_argument("--concurrency", type=int, default=1, help="jobs run at once by this worker")
-    p.add_argument("--polling-interval", type=float, default=5.0,
-                   help="seconds between polls for jobs besides LISTEN/NOTIFY")
-    p.add_argument("--stalled-after", type=float, default=None, metavar="SECONDS",
-                   help="a worker silent this long is dead and its jobs are retried (default 60)")
+    p.add_argument(
+        "--polling-interval", type=float, default=5.0, help="seconds between polls for jobs besides LISTEN/NOTIFY"
+    )
+    p.add_argument(
+        "--stalled-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="a worker silent this long is dead and its jobs are retried (default 60)",
+    )
     p.add_argument("--name", help="worker name in logs and procrastinate_workers")
 
 
@@ -29,8 +41,14 @@ def cmd_worker(cfg: Config, args: argparse.Namespace) -> int:
 
     queues = [q.strip() for q in args.queues.split(",") if q.strip()] if args.queues else None
     try:
-        tasks.run_worker(cfg, queues=queues, concurrency=args.concurrency, polling_interval=args.polling_interval,
-                         stalled_after=args.stalled_after, name=args.name)
+        tasks.run_worker(
+            cfg,
+            queues=queues,
+            concurrency=args.concurrency,
+            polling_interval=args.polling_interval,
+            stalled_after=args.stalled_after,
+            name=args.name,
+        )
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     return 0

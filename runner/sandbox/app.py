@@ -16,7 +16,8 @@ import heapq
 import math
 import os
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
@@ -35,9 +36,17 @@ from runner.sandbox.webhooks import WebhookError
 
 JSON_TYPE = "application/json; charset=utf-8"
 # (default, max) itemsPerPage per list
-PAGING = {"orders": (50, 50), "customers": (20, 1000), "products": (20, 1000), "jobs": (100, 500),
-          "webhooks": (20, 500), "notifications": (20, 500),
-          "orders_changes": (20, 1000), "customers_changes": (20, 20), "products_changes": (1000, 1000)}
+PAGING = {
+    "orders": (50, 50),
+    "customers": (20, 1000),
+    "products": (20, 1000),
+    "jobs": (100, 500),
+    "webhooks": (20, 500),
+    "notifications": (20, 500),
+    "orders_changes": (20, 1000),
+    "customers_changes": (20, 20),
+    "products_changes": (1000, 1000),
+}
 CHANGES_WINDOW_S = 30 * 86400
 
 
@@ -59,14 +68,20 @@ def _paging(params: dict[str, str], which: str) -> tuple[int, int]:
         page = int(params.get("page") or 1)
         per = int(params.get("itemsPerPage") or default)
     except ValueError:
-        raise ApiError(400, "invalid-request-data", "Parameters `page` and `itemsPerPage` must be integers.",
-                       "page") from None
+        raise ApiError(
+            400, "invalid-request-data", "Parameters `page` and `itemsPerPage` must be integers.", "page"
+        ) from None
     return max(1, page), min(max(1, per), maximum)
 
 
 def _paginator(total: int, page: int, per: int, on_page: int) -> dict[str, int]:
-    return {"totalCount": total, "page": page, "pageCount": math.ceil(total / per), "itemsOnPage": on_page,
-            "itemsPerPage": per}
+    return {
+        "totalCount": total,
+        "page": page,
+        "pageCount": math.ceil(total / per),
+        "itemsOnPage": on_page,
+        "itemsPerPage": per,
+    }
 
 
 def _params(request: Request) -> dict[str, str]:
@@ -79,46 +94,106 @@ def _params(request: Request) -> dict[str, str]:
 def eshop_info(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     base = sb.base_url(request)
     return 200, {
-        "contactInformation": {"eshopId": shop.eshop_id, "eshopName": shop.name, "eshopTitle": shop.name,
-                               "eshopCategory": None, "eshopSubtitle": None, "url": f"{base}/",
-                               "contactPerson": "Sandbox Admin", "email": f"info@{shop.eshop_id}.example.com",
-                               "phone": "+420777000000", "mobilePhone": None, "skypeAccount": None,
-                               "contactPhotoUrl": None},
-        "billingInformation": {"name": f"{shop.name} s.r.o.", "street": "Národní", "houseNumber": "1",
-                               "city": "Praha 1", "zip": "110 00", "countryCode": "CZ", "companyId": "12345678",
-                               "vatId": "CZ12345678"},
-        "settings": {"vatPayer": True, "cashDeskOnly": False, "eshopLanguage": "cs",
-                     **({"timezone": shop.timezone} if shop.timezone is not None else {}),
-                     "dateFormat": "d.m.Y", "timeFormat": "H:i:s", "defaultPricelist": 1},
+        "contactInformation": {
+            "eshopId": shop.eshop_id,
+            "eshopName": shop.name,
+            "eshopTitle": shop.name,
+            "eshopCategory": None,
+            "eshopSubtitle": None,
+            "url": f"{base}/",
+            "contactPerson": "Sandbox Admin",
+            "email": f"info@{shop.eshop_id}.example.com",
+            "phone": "+420777000000",
+            "mobilePhone": None,
+            "skypeAccount": None,
+            "contactPhotoUrl": None,
+        },
+        "billingInformation": {
+            "name": f"{shop.name} s.r.o.",
+            "street": "Národní",
+            "houseNumber": "1",
+            "city": "Praha 1",
+            "zip": "110 00",
+            "countryCode": "CZ",
+            "companyId": "12345678",
+            "vatId": "CZ12345678",
+        },
+        "settings": {
+            "vatPayer": True,
+            "cashDeskOnly": False,
+            "eshopLanguage": "cs",
+            **({"timezone": shop.timezone} if shop.timezone is not None else {}),
+            "dateFormat": "d.m.Y",
+            "timeFormat": "H:i:s",
+            "defaultPricelist": 1,
+        },
         "currencies": [
-            {"code": "CZK", "title": "Koruna česká", "isDefault": True, "isDefaultAdmin": True,
-             "isDefaultDocuments": True, "isVisible": True, "exchangeRate": "1.00000000", "priority": 1,
-             "priceDecimalPlaces": 2, "rounding": "none"},
-            {"code": "EUR", "title": "Euro", "isDefault": False, "isDefaultAdmin": False, "isDefaultDocuments": False,
-             "isVisible": True, "exchangeRate": "25.00000000", "priority": 2, "priceDecimalPlaces": 2,
-             "rounding": "none"}],
-        "taxClasses": [], "activeModules": [{"title": "API", "name": "api"}],
-        "urls": [{"ident": "admin-orders-list", "url": f"{shop.data.admin}/prehled-objednavek"},
-                 {"ident": "admin-customers-list", "url": f"{shop.data.admin}/zakaznici"},
-                 {"ident": "oauth", "url": f"{base}/action/ApiOAuthServer/"}],
+            {
+                "code": "CZK",
+                "title": "Koruna česká",
+                "isDefault": True,
+                "isDefaultAdmin": True,
+                "isDefaultDocuments": True,
+                "isVisible": True,
+                "exchangeRate": "1.00000000",
+                "priority": 1,
+                "priceDecimalPlaces": 2,
+                "rounding": "none",
+            },
+            {
+                "code": "EUR",
+                "title": "Euro",
+                "isDefault": False,
+                "isDefaultAdmin": False,
+                "isDefaultDocuments": False,
+                "isVisible": True,
+                "exchangeRate": "25.00000000",
+                "priority": 2,
+                "priceDecimalPlaces": 2,
+                "rounding": "none",
+            },
+        ],
+        "taxClasses": [],
+        "activeModules": [{"title": "API", "name": "api"}],
+        "urls": [
+            {"ident": "admin-orders-list", "url": f"{shop.data.admin}/prehled-objednavek"},
+            {"ident": "admin-customers-list", "url": f"{shop.data.admin}/zakaznici"},
+            {"ident": "oauth", "url": f"{base}/action/ApiOAuthServer/"},
+        ],
         "socialNetworks": [],
-        "orderStatuses": _statuses() if "orderstatuses" in (request.query_params.get("include") or "").lower() else None,
+        "orderStatuses": _statuses()
+        if "orderstatuses" in (request.query_params.get("include") or "").lower()
+        else None,
     }
 
 
 def _statuses() -> dict[str, Any]:
-    return {"defaultStatus": -1, "statuses": [
-        {"id": sid, "name": name, "system": sid < 0, "order": n + 1, "markAsPaid": sid == -3, "color": None,
-         "backgroundColor": None, "changeOrderItems": False, "stockClaimResolved": False}
-        for n, (sid, name, _a, _b) in enumerate(g.STATUSES)]}
+    return {
+        "defaultStatus": -1,
+        "statuses": [
+            {
+                "id": sid,
+                "name": name,
+                "system": sid < 0,
+                "order": n + 1,
+                "markAsPaid": sid == -3,
+                "color": None,
+                "backgroundColor": None,
+                "changeOrderItems": False,
+                "stockClaimResolved": False,
+            }
+            for n, (sid, name, _a, _b) in enumerate(g.STATUSES)
+        ],
+    }
 
 
 def order_statuses(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     return 200, _statuses()
 
 
-def _list(shop: Shop, kind: str, request: Request, convert: Callable[[dict[str, Any]], dict[str, Any]],
-          key: str) -> tuple[int, Any]:
+def _list(
+    shop: Shop, kind: str, request: Request, convert: Callable[[dict[str, Any]], dict[str, Any]], key: str
+) -> tuple[int, Any]:
     params = _params(request)
     page, per = _paging(params, kind)
     try:
@@ -150,7 +225,7 @@ def order_detail(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, A
     code = request.path_params["code"]
     o = shop.order_by_code(code)
     if o is None:
-        raise ApiError(404, "not-found", f"Order with code \"{code}\" not found.", "code")
+        raise ApiError(404, "not-found", f'Order with code "{code}" not found.', "code")
     return 200, {"order": o}
 
 
@@ -158,7 +233,7 @@ def customer_detail(sb: SandboxState, shop: Shop, request: Request) -> tuple[int
     guid = request.path_params["guid"]
     c = shop.customer_by_guid(guid)
     if c is None:
-        raise ApiError(404, "not-found", f"Customer with guid \"{guid}\" not found.", "guid")
+        raise ApiError(404, "not-found", f'Customer with guid "{guid}" not found.', "guid")
     return 200, {"customer": c}
 
 
@@ -166,7 +241,7 @@ def product_detail(sb: SandboxState, shop: Shop, request: Request) -> tuple[int,
     guid = request.path_params["guid"]
     p = shop.product_by_guid(guid)
     if p is None:
-        raise ApiError(404, "not-found", f"Product with guid \"{guid}\" not found.", "guid")
+        raise ApiError(404, "not-found", f'Product with guid "{guid}" not found.', "guid")
     return 200, p
 
 
@@ -174,7 +249,7 @@ def product_by_code(sb: SandboxState, shop: Shop, request: Request) -> tuple[int
     code = request.path_params["code"]
     p = shop.product_by_code(code)
     if p is None:
-        raise ApiError(404, "not-found", f"Product with code \"{code}\" not found.", "code")
+        raise ApiError(404, "not-found", f'Product with code "{code}" not found.', "code")
     return 200, p
 
 
@@ -185,34 +260,48 @@ def _changes(shop: Shop, kind: str, request: Request, key: str) -> tuple[int, An
         raise ApiError(400, "invalid-request-data", "Parameter `from` is required.", "from")
     try:
         from runner.sandbox.formats import parse_dt
+
         since = parse_dt(raw)
     except ValueError:
-        raise ApiError(400, "invalid-request-data", f"Parameter `from` must be an ISO 8601 date and time like "
-                       f"2017-12-12T22:08:01+0100, got {raw!r}.", "from") from None
+        raise ApiError(
+            400,
+            "invalid-request-data",
+            f"Parameter `from` must be an ISO 8601 date and time like 2017-12-12T22:08:01+0100, got {raw!r}.",
+            "from",
+        ) from None
     if since < time.time() - CHANGES_WINDOW_S:
-        raise ApiError(400, "invalid-request-data", "Parameter `from` must not be older than 30 days "
-                       "(the change history covers the last 30 days).", "from")
+        raise ApiError(
+            400,
+            "invalid-request-data",
+            "Parameter `from` must not be older than 30 days (the change history covers the last 30 days).",
+            "from",
+        )
     change_type = params.get("changeType") or None
     if change_type not in (None, "add", "edit", "delete"):
         raise ApiError(400, "invalid-request-data", "Parameter `changeType` must be edit or delete.", "changeType")
     page, per = _paging(params, f"{kind}_changes")
     rows: Any = shop.changes(kind, since, change_type)
     col = shop.collection(kind)
-    raw = [(ts, entry) for ts, entry in list(col.raw_changes)  # Sandbox.add_changes: served verbatim
-           if ts >= since and (change_type is None or (isinstance(entry, dict) and entry.get("changeType") == change_type))]
+    raw = [
+        (ts, entry)
+        for ts, entry in list(col.raw_changes)  # Sandbox.add_changes: served verbatim
+        if ts >= since and (change_type is None or (isinstance(entry, dict) and entry.get("changeType") == change_type))
+    ]
     if raw:
         rows = list(heapq.merge(rows, raw, key=lambda r: r[0]))
-    chunk = rows[(page - 1) * per: page * per]
+    chunk = rows[(page - 1) * per : page * per]
     out = []
     null_time = col.null_time
     from runner.sandbox.formats import fmt_dt
+
     for row in chunk:
         if len(row) == 2:
             out.append(row[1])
             continue
         ts, ctype, i = row
-        out.append({key: shop.key_of(kind, i), "changeTime": None if i in null_time else fmt_dt(ts),
-                    "changeType": ctype})
+        out.append(
+            {key: shop.key_of(kind, i), "changeTime": None if i in null_time else fmt_dt(ts), "changeType": ctype}
+        )
     return 200, {"changes": out, "paginator": _paginator(len(rows), page, per, len(out))}
 
 
@@ -230,8 +319,12 @@ def product_changes(sb: SandboxState, shop: Shop, request: Request) -> tuple[int
 
 def _snapshot(sb: SandboxState, shop: Shop, kind: str, request: Request) -> tuple[int, Any]:
     if sb.deliverer.find(shop.eshop_id, "job:finished") is None:
-        raise ApiError(403, "webhook-job-finished-not-registered",
-                       "Asynchronous requests need a registered `job:finished` webhook.", "webhook")
+        raise ApiError(
+            403,
+            "webhook-job-finished-not-registered",
+            "Asynchronous requests need a registered `job:finished` webhook.",
+            "webhook",
+        )
     params = {k: v for k, v in _params(request).items() if k not in ("include", "language", "page", "itemsPerPage")}
     try:
         job = sb.start_job(shop, kind, params)
@@ -256,22 +349,28 @@ def list_jobs(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]
     params = _params(request)
     page, per = _paging(params, "jobs")
     jobs = [j for j in sb.jobs_of(shop.eshop_id) if not params.get("status") or j.status == params["status"]]
-    chunk = jobs[(page - 1) * per: page * per]
+    chunk = jobs[(page - 1) * per : page * per]
     base = sb.base_url(request)
-    return 200, {"jobs": [j.as_json(base, detail=False) for j in chunk],
-                 "paginator": _paginator(len(jobs), page, per, len(chunk))}
+    return 200, {
+        "jobs": [j.as_json(base, detail=False) for j in chunk],
+        "paginator": _paginator(len(jobs), page, per, len(chunk)),
+    }
 
 
 def job_detail(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     job_id = request.path_params["jobId"]
     job = sb.jobs.get(job_id)
     if job is None or job.eshop_id != shop.eshop_id:
-        raise ApiError(404, "not-found", f"Job \"{job_id}\" not found.", "jobId")
+        raise ApiError(404, "not-found", f'Job "{job_id}" not found.', "jobId")
     if job.status in ("pending", "running"):
         job.polls += 1
         if job.polls > 10:
-            raise ApiError(403, "job-detail-limit-exceeded", "The detail of an unfinished job was requested more "
-                           "than 10 times; wait for the job:finished webhook.", "jobId")
+            raise ApiError(
+                403,
+                "job-detail-limit-exceeded",
+                "The detail of an unfinished job was requested more than 10 times; wait for the job:finished webhook.",
+                "jobId",
+            )
     return 200, {"job": job.as_json(sb.base_url(request))}
 
 
@@ -279,7 +378,7 @@ def list_webhooks(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, 
     params = _params(request)
     page, per = _paging(params, "webhooks")
     hooks = sb.deliverer.of_shop(shop.eshop_id)
-    chunk = hooks[(page - 1) * per: page * per]
+    chunk = hooks[(page - 1) * per : page * per]
     return 200, {"webhooks": [h.as_json() for h in chunk], "paginator": _paginator(len(hooks), page, per, len(chunk))}
 
 
@@ -310,7 +409,9 @@ def webhook_detail(sb: SandboxState, shop: Shop, request: Request, body: bytes) 
             payload = orjson.loads(body or b"null")
         except orjson.JSONDecodeError:
             raise ApiError(422, "invalid-json", "Request body is not valid JSON.", "body") from None
-        h = sb.deliverer.update(shop.eshop_id, hook_id, (payload or {}).get("data") if isinstance(payload, dict) else None)
+        h = sb.deliverer.update(
+            shop.eshop_id, hook_id, (payload or {}).get("data") if isinstance(payload, dict) else None
+        )
     else:
         h = next((h for h in sb.deliverer.of_shop(shop.eshop_id) if h.id == hook_id), None)
     if h is None:
@@ -333,9 +434,11 @@ def webhook_notifications(sb: SandboxState, shop: Shop, request: Request) -> tup
     if params.get("active") in ("true", "false", "1", "0"):
         want = params["active"] in ("true", "1")
         rows = [n for n in rows if n.active == want]
-    chunk = rows[(page - 1) * per: page * per]
-    return 200, {"notifications": [n.as_json() for n in chunk],
-                 "paginator": _paginator(len(rows), page, per, len(chunk))}
+    chunk = rows[(page - 1) * per : page * per]
+    return 200, {
+        "notifications": [n.as_json() for n in chunk],
+        "paginator": _paginator(len(rows), page, per, len(chunk)),
+    }
 
 
 # -- the /api wrapper --------------------------------------------------------------------------
@@ -354,21 +457,35 @@ def api(handler: Callable[..., tuple[int, Any]], *, with_body: bool = False) -> 
             headers["X-RateLimit-Bucket-Filling"] = sb.bucket_filling(auth.bucket)
             if sb.inflight.get(auth.token, 0) >= sb.max_concurrent:
                 sb.note_refused_concurrent(auth.token)
-                raise ApiError(429, "too-many-concurrent-requests",
-                               f"At most {sb.max_concurrent} concurrent requests per token are allowed.", "token")
+                raise ApiError(
+                    429,
+                    "too-many-concurrent-requests",
+                    f"At most {sb.max_concurrent} concurrent requests per token are allowed.",
+                    "token",
+                )
             sb.inflight[auth.token] = sb.inflight.get(auth.token, 0) + 1
             sb.note_inflight(auth.token)
             try:
                 fault = sb.faults.take_request_fault()
                 if fault == "rate_limit":
-                    raise ApiError(429, "rate-limit-exceeded", "Too many requests (sandbox fault switch).",
-                                   "rate-limit", {"Retry-After": http_date(time.time() + 1)})
+                    raise ApiError(
+                        429,
+                        "rate-limit-exceeded",
+                        "Too many requests (sandbox fault switch).",
+                        "rate-limit",
+                        {"Retry-After": http_date(time.time() + 1)},
+                    )
                 if fault == "server_error":
                     raise ApiError(500, "internal-server-error", "Internal server error (sandbox fault switch).")
                 wait = sb.bucket_admit(auth.bucket)
                 if wait is not None:
-                    raise ApiError(429, "rate-limit-exceeded", "The leaky bucket of this e-shop and application is "
-                                   "full; slow down.", "rate-limit", {"Retry-After": http_date(time.time() + wait)})
+                    raise ApiError(
+                        429,
+                        "rate-limit-exceeded",
+                        "The leaky bucket of this e-shop and application is full; slow down.",
+                        "rate-limit",
+                        {"Retry-After": http_date(time.time() + wait)},
+                    )
                 if sb.faults.slow_ms:
                     await asyncio.sleep(sb.faults.slow_ms / 1000)
                 if with_body:
@@ -418,9 +535,17 @@ async def oauth_token(request: Request) -> Response:
         return JSONResponse({"error": "invalid_grant", "error_description": "unknown or used code"}, status_code=400)
     token, shop = grant
     base = sb.base_url(request)
-    return JSONResponse({"access_token": token, "expires_in": None, "token_type": "Bearer", "scope": "api",
-                         "eshopId": shop.eshop_id, "eshopUrl": f"{base}/",
-                         "contactEmail": f"info@{shop.eshop_id}.example.com"})
+    return JSONResponse(
+        {
+            "access_token": token,
+            "expires_in": None,
+            "token_type": "Bearer",
+            "scope": "api",
+            "eshopId": shop.eshop_id,
+            "eshopUrl": f"{base}/",
+            "contactEmail": f"info@{shop.eshop_id}.example.com",
+        }
+    )
 
 
 async def oauth_access_token(request: Request) -> Response:
@@ -469,9 +594,13 @@ class _CutResponse(Response):
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         length = self.cut if self.kind == "truncate" else self.size
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/octet-stream"),
-                                (b"content-length", str(length).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/octet-stream"), (b"content-length", str(length).encode())],
+            }
+        )
         with open(self.path, "rb") as fh:
             left = self.cut
             while left > 0:
@@ -509,15 +638,19 @@ async def control(request: Request) -> Response:
             return JSONResponse(await run_in_threadpool(sb.totals, eshop))
         if what == "mutate" and request.method == "POST":
             eshop = _shop_param(sb, body.get("eshopId"))
-            return JSONResponse(await run_in_threadpool(sb.mutate, eshop, int(body.get("n", 10)),
-                                                        int(body.get("seed", 0))))
+            return JSONResponse(
+                await run_in_threadpool(sb.mutate, eshop, int(body.get("n", 10)), int(body.get("seed", 0)))
+            )
         if what in ("put", "remove") and request.method == "POST":
             eshop = _shop_param(sb, body.get("eshopId"))
-            options = {"webhooks": bool(body.get("webhooks", True)),
-                       "null_change_time": bool(body.get("nullChangeTime", False))}
+            options = {
+                "webhooks": bool(body.get("webhooks", True)),
+                "null_change_time": bool(body.get("nullChangeTime", False)),
+            }
             if what == "put":
-                return JSONResponse(await run_in_threadpool(sb.put, eshop, body["entity"], body["documents"],
-                                                            **options))
+                return JSONResponse(
+                    await run_in_threadpool(sb.put, eshop, body["entity"], body["documents"], **options)
+                )
             return JSONResponse(await run_in_threadpool(sb.remove, eshop, body["entity"], body["keys"], **options))
         if what == "changes" and request.method == "POST":
             eshop = _shop_param(sb, body.get("eshopId"))
@@ -525,8 +658,9 @@ async def control(request: Request) -> Response:
             return JSONResponse({"eshopId": eshop, "rawChanges": count})
         if what == "odd-inputs" and request.method == "POST":
             eshop = _shop_param(sb, body.get("eshopId"))
-            return JSONResponse(await run_in_threadpool(sb.put_odd_inputs, eshop,
-                                                        webhooks=bool(body.get("webhooks", False))))
+            return JSONResponse(
+                await run_in_threadpool(sb.put_odd_inputs, eshop, webhooks=bool(body.get("webhooks", False)))
+            )
         if what == "timezone" and request.method == "POST":
             return JSONResponse(sb.set_timezone(_shop_param(sb, body.get("eshopId")), body.get("timezone")))
         if what == "faults":

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, instance: str = "unknown",
-                 headers: dict[str, str] | None = None):
+    def __init__(
+        self, status: int, code: str, message: str, instance: str = "unknown", headers: dict[str, str] | None = None
+    ):
         super().__init__(message)
         self.status, self.code, self.message, self.instance = status, code, message, instance
         self.headers = headers or {}

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import calendar
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import formatdate
-from functools import lru_cache
+from functools import cache
 
 
-@lru_cache(maxsize=None)
+@cache
 def _dst_bounds(year: int) -> tuple[int, int]:
     """UTC timestamps when summer time starts and ends in the EU (last Sunday of March/October, 01:00 UTC)."""
+
     def last_sunday(month: int) -> int:
         last_day = calendar.monthrange(year, month)[1]
         weekday = calendar.weekday(year, month, last_day)  # Monday = 0
         day = last_day - (weekday + 1) % 7
         return calendar.timegm((year, month, day, 1, 0, 0))
+
     return last_sunday(3), last_sunday(10)
 
 
@@ -40,8 +42,15 @@ def fmt_dt(ts: float | None) -> str | None:
     ts = int(ts)
     off = prague_offset(ts)
     t = time.gmtime(ts + off)
-    return "%04d-%02d-%02dT%02d:%02d:%02d+0%d00" % (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
-                                                    off // 3600)
+    return "%04d-%02d-%02dT%02d:%02d:%02d+0%d00" % (
+        t.tm_year,
+        t.tm_mon,
+        t.tm_mday,
+        t.tm_hour,
+        t.tm_min,
+        t.tm_sec,
+        off // 3600,
+    )
 
 
 def fmt_date(ts: float) -> str:
@@ -60,7 +69,7 @@ def parse_dt(text: str) -> float:
         text = text[:19] + "+" + text[20:]
     dt = datetime.fromisoformat(text)
     if dt.tzinfo is None:
-        naive_utc = dt.replace(tzinfo=timezone.utc).timestamp()
+        naive_utc = dt.replace(tzinfo=UTC).timestamp()
         return naive_utc - prague_offset(naive_utc - 3600)
     return dt.timestamp()
 
@@ -100,5 +109,9 @@ def vat_split(with_vat_cents: int, vat_rate_pct: int) -> tuple[int, int]:
 def price_block(with_vat_cents: int, vat_rate_pct: int) -> dict[str, str]:
     """{withVat, withoutVat, vat, vatRate} as in order items' itemPrice / unitPrice."""
     without, vat = vat_split(with_vat_cents, vat_rate_pct)
-    return {"withVat": money(with_vat_cents), "withoutVat": money(without), "vat": money(vat),
-            "vatRate": f"{vat_rate_pct}.00"}
+    return {
+        "withVat": money(with_vat_cents),
+        "withoutVat": money(without),
+        "vat": money(vat),
+        "vatRate": f"{vat_rate_pct}.00",
+    }

@@ -36,45 +36,188 @@ HISTORY_DAYS = 3 * 365 + 1
 MAX_CHANGE_LAG = 20 * 86400  # a generated entity's changeTime is at most this long after its creationTime
 DAY = 86400
 
-FIRST_NAMES = ["Jan", "Petr", "Pavel", "Tomáš", "Martin", "Jiří", "Lukáš", "Jakub", "David", "Ondřej",
-               "Jana", "Eva", "Marie", "Lucie", "Kateřina", "Tereza", "Petra", "Veronika", "Anna", "Zuzana"]
-LAST_NAMES = ["Novák", "Svoboda", "Novotný", "Dvořák", "Černý", "Procházka", "Kučera", "Veselý", "Horák",
-              "Němec", "Marek", "Pospíšil", "Hájek", "Král", "Jelínek", "Růžička", "Beneš", "Fiala", "Sedláček",
-              "Doležal"]
-CITIES = [("Praha 2", "120 00"), ("Brno", "602 00"), ("Ostrava", "702 00"), ("Plzeň", "301 00"),
-          ("Liberec", "460 01"), ("Olomouc", "779 00"), ("České Budějovice", "370 01"), ("Hradec Králové", "500 02"),
-          ("Pardubice", "530 02"), ("Zlín", "760 01"), ("Bratislava", "811 01"), ("Košice", "040 01")]
-STREETS = ["Národní", "Vinohradská", "Masarykova", "Husova", "Palackého", "Nádražní", "Školní", "Lidická",
-           "Komenského", "Dlouhá", "Krátká", "Zahradní"]
+FIRST_NAMES = [
+    "Jan",
+    "Petr",
+    "Pavel",
+    "Tomáš",
+    "Martin",
+    "Jiří",
+    "Lukáš",
+    "Jakub",
+    "David",
+    "Ondřej",
+    "Jana",
+    "Eva",
+    "Marie",
+    "Lucie",
+    "Kateřina",
+    "Tereza",
+    "Petra",
+    "Veronika",
+    "Anna",
+    "Zuzana",
+]
+LAST_NAMES = [
+    "Novák",
+    "Svoboda",
+    "Novotný",
+    "Dvořák",
+    "Černý",
+    "Procházka",
+    "Kučera",
+    "Veselý",
+    "Horák",
+    "Němec",
+    "Marek",
+    "Pospíšil",
+    "Hájek",
+    "Král",
+    "Jelínek",
+    "Růžička",
+    "Beneš",
+    "Fiala",
+    "Sedláček",
+    "Doležal",
+]
+CITIES = [
+    ("Praha 2", "120 00"),
+    ("Brno", "602 00"),
+    ("Ostrava", "702 00"),
+    ("Plzeň", "301 00"),
+    ("Liberec", "460 01"),
+    ("Olomouc", "779 00"),
+    ("České Budějovice", "370 01"),
+    ("Hradec Králové", "500 02"),
+    ("Pardubice", "530 02"),
+    ("Zlín", "760 01"),
+    ("Bratislava", "811 01"),
+    ("Košice", "040 01"),
+]
+STREETS = [
+    "Národní",
+    "Vinohradská",
+    "Masarykova",
+    "Husova",
+    "Palackého",
+    "Nádražní",
+    "Školní",
+    "Lidická",
+    "Komenského",
+    "Dlouhá",
+    "Krátká",
+    "Zahradní",
+]
 DOMAINS = ["example.com", "example.cz", "example.net", "example.org"]
-BRANDS = [("acme", "Acme"), ("nordic-wear", "Nordic Wear"), ("pelle", "Pelle"), ("bohemia", "Bohemia Crystal"),
-          ("tatra-tools", "Tatra Tools"), ("zelena", "Zelená zahrada"), (None, None)]
+BRANDS = [
+    ("acme", "Acme"),
+    ("nordic-wear", "Nordic Wear"),
+    ("pelle", "Pelle"),
+    ("bohemia", "Bohemia Crystal"),
+    ("tatra-tools", "Tatra Tools"),
+    ("zelena", "Zelená zahrada"),
+    (None, None),
+]
 SUPPLIERS = ["Velkoobchod Praha s.r.o.", "Distribuce Morava a.s.", "Import EU GmbH"]
-CATEGORIES = ["Oblečení", "Obuv", "Doplňky", "Domácnost", "Zahrada", "Nářadí", "Hračky", "Knihy", "Elektronika",
-              "Kosmetika"]
-NOUNS = ["Tričko", "Mikina", "Bunda", "Boty", "Batoh", "Hrnek", "Lampa", "Kladivo", "Konvice", "Puzzle",
-         "Kniha", "Krém", "Sluchátka", "Svíčka", "Deka", "Váza", "Rukavice", "Čepice", "Taška", "Hodinky"]
+CATEGORIES = [
+    "Oblečení",
+    "Obuv",
+    "Doplňky",
+    "Domácnost",
+    "Zahrada",
+    "Nářadí",
+    "Hračky",
+    "Knihy",
+    "Elektronika",
+    "Kosmetika",
+]
+NOUNS = [
+    "Tričko",
+    "Mikina",
+    "Bunda",
+    "Boty",
+    "Batoh",
+    "Hrnek",
+    "Lampa",
+    "Kladivo",
+    "Konvice",
+    "Puzzle",
+    "Kniha",
+    "Krém",
+    "Sluchátka",
+    "Svíčka",
+    "Deka",
+    "Váza",
+    "Rukavice",
+    "Čepice",
+    "Taška",
+    "Hodinky",
+]
 ADJECTIVES = ["Classic", "Premium", "Eco", "Mini", "Maxi", "Sport", "Retro", "Nordic", "Urban", "Basic"]
-COLORS = [("red", "Červená"), ("green", "Zelená"), ("blue", "Modrá"), ("black", "Černá"), ("white", "Bílá"),
-          ("grey", "Šedá")]
+COLORS = [
+    ("red", "Červená"),
+    ("green", "Zelená"),
+    ("blue", "Modrá"),
+    ("black", "Černá"),
+    ("white", "Bílá"),
+    ("grey", "Šedá"),
+]
 SIZES = ["XS", "S", "M", "L", "XL", "XXL"]
 
 # (id, name, weight for orders older than two weeks, weight for newer ones); ids < 0 are Shoptet system statuses
-STATUSES = [(-1, "Nevyřízená", 0.0, 0.35), (-2, "Vyřizuje se", 0.01, 0.30), (1, "Odeslaná", 0.02, 0.20),
-            (-3, "Vyřízená", 0.90, 0.10), (-4, "Stornována", 0.07, 0.05)]
+STATUSES = [
+    (-1, "Nevyřízená", 0.0, 0.35),
+    (-2, "Vyřizuje se", 0.01, 0.30),
+    (1, "Odeslaná", 0.02, 0.20),
+    (-3, "Vyřízená", 0.90, 0.10),
+    (-4, "Stornována", 0.07, 0.05),
+]
 STATUS_NAMES = {s[0]: s[1] for s in STATUSES}
 CANCELLED_STATUS = -4
 # shipping: (guid suffix, name, CZK price in hundredths)
-SHIPPINGS = [("01", "PPL", 9900), ("02", "Zásilkovna", 7900), ("03", "Česká pošta", 11900), ("04", "DPD", 10900),
-             ("05", "Osobní odběr", 0)]
+SHIPPINGS = [
+    ("01", "PPL", 9900),
+    ("02", "Zásilkovna", 7900),
+    ("03", "Česká pošta", 11900),
+    ("04", "DPD", 10900),
+    ("05", "Osobní odběr", 0),
+]
 # billing: (billingMethod id, guid suffix, name, CZK price)
-BILLINGS = [(1, "11", "Dobírkou", 3900), (2, "12", "Převodem", 0), (4, "13", "Kartou online", 0),
-            (3, "14", "Hotově", 0)]
+BILLINGS = [
+    (1, "11", "Dobírkou", 3900),
+    (2, "12", "Převodem", 0),
+    (4, "13", "Kartou online", 0),
+    (3, "14", "Hotově", 0),
+]
 BILLING_METHOD_NAMES = {1: "COD", 2: "Wire transfer", 3: "Cash", 4: "Card"}
 MONTH_WEIGHT = [0.85, 0.8, 0.9, 0.9, 0.95, 0.9, 0.85, 0.85, 0.95, 1.05, 1.5, 2.3]  # Jan..Dec, December peak
 WEEKDAY_WEIGHT = [1.1, 1.05, 1.0, 1.0, 0.95, 0.8, 0.95]  # Mon..Sun
-HOUR_WEIGHT = [0.2, 0.1, 0.05, 0.05, 0.05, 0.1, 0.3, 0.6, 0.9, 1.1, 1.2, 1.2, 1.2, 1.2, 1.2, 1.2, 1.2, 1.3, 1.4,
-               1.6, 1.7, 1.5, 1.0, 0.5]
+HOUR_WEIGHT = [
+    0.2,
+    0.1,
+    0.05,
+    0.05,
+    0.05,
+    0.1,
+    0.3,
+    0.6,
+    0.9,
+    1.1,
+    1.2,
+    1.2,
+    1.2,
+    1.2,
+    1.2,
+    1.2,
+    1.2,
+    1.3,
+    1.4,
+    1.6,
+    1.7,
+    1.5,
+    1.0,
+    0.5,
+]
 _HOUR_CUM = [0.0]
 for _w in HOUR_WEIGHT:
     _HOUR_CUM.append(_HOUR_CUM[-1] + _w)
@@ -102,12 +245,12 @@ def _guid(rng: random.Random, tail: int) -> str:
 class Variant:
     code: str
     product: int
-    price: int       # CZK hundredths, including VAT
+    price: int  # CZK hundredths, including VAT
     vat_rate: int
-    name: str        # product name
+    name: str  # product name
     variant_name: str | None
     ean: str | None
-    weight: int      # grams
+    weight: int  # grams
     brand: str | None
     purchase: int | None
 
@@ -115,11 +258,12 @@ class Variant:
 @dataclass
 class OrderHead:
     """What the list filters need of an order, cheaper than the whole order."""
+
     index: int
     creation: int
     change: int
     status_id: int
-    customer: int | None   # customer index; None for a guest
+    customer: int | None  # customer index; None for a guest
     email: str
 
 
@@ -158,10 +302,20 @@ class ShopData:
             self.product_first_variant.append(len(self.variants))
             product = self.product(p)
             for v in product["variants"]:
-                self.variants.append(Variant(
-                    code=v["code"], product=p, price=_cents(v["price"]), vat_rate=int(v["vatRate"][:-3]),
-                    name=product["name"], variant_name=v["name"], ean=v["ean"], weight=_grams(v["weight"]),
-                    brand=(product["brand"] or {}).get("name"), purchase=_cents(v["purchasePrice"])))
+                self.variants.append(
+                    Variant(
+                        code=v["code"],
+                        product=p,
+                        price=_cents(v["price"]),
+                        vat_rate=int(v["vatRate"][:-3]),
+                        name=product["name"],
+                        variant_name=v["name"],
+                        ean=v["ean"],
+                        weight=_grams(v["weight"]),
+                        brand=(product["brand"] or {}).get("name"),
+                        purchase=_cents(v["purchasePrice"]),
+                    )
+                )
             p += 1
         self.n_products = p
         self._vmul = self._coprime(len(self.variants), 104729)
@@ -292,8 +446,14 @@ class ShopData:
         if rng.random() < 0.05:
             local = local.capitalize()
         return {
-            "first": first, "last": last, "fullName": f"{first} {last}", "city": city, "zip": zip_code,
-            "countryCode": country, "street": rng.choice(STREETS), "houseNumber": str(rng.randint(1, 250)),
+            "first": first,
+            "last": last,
+            "fullName": f"{first} {last}",
+            "city": city,
+            "zip": zip_code,
+            "countryCode": country,
+            "street": rng.choice(STREETS),
+            "houseNumber": str(rng.randint(1, 250)),
             "email": f"{local}@{rng.choice(DOMAINS)}",
             "phone": ("+421" if country == "SK" else "+420") + str(rng.randint(600000000, 799999999)),
             "company": f"{last} {rng.choice(['s.r.o.', 'a.s.', 'v.o.s.'])}" if company else None,
@@ -302,18 +462,39 @@ class ShopData:
 
     @staticmethod
     def billing_address(p: dict[str, Any]) -> dict[str, Any]:
-        return {"company": p["company"], "fullName": p["fullName"], "street": p["street"],
-                "houseNumber": p["houseNumber"], "city": p["city"], "district": None, "additional": None,
-                "zip": p["zip"], "countryCode": p["countryCode"], "regionName": None, "regionShortcut": None,
-                "companyId": p["companyId"], "vatId": f"{p['countryCode']}{p['companyId']}" if p["companyId"] else None,
-                "vatIdValidationStatus": "verified" if p["companyId"] else None, "taxId": None}
+        return {
+            "company": p["company"],
+            "fullName": p["fullName"],
+            "street": p["street"],
+            "houseNumber": p["houseNumber"],
+            "city": p["city"],
+            "district": None,
+            "additional": None,
+            "zip": p["zip"],
+            "countryCode": p["countryCode"],
+            "regionName": None,
+            "regionShortcut": None,
+            "companyId": p["companyId"],
+            "vatId": f"{p['countryCode']}{p['companyId']}" if p["companyId"] else None,
+            "vatIdValidationStatus": "verified" if p["companyId"] else None,
+            "taxId": None,
+        }
 
     def _delivery_address(self, rng: random.Random, p: dict[str, Any]) -> dict[str, Any]:
         city, zip_code = rng.choice(CITIES)
-        return {"company": None, "fullName": p["fullName"], "street": rng.choice(STREETS),
-                "houseNumber": str(rng.randint(1, 250)), "city": city, "district": None, "additional": None,
-                "zip": zip_code, "countryCode": "SK" if city in ("Bratislava", "Košice") else "CZ",
-                "regionName": None, "regionShortcut": None}
+        return {
+            "company": None,
+            "fullName": p["fullName"],
+            "street": rng.choice(STREETS),
+            "houseNumber": str(rng.randint(1, 250)),
+            "city": city,
+            "district": None,
+            "additional": None,
+            "zip": zip_code,
+            "countryCode": "SK" if city in ("Bratislava", "Košice") else "CZ",
+            "regionName": None,
+            "regionShortcut": None,
+        }
 
     def customer_person(self, i: int) -> dict[str, Any]:
         rng = random.Random(self._k["c"] ^ (i + 7))
@@ -344,29 +525,59 @@ class ShopData:
             addr = {"guid": _guid(rng, i ^ 0xFFFFFF), **addr, "isDefault": True}
             delivery.append(addr)
         group = rng.random()
-        accounts = [{"guid": _guid(rng, i ^ 0xABCDEF), "fullName": p["fullName"], "email": p["email"],
-                     "phone": p["phone"], "mainAccount": True, "authorized": True,
-                     "emailVerified": rng.random() < 0.8}]
+        accounts = [
+            {
+                "guid": _guid(rng, i ^ 0xABCDEF),
+                "fullName": p["fullName"],
+                "email": p["email"],
+                "phone": p["phone"],
+                "mainAccount": True,
+                "authorized": True,
+                "emailVerified": rng.random() < 0.8,
+            }
+        ]
         if rng.random() < 0.04:  # a second, non-main account with its own e-mail
-            accounts.append({"guid": _guid(rng, i ^ 0xBCDEF0), "fullName": None,
-                             "email": f"buyer{i + 1}@{p['email'].split('@', 1)[1]}", "phone": None,
-                             "mainAccount": False, "authorized": rng.random() < 0.5, "emailVerified": False})
+            accounts.append(
+                {
+                    "guid": _guid(rng, i ^ 0xBCDEF0),
+                    "fullName": None,
+                    "email": f"buyer{i + 1}@{p['email'].split('@', 1)[1]}",
+                    "phone": None,
+                    "mainAccount": False,
+                    "authorized": rng.random() < 0.5,
+                    "emailVerified": False,
+                }
+            )
         birth = fmt_date(self.start - rng.randint(18 * 365, 70 * 365) * DAY) if rng.random() < 0.15 else None
         return {
-            "guid": guid, "billingAddress": self.billing_address(p), "deliveryAddress": delivery,
-            "creationTime": None if no_creation else fmt_dt(created), "changeTime": fmt_dt(changed),
-            "customerGroup": {"id": 2, "name": "VIP"} if group < 0.05 else ({"id": 1, "name": "Registrovaní"}
-                                                                           if group < 0.6 else None),
-            "priceList": None, "remark": None, "priceRatio": "0.9500" if group < 0.05 else "1.0000",
-            "birthDate": birth, "accounts": accounts, "disabledOrders": rng.random() < 0.005, "remarks": [],
+            "guid": guid,
+            "billingAddress": self.billing_address(p),
+            "deliveryAddress": delivery,
+            "creationTime": None if no_creation else fmt_dt(created),
+            "changeTime": fmt_dt(changed),
+            "customerGroup": {"id": 2, "name": "VIP"}
+            if group < 0.05
+            else ({"id": 1, "name": "Registrovaní"} if group < 0.6 else None),
+            "priceList": None,
+            "remark": None,
+            "priceRatio": "0.9500" if group < 0.05 else "1.0000",
+            "birthDate": birth,
+            "accounts": accounts,
+            "disabledOrders": rng.random() < 0.005,
+            "remarks": [],
             "adminUrl": f"{self.admin}/zakaznici-detail?id={i + 1}",
         }
 
     def customer_list_item(self, c: dict[str, Any]) -> dict[str, Any]:
         bill = c.get("billingAddress") or {}
-        return {"guid": c["guid"], "creationTime": c.get("creationTime"), "changeTime": c.get("changeTime"),
-                "billCompany": bill.get("company"), "billFullName": bill.get("fullName"),
-                "adminUrl": c.get("adminUrl")}
+        return {
+            "guid": c["guid"],
+            "creationTime": c.get("creationTime"),
+            "changeTime": c.get("changeTime"),
+            "billCompany": bill.get("company"),
+            "billFullName": bill.get("fullName"),
+            "adminUrl": c.get("adminUrl"),
+        }
 
     # -- catalogue ---------------------------------------------------------------------------
 
@@ -394,55 +605,126 @@ class ShopData:
             weight = rng.randint(50, 5000)
             if params == "color":
                 value = COLORS[k % len(COLORS)]
-                parameters = [{"paramName": "Barva", "paramIndex": "color", "paramValue": value[1], "displayName": None,
-                               "rawValue": value[0], "color": None, "image": None, "valuePriority": k + 1}]
+                parameters = [
+                    {
+                        "paramName": "Barva",
+                        "paramIndex": "color",
+                        "paramValue": value[1],
+                        "displayName": None,
+                        "rawValue": value[0],
+                        "color": None,
+                        "image": None,
+                        "valuePriority": k + 1,
+                    }
+                ]
                 vname = f"Barva: {value[1]}"
             elif params == "size":
                 value = SIZES[k % len(SIZES)]
-                parameters = [{"paramName": "Velikost", "paramIndex": "size", "paramValue": value, "displayName": None,
-                               "rawValue": value.lower(), "color": None, "image": None, "valuePriority": k + 1}]
+                parameters = [
+                    {
+                        "paramName": "Velikost",
+                        "paramIndex": "size",
+                        "paramValue": value,
+                        "displayName": None,
+                        "rawValue": value.lower(),
+                        "color": None,
+                        "image": None,
+                        "valuePriority": k + 1,
+                    }
+                ]
                 vname = f"Velikost: {value}"
             else:
                 parameters, vname = [], None
             has_action = rng.random() < 0.05
-            variants.append({
-                "code": self.variant_code(p, k, nvar),
-                "ean": str(rng.randint(10 ** 12, 10 ** 13 - 1)) if rng.random() < 0.7 else None,
-                "stock": amount(rng.randint(0, 200) * 1000), "unit": "ks",
-                "weight": amount(weight), "width": None, "height": None, "depth": None, "visible": True,
-                "price": money(price), "commonPrice": money(price * 12 // 10) if rng.random() < 0.2 else None,
-                "purchasePrice": money(price * rng.randint(40, 70) // 100) if supplier else None,
-                "manufacturerCode": None, "pluCode": None, "isbn": None, "serialNo": None, "mpn": None,
-                "includingVat": True, "vatRate": f"{vat}.00", "currencyCode": "CZK",
-                "minStockSupply": amount(5000) if rng.random() < 0.3 else None,
-                "actionPrice": {"price": money(price * 9 // 10), "fromDate": None, "toDate": None} if has_action else None,
-                "image": None, "isProductDefaultImage": True, "name": vname, "amountDecimalPlaces": 0,
-                "parameters": parameters, "measureUnit": None, "availability": None, "availabilityWhenSoldOut": None,
-                "negativeStockAllowed": "yes-global", "recyclingFee": None, "consumptionTax": None,
-            })
+            variants.append(
+                {
+                    "code": self.variant_code(p, k, nvar),
+                    "ean": str(rng.randint(10**12, 10**13 - 1)) if rng.random() < 0.7 else None,
+                    "stock": amount(rng.randint(0, 200) * 1000),
+                    "unit": "ks",
+                    "weight": amount(weight),
+                    "width": None,
+                    "height": None,
+                    "depth": None,
+                    "visible": True,
+                    "price": money(price),
+                    "commonPrice": money(price * 12 // 10) if rng.random() < 0.2 else None,
+                    "purchasePrice": money(price * rng.randint(40, 70) // 100) if supplier else None,
+                    "manufacturerCode": None,
+                    "pluCode": None,
+                    "isbn": None,
+                    "serialNo": None,
+                    "mpn": None,
+                    "includingVat": True,
+                    "vatRate": f"{vat}.00",
+                    "currencyCode": "CZK",
+                    "minStockSupply": amount(5000) if rng.random() < 0.3 else None,
+                    "actionPrice": {"price": money(price * 9 // 10), "fromDate": None, "toDate": None}
+                    if has_action
+                    else None,
+                    "image": None,
+                    "isProductDefaultImage": True,
+                    "name": vname,
+                    "amountDecimalPlaces": 0,
+                    "parameters": parameters,
+                    "measureUnit": None,
+                    "availability": None,
+                    "availabilityWhenSoldOut": None,
+                    "negativeStockAllowed": "yes-global",
+                    "recyclingFee": None,
+                    "consumptionTax": None,
+                }
+            )
         return {
-            "guid": guid, "type": "product", "name": name, "indexName": ascii_lower(name).replace(" ", "-"),
+            "guid": guid,
+            "type": "product",
+            "name": name,
+            "indexName": ascii_lower(name).replace(" ", "-"),
             "brand": {"code": brand_code, "name": brand_name} if brand_code else None,
             "supplier": {"guid": _guid(random.Random(_key("s", supplier)), SUPPLIERS.index(supplier)), "name": supplier}
-            if supplier else None,
+            if supplier
+            else None,
             "visibility": "visible" if rng.random() < 0.95 else "hidden",
-            "creationTime": fmt_dt(created), "changeTime": fmt_dt(changed),
-            "shortDescription": None, "description": f"<p>{name}: kvalitní zboží.</p>", "metaDescription": None,
-            "url": f"{self.web}/{ascii_lower(name).replace(' ', '-')}/", "conditionGrade": None,
-            "conditionDescription": None, "internalNote": None, "hsCode": None,
+            "creationTime": fmt_dt(created),
+            "changeTime": fmt_dt(changed),
+            "shortDescription": None,
+            "description": f"<p>{name}: kvalitní zboží.</p>",
+            "metaDescription": None,
+            "url": f"{self.web}/{ascii_lower(name).replace(' ', '-')}/",
+            "conditionGrade": None,
+            "conditionDescription": None,
+            "internalNote": None,
+            "hsCode": None,
             "defaultCategory": {"guid": cat_guid, "name": category, "visible": True},
             "categories": [{"guid": cat_guid, "name": category, "parentGuid": None}],
-            "descriptiveParameters": [], "additionalName": None, "metaTitle": None, "adult": False,
-            "voteAverageScore": None, "voteCount": None, "isVariant": nvar > 1, "variants": variants,
+            "descriptiveParameters": [],
+            "additionalName": None,
+            "metaTitle": None,
+            "adult": False,
+            "voteAverageScore": None,
+            "voteCount": None,
+            "isVariant": nvar > 1,
+            "variants": variants,
         }
 
     @staticmethod
     def product_list_item(prod: dict[str, Any]) -> dict[str, Any]:
-        return {"guid": prod["guid"], "name": prod.get("name"), "type": prod.get("type"), "url": prod.get("url"),
-                "visibility": prod.get("visibility"), "creationTime": prod.get("creationTime"),
-                "changeTime": prod.get("changeTime"), "brand": prod.get("brand"), "supplier": prod.get("supplier"),
-                "defaultCategory": prod.get("defaultCategory"), "mainImage": None, "voteAverageScore": None,
-                "voteCount": None, "preauthorizationRequired": False}
+        return {
+            "guid": prod["guid"],
+            "name": prod.get("name"),
+            "type": prod.get("type"),
+            "url": prod.get("url"),
+            "visibility": prod.get("visibility"),
+            "creationTime": prod.get("creationTime"),
+            "changeTime": prod.get("changeTime"),
+            "brand": prod.get("brand"),
+            "supplier": prod.get("supplier"),
+            "defaultCategory": prod.get("defaultCategory"),
+            "mainImage": None,
+            "voteAverageScore": None,
+            "voteCount": None,
+            "preauthorizationRequired": False,
+        }
 
     # -- orders ------------------------------------------------------------------------------
 
@@ -488,7 +770,9 @@ class ShopData:
         code = self.order_code(i)
         eur = rng.random() < 0.12
         day = (created - self.start) // DAY
-        rate = int((25.0 + 0.8 * math.sin(day / 60.0) + 0.3 * math.sin(day / 7.0)) * 100_000_000) if eur else 100_000_000
+        rate = (
+            int((25.0 + 0.8 * math.sin(day / 60.0) + 0.3 * math.sin(day / 7.0)) * 100_000_000) if eur else 100_000_000
+        )
         items: list[dict[str, Any]] = []
         item_id = i * 32 + 1
         status_obj = {"id": st, "name": STATUS_NAMES.get(st)}
@@ -499,13 +783,32 @@ class ShopData:
         def line(item_type: str, name: str, unit_cents: int, qty: int, vat: int, **extra: Any) -> dict[str, Any]:
             nonlocal item_id
             total = unit_cents * qty
-            item = {"itemId": item_id, "itemType": item_type, "productType": None, "productGuid": None, "code": None,
-                    "ean": None, "name": name, "variantName": None, "brand": None, "remark": None, "weight": "0.000",
-                    "additionalField": None, "amount": amount(qty * 1000), "amountUnit": "ks",
-                    "priceRatio": "1.0000", "status": status_obj, "itemPrice": price_block(total, vat),
-                    "unitPrice": price_block(unit_cents, vat), "displayPrices": [price_block(total, vat)],
-                    "purchasePrice": None, "recyclingFee": None, "supplierName": None, "warrantyDescription": None,
-                    "amountCompleted": amount(qty * 1000) if st == -3 else "0.000"}
+            item = {
+                "itemId": item_id,
+                "itemType": item_type,
+                "productType": None,
+                "productGuid": None,
+                "code": None,
+                "ean": None,
+                "name": name,
+                "variantName": None,
+                "brand": None,
+                "remark": None,
+                "weight": "0.000",
+                "additionalField": None,
+                "amount": amount(qty * 1000),
+                "amountUnit": "ks",
+                "priceRatio": "1.0000",
+                "status": status_obj,
+                "itemPrice": price_block(total, vat),
+                "unitPrice": price_block(unit_cents, vat),
+                "displayPrices": [price_block(total, vat)],
+                "purchasePrice": None,
+                "recyclingFee": None,
+                "supplierName": None,
+                "warrantyDescription": None,
+                "amountCompleted": amount(qty * 1000) if st == -3 else "0.000",
+            }
             item.update(extra)
             item_id += 1
             items.append(item)
@@ -521,15 +824,38 @@ class ShopData:
             unit = conv(v.price)
             products_total += unit * qty
             weight_total += v.weight * qty
-            line("product", v.name, unit, qty, v.vat_rate, productType="product",
-                 productGuid=self.product_guid(v.product), code=v.code, ean=v.ean, variantName=v.variant_name,
-                 brand=v.brand, weight=amount(v.weight * qty),
-                 purchasePrice=price_block(conv(v.purchase), v.vat_rate) if v.purchase is not None else None)
+            line(
+                "product",
+                v.name,
+                unit,
+                qty,
+                v.vat_rate,
+                productType="product",
+                productGuid=self.product_guid(v.product),
+                code=v.code,
+                ean=v.ean,
+                variantName=v.variant_name,
+                brand=v.brand,
+                weight=amount(v.weight * qty),
+                purchasePrice=price_block(conv(v.purchase), v.vat_rate) if v.purchase is not None else None,
+            )
         extra = rng.random()
         if extra < 0.02:
             v = self.variants[int(nv * rng.random())]
-            line("gift", v.name, 0, 1, v.vat_rate, productType="product", productGuid=self.product_guid(v.product),
-                 code=v.code, ean=v.ean, variantName=v.variant_name, brand=v.brand, weight=amount(v.weight))
+            line(
+                "gift",
+                v.name,
+                0,
+                1,
+                v.vat_rate,
+                productType="product",
+                productGuid=self.product_guid(v.product),
+                code=v.code,
+                ean=v.ean,
+                variantName=v.variant_name,
+                brand=v.brand,
+                weight=amount(v.weight),
+            )
         elif extra < 0.035:
             line("service", "Dárkové balení", conv(4900), 1, 21)
         elif extra < 0.05 and products_total > 0:
@@ -560,33 +886,79 @@ class ShopData:
         guid = None if old else _guid(rng, i)
         ip = f"{rng.randint(31, 213)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
         return {
-            "code": code, "guid": guid, "externalCode": None, "creationTime": fmt_dt(created),
-            "changeTime": fmt_dt(changed), "fullName": person["fullName"], "company": person["company"],
-            "email": person["email"], "phone": person["phone"], "birthDate": None, "clientIPAddress": ip,
+            "code": code,
+            "guid": guid,
+            "externalCode": None,
+            "creationTime": fmt_dt(created),
+            "changeTime": fmt_dt(changed),
+            "fullName": person["fullName"],
+            "company": person["company"],
+            "email": person["email"],
+            "phone": person["phone"],
+            "birthDate": None,
+            "clientIPAddress": ip,
             "remark": "Prosím zvonit." if rng.random() < 0.03 else None,
             "customerGuid": self.customer_guid(customer) if customer is not None else None,
-            "cashDeskOrder": False, "stockId": 1, "addressesEqual": delivery is None, "vatPayer": True,
-            "vatMode": "Normal", "billingMethod": {"id": bill_id, "name": BILLING_METHOD_NAMES[bill_id]},
-            "paymentMethod": payment, "shipping": shipping,
+            "cashDeskOrder": False,
+            "stockId": 1,
+            "addressesEqual": delivery is None,
+            "vatPayer": True,
+            "vatMode": "Normal",
+            "billingMethod": {"id": bill_id, "name": BILLING_METHOD_NAMES[bill_id]},
+            "paymentMethod": payment,
+            "shipping": shipping,
             "adminUrl": f"{self.admin}/objednavky-detail?id={i + 1}",
-            "status": status_obj, "source": {"id": -1, "name": "E-shop"}, "salesChannelGuid": None,
-            "price": {"vat": money(with_vat - without), "toPay": money(with_vat), "currencyCode": "EUR" if eur else "CZK",
-                      "withoutVat": money(without), "withVat": money(with_vat), "exchangeRate": rate8(rate),
-                      "invoicingExchangeRate": rate8(rate), "partialPaymentAmount": None, "partialPaymentType": None},
-            "paid": paid, "preAuthorization": None,
-            "billingAddress": self.billing_address(person), "deliveryAddress": delivery,
+            "status": status_obj,
+            "source": {"id": -1, "name": "E-shop"},
+            "salesChannelGuid": None,
+            "price": {
+                "vat": money(with_vat - without),
+                "toPay": money(with_vat),
+                "currencyCode": "EUR" if eur else "CZK",
+                "withoutVat": money(without),
+                "withVat": money(with_vat),
+                "exchangeRate": rate8(rate),
+                "invoicingExchangeRate": rate8(rate),
+                "partialPaymentAmount": None,
+                "partialPaymentType": None,
+            },
+            "paid": paid,
+            "preAuthorization": None,
+            "billingAddress": self.billing_address(person),
+            "deliveryAddress": delivery,
             "onlinePaymentLink": f"{self.web}/objednavka/platba/{code}/" if bill_id == 4 and not paid else None,
-            "language": "sk" if person["countryCode"] == "SK" else "cs", "referer": None,
+            "language": "sk" if person["countryCode"] == "SK" else "cs",
+            "referer": None,
             "paymentMethods": [{"paymentMethod": payment, "itemId": bill_item["itemId"]}],
             "shippings": [{"shipping": shipping, "itemId": ship_item["itemId"]}],
-            "shippingDetails": None, "weight": amount(weight_total),
+            "shippingDetails": None,
+            "weight": amount(weight_total),
             "items": items,
         }
 
 
-ORDER_LIST_FIELDS = ("code", "guid", "creationTime", "changeTime", "fullName", "company", "email", "phone", "remark",
-                     "customerGuid", "cashDeskOrder", "adminUrl", "status", "source", "shipping", "paymentMethod",
-                     "price", "paid", "preAuthorization", "salesChannelGuid")
+ORDER_LIST_FIELDS = (
+    "code",
+    "guid",
+    "creationTime",
+    "changeTime",
+    "fullName",
+    "company",
+    "email",
+    "phone",
+    "remark",
+    "customerGuid",
+    "cashDeskOrder",
+    "adminUrl",
+    "status",
+    "source",
+    "shipping",
+    "paymentMethod",
+    "price",
+    "paid",
+    "preAuthorization",
+    "salesChannelGuid",
+)
 
 
 def order_list_item(order: dict[str, Any]) -> dict[str, Any]:
@@ -621,6 +993,7 @@ def _grams(text: str) -> int:
 def _year_start(year: int) -> int:
     """UTC timestamp of Jan 1 00:00 Prague time (winter: +0100)."""
     import calendar
+
     return calendar.timegm((year, 1, 1, 0, 0, 0)) - 3600
 
 

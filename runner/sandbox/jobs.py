@@ -22,9 +22,10 @@ import secrets
 import string
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import orjson
 
@@ -33,8 +34,11 @@ from runner.sandbox.formats import fmt_dt
 
 GENERATOR_VERSION = 1
 RESULT_VALID_S = 24 * 3600
-ENDPOINTS = {"orders": "/api/orders/snapshot", "customers": "/api/customers/snapshot",
-             "products": "/api/products/snapshot"}
+ENDPOINTS = {
+    "orders": "/api/orders/snapshot",
+    "customers": "/api/customers/snapshot",
+    "products": "/api/products/snapshot",
+}
 TERMINAL = ("completed", "failed", "expired", "killed")
 _ALNUM = string.ascii_lowercase + string.digits
 
@@ -52,26 +56,46 @@ class Job:
     created: float
     status: str = "pending"
     completed: float | None = None
-    result_name: str | None = None     # file name under /api-results/
+    result_name: str | None = None  # file name under /api-results/
     path: Path | None = None
     log: str | None = None
     polls: int = 0
     lines: int = 0
     malformed_lines: list[int] = field(default_factory=list)
-    outcome: str | None = None          # fault: failed | expired | killed
+    outcome: str | None = None  # fault: failed | expired | killed
 
     def as_json(self, base_url: str, detail: bool = True) -> dict[str, Any]:
-        out: dict[str, Any] = {"jobId": self.job_id, "endpoint": self.endpoint, "creationTime": fmt_dt(self.created),
-                               "completionTime": fmt_dt(self.completed), "status": self.status,
-                               "validUntil": fmt_dt(self.completed + RESULT_VALID_S) if self.status == "completed"
-                               and self.completed else None, "language": "cs"}
+        out: dict[str, Any] = {
+            "jobId": self.job_id,
+            "endpoint": self.endpoint,
+            "creationTime": fmt_dt(self.created),
+            "completionTime": fmt_dt(self.completed),
+            "status": self.status,
+            "validUntil": fmt_dt(self.completed + RESULT_VALID_S)
+            if self.status == "completed" and self.completed
+            else None,
+            "language": "cs",
+        }
         if detail:
-            out["duration"] = (f"{self.completed - self.created:.3f}" if self.completed else None)
-            out["resultUrl"] = (f"{base_url}/api-results/{self.result_name}"
-                                if self.status == "completed" and self.result_name else None)
+            out["duration"] = f"{self.completed - self.created:.3f}" if self.completed else None
+            out["resultUrl"] = (
+                f"{base_url}/api-results/{self.result_name}"
+                if self.status == "completed" and self.result_name
+                else None
+            )
             out["log"] = self.log
-            keys = ("jobId", "endpoint", "creationTime", "completionTime", "duration", "status", "resultUrl",
-                    "validUntil", "log", "language")
+            keys = (
+                "jobId",
+                "endpoint",
+                "creationTime",
+                "completionTime",
+                "duration",
+                "status",
+                "resultUrl",
+                "validUntil",
+                "log",
+                "language",
+            )
             out = {k: out[k] for k in keys}
         return out
 
@@ -93,14 +117,20 @@ def _malform(line: bytes, entity: str, rng: random.Random) -> bytes:
     return orjson.dumps(obj)
 
 
-def write_jsonl_gz(path: Path, entities: Iterator[dict[str, Any]], *, entity: str, seed: int,
-                   malformed_fraction: float = 0.0, on_entity: Callable[[dict[str, Any]], None] | None = None,
-                   ) -> tuple[int, list[int]]:
+def write_jsonl_gz(
+    path: Path,
+    entities: Iterator[dict[str, Any]],
+    *,
+    entity: str,
+    seed: int,
+    malformed_fraction: float = 0.0,
+    on_entity: Callable[[dict[str, Any]], None] | None = None,
+) -> tuple[int, list[int]]:
     """Write entities one per line into gzip at path (via a temp file); (lines, malformed line numbers)."""
     tmp = path.with_name(path.name + f".tmp{os.getpid()}-{threading.get_ident()}")
     n = 0
     bad: list[int] = []
-    threshold = int(malformed_fraction * 2 ** 32)
+    threshold = int(malformed_fraction * 2**32)
     salt = g._key("malformed", seed, entity)
     with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1, mtime=0) as gz:
         buf: list[bytes] = []
@@ -135,6 +165,7 @@ class ResultFiles:
         self.cache_dir = data_dir / "cache"
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         import tempfile
+
         self.jobs_dir = Path(tempfile.mkdtemp(prefix="jobs-", dir=data_dir))
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -149,4 +180,5 @@ class ResultFiles:
 
     def cleanup(self) -> None:
         import shutil
+
         shutil.rmtree(self.jobs_dir, ignore_errors=True)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from starlette.applications import Starlette
 
@@ -38,8 +38,15 @@ class Sandbox(SandboxState):
         """Serve in a background thread; yields the base URL; stops cleanly on exit."""
         import uvicorn
 
-        config = uvicorn.Config(self.app(), host=host, port=port, log_config=None, access_log=False,
-                                lifespan="off", timeout_graceful_shutdown=2)
+        config = uvicorn.Config(
+            self.app(),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, name="sandbox-server", daemon=True)
         thread.start()

@@ -13,9 +13,10 @@ import math
 import secrets
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from runner.sandbox import generator as g
 from runner.sandbox.errors import ApiError
@@ -33,20 +34,21 @@ JOB_OUTCOMES = ("failed", "expired", "killed")
 @dataclass
 class Faults:
     """Fault switches. Counters are consumed by the requests/downloads/jobs they hit."""
-    rate_limit_burst: int = 0          # next N /api requests: 429 with Retry-After
-    server_errors: int = 0             # next N /api requests: 500
-    slow_ms: int = 0                   # every /api request waits this long first
-    truncate_gzip: int = 0             # next N result downloads are cut mid-stream
+
+    rate_limit_burst: int = 0  # next N /api requests: 429 with Retry-After
+    server_errors: int = 0  # next N /api requests: 500
+    slow_ms: int = 0  # every /api request waits this long first
+    truncate_gzip: int = 0  # next N result downloads are cut mid-stream
     truncate_first_download: bool = False  # the first download of every result file is cut mid-stream
-    drop_connection: int = 0           # next N result downloads: the connection closes mid-body
-    truncate_fraction: float = 0.6     # a cut or dropped download ends after this fraction of the file ...
-    truncate_tail_bytes: int = 0       # ... or, when > 0, this many bytes before its end (last line, gzip trailer)
-    malformed_fraction: float = 0.0    # this fraction of snapshot lines is broken (deterministic)
-    duplicate_webhooks: bool = False   # every webhook delivery is sent twice
+    drop_connection: int = 0  # next N result downloads: the connection closes mid-body
+    truncate_fraction: float = 0.6  # a cut or dropped download ends after this fraction of the file ...
+    truncate_tail_bytes: int = 0  # ... or, when > 0, this many bytes before its end (last line, gzip trailer)
+    malformed_fraction: float = 0.0  # this fraction of snapshot lines is broken (deterministic)
+    duplicate_webhooks: bool = False  # every webhook delivery is sent twice
     out_of_order_webhooks: bool = False  # a batch of deliveries (mutate) is sent shuffled
-    expire_tokens: int = 0             # next N requests with an access token: 401 expired-token (token dies)
-    job_outcome: str | None = None     # snapshot jobs end failed | expired | killed ...
-    job_outcome_jobs: int = 0          # ... for the next N jobs (0: every job while set)
+    expire_tokens: int = 0  # next N requests with an access token: 401 expired-token (token dies)
+    job_outcome: str | None = None  # snapshot jobs end failed | expired | killed ...
+    job_outcome_jobs: int = 0  # ... for the next N jobs (0: every job while set)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -99,11 +101,24 @@ class AccessToken:
 class SandboxState:
     """A local fake Shoptet's shops, tokens, limits, faults and jobs (see runner/sandbox/sandbox.py)."""
 
-    def __init__(self, *, scale: float = 0.001, seed: int = 1, shops: Any = (DEFAULT_SHOP,),
-                 data_dir: str | Path = ".hub/sandbox", job_seconds: float = 0.5, webhook_retry_delay: float = 0.5,
-                 bucket_size: int = 200, leak_per_second: float = 10.0, drops_per_request: float = 1.0,
-                 max_concurrent: int = 3, token_ttl: int = 1800, max_tokens: int = 5, anchor: int | None = None,
-                 timezones: Mapping[int, str | None] | None = None):
+    def __init__(
+        self,
+        *,
+        scale: float = 0.001,
+        seed: int = 1,
+        shops: Any = (DEFAULT_SHOP,),
+        data_dir: str | Path = ".hub/sandbox",
+        job_seconds: float = 0.5,
+        webhook_retry_delay: float = 0.5,
+        bucket_size: int = 200,
+        leak_per_second: float = 10.0,
+        drops_per_request: float = 1.0,
+        max_concurrent: int = 3,
+        token_ttl: int = 1800,
+        max_tokens: int = 5,
+        anchor: int | None = None,
+        timezones: Mapping[int, str | None] | None = None,
+    ):
         if anchor is None:
             now = int(time.time())
             anchor = (now + 3600) // 86400 * 86400 - 3600  # midnight (winter offset) of today, Prague
@@ -112,8 +127,9 @@ class SandboxState:
         if isinstance(shops, Mapping):
             named = dict(shops)
         else:
-            named = {int(s): (DEFAULT_SHOP_NAME if n == 0 else f"{DEFAULT_SHOP_NAME} {n + 1}")
-                     for n, s in enumerate(shops)}
+            named = {
+                int(s): (DEFAULT_SHOP_NAME if n == 0 else f"{DEFAULT_SHOP_NAME} {n + 1}") for n, s in enumerate(shops)
+            }
         self.shops: dict[int, Shop] = {int(e): Shop(int(e), name, seed, scale, anchor) for e, name in named.items()}
         for eshop_id, zone in (timezones or {}).items():
             self.shop(eshop_id).timezone = zone
@@ -126,7 +142,7 @@ class SandboxState:
         self.max_concurrent, self.token_ttl, self.max_tokens = max_concurrent, token_ttl, max_tokens
         self.faults = Faults()
         self.inflight: dict[str, int] = {}
-        self.peak_inflight: dict[str, int] = {}      # per token: most requests in flight at once
+        self.peak_inflight: dict[str, int] = {}  # per token: most requests in flight at once
         self.refused_concurrent: dict[str, int] = {}  # per token: 429s for a 4th concurrent request
         self.jobs: dict[str, Job] = {}
         self.result_downloads: dict[str, int] = {}  # result file name -> downloads so far
@@ -167,9 +183,20 @@ class SandboxState:
         return shop.signature_key
 
     def describe(self, base_url: str | None = None) -> dict[str, Any]:
-        return {"baseUrl": base_url or self._base_url, "seed": self.seed, "scale": self.scale,
-                "shops": [{"eshopId": s.eshop_id, "name": s.name, "privateToken": s.private_token,
-                           "oauthCode": f"sandbox-code-{s.eshop_id}"} for s in self.shops.values()]}
+        return {
+            "baseUrl": base_url or self._base_url,
+            "seed": self.seed,
+            "scale": self.scale,
+            "shops": [
+                {
+                    "eshopId": s.eshop_id,
+                    "name": s.name,
+                    "privateToken": s.private_token,
+                    "oauthCode": f"sandbox-code-{s.eshop_id}",
+                }
+                for s in self.shops.values()
+            ],
+        }
 
     def base_url(self, request: Any = None) -> str:
         if request is not None:
@@ -197,8 +224,11 @@ class SandboxState:
             if shop is None:
                 raise ApiError(401, "invalid-token", "Invalid access token.", "access-token")
             return Auth(shop, private, f"private:{shop.eshop_id}")
-        raise ApiError(401, "missing-access-token",
-                       "Missing access token. Please add `Shoptet-Access-Token` header to your request.")
+        raise ApiError(
+            401,
+            "missing-access-token",
+            "Missing access token. Please add `Shoptet-Access-Token` header to your request.",
+        )
 
     def _level(self, bucket: str, now: float) -> float:
         level, at = self._buckets.get(bucket, (0.0, now))
@@ -279,8 +309,11 @@ class SandboxState:
     def concurrency(self, token: str) -> dict[str, int]:
         """For a token: requests in flight now, the most at once so far, and the 429s refused
         because more than max_concurrent were in flight."""
-        return {"inflight": self.inflight.get(token, 0), "peak": self.peak_inflight.get(token, 0),
-                "refused": self.refused_concurrent.get(token, 0)}
+        return {
+            "inflight": self.inflight.get(token, 0),
+            "peak": self.peak_inflight.get(token, 0),
+            "refused": self.refused_concurrent.get(token, 0),
+        }
 
     def reset_concurrency(self) -> None:
         self.peak_inflight.clear()
@@ -300,8 +333,16 @@ class SandboxState:
                 current = getattr(self.faults, k)
                 if isinstance(current, bool):
                     v = bool(v)
-                elif k in ("rate_limit_burst", "server_errors", "slow_ms", "truncate_gzip", "expire_tokens",
-                           "job_outcome_jobs", "drop_connection", "truncate_tail_bytes"):
+                elif k in (
+                    "rate_limit_burst",
+                    "server_errors",
+                    "slow_ms",
+                    "truncate_gzip",
+                    "expire_tokens",
+                    "job_outcome_jobs",
+                    "drop_connection",
+                    "truncate_tail_bytes",
+                ):
                     v = int(v)
                 elif k in ("malformed_fraction", "truncate_fraction"):
                     v = float(v)
@@ -323,6 +364,7 @@ class SandboxState:
             totals = order_totals(shop, (shop.data.order(i) for i in range(shop.orders.base_count)))
             side.write_text(json.dumps(totals))
             return totals
+
         return shop.base_order_totals(compute)
 
     def totals(self, eshop_id: int) -> dict[str, Any]:
@@ -338,8 +380,15 @@ class SandboxState:
         self._emit(shop.eshop_id, events, shuffle=True)
         return {"eshopId": shop.eshop_id, "events": [{"event": e, "eventInstance": i} for e, i in events]}
 
-    def put(self, eshop_id: int, entity: str, documents: list[dict[str, Any]], *, webhooks: bool = True,
-            null_change_time: bool = False) -> dict[str, Any]:
+    def put(
+        self,
+        eshop_id: int,
+        entity: str,
+        documents: list[dict[str, Any]],
+        *,
+        webhooks: bool = True,
+        null_change_time: bool = False,
+    ) -> dict[str, Any]:
         """Serve these documents as they are (a data hook for odd-but-valid inputs).
 
         ``entity`` is orders | customers | products; each document has the shape of the detail
@@ -359,8 +408,9 @@ class SandboxState:
             self._emit(shop.eshop_id, events)
         return {"eshopId": shop.eshop_id, "events": [{"event": e, "eventInstance": i} for e, i in events]}
 
-    def remove(self, eshop_id: int, entity: str, keys: list[str], *, webhooks: bool = True,
-               null_change_time: bool = False) -> dict[str, Any]:
+    def remove(
+        self, eshop_id: int, entity: str, keys: list[str], *, webhooks: bool = True, null_change_time: bool = False
+    ) -> dict[str, Any]:
         """Delete entities at the source by key: detail 404, a ``delete`` change, ``…:delete`` webhooks."""
         if entity not in ("orders", "customers", "products"):
             raise ValueError(f"unknown entity {entity!r}: expected orders, customers or products")
@@ -390,16 +440,24 @@ class SandboxState:
         from runner.sandbox.odd_inputs import odd_customers, odd_orders
 
         shop = self.shop(eshop_id)
-        template_order = next(o for i in range(shop.orders.base_count) if (o := shop.data.order(i))
-                              and any(it["itemType"] == "product" for it in o["items"]))
+        template_order = next(
+            o
+            for i in range(shop.orders.base_count)
+            if (o := shop.data.order(i)) and any(it["itemType"] == "product" for it in o["items"])
+        )
         orders = self.put(eshop_id, "orders", odd_orders(template_order), webhooks=webhooks)
         customers = self.put(eshop_id, "customers", odd_customers(shop.data.customer(0)), webhooks=webhooks)
         return {"eshopId": shop.eshop_id, "events": orders["events"] + customers["events"]}
 
     def _emit(self, eshop_id: int, events: list[tuple[str, str]], shuffle: bool = False) -> None:
         f = self.faults
-        self.deliverer.emit(eshop_id, events, self.signature_key, duplicate=f.duplicate_webhooks,
-                            shuffle_seed=(int(time.time() * 1000) if shuffle and f.out_of_order_webhooks else None))
+        self.deliverer.emit(
+            eshop_id,
+            events,
+            self.signature_key,
+            duplicate=f.duplicate_webhooks,
+            shuffle_seed=(int(time.time() * 1000) if shuffle and f.out_of_order_webhooks else None),
+        )
 
     def notifications(self, eshop_id: int) -> list[dict[str, Any]]:
         out = []
@@ -447,8 +505,12 @@ class SandboxState:
     def job_info(self, job_id: str) -> dict[str, Any]:
         job = self.jobs[job_id]
         info = job.as_json(self._base_url or "")
-        info.update(lines=job.lines, malformedLines=job.malformed_lines[:1000], polls=job.polls,
-                    file=str(job.path) if job.path else None)
+        info.update(
+            lines=job.lines,
+            malformedLines=job.malformed_lines[:1000],
+            polls=job.polls,
+            file=str(job.path) if job.path else None,
+        )
         return info
 
     def start_job(self, shop: Shop, entity: str, params: dict[str, str]) -> Job:
@@ -456,12 +518,17 @@ class SandboxState:
         col = shop.collection(entity)
         fraction = self.faults.malformed_fraction
         cacheable = not params and col.version == 0 and not fraction
-        job = Job(new_job_id(), shop.eshop_id, entity, ENDPOINTS[entity], time.time(),
-                  outcome=self.faults.take_job_outcome())
+        job = Job(
+            new_job_id(), shop.eshop_id, entity, ENDPOINTS[entity], time.time(), outcome=self.faults.take_job_outcome()
+        )
         with self._lock:
             self.jobs[job.job_id] = job
-        t = threading.Thread(target=self._run_job, args=(job, shop, refs, cacheable, fraction),
-                             name=f"sandbox-job-{job.job_id}", daemon=True)
+        t = threading.Thread(
+            target=self._run_job,
+            args=(job, shop, refs, cacheable, fraction),
+            name=f"sandbox-job-{job.job_id}",
+            daemon=True,
+        )
         self._threads.append(t)
         t.start()
         return job
@@ -473,8 +540,11 @@ class SandboxState:
             if job.outcome in ("failed", "killed"):
                 time.sleep(self.job_seconds * 0.7)
                 job.status, job.completed = job.outcome, time.time()
-                job.log = ("Job failed: internal error while exporting (sandbox fault switch)."
-                           if job.outcome == "failed" else "Job was killed (sandbox fault switch).")
+                job.log = (
+                    "Job failed: internal error while exporting (sandbox fault switch)."
+                    if job.outcome == "failed"
+                    else "Job was killed (sandbox fault switch)."
+                )
             else:
                 self._produce(job, shop, refs, cacheable, fraction)
                 remaining = job.created + self.job_seconds - time.time()
@@ -504,8 +574,13 @@ class SandboxState:
                         acc["order_items"] += len(o["items"])
                         acc["total_cents"] += g.cents(o["price"]["withVat"])
 
-                    lines, _ = write_jsonl_gz(path, self._entities(shop, entity, refs), entity=entity, seed=self.seed,
-                                              on_entity=count if entity == "orders" else None)
+                    lines, _ = write_jsonl_gz(
+                        path,
+                        self._entities(shop, entity, refs),
+                        entity=entity,
+                        seed=self.seed,
+                        on_entity=count if entity == "orders" else None,
+                    )
                     if entity == "orders":
                         side = path.with_name(path.name + ".totals.json")
                         side.write_text(json.dumps(acc))
@@ -513,8 +588,9 @@ class SandboxState:
             job.lines = len(refs)
         else:
             path = self.files.jobs_dir / f"{job.job_id}.jsonl.gz"
-            job.lines, job.malformed_lines = write_jsonl_gz(path, self._entities(shop, entity, refs), entity=entity,
-                                                            seed=self.seed, malformed_fraction=fraction)
+            job.lines, job.malformed_lines = write_jsonl_gz(
+                path, self._entities(shop, entity, refs), entity=entity, seed=self.seed, malformed_fraction=fraction
+            )
         job.path = path
         job.result_name = f"{job.job_id}-{secrets.token_hex(4)}.json"
 

@@ -18,8 +18,9 @@ import threading
 import time
 from array import array
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from runner.sandbox import generator as g
 from runner.sandbox.formats import amount, fmt_dt, money, parse_dt, price_block
@@ -30,6 +31,7 @@ KINDS = ("orders", "customers", "products")
 @dataclass
 class Entry:
     """An overlay entity: the dict as served, its creation and change timestamps (None = deleted)."""
+
     data: dict[str, Any] | None
     created: int | None
     changed: int
@@ -38,8 +40,14 @@ class Entry:
 class Refs:
     """Sorted indices of a list: base range [lo, hi) minus deleted ones, then extra indices (or one array)."""
 
-    def __init__(self, lo: int = 0, hi: int = 0, deleted: list[int] | None = None, extra: list[int] | None = None,
-                 items: array | None = None):
+    def __init__(
+        self,
+        lo: int = 0,
+        hi: int = 0,
+        deleted: list[int] | None = None,
+        extra: list[int] | None = None,
+        items: array | None = None,
+    ):
         self.lo, self.hi = lo, max(lo, hi)
         self.deleted = sorted(d for d in (deleted or []) if lo <= d < hi)
         self.extra = extra or []
@@ -53,7 +61,7 @@ class Refs:
     def slice(self, offset: int, count: int) -> list[int]:
         """Up to count indices from position offset."""
         if self.items is not None:
-            return list(self.items[offset:offset + count])
+            return list(self.items[offset : offset + count])
         out: list[int] = []
         base_len = self.hi - self.lo - len(self.deleted)
         if offset < base_len:
@@ -72,7 +80,7 @@ class Refs:
         else:
             extra_start = offset - base_len
         if len(out) < count:
-            out.extend(self.extra[extra_start:extra_start + count - len(out)])
+            out.extend(self.extra[extra_start : extra_start + count - len(out)])
         return out
 
     def __iter__(self) -> Iterator[int]:
@@ -97,8 +105,9 @@ def _ts_param(params: dict[str, str], name: str) -> float | None:
     try:
         return parse_dt(raw)
     except ValueError:
-        raise BadRequest(f"Parameter `{name}` must be an ISO 8601 date and time like 2017-12-12T22:08:01+0100, "
-                         f"got {raw!r}.") from None
+        raise BadRequest(
+            f"Parameter `{name}` must be an ISO 8601 date and time like 2017-12-12T22:08:01+0100, got {raw!r}."
+        ) from None
 
 
 class Collection:
@@ -109,11 +118,11 @@ class Collection:
         self.base_count = base_count
         self.base_created = base_created
         self.over: dict[int, Entry] = {}
-        self.created: list[int] = []         # indices >= base_count, in creation order
+        self.created: list[int] = []  # indices >= base_count, in creation order
         self.changes: dict[int, tuple[int, str, int]] = {}  # index -> (changeTime, changeType, seq)
-        self.null_time: set[int] = set()     # indices whose change is listed with "changeTime": null
-        self.keys: dict[str, int] = {}       # key of a put entity (order code, lower-case guid) -> index
-        self.names: dict[int, str] = {}      # index of a put entity -> its key as served
+        self.null_time: set[int] = set()  # indices whose change is listed with "changeTime": null
+        self.keys: dict[str, int] = {}  # key of a put entity (order code, lower-case guid) -> index
+        self.names: dict[int, str] = {}  # index of a put entity -> its key as served
         self.raw_changes: list[tuple[float, dict[str, Any]]] = []  # (listed at, entry served verbatim)
         self.version = 0
         self._seq = 0
@@ -154,8 +163,9 @@ class Shop:
         self.data = g.ShopData(eshop_id, seed, scale, anchor)
         d = self.data
         self.orders = Collection("orders", d.n_orders, d.order_creation)
-        self.customers = Collection("customers", d.n_customers,
-                                    lambda i: None if _null_creation(i) else d.customer_creation(i))
+        self.customers = Collection(
+            "customers", d.n_customers, lambda i: None if _null_creation(i) else d.customer_creation(i)
+        )
         self.products = Collection("products", d.n_products, lambda p: None)
         self.lock = threading.RLock()
         self._refs_cache: OrderedDict[tuple, Refs] = OrderedDict()
@@ -205,8 +215,11 @@ class Shop:
         norm = key if kind == "orders" else key.strip().lower()
         if norm in col.keys:
             return col.keys[norm]
-        i = {"orders": self.data.order_index, "customers": self.data.customer_index,
-             "products": self.data.product_index}[kind](norm)
+        i = {
+            "orders": self.data.order_index,
+            "customers": self.data.customer_index,
+            "products": self.data.product_index,
+        }[kind](norm)
         return None if i is None or i >= col.size or i in col.names else i
 
     def key_of(self, kind: str, i: int) -> str:
@@ -214,8 +227,11 @@ class Shop:
         col = self.collection(kind)
         if i in col.names:
             return col.names[i]
-        return {"orders": self.data.order_code, "customers": self.data.customer_guid,
-                "products": self.data.product_guid}[kind](i)
+        return {
+            "orders": self.data.order_code,
+            "customers": self.data.customer_guid,
+            "products": self.data.product_guid,
+        }[kind](i)
 
     def order_by_code(self, code: str) -> dict[str, Any] | None:
         i = self.index_of("orders", code)
@@ -257,8 +273,21 @@ class Shop:
 
     def order_refs(self, params: dict[str, str]) -> Refs:
         """The orders a list or snapshot with these filters returns, in creation order."""
-        f = {k: params.get(k) for k in ("creationTimeFrom", "creationTimeTo", "changeTimeFrom", "changeTimeTo",
-                                        "statusId", "email", "customerGuid", "codeFrom", "codeTo", "orderCodes")}
+        f = {
+            k: params.get(k)
+            for k in (
+                "creationTimeFrom",
+                "creationTimeTo",
+                "changeTimeFrom",
+                "changeTimeTo",
+                "statusId",
+                "email",
+                "customerGuid",
+                "codeFrom",
+                "codeTo",
+                "orderCodes",
+            )
+        }
         cfrom, cto = _ts_param(params, "creationTimeFrom"), _ts_param(params, "creationTimeTo")
         chfrom, chto = _ts_param(params, "changeTimeFrom"), _ts_param(params, "changeTimeTo")
         status = None
@@ -281,8 +310,13 @@ class Shop:
                 over = dict(col.over)
                 created = list(col.created)
             if codes:
-                idx = sorted({i for c in codes if (i := self.index_of("orders", c)) is not None
-                              and (i not in over or over[i].data is not None)})
+                idx = sorted(
+                    {
+                        i
+                        for c in codes
+                        if (i := self.index_of("orders", c)) is not None and (i not in over or over[i].data is not None)
+                    }
+                )
                 return Refs(items=array("q", idx))
             lo, hi = 0, d.n_orders
             if cfrom is not None:
@@ -304,9 +338,24 @@ class Shop:
                 o = e.data
                 if o is None:
                     return False
-                return _match(e.created, e.changed, (o.get("status") or {}).get("id"), o.get("email"), o.get("customerGuid"),
-                              cfrom, cto, chfrom, chto, status, email, cguid) and \
-                    (code_lo is None or i >= code_lo) and (code_hi is None or i <= code_hi)
+                return (
+                    _match(
+                        e.created,
+                        e.changed,
+                        (o.get("status") or {}).get("id"),
+                        o.get("email"),
+                        o.get("customerGuid"),
+                        cfrom,
+                        cto,
+                        chfrom,
+                        chto,
+                        status,
+                        email,
+                        cguid,
+                    )
+                    and (code_lo is None or i >= code_lo)
+                    and (code_hi is None or i <= code_hi)
+                )
 
             predicate = chfrom is not None or chto is not None or status is not None or email or cguid
             if not predicate:
@@ -394,12 +443,17 @@ class Shop:
                 hi = min(hi, d.first_customer_at_or_after(chto + 1))
             predicate = cfrom is not None or cto is not None or chfrom is not None or chto is not None or phone
             if not predicate:
-                return Refs(lo, hi, [i for i, e in over.items() if e.data is None],
-                            [i for i in created if over[i].data is not None])
+                return Refs(
+                    lo,
+                    hi,
+                    [i for i, e in over.items() if e.data is None],
+                    [i for i in created if over[i].data is not None],
+                )
             out = [i for i in range(lo, hi) if match(i)]
             out_set = set(out)
-            out.extend(i for i in sorted(over) if i < d.n_customers and i not in out_set and not lo <= i < hi
-                       and match(i))
+            out.extend(
+                i for i in sorted(over) if i < d.n_customers and i not in out_set and not lo <= i < hi and match(i)
+            )
             out.sort()
             out.extend(i for i in created if match(i))
             return Refs(items=array("q", out))
@@ -426,9 +480,13 @@ class Shop:
                 if cfrom is not None or cto is not None or chfrom is not None or chto is not None:
                     ct = parse_dt(prod["creationTime"]) if prod.get("creationTime") else None
                     ch = parse_dt(prod["changeTime"]) if prod.get("changeTime") else None
-                    if (cfrom is not None and (ct is None or ct < cfrom)) or (cto is not None and (ct is None or ct > cto)):
+                    if (cfrom is not None and (ct is None or ct < cfrom)) or (
+                        cto is not None and (ct is None or ct > cto)
+                    ):
                         continue
-                    if (chfrom is not None and (ch is None or ch < chfrom)) or (chto is not None and (ch is None or ch > chto)):
+                    if (chfrom is not None and (ch is None or ch < chfrom)) or (
+                        chto is not None and (ch is None or ch > chto)
+                    ):
                         continue
                 if simple["visibility"] and prod.get("visibility") != simple["visibility"]:
                     continue
@@ -540,9 +598,15 @@ class Shop:
                 if e.data is not None:
                     products += 1
                     variants += len(e.data.get("variants") or [])
-        return {"eshopId": self.eshop_id, "orders": orders, "order_items": items,
-                "orders_total_with_vat": money(total), "customers": customers,
-                "products": products, "variants": variants}
+        return {
+            "eshopId": self.eshop_id,
+            "orders": orders,
+            "order_items": items,
+            "orders_total_with_vat": money(total),
+            "customers": customers,
+            "products": products,
+            "variants": variants,
+        }
 
     # -- mutations -------------------------------------------------------------------------------
 
@@ -579,8 +643,9 @@ class Shop:
                 events.append((f"{ev}:{op}", instance))
         return events
 
-    def put(self, kind: str, docs: list[dict[str, Any]], *, null_change_time: bool = False,
-            now: float | None = None) -> list[tuple[str, str]]:
+    def put(
+        self, kind: str, docs: list[dict[str, Any]], *, null_change_time: bool = False, now: float | None = None
+    ) -> list[tuple[str, str]]:
         """Place documents as they are (test data hook): created when their key is new, else replacing.
 
         The key is an order's ``code`` (any string) or a customer's / product's ``guid`` (matched
@@ -614,8 +679,9 @@ class Shop:
                 events.append((f"{ev}:{op}", key))
         return events
 
-    def remove(self, kind: str, keys: list[str], *, null_change_time: bool = False,
-               now: float | None = None) -> list[tuple[str, str]]:
+    def remove(
+        self, kind: str, keys: list[str], *, null_change_time: bool = False, now: float | None = None
+    ) -> list[tuple[str, str]]:
         """Delete entities at the source by key (unknown keys are skipped); returns the webhook events."""
         ev = {"orders": "order", "customers": "customer", "products": "product"}[kind]
         events: list[tuple[str, str]] = []
@@ -675,8 +741,12 @@ class Shop:
                         break
                 with_vat = sum(g.cents(it["itemPrice"]["withVat"]) for it in e["items"])
                 without = sum(g.cents(it["itemPrice"]["withoutVat"]) for it in e["items"])
-                e["price"].update(withVat=money(with_vat), withoutVat=money(without), vat=money(with_vat - without),
-                                  toPay=money(with_vat))
+                e["price"].update(
+                    withVat=money(with_vat),
+                    withoutVat=money(without),
+                    vat=money(with_vat - without),
+                    toPay=money(with_vat),
+                )
         elif kind == "customers":
             e["remark"] = f"changed {fmt_dt(ts)}"
             for a in e["accounts"]:
@@ -708,9 +778,20 @@ def _null_creation(i: int) -> bool:
     return ((i * 2654435761) >> 7) % 100 < 3
 
 
-def _match(created: int | None, changed: int, status_id: int, email: str | None, cguid: str | None,
-           cfrom: float | None, cto: float | None, chfrom: float | None, chto: float | None,
-           status: int | None, want_email: str | None, want_cguid: str | None) -> bool:
+def _match(
+    created: int | None,
+    changed: int,
+    status_id: int,
+    email: str | None,
+    cguid: str | None,
+    cfrom: float | None,
+    cto: float | None,
+    chfrom: float | None,
+    chto: float | None,
+    status: int | None,
+    want_email: str | None,
+    want_cguid: str | None,
+) -> bool:
     if cfrom is not None and (created is None or created < cfrom):
         return False
     if cto is not None and (created is None or created > cto):
@@ -734,5 +815,3 @@ def order_totals(shop: Shop, orders: Iterator[dict[str, Any]]) -> dict[str, Any]
         items += len(o["items"])
         total += g.cents(o["price"]["withVat"])
     return {"orders": n, "order_items": items, "total_cents": total}
-
-

@@ -31,7 +31,8 @@ logger = logging.getLogger("hub.sandbox")
 MAX_ATTEMPTS = 3
 DELIVERY_TIMEOUT = 4.0
 
-KNOWN_EVENTS = frozenset("""
+KNOWN_EVENTS = frozenset(
+    """
 order:create order:update order:delete order:cancel order:paid order:massCreate order:massUpdate order:massPaid
 orderHistoryRemarks:change orderStatusesList:change
 customer:create customer:update customer:delete customer:disableOrders customer:enableOrders customer:import
@@ -40,10 +41,14 @@ product:create product:update product:delete product:massCreate product:massUpda
 productVariant:create productVariant:update productVariant:delete productVariantPrice:update
 productVariantPrice:massUpdate stock:movement stock:inStock stock:soldOut stock:minStockSupplyReached job:finished
 invoice:create invoice:update invoice:delete creditNote:create creditNote:update creditNote:delete
-""".split())
+""".split()
+)
 # registering both of a pair is a 409 Conflict
-CONFLICTS = [("order:update", "order:cancel"), ("customer:update", "customer:disableOrders"),
-             ("customer:update", "customer:enableOrders")]
+CONFLICTS = [
+    ("order:update", "order:cancel"),
+    ("customer:update", "customer:disableOrders"),
+    ("customer:update", "customer:enableOrders"),
+]
 
 
 def sign(body: bytes, key: str) -> str:
@@ -61,8 +66,14 @@ class Webhook:
     send_payload: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "event": self.event, "url": self.url, "created": fmt_dt(self.created),
-                "updated": fmt_dt(self.updated), "sendPayload": self.send_payload}
+        return {
+            "id": self.id,
+            "event": self.event,
+            "url": self.url,
+            "created": fmt_dt(self.created),
+            "updated": fmt_dt(self.updated),
+            "sendPayload": self.send_payload,
+        }
 
 
 @dataclass
@@ -74,7 +85,7 @@ class Notification:
     created: float
     attempted: float | None = None
     attempts: int = 0
-    status: str = "new"          # new | success | failed
+    status: str = "new"  # new | success | failed
     last_error: str | None = None
     delivered_status: int | None = None
 
@@ -83,10 +94,19 @@ class Notification:
         return self.status == "new" and self.attempts < MAX_ATTEMPTS
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "webhookId": self.webhook.id, "webhookUrl": self.webhook.url, "event": self.data["event"],
-                "eventCreated": self.data["eventCreated"], "created": fmt_dt(self.created),
-                "attempted": fmt_dt(self.attempted), "attempts": self.attempts, "status": self.status,
-                "active": self.active, "data": self.data}
+        return {
+            "id": self.id,
+            "webhookId": self.webhook.id,
+            "webhookUrl": self.webhook.url,
+            "event": self.data["event"],
+            "eventCreated": self.data["eventCreated"],
+            "created": fmt_dt(self.created),
+            "attempted": fmt_dt(self.attempted),
+            "attempts": self.attempts,
+            "status": self.status,
+            "active": self.active,
+            "data": self.data,
+        }
 
 
 class WebhookError(Exception):
@@ -98,6 +118,7 @@ class WebhookError(Exception):
 @dataclass
 class Deliverer:
     """The registry (all shops) and the delivery thread."""
+
     retry_delay: float = 0.5
     _ids: itertools.count = field(default_factory=lambda: itertools.count(992801))
     _nids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -129,7 +150,7 @@ class Deliverer:
     def register(self, eshop_id: int, entries: Any) -> list[Webhook]:
         """Validate and add registrations (all or nothing); WebhookError carries the API answer."""
         if not isinstance(entries, list) or not entries:
-            raise WebhookError(422, "invalid-request-data", "Body must be {\"data\": [{\"event\": …, \"url\": …}]}.")
+            raise WebhookError(422, "invalid-request-data", 'Body must be {"data": [{"event": …, "url": …}]}.')
         if len(entries) > 50:
             raise WebhookError(413, "too-many-entities", "At most 50 webhooks can be registered in one request.")
         with self._lock:
@@ -141,10 +162,11 @@ class Deliverer:
                 if e["event"] not in KNOWN_EVENTS:
                     raise WebhookError(422, "invalid-request-data", f"data[{n}].event: unknown event {e['event']!r}.")
                 if not e["url"].startswith(("http://", "https://")) or len(e["url"]) > 2000:
-                    raise WebhookError(422, "invalid-request-data", f"data[{n}].url must be an http(s) URL "
-                                                                    "of at most 2000 characters.")
+                    raise WebhookError(
+                        422, "invalid-request-data", f"data[{n}].url must be an http(s) URL of at most 2000 characters."
+                    )
                 if e.get("sendPayload") not in (None, "full"):
-                    raise WebhookError(422, "invalid-request-data", f"data[{n}].sendPayload must be null or \"full\".")
+                    raise WebhookError(422, "invalid-request-data", f'data[{n}].sendPayload must be null or "full".')
                 if e["event"] in existing or e["event"] in seen:
                     raise WebhookError(422, "webhook-exists", f"Webhook already exists for this event ({e['event']}).")
                 seen.add(e["event"])
@@ -186,8 +208,15 @@ class Deliverer:
 
     # -- delivery --------------------------------------------------------------------------------
 
-    def emit(self, eshop_id: int, events: list[tuple[str, str]], key_of: Any, *, duplicate: bool = False,
-             shuffle_seed: int | None = None) -> list[Notification]:
+    def emit(
+        self,
+        eshop_id: int,
+        events: list[tuple[str, str]],
+        key_of: Any,
+        *,
+        duplicate: bool = False,
+        shuffle_seed: int | None = None,
+    ) -> list[Notification]:
         """Queue one delivery per event that has a registered webhook (in order unless shuffled)."""
         made = []
         now = time.time()
@@ -260,8 +289,13 @@ class Deliverer:
                 heapq.heappush(self._queue, (time.time() + self.retry_delay, next(self._seq), n))
                 self._lock.notify_all()
         if not ok:
-            logger.info("sandbox webhook delivery failed: %s %s attempt %d: %s", n.data["event"], n.webhook.url,
-                        n.attempts, n.last_error)
+            logger.info(
+                "sandbox webhook delivery failed: %s %s attempt %d: %s",
+                n.data["event"],
+                n.webhook.url,
+                n.attempts,
+                n.last_error,
+            )
 
     def pending(self) -> int:
         with self._lock:

@@ -64,8 +64,16 @@ class PrivateToken:
 class AddonToken:
     """API access tokens minted from an addon shop's OAuth token, shared through the database."""
 
-    def __init__(self, shop_id: int, *, oauth_url: str, oauth_token: str, conninfo: str, secret_key: str,
-                 http: httpx.Client | None = None):
+    def __init__(
+        self,
+        shop_id: int,
+        *,
+        oauth_url: str,
+        oauth_token: str,
+        conninfo: str,
+        secret_key: str,
+        http: httpx.Client | None = None,
+    ):
         self.shop_id = shop_id
         self._oauth_url = oauth_url.rstrip("/")
         self._oauth_token = oauth_token
@@ -98,7 +106,10 @@ class AddonToken:
         with self._lock:
             if stale is not None and stale == self._token:
                 with open_connection(self._conninfo, autocommit=True) as conn:
-                    conn.execute(query("shoptet.access_token_expire"), {"shop_id": self.shop_id, "key": self._secret_key, "token": stale})
+                    conn.execute(
+                        query("shoptet.access_token_expire"),
+                        {"shop_id": self.shop_id, "key": self._secret_key, "token": stale},
+                    )
                 self._token = None
         return True
 
@@ -106,13 +117,17 @@ class AddonToken:
         """The valid token in the database, or a new one minted under the shop's lock."""
         with open_connection(self._conninfo) as conn:
             conn.execute(query("shoptet.access_token_lock"), {"shop_id": self.shop_id})
-            row = conn.execute(query("shoptet.access_token_get"),
-                               {"key": self._secret_key, "shop_id": self.shop_id, "renew_before": RENEW_BEFORE_SECONDS}).fetchone()
+            row = conn.execute(
+                query("shoptet.access_token_get"),
+                {"key": self._secret_key, "shop_id": self.shop_id, "renew_before": RENEW_BEFORE_SECONDS},
+            ).fetchone()
             if row is not None:
                 return str(row[0]), float(row[1])
             token, expires_in = self._mint()
-            put = conn.execute(query("shoptet.access_token_put"), {"shop_id": self.shop_id, "token": token,
-                                                          "key": self._secret_key, "expires_in": expires_in})
+            put = conn.execute(
+                query("shoptet.access_token_put"),
+                {"shop_id": self.shop_id, "token": token, "key": self._secret_key, "expires_in": expires_in},
+            )
             expires_at = put.fetchone()
             assert expires_at is not None
             return token, float(expires_at[0])
@@ -126,7 +141,9 @@ class AddonToken:
                     response = http.get(url, headers={"Authorization": f"Bearer {self._oauth_token}"})
                 except httpx.TransportError as exc:
                     if attempt == 3:
-                        raise MintError(f"GET {url}: {type(exc).__name__}: {exc}", method="GET", path=MINT_PATH) from None
+                        raise MintError(
+                            f"GET {url}: {type(exc).__name__}: {exc}", method="GET", path=MINT_PATH
+                        ) from None
                     time.sleep(attempt)
                     continue
                 if response.status_code >= 500 and attempt < 3:
@@ -148,8 +165,13 @@ class AddonToken:
                 advice = "Shoptet allows 5 valid access tokens per installation and all are in use; retry later"
             else:
                 advice = f"HTTP {response.status_code} {error or response.text[:200]}"
-            raise MintError(f"shop {self.shop_id}: cannot mint an API access token at {url}: {advice}",
-                            method="GET", path=MINT_PATH, status=response.status_code, error_code=error)
+            raise MintError(
+                f"shop {self.shop_id}: cannot mint an API access token at {url}: {advice}",
+                method="GET",
+                path=MINT_PATH,
+                status=response.status_code,
+                error_code=error,
+            )
         expires_in = body.get("expires_in")
         lifetime = float(expires_in) if isinstance(expires_in, (int, float)) and expires_in > 0 else 1800.0
         self.mints += 1

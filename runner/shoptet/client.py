@@ -25,10 +25,11 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import orjson
@@ -48,18 +49,22 @@ MAX_RETRY_WAIT = 120.0
 USER_AGENT = "shoptet-hub/0.1 (+https://github.com/shoptet-hub)"
 _BUCKET = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
+
 def parse_datetime(value: str | None) -> datetime | None:
     """Shoptet's ``2018-05-29T09:02:27+0200`` (also ``+02:00`` and ``Z``) as an aware datetime."""
     if value is None or value == "":
         return None
-    return datetime.fromisoformat(value) if value[-3:-2] == ":" or value.endswith("Z") else \
-        datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+    return (
+        datetime.fromisoformat(value)
+        if value[-3:-2] == ":" or value.endswith("Z")
+        else datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z")
+    )
 
 
 def format_datetime(value: datetime) -> str:
     """An aware datetime as Shoptet writes it: ``2018-05-29T09:02:27+0200``."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
@@ -75,7 +80,7 @@ def retry_after_seconds(header: str | None, now: float | None = None) -> float |
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
@@ -106,16 +111,27 @@ class ShoptetClient:
     """One shop's API. ``runner.shoptet.shop_client.client_for_shop(shop_id)`` builds it from the
     hub's stored settings."""
 
-    def __init__(self, base_url: str, credentials: Credentials, *, shop_id: int | None = None,
-                 http: httpx.Client | None = None, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
-                 retry: RetryPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
-                 slots: TokenSlots | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        shop_id: int | None = None,
+        http: httpx.Client | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        slots: TokenSlots | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self.shop_id = shop_id
         self._own_http = http is None
-        self._http = http or httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT},
-                                          limits=httpx.Limits(max_connections=10, max_keepalive_connections=5))
+        self._http = http or httpx.Client(
+            timeout=timeout,
+            headers={"User-Agent": USER_AGENT},
+            limits=httpx.Limits(max_connections=10, max_keepalive_connections=5),
+        )
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         # the token's request slots (closed with the client): shared across processes when given
@@ -130,7 +146,7 @@ class ShoptetClient:
         if self._own_http:
             self._http.close()
 
-    def __enter__(self) -> "ShoptetClient":
+    def __enter__(self) -> ShoptetClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -142,8 +158,9 @@ class ShoptetClient:
         """GET an endpoint; the envelope's ``data``."""
         return self.request("GET", path, params=params)["data"]
 
-    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
-                json: Any = None) -> dict[str, Any]:
+    def request(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> dict[str, Any]:
         """One API call with retries; the whole envelope (``data``, ``errors``, ``metadata``)."""
         url = path if path.startswith("http") else self.base_url + path
         content = orjson.dumps(json) if json is not None else None
@@ -163,8 +180,12 @@ class ShoptetClient:
             except httpx.TransportError as exc:
                 counts["5xx"] += 1
                 if counts["5xx"] >= self._retry.attempts_5xx:
-                    raise errors.Unavailable(f"{method} {path}: cannot reach Shoptet ({type(exc).__name__}: {exc}) "
-                                             f"after {counts['5xx']} attempts", method=method, path=path) from None
+                    raise errors.Unavailable(
+                        f"{method} {path}: cannot reach Shoptet ({type(exc).__name__}: {exc}) "
+                        f"after {counts['5xx']} attempts",
+                        method=method,
+                        path=path,
+                    ) from None
                 self._retry_after(method, path, "connection error", self._retry.backoff(counts["5xx"]))
                 continue
             status = response.status_code
@@ -201,8 +222,9 @@ class ShoptetClient:
                     continue
             raise errors.for_status(status, method, path, body, request_id)
 
-    def iter_pages(self, path: str, key: str, params: Mapping[str, Any] | None = None, *,
-                   items_per_page: int | None = None) -> Iterator[list[dict[str, Any]]]:
+    def iter_pages(
+        self, path: str, key: str, params: Mapping[str, Any] | None = None, *, items_per_page: int | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
         """Yield ``data[key]`` page by page until the paginator's last page; never all at once."""
         page = 1
         while True:
@@ -235,8 +257,11 @@ class ShoptetClient:
                 response = self._http.send(self._http.build_request("GET", url, headers=headers), stream=True)
             except httpx.TransportError as exc:
                 if attempts >= self._retry.attempts_5xx:
-                    raise errors.Unavailable(f"GET {url}: cannot download the result file ({type(exc).__name__}: {exc})",
-                                             method="GET", path=url) from None
+                    raise errors.Unavailable(
+                        f"GET {url}: cannot download the result file ({type(exc).__name__}: {exc})",
+                        method="GET",
+                        path=url,
+                    ) from None
                 self._retry_after("GET", url, "connection error", self._retry.backoff(attempts))
                 continue
             if response.status_code >= 500 and attempts < self._retry.attempts_5xx:
@@ -249,7 +274,10 @@ class ShoptetClient:
                 raise (errors.ResultGone if gone else errors.SnapshotError)(
                     f"GET {url}: the result file answered HTTP {response.status_code}"
                     + (" (expired? results are kept 24 hours)" if gone else ""),
-                    method="GET", path=url, status=response.status_code)
+                    method="GET",
+                    path=url,
+                    status=response.status_code,
+                )
             break
         try:
             yield response
@@ -260,8 +288,16 @@ class ShoptetClient:
 
     def _retry_after(self, method: str, path: str, why: str, seconds: float) -> None:
         self.stats.retries += 1
-        log(logger, logging.INFO, "retrying Shoptet request", method=method, path=path, reason=why,
-            wait_s=round(seconds, 2), shop_id=self.shop_id)
+        log(
+            logger,
+            logging.INFO,
+            "retrying Shoptet request",
+            method=method,
+            path=path,
+            reason=why,
+            wait_s=round(seconds, 2),
+            shop_id=self.shop_id,
+        )
         self._sleep(seconds)
 
     def _note_bucket(self, header: str | None) -> None:
@@ -302,7 +338,11 @@ def _envelope(response: httpx.Response, method: str, path: str) -> dict[str, Any
         return {"data": None, "errors": None, "metadata": None}
     body = _json_or_none(response)
     if not isinstance(body, dict):
-        raise errors.Unavailable(f"{method} {path}: Shoptet answered {response.status_code} with a body that is "
-                                 "not a JSON envelope", method=method, path=path, status=response.status_code)
+        raise errors.Unavailable(
+            f"{method} {path}: Shoptet answered {response.status_code} with a body that is not a JSON envelope",
+            method=method,
+            path=path,
+            status=response.status_code,
+        )
     body.setdefault("data", None)
     return body

@@ -26,33 +26,148 @@ import orjson
 from runner.errors import HubError
 from runner.shoptet.normalize import is_blank, normalize_email, normalize_guid
 
-ITEM_TYPES = frozenset((
-    "product", "bazar", "service", "shipping", "billing", "discount-coupon", "volume-discount",
-    "gift", "gift-certificate", "generic-item", "product-set", "product-set-item", "deposit"))
+ITEM_TYPES = frozenset(
+    (
+        "product",
+        "bazar",
+        "service",
+        "shipping",
+        "billing",
+        "discount-coupon",
+        "volume-discount",
+        "gift",
+        "gift-certificate",
+        "generic-item",
+        "product-set",
+        "product-set-item",
+        "deposit",
+    )
+)
 
 ORDER_COLUMNS = (
-    "batch_id", "line_no", "code", "guid", "created_at", "changed_at", "status_id", "status_name", "source_id",
-    "source_name", "email", "phone", "full_name", "company", "customer_guid", "cash_desk_order", "paid",
-    "total_with_vat", "total_without_vat", "total_vat", "to_pay", "currency", "exchange_rate", "shipping_guid",
-    "shipping_name", "payment_method_guid", "payment_method_name", "billing_method_id", "language", "vat_payer",
-    "vat_mode", "stock_id", "billing_address", "delivery_address", "remark", "admin_url", "source_hash")
+    "batch_id",
+    "line_no",
+    "code",
+    "guid",
+    "created_at",
+    "changed_at",
+    "status_id",
+    "status_name",
+    "source_id",
+    "source_name",
+    "email",
+    "phone",
+    "full_name",
+    "company",
+    "customer_guid",
+    "cash_desk_order",
+    "paid",
+    "total_with_vat",
+    "total_without_vat",
+    "total_vat",
+    "to_pay",
+    "currency",
+    "exchange_rate",
+    "shipping_guid",
+    "shipping_name",
+    "payment_method_guid",
+    "payment_method_name",
+    "billing_method_id",
+    "language",
+    "vat_payer",
+    "vat_mode",
+    "stock_id",
+    "billing_address",
+    "delivery_address",
+    "remark",
+    "admin_url",
+    "source_hash",
+)
 ITEM_COLUMNS = (
-    "batch_id", "order_code", "item_id", "item_type", "product_type", "product_guid", "code", "ean", "name",
-    "variant_name", "brand", "amount", "amount_unit", "amount_completed", "weight", "price_ratio",
-    "unit_price_with_vat", "unit_price_without_vat", "total_with_vat", "total_without_vat", "total_vat", "vat_rate",
-    "purchase_price", "status_id", "status_name", "supplier_name")
+    "batch_id",
+    "order_code",
+    "item_id",
+    "item_type",
+    "product_type",
+    "product_guid",
+    "code",
+    "ean",
+    "name",
+    "variant_name",
+    "brand",
+    "amount",
+    "amount_unit",
+    "amount_completed",
+    "weight",
+    "price_ratio",
+    "unit_price_with_vat",
+    "unit_price_without_vat",
+    "total_with_vat",
+    "total_without_vat",
+    "total_vat",
+    "vat_rate",
+    "purchase_price",
+    "status_id",
+    "status_name",
+    "supplier_name",
+)
 CUSTOMER_COLUMNS = (
-    "batch_id", "line_no", "guid", "email", "full_name", "company", "phone", "customer_group", "price_list",
-    "disabled_orders", "remark", "billing_address", "delivery_addresses", "accounts", "created_at", "changed_at",
-    "source_hash")
+    "batch_id",
+    "line_no",
+    "guid",
+    "email",
+    "full_name",
+    "company",
+    "phone",
+    "customer_group",
+    "price_list",
+    "disabled_orders",
+    "remark",
+    "billing_address",
+    "delivery_addresses",
+    "accounts",
+    "created_at",
+    "changed_at",
+    "source_hash",
+)
 PRODUCT_COLUMNS = (
-    "batch_id", "line_no", "guid", "name", "type", "visibility", "brand_code", "brand_name", "supplier_guid",
-    "supplier_name", "default_category_guid", "default_category_name", "url", "is_variant", "created_at",
-    "changed_at")
+    "batch_id",
+    "line_no",
+    "guid",
+    "name",
+    "type",
+    "visibility",
+    "brand_code",
+    "brand_name",
+    "supplier_guid",
+    "supplier_name",
+    "default_category_guid",
+    "default_category_name",
+    "url",
+    "is_variant",
+    "created_at",
+    "changed_at",
+)
 VARIANT_COLUMNS = (
-    "batch_id", "product_guid", "code", "ean", "name", "stock", "unit", "price", "common_price", "purchase_price",
-    "currency", "vat_rate", "including_vat", "visible", "availability", "min_stock_supply", "weight",
-    "manufacturer_code")
+    "batch_id",
+    "product_guid",
+    "code",
+    "ean",
+    "name",
+    "stock",
+    "unit",
+    "price",
+    "common_price",
+    "purchase_price",
+    "currency",
+    "vat_rate",
+    "including_vat",
+    "visible",
+    "availability",
+    "min_stock_supply",
+    "weight",
+    "manufacturer_code",
+)
 
 _SCALAR = (str, int, float)
 
@@ -78,8 +193,9 @@ def _guid(value: Any, field: str, warnings: list[FieldWarning]) -> str | None:
         guid = normalize_guid(value)
         if guid is not None or is_blank(value):
             return guid
-    warnings.append(FieldWarning(field, f"{field}: {value!r:.80} is not a GUID (8-4-4-4-12 hex digits); "
-                                        "stored as null"))
+    warnings.append(
+        FieldWarning(field, f"{field}: {value!r:.80} is not a GUID (8-4-4-4-12 hex digits); stored as null")
+    )
     return None
 
 
@@ -88,11 +204,15 @@ def _key_guid(doc: dict[str, Any], entity: str) -> str:
     missing or not a GUID (it is the primary key: there is nothing to store the row under)."""
     value = doc.get("guid")
     if value is None or (isinstance(value, str) and is_blank(value)):
-        raise BadDocument(f"guid: a {entity} needs its GUID" + (f"; is this a {entity} at all?" if "guid" not in doc else ""))
+        raise BadDocument(
+            f"guid: a {entity} needs its GUID" + (f"; is this a {entity} at all?" if "guid" not in doc else "")
+        )
     guid = normalize_guid(value) if isinstance(value, str) else None
     if guid is None:
-        raise BadDocument(f"guid: {value!r:.80} is not a GUID (8-4-4-4-12 hex digits); it is the {entity}'s key, "
-                          "so the line cannot be imported")
+        raise BadDocument(
+            f"guid: {value!r:.80} is not a GUID (8-4-4-4-12 hex digits); it is the {entity}'s key, "
+            "so the line cannot be imported"
+        )
     return guid
 
 
@@ -153,15 +273,18 @@ def _require_dict(doc: Any, entity: str) -> dict[str, Any]:
     return doc
 
 
-def order_rows(doc: Any, batch_id: int, line_no: int, *, warnings: list[FieldWarning],
-               source_hash: bytes | None = None) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+def order_rows(
+    doc: Any, batch_id: int, line_no: int, *, warnings: list[FieldWarning], source_hash: bytes | None = None
+) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
     """(stage_orders row, stage_order_items rows) of one order document; GUID fields that are not
     GUIDs are appended to ``warnings``. ``source_hash``: the hash of the snapshot line (or None)."""
     doc = _require_dict(doc, "orders")
     code = doc.get("code")
     if not isinstance(code, str) or not code:
-        raise BadDocument("code: an order needs its code (a non-empty string)"
-                          + ("; is this an order at all?" if "code" not in doc else ""))
+        raise BadDocument(
+            "code: an order needs its code (a non-empty string)"
+            + ("; is this an order at all?" if "code" not in doc else "")
+        )
     status = _obj(doc, "status", "") or {}
     source = _obj(doc, "source", "") or {}
     price = _obj(doc, "price", "") or {}
@@ -170,25 +293,43 @@ def order_rows(doc: Any, batch_id: int, line_no: int, *, warnings: list[FieldWar
     billing_method = _obj(doc, "billingMethod", "") or {}
     billing = _obj(doc, "billingAddress", "")
     order = (
-        batch_id, line_no, code, _guid(doc.get("guid"), "guid", warnings),
-        _text(doc.get("creationTime"), "creationTime"), _text(doc.get("changeTime"), "changeTime"),
-        _int(status.get("id"), "status.id"), _text(status.get("name"), "status.name"),
-        _int(source.get("id"), "source.id"), _text(source.get("name"), "source.name"),
-        normalize_email(_text(doc.get("email"), "email")), _text(doc.get("phone"), "phone"),
+        batch_id,
+        line_no,
+        code,
+        _guid(doc.get("guid"), "guid", warnings),
+        _text(doc.get("creationTime"), "creationTime"),
+        _text(doc.get("changeTime"), "changeTime"),
+        _int(status.get("id"), "status.id"),
+        _text(status.get("name"), "status.name"),
+        _int(source.get("id"), "source.id"),
+        _text(source.get("name"), "source.name"),
+        normalize_email(_text(doc.get("email"), "email")),
+        _text(doc.get("phone"), "phone"),
         _text(doc.get("fullName") or (billing or {}).get("fullName"), "fullName"),
         _text(doc.get("company") or (billing or {}).get("company"), "company"),
         _guid(doc.get("customerGuid"), "customerGuid", warnings),
-        _bool(doc.get("cashDeskOrder"), "cashDeskOrder"), _bool(doc.get("paid"), "paid"),
-        _num(price.get("withVat"), "price.withVat"), _num(price.get("withoutVat"), "price.withoutVat"),
-        _num(price.get("vat"), "price.vat"), _num(price.get("toPay"), "price.toPay"),
-        _text(price.get("currencyCode"), "price.currencyCode"), _num(price.get("exchangeRate"), "price.exchangeRate"),
-        _guid(shipping.get("guid"), "shipping.guid", warnings), _text(shipping.get("name"), "shipping.name"),
-        _guid(payment.get("guid"), "paymentMethod.guid", warnings), _text(payment.get("name"), "paymentMethod.name"),
+        _bool(doc.get("cashDeskOrder"), "cashDeskOrder"),
+        _bool(doc.get("paid"), "paid"),
+        _num(price.get("withVat"), "price.withVat"),
+        _num(price.get("withoutVat"), "price.withoutVat"),
+        _num(price.get("vat"), "price.vat"),
+        _num(price.get("toPay"), "price.toPay"),
+        _text(price.get("currencyCode"), "price.currencyCode"),
+        _num(price.get("exchangeRate"), "price.exchangeRate"),
+        _guid(shipping.get("guid"), "shipping.guid", warnings),
+        _text(shipping.get("name"), "shipping.name"),
+        _guid(payment.get("guid"), "paymentMethod.guid", warnings),
+        _text(payment.get("name"), "paymentMethod.name"),
         _int(billing_method.get("id"), "billingMethod.id"),
-        _text(doc.get("language"), "language"), _bool(doc.get("vatPayer"), "vatPayer"),
-        _text(doc.get("vatMode"), "vatMode"), _int(doc.get("stockId"), "stockId"),
-        _json(billing), _json(_obj(doc, "deliveryAddress", "")),
-        _text(doc.get("remark"), "remark"), _text(doc.get("adminUrl"), "adminUrl"), source_hash,
+        _text(doc.get("language"), "language"),
+        _bool(doc.get("vatPayer"), "vatPayer"),
+        _text(doc.get("vatMode"), "vatMode"),
+        _int(doc.get("stockId"), "stockId"),
+        _json(billing),
+        _json(_obj(doc, "deliveryAddress", "")),
+        _text(doc.get("remark"), "remark"),
+        _text(doc.get("adminUrl"), "adminUrl"),
+        source_hash,
     )
     items = []
     for n, item in enumerate(_list(doc, "items", ""), 1):
@@ -200,30 +341,46 @@ def order_rows(doc: Any, batch_id: int, line_no: int, *, warnings: list[FieldWar
             raise BadDocument(f"{where}itemId: expected an integer, got {item_id!r:.40}")
         item_type = item.get("itemType")
         if item_type not in ITEM_TYPES:
-            raise BadDocument(f"{where}itemType: unknown value {item_type!r:.40} (known: {', '.join(sorted(ITEM_TYPES))})")
+            raise BadDocument(
+                f"{where}itemType: unknown value {item_type!r:.40} (known: {', '.join(sorted(ITEM_TYPES))})"
+            )
         item_status = _obj(item, "status", where) or {}
         unit = _obj(item, "unitPrice", where) or {}
         total = _obj(item, "itemPrice", where) or {}
         purchase = _obj(item, "purchasePrice", where) or {}
-        items.append((
-            batch_id, code, item_id, item_type, _text(item.get("productType"), where + "productType"),
-            _guid(item.get("productGuid"), where + "productGuid", warnings), _text(item.get("code"), where + "code"),
-            _text(item.get("ean"), where + "ean"), _text(item.get("name"), where + "name"),
-            _text(item.get("variantName"), where + "variantName"), _text(item.get("brand"), where + "brand"),
-            _num(item.get("amount"), where + "amount"), _text(item.get("amountUnit"), where + "amountUnit"),
-            _num(item.get("amountCompleted"), where + "amountCompleted"), _num(item.get("weight"), where + "weight"),
-            _num(item.get("priceRatio"), where + "priceRatio"),
-            _num(unit.get("withVat"), where + "unitPrice.withVat"),
-            _num(unit.get("withoutVat"), where + "unitPrice.withoutVat"),
-            _num(total.get("withVat"), where + "itemPrice.withVat"),
-            _num(total.get("withoutVat"), where + "itemPrice.withoutVat"),
-            _num(total.get("vat"), where + "itemPrice.vat"),
-            _num(total.get("vatRate") if total.get("vatRate") is not None else unit.get("vatRate"),
-                 where + "itemPrice.vatRate"),
-            _num(purchase.get("withoutVat"), where + "purchasePrice.withoutVat"),
-            _int(item_status.get("id"), where + "status.id"), _text(item_status.get("name"), where + "status.name"),
-            _text(item.get("supplierName"), where + "supplierName"),
-        ))
+        items.append(
+            (
+                batch_id,
+                code,
+                item_id,
+                item_type,
+                _text(item.get("productType"), where + "productType"),
+                _guid(item.get("productGuid"), where + "productGuid", warnings),
+                _text(item.get("code"), where + "code"),
+                _text(item.get("ean"), where + "ean"),
+                _text(item.get("name"), where + "name"),
+                _text(item.get("variantName"), where + "variantName"),
+                _text(item.get("brand"), where + "brand"),
+                _num(item.get("amount"), where + "amount"),
+                _text(item.get("amountUnit"), where + "amountUnit"),
+                _num(item.get("amountCompleted"), where + "amountCompleted"),
+                _num(item.get("weight"), where + "weight"),
+                _num(item.get("priceRatio"), where + "priceRatio"),
+                _num(unit.get("withVat"), where + "unitPrice.withVat"),
+                _num(unit.get("withoutVat"), where + "unitPrice.withoutVat"),
+                _num(total.get("withVat"), where + "itemPrice.withVat"),
+                _num(total.get("withoutVat"), where + "itemPrice.withoutVat"),
+                _num(total.get("vat"), where + "itemPrice.vat"),
+                _num(
+                    total.get("vatRate") if total.get("vatRate") is not None else unit.get("vatRate"),
+                    where + "itemPrice.vatRate",
+                ),
+                _num(purchase.get("withoutVat"), where + "purchasePrice.withoutVat"),
+                _int(item_status.get("id"), where + "status.id"),
+                _text(item_status.get("name"), where + "status.name"),
+                _text(item.get("supplierName"), where + "supplierName"),
+            )
+        )
     return order, items
 
 
@@ -251,19 +408,29 @@ def customer_row(doc: Any, batch_id: int, line_no: int, source_hash: bytes | Non
     price_list = _obj(doc, "priceList", "") or {}
     email = _text(main.get("email"), "accounts[].email")
     return (
-        batch_id, line_no, guid, normalize_email(email),
+        batch_id,
+        line_no,
+        guid,
+        normalize_email(email),
         _text((billing or {}).get("fullName") or main.get("fullName"), "billingAddress.fullName"),
         _text((billing or {}).get("company"), "billingAddress.company"),
         _text(main.get("phone"), "accounts[].phone"),
-        _text(group.get("name"), "customerGroup.name"), _text(price_list.get("name"), "priceList.name"),
-        _bool(doc.get("disabledOrders"), "disabledOrders") or False, _text(doc.get("remark"), "remark"),
-        _json(billing), _json(_list(doc, "deliveryAddress", "")), _json(accounts),
-        _text(doc.get("creationTime"), "creationTime"), _text(doc.get("changeTime"), "changeTime"), source_hash,
+        _text(group.get("name"), "customerGroup.name"),
+        _text(price_list.get("name"), "priceList.name"),
+        _bool(doc.get("disabledOrders"), "disabledOrders") or False,
+        _text(doc.get("remark"), "remark"),
+        _json(billing),
+        _json(_list(doc, "deliveryAddress", "")),
+        _json(accounts),
+        _text(doc.get("creationTime"), "creationTime"),
+        _text(doc.get("changeTime"), "changeTime"),
+        source_hash,
     )
 
 
-def product_rows(doc: Any, batch_id: int, line_no: int, *, warnings: list[FieldWarning]
-                 ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+def product_rows(
+    doc: Any, batch_id: int, line_no: int, *, warnings: list[FieldWarning]
+) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
     """(stage_products row, stage_variants rows) of one product document; the variants carry the
     product's normalised GUID; supplier.guid / defaultCategory.guid that are not GUIDs are
     appended to ``warnings``."""
@@ -273,13 +440,22 @@ def product_rows(doc: Any, batch_id: int, line_no: int, *, warnings: list[FieldW
     supplier = _obj(doc, "supplier", "") or {}
     category = _obj(doc, "defaultCategory", "") or {}
     product = (
-        batch_id, line_no, guid, _text(doc.get("name"), "name"), _text(doc.get("type"), "type"),
-        _text(doc.get("visibility"), "visibility"), _text(brand.get("code"), "brand.code"),
-        _text(brand.get("name"), "brand.name"), _guid(supplier.get("guid"), "supplier.guid", warnings),
-        _text(supplier.get("name"), "supplier.name"), _guid(category.get("guid"), "defaultCategory.guid", warnings),
-        _text(category.get("name"), "defaultCategory.name"), _text(doc.get("url"), "url"),
+        batch_id,
+        line_no,
+        guid,
+        _text(doc.get("name"), "name"),
+        _text(doc.get("type"), "type"),
+        _text(doc.get("visibility"), "visibility"),
+        _text(brand.get("code"), "brand.code"),
+        _text(brand.get("name"), "brand.name"),
+        _guid(supplier.get("guid"), "supplier.guid", warnings),
+        _text(supplier.get("name"), "supplier.name"),
+        _guid(category.get("guid"), "defaultCategory.guid", warnings),
+        _text(category.get("name"), "defaultCategory.name"),
+        _text(doc.get("url"), "url"),
         _bool(doc.get("isVariant"), "isVariant"),
-        _text(doc.get("creationTime"), "creationTime"), _text(doc.get("changeTime"), "changeTime"),
+        _text(doc.get("creationTime"), "creationTime"),
+        _text(doc.get("changeTime"), "changeTime"),
     )
     variants = []
     for n, variant in enumerate(_list(doc, "variants", ""), 1):
@@ -293,14 +469,26 @@ def product_rows(doc: Any, batch_id: int, line_no: int, *, warnings: list[FieldW
         purchase = variant.get("purchasePrice")
         if isinstance(purchase, dict):
             purchase = purchase.get("withoutVat", purchase.get("price"))
-        variants.append((
-            batch_id, guid, code, _text(variant.get("ean"), where + "ean"), _text(variant.get("name"), where + "name"),
-            _num(variant.get("stock"), where + "stock"), _text(variant.get("unit"), where + "unit"),
-            _num(variant.get("price"), where + "price"), _num(variant.get("commonPrice"), where + "commonPrice"),
-            _num(purchase, where + "purchasePrice"), _text(variant.get("currencyCode"), where + "currencyCode"),
-            _num(variant.get("vatRate"), where + "vatRate"), _bool(variant.get("includingVat"), where + "includingVat"),
-            _bool(variant.get("visible"), where + "visible"), _text(availability.get("name"), where + "availability.name"),
-            _num(variant.get("minStockSupply"), where + "minStockSupply"), _num(variant.get("weight"), where + "weight"),
-            _text(variant.get("manufacturerCode"), where + "manufacturerCode"),
-        ))
+        variants.append(
+            (
+                batch_id,
+                guid,
+                code,
+                _text(variant.get("ean"), where + "ean"),
+                _text(variant.get("name"), where + "name"),
+                _num(variant.get("stock"), where + "stock"),
+                _text(variant.get("unit"), where + "unit"),
+                _num(variant.get("price"), where + "price"),
+                _num(variant.get("commonPrice"), where + "commonPrice"),
+                _num(purchase, where + "purchasePrice"),
+                _text(variant.get("currencyCode"), where + "currencyCode"),
+                _num(variant.get("vatRate"), where + "vatRate"),
+                _bool(variant.get("includingVat"), where + "includingVat"),
+                _bool(variant.get("visible"), where + "visible"),
+                _text(availability.get("name"), where + "availability.name"),
+                _num(variant.get("minStockSupply"), where + "minStockSupply"),
+                _num(variant.get("weight"), where + "weight"),
+                _text(variant.get("manufacturerCode"), where + "manufacturerCode"),
+            )
+        )
     return product, variants

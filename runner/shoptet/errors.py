@@ -16,8 +16,16 @@ from runner.errors import HubError
 class ShoptetError(HubError):
     """A Shoptet request failed for good. ``str()`` is a sentence a merchant understands."""
 
-    def __init__(self, message: str, *, method: str = "", path: str = "", status: int | None = None,
-                 error_code: str | None = None, request_id: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        status: int | None = None,
+        error_code: str | None = None,
+        request_id: str | None = None,
+    ):
         super().__init__(message)
         self.method = method
         self.path = path
@@ -81,13 +89,18 @@ def for_status(status: int, method: str, path: str, body: Any, request_id: str |
     where = f"{method} {path}"
     kwargs = dict(method=method, path=path, status=status, error_code=code, request_id=request_id)
     if status == 401:
-        return AuthError(f"{where}: Shoptet refused the API token ({detail}). Check the token given to "
-                         "`hub shop add`, or reinstall the addon.", **kwargs)
+        return AuthError(
+            f"{where}: Shoptet refused the API token ({detail}). Check the token given to "
+            "`hub shop add`, or reinstall the addon.",
+            **kwargs,
+        )
     if status == 403:
         if path.endswith("/snapshot"):
-            advice = ("snapshots need a registered job:finished webhook and the token's right to this "
-                      "endpoint group: run `hub shop add` again (it registers the webhooks) and check the "
-                      "token's rights in the Shoptet admin")
+            advice = (
+                "snapshots need a registered job:finished webhook and the token's right to this "
+                "endpoint group: run `hub shop add` again (it registers the webhooks) and check the "
+                "token's rights in the Shoptet admin"
+            )
         else:
             advice = "the token lacks the rights for this endpoint group (Shoptet admin > API > token rights)"
         return Forbidden(f"{where}: forbidden ({detail}); {advice}.", **kwargs)

@@ -24,13 +24,14 @@ staging and comparing unchanged lines is most of what a re-import would cost.
 
 from __future__ import annotations
 
-import logging
 import hashlib
+import logging
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 import psycopg
@@ -52,14 +53,20 @@ _COPY_LINE = re.compile(r"COPY (\w+), line (\d+)")
 STAGING: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "orders": [("ingest.stage_orders", documents.ORDER_COLUMNS), ("ingest.stage_order_items", documents.ITEM_COLUMNS)],
     "customers": [("ingest.stage_customers", documents.CUSTOMER_COLUMNS)],
-    "products": [("ingest.stage_products", documents.PRODUCT_COLUMNS), ("ingest.stage_variants", documents.VARIANT_COLUMNS)],
+    "products": [
+        ("ingest.stage_products", documents.PRODUCT_COLUMNS),
+        ("ingest.stage_variants", documents.VARIANT_COLUMNS),
+    ],
 }
 
 
 def _apply_sql(entity: str) -> str:
     """The call that applies a staged batch of the entity (parameters shop_id, batch_id, job_id)."""
-    return {"orders": query("ingest.apply_orders"), "customers": query("ingest.apply_customers"),
-            "products": query("ingest.apply_products")}[entity]
+    return {
+        "orders": query("ingest.apply_orders"),
+        "customers": query("ingest.apply_customers"),
+        "products": query("ingest.apply_products"),
+    }[entity]
 
 
 def _table(name: str) -> sql.Identifier:
@@ -69,7 +76,8 @@ def _table(name: str) -> sql.Identifier:
 
 def _copy_statement(table: str, columns: Iterable[str]) -> sql.Composed:
     return sql.SQL(query("ingest.copy_from_stdin")).format(
-        table=_table(table), columns=sql.SQL(", ").join(sql.Identifier(c) for c in columns))
+        table=_table(table), columns=sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    )
 
 
 @dataclass
@@ -117,8 +125,13 @@ def _check_entity(entity: str) -> None:
         raise ValueError(f"unknown entity {entity!r}: expected one of {', '.join(ENTITIES)}")
 
 
-def parse_line(entity: str, raw: bytes, batch_id: int, line_no: int, warnings: list[FieldWarning],
-               ) -> tuple[str, list[list[tuple[Any, ...]]]]:
+def parse_line(
+    entity: str,
+    raw: bytes,
+    batch_id: int,
+    line_no: int,
+    warnings: list[FieldWarning],
+) -> tuple[str, list[list[tuple[Any, ...]]]]:
     """(the document's key, rows per staging table) of one line; BadDocument when it is not usable.
     Fields left out of a usable line are appended to ``warnings``."""
     return build_rows(entity, load(raw), batch_id, line_no, warnings)
@@ -142,8 +155,9 @@ def line_hash(raw: bytes) -> bytes:
     return hashlib.blake2b(raw, digest_size=16).digest()
 
 
-def build_rows(entity: str, doc: Any, batch_id: int, line_no: int, warnings: list[FieldWarning],
-               source_hash: bytes | None = None) -> tuple[str, list[list[tuple[Any, ...]]]]:
+def build_rows(
+    entity: str, doc: Any, batch_id: int, line_no: int, warnings: list[FieldWarning], source_hash: bytes | None = None
+) -> tuple[str, list[list[tuple[Any, ...]]]]:
     """(the document's key, rows per staging table) of one parsed document; BadDocument when it is
     not usable. Fields left out of a usable document are appended to ``warnings``; ``source_hash``
     (orders, customers) is the hash of the snapshot line, None for a fetched document."""
@@ -179,8 +193,16 @@ class Prepared:
 class Stager:
     """Stages and applies chunks of one shop's entity on one connection."""
 
-    def __init__(self, conn: psycopg.Connection, shop_id: int, entity: str, *, job_id: int | None = None,
-                 direct: bool = False, unchanged: UnchangedLookup | None = None):
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        shop_id: int,
+        entity: str,
+        *,
+        job_id: int | None = None,
+        direct: bool = False,
+        unchanged: UnchangedLookup | None = None,
+    ):
         _check_entity(entity)
         self.conn = conn
         self.shop_id = shop_id
@@ -201,13 +223,13 @@ class Stager:
         """Parse, stage and apply one chunk inside the caller's transaction."""
         return self.apply(self.prepare(lines))
 
-    def prepare(self, lines: Iterable[tuple[int, bytes]]) -> "Prepared":
+    def prepare(self, lines: Iterable[tuple[int, bytes]]) -> Prepared:
         """Parse a chunk into staging rows (may run in another thread: the only database it
         touches is the ``unchanged`` lookup's own connection)."""
         prepared = self.load(lines)
         return self.complete(prepared, self.lookup(prepared))
 
-    def load(self, lines: Iterable[tuple[int, bytes]]) -> "Prepared":
+    def load(self, lines: Iterable[tuple[int, bytes]]) -> Prepared:
         """Phase 1 of prepare. Without an ``unchanged`` lookup: parse the lines and build their rows,
         line by line (each document is freed at once). With one: only take the lines, unparsed; the
         lookup finds those the hub holds by their bytes, and ``complete`` parses the others."""
@@ -221,7 +243,7 @@ class Stager:
                 prepared.pending.append((line_no, raw, None))
         return prepared
 
-    def lookup(self, prepared: "Prepared") -> list[tuple[int, str]]:
+    def lookup(self, prepared: Prepared) -> list[tuple[int, str]]:
         """Phase 2 (may run in a thread of its own): [(index in prepared.pending, stored key)] of the
         lines whose bytes the hub's rows were written from; [] without a lookup. The hashes are
         made here: hashlib lets go of the GIL for long inputs, so hashing runs beside the parsing
@@ -231,7 +253,7 @@ class Stager:
         prepared.hashes = [line_hash(raw) for _, raw, _ in prepared.pending]
         return self.unchanged(prepared.hashes)
 
-    def complete(self, prepared: "Prepared", found: list[tuple[int, str]]) -> "Prepared":
+    def complete(self, prepared: Prepared, found: list[tuple[int, str]]) -> Prepared:
         """Phase 3: build the rows of the lines ``lookup`` did not find unchanged."""
         if prepared.pending:
             skip = {index for index, _ in found}
@@ -243,16 +265,23 @@ class Stager:
             prepared.pending, prepared.hashes = [], []
         return prepared
 
-    def _build(self, prepared: "Prepared", line_no: int, raw: bytes, doc: Any, source_hash: bytes | None = None,
-               ) -> None:
+    def _build(
+        self,
+        prepared: Prepared,
+        line_no: int,
+        raw: bytes,
+        doc: Any,
+        source_hash: bytes | None = None,
+    ) -> None:
         """Rows of one line (``doc``: the line parsed already, or None; ``source_hash``: its hash when
         made already) into the chunk, or its failure; fields left out go to its warnings."""
         found: list[FieldWarning] = []
         if source_hash is None and self.hash_lines:
             source_hash = line_hash(raw)
         try:
-            key, rows = build_rows(self.entity, load(raw) if doc is None else doc, prepared.batch_id, line_no,
-                                   found, source_hash)
+            key, rows = build_rows(
+                self.entity, load(raw) if doc is None else doc, prepared.batch_id, line_no, found, source_hash
+            )
         except BadDocument as exc:
             prepared.failures.append(Failure(line_no, str(exc), raw))
             return
@@ -260,7 +289,7 @@ class Stager:
         if found:
             prepared.warnings.extend(LineWarning(line_no, key, w.field, w.message) for w in found)
 
-    def apply(self, prepared: "Prepared") -> ChunkResult:
+    def apply(self, prepared: Prepared) -> ChunkResult:
         """COPY a prepared chunk into staging and apply it, in the caller's transaction.
         ``keys`` of the result: every key the chunk holds, the unchanged ones included."""
         result = ChunkResult(lines=prepared.lines, failures=list(prepared.failures), unchanged=len(prepared.unchanged))
@@ -278,8 +307,9 @@ class Stager:
             line_no, raw, _, _ = parsed.pop(index)
             result.failures.append(Failure(line_no, error, raw))
         if parsed:
-            row = self.conn.execute(_apply_sql(self.entity), {"shop_id": self.shop_id, "batch_id": prepared.batch_id,
-                                                             "job_id": self.job_id}).fetchone()
+            row = self.conn.execute(
+                _apply_sql(self.entity), {"shop_id": self.shop_id, "batch_id": prepared.batch_id, "job_id": self.job_id}
+            ).fetchone()
             result.outcome = row[0] if row else {}
         result.applied = len(parsed)
         result.keys = [p[2] for p in parsed] + prepared.unchanged
@@ -293,12 +323,20 @@ class Stager:
         """One warning per chunk naming the orders written with an implausible creation time."""
         outliers = result.outcome.get("date_outliers") or []
         if outliers:
-            log(logger, logging.WARNING, "orders dated before 2000 or more than a year ahead: kept as Shoptet has "
-                "them, listed in ops.orders_date_outliers", shop_id=self.shop_id, job_id=self.job_id,
-                count=len(outliers), codes=",".join(outliers[:20]))
+            log(
+                logger,
+                logging.WARNING,
+                "orders dated before 2000 or more than a year ahead: kept as Shoptet has "
+                "them, listed in ops.orders_date_outliers",
+                shop_id=self.shop_id,
+                job_id=self.job_id,
+                count=len(outliers),
+                codes=",".join(outliers[:20]),
+            )
 
-    def _copy_new_orders(self, parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]],
-                         result: ChunkResult) -> bool:
+    def _copy_new_orders(
+        self, parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]], result: ChunkResult
+    ) -> bool:
         """Fast path of a first load: when no order of the chunk exists yet (and none repeats),
         COPY orders and lines straight into sales.orders / sales.order_items (old quarters into
         archive.order_items), as a plain COPY would. False (nothing written) when the chunk
@@ -324,13 +362,19 @@ class Stager:
             return False
         result.applied = len(parsed)
         result.keys = codes
-        result.outcome = {"orders_written": len(orders), "items_written": len(hot) + len(archived),
-                          "items_archived": len(archived), "items_removed": 0,
-                          "date_outliers": date_outliers(codes, created), "direct": True}
+        result.outcome = {
+            "orders_written": len(orders),
+            "items_written": len(hot) + len(archived),
+            "items_archived": len(archived),
+            "items_removed": 0,
+            "date_outliers": date_outliers(codes, created),
+            "direct": True,
+        }
         return True
 
-    def _copy(self, batch_id: int,
-              parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]]) -> tuple[int, str] | None:
+    def _copy(
+        self, batch_id: int, parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]]
+    ) -> tuple[int, str] | None:
         """COPY every staging table; None when it worked, else (index in parsed, error) of the first bad document."""
         for table_no, (table, columns) in enumerate(STAGING[self.entity]):
             owners: list[int] = []  # staged row -> index in parsed
@@ -376,19 +420,19 @@ _CHANGED = documents.ORDER_COLUMNS.index("changed_at")
 _CASH_DESK = documents.ORDER_COLUMNS.index("cash_desk_order")
 
 
-def direct_order_rows(shop_id: int, parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]],
-                      hot_from: datetime | None) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]],
-                                                          list[tuple[Any, ...]], list[datetime]]:
+def direct_order_rows(
+    shop_id: int, parsed: list[tuple[int, bytes, str, list[list[tuple[Any, ...]]]]], hot_from: datetime | None
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]], list[datetime]]:
     """Staging rows of new orders -> rows of sales.orders, hot and archived order_items; the
     created_at rule is ingest.apply_orders' (creationTime, else changeTime, else now)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     orders, hot, archived, created_all = [], [], [], []
     for _, _, _, (order_rows, item_rows) in parsed:
         order = order_rows[0]
         text = order[_CREATED] or order[_CHANGED]
         parsed_time = parse_datetime(text) if text else now
         try:  # in UTC (the same moment); outside the years 1..9999 UTC the staging path refuses the line by name
-            created = (parsed_time or now).astimezone(timezone.utc)
+            created = (parsed_time or now).astimezone(UTC)
         except OverflowError:
             raise ValueError(f"order {order[2]}: time {text!r} is outside the years 1..9999 UTC") from None
         created_all.append(created)
@@ -409,19 +453,19 @@ def direct_order_rows(shop_id: int, parsed: list[tuple[int, bytes, str, list[lis
 def quarter_starts(times: Iterable[datetime]) -> list[datetime]:
     """The distinct UTC quarters the times fall in, as the first moment of each (sorted): what
     ops.ensure_partitions_for needs, a dozen values instead of a chunk's thousands."""
-    utc = timezone.utc
+    utc = UTC
     quarters = {(u.year, (u.month - 1) // 3) for u in (t if t.tzinfo is utc else t.astimezone(utc) for t in times)}
-    return [datetime(year, q * 3 + 1, 1, tzinfo=timezone.utc) for year, q in sorted(quarters)]
+    return [datetime(year, q * 3 + 1, 1, tzinfo=UTC) for year, q in sorted(quarters)]
 
 
 # ops.is_date_outlier: before 2000 or more than a year ahead (the view ops.orders_date_outliers is the reference)
-OUTLIER_BEFORE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+OUTLIER_BEFORE = datetime(2000, 1, 1, tzinfo=UTC)
 OUTLIER_AHEAD = timedelta(days=365)
 
 
 def date_outliers(codes: list[str], created: list[datetime]) -> list[str]:
     """The codes whose creation time is implausible, sorted (what ingest.apply_orders reports)."""
-    ahead = datetime.now(timezone.utc) + OUTLIER_AHEAD
+    ahead = datetime.now(UTC) + OUTLIER_AHEAD
     return sorted(code for code, at in zip(codes, created) if at < OUTLIER_BEFORE or at > ahead)
 
 
@@ -445,11 +489,27 @@ def log_warnings(shop_id: int, entity: str, result: ChunkResult) -> None:
     """One structured warning per field left out of a single document (webhook, sync): shop,
     entity, key, field and what was wrong; the document itself was applied."""
     for w in result.warnings:
-        log(logger, logging.WARNING, "document applied without a field", shop_id=shop_id, entity=entity, entity_key=w.key,
-            field=w.field, error=w.message)
+        log(
+            logger,
+            logging.WARNING,
+            "document applied without a field",
+            shop_id=shop_id,
+            entity=entity,
+            entity_key=w.key,
+            field=w.field,
+            error=w.message,
+        )
     for guid in result.email_conflicts:
-        log(logger, logging.WARNING, "document applied without a field", shop_id=shop_id, entity=entity, entity_key=guid,
-            field="email", error="the e-mail already belongs to another customer of the shop; stored without e-mail")
+        log(
+            logger,
+            logging.WARNING,
+            "document applied without a field",
+            shop_id=shop_id,
+            entity=entity,
+            entity_key=guid,
+            field="email",
+            error="the e-mail already belongs to another customer of the shop; stored without e-mail",
+        )
 
 
 def mark_deleted(conn: psycopg.Connection, shop_id: int, entity: str, keys: list[str]) -> int:
@@ -463,8 +523,12 @@ def record_failures(conn: psycopg.Connection, shop_id: int, job_id: int, failure
     """Dead-letter bad lines of a snapshot job (the attempt's start cleared earlier ones)."""
     if not failures:
         return
-    copy_rows(conn, "ingest.snapshot_failures", ("shop_id", "job_id", "line_no", "error", "raw_line"),
-              ((shop_id, job_id, f.line_no, f.error[:2000], f.raw_text()) for f in failures))
+    copy_rows(
+        conn,
+        "ingest.snapshot_failures",
+        ("shop_id", "job_id", "line_no", "error", "raw_line"),
+        ((shop_id, job_id, f.line_no, f.error[:2000], f.raw_text()) for f in failures),
+    )
 
 
 def record_warnings(conn: psycopg.Connection, shop_id: int, job_id: int, warnings: list[LineWarning]) -> None:
@@ -472,8 +536,12 @@ def record_warnings(conn: psycopg.Connection, shop_id: int, job_id: int, warning
     the line was imported; the message names field and value)."""
     if not warnings:
         return
-    copy_rows(conn, "ingest.snapshot_failures", ("shop_id", "job_id", "line_no", "severity", "field", "error"),
-              ((shop_id, job_id, w.line_no, "warning", w.field[:200], w.message[:2000]) for w in warnings))
+    copy_rows(
+        conn,
+        "ingest.snapshot_failures",
+        ("shop_id", "job_id", "line_no", "severity", "field", "error"),
+        ((shop_id, job_id, w.line_no, "warning", w.field[:200], w.message[:2000]) for w in warnings),
+    )
 
 
 def record_seen(conn: psycopg.Connection, job_id: int, keys: list[str]) -> None:

@@ -20,9 +20,35 @@ import re
 # Unicode White_Space (and what Python's str.isspace() adds: U+001C-001F) plus the invisible
 # characters that travel with pasted addresses: U+180E, U+200B-200D, U+2060, U+FEFF.
 # The same list, as U&'\XXXX' escapes, is in core.normalize_email and core.normalize_guid.
-EDGE_WHITESPACE = "".join(map(chr, (
-    0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1C, 0x1D, 0x1E, 0x1F, 0x20, 0x85, 0xA0, 0x1680, 0x180E,
-    *range(0x2000, 0x200E), 0x2028, 0x2029, 0x202F, 0x205F, 0x2060, 0x3000, 0xFEFF)))
+EDGE_WHITESPACE = "".join(
+    map(
+        chr,
+        (
+            0x09,
+            0x0A,
+            0x0B,
+            0x0C,
+            0x0D,
+            0x1C,
+            0x1D,
+            0x1E,
+            0x1F,
+            0x20,
+            0x85,
+            0xA0,
+            0x1680,
+            0x180E,
+            *range(0x2000, 0x200E),
+            0x2028,
+            0x2029,
+            0x202F,
+            0x205F,
+            0x2060,
+            0x3000,
+            0xFEFF,
+        ),
+    )
+)
 
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

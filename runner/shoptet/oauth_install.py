@@ -20,8 +20,9 @@ token is stored; a repeated install callback completes it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -63,12 +64,25 @@ class InstallResult:
     timezone: str | None = None  # as stored from GET /api/eshop; None when it could not be read
 
 
-def exchange_code(oauth_url: str, *, client_id: str, client_secret: str, code: str, redirect_uri: str,
-                  client: httpx.Client | None = None) -> OAuthGrant:
+def exchange_code(
+    oauth_url: str,
+    *,
+    client_id: str,
+    client_secret: str,
+    code: str,
+    redirect_uri: str,
+    client: httpx.Client | None = None,
+) -> OAuthGrant:
     """POST the code to the OAuth server; the grant, or InstallError naming what failed."""
     url = oauth_url.rstrip("/") + TOKEN_PATH
-    body = {"client_id": client_id, "client_secret": client_secret, "code": code, "redirect_uri": redirect_uri,
-            "grant_type": "authorization_code", "scope": "api"}
+    body = {
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "grant_type": "authorization_code",
+        "scope": "api",
+    }
     own = client is None
     http = client or httpx.Client(timeout=EXCHANGE_TIMEOUT)
     try:
@@ -98,8 +112,9 @@ def _register_webhooks_with_client(settings: Any, shop_id: int, public_url: str,
     """Register webhooks.WEBHOOK_EVENTS at {public_url}/webhooks/shoptet and store the signature key
     (an API access token minted from the OAuth token, POST /api/webhooks, renew-signature-key)."""
     try:
-        registered: list[str] = webhooks.register(settings, shop_id, url=public_url + webhooks.WEBHOOK_PATH,
-                                                  events=webhooks.WEBHOOK_EVENTS, api_url=api_url)
+        registered: list[str] = webhooks.register(
+            settings, shop_id, url=public_url + webhooks.WEBHOOK_PATH, events=webhooks.WEBHOOK_EVENTS, api_url=api_url
+        )
     except Exception as exc:  # noqa: BLE001 - Shoptet must see a failed install, with the reason
         raise InstallError(f"webhook registration failed: {exc}") from None
     return registered
@@ -118,32 +133,54 @@ def store_timezone_from_api(settings: Any, conninfo: str, shop_id: int, api_url:
     or None when the API could not be read (a warning; the shop keeps Europe/Prague and
     `hub shop refresh ID` reads it later): a time zone never fails an installation."""
     try:
-        with client_for_shop(shop_id, settings=settings, api_url=api_url, retry=TIMEZONE_READ,
-                             timeout=TIMEZONE_TIMEOUT) as api:
+        with client_for_shop(
+            shop_id, settings=settings, api_url=api_url, retry=TIMEZONE_READ, timeout=TIMEZONE_TIMEOUT
+        ) as api:
             eshop = api.get("/api/eshop") or {}
     except Exception as exc:  # noqa: BLE001 - the install stands; the message says how to complete it
-        log(logger, logging.WARNING, "could not read GET /api/eshop for the shop's time zone: it stays Europe/Prague "
-            "until `hub shop refresh` reads it", shop_id=shop_id, error=str(exc))
+        log(
+            logger,
+            logging.WARNING,
+            "could not read GET /api/eshop for the shop's time zone: it stays Europe/Prague "
+            "until `hub shop refresh` reads it",
+            shop_id=shop_id,
+            error=str(exc),
+        )
         return None
     with open_connection(conninfo, autocommit=True) as conn:
         return store_timezone(conn, shop_id, eshop)
 
 
-def install(settings: Any, conninfo: str, code: str, *, public_url: str, api_url: str,
-            registrar: Callable[[Any, int, str, str], list[str]] | None = None) -> InstallResult:
+def install(
+    settings: Any,
+    conninfo: str,
+    code: str,
+    *,
+    public_url: str,
+    api_url: str,
+    registrar: Callable[[Any, int, str, str], list[str]] | None = None,
+) -> InstallResult:
     """Exchange the code, create the shop, store its token, register webhooks."""
     client_id = settings.get("shoptet.addon.client_id")
     redirect_uri = settings.get("shoptet.addon.redirect_uri")
     oauth_url = settings.get("shoptet.addon.oauth_url")
-    missing = [k for k, v in (("shoptet.addon.client_id", client_id), ("shoptet.addon.redirect_uri", redirect_uri),
-                              ("shoptet.addon.oauth_url", oauth_url)) if not v]
+    missing = [
+        k
+        for k, v in (
+            ("shoptet.addon.client_id", client_id),
+            ("shoptet.addon.redirect_uri", redirect_uri),
+            ("shoptet.addon.oauth_url", oauth_url),
+        )
+        if not v
+    ]
     client_secret = settings.get_secret("shoptet.addon.client_secret")
     if not client_secret:
         missing.append("shoptet.addon.client_secret (secret)")
     if missing:
         raise InstallError(f"the addon is not configured: set {', '.join(missing)}")
-    grant = exchange_code(str(oauth_url), client_id=str(client_id), client_secret=client_secret, code=code,
-                          redirect_uri=str(redirect_uri))
+    grant = exchange_code(
+        str(oauth_url), client_id=str(client_id), client_secret=client_secret, code=code, redirect_uri=str(redirect_uri)
+    )
     name = (grant.eshop_url or f"eshop {grant.eshop_id}").removeprefix("https://").removeprefix("http://").rstrip("/")
     with open_connection(conninfo, autocommit=True) as conn:
         conn.execute(query("webhooks.shop_install"), {"shop_id": grant.eshop_id, "name": name})

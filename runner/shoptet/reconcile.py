@@ -15,7 +15,7 @@ HTTP first, then one short transaction per shop.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -32,10 +32,11 @@ RECENT = timedelta(hours=3)  # every notification this recent is checked, whatev
 PAGE_SIZE = 500  # the documented maximum
 
 
-def missed_deliveries(client: ShoptetClient, shop_id: int, *, recent: timedelta = RECENT,
-                      now: datetime | None = None) -> list[tuple[str, str, datetime]]:
+def missed_deliveries(
+    client: ShoptetClient, shop_id: int, *, recent: timedelta = RECENT, now: datetime | None = None
+) -> list[tuple[str, str, datetime]]:
     """(event, eventInstance, eventCreated) of the shop's failed and recent notifications, distinct."""
-    since = (now or datetime.now(timezone.utc)) - recent
+    since = (now or datetime.now(UTC)) - recent
     found: dict[tuple[str, str, datetime], None] = {}
     seen_ids: set[Any] = set()
     for params in ({"status": "failed"}, {"from": since}):
@@ -50,15 +51,21 @@ def missed_deliveries(client: ShoptetClient, shop_id: int, *, recent: timedelta 
                 event, instance = data.get("event") or note.get("event"), data.get("eventInstance")
                 created = parse_datetime(data.get("eventCreated") or note.get("eventCreated"))
                 if not event or instance is None or created is None:
-                    log(logger, logging.WARNING, "notification without event data skipped", shop_id=shop_id,
-                        notification=note.get("id"))
+                    log(
+                        logger,
+                        logging.WARNING,
+                        "notification without event data skipped",
+                        shop_id=shop_id,
+                        notification=note.get("id"),
+                    )
                     continue
                 found[(str(event), str(instance), created)] = None
     return list(found)
 
 
-def reconcile_shop(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, *,
-                   recent: timedelta = RECENT) -> dict[str, Any]:
+def reconcile_shop(
+    conn: psycopg.Connection, client: ShoptetClient, shop_id: int, *, recent: timedelta = RECENT
+) -> dict[str, Any]:
     """Replay the shop's deliveries the hub never recorded; ``conn``: autocommit off, nothing open."""
     deliveries = missed_deliveries(client, shop_id, recent=recent)
     replayed = 0
@@ -69,19 +76,43 @@ def reconcile_shop(conn: psycopg.Connection, client: ShoptetClient, shop_id: int
         for event, instance, created in deliveries:
             try:
                 with conn.transaction():  # a savepoint: one unusable delivery does not stop the others
-                    row = conn.execute(query("webhooks.webhook_accept"), {
-                        "shop_id": shop_id, "event": event, "event_instance": instance, "event_created": created,
-                        "payload": None}).fetchone()
+                    row = conn.execute(
+                        query("webhooks.webhook_accept"),
+                        {
+                            "shop_id": shop_id,
+                            "event": event,
+                            "event_instance": instance,
+                            "event_created": created,
+                            "payload": None,
+                        },
+                    ).fetchone()
             except (psycopg.errors.InvalidParameterValue, psycopg.DataError) as exc:
                 skipped += 1
-                log(logger, logging.WARNING, "notification cannot be replayed", shop_id=shop_id, webhook_event=event,
-                    error=summarize(exc, one_line=True, label=False))
+                log(
+                    logger,
+                    logging.WARNING,
+                    "notification cannot be replayed",
+                    shop_id=shop_id,
+                    webhook_event=event,
+                    error=summarize(exc, one_line=True, label=False),
+                )
                 continue
             if row is not None and row[1]:
                 replayed += 1
                 events[event] = events.get(event, 0) + 1
-    outcome = {"shop_id": shop_id, "checked": len(deliveries), "replayed": replayed, "skipped": skipped,
-               "events": events}
-    log(logger, logging.WARNING if replayed else logging.INFO, "webhook deliveries reconciled", shop_id=shop_id,
-        checked=len(deliveries), replayed=replayed)
+    outcome = {
+        "shop_id": shop_id,
+        "checked": len(deliveries),
+        "replayed": replayed,
+        "skipped": skipped,
+        "events": events,
+    }
+    log(
+        logger,
+        logging.WARNING if replayed else logging.INFO,
+        "webhook deliveries reconciled",
+        shop_id=shop_id,
+        checked=len(deliveries),
+        replayed=replayed,
+    )
     return outcome

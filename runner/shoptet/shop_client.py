@@ -32,8 +32,9 @@ class ShopError(HubError):
 
 
 def open_settings(cfg: Config, target: Target | None = None) -> Settings:
-    return Settings((target or target_for(cfg)).conninfo("app"), secret_key=load_secret_key(cfg), listen=False,
-                    ttl=cfg.settings_ttl)
+    return Settings(
+        (target or target_for(cfg)).conninfo("app"), secret_key=load_secret_key(cfg), listen=False, ttl=cfg.settings_ttl
+    )
 
 
 def shared_slots(credentials: Credentials, target: Target) -> TokenSlots:
@@ -41,8 +42,15 @@ def shared_slots(credentials: Credentials, target: Target) -> TokenSlots:
     return TokenSlots(credentials.key, conninfo=target.conninfo("app"))
 
 
-def client_for_shop(shop_id: int, *, cfg: Config | None = None, target: Target | None = None,
-                    settings: Settings | None = None, api_url: str | None = None, **kwargs: Any) -> ShoptetClient:
+def client_for_shop(
+    shop_id: int,
+    *,
+    cfg: Config | None = None,
+    target: Target | None = None,
+    settings: Settings | None = None,
+    api_url: str | None = None,
+    **kwargs: Any,
+) -> ShoptetClient:
     """A ShoptetClient with the shop's stored credentials."""
     cfg = cfg or Config.from_env()
     target = target or target_for(cfg)
@@ -59,12 +67,19 @@ def client_for_shop(shop_id: int, *, cfg: Config | None = None, target: Target |
         # URL from the installation is the fallback
         oauth_url = settings.get("shoptet.addon.oauth_url") or settings.get(OAUTH_URL, None, shop_id=shop_id)
         if oauth and oauth_url:
-            credentials = AddonToken(shop_id, oauth_url=str(oauth_url), oauth_token=oauth,
-                                     conninfo=target.conninfo("app"), secret_key=load_secret_key(cfg))
-            return ShoptetClient(str(base), credentials, shop_id=shop_id, slots=shared_slots(credentials, target),
-                                 **kwargs)
+            credentials = AddonToken(
+                shop_id,
+                oauth_url=str(oauth_url),
+                oauth_token=oauth,
+                conninfo=target.conninfo("app"),
+                secret_key=load_secret_key(cfg),
+            )
+            return ShoptetClient(
+                str(base), credentials, shop_id=shop_id, slots=shared_slots(credentials, target), **kwargs
+            )
     finally:
         if own:
             settings.close()
-    raise ShopError(f"shop {shop_id} has no Shoptet credentials: connect it with `hub shop add --token ...` "
-                    "or install the addon")
+    raise ShopError(
+        f"shop {shop_id} has no Shoptet credentials: connect it with `hub shop add --token ...` or install the addon"
+    )

@@ -48,20 +48,34 @@ def store_timezone(conn: psycopg.Connection, shop_id: int, eshop: dict[str, Any]
     naming the shop and the value."""
     settings = eshop.get("settings") if isinstance(eshop.get("settings"), dict) else {}
     given = settings.get("timezone")
-    row = conn.execute(query("shoptet.shop_set_timezone"), {"shop_id": shop_id, "timezone": given if isinstance(given, str) else None}).fetchone()
+    row = conn.execute(
+        query("shoptet.shop_set_timezone"), {"shop_id": shop_id, "timezone": given if isinstance(given, str) else None}
+    ).fetchone()
     stored = str(row[0]) if row else DEFAULT_TIMEZONE
     if given is None:
-        log(logger, logging.WARNING, "GET /api/eshop has no settings.timezone: the shop's calendar uses the default",
-            shop_id=shop_id, timezone=stored)
+        log(
+            logger,
+            logging.WARNING,
+            "GET /api/eshop has no settings.timezone: the shop's calendar uses the default",
+            shop_id=shop_id,
+            timezone=stored,
+        )
     elif not isinstance(given, str) or given.strip() != stored:
-        log(logger, logging.WARNING, "GET /api/eshop settings.timezone is not a time zone PostgreSQL knows "
-            "(pg_timezone_names): the shop's calendar uses the default", shop_id=shop_id, given=repr(given),
-            timezone=stored)
+        log(
+            logger,
+            logging.WARNING,
+            "GET /api/eshop settings.timezone is not a time zone PostgreSQL knows "
+            "(pg_timezone_names): the shop's calendar uses the default",
+            shop_id=shop_id,
+            given=repr(given),
+            timezone=stored,
+        )
     return stored
 
 
-def refresh_shop(cfg: Config, shop_id: int, *, client: ShoptetClient | None = None,
-                 target: Target | None = None) -> dict[str, Any]:
+def refresh_shop(
+    cfg: Config, shop_id: int, *, client: ShoptetClient | None = None, target: Target | None = None
+) -> dict[str, Any]:
     """Read GET /api/eshop with the shop's credentials and store what the hub keeps of it (the
     time zone). Returns {"shop_id", "timezone"}. Raises ShopError for an unknown shop."""
     target = target or target_for(cfg)
@@ -78,8 +92,16 @@ def refresh_shop(cfg: Config, shop_id: int, *, client: ShoptetClient | None = No
         return {"shop_id": shop_id, "timezone": store_timezone(conn, shop_id, eshop)}
 
 
-def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str | None = None,
-             master: bool = False, master_shop_id: int | None = None, register_webhooks: bool = True) -> AddedShop:
+def add_shop(
+    cfg: Config,
+    token: str,
+    *,
+    api_url: str | None = None,
+    name: str | None = None,
+    master: bool = False,
+    master_shop_id: int | None = None,
+    register_webhooks: bool = True,
+) -> AddedShop:
     """Connect a shop with a private API token: discover eshopId, store the token, register webhooks."""
     base = (api_url or cfg.shoptet_api_url).rstrip("/")
     with ShoptetClient(base, PrivateToken(token)) as probe:
@@ -96,8 +118,10 @@ def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str |
             if row is None:
                 raise ShopError(f"--master-shop {master_shop_id}: no such shop (hub shop list)")
         try:
-            conn.execute(query("shoptet.shop_upsert"), {"shop_id": shop_id, "name": shop_name, "is_master": master,
-                                                "master_shop_id": master_shop_id})
+            conn.execute(
+                query("shoptet.shop_upsert"),
+                {"shop_id": shop_id, "name": shop_name, "is_master": master, "master_shop_id": master_shop_id},
+            )
         except psycopg.errors.UniqueViolation:
             raise ShopError("--master: another shop is already the master (hub shop list)") from None
         except psycopg.errors.CheckViolation as exc:
@@ -113,8 +137,13 @@ def add_shop(cfg: Config, token: str, *, api_url: str | None = None, name: str |
             credentials = PrivateToken(token, shop_id=shop_id)
             client = ShoptetClient(base, credentials, shop_id=shop_id, slots=shared_slots(credentials, target))
             try:
-                registered = webhooks.register(settings, shop_id, url=cfg.public_url + webhooks.WEBHOOK_PATH,
-                                               events=webhooks.WEBHOOK_EVENTS, client=client)
+                registered = webhooks.register(
+                    settings,
+                    shop_id,
+                    url=cfg.public_url + webhooks.WEBHOOK_PATH,
+                    events=webhooks.WEBHOOK_EVENTS,
+                    client=client,
+                )
             except Exception as exc:  # noqa: BLE001 - the shop stays connected; the message says what is missing
                 error = str(exc)
             finally:

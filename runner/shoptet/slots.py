@@ -24,8 +24,8 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 import psycopg
 
@@ -61,8 +61,14 @@ class TokenSlots:
     limit in this process only. Thread-safe; ``close()`` releases every slot it holds.
     """
 
-    def __init__(self, key: str, *, conninfo: str | None = None, size: int = MAX_CONCURRENT_PER_TOKEN,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        key: str,
+        *,
+        conninfo: str | None = None,
+        size: int = MAX_CONCURRENT_PER_TOKEN,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.key = key
         self.size = size
         self._conninfo = conninfo
@@ -103,7 +109,9 @@ class TokenSlots:
             with self._lock:
                 try:
                     conn = self._connection()
-                    row = conn.execute(query("shoptet.api_slot_take"), {"key": self.key, "held": sorted(self._held), "size": self.size}).fetchone()
+                    row = conn.execute(
+                        query("shoptet.api_slot_take"), {"key": self.key, "held": sorted(self._held), "size": self.size}
+                    ).fetchone()
                 except psycopg.Error as exc:
                     self._broken("take", exc)
                     return None
@@ -133,8 +141,15 @@ class TokenSlots:
         return self._conn
 
     def _broken(self, what: str, exc: psycopg.Error) -> None:
-        log(logger, logging.WARNING, "Shoptet request slots unavailable: requests count in-process only for a while",
-            limit_of=self.key, step=what, seconds=RETRY_DATABASE_AFTER, error=str(exc).strip()[:300])
+        log(
+            logger,
+            logging.WARNING,
+            "Shoptet request slots unavailable: requests count in-process only for a while",
+            limit_of=self.key,
+            step=what,
+            seconds=RETRY_DATABASE_AFTER,
+            error=str(exc).strip()[:300],
+        )
         self._down_until = time.monotonic() + RETRY_DATABASE_AFTER
         self._drop_connection()
 

@@ -51,16 +51,23 @@ class JobReport:
 def list_jobs(target: Target, *, shop_id: int | None = None, limit: int = 20) -> list[dict[str, Any]]:
     """The newest ``limit`` jobs, of one shop or of all."""
     with connect(target, "app", autocommit=True) as conn:
-        return conn.cursor(row_factory=dict_row).execute(
-            query("snapshots.snapshot_jobs_list"), {"shop_id": shop_id, "limit": limit}).fetchall()
+        return (
+            conn.cursor(row_factory=dict_row)
+            .execute(query("snapshots.snapshot_jobs_list"), {"shop_id": shop_id, "limit": limit})
+            .fetchall()
+        )
 
 
 def job_report(target: Target, job_id: int, *, first: int = 20) -> JobReport:
     """Job ``job_id`` with its first ``first`` bad lines and first ``first`` warnings."""
     with connect(target, "app", autocommit=True) as conn:
         job = _existing_job(conn, job_id)
-        failures = conn.execute(query("snapshots.snapshot_failures_of_job"), {"raw_chars": RAW_LINE_CHARS, "job_id": job_id, "limit": first}).fetchall()
-        warnings = conn.execute(query("snapshots.snapshot_warnings_of_job"), {"job_id": job_id, "limit": first}).fetchall()
+        failures = conn.execute(
+            query("snapshots.snapshot_failures_of_job"), {"raw_chars": RAW_LINE_CHARS, "job_id": job_id, "limit": first}
+        ).fetchall()
+        warnings = conn.execute(
+            query("snapshots.snapshot_warnings_of_job"), {"job_id": job_id, "limit": first}
+        ).fetchall()
     return JobReport(job, [BadLine(*row) for row in failures], [FieldWarning(*row) for row in warnings])
 
 
@@ -69,8 +76,10 @@ def reset_retries(target: Target, job_id: int) -> dict[str, Any]:
     with connect(target, "app", autocommit=True) as conn:
         job = _existing_job(conn, job_id)
         if conn.execute(query("snapshots.snapshot_job_reset_retries"), {"job_id": job_id}).fetchone() is None:
-            raise SnapshotJobError(f"snapshot job {job_id} is {job['status']}: only failed, retrying or "
-                                   "completed_with_errors jobs are retried")
+            raise SnapshotJobError(
+                f"snapshot job {job_id} is {job['status']}: only failed, retrying or "
+                "completed_with_errors jobs are retried"
+            )
     return job
 
 

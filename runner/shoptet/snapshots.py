@@ -38,10 +38,11 @@ import queue
 import threading
 import time
 import zlib
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import psycopg
@@ -55,8 +56,15 @@ from runner.logs import log
 from runner.queries import query
 from runner.shoptet import errors
 from runner.shoptet.client import ShoptetClient, parse_datetime
-from runner.shoptet.ingest import (ENTITIES, Prepared, Stager, UnchangedLookup, record_failures, record_seen,
-                                   record_warnings)
+from runner.shoptet.ingest import (
+    ENTITIES,
+    Prepared,
+    Stager,
+    UnchangedLookup,
+    record_failures,
+    record_seen,
+    record_warnings,
+)
 
 logger = logging.getLogger("hub.snapshots")
 
@@ -108,11 +116,15 @@ class SnapshotFailed(HubError):
         self.retries_left = retries_left
 
 
-def create_job(conn: psycopg.Connection, shop_id: int, entity: str, *, filters: dict[str, Any] | None = None,
-               max_retries: int = 3) -> int:
+def create_job(
+    conn: psycopg.Connection, shop_id: int, entity: str, *, filters: dict[str, Any] | None = None, max_retries: int = 3
+) -> int:
     if entity not in ENTITIES:
         raise ValueError(f"unknown entity {entity!r}: expected {', '.join(ENTITIES)}")
-    row = conn.execute(query("snapshots.snapshot_job_create"), {"shop_id": shop_id, "entity": entity, "filters": Jsonb(filters or {}), "max_retries": max_retries}).fetchone()
+    row = conn.execute(
+        query("snapshots.snapshot_job_create"),
+        {"shop_id": shop_id, "entity": entity, "filters": Jsonb(filters or {}), "max_retries": max_retries},
+    ).fetchone()
     assert row is not None
     return int(row[0])
 
@@ -123,11 +135,22 @@ def get_job(conn: psycopg.Connection, job_id: int) -> dict[str, Any] | None:
 
 def on_job_finished(conn: psycopg.Connection, shop_id: int, shoptet_job_id: str) -> list[int]:
     """``job:finished`` arrived for a Shoptet job: mark the hub's jobs that wait for it ready."""
-    return [r[0] for r in conn.execute(query("snapshots.snapshot_job_on_finished"), {"shop_id": shop_id, "shoptet_job_id": shoptet_job_id}).fetchall()]
+    return [
+        r[0]
+        for r in conn.execute(
+            query("snapshots.snapshot_job_on_finished"), {"shop_id": shop_id, "shoptet_job_id": shoptet_job_id}
+        ).fetchall()
+    ]
 
 
-def run_job(conn: psycopg.Connection, client: ShoptetClient, job_id: int, *, progress: ProgressCallback | None = None,
-            options: Options | None = None) -> dict[str, Any]:
+def run_job(
+    conn: psycopg.Connection,
+    client: ShoptetClient,
+    job_id: int,
+    *,
+    progress: ProgressCallback | None = None,
+    options: Options | None = None,
+) -> dict[str, Any]:
     """One attempt of a snapshot job, start to end. ``conn`` is autocommit-off; every step commits.
 
     Returns the finished job's outcome; raises SnapshotFailed after marking the job failed."""
@@ -144,17 +167,35 @@ def run_job(conn: psycopg.Connection, client: ShoptetClient, job_id: int, *, pro
         position: _Position | None = None
         url, resume_after, valid_until = reuse
         if url is not None:
-            position = _Position(line=int(resume_after), processed=int(job["processed_count"]),
-                                 failed=int(job["failed_count"]), warnings=int(job["warning_count"]))
-            log(logger, logging.INFO, "snapshot reuses the result file of an earlier attempt", shop_id=shop_id,
-                entity=entity, job_id=job_id, resume_after_line=position.line,
-                valid_until=valid_until.isoformat() if valid_until else None)
+            position = _Position(
+                line=int(resume_after),
+                processed=int(job["processed_count"]),
+                failed=int(job["failed_count"]),
+                warnings=int(job["warning_count"]),
+            )
+            log(
+                logger,
+                logging.INFO,
+                "snapshot reuses the result file of an earlier attempt",
+                shop_id=shop_id,
+                entity=entity,
+                job_id=job_id,
+                resume_after_line=position.line,
+                valid_until=valid_until.isoformat() if valid_until else None,
+            )
             try:
                 _import_file(conn, client, job, str(url), valid_until, position, opts, progress, started)
             except errors.ResultGone as exc:
                 conn.rollback()
-                log(logger, logging.WARNING, "the earlier result file is gone: asking Shoptet for a new snapshot",
-                    shop_id=shop_id, entity=entity, job_id=job_id, error=str(exc))
+                log(
+                    logger,
+                    logging.WARNING,
+                    "the earlier result file is gone: asking Shoptet for a new snapshot",
+                    shop_id=shop_id,
+                    entity=entity,
+                    job_id=job_id,
+                    error=str(exc),
+                )
                 position = None
         if position is None:
             url, valid_until = _request_and_wait(conn, client, job, opts, progress)
@@ -164,8 +205,13 @@ def run_job(conn: psycopg.Connection, client: ShoptetClient, job_id: int, *, pro
         row = conn.execute(query("snapshots.snapshot_job_finish"), {"job_id": job_id, "total": total}).fetchone()
         conn.commit()
         outcome = dict(row[0]) if row else {}
-        outcome.update(job_id=job_id, lines=total, downloads=position.downloads, unchanged=position.unchanged,
-                       seconds=round(time.monotonic() - started, 1))
+        outcome.update(
+            job_id=job_id,
+            lines=total,
+            downloads=position.downloads,
+            unchanged=position.unchanged,
+            seconds=round(time.monotonic() - started, 1),
+        )
         log(logger, logging.INFO, "snapshot imported", shop_id=shop_id, entity=entity, **outcome)
         return outcome
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the job, then re-raised
@@ -174,8 +220,16 @@ def run_job(conn: psycopg.Connection, client: ShoptetClient, job_id: int, *, pro
         row = conn.execute(query("snapshots.snapshot_job_fail"), {"job_id": job_id, "error": message}).fetchone()
         conn.commit()
         left = int(row[0]) if row and row[0] is not None else 0
-        log(logger, logging.WARNING, "snapshot import failed", shop_id=shop_id, entity=entity, job_id=job_id,
-            error=message, retries_left=left)
+        log(
+            logger,
+            logging.WARNING,
+            "snapshot import failed",
+            shop_id=shop_id,
+            entity=entity,
+            job_id=job_id,
+            error=message,
+            retries_left=left,
+        )
         raise SnapshotFailed(job_id, message, left) from exc
 
 
@@ -191,30 +245,52 @@ class _Position:
     unchanged: int = 0  # lines skipped in this attempt: the hub holds their version (ingest.snapshot_unchanged)
 
 
-def _import_file(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any], url: str,
-                 valid_until: datetime | None, position: _Position, opts: Options, progress: ProgressCallback | None,
-                 started: float) -> None:
+def _import_file(
+    conn: psycopg.Connection,
+    client: ShoptetClient,
+    job: dict[str, Any],
+    url: str,
+    valid_until: datetime | None,
+    position: _Position,
+    opts: Options,
+    progress: ProgressCallback | None,
+    started: float,
+) -> None:
     """Mark the job importing ``url`` and stream it (resuming broken downloads) into the database."""
     conn.execute(query("snapshots.snapshot_job_importing"), {"url": url, "valid_until": valid_until, "id": job["id"]})
     conn.commit()
     _stream(conn, client, job, url, valid_until, position, opts, progress, started)
 
 
-def _request_and_wait(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any], opts: Options,
-                      progress: ProgressCallback | None) -> tuple[str, datetime | None]:
+def _request_and_wait(
+    conn: psycopg.Connection,
+    client: ShoptetClient,
+    job: dict[str, Any],
+    opts: Options,
+    progress: ProgressCallback | None,
+) -> tuple[str, datetime | None]:
     """Ask Shoptet for the snapshot and wait for its file: (absolute resultUrl, validUntil or None)."""
     path = SNAPSHOT_PATHS[job["entity"]]
     envelope = client.request("GET", path, params=job.get("filters") or {})
     data = envelope.get("data") or {}
     shoptet_job = data.get("jobId") if isinstance(data, dict) else None
     if not shoptet_job:
-        raise errors.SnapshotError(f"GET {path}: Shoptet accepted the request but sent no jobId", method="GET", path=path)
+        raise errors.SnapshotError(
+            f"GET {path}: Shoptet accepted the request but sent no jobId", method="GET", path=path
+        )
     conn.execute(query("snapshots.snapshot_job_waiting"), {"shoptet_job": str(shoptet_job), "id": job["id"]})
     conn.commit()
-    log(logger, logging.INFO, "snapshot requested", shop_id=job["shop_id"], entity=job["entity"],
-        job_id=job["id"], shoptet_job=shoptet_job)
+    log(
+        logger,
+        logging.INFO,
+        "snapshot requested",
+        shop_id=job["shop_id"],
+        entity=job["entity"],
+        job_id=job["id"],
+        shoptet_job=shoptet_job,
+    )
     deadline = time.monotonic() + opts.deadline_seconds
-    since = datetime.now(timezone.utc) - timedelta(minutes=5)
+    since = datetime.now(UTC) - timedelta(minutes=5)
     interval = opts.first_poll_seconds
     next_poll = time.monotonic() + interval
     detail_polls = 0
@@ -223,8 +299,12 @@ def _request_and_wait(conn: psycopg.Connection, client: ShoptetClient, job: dict
         if now >= deadline:
             raise errors.SnapshotError(
                 f"Shoptet job {shoptet_job} did not finish within {opts.deadline_seconds / 60:.0f} minutes "
-                "(Shoptet fails such jobs after 3 hours and then sends no job:finished)", path=path)
-        notified = bool((conn.execute(query("snapshots.snapshot_job_ready_seen"), {"job_id": job["id"]}).fetchone() or [False])[0])
+                "(Shoptet fails such jobs after 3 hours and then sends no job:finished)",
+                path=path,
+            )
+        notified = bool(
+            (conn.execute(query("snapshots.snapshot_job_ready_seen"), {"job_id": job["id"]}).fetchone() or [False])[0]
+        )
         conn.commit()
         status = None
         if notified or now >= next_poll:
@@ -239,13 +319,21 @@ def _request_and_wait(conn: psycopg.Connection, client: ShoptetClient, job: dict
                 if status == "completed":
                     url = info.get("resultUrl")
                     if not url:
-                        raise errors.SnapshotError(f"Shoptet job {shoptet_job} completed without a result file"
-                                                   + (f": {info.get('log')}" if info.get("log") else ""), path=path)
-                    return (str(httpx.URL(client.base_url + "/").join(str(url))),  # absolute, as documented
-                            _valid_until(info.get("validUntil")))
+                        raise errors.SnapshotError(
+                            f"Shoptet job {shoptet_job} completed without a result file"
+                            + (f": {info.get('log')}" if info.get("log") else ""),
+                            path=path,
+                        )
+                    return (
+                        str(httpx.URL(client.base_url + "/").join(str(url))),  # absolute, as documented
+                        _valid_until(info.get("validUntil")),
+                    )
                 if status in FAILED_STATUSES:
-                    raise errors.SnapshotError(f"Shoptet job {shoptet_job} {FAILED_STATUSES[status]}"
-                                               + (f": {info.get('log')}" if info.get("log") else ""), path=path)
+                    raise errors.SnapshotError(
+                        f"Shoptet job {shoptet_job} {FAILED_STATUSES[status]}"
+                        + (f": {info.get('log')}" if info.get("log") else ""),
+                        path=path,
+                    )
             interval = min(interval * 1.5, opts.max_poll_interval)
             next_poll = time.monotonic() + interval
             if progress:
@@ -290,8 +378,9 @@ def gunzip_lines(pieces: Iterator[bytes], counter: list[int]) -> Iterator[tuple[
             try:
                 data = decompressor.decompress(piece)
             except zlib.error as exc:
-                raise SnapshotStreamError(f"the result file is not valid gzip after {counter[0]:,} bytes "
-                                          f"({line_no:,} lines): {exc}") from None
+                raise SnapshotStreamError(
+                    f"the result file is not valid gzip after {counter[0]:,} bytes ({line_no:,} lines): {exc}"
+                ) from None
             piece = b""
             if decompressor.eof and decompressor.unused_data:  # concatenated gzip members
                 piece = decompressor.unused_data
@@ -307,8 +396,10 @@ def gunzip_lines(pieces: Iterator[bytes], counter: list[int]) -> Iterator[tuple[
                 if line.strip():
                     yield line_no, line
     if not decompressor.eof:
-        raise SnapshotStreamError(f"the result file is truncated: the gzip stream ended after {counter[0]:,} "
-                                  f"bytes ({line_no:,} lines) without its end marker")
+        raise SnapshotStreamError(
+            f"the result file is truncated: the gzip stream ended after {counter[0]:,} "
+            f"bytes ({line_no:,} lines) without its end marker"
+        )
     pending += decompressor.flush()
     if pending.strip():
         yield line_no + 1, pending
@@ -318,22 +409,27 @@ def _pieces(response: httpx.Response, url: str, counter: list[int]) -> Iterator[
     try:
         yield from response.iter_raw(DOWNLOAD_PIECE)
     except httpx.HTTPError as exc:
-        raise SnapshotStreamError(f"the download of the result file broke off after {counter[0]:,} bytes "
-                                  f"({type(exc).__name__}: {exc})") from None
+        raise SnapshotStreamError(
+            f"the download of the result file broke off after {counter[0]:,} bytes ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 _END = object()
 
 
-def _prepare_chunks(stager: Stager, lines: Iterator[tuple[int, bytes]], chunk_size: int, out: "queue.Queue[Any]",
-                    stop: threading.Event) -> None:
+def _prepare_chunks(
+    stager: Stager, lines: Iterator[tuple[int, bytes]], chunk_size: int, out: queue.Queue[Any], stop: threading.Event
+) -> None:
     """Parser thread: download -> gunzip -> lines -> parsed chunks, handed over through a small
     queue (at most CHUNKS_AHEAD chunks in memory). An error is handed over as well. With an
     ``unchanged`` lookup, a chunk's lookup runs in a thread of its own while the next chunk is
     parsed (only its lines' keys are held meanwhile when most lines are unchanged)."""
-    lookups = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-lookup") \
-        if stager.unchanged is not None else None
-    waiting: tuple[Prepared, "Future[list[tuple[int, str]]]"] | None = None
+    lookups = (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-lookup")
+        if stager.unchanged is not None
+        else None
+    )
+    waiting: tuple[Prepared, Future[list[tuple[int, str]]]] | None = None
     try:
         for chunk in _chunks(lines, chunk_size):
             loaded = stager.load(chunk)
@@ -370,9 +466,17 @@ def _chunks(lines: Iterator[tuple[int, bytes]], size: int) -> Iterator[list[tupl
 CHUNKS_AHEAD = 1
 
 
-def _stream(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any], url: str,
-            valid_until: datetime | None, position: _Position, opts: Options, progress: ProgressCallback | None,
-            started: float) -> None:
+def _stream(
+    conn: psycopg.Connection,
+    client: ShoptetClient,
+    job: dict[str, Any],
+    url: str,
+    valid_until: datetime | None,
+    position: _Position,
+    opts: Options,
+    progress: ProgressCallback | None,
+    started: float,
+) -> None:
     """Download, parse and apply the file from after ``position.line``; a broken download is
     downloaded again at once and resumed after the last committed line, while attempts are
     left and the file is valid. Raises SnapshotStreamError when every download broke."""
@@ -397,8 +501,11 @@ def _stream(conn: psycopg.Connection, client: ShoptetClient, job: dict[str, Any]
             side.close()
 
 
-def _unchanged_lookup(conn: psycopg.Connection, job: dict[str, Any], opts: Options,
-                      ) -> tuple[UnchangedLookup | None, psycopg.Connection | None]:
+def _unchanged_lookup(
+    conn: psycopg.Connection,
+    job: dict[str, Any],
+    opts: Options,
+) -> tuple[UnchangedLookup | None, psycopg.Connection | None]:
     """(lookup, its connection) for the parser thread to skip lines whose version the hub holds
     (``ingest.snapshot_unchanged``), on a connection of its own (autocommit, read only): for orders
     and customers of a shop that has some already, unless ``Options.compare_all``. (None, None)
@@ -406,8 +513,11 @@ def _unchanged_lookup(conn: psycopg.Connection, job: dict[str, Any], opts: Optio
     shop_id, entity = job["shop_id"], job["entity"]
     if opts.compare_all or entity not in ("orders", "customers"):
         return None, None
-    has_rows = (query("snapshots.snapshot_shop_has_orders") if entity == "orders"
-                else query("snapshots.snapshot_shop_has_customers"))
+    has_rows = (
+        query("snapshots.snapshot_shop_has_orders")
+        if entity == "orders"
+        else query("snapshots.snapshot_shop_has_customers")
+    )
     row = conn.execute(has_rows, {"shop_id": shop_id}).fetchone()
     conn.commit()
     if not (row and row[0]):
@@ -416,39 +526,83 @@ def _unchanged_lookup(conn: psycopg.Connection, job: dict[str, Any], opts: Optio
 
     def lookup(hashes: list[bytes]) -> list[tuple[int, str]]:
         try:
-            rows = side.execute(query("snapshots.snapshot_unchanged"), {"shop_id": shop_id, "entity": entity, "hashes": hashes}).fetchall()
+            rows = side.execute(
+                query("snapshots.snapshot_unchanged"), {"shop_id": shop_id, "entity": entity, "hashes": hashes}
+            ).fetchall()
         except psycopg.Error as exc:
-            log(logger, logging.WARNING, "snapshot import could not look up stored versions: comparing every line",
-                shop_id=shop_id, entity=entity, job_id=job["id"], error=str(exc).strip())
+            log(
+                logger,
+                logging.WARNING,
+                "snapshot import could not look up stored versions: comparing every line",
+                shop_id=shop_id,
+                entity=entity,
+                job_id=job["id"],
+                error=str(exc).strip(),
+            )
             return []
         return [(int(index) - 1, str(key)) for index, key in rows]
 
     return lookup, side
 
 
-def _pause_before_resume(job: dict[str, Any], position: _Position, valid_until: datetime | None, opts: Options,
-                         progress: ProgressCallback | None, exc: SnapshotStreamError) -> None:
+def _pause_before_resume(
+    job: dict[str, Any],
+    position: _Position,
+    valid_until: datetime | None,
+    opts: Options,
+    progress: ProgressCallback | None,
+    exc: SnapshotStreamError,
+) -> None:
     """Log the broken download and wait before the next one; re-raise when none may follow."""
     if position.downloads >= opts.download_attempts:
-        raise SnapshotStreamError(f"{exc}; gave up after {position.downloads} downloads of the result file "
-                                  f"(lines up to {position.line:,} are applied)") from None
-    if valid_until is not None and datetime.now(timezone.utc) >= valid_until:
-        raise SnapshotStreamError(f"{exc}; the result file expired at {valid_until.isoformat()}, so it cannot be "
-                                  f"downloaded again (lines up to {position.line:,} are applied)") from None
+        raise SnapshotStreamError(
+            f"{exc}; gave up after {position.downloads} downloads of the result file "
+            f"(lines up to {position.line:,} are applied)"
+        ) from None
+    if valid_until is not None and datetime.now(UTC) >= valid_until:
+        raise SnapshotStreamError(
+            f"{exc}; the result file expired at {valid_until.isoformat()}, so it cannot be "
+            f"downloaded again (lines up to {position.line:,} are applied)"
+        ) from None
     wait = opts.resume_pause_seconds * 2 ** (position.downloads - 1)
-    log(logger, logging.WARNING, "snapshot download broke off: resuming", shop_id=job["shop_id"],
-        entity=job["entity"], job_id=job["id"], download=position.downloads + 1, of=opts.download_attempts,
-        resume_after_line=position.line, wait_s=round(wait, 2), error=str(exc))
+    log(
+        logger,
+        logging.WARNING,
+        "snapshot download broke off: resuming",
+        shop_id=job["shop_id"],
+        entity=job["entity"],
+        job_id=job["id"],
+        download=position.downloads + 1,
+        of=opts.download_attempts,
+        resume_after_line=position.line,
+        wait_s=round(wait, 2),
+        error=str(exc),
+    )
     if progress:
-        progress(Progress(job["id"], job["entity"],
-                          f"download broke off; resuming after line {position.line:,} "
-                          f"(download {position.downloads + 1} of {opts.download_attempts}) in {wait:.0f} s",
-                          position.processed, position.failed))
+        progress(
+            Progress(
+                job["id"],
+                job["entity"],
+                f"download broke off; resuming after line {position.line:,} "
+                f"(download {position.downloads + 1} of {opts.download_attempts}) in {wait:.0f} s",
+                position.processed,
+                position.failed,
+            )
+        )
     time.sleep(wait)
 
 
-def _download(conn: psycopg.Connection, client: ShoptetClient, stager: Stager, job: dict[str, Any], url: str,
-              position: _Position, opts: Options, progress: ProgressCallback | None, started: float) -> None:
+def _download(
+    conn: psycopg.Connection,
+    client: ShoptetClient,
+    stager: Stager,
+    job: dict[str, Any],
+    url: str,
+    position: _Position,
+    opts: Options,
+    progress: ProgressCallback | None,
+    started: float,
+) -> None:
     """One download of the file, skipping the lines up to ``position.line``. Parsing runs in a
     thread while this one COPYs and applies the previous chunk (the database work releases the GIL).
     Every chunk commits with the job's progress and ``position`` follows the commits."""
@@ -464,8 +618,12 @@ def _download(conn: psycopg.Connection, client: ShoptetClient, stager: Stager, j
             lines = (item for item in lines if item[0] > skip)
         chunks: queue.Queue[Any] = queue.Queue(maxsize=CHUNKS_AHEAD)
         stop = threading.Event()
-        parser = threading.Thread(target=_prepare_chunks, args=(stager, lines, chunk_size, chunks, stop),
-                                  name=f"snapshot-{job_id}-parser", daemon=True)
+        parser = threading.Thread(
+            target=_prepare_chunks,
+            args=(stager, lines, chunk_size, chunks, stop),
+            name=f"snapshot-{job_id}-parser",
+            daemon=True,
+        )
         parser.start()
         try:
             while True:
@@ -491,10 +649,20 @@ def _download(conn: psycopg.Connection, client: ShoptetClient, stager: Stager, j
                     total = int(processed / fraction) if fraction else None
                     percent = round(min(fraction * 100, 99.99), 2) if fraction else 0.0
                     rate = processed / elapsed
-                    conn.execute(query("snapshots.snapshot_job_progress"), {
-                        "id": job_id, "processed": processed, "failed": failed, "warnings": warnings,
-                        "total": total, "line": line,
-                        "bytes": counter[0], "percent": percent, "rate": round(rate, 1)})
+                    conn.execute(
+                        query("snapshots.snapshot_job_progress"),
+                        {
+                            "id": job_id,
+                            "processed": processed,
+                            "failed": failed,
+                            "warnings": warnings,
+                            "total": total,
+                            "line": line,
+                            "bytes": counter[0],
+                            "percent": percent,
+                            "rate": round(rate, 1),
+                        },
+                    )
                 conn.commit()
                 position.processed, position.failed, position.line = processed, failed, line
                 position.warnings = warnings
@@ -512,9 +680,16 @@ def _download(conn: psycopg.Connection, client: ShoptetClient, stager: Stager, j
             parser.join()
 
 
-def import_snapshot(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, entity: str, *,
-                    filters: dict[str, Any] | None = None, progress: ProgressCallback | None = None,
-                    options: Options | None = None) -> dict[str, Any]:
+def import_snapshot(
+    conn: psycopg.Connection,
+    client: ShoptetClient,
+    shop_id: int,
+    entity: str,
+    *,
+    filters: dict[str, Any] | None = None,
+    progress: ProgressCallback | None = None,
+    options: Options | None = None,
+) -> dict[str, Any]:
     """Create a snapshot job for a shop's entity and run it once (``hub snapshot import``)."""
     job_id = create_job(conn, shop_id, entity, filters=filters)
     conn.commit()

@@ -46,11 +46,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import quote
 
 import orjson
@@ -77,8 +78,11 @@ KEY_FIELD = {"orders": "code", "customers": "guid", "products": "guid"}
 CHANGE_TYPES = frozenset(("add", "edit", "delete"))  # shoptet-api.md 4.2: creation is reported as edit
 WARNINGS_KEPT = 20  # warnings a run keeps in its summary and in ingest.sync_cursors.last_warnings
 # detail endpoint and the key of the entity in its data (products: data is the product)
-DETAIL = {"orders": ("/api/orders/{}", "order"), "customers": ("/api/customers/{}", "customer"),
-          "products": ("/api/products/{}", None)}
+DETAIL = {
+    "orders": ("/api/orders/{}", "order"),
+    "customers": ("/api/customers/{}", "customer"),
+    "products": ("/api/products/{}", None),
+}
 
 
 _WARN_LOCK = threading.Lock()
@@ -118,13 +122,23 @@ class SyncResult:
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "shop_id": self.shop_id, "entity": self.entity, "started_from": self.started_from,
+            "shop_id": self.shop_id,
+            "entity": self.entity,
+            "started_from": self.started_from,
             "read_from": self.read_from.isoformat() if self.read_from else None,
-            "changes": self.changes, "upserted": self.upserted, "deleted": self.deleted,
-            "not_found": self.not_found, "failed": len(self.failed), "undated": self.undated,
-            "skipped": self.skipped, "warnings": self.warning_count, "batches": self.batches,
-            "requests": self.requests, "cursor": self.cursor.isoformat() if self.cursor else None,
-            "seconds": round(self.seconds, 2)}
+            "changes": self.changes,
+            "upserted": self.upserted,
+            "deleted": self.deleted,
+            "not_found": self.not_found,
+            "failed": len(self.failed),
+            "undated": self.undated,
+            "skipped": self.skipped,
+            "warnings": self.warning_count,
+            "batches": self.batches,
+            "requests": self.requests,
+            "cursor": self.cursor.isoformat() if self.cursor else None,
+            "seconds": round(self.seconds, 2),
+        }
         if self.snapshot is not None:
             out["snapshot"] = self.snapshot
         if self.failed:
@@ -165,11 +179,18 @@ def _committed(conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-def sync_entity(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, entity: str, *,
-                batch_size: int = BATCH_SIZE, snapshot_options: Any = None) -> dict[str, Any]:
+def sync_entity(
+    conn: psycopg.Connection,
+    client: ShoptetClient,
+    shop_id: int,
+    entity: str,
+    *,
+    batch_size: int = BATCH_SIZE,
+    snapshot_options: Any = None,
+) -> dict[str, Any]:
     """One incremental sync of a shop's entity (see the module docstring); a summary dict.
 
     Raises SyncBusy when another sync of it runs; any other failure is recorded in
@@ -192,17 +213,24 @@ def sync_entity(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, e
             try:
                 conn.rollback()
                 with _committed(conn):
-                    conn.execute(query("sync.sync_cursor_finish"), {"shop_id": shop_id, "entity": entity, "error": summarize(exc)[:2000], "warnings": None})
+                    conn.execute(
+                        query("sync.sync_cursor_finish"),
+                        {"shop_id": shop_id, "entity": entity, "error": summarize(exc)[:2000], "warnings": None},
+                    )
             except psycopg.Error:  # the database itself is the trouble: the original error says more
                 pass
             raise
         result.seconds = time.monotonic() - started
         error = None
         if result.failed:
-            error = (f"{len(result.failed)} {entity} document(s) could not be applied and were skipped: "
-                     + ", ".join(result.failed[:10]))
+            error = f"{len(result.failed)} {entity} document(s) could not be applied and were skipped: " + ", ".join(
+                result.failed[:10]
+            )
         with _committed(conn):
-            conn.execute(query("sync.sync_cursor_finish"), {"shop_id": shop_id, "entity": entity, "error": error, "warnings": result.warnings_text()})
+            conn.execute(
+                query("sync.sync_cursor_finish"),
+                {"shop_id": shop_id, "entity": entity, "error": error, "warnings": result.warnings_text()},
+            )
         summary = result.as_dict()
         log(logger, logging.INFO, "sync done", **{k: v for k, v in summary.items() if not isinstance(v, (dict, list))})
         return summary
@@ -214,8 +242,9 @@ def sync_entity(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, e
             pass
 
 
-def _run(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, entity: str, batch_size: int,
-         snapshot_options: Any) -> SyncResult:
+def _run(
+    conn: psycopg.Connection, client: ShoptetClient, shop_id: int, entity: str, batch_size: int, snapshot_options: Any
+) -> SyncResult:
     run_start = _now()
     with _committed(conn):
         row = conn.execute(query("sync.sync_cursor_start"), {"shop_id": shop_id, "entity": entity}).fetchone()
@@ -231,26 +260,39 @@ def _run(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, entity: 
     return result
 
 
-def _snapshot(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, entity: str, result: SyncResult,
-              options: Any) -> datetime:
+def _snapshot(
+    conn: psycopg.Connection, client: ShoptetClient, shop_id: int, entity: str, result: SyncResult, options: Any
+) -> datetime:
     """The change list cannot reach back far enough: a full snapshot, then the cursor at its start."""
     from runner.shoptet import snapshots
 
-    log(logger, logging.INFO, "sync falls back to a snapshot import", shop_id=shop_id, entity=entity,
-        reason=result.started_from)
+    log(
+        logger,
+        logging.INFO,
+        "sync falls back to a snapshot import",
+        shop_id=shop_id,
+        entity=entity,
+        reason=result.started_from,
+    )
     outcome = snapshots.import_snapshot(conn, client, shop_id, entity, options=options)
     conn.commit()
     with _committed(conn):
         row = conn.execute(query("sync.sync_snapshot_started"), {"job_id": outcome["job_id"]}).fetchone()
         started = row[0] if row and row[0] is not None else _now()
-        result.cursor = conn.execute(query("sync.sync_cursor_move"), {"shop_id": shop_id, "entity": entity, "cursor_at": started}).fetchone()[0]
+        result.cursor = conn.execute(
+            query("sync.sync_cursor_move"), {"shop_id": shop_id, "entity": entity, "cursor_at": started}
+        ).fetchone()[0]
     result.snapshot = {k: v for k, v in outcome.items() if isinstance(v, (int, float, str))}
     result.started_from = "fallback"
     return started
 
 
-def iter_changes(client: ShoptetClient, entity: str, since: datetime, result: SyncResult | None = None,
-                 ) -> Iterator[tuple[list[Change], bool]]:
+def iter_changes(
+    client: ShoptetClient,
+    entity: str,
+    since: datetime,
+    result: SyncResult | None = None,
+) -> Iterator[tuple[list[Change], bool]]:
     """(new changes of a page, whether the list has been in changeTime order so far), page by page.
 
     Ordered lists are read as a keyset on changeTime (next request ``from`` the newest time
@@ -316,26 +358,41 @@ def read_change(entity: str, item: Any, result: SyncResult) -> Change | None:
         at = None
     if at is not None and at.tzinfo is None:  # no offset: not a point in time the cursor can use
         at = None
-    if at is not None and at > datetime.now(timezone.utc) + FUTURE_TOLERANCE:
+    if at is not None and at > datetime.now(UTC) + FUTURE_TOLERANCE:
         # a mistyped year (2206): applied, but as the cursor it would make every later change look old
         result.undated += 1
-        result.warn("sync applies a change dated in the future; the cursor does not move for it",
-                    key=key, change_time=raw_time, change_type=item.get("changeType"))
+        result.warn(
+            "sync applies a change dated in the future; the cursor does not move for it",
+            key=key,
+            change_time=raw_time,
+            change_type=item.get("changeType"),
+        )
         at = None
     elif at is None:
         result.undated += 1
-        result.warn("sync applies a change without a usable changeTime; the cursor does not move for it",
-                    key=key, change_time=raw_time, change_type=item.get("changeType"))
+        result.warn(
+            "sync applies a change without a usable changeTime; the cursor does not move for it",
+            key=key,
+            change_time=raw_time,
+            change_type=item.get("changeType"),
+        )
     change_type = item.get("changeType")
     if change_type not in CHANGE_TYPES:
-        result.warn("sync reads an unknown changeType as an edit: the detail decides",
-                    key=key, change_type=change_type)
+        result.warn("sync reads an unknown changeType as an edit: the detail decides", key=key, change_type=change_type)
         change_type = "edit"
     return Change(key, at, str(change_type))
 
 
-def _apply_changes(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, entity: str, since: datetime,
-                   run_start: datetime, batch_size: int, result: SyncResult) -> None:
+def _apply_changes(
+    conn: psycopg.Connection,
+    client: ShoptetClient,
+    shop_id: int,
+    entity: str,
+    since: datetime,
+    run_start: datetime,
+    batch_size: int,
+    result: SyncResult,
+) -> None:
     pending: list[Change] = []
     ordered = True
     newest: datetime | None = None
@@ -349,13 +406,23 @@ def _apply_changes(conn: psycopg.Connection, client: ShoptetClient, shop_id: int
                     pending = []
         # the last batch also moves the cursor past a quiet stretch: every change recorded before
         # (run start - OVERLAP) was in the list just read
-        _apply_batch(conn, client, pool, shop_id, entity, pending, ordered, newest, result,
-                     floor=max(since, run_start - OVERLAP))
+        _apply_batch(
+            conn, client, pool, shop_id, entity, pending, ordered, newest, result, floor=max(since, run_start - OVERLAP)
+        )
 
 
-def _apply_batch(conn: psycopg.Connection, client: ShoptetClient, pool: ThreadPoolExecutor, shop_id: int,
-                 entity: str, changes: list[Change], ordered: bool, newest: datetime | None, result: SyncResult,
-                 floor: datetime | None = None) -> datetime | None:
+def _apply_batch(
+    conn: psycopg.Connection,
+    client: ShoptetClient,
+    pool: ThreadPoolExecutor,
+    shop_id: int,
+    entity: str,
+    changes: list[Change],
+    ordered: bool,
+    newest: datetime | None,
+    result: SyncResult,
+    floor: datetime | None = None,
+) -> datetime | None:
     """Fetch the batch's edited entities, then apply edits, deletes and the cursor in one transaction.
     Returns the newest changeTime applied so far."""
     edits, deletes = _plan(entity, changes, result)
@@ -381,12 +448,13 @@ def _apply_batch(conn: psycopg.Connection, client: ShoptetClient, pool: ThreadPo
             for failure in applied.failures:
                 key = edits[failure.line_no - 1]
                 result.failed.append(key)
-                result.warn("sync skipped a document Shoptet sent that cannot be applied",
-                            key=key, error=failure.error)
+                result.warn("sync skipped a document Shoptet sent that cannot be applied", key=key, error=failure.error)
         if deletes or gone:
             result.deleted += mark_deleted(conn, shop_id, entity, deletes + gone)
         if move_to is not None:
-            result.cursor = conn.execute(query("sync.sync_cursor_move"), {"shop_id": shop_id, "entity": entity, "cursor_at": move_to}).fetchone()[0]
+            result.cursor = conn.execute(
+                query("sync.sync_cursor_move"), {"shop_id": shop_id, "entity": entity, "cursor_at": move_to}
+            ).fetchone()[0]
     result.not_found += sum(1 for doc in fetched if doc is None)
     if changes:
         result.batches += 1
@@ -398,14 +466,18 @@ def _plan(entity: str, changes: list[Change], result: SyncResult) -> tuple[list[
     case); an entity with any change other than delete is fetched, so its detail decides."""
     by_key: dict[str, list[Change]] = {}
     for change in changes:
-        by_key.setdefault(change.key if entity == "orders" else (normalize_guid(change.key) or change.key),
-                          []).append(change)
+        by_key.setdefault(change.key if entity == "orders" else (normalize_guid(change.key) or change.key), []).append(
+            change
+        )
     edits: list[str] = []
     deletes: list[str] = []
     for group in by_key.values():
         if len(group) > 1:
-            result.warn("sync: the change list names one entity more than once; it is applied once",
-                        key=group[0].key, entries=len(group))
+            result.warn(
+                "sync: the change list names one entity more than once; it is applied once",
+                key=group[0].key,
+                entries=len(group),
+            )
         if all(c.type == "delete" for c in group):
             deletes.append(group[0].key)
         else:
@@ -423,8 +495,9 @@ def _deletable(entity: str, keys: list[str], result: SyncResult, why: str) -> li
     for key in keys:
         if normalize_guid(key) is None:
             result.skipped += 1
-            result.warn("sync skipped a deletion: the guid is not a GUID, no stored row can have it",
-                        key=key, reason=why)
+            result.warn(
+                "sync skipped a deletion: the guid is not a GUID, no stored row can have it", key=key, reason=why
+            )
         else:
             usable.append(key)
     return usable
@@ -479,5 +552,13 @@ def describe(summary: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-__all__ = ["sync_entity", "iter_changes", "SyncBusy", "OVERLAP", "HISTORY_LIMIT", "BATCH_SIZE", "describe",
-           "format_datetime"]
+__all__ = [
+    "sync_entity",
+    "iter_changes",
+    "SyncBusy",
+    "OVERLAP",
+    "HISTORY_LIMIT",
+    "BATCH_SIZE",
+    "describe",
+    "format_datetime",
+]

@@ -11,7 +11,8 @@ it as the shop's secret ``shoptet.signature_key``, which the web app verifies ag
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from runner.logs import log
 from runner.shoptet.client import ShoptetClient
@@ -25,9 +26,17 @@ SIGNATURE_KEY_SETTING = "shoptet.signature_key"
 WEBHOOK_PATH = "/webhooks/shoptet"
 # the events the hub subscribes to (hub shop add, the addon installation)
 WEBHOOK_EVENTS = (
-    "order:create", "order:update", "order:delete", "order:massUpdate",
-    "customer:create", "customer:update", "customer:delete",
-    "product:create", "product:update", "product:delete", "product:massUpdate",
+    "order:create",
+    "order:update",
+    "order:delete",
+    "order:massUpdate",
+    "customer:create",
+    "customer:update",
+    "customer:delete",
+    "product:create",
+    "product:update",
+    "product:delete",
+    "product:massUpdate",
     "job:finished",
 )
 MAX_PER_CALL = 50
@@ -53,9 +62,10 @@ def ensure(client: ShoptetClient, url: str, events: Iterable[str]) -> dict[str, 
             client.request("PATCH", f"/api/webhooks/{hook['id']}", json={"data": {"url": url, "sendPayload": None}})
             moved.append(event)
     for start in range(0, len(missing), MAX_PER_CALL):
-        batch = missing[start:start + MAX_PER_CALL]
-        client.request("POST", "/api/webhooks",
-                       json={"data": [{"event": e, "url": url, "sendPayload": None} for e in batch]})
+        batch = missing[start : start + MAX_PER_CALL]
+        client.request(
+            "POST", "/api/webhooks", json={"data": [{"event": e, "url": url, "sendPayload": None} for e in batch]}
+        )
         created.extend(batch)
     return {"kept": kept, "moved": moved, "created": created}
 
@@ -68,8 +78,15 @@ def renew_signature_key(client: ShoptetClient) -> str:
     return str(key)
 
 
-def register(settings: Any, shop_id: int, *, url: str, events: Iterable[str], api_url: str | None = None,
-             client: ShoptetClient | None = None) -> list[str]:
+def register(
+    settings: Any,
+    shop_id: int,
+    *,
+    url: str,
+    events: Iterable[str],
+    api_url: str | None = None,
+    client: ShoptetClient | None = None,
+) -> list[str]:
     """Register the events for a shop and store a fresh signature key; the events now pointing at url."""
     own = client is None
     api = client or client_for_shop(shop_id, settings=settings, api_url=api_url)
@@ -79,6 +96,14 @@ def register(settings: Any, shop_id: int, *, url: str, events: Iterable[str], ap
     finally:
         if own:
             api.close()
-    log(logger, logging.INFO, "webhooks registered", shop_id=shop_id, url=url,
-        created=len(outcome["created"]), moved=len(outcome["moved"]), kept=len(outcome["kept"]))
+    log(
+        logger,
+        logging.INFO,
+        "webhooks registered",
+        shop_id=shop_id,
+        url=url,
+        created=len(outcome["created"]),
+        moved=len(outcome["moved"]),
+        kept=len(outcome["kept"]),
+    )
     return outcome["kept"] + outcome["moved"] + outcome["created"]
