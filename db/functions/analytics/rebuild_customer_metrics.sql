@@ -12,7 +12,8 @@
  *  3. written by upsert: rows whose values are unchanged are not touched, customers without a
  *     counted order any more are deleted. Readers are never blocked: they see the old rows until
  *     the commit (row versions, no table lock beyond ROW EXCLUSIVE);
- *  4. the RFM quintile boundaries (analytics.customer_rfm_bounds) set from the ranks.
+ *  4. the RFM quintile boundaries (analytics.customer_rfm_bounds) set from the ranks;
+ *  5. the customer tags re-evaluated for every customer (analytics.apply_tag_rules).
  * Progress: a NOTICE before each step ("analytics: shop N: ..."; `hub analytics refresh` shows it).
  * Returns {shop_id, mode: "full", refit, customers, inserted, updated, deleted, model,
  * valued_at, median_days, horizon_days, seconds}. Raises P0002 (no_data_found) for an unknown
@@ -151,8 +152,9 @@ begin
         monetary_spent = excluded.monetary_spent, monetary_key = excluded.monetary_key,
         updated_at = excluded.updated_at;
 
-    -- hook for what follows the customers (tags of issue 13 item 6 go here:
-    -- perform analytics.apply_tag_rules(p_shop_id, null) or similar, for every customer)
+    -- the customer tags follow the metrics: every customer of the shop re-tagged
+    raise notice 'analytics: shop %: tags', p_shop_id;
+    perform analytics.apply_tag_rules(p_shop_id);
 
     drop table pg_temp._cm_new;
     return jsonb_build_object(
