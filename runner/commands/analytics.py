@@ -234,7 +234,7 @@ def cmd_analytics_tags_list(cfg: Config, args: argparse.Namespace) -> int:
     from runner import tags
     from runner.db import connect, target_for
 
-    with connect(target_for(cfg), "readonly") as conn:
+    with connect(target_for(cfg), "app") as conn:
         rules = tags.list_rules(conn, args.shop)
     rows = [{**r, "shop": r["shop_id"]} for r in rules]
     print_table(
