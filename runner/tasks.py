@@ -13,7 +13,8 @@ killed mid-job leaves nothing half-written. Its job stays ``doing`` with a worke
 heartbeat stops; ``retry_stalled_jobs`` (every minute, ops.recover_stalled_jobs in SQL) puts
 such jobs back to ``todo`` with exponential backoff, after MAX_ATTEMPTS marks them ``failed``,
 and ends them ``cancelled`` when the same work is already queued again (a waiting job with the
-same queueing_lock), so that one runs; ops.job_recoveries says what was done and why. Exceptions in a task are retried by RETRY (backoff) and end ``failed``.
+same queueing_lock), so that one runs; ops.job_recoveries says what was done and why.
+Exceptions in a task are retried by RETRY (backoff) and end ``failed``.
 """
 
 from __future__ import annotations

@@ -594,7 +594,7 @@ class Shop:
                     products += 1
                     fv = self.data.product_first_variant
                     variants += (fv[p + 1] if p + 1 < len(fv) else len(self.data.variants)) - fv[p]
-            for p, e in self.products.over.items():
+            for e in self.products.over.values():
                 if e.data is not None:
                     products += 1
                     variants += len(e.data.get("variants") or [])

@@ -466,7 +466,7 @@ OUTLIER_AHEAD = timedelta(days=365)
 def date_outliers(codes: list[str], created: list[datetime]) -> list[str]:
     """The codes whose creation time is implausible, sorted (what ingest.apply_orders reports)."""
     ahead = datetime.now(UTC) + OUTLIER_AHEAD
-    return sorted(code for code, at in zip(codes, created) if at < OUTLIER_BEFORE or at > ahead)
+    return sorted(code for code, at in zip(codes, created, strict=True) if at < OUTLIER_BEFORE or at > ahead)
 
 
 def apply_documents(conn: psycopg.Connection, shop_id: int, entity: str, docs: Iterable[bytes]) -> dict[str, Any]:

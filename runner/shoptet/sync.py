@@ -428,8 +428,8 @@ def _apply_batch(
     edits, deletes = _plan(entity, changes, result)
     fetched = list(pool.map(lambda key: _fetch_or_skip(client, entity, key, result), edits))
     result.requests += len(edits)
-    documents = [(n, doc) for n, (key, doc) in enumerate(zip(edits, fetched), 1) if isinstance(doc, bytes)]
-    gone = [key for key, doc in zip(edits, fetched) if doc is None]
+    documents = [(n, doc) for n, (key, doc) in enumerate(zip(edits, fetched, strict=True), 1) if isinstance(doc, bytes)]
+    gone = [key for key, doc in zip(edits, fetched, strict=True) if doc is None]
     gone = _deletable(entity, gone, result, "answered 404")
     batch_newest = max((c.at for c in changes if c.at is not None), default=None)
     if batch_newest is not None:
