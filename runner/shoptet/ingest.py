@@ -426,7 +426,10 @@ def direct_order_rows(
     """Staging rows of new orders -> rows of sales.orders, hot and archived order_items; the
     created_at rule is ingest.apply_orders' (creationTime, else changeTime, else now)."""
     now = datetime.now(UTC)
-    orders, hot, archived, created_all = [], [], [], []
+    orders: list[tuple[Any, ...]] = []
+    hot: list[tuple[Any, ...]] = []
+    archived: list[tuple[Any, ...]] = []
+    created_all: list[datetime] = []
     for _, _, _, (order_rows, item_rows) in parsed:
         order = order_rows[0]
         text = order[_CREATED] or order[_CHANGED]
