@@ -399,3 +399,22 @@ def test_readonly_role_calls_the_functions(db: Target, admin: psycopg.Connection
         assert rows is not None and rows[0] > 0
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             ro.execute("select analytics.refresh_product_pairs(%s)", [SHOP])
+
+
+def test_the_daily_worker_job_refreshes_a_shops_pairs(
+    db: Target, admin: psycopg.Connection, orders: list[Order]
+) -> None:
+    from runner import tasks
+
+    bound = tasks.configure(db)
+    with bound.open():
+        assert tasks.defer_analytics("product_pairs", SHOP) is True
+        assert tasks.defer_analytics("product_pairs", SHOP) is False  # queued once per shop
+        bound.run_worker(queues=["analytics"], wait=False, install_signal_handlers=False)
+    assert admin.execute(
+        "select status::text from procrastinate.procrastinate_jobs where task_name = 'refresh_product_pairs'"
+    ).fetchall() == [("succeeded",)]
+    run = admin.execute("select baskets, min_orders, days from analytics.product_pair_runs where shop_id = %s", [SHOP])
+    expected = expected_pairs(orders, min_support=0.0001, min_orders=3, days=365)
+    assert run.fetchone() == (expected.baskets, 3, 365)
+    assert_same(expected, refresh(admin), admin)
