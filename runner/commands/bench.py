@@ -113,11 +113,11 @@ def register(subparsers: Subparsers) -> None:
         sub,
         "tags",
         cmd_bench_tags,
-        help="customer tags on generated data: rule saves, full and keyed re-tags",
+        help="customer tags on generated data: rule saves, full and keyed re-tags, rule removal",
         description="On data made by `hub bench generate` and `hub analytics refresh --full`: five "
         "sample tag rules saved on each bench shop (they tag at once), a full re-tag that "
-        "changes nothing, one from no tags, and re-tags of --keys random customers (what the "
-        "incremental refresh calls); the rules are removed at the end. Prints the load average.",
+        "changes nothing, re-tags of --keys random customers (what the incremental refresh "
+        "calls), and the removal of the rules with their tags. Prints the load average.",
     )
     p.add_argument("--keys", type=int, default=1000, help="customer keys per keyed re-tag")
     p.add_argument("--seed", type=int, default=1, help="seed of the random keys")

@@ -45,6 +45,14 @@ begin
         end;
     end loop;
 
+    -- no rule and no tag to take away (the common case of a shop without rules): nothing to read
+    if cardinality(v_cases) = 0 and not exists (
+        select from analytics.customer_tags ct
+        where ct.shop_id = p_shop_id and (p_tags is null or ct.tag = any (p_tags))) then
+        return jsonb_build_object('shop_id', p_shop_id, 'rules', 0, 'tagged', 0, 'untagged', 0,
+                                  'seconds', round(extract(epoch from clock_timestamp() - v_clock)::numeric, 3));
+    end if;
+
     -- wanted: the (customer, tag) pairs the rules give now, one pass over the metrics (each row
     -- gives an array with one element per rule, the tag or null); existing: the stored pairs in
     -- the same scope; one full join of the two gives what to add and what to remove
