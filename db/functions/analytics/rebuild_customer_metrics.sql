@@ -36,7 +36,6 @@ declare
     v_inserted bigint;
     v_updated bigint;
     v_deleted bigint;
-    v_pos integer[];
 begin
     if not exists (select from core.shops s where s.shop_id = p_shop_id) then
         raise exception 'analytics.rebuild_customer_metrics: no shop %', p_shop_id using errcode = 'P0002';
@@ -111,25 +110,34 @@ begin
 
     raise notice 'analytics: shop %: % new, % updated, % gone (% s); RFM boundaries', p_shop_id, v_inserted,
         v_updated, v_deleted, round(extract(epoch from clock_timestamp() - v_clock)::numeric, 1);
-    v_pos := analytics.rfm_bound_positions(v_customers);
+    -- boundary i of a score = the greatest (value, key) among the customers scored <= i: the last
+    -- of bucket i, or of the last bucket before it when n < 5 leaves it empty (one scan, no sort)
     insert into analytics.customer_rfm_bounds as b
         (shop_id, customers, recency_at, recency_key, frequency_orders, frequency_key, monetary_spent, monetary_key, updated_at)
-    select p_shop_id, v_customers, r.vals, r.keys, f.vals, f.keys, m.vals, m.keys, clock_timestamp()
-    from (select array_agg(x.last_order_at order by p.i) as vals, array_agg(x.customer_key order by p.i) as keys
-          from unnest(v_pos) with ordinality p(pos, i)
-          left join (select n.last_order_at, n.customer_key,
-                            row_number() over (order by n.last_order_at, n.customer_key collate "C") as rn
-                     from _cm_new n) x on x.rn = p.pos) r,
-         (select array_agg(x.orders_count order by p.i) as vals, array_agg(x.customer_key order by p.i) as keys
-          from unnest(v_pos) with ordinality p(pos, i)
-          left join (select n.orders_count, n.customer_key,
-                            row_number() over (order by n.orders_count, n.customer_key collate "C") as rn
-                     from _cm_new n) x on x.rn = p.pos) f,
-         (select array_agg(x.total_spent order by p.i) as vals, array_agg(x.customer_key order by p.i) as keys
-          from unnest(v_pos) with ordinality p(pos, i)
-          left join (select n.total_spent, n.customer_key,
-                            row_number() over (order by n.total_spent, n.customer_key collate "C") as rn
-                     from _cm_new n) x on x.rn = p.pos) m
+    with r_top as (
+        select n.recency_score as score, max(n.last_order_at) as value from _cm_new n group by 1
+    ), r_last as (
+        select t.score, t.value, max(n.customer_key) as key
+        from r_top t join _cm_new n on n.recency_score = t.score and n.last_order_at = t.value group by 1, 2
+    ), f_top as (
+        select n.frequency_score as score, max(n.orders_count) as value from _cm_new n group by 1
+    ), f_last as (
+        select t.score, t.value, max(n.customer_key) as key
+        from f_top t join _cm_new n on n.frequency_score = t.score and n.orders_count = t.value group by 1, 2
+    ), m_top as (
+        select n.monetary_score as score, max(n.total_spent) as value from _cm_new n group by 1
+    ), m_last as (
+        select t.score, t.value, max(n.customer_key) as key
+        from m_top t join _cm_new n on n.monetary_score = t.score and n.total_spent = t.value group by 1, 2
+    )
+    select p_shop_id, v_customers,
+           array(select (select l.value from r_last l where l.score <= i order by l.score desc limit 1) from generate_series(1, 4) i order by i),
+           array(select (select l.key from r_last l where l.score <= i order by l.score desc limit 1) from generate_series(1, 4) i order by i),
+           array(select (select l.value from f_last l where l.score <= i order by l.score desc limit 1) from generate_series(1, 4) i order by i),
+           array(select (select l.key from f_last l where l.score <= i order by l.score desc limit 1) from generate_series(1, 4) i order by i),
+           array(select (select l.value from m_last l where l.score <= i order by l.score desc limit 1) from generate_series(1, 4) i order by i),
+           array(select (select l.key from m_last l where l.score <= i order by l.score desc limit 1) from generate_series(1, 4) i order by i),
+           clock_timestamp()
     on conflict (shop_id) do update
     set customers = excluded.customers, recency_at = excluded.recency_at, recency_key = excluded.recency_key,
         frequency_orders = excluded.frequency_orders, frequency_key = excluded.frequency_key,
