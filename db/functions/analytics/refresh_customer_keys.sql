@@ -149,8 +149,9 @@ begin
         get diagnostics v_rescored = row_count;
     end if;
 
-    -- hook for what follows the customers (tags of issue 13 item 6 go here, for the keys whose
-    -- rows changed: v_keys and those rescored, e.g. perform analytics.apply_tag_rules(p_shop_id, ...))
+    -- hook: what follows the customers goes here, for the customers whose rows changed: v_keys
+    -- (written or deleted) and those in _ck_rescore (rescored); e.g. the tags of issue 13 item 6:
+    -- perform analytics.apply_tag_rules(p_shop_id, v_keys || array(select customer_key from _ck_rescore))
 
     drop table pg_temp._ck_old, pg_temp._ck_new, pg_temp._ck_rescore;
     return jsonb_build_object(
