@@ -34,12 +34,24 @@ class ShopRefresh:
     seconds: float
 
 
+WRITTEN_ENTITIES = ("orders", "customers")
+"""Entities whose writes change customer metrics."""
+
+
+def after_write(conn: psycopg.Connection, shop_id: int, entity: str) -> None:
+    """A snapshot import, sync run or webhook job wrote the shop's ``entity``: queue the workers'
+    refresh of the customers it touched (analytics.defer_refresh; the changes themselves were
+    queued in SQL with the data). Runs in the caller's transaction. Inventory joins here later."""
+    if entity in WRITTEN_ENTITIES:
+        conn.execute(query("analytics.defer_refresh"), {"shop_id": shop_id})
+
+
 def refresh_shop(conn: psycopg.Connection, shop_id: int, *, full: bool = False) -> dict[str, Any]:
     """One shop, in one transaction: a full rebuild with a new model fit (``full``), else only the
     customers queued in analytics.customer_changes (analytics.refresh_changed_customers)."""
     with conn.transaction():
-        row = conn.execute(query("analytics.rebuild" if full else "analytics.refresh_changed"), {"shop_id": shop_id})
-        result = row.fetchone()
+        sql = query("analytics.rebuild") if full else query("analytics.refresh_changed")
+        result = conn.execute(sql, {"shop_id": shop_id}).fetchone()
     return dict(result[0]) if result and result[0] else {}
 
 

@@ -4,8 +4,11 @@ conditions over the same metric rows (the grammar of docs/analytics.md written a
 invalid rule is refused with a message naming the bad part; changing a rule re-tags the shop;
 the metrics refreshes keep the tags current.
 
-The metric rows are written directly into analytics.customer_metrics (the tags read nothing
-else), with nulls, values exactly at the rules' thresholds, and times around a local midnight.
+The stored metric rows are written directly into analytics.customer_metrics_base (with a model row
+per shop, so that the view analytics.customer_metrics computes churn risk and CLV), with nulls,
+values exactly at the rules' thresholds, and times around a local midnight. The Python side
+evaluates the rows as the view gives them, read in the same transaction as the tagging (the view
+computes the model's figures as of now(), the transaction's time).
 """
 
 from __future__ import annotations
@@ -39,8 +42,6 @@ COLUMNS = (
     "frequency_score",
     "monetary_score",
     "rfm_segment",
-    "clv",
-    "churn_risk",
 )
 
 RULES: dict[str, Any] = {
@@ -101,8 +102,6 @@ def metric_rows(seed: int, n: int = 300) -> list[dict[str, Any]]:
                 "frequency_score": rnd.randint(1, 5),
                 "monetary_score": rnd.randint(1, 5),
                 "rfm_segment": rnd.choice(SEGMENTS),
-                "clv": None if i % 7 == 0 else Decimal(rnd.choice(["100.00", "4999.99", "5000.00", "8000.00"])),
-                "churn_risk": Decimal(rnd.choice(["0.1000", "0.2500", "0.5000", "0.7500", "0.7501"])),
             }
         )
     return rows
@@ -114,7 +113,7 @@ def write_metrics(conn: psycopg.Connection, shop: int, rows: list[dict[str, Any]
     marks = ", ".join(["%s"] * (len(COLUMNS) + 1))
     with conn.cursor() as cur:
         cur.executemany(
-            f"insert into analytics.customer_metrics (shop_id, {names}) values ({marks})"
+            f"insert into analytics.customer_metrics_base (shop_id, {names}) values ({marks})"
             f" on conflict (shop_id, customer_key) do update set ({names}) = ({excluded})",
             [(shop, *(r[c] for c in COLUMNS)) for r in rows],
         )
@@ -167,6 +166,13 @@ def expected_tags(rows: list[dict[str, Any]], rules: dict[str, Any]) -> set[tupl
     return {(r["customer_key"], name) for name, cond in rules.items() for r in rows if holds(cond, r)}
 
 
+def view_rows(conn: psycopg.Connection, shop: int) -> list[dict[str, Any]]:
+    """The metric rows as analytics.customer_metrics gives them (the model's figures as of now())."""
+    cur = conn.execute("select * from analytics.customer_metrics where shop_id = %s", [shop])
+    columns = [c.name for c in cur.description or ()]
+    return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+
+
 def stored_tags(conn: psycopg.Connection, shop: int = SHOP) -> set[tuple[str, str]]:
     return set(
         conn.execute("select customer_key, tag from analytics.customer_tags where shop_id = %s", [shop]).fetchall()
@@ -184,6 +190,11 @@ def save_rule(conn: psycopg.Connection, name: str, condition: Any, shop: int = S
 @pytest.fixture
 def shops(admin: psycopg.Connection) -> dict[int, list[dict[str, Any]]]:
     admin.execute("insert into core.shops (shop_id, name) values (%s, 'One'), (%s, 'Two')", [SHOP, OTHER])
+    admin.execute(
+        "insert into analytics.customer_models (shop_id, model, horizon_days, median_days_between_orders,"
+        " repeat_buyers, customers) values (%s, 'rhythm-v1', 365, 40, 10, 300), (%s, 'rhythm-v1', 365, 25, 5, 50)",
+        [SHOP, OTHER],
+    )
     data = {SHOP: metric_rows(1), OTHER: metric_rows(2, 50)}
     for shop, rows in data.items():
         write_metrics(admin, shop, rows)
@@ -193,12 +204,15 @@ def shops(admin: psycopg.Connection) -> dict[int, list[dict[str, Any]]]:
 def test_rules_evaluated_equal_a_python_evaluation(
     app: psycopg.Connection, shops: dict[int, list[dict[str, Any]]]
 ) -> None:
-    for name, condition in RULES.items():
-        save_rule(app, name, condition)  # as hub_app: the triggers tag at once
-    expected = expected_tags(shops[SHOP], RULES)
-    assert stored_tags(app) == expected
+    with app.transaction():  # one now(): the view's churn and CLV as the rules saw them
+        for name, condition in RULES.items():
+            save_rule(app, name, condition)  # as hub_app: the triggers tag at once
+        rows = view_rows(app, SHOP)
+        got = stored_tags(app)
+    expected = expected_tags(rows, RULES)
+    assert got == expected
     for name in RULES:  # every rule tags some customers and leaves out others: none is trivial
-        assert 0 < sum(1 for _, tag in expected if tag == name) < len(shops[SHOP]), name
+        assert 0 < sum(1 for _, tag in expected if tag == name) < len(rows), name
     assert stored_tags(app, OTHER) == set()  # the other shop has no rules
     # a full re-evaluation changes nothing
     result = app.execute("select analytics.apply_tag_rules(%s)", [SHOP]).fetchone()
@@ -298,8 +312,9 @@ def test_values_are_literals_never_sql(app: psycopg.Connection, shops: dict[int,
 def test_changing_a_rule_retags_everyone_of_the_shop(
     app: psycopg.Connection, shops: dict[int, list[dict[str, Any]]]
 ) -> None:
+    big = {"metric": "total_spent", "op": ">", "value": 2000.5}
     for shop in (SHOP, OTHER):
-        save_rule(app, "big", RULES["big"], shop)
+        save_rule(app, "big", big, shop)
         save_rule(app, "few", RULES["few"], shop)
     other_before = app.execute(
         "select customer_key, tag, tagged_at from analytics.customer_tags where shop_id = %s", [OTHER]
@@ -332,7 +347,7 @@ def test_changing_a_rule_retags_everyone_of_the_shop(
     assert stored_tags(app) == expected_tags(shops[SHOP], {"spender": changed, "few": RULES["few"]})
     app.execute("delete from analytics.tag_rules where shop_id = %s and name = 'spender'", [SHOP])
     assert stored_tags(app) == expected_tags(shops[SHOP], {"few": RULES["few"]})
-    assert stored_tags(app, OTHER) == expected_tags(shops[OTHER], {"big": RULES["big"], "few": RULES["few"]})
+    assert stored_tags(app, OTHER) == expected_tags(shops[OTHER], {"big": big, "few": RULES["few"]})
 
 
 def test_apply_by_keys_retags_only_those_customers(
@@ -349,17 +364,20 @@ def test_apply_by_keys_retags_only_those_customers(
     write_metrics(admin, SHOP, changed)
     gone = rows[40]
     admin.execute(
-        "delete from analytics.customer_metrics where shop_id = %s and customer_key = %s", [SHOP, gone["customer_key"]]
+        "delete from analytics.customer_metrics_base where shop_id = %s and customer_key = %s",
+        [SHOP, gone["customer_key"]],
     )
     stale = stored_tags(admin)
 
     keys = [r["customer_key"] for r in changed] + [gone["customer_key"]]
-    result = admin.execute("select analytics.apply_tag_rules(%s, %s)", [SHOP, keys]).fetchone()
+    with admin.transaction():  # one now() for the tagging and the rows it saw
+        result = admin.execute("select analytics.apply_tag_rules(%s, %s)", [SHOP, keys]).fetchone()
+        live = view_rows(admin, SHOP)
+        got = stored_tags(admin)
     assert result is not None and result[0]["tagged"] > 0 and result[0]["untagged"] > 0
-    live = rows[:40] + rows[41:]
+    assert len(live) == len(rows) - 1
     expected = expected_tags(live, RULES)
     in_scope = set(keys)
-    got = stored_tags(admin)
     assert {t for t in got if t[0] in in_scope} == {t for t in expected if t[0] in in_scope}
     assert {t for t in got if t[0] not in in_scope} == {t for t in stale if t[0] not in in_scope}
     assert not any(key == gone["customer_key"] for key, _ in got)

@@ -2,6 +2,7 @@
  * analytics.apply_tag_rules(p_shop_id, p_keys, p_tags): evaluate a shop's tag rules
  * (analytics.tag_rules) against its customers' metrics (analytics.customer_metrics) and make
  * analytics.customer_tags say exactly that, set-based: one scan of the metrics for all rules
+ * (of analytics.customer_metrics_base when no rule tests a figure the view computes on read)
  * (each condition compiled by analytics.tag_condition_sql), one full join with the stored tags,
  * then tags no longer met deleted and new ones inserted; a tag that still holds is not touched
  * (its tagged_at stays).
@@ -28,6 +29,8 @@ declare
     v_clock timestamptz := clock_timestamp();
     v_rule record;
     v_cases text[] := '{}';
+    v_metrics text[] := '{}';
+    v_source text := 'analytics.customer_metrics';
     v_tagged bigint;
     v_untagged bigint;
 begin
@@ -39,6 +42,7 @@ begin
     loop
         begin
             v_cases := v_cases || format('case when %s then %L end', analytics.tag_condition_sql(v_rule.condition), v_rule.name);
+            v_metrics := v_metrics || array(select jsonb_path_query(v_rule.condition, 'lax $.**.metric') #>> '{}');
         exception when invalid_parameter_value then
             raise exception 'tag rule % of shop %: %', quote_literal(v_rule.name), p_shop_id, sqlerrm
                 using errcode = '22023';
@@ -53,6 +57,16 @@ begin
                                   'seconds', round(extract(epoch from clock_timestamp() - v_clock)::numeric, 3));
     end if;
 
+    -- the view analytics.customer_metrics computes the model's figures (churn, CLV, ...) for every
+    -- row it reads; when no rule tests one of them, the stored table it reads is enough
+    if to_regclass('analytics.customer_metrics_base') is not null and not exists (
+        select from unnest(v_metrics) x (metric)
+        where not exists (select from pg_attribute a
+                          where a.attrelid = 'analytics.customer_metrics_base'::regclass
+                            and a.attname = x.metric and a.attnum > 0 and not a.attisdropped)) then
+        v_source := 'analytics.customer_metrics_base';
+    end if;
+
     -- wanted: the (customer, tag) pairs the rules give now, one pass over the metrics (each row
     -- gives an array with one element per rule, the tag or null); existing: the stored pairs in
     -- the same scope; one full join of the two gives what to add and what to remove
@@ -60,7 +74,7 @@ begin
         'with wanted as (
              select w.customer_key, w.tag
              from (select m.customer_key, unnest(array[%s]::text[]) as tag
-                   from analytics.customer_metrics m
+                   from %s m
                    where m.shop_id = $1 %s) w
              where w.tag is not null),
          existing as (
@@ -84,6 +98,7 @@ begin
              returning 1)
          select (select count(*) from added), (select count(*) from removed)',
         coalesce(nullif(array_to_string(v_cases, ', '), ''), 'null'),
+        v_source,
         case when p_keys is not null then 'and m.customer_key = any ($2)' else '' end,
         case when p_keys is not null then 'and ct.customer_key = any ($2)' else '' end,
         case when p_tags is not null then 'and ct.tag = any ($3)' else '' end)

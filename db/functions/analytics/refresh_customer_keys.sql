@@ -1,12 +1,12 @@
 /*
  * analytics.refresh_customer_keys(p_shop_id, p_keys): the incremental refresh: recompute the
- * customer metrics of just these customers of a shop (keys as in analytics.customer_metrics), with
- * the shop's stored model (analytics.customer_models: same valued_at, median, horizon), and keep
- * every other customer's RFM scores exact while touching only those whose score changes.
+ * stored metrics (analytics.customer_metrics_base) of just these customers of a shop (keys as in
+ * analytics.customer_metrics), and keep every other customer's RFM scores exact while touching
+ * only those whose score changes. The shop's model is not refitted (the view scores with it).
  *
  * Steps, under analytics.customer_metrics_lock(shop):
  *  1. the changed customers' old (value, key) of each score into _ck_old, their new rows
- *     (analytics.customer_metrics_rows, unranked) into _ck_new;
+ *     (analytics.customer_base_rows, unranked) into _ck_new;
  *  2. their rows written (upsert), customers without a counted order any more deleted;
  *  3. per score, the quintile boundaries moved (analytics.rfm_move_bounds), customers between an
  *     old and a new boundary queued for rescoring with the changed ones;
@@ -22,6 +22,7 @@ create or replace function analytics.refresh_customer_keys(p_shop_id bigint, p_k
 returns jsonb
 language plpgsql
 set search_path = pg_catalog
+set jit = off
 as $$
 declare
     v_clock timestamptz := clock_timestamp();
@@ -36,6 +37,7 @@ declare
     v_r jsonb;
     v_f jsonb;
     v_m jsonb;
+    v_cells text[];
 begin
     perform analytics.customer_metrics_lock(p_shop_id);
     select * into v_model from analytics.customer_models m where m.shop_id = p_shop_id;
@@ -53,47 +55,37 @@ begin
     end if;
     create temp table _ck_old on commit drop as
         select m.customer_key, m.last_order_at, m.orders_count, m.total_spent
-        from analytics.customer_metrics m
+        from analytics.customer_metrics_base m
         where m.shop_id = p_shop_id and m.customer_key = any (v_keys);
     -- planned with the keys' values (EXECUTE): the keyed index lookups of analytics.customer_facts
     execute 'create temp table _ck_new on commit drop as
-             select * from analytics.customer_metrics_rows($1, null, $2, $3, $4, $5, false)'
-        using p_shop_id, v_model.valued_at, v_model.median_days_between_orders, v_model.horizon_days, v_keys;
+             select * from analytics.customer_base_rows($1, null, $2, false)'
+        using p_shop_id, v_keys;
     create temp table _ck_rescore (customer_key text collate "C") on commit drop;
 
-    delete from analytics.customer_metrics m
+    delete from analytics.customer_metrics_base m
     where m.shop_id = p_shop_id and m.customer_key = any (v_keys)
       and not exists (select from _ck_new n where n.customer_key = m.customer_key);
     get diagnostics v_deleted = row_count;
 
     with written as (
-        insert into analytics.customer_metrics as m (
+        insert into analytics.customer_metrics_base as m (
             shop_id, customer_key, customer_guid, email, orders_count, total_spent, avg_order_value,
-            first_order_at, last_order_at, avg_days_between_orders, clv, churn_risk, expected_next_order_at,
-            rhythm_days, predicted_orders, predicted_value, clv_model, valued_at, computed_at)
+            first_order_at, last_order_at, avg_days_between_orders, computed_at)
         select n.shop_id, n.customer_key, n.customer_guid, n.email, n.orders_count, n.total_spent, n.avg_order_value,
-               n.first_order_at, n.last_order_at, n.avg_days_between_orders, n.clv, n.churn_risk,
-               n.expected_next_order_at, n.rhythm_days, n.predicted_orders, n.predicted_value, n.clv_model,
-               n.valued_at, n.computed_at
+               n.first_order_at, n.last_order_at, n.avg_days_between_orders, n.computed_at
         from _ck_new n
         on conflict (shop_id, customer_key) do update
         set customer_guid = excluded.customer_guid, email = excluded.email, orders_count = excluded.orders_count,
             total_spent = excluded.total_spent, avg_order_value = excluded.avg_order_value,
             first_order_at = excluded.first_order_at, last_order_at = excluded.last_order_at,
-            avg_days_between_orders = excluded.avg_days_between_orders, clv = excluded.clv,
-            churn_risk = excluded.churn_risk, expected_next_order_at = excluded.expected_next_order_at,
-            rhythm_days = excluded.rhythm_days, predicted_orders = excluded.predicted_orders,
-            predicted_value = excluded.predicted_value, clv_model = excluded.clv_model,
-            valued_at = excluded.valued_at, computed_at = excluded.computed_at
+            avg_days_between_orders = excluded.avg_days_between_orders, computed_at = excluded.computed_at
         where (m.customer_guid, m.email, m.orders_count, m.total_spent, m.avg_order_value, m.first_order_at,
-               m.last_order_at, m.avg_days_between_orders, m.clv, m.churn_risk, m.expected_next_order_at,
-               m.rhythm_days, m.predicted_orders, m.predicted_value, m.clv_model, m.valued_at)
+               m.last_order_at, m.avg_days_between_orders)
               is distinct from
               (excluded.customer_guid, excluded.email, excluded.orders_count, excluded.total_spent,
                excluded.avg_order_value, excluded.first_order_at, excluded.last_order_at,
-               excluded.avg_days_between_orders, excluded.clv, excluded.churn_risk,
-               excluded.expected_next_order_at, excluded.rhythm_days, excluded.predicted_orders,
-               excluded.predicted_value, excluded.clv_model, excluded.valued_at)
+               excluded.avg_days_between_orders)
         returning (m.xmax = 0) as inserted
     )
     select count(*) filter (where inserted), count(*) filter (where not inserted) into v_inserted, v_updated
@@ -115,6 +107,11 @@ begin
         v_r := analytics.rfm_move_bounds(p_shop_id, 'last_order_at', v_bounds.customers, v_customers);
         v_f := analytics.rfm_move_bounds(p_shop_id, 'orders_count', v_bounds.customers, v_customers);
         v_m := analytics.rfm_move_bounds(p_shop_id, 'total_spent', v_bounds.customers, v_customers);
+        if not ((v_r ->> 'complete')::boolean and (v_f ->> 'complete')::boolean and (v_m ->> 'complete')::boolean) then
+            -- the stored boundaries did not match the rows (they always should): start again from scratch
+            raise warning 'analytics: shop %: RFM boundaries out of step, rebuilding', p_shop_id;
+            return analytics.rebuild_customer_metrics(p_shop_id, false) || jsonb_build_object('keys', cardinality(v_keys));
+        end if;
         update analytics.customer_rfm_bounds b
         set customers = v_customers,
             recency_at = array(select (e #>> '{}')::timestamptz from jsonb_array_elements(v_r -> 'values') with ordinality x(e, i) order by i),
@@ -127,25 +124,29 @@ begin
         where b.shop_id = p_shop_id
         returning * into v_bounds;
 
-        with candidates as (
-            select distinct c.customer_key from _ck_rescore c
-        ), scored as (
-            select m.customer_key,
-                   analytics.rfm_score(m.last_order_at, m.customer_key, v_bounds.recency_at, v_bounds.recency_key) as r,
-                   analytics.rfm_score(m.orders_count, m.customer_key, v_bounds.frequency_orders, v_bounds.frequency_key) as f,
-                   analytics.rfm_score(m.total_spent, m.customer_key, v_bounds.monetary_spent, v_bounds.monetary_key) as m
-            from analytics.customer_metrics m
-            join candidates c on c.customer_key = m.customer_key
-            where m.shop_id = p_shop_id
-        )
-        update analytics.customer_metrics m
-        set recency_score = s.r, frequency_score = s.f, monetary_score = s.m, rfm_segment = cell.segment,
+        -- the segment of each score combination, (r - 1) x 25 + (f - 1) x 5 + m
+        v_cells := array(select c.segment from analytics.rfm_segment_cells(p_shop_id) c order by c.r, c.f, c.m);
+        -- (the scores are computed from the row being updated: an UPDATE cannot join it again)
+        update analytics.customer_metrics_base m
+        set recency_score = analytics.rfm_score(m.last_order_at, m.customer_key, v_bounds.recency_at, v_bounds.recency_key),
+            frequency_score = analytics.rfm_score(m.orders_count, m.customer_key, v_bounds.frequency_orders, v_bounds.frequency_key),
+            monetary_score = analytics.rfm_score(m.total_spent, m.customer_key, v_bounds.monetary_spent, v_bounds.monetary_key),
+            rfm_segment = v_cells[
+                (analytics.rfm_score(m.last_order_at, m.customer_key, v_bounds.recency_at, v_bounds.recency_key) - 1) * 25
+                + (analytics.rfm_score(m.orders_count, m.customer_key, v_bounds.frequency_orders, v_bounds.frequency_key) - 1) * 5
+                + analytics.rfm_score(m.total_spent, m.customer_key, v_bounds.monetary_spent, v_bounds.monetary_key)],
             computed_at = now()
-        from scored s
-        left join analytics.rfm_segment_cells(p_shop_id) cell on cell.r = s.r and cell.f = s.f and cell.m = s.m
-        where m.shop_id = p_shop_id and m.customer_key = s.customer_key
+        where m.shop_id = p_shop_id
+          and m.customer_key in (select c.customer_key from _ck_rescore c)
           and (m.recency_score, m.frequency_score, m.monetary_score, m.rfm_segment)
-              is distinct from (s.r, s.f, s.m, cell.segment);
+              is distinct from
+              (analytics.rfm_score(m.last_order_at, m.customer_key, v_bounds.recency_at, v_bounds.recency_key),
+               analytics.rfm_score(m.orders_count, m.customer_key, v_bounds.frequency_orders, v_bounds.frequency_key),
+               analytics.rfm_score(m.total_spent, m.customer_key, v_bounds.monetary_spent, v_bounds.monetary_key),
+               v_cells[
+                (analytics.rfm_score(m.last_order_at, m.customer_key, v_bounds.recency_at, v_bounds.recency_key) - 1) * 25
+                + (analytics.rfm_score(m.orders_count, m.customer_key, v_bounds.frequency_orders, v_bounds.frequency_key) - 1) * 5
+                + analytics.rfm_score(m.total_spent, m.customer_key, v_bounds.monetary_spent, v_bounds.monetary_key)]);
         get diagnostics v_rescored = row_count;
     end if;
 

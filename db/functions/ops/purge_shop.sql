@@ -14,7 +14,7 @@ declare
     v_count bigint;
 begin
     foreach v_table in array array[
-        'archive.order_items', 'sales.order_items', 'sales.orders', 'sales.customers', 'analytics.customer_metrics',
+        'archive.order_items', 'sales.order_items', 'sales.orders', 'sales.customers', 'analytics.customer_metrics_base',
         'analytics.customer_changes',
         'analytics.product_pairs', 'analytics.product_popularity', 'analytics.customer_tags',
         'catalog.variants', 'catalog.products', 'catalog.suppliers', 'ingest.snapshot_failures',
