@@ -2,10 +2,10 @@
  * analytics.apply_tag_rules(p_shop_id, p_keys, p_tags): evaluate a shop's tag rules
  * (analytics.tag_rules) against its customers' metrics (analytics.customer_metrics) and make
  * analytics.customer_tags say exactly that, set-based: one scan of the metrics for all rules
- * (of analytics.customer_metrics_base when no rule tests a figure the view computes on read)
- * (each condition compiled by analytics.tag_condition_sql), one full join with the stored tags,
- * then tags no longer met deleted and new ones inserted; a tag that still holds is not touched
- * (its tagged_at stays).
+ * (each condition compiled by analytics.tag_condition_sql; the stored table
+ * analytics.customer_metrics_base when no rule tests a figure the view computes on read), one
+ * full join with the stored tags, then the tags no longer met deleted (by row id) and the new
+ * ones inserted; a tag that still holds is not touched (its tagged_at stays).
  *   p_keys  null: every customer of the shop (a full re-tag; tags of customers who have no
  *           metrics row any more go too); else only these customer keys (as in
  *           analytics.customer_metrics): what the incremental metrics refresh calls for the
@@ -78,19 +78,20 @@ begin
                    where m.shop_id = $1 %s) w
              where w.tag is not null),
          existing as (
-             select ct.customer_key, ct.tag
+             select ct.ctid as row_id, ct.customer_key, ct.tag
              from analytics.customer_tags ct
              where ct.shop_id = $1 %s %s),
          diff as materialized (
              select coalesce(w.customer_key, e.customer_key) as customer_key, coalesce(w.tag, e.tag) as tag,
-                    e.customer_key is null as adding
+                    e.customer_key is null as adding, e.row_id
              from wanted w
              full join existing e on e.customer_key = w.customer_key and e.tag = w.tag
              where w.customer_key is null or e.customer_key is null),
          removed as (
+             -- by the row ids read above (a TID scan): no join whose plan could go wrong when
+             -- the table''s statistics are stale (a tag rule just tagged half the shop)
              delete from analytics.customer_tags ct
-             using diff d
-             where not d.adding and ct.shop_id = $1 and ct.tag = d.tag and ct.customer_key = d.customer_key
+             where ct.ctid = any (array(select d.row_id from diff d where not d.adding))
              returning 1),
          added as (
              insert into analytics.customer_tags (shop_id, customer_key, tag)
