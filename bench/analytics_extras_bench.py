@@ -5,8 +5,10 @@ Run `hub bench generate --scale S` and `hub analytics refresh --full` first (the
 analytics.customer_metrics). Both print their figures with the machine's load average (the
 machine may be shared: a figure means little without it) and append them to bench/RESULTS.md.
 
-tags: five sample rules saved on each bench shop (the saves tag at once: timed), then a full
-re-evaluation that changes nothing (the daily refresh's call), re-tags of 1,000 random customer
+tags: five sample rules saved on each bench shop (the saves tag at once: timed), then (after an
+ANALYZE of analytics.customer_tags, as autovacuum would do after such a change) a full
+re-evaluation that changes nothing, one of the rules that depend on the clock only (what the daily
+refresh adds to the customers it changed: analytics.clock_tag_rules), re-tags of 1,000 random customer
 keys (the incremental refresh's call), and the removal of the rules with their tags (timed).
 
 recommendations: analytics.refresh_product_pairs of each bench shop with its settings (default:
@@ -66,8 +68,9 @@ def run_tags(target: Target, *, keys: int = 1000, seed: int = 1, record_results:
         f"Five sample rules (bench/analytics_extras_bench.py) per shop; {_load()} at the start.",
         "",
         "| shop | customers | save 5 rules (tags at once) | tag rows | full re-tag, nothing changed "
+        "| clock rules only (the daily refresh) "
         f"| re-tag {keys:,} keys (p50 of 5) | remove the 5 rules (and their tags) |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     rng = random.Random(seed)
     with connect(target, "app", autocommit=True) as conn:
@@ -96,7 +99,13 @@ def run_tags(target: Target, *, keys: int = 1000, seed: int = 1, record_results:
             tags = conn.execute(
                 "select count(*) from analytics.customer_tags where shop_id = %s and tag like 'bench-%%'", [shop]
             ).fetchone()
+            # the table's statistics as autovacuum keeps them (the saves above changed most of it)
+            with connect(target, "admin", autocommit=True) as admin:
+                admin.execute("analyze analytics.customer_tags")
             noop, _ = _timed(conn, "select analytics.apply_tag_rules(%s)", [shop])
+            clock, _ = _timed(
+                conn, "select analytics.apply_tag_rules(%s, null, analytics.clock_tag_rules(%s))", [shop, shop]
+            )
             sample = [
                 r[0]
                 for r in conn.execute(
@@ -113,6 +122,7 @@ def run_tags(target: Target, *, keys: int = 1000, seed: int = 1, record_results:
             remove = time.perf_counter() - t0
             lines.append(
                 f"| {shop} | {counts[shop]:,} | {fmt_seconds(save)} | {tags[0] if tags else 0:,} | {fmt_seconds(noop)} "
+                f"| {fmt_seconds(clock)} "
                 f"| {fmt_seconds(summary(keyed)['p50'])} | {fmt_seconds(remove)} |"
             )
     lines += ["", f"{_load()} at the end."]

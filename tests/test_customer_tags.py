@@ -417,6 +417,45 @@ def test_metrics_refreshes_keep_tags_current(admin: psycopg.Connection) -> None:
     assert dict(rows) == {"a@example.cz": 1, "b@example.cz": 2, "c@example.cz": 1}
 
 
+def test_daily_rebuild_retags_changed_customers_and_clock_rules_for_everyone(admin: psycopg.Connection) -> None:
+    admin.execute("insert into core.shops (shop_id, name) values (%s, 'One')", [SHOP])
+    admin.execute("select ops.ensure_partitions(now() - interval '1 year', now())")
+    for n in range(60):  # sixty guests, one or two orders each, 2 to 35 days ago
+        for k in range(1 + n % 2):
+            admin.execute(
+                "insert into sales.orders (shop_id, code, created_at, status_id, email, total_with_vat, currency,"
+                " exchange_rate) values (%s, %s, now() - %s * interval '1 day' - interval '12 hours', -2, %s, 100,"
+                " 'CZK', 1)",
+                [SHOP, f"O{n}-{k}", 2 + (3 * n) % 33 + k, f"g{n:02d}@example.cz"],
+            )
+    admin.execute("select analytics.rebuild_customer_metrics(%s, true)", [SHOP])
+    rules = {
+        "repeat": {"metric": "orders_count", "op": ">=", "value": 2},  # stored: changes with the rows
+        "recent": {"metric": "last_order_at", "op": ">=", "value": {"days_ago": 14}},  # the clock
+        "likely-back": {"metric": "churn_risk", "op": "<", "value": 0.5},  # computed when read
+    }
+    for name, condition in rules.items():
+        save_rule(admin, name, condition)
+    names = admin.execute("select analytics.clock_tag_rules(%s)", [SHOP]).fetchone()
+    assert names == (["likely-back", "recent"],)
+    # tags gone stale, as the clock would make them (no row of the customer changes)
+    admin.execute("delete from analytics.customer_tags where tag in ('recent', 'likely-back') and customer_key < 'g30'")
+    # one customer changes: a new order
+    admin.execute(
+        "insert into sales.orders (shop_id, code, created_at, status_id, email, total_with_vat, currency,"
+        " exchange_rate) values (%s, 'NEW', now() - interval '1 hour', -2, 'g10@example.cz', 100, 'CZK', 1)",
+        [SHOP],
+    )
+    with admin.transaction():
+        result = admin.execute("select analytics.rebuild_customer_metrics(%s, false)", [SHOP]).fetchone()
+        rows = view_rows(admin, SHOP)
+        got = stored_tags(admin)
+    # a few rows written (the customer, and those whose RFM scores moved): the partial re-tag ran
+    assert result is not None and result[0]["inserted"] + result[0]["updated"] + result[0]["deleted"] < 60 / 3
+    assert got == expected_tags(rows, rules)
+    assert ("g10@example.cz", "repeat") in got and ("g10@example.cz", "recent") in got
+
+
 def test_readonly_reads_tags_and_compiles_conditions(
     db: Target, app: psycopg.Connection, shops: dict[int, list[dict[str, Any]]]
 ) -> None:
