@@ -35,54 +35,48 @@ begin
             using errcode = '22023';
     end if;
     return query
-    with bought as materialized (
-        select b.customer_key, b.product_guid
-        from analytics.customer_products(p_shop_id, p_customer_keys) b
-    ),
-    customers as (
-        select k.customer_key, count(b.product_guid)::integer as products
-        from (select distinct analytics.normalize_customer_key(k) as customer_key
-              from unnest(p_customer_keys) k
-              where p_customer_keys is not null
-              union
-              select distinct b.customer_key from bought b where p_customer_keys is null) k
-        left join bought b on b.customer_key = k.customer_key
-        where k.customer_key is not null
-        group by k.customer_key
+    with customers as materialized (
+        -- each customer with what they bought, as an array (membership tests, no anti-joins)
+        select coalesce(k.customer_key, b.customer_key) as customer_key, coalesce(b.bought, '{}') as bought,
+               coalesce(cardinality(b.bought), 0) as products
+        from (select distinct analytics.normalize_customer_key(x) as customer_key
+              from unnest(p_customer_keys) x) k
+        full join (select cp.customer_key, array_agg(cp.product_guid) as bought
+                   from analytics.customer_products(p_shop_id, p_customer_keys) cp
+                   group by cp.customer_key) b on b.customer_key = k.customer_key
+        where coalesce(k.customer_key, b.customer_key) is not null
     ),
     by_pairs as (
-        select distinct on (c.customer_key, p.other_product_guid)
-               c.customer_key, p.other_product_guid as product_guid, p.confidence as score, p.lift,
+        select c.customer_key, p.other_product_guid as product_guid, p.confidence as score, p.lift,
                p.product_guid as because_of
         from customers c
-        join bought b on b.customer_key = c.customer_key
+        cross join lateral unnest(c.bought) as a (product_guid)
         join analytics.product_pairs p
-          on p.shop_id = p_shop_id and p.product_guid = b.product_guid and p.rank <= p_limit + c.products
-        where not exists (select from bought x
-                          where x.customer_key = c.customer_key and x.product_guid = p.other_product_guid)
-        order by c.customer_key, p.other_product_guid, p.confidence desc, p.lift desc, p.product_guid
+          on p.shop_id = p_shop_id and p.product_guid = a.product_guid and p.rank <= p_limit + c.products
+        where not p.other_product_guid = any (c.bought)
     ),
     by_popularity as (
         select c.customer_key, pp.product_guid, pp.support as score, pp.rank
         from customers c
         join analytics.product_popularity pp
-          on pp.shop_id = p_shop_id and pp.rank <= p_limit + c.products
-        where not exists (select from bought x
-                          where x.customer_key = c.customer_key and x.product_guid = pp.product_guid)
-          and not exists (select from by_pairs y
-                          where y.customer_key = c.customer_key and y.product_guid = pp.product_guid)
+          on pp.shop_id = p_shop_id and pp.rank is not null and pp.rank <= p_limit + c.products
+        where not pp.product_guid = any (c.bought)
     ),
     candidates as (
-        select y.customer_key, y.product_guid, y.score, y.because_of,
-               row_number() over (partition by y.customer_key
-                                  order by y.score desc, y.lift desc, y.product_guid) as place
-        from by_pairs y
-        union all
-        select z.customer_key, z.product_guid, z.score, null::uuid, 1000000 + z.rank
-        from by_popularity z
+        -- one row per (customer, product): the best rule for it, else its best-seller place
+        select distinct on (y.customer_key, y.product_guid)
+               y.customer_key, y.product_guid, y.score, y.lift, y.because_of, y.seller_rank
+        from (select b.customer_key, b.product_guid, b.score, b.lift, b.because_of, null::integer as seller_rank
+              from by_pairs b
+              union all
+              select z.customer_key, z.product_guid, z.score, null, null, z.rank
+              from by_popularity z) y
+        order by y.customer_key, y.product_guid, (y.because_of is null), y.score desc, y.lift desc, y.because_of
     ),
     ranked as (
-        select c.*, row_number() over (partition by c.customer_key order by c.place)::integer as position
+        select c.*, row_number() over (partition by c.customer_key
+                                       order by (c.because_of is null), c.score desc, c.lift desc,
+                                                c.seller_rank, c.product_guid)::integer as position
         from candidates c
         left join catalog.products cp on cp.shop_id = p_shop_id and cp.guid = c.product_guid
         where cp.deleted_at is null
