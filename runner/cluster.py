@@ -347,9 +347,10 @@ class Cluster:
                 str(self.log_file),
                 "-w",
                 "-t",
-                "60",
+                str(self.start_timeout),
                 "start",
-            ]
+            ],
+            timeout=self.start_timeout + 60,
         )
         if result.returncode != 0:
             tail = self._log_tail()

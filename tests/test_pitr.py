@@ -18,6 +18,7 @@ from runner import pgbackrest as pgbackrest_mod
 from runner import pitr
 from runner.backup import BackupError
 from runner.cluster import Cluster
+from runner.db import Target
 from runner.pgbackrest import PgBackRestError
 
 pytestmark = pytest.mark.slow
@@ -128,10 +129,16 @@ def test_restore_refuses_what_it_cannot_do_and_says_why(archiving: Cluster, tmp_
     assert pitr.parse_time("2026-11-30 12:00:00+01") == datetime(2026, 11, 30, 11, tzinfo=UTC)
 
 
-def test_pgbackrest_verify_finds_a_damaged_backup_file(archiving: Cluster) -> None:
+def test_pgbackrest_backups_and_verify_are_recorded_and_a_damaged_file_fails_verify(
+    archiving: Cluster, db: Target, admin: psycopg.Connection
+) -> None:
+    """Runs are recorded in ops.pgbackrest_runs of the hub database (here the test's database
+    stands in for the archiving cluster's own), and ops.backup_status names a failed verify."""
     pb = archiving.pgbackrest
     assert pb is not None
-    assert "status: ok" in pb.verify()
+    made = pitr.backup(archiving, db, "incr")
+    assert made["type"] == "incr" and made["label"].endswith("I")
+    assert pitr.verify(archiving, db)["report"].startswith("stanza: hub")
     victim = max((pb.repo_link / "backup" / "hub").glob("*F/pg_data/base/*/*.zst"), key=lambda p: p.stat().st_size)
     original = victim.read_bytes()
     damaged = bytearray(original)
@@ -139,12 +146,24 @@ def test_pgbackrest_verify_finds_a_damaged_backup_file(archiving: Cluster) -> No
     try:
         victim.write_bytes(bytes(damaged))
         with pytest.raises(
-            PgBackRestError,
-            match=r"pgbackrest verify found damage in .*status: error .*status: invalid.*checksum invalid: 1",
+            PgBackRestError, match=r"pgbackrest verify found damage in .*status: error .*checksum invalid: 1"
         ):
-            pb.verify()
+            pitr.verify(archiving, db)
     finally:
         victim.write_bytes(original)
+    rows = admin.execute(
+        "select kind, status, label, error is not null from ops.pgbackrest_runs order by run_id"
+    ).fetchall()
+    assert rows == [
+        ("incr", "completed", made["label"], False),
+        ("verify", "completed", None, False),
+        ("verify", "failed", None, True),
+    ]
+    status = admin.execute(
+        "select pitr_last_backup_label, pitr_verify_status, problems from ops.backup_status"
+    ).fetchone()
+    assert status is not None and status[:2] == (made["label"], "failed")
+    assert any(p.startswith("pgbackrest verify failed: pgbackrest verify found damage") for p in status[2])
     assert "status: ok" in pb.verify()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -224,7 +225,7 @@ def cmd_backup_list(cfg: Config, args: argparse.Namespace) -> int:
             Column("size", 10, ">", lambda r: _mb(r["size_bytes"])),
             Column("rows", 10, ">", lambda r: r["total_rows"] if r["total_rows"] is not None else ""),
             Column("verified", 8, cell=lambda r: r["verify_status"] or "-"),
-            Column("file", None, cell=lambda r: r["path"] if r["file_present"] else f"(gone) {r['path']}"),
+            Column("file", None, cell=_file_cell),
         ],
         as_json=False,
         empty="no dumps yet: hub backup run",
@@ -236,7 +237,7 @@ def cmd_backup_list(cfg: Config, args: argparse.Namespace) -> int:
         print_table(
             pitr_backups,
             [
-                Column("label", 22),
+                Column("label", 34),
                 Column("type", 5),
                 Column("finished (UTC)", 16, cell=lambda r: f"{r['finished']:%Y-%m-%d %H:%M}"),
                 Column("data", 10, ">", lambda r: _mb(r["database_bytes"])),
@@ -255,6 +256,12 @@ def cmd_backup_list(cfg: Config, args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"  - {problem}")
     return 0
+
+
+def _file_cell(row: Mapping[str, Any]) -> str:
+    if row["status"] != "completed":
+        return "-"
+    return row["path"] if row["file_present"] else f"(gone) {row['path']}"
 
 
 def cmd_backup_verify(cfg: Config, args: argparse.Namespace) -> int:
