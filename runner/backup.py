@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -50,8 +51,16 @@ class BackupError(HubError):
 
 
 def _tool(name: str) -> str:
+    """The PostgreSQL 15 client program ``name`` (pg_dump, pg_restore); BackupError when missing."""
     path = PG_BIN / name
-    return str(path) if path.exists() else name
+    if path.exists():
+        return str(path)
+    found = shutil.which(name)
+    if found is None:
+        raise BackupError(
+            f"{name} is not installed (not in {PG_BIN}, not on PATH): apt-get install postgresql-client-15"
+        )
+    return found
 
 
 # -- the files of a backup ----------------------------------------------------------------------

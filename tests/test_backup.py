@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from commerce_data import fill
+from runner import backup as backup_mod
 from runner import tasks
 from runner.backup import (
     BackupError,
@@ -248,6 +249,16 @@ def test_a_failed_backup_is_recorded_with_its_reason(db: Target, admin: psycopg.
     assert row == ("failed", True, False)
     problems = admin.execute("select problems from ops.backup_status").fetchone()
     assert problems is not None and any(p.startswith("the last backup run failed") for p in problems[0])
+
+
+def test_a_missing_client_program_is_named(
+    db: Target, admin: psycopg.Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backup_mod, "PG_BIN", tmp_path / "no-postgres")
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    with pytest.raises(BackupError, match="pg_dump is not installed .*: apt-get install postgresql-client-15"):
+        run_backup(db, tmp_path / "backups")
+    assert admin.execute("select status from ops.backups").fetchone() == ("failed",)
 
 
 def test_the_daily_job_runs_run_verify_and_prune(

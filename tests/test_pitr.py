@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from conftest import TEST_PORT
 from runner import pgbackrest as pgbackrest_mod
 from runner import pitr
 from runner.backup import BackupError
@@ -25,8 +26,9 @@ pytestmark = pytest.mark.slow
 
 
 def _free_port(used: set[int]) -> int:
-    """A port of this checkout's range (54403-54419) that nothing listens on."""
-    for port in range(54403, 54420):
+    """A port after the test cluster's (HUB_TEST_DB_PORT + 2 and up) that nothing listens on and
+    this module has not used (the clusters here listen on their own sockets only)."""
+    for port in range(TEST_PORT + 2, TEST_PORT + 19):
         if port in used:
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -36,7 +38,7 @@ def _free_port(used: set[int]) -> int:
                 continue
         used.add(port)
         return port
-    raise RuntimeError("no free port in 54403-54419")
+    raise RuntimeError(f"no free port in {TEST_PORT + 2}-{TEST_PORT + 18}")
 
 
 def _remove(cluster: Cluster) -> None:
@@ -119,11 +121,11 @@ def test_restore_refuses_what_it_cannot_do_and_says_why(archiving: Cluster, tmp_
     full.mkdir()
     (full / "something").write_text("x")
     with pytest.raises(BackupError, match=f"--to-dir {full} exists and is not empty"):
-        pitr.restore_to_time(archiving, datetime.now(UTC), full, port=54419)
+        pitr.restore_to_time(archiving, datetime.now(UTC), full, port=TEST_PORT + 18)
     with pytest.raises(PgBackRestError, match="is before the oldest pgBackRest backup has ended: the earliest moment"):
-        pitr.restore_to_time(archiving, datetime.now(UTC) - timedelta(days=1), tmp_path / "new", port=54419)
+        pitr.restore_to_time(archiving, datetime.now(UTC) - timedelta(days=1), tmp_path / "new", port=TEST_PORT + 18)
     with pytest.raises(BackupError, match="HUB_DATABASE_URL is set"):
-        pitr.restore_to_time(None, datetime.now(UTC), tmp_path / "new", port=54419)
+        pitr.restore_to_time(None, datetime.now(UTC), tmp_path / "new", port=TEST_PORT + 18)
     with pytest.raises(BackupError, match="no time zone"):
         pitr.parse_time("2026-11-30 12:00")
     assert pitr.parse_time("2026-11-30 12:00:00+01") == datetime(2026, 11, 30, 11, tzinfo=UTC)
