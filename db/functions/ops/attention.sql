@@ -1,0 +1,80 @@
+/*
+ * ops.attention(p_failed_within, p_backup_max_age): what needs an operator now, one row per
+ * problem, with what to do -- the judgement behind `hub status` (non-zero exit when any row),
+ * and /metrics (shoptet_hub_attention_items). Checks (check_name):
+ *   failed_jobs       jobs that ended failed within p_failed_within (default 24 hours), per queue (warning)
+ *   stuck_jobs        jobs doing beyond their queue's stuck_after (ops.stuck_jobs), per job (critical)
+ *   default_partition rows in a default partition (ops.default_partition_rows), per table (warning)
+ *   sync_lag          an active shop's entity whose sync lags over 3 x its interval (ops.sync_lag) (critical)
+ *   backup            no completed and verified backup finished within p_backup_max_age (default
+ *                     26 hours: a daily backup plus slack), or the newest backup failed or is not
+ *                     verified (ops.backup_status) (critical)
+ * Intervals in the texts are rounded to seconds.
+ */
+create or replace function ops.attention(
+    p_failed_within interval default interval '24 hours',
+    p_backup_max_age interval default interval '26 hours'
+)
+returns table (check_name text, severity text, subject text, detail text, action text)
+language sql
+stable
+set search_path = pg_catalog
+as $$
+    with failed as (
+        select f.queue_name, count(*) as jobs,
+               (array_agg(format('%s[%s]: %s', f.task_name, f.job_id, coalesce(left(f.error, 300), 'no error recorded'))
+                          order by f.failed_at desc))[1] as newest
+        from ops.failed_jobs f
+        where f.failed_at > now() - p_failed_within
+        group by f.queue_name
+    ),
+    backup as (
+        select b.* from ops.backup_status b
+    )
+    select 'failed_jobs', 'warning', 'queue ' || f.queue_name,
+           format('%s job(s) failed in the last %s; newest %s', f.jobs, p_failed_within, f.newest),
+           'select * from ops.failed_jobs: fix the cause, then retry a job (docs/operations.md#failed-jobs)'
+    from failed f
+    union all
+    select 'stuck_jobs', 'critical', format('job %s (%s, queue %s)', s.job_id, s.task_name, s.queue_name),
+           format('doing for %s, the queue allows %s; its worker %s', date_trunc('second', s.running_for), s.stuck_after,
+                  case when s.worker_last_heartbeat is null then 'is gone'
+                       else format('sent its last heartbeat %s ago',
+                                   date_trunc('second', now() - s.worker_last_heartbeat)) end),
+           'a live worker: its task hangs (see its log, restart the worker); a gone worker: the stalled-job recovery '
+           'of a running `hub worker` puts the job back within a minute'
+    from ops.stuck_jobs s
+    union all
+    select 'default_partition', 'warning', d.default_table,
+           format('%s row(s) in the default partition', d.row_count),
+           'hub db maintain (moves them into their quarter''s partition)'
+    from ops.default_partition_rows d
+    where d.row_count > 0
+    union all
+    select 'sync_lag', 'critical', format('shop %s %s', l.shop_id, l.entity),
+           format('%s behind (synced every %s)%s', date_trunc('second', l.lag), l.sync_every,
+                  case when l.never_synced then '; never synced'
+                       when l.last_error is not null then '; last error: ' || left(l.last_error, 300)
+                       else '' end),
+           format('hub sync --shop %s --entity %s; check that a worker serves queue %s', l.shop_id, l.entity, l.entity)
+    from ops.sync_lag l
+    where l.lagging
+    union all
+    select 'backup', 'critical', coalesce('backup ' || b.newest_backup_id, 'backups'),
+           case when b.newest_status = 'failed' then 'the newest backup failed: ' || coalesce(left(b.newest_error, 300), '?')
+                when b.newest_status = 'completed' and not b.newest_verified then 'the newest backup is not verified'
+                when b.last_verified_at is null then 'no verified backup exists'
+                else format('the last verified backup finished %s ago (over %s)',
+                            date_trunc('second', b.last_verified_age), p_backup_max_age) end,
+           'hub db backup; see docs/operations.md#backups'
+    from backup b
+    where b.newest_status = 'failed'
+       or (b.newest_status = 'completed' and not b.newest_verified)
+       or b.last_verified_at is null
+       or b.last_verified_age > p_backup_max_age;
+$$;
+
+comment on function ops.attention(interval, interval) is
+    'What needs an operator now, one row per problem (check_name, severity warning|critical, subject, detail, action): '
+    'failed jobs within p_failed_within, stuck jobs, default-partition rows, syncs lagging over 3 x their interval, '
+    'no verified backup within p_backup_max_age or a failed / unverified newest backup';
