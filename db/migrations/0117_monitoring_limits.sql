@@ -38,8 +38,14 @@ insert into ops.sync_intervals (entity, sync_every) values
     ('customers', interval '2 hours'),
     ('products', interval '2 hours');
 
--- ops.queue_depth and /metrics count failed jobs per queue at every scrape; procrastinate's own
--- indexes cover todo and doing only, and ended jobs stay 14-90 days
-create index procrastinate_jobs_failed_queue on procrastinate.procrastinate_jobs (queue_name) where status = 'failed';
-comment on index procrastinate.procrastinate_jobs_failed_queue is
-    'Shoptet Hub: failed jobs per queue (ops.queue_depth, /metrics) without reading every ended job';
+-- ops.queue_depth and /metrics count jobs per queue and status at every scrape, and
+-- ops.attention() looks for jobs that failed recently; procrastinate's own indexes serve neither,
+-- and ended jobs (with three events each) stay 14-90 days. Both indexes are partial: they hold
+-- the few jobs not ended well and the few failure events only.
+create index procrastinate_jobs_queue_depth on procrastinate.procrastinate_jobs (queue_name, status)
+    where status in ('todo', 'doing', 'failed');
+comment on index procrastinate.procrastinate_jobs_queue_depth is
+    'Shoptet Hub: todo, doing and failed jobs per queue (ops.queue_depth, /metrics) without reading ended jobs';
+create index procrastinate_events_failed_at on procrastinate.procrastinate_events (at, job_id) where type = 'failed';
+comment on index procrastinate.procrastinate_events_failed_at is
+    'Shoptet Hub: when jobs failed (ops.failed_jobs, ops.attention) from the failure events alone, index-only';

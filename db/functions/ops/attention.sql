@@ -16,25 +16,32 @@ create or replace function ops.attention(
     p_backup_max_age interval default interval '26 hours'
 )
 returns table (check_name text, severity text, subject text, detail text, action text)
-language sql
+language plpgsql
 stable
 set search_path = pg_catalog
 as $$
+begin
+    -- plpgsql: the plan of this statement is kept for the session (a SQL function re-plans it every call)
+    return query
     with failed as (
-        select f.queue_name, count(*) as jobs,
-               (array_agg(format('%s[%s]: %s', f.task_name, f.job_id, coalesce(left(f.error, 300), 'no error recorded'))
-                          order by f.failed_at desc))[1] as newest
-        from ops.failed_jobs f
-        where f.failed_at > now() - p_failed_within
-        group by f.queue_name
+        -- jobs still failed whose failure event lies in the window (index procrastinate_events_failed_at)
+        select j.queue_name, count(distinct j.id) as jobs,
+               (array_agg(j.id order by e.at desc, j.id desc))[1] as newest_id
+        from procrastinate.procrastinate_events e
+        join procrastinate.procrastinate_jobs j on j.id = e.job_id and j.status = 'failed'
+        where e.type = 'failed' and e.at > now() - p_failed_within
+        group by j.queue_name
     ),
     backup as (
         select b.* from ops.backup_status b
     )
     select 'failed_jobs', 'warning', 'queue ' || f.queue_name,
-           format('%s job(s) failed in the last %s; newest %s', f.jobs, p_failed_within, f.newest),
-           'select * from ops.failed_jobs: fix the cause, then retry a job (docs/operations.md#failed-jobs)'
+           format('%s job(s) failed in the last %s; newest %s[%s]: %s', f.jobs, p_failed_within, n.task_name,
+                  f.newest_id, coalesce(left(n.error, 300), 'no error recorded')),
+           'select * from ops.failed_jobs: fix the cause, then retry a job (docs/operations.md#what-needs-attention-and-what-to-do)'
     from failed f
+    -- limit 1: kept a subquery, so only the newest job's row of the view is computed
+    left join lateral (select x.task_name, x.error from ops.failed_jobs x where x.job_id = f.newest_id limit 1) n on true
     union all
     select 'stuck_jobs', 'critical', format('job %s (%s, queue %s)', s.job_id, s.task_name, s.queue_name),
            format('doing for %s, the queue allows %s; its worker %s', date_trunc('second', s.running_for), s.stuck_after,
@@ -72,6 +79,7 @@ as $$
        or (b.newest_status = 'completed' and not b.newest_verified)
        or b.last_verified_at is null
        or b.last_verified_age > p_backup_max_age;
+end
 $$;
 
 comment on function ops.attention(interval, interval) is

@@ -6,15 +6,20 @@
  * `set search_path = procrastinate; select procrastinate_retry_job_v2(<job_id>, now(), null, null, null);`.
  */
 create or replace view ops.failed_jobs as
+with failure as (
+    -- when each job failed: its newest 'failed' event (index procrastinate_events_failed_at)
+    select distinct on (e.job_id) e.job_id, e.at
+    from procrastinate.procrastinate_events e
+    where e.type = 'failed'
+    order by e.job_id, e.at desc
+)
 select j.id as job_id, j.queue_name, j.task_name,
        case when j.args ->> 'shop_id' ~ '^[0-9]{1,18}$' then (j.args ->> 'shop_id')::bigint end as shop_id,
        j.args, j.attempts, j.lock,
-       ended.at as failed_at,
+       f.at as failed_at,
        coalesce(logged.error, recovered.reason) as error
 from procrastinate.procrastinate_jobs j
-left join lateral (
-    select max(e.at) as at from procrastinate.procrastinate_events e where e.job_id = j.id
-) ended on true
+left join failure f on f.job_id = j.id
 left join lateral (
     select coalesce(x.context ->> 'error', x.message) as error
     from ops.events x
@@ -29,9 +34,9 @@ left join lateral (
     limit 1
 ) recovered on true
 where j.status = 'failed'
-order by ended.at desc nulls last, j.id desc;
+order by f.at desc nulls last, j.id desc;
 
 comment on view ops.failed_jobs is
     'procrastinate jobs that ended failed, newest first, with the error the worker logged (ops.events) or the '
     'stalled-job recovery''s reason';
-comment on column ops.failed_jobs.failed_at is 'Time of the job''s last procrastinate event (its failure)';
+comment on column ops.failed_jobs.failed_at is 'When the job failed: its newest procrastinate event of type failed';

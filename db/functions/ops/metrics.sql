@@ -29,10 +29,13 @@
  */
 create or replace function ops.metrics()
 returns table (family text, sample text, labels jsonb, value double precision)
-language sql
+language plpgsql
 stable
 set search_path = pg_catalog
 as $$
+begin
+    -- plpgsql: the plan of this statement is kept for the session (a SQL function re-plans it every call)
+    return query
     with depth as materialized (
         select d.queue_name, d.status, d.jobs from ops.queue_depth d
     ),
@@ -164,6 +167,7 @@ as $$
     select 'shoptet_hub_attention_items', 'shoptet_hub_attention_items', jsonb_build_object('check', c.check_name),
            (select count(*) from attention a where a.check_name = c.check_name)::double precision
     from (values ('failed_jobs'), ('stuck_jobs'), ('default_partition'), ('sync_lag'), ('backup')) as c(check_name);
+end
 $$;
 
 comment on function ops.metrics() is
