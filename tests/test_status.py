@@ -206,3 +206,21 @@ def test_slow_statements_say_what_is_missing_instead_of_failing(tmp_path: Path) 
             assert len(row) == 1 and row[0][0] is False and "add it to shared_preload_libraries" in row[0][1]
     finally:
         server.stop()
+
+
+def test_watch_redraws_until_interrupted_and_returns_the_last_status(capsys: pytest.CaptureFixture[str]) -> None:
+    from rich.console import Console
+
+    from runner import status as hub_status
+
+    reports = iter([{"exit_status": 0, "status": "ok"}, {"exit_status": 2, "status": "critical"}])
+
+    def read() -> dict[str, Any]:
+        try:
+            return next(reports)
+        except StopIteration:
+            raise KeyboardInterrupt from None
+
+    assert hub_status.watch(read, Console(), interval=0.01, as_json=True) == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["status"] for line in lines] == ["ok", "critical"]

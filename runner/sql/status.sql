@@ -74,7 +74,8 @@ limit 5;
 
 -- name: slow_statements
 -- statements of other roles show '<insufficient privilege>' to hub_app: left out here
-select available, calls, mean_ms, total_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 200) as query, note
+select available, calls, mean_ms, total_ms,
+       left(btrim(regexp_replace(regexp_replace(query, '--[^\n]*', '', 'g'), '\s+', ' ', 'g')), 200) as query, note
 from ops.slow_statements
 where (ranked_by = 'mean' and query <> '<insufficient privilege>') or not available
 order by rank nulls first

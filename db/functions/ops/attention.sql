@@ -36,7 +36,8 @@ begin
         select b.* from ops.backup_status b
     )
     select 'failed_jobs', 'warning', 'queue ' || f.queue_name,
-           format('%s job(s) failed in the last %s; newest %s[%s]: %s', f.jobs, p_failed_within, n.task_name,
+           format('%s job(s) failed in the last %s h; newest %s[%s]: %s', f.jobs,
+                  trim_scale(round(extract(epoch from p_failed_within) / 3600, 1)), n.task_name,
                   f.newest_id, coalesce(left(n.error, 300), 'no error recorded')),
            'select * from ops.failed_jobs: fix the cause, then retry a job (docs/operations.md#what-needs-attention-and-what-to-do)'
     from failed f
@@ -71,8 +72,9 @@ begin
            case when b.newest_status = 'failed' then 'the newest backup failed: ' || coalesce(left(b.newest_error, 300), '?')
                 when b.newest_status = 'completed' and not b.newest_verified then 'the newest backup is not verified'
                 when b.last_verified_at is null then 'no verified backup exists'
-                else format('the last verified backup finished %s ago (over %s)',
-                            date_trunc('second', b.last_verified_age), p_backup_max_age) end,
+                else format('the last verified backup finished %s ago (over %s h)',
+                            date_trunc('second', b.last_verified_age),
+                            trim_scale(round(extract(epoch from p_backup_max_age) / 3600, 1))) end,
            'hub db backup; see docs/operations.md#backups'
     from backup b
     where b.newest_status = 'failed'
