@@ -571,5 +571,13 @@ def run_worker(
         async with bound.open_async():
             await bound.run_worker_async(**options)
 
+    # warnings, errors and job outcomes of this worker go to ops.events / ops.job_run_totals
+    from runner import logs, telemetry
+
+    logs.attach(telemetry.start(target_for(cfg).app, process="worker"), process="worker")
     log(logger, logging.INFO, "worker starting", queues=",".join(queues or QUEUES), concurrency=concurrency)
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        logs.detach()
+        telemetry.stop()

@@ -20,7 +20,7 @@ with last_dump as (
 ), last_verified as (
     select max(b.finished_at) as finished_at
     from ops.backups b
-    where b.verify_status = 'ok'
+    where b.status = 'completed' and b.verified
 ), last_pitr as (
     select r.kind, r.label, r.finished_at
     from ops.pgbackrest_runs r
@@ -45,6 +45,13 @@ with last_dump as (
                and current_setting('archive_command') like '%pgbackrest%' as pgbackrest,
            a.last_archived_time, a.last_failed_time, a.last_failed_wal
     from pg_stat_archiver a
+), newest as (
+    -- the newest backup that ended, completed or failed (hub status, /metrics)
+    select b.backup_id, b.status, b.verified, b.finished_at, b.error, b.path
+    from ops.backups b
+    where b.status <> 'running'
+    order by b.started_at desc, b.backup_id desc
+    limit 1
 ), stale as (
     select now() - interval '26 hours' as before
 )
@@ -68,7 +75,7 @@ select
         case when d.backup_id is null then 'no completed backup yet (hub backup run)' end,
         case when d.finished_at < s.before
              then format('the newest backup (%s) is older than 26 hours: it ended %s', d.backup_id, d.finished_at) end,
-        case when d.backup_id is not null and d.verify_status is null
+        case when d.backup_id is not null and not d.verified and d.verify_status is distinct from 'failed'
              then format('backup %s is not verified yet (hub backup verify %s)', d.backup_id, d.backup_id) end,
         case when d.verify_status = 'failed'
              then format('verify of backup %s failed: %s', d.backup_id, d.verify_error) end,
@@ -82,7 +89,18 @@ select
         case when pr.status = 'failed' and pr.started_at > coalesce(p.finished_at, '-infinity')
              then format('the last pgBackRest %s backup failed: %s', pr.kind, pr.error) end,
         case when pv.status = 'failed' then format('pgbackrest verify failed: %s', pv.error) end
-    ], null) as problems
+    ], null) as problems,
+    n.backup_id as newest_backup_id,
+    n.status as newest_status,
+    n.verified as newest_verified,
+    n.finished_at as newest_finished_at,
+    n.error as newest_error,
+    n.path as newest_path,
+    (select max(b.finished_at) from ops.backups b where b.status = 'completed') as last_completed_at,
+    (select max(b.finished_at) from ops.backups b where b.status = 'completed' and b.verified) as last_verified_at,
+    now() - (select max(b.finished_at) from ops.backups b where b.status = 'completed' and b.verified)
+        as last_verified_age,
+    (select count(*) from ops.backups b where b.status = 'running') as running
 from stale s
 cross join archiver a
 left join last_dump d on true
@@ -90,7 +108,8 @@ left join last_dump_run r on true
 left join last_verified v on true
 left join last_pitr p on true
 left join last_pitr_run pr on true
-left join last_pitr_verify pv on true;
+left join last_pitr_verify pv on true
+left join newest n on true;
 
 comment on view ops.backup_status is
     'Monitoring: one row — newest completed dump and its verify (verified = restored into a scratch database '
@@ -103,4 +122,9 @@ comment on column ops.backup_status.pitr_enabled is
     'The server archives its WAL with pgBackRest (the embedded cluster with pgbackrest installed): point-in-time recovery';
 comment on column ops.backup_status.problems is
     'What needs an operator, one sentence each naming the backup and what to run; empty when all is well';
+comment on column ops.backup_status.newest_status is
+    'Status of the newest backup that ended (completed or failed); newest_* describe that backup';
+comment on column ops.backup_status.last_verified_at is 'When the newest completed and verified dump finished';
+comment on column ops.backup_status.last_verified_age is 'now() minus last_verified_at (/metrics, hub status)';
+comment on column ops.backup_status.running is 'Backups running now';
 comment on column ops.backup_status.pitr_verify_status is 'Outcome of the last `pgbackrest verify`: ok or failed; null: none yet';
