@@ -212,6 +212,8 @@ def test_every_schedule_entry_names_a_registered_task() -> None:
         "retry_stalled_jobs",
         "reconcile_webhooks",
         "backup_database",
+        "pitr_full_backup",
+        "pitr_incremental_backup",
     }
     assert periodic <= set(tasks.app.tasks)
 
