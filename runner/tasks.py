@@ -106,6 +106,7 @@ def _fetch_and_apply(shop_id: int, entity: str, key: str, job_id: int, *, path: 
         else:
             outcome = {"applied": str(ingest.apply_documents(conn, shop_id, entity, [doc]))}
         conn.execute(query("tasks.webhook_events_finish_job"), {"job_id": job_id})
+    defer_after_ingest(shop_id, entity)
     return outcome
 
 
@@ -181,10 +182,12 @@ def sync_entity(context: procrastinate.JobContext, shop_id: int, entity: str) ->
         raise RuntimeError("runner.tasks.configure() was not called in this process")
     with client_for_shop(shop_id) as api, _pool.connection() as conn:
         try:
-            return dict(sync.sync_entity(conn, api, shop_id, entity))
+            result = dict(sync.sync_entity(conn, api, shop_id, entity))
         except sync.SyncBusy as exc:  # `hub sync` of the same shop and entity is running
             log(logger, logging.INFO, "sync skipped", shop_id=shop_id, entity=entity, reason=str(exc))
             return {"shop_id": shop_id, "entity": entity, "skipped": str(exc)}
+    defer_after_ingest(shop_id, entity)
+    return result
 
 
 def defer_sync(shop_id: int, entity: str) -> None:
@@ -231,9 +234,8 @@ def schedule_products_sync(timestamp: int) -> int:
 
 
 # -- analytics ---------------------------------------------------------------------------------
-# Only the customer metrics have their SQL (db/functions/analytics/). The inventory
-# recommendations and rule-based customer tags tasks called functions that do not exist and
-# nothing queued them: they went; they come back with their SQL in issue 13.
+# The SQL is in db/functions/analytics/. The rule-based customer tags task called a function that
+# did not exist and nothing queued it: it went; it comes back with its SQL in issue 13.
 
 
 @app.task(name="recalculate_customer_metrics", queue="analytics", retry=RETRY)
@@ -244,7 +246,18 @@ def recalculate_customer_metrics(shop_id: int) -> Any:
     return row[0] if row else None
 
 
-ANALYTICS_TASKS = {"customer_metrics": recalculate_customer_metrics}
+@app.task(name="recalculate_inventory", queue="analytics", retry=RETRY)
+def recalculate_inventory(shop_id: int) -> Any:
+    """analytics.refresh_variant_metrics(shop_id): the demand of the variants whose orders were
+    written since the last refresh (every variant on a new local day), set-based in SQL."""
+    with transaction() as conn:
+        row = conn.execute(query("tasks.refresh_variant_metrics"), {"shop_id": shop_id}).fetchone()
+    return row[0] if row else None
+
+
+ANALYTICS_TASKS = {"customer_metrics": recalculate_customer_metrics, "inventory": recalculate_inventory}
+# the analytics fed by each entity, queued after its data was written (defer_after_ingest)
+ANALYTICS_OF_ENTITY = {"orders": ("inventory",), "products": ("inventory",)}
 
 
 def defer_analytics(kind: str, shop_id: int) -> bool:
@@ -259,11 +272,31 @@ def defer_analytics(kind: str, shop_id: int) -> bool:
     return True
 
 
+def defer_after_ingest(shop_id: int, entity: str) -> None:
+    """After a webhook job, a sync or a snapshot import wrote a shop's entity: queue the analytics
+    it feeds (one waiting job per shop and kind: a burst of writes costs one refresh, which finds
+    what changed by itself). Never raises: the data is committed already, and the hourly dispatch
+    catches up on a refresh that could not be queued."""
+    for kind in ANALYTICS_OF_ENTITY.get(entity, ()):
+        try:
+            defer_analytics(kind, shop_id)
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            log(logger, logging.WARNING, "analytics refresh not queued", shop_id=shop_id, kind=kind, error=str(exc))
+
+
 @app.periodic(cron="30 3 * * *", periodic_id="customer_metrics")
 @app.task(name="dispatch_customer_metrics_recalculation", queue="analytics", queueing_lock="dispatch:customer_metrics")
 def dispatch_customer_metrics_recalculation(timestamp: int) -> int:
     """Daily: one customer-metrics recalculation per active shop (deduplicated per shop)."""
     return sum(defer_analytics("customer_metrics", shop_id) for shop_id in _active_shops())
+
+
+@app.periodic(cron="50 * * * *", periodic_id="inventory")
+@app.task(name="dispatch_inventory_recalculation", queue="analytics", queueing_lock="dispatch:inventory")
+def dispatch_inventory_recalculation(timestamp: int) -> int:
+    """Hourly: an inventory refresh per active shop, so that every shop's figures move to its new
+    local day (a full refresh) within the hour after its midnight, also without new orders."""
+    return sum(defer_analytics("inventory", shop_id) for shop_id in _active_shops())
 
 
 # -- operations --------------------------------------------------------------------------------
@@ -300,9 +333,11 @@ def run_snapshot_job(context: procrastinate.JobContext, job_id: int) -> dict[str
             return {"job_id": job_id, "outcome": "gone"}
         with client_for_shop(job["shop_id"]) as client:
             try:
-                return snapshots.run_job(conn, client, job_id)
+                outcome = snapshots.run_job(conn, client, job_id)
             except snapshots.SnapshotFailed as exc:
                 return {"job_id": job_id, "outcome": "failed", "error": str(exc), "retries_left": exc.retries_left}
+    defer_after_ingest(job["shop_id"], job["entity"])
+    return outcome
 
 
 def defer_snapshot_job(shop_id: int, entity: str, job_id: int) -> None:
