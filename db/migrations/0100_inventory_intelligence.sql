@@ -85,7 +85,7 @@ create table analytics.variant_code_changes (
 );
 
 comment on table analytics.variant_code_changes is
-    'Variant codes an order line was changed away from (an update of sales.order_items or archive.order_items that gave a line another code; trigger analytics.order_lines_code_changed): the old variant''s demand is recomputed and the row consumed by the next analytics.refresh_variant_metrics. The new code is found through the order''s synced_at';
+    'Variant codes an order line was changed away from (an update of sales.order_items or archive.order_items that gave a line another code or another created_at; trigger analytics.order_lines_code_changed): the old variant''s demand is recomputed and the row consumed by the next analytics.refresh_variant_metrics. The new code is found through the order''s synced_at';
 
 -- orders deleted at the source, by shop and time (analytics.variant_demand_of leaves their lines out)
 create index orders_shop_deleted on sales.orders (shop_id, created_at) where deleted_at is not null;

@@ -30,14 +30,16 @@ def register(subparsers: Subparsers) -> None:
     sub = add_group(
         subparsers,
         "analytics",
-        help="customer metrics, RFM segments, CLV and churn: refresh and show",
-        description="Customer intelligence computed in PostgreSQL (docs/analytics.md): per-customer "
-        "metrics, RFM scores and segments, CLV and churn risk. The workers keep them fresh "
+        help="customer metrics, RFM segments, CLV and churn; inventory demand and reorder advice",
+        description="Customer and inventory intelligence computed in PostgreSQL (docs/analytics.md): "
+        "per-customer metrics, RFM scores and segments, CLV and churn risk; per-variant demand, "
+        "safety stock, reorder point, EOQ and purchase recommendations. The workers keep them fresh "
         "after every import, sync batch and webhook; these commands run a refresh by hand "
         "and show the result.",
     )
     _register_refresh(sub)
     _register_show(sub)
+    _register_reorder(sub)
 
 
 # -- refresh -----------------------------------------------------------------------------------
@@ -48,22 +50,30 @@ def _register_refresh(sub: Subparsers) -> None:
         sub,
         "refresh",
         cmd_analytics_refresh,
-        help="bring the customer metrics up to date: what changed, or everything (--full)",
-        description="Without --full: recompute only the customers whose orders or account changed "
-        "since the last refresh (the queue analytics.customer_changes), keeping every "
+        help="bring the customer metrics and the inventory demand up to date: what changed, or everything (--full)",
+        description="Customers, without --full: recompute only the customers whose orders or account "
+        "changed since the last refresh (the queue analytics.customer_changes), keeping every "
         "other customer's RFM score exact. With --full: recompute every customer and fit "
-        "the CLV / churn model anew (valued now), as the daily job does. One transaction "
-        "per shop; readers are never blocked. Progress on stderr.",
+        "the CLV / churn model anew (valued now), as the daily job does. "
+        "Inventory, without --full: recompute the demand of the variants whose orders were "
+        "written since the last refresh (every variant on a new local day); with --full: every "
+        "variant (analytics.refresh_variant_metrics). --only picks one of the two (default both). "
+        "One transaction per shop and kind; readers are never blocked. Progress on stderr.",
         environment=True,
     )
     add_shop_option(p, help="only this shop (default: every shop)")
-    p.add_argument("--full", action="store_true", help="recompute every customer and fit the model anew")
+    p.add_argument("--full", action="store_true", help="recompute every customer (and fit the model anew) and variant")
+    p.add_argument(
+        "--only",
+        choices=("customers", "inventory"),
+        help="refresh only the customer metrics or only the inventory demand (default: both)",
+    )
     add_quiet_option(p)
-    add_json_option(p, "one JSON object per shop")
+    add_json_option(p, "one JSON object per shop and kind")
 
 
 def cmd_analytics_refresh(cfg: Config, args: argparse.Namespace) -> int:
-    from runner import analytics
+    from runner import analytics, inventory
     from runner.db import connect, target_for
 
     started = time.perf_counter()
@@ -71,16 +81,25 @@ def cmd_analytics_refresh(cfg: Config, args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         print(f"[{time.perf_counter() - started:6.1f} s] {line}", file=sys.stderr, flush=True)
 
+    kinds = {
+        "customers": (analytics.refresh, analytics.describe),
+        "inventory": (inventory.refresh, inventory.describe),
+    }
+    done: list[tuple[str, Any]] = []
     with connect(target_for(cfg), "app") as conn:
-        try:
-            done = analytics.refresh(conn, shop_id=args.shop, full=args.full, progress=None if args.quiet else progress)
-        except analytics.AnalyticsError as exc:
-            raise CommandError(str(exc)) from None
-    for shop in done:
+        for kind, (refresh, _) in kinds.items():
+            if args.only not in (None, kind):
+                continue
+            try:
+                shops = refresh(conn, shop_id=args.shop, full=args.full, progress=None if args.quiet else progress)
+            except analytics.AnalyticsError as exc:
+                raise CommandError(str(exc)) from None
+            done += [(kind, shop) for shop in shops]
+    for kind, shop in done:
         if args.json:
-            print_json({**shop.summary, "wall_seconds": round(shop.seconds, 3)}, compact=True)
+            print_json({"kind": kind, **shop.summary, "wall_seconds": round(shop.seconds, 3)}, compact=True)
         else:
-            print(f"shop {shop.shop_id}: {analytics.describe(shop.summary)} ({shop.seconds:.2f} s)")
+            print(f"shop {shop.shop_id} {kind}: {kinds[kind][1](shop.summary)} ({shop.seconds:.2f} s)")
     if not done and not args.json:
         print("no shops")
     return 0
@@ -159,4 +178,90 @@ def cmd_analytics_show(cfg: Config, args: argparse.Namespace) -> int:
     title = f"top {args.limit} customers by CLV" + (f" in {args.segment!r}" if args.segment else "")
     print(title)
     print_table(result["top_customers"], TOP_COLUMNS, as_json=False, empty="none")
+    return 0
+
+
+# -- reorder -----------------------------------------------------------------------------------
+
+
+def _register_reorder(sub: Subparsers) -> None:
+    p = add_command(
+        sub,
+        "reorder",
+        cmd_analytics_reorder,
+        help="a shop's purchase recommendations and demand anomalies",
+        description="Print what to order now (analytics.purchase_recommendations: stock at or below the "
+        "reorder point, quantity by the (s, nQ) rule with the EOQ as the lot; selling variants "
+        "without a lead time are listed as 'cannot tell'), most urgent first, and the variants "
+        "whose last 7 days lie more than 3 standard errors from their 90-day mean. The figures "
+        "are as of the day of the last inventory refresh (hub analytics refresh --only inventory).",
+        environment=True,
+    )
+    add_shop_option(p, required=True)
+    p.add_argument("--limit", type=int, default=20, help="recommendations and anomalies to list")
+    add_json_option(p)
+
+
+REORDER_COLUMNS = (
+    Column("variant", 16, cell=lambda r: _short(r["variant_code"], 16)),
+    Column("order", 8, ">", cell=lambda r: _number(r["quantity"])),
+    Column("stock", 9, ">", cell=lambda r: _number(r["stock"])),
+    Column("reorder at", 11, ">", cell=lambda r: _number(r["reorder_point"])),
+    Column("EOQ", 9, ">", cell=lambda r: _number(r["eoq"])),
+    Column("days left", 9, ">", cell=lambda r: _number(r["days_of_stock_left"])),
+    Column("per day", 9, ">", cell=lambda r: _number(r["units_per_day_90d"])),
+    Column("lead", 4, ">", cell=lambda r: _number(r["lead_time_days"])),
+    Column("supplier", None, cell=lambda r: r["supplier_name"] or "-"),
+)
+
+ANOMALY_COLUMNS = (
+    Column("variant", 16, cell=lambda r: _short(r["variant_code"], 16)),
+    Column("7 d/day", 9, ">", cell=lambda r: _number(r["units_per_day_7d"])),
+    Column("90 d/day", 9, ">", cell=lambda r: _number(r["units_per_day_90d"])),
+    Column("std dev", 9, ">", cell=lambda r: _number(r["demand_stddev"])),
+    Column("z", None, cell=lambda r: _number(r["anomaly_z"])),
+)
+
+
+def _number(value: Any) -> str:
+    """A figure without trailing zeros (12.500 -> 12.5), '-' for none."""
+    if value is None:
+        return "-"
+    text = f"{value:f}" if not isinstance(value, int) else str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def cmd_analytics_reorder(cfg: Config, args: argparse.Namespace) -> int:
+    from runner import analytics, inventory
+    from runner.db import connect, target_for
+
+    with connect(target_for(cfg), "readonly") as conn:
+        try:
+            result = inventory.reorder(conn, args.shop, limit=args.limit)
+        except analytics.AnalyticsError as exc:
+            raise CommandError(str(exc)) from None
+    if args.json:
+        print_json(result)
+        return 0
+    state, summary = result["state"], result["summary"]
+    if state is None:
+        print(f"shop {args.shop}: no inventory figures yet (hub analytics refresh --only inventory --shop {args.shop})")
+        return 0
+    print(
+        f"shop {args.shop}: as of {state['as_of']} ({state['time_zone']}), {summary['variants']:,} variants, "
+        f"{summary['selling']:,} selling, {summary['order_now']:,} to order now, "
+        f"{summary['without_reorder_point']:,} selling without a reorder point, {summary['anomalies']:,} anomalies"
+    )
+    print()
+    print(f"to order (first {args.limit}; 'order -': see the reason)")
+    print_table(
+        result["recommendations"],
+        REORDER_COLUMNS,
+        as_json=False,
+        empty="nothing to order",
+        note=lambda r: f"  {r['reason']}",
+    )
+    print()
+    print("anomalies (last 7 days vs 90 days, |z| > 3)")
+    print_table(result["anomalies"], ANOMALY_COLUMNS, as_json=False, empty="none")
     return 0

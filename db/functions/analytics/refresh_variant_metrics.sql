@@ -8,9 +8,10 @@
  *   changed since the last refresh (default): the variants of every line of the orders written
  *   since the watermark analytics.variant_demand_state.changes_from (orders.synced_at; a new,
  *   updated, cancelled, deleted or moved order, a line added, changed or removed all rewrite the
- *   order row), then the watermark moves to analytics.change_horizon() read at the start.
- *   The codes lines were changed away from (analytics.variant_code_changes) are recomputed and
- *   consumed by every way.
+ *   order row) and created before the local day p_as_of (today's orders count from tomorrow,
+ *   whose first refresh is a full one), then the watermark moves to analytics.change_horizon()
+ *   read at the start. The codes lines were changed or moved in time away from
+ *   (analytics.variant_code_changes, a trigger) are recomputed and consumed by every way.
  *
  * Every way also computes live variants that have no demand row yet and deletes the rows of
  * variants that are deleted or gone. A refresh is full anyway when the shop has no state yet,
@@ -91,6 +92,9 @@ begin
               on i.shop_id = o.shop_id and i.created_at = o.created_at and i.order_code = o.code
             where p_codes is null
               and o.shop_id = p_shop_id and o.synced_at >= v_state.changes_from
+              -- an order created today counts from tomorrow (a new day is a full refresh); one
+              -- moved here from an earlier day left its old code in analytics.variant_code_changes
+              and o.created_at < core.shop_day_start(p_shop_id, v_as_of)
               and i.code is not null
             union
             -- live variants not computed yet (new, or back after a deletion)

@@ -40,6 +40,7 @@ stable
 set search_path = pg_catalog
 set work_mem = '128MB'
 set jit = off  -- compiling this plan costs more (0.7 s) than it saves
+set plan_cache_mode = force_custom_plan  -- plan with this shop's bounds: partitions pruned at plan time
 as $$
 declare
     v_tz text := core.shop_timezone(p_shop_id);
