@@ -485,3 +485,37 @@ def test_worker_refreshes_inventory_after_an_ingest(
         assert time.monotonic() < deadline, "the inventory job did not succeed"
         time.sleep(0.1)
     assert metrics(admin)["A"]["units_per_day_7d"] == 1
+
+
+def hub(hub_env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(REPO_ROOT / ".venv" / "bin" / "hub"), *args],
+        env={**os.environ, **hub_env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_hub_analytics_refresh_only_inventory_and_reorder(
+    admin: psycopg.Connection, shop: date, hub_env: dict[str, str]
+) -> None:
+    for k in range(1, 46):
+        sell(admin, shop - timedelta(days=k), [("A", 2, "product")])
+    done = hub(hub_env, "analytics", "refresh", "--only", "inventory", "--shop", str(SHOP), "--json")
+    assert done.returncode == 0, done.stderr
+    summary = orjson.loads(done.stdout)
+    assert (summary["kind"], summary["mode"], summary["reason"], summary["variants"]) == (
+        "inventory",
+        "full",
+        "first refresh",
+        9,
+    )
+    again = hub(hub_env, "analytics", "refresh", "--only", "inventory", "--shop", str(SHOP))
+    assert again.returncode == 0 and f"shop {SHOP} inventory: incremental" in again.stdout, again.stdout
+    shown = hub(hub_env, "analytics", "reorder", "--shop", str(SHOP))
+    assert shown.returncode == 0, shown.stderr
+    assert "1 to order now" in shown.stdout and "order now: stock 10 is at or below" in shown.stdout
+    assert "171" in shown.stdout  # A: one lot of ceil(EOQ 170.880)
+    unknown = hub(hub_env, "analytics", "reorder", "--shop", "999")
+    assert unknown.returncode == 1 and "no shop 999" in unknown.stderr

@@ -235,7 +235,7 @@ def cmd_analytics_reorder(cfg: Config, args: argparse.Namespace) -> int:
     from runner import analytics, inventory
     from runner.db import connect, target_for
 
-    with connect(target_for(cfg), "readonly") as conn:
+    with connect(target_for(cfg), "app") as conn:
         try:
             result = inventory.reorder(conn, args.shop, limit=args.limit)
         except analytics.AnalyticsError as exc:
