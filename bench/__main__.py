@@ -43,6 +43,9 @@ def main() -> int:
     from bench import inventory_bench
 
     status = inventory_bench.run(target, scale=scale) or status
+    from bench import analytics_bench
+
+    status = analytics_bench.run(target) or status
     from bench import import_bench
 
     status = import_bench.run(cfg, scale=scale) or status

@@ -461,11 +461,12 @@ def test_worker_refreshes_inventory_after_an_ingest(
     sell(admin, shop - timedelta(days=1), [("A", 7, "product")])
     bound = tasks.configure(db)
     with bound.open():
-        tasks.defer_after_ingest(SHOP, "orders")
-        tasks.defer_after_ingest(SHOP, "products")  # one job waits already: not queued twice
-        tasks.defer_after_ingest(SHOP, "customers")  # feeds no inventory
+        tasks.analytics_after_write(SHOP, "orders")
+        tasks.analytics_after_write(SHOP, "products")  # one job waits already: not queued twice
+        tasks.analytics_after_write(SHOP, "customers")  # feeds no inventory
     jobs = admin.execute(
-        "select task_name, lock from procrastinate.procrastinate_jobs where queue_name = 'analytics'"
+        "select task_name, lock from procrastinate.procrastinate_jobs"
+        " where queue_name = 'analytics' and task_name = 'recalculate_inventory'"
     ).fetchall()
     assert jobs == [("recalculate_inventory", f"shop:{SHOP}:inventory")]
     processes.append(
@@ -478,8 +479,8 @@ def test_worker_refreshes_inventory_after_an_ingest(
     )
     deadline = time.monotonic() + 60
     first_job = (
-        "select status::text from procrastinate.procrastinate_jobs"
-        " where id = (select min(id) from procrastinate.procrastinate_jobs)"
+        "select status::text from procrastinate.procrastinate_jobs where id = (select min(id)"
+        " from procrastinate.procrastinate_jobs where task_name = 'recalculate_inventory')"
     )
     while admin.execute(first_job).fetchone() != ("succeeded",):
         assert time.monotonic() < deadline, "the inventory job did not succeed"
