@@ -110,17 +110,21 @@ on conflict (shop_id) do nothing;
 -- name: clear_fast
 -- the bench shops are the only ones with data: truncate instead of deleting millions of rows
 truncate sales.order_items, archive.order_items, sales.orders, sales.customers,
-         analytics.customer_metrics, catalog.variants, catalog.products, catalog.suppliers;
+         analytics.customer_metrics_base, catalog.variants, catalog.products, catalog.suppliers,
+         analytics.variant_demand, analytics.variant_demand_state, analytics.variant_code_changes;
 
 -- name: clear
 delete from sales.order_items where shop_id in (select shop_id from bench_gen.shops);
 delete from archive.order_items where shop_id in (select shop_id from bench_gen.shops);
 delete from sales.orders where shop_id in (select shop_id from bench_gen.shops);
 delete from sales.customers where shop_id in (select shop_id from bench_gen.shops);
-delete from analytics.customer_metrics where shop_id in (select shop_id from bench_gen.shops);
+delete from analytics.customer_metrics_base where shop_id in (select shop_id from bench_gen.shops);
 delete from catalog.variants where shop_id in (select shop_id from bench_gen.shops);
 delete from catalog.products where shop_id in (select shop_id from bench_gen.shops);
 delete from catalog.suppliers where shop_id in (select shop_id from bench_gen.shops);
+delete from analytics.variant_demand where shop_id in (select shop_id from bench_gen.shops);
+delete from analytics.variant_demand_state where shop_id in (select shop_id from bench_gen.shops);
+delete from analytics.variant_code_changes where shop_id in (select shop_id from bench_gen.shops);
 
 -- name: calendar
 -- the order rate of each day of the last 3 years: growth, a December peak (November's Black
@@ -275,9 +279,12 @@ select c.shop_id,
 from c;
 
 -- name: catalog
-insert into catalog.suppliers (shop_id, guid, name, lead_time_days)
+-- lead times 3 .. 59 days; a purchase order costs 200 .. 2 000 CZK (EOQ's S); the holding
+-- cost rate is left to the setting's default (25 % of the purchase price a year)
+insert into catalog.suppliers (shop_id, guid, name, lead_time_days, ordering_cost)
 select s.shop_id, md5(:seed || ':supplier:' || s.shop_id || ':' || n)::uuid,
-       'Dodavatel ' || n || ' s.r.o.', 3 + floor(bench_gen.u(n, 51) * 57)::integer
+       'Dodavatel ' || n || ' s.r.o.', 3 + floor(bench_gen.u(n, 51) * 57)::integer,
+       200 + 50 * floor(bench_gen.u(n, 67) * 37)
 from bench_gen.shops s, generate_series(1, 40) n;
 
 -- the variants of each shop (bench_gen.variant_code): the other shops sell the first half of
@@ -514,7 +521,8 @@ select exists (select from sales.orders where shop_id not in (select shop_id fro
     or exists (select from archive.order_items where shop_id not in (select shop_id from bench_gen.shops))
     or exists (select from catalog.products where shop_id not in (select shop_id from bench_gen.shops))
     or exists (select from catalog.suppliers where shop_id not in (select shop_id from bench_gen.shops))
-    or exists (select from analytics.customer_metrics where shop_id not in (select shop_id from bench_gen.shops));
+    or exists (select from analytics.customer_metrics_base where shop_id not in (select shop_id from bench_gen.shops))
+    or exists (select from analytics.variant_demand where shop_id not in (select shop_id from bench_gen.shops));
 
 -- name: metrics
 -- analytics.customer_metrics of the bench shops of part :part of :parts
