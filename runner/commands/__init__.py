@@ -17,7 +17,7 @@ import importlib
 from runner import __version__
 from runner.commands.common import EPILOG_ENV, RawDescriptionHelpFormatter
 
-GROUPS = ("db", "settings", "bench", "shop", "snapshot", "sandbox", "sync", "serve", "worker")
+GROUPS = ("db", "settings", "bench", "shop", "snapshot", "sandbox", "sync", "analytics", "serve", "worker")
 """Top-level commands: `hub <name>` is defined in runner/commands/<name>.py."""
 
 

@@ -1,0 +1,87 @@
+/*
+ * analytics.customer_facts(p_shop_id, p_before, p_keys): the order facts of a shop's customers,
+ * one row per customer_key, from the counted orders: not deleted at the source (deleted_at null),
+ * not cancelled (status_id not in analytics.cancelled_status_ids(shop); a null status counts),
+ * created before p_before (null: every order), and with a key (analytics.customer_key; an order
+ * with neither customer GUID nor e-mail counts for nobody). p_keys: only these customer keys
+ * (null: all); a customer without a counted order has no row.
+ *
+ * Columns: customer_key; customer_guid (registered customers; null for guests); email (the guest's
+ * e-mail, or the registered customer's account e-mail sales.customers.email, else the e-mail of
+ * their latest counted order that has one); orders_count; total_spent = sum of
+ * analytics.order_amount (round(total_with_vat x exchange_rate, 2) per order, shop currency);
+ * avg_order_value = round(total_spent / orders_count, 2); first_order_at, last_order_at (min and
+ * max created_at); avg_days_between_orders = (last - first) in days / (orders_count - 1), rounded
+ * to 4 decimals, null for one order; span_days = (last - first) in days, unrounded (numeric).
+ *
+ * SQL, inlined into the caller: called with constant p_keys the keyed lookups use the indexes
+ * orders_customer_history (by GUID) and orders_email_history (by e-mail).
+ */
+create or replace function analytics.customer_facts(p_shop_id bigint, p_before timestamptz default null,
+                                                    p_keys text[] default null)
+returns table (customer_key text, customer_guid uuid, email text, orders_count integer, total_spent numeric,
+               avg_order_value numeric, first_order_at timestamptz, last_order_at timestamptz,
+               avg_days_between_orders numeric, span_days numeric)
+language sql
+stable
+as $$
+    with cancelled as (
+        select analytics.cancelled_status_ids(p_shop_id) as ids
+    ), counted as (
+        select analytics.customer_key(o.customer_guid, o.email) as customer_key,
+               o.customer_guid, o.created_at,
+               analytics.order_amount(o.total_with_vat, o.exchange_rate) as amount
+        from sales.orders o
+        cross join cancelled x
+        where o.shop_id = p_shop_id
+          and o.deleted_at is null
+          and not coalesce(o.status_id = any (x.ids), false)
+          and (p_before is null or o.created_at < p_before)
+          and (p_keys is null
+               or o.customer_guid = any (array(
+                      select k::uuid from pg_catalog.unnest(p_keys) k
+                      where k ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'))
+               or (o.email is not null and core.normalize_email(o.email) = any (p_keys)))
+    ), per_customer as (
+        select c.customer_key,
+               case when bool_or(c.customer_guid is not null) then c.customer_key::uuid end as customer_guid,
+               count(*)::integer as orders_count,
+               sum(c.amount) as total_spent,
+               min(c.created_at) as first_order_at,
+               max(c.created_at) as last_order_at
+        from counted c
+        where c.customer_key is not null
+          and (p_keys is null or c.customer_key = any (p_keys))
+        group by c.customer_key
+    )
+    select p.customer_key,
+           p.customer_guid,
+           case when p.customer_guid is null then p.customer_key
+                else coalesce(core.normalize_email(sc.email), latest.email) end as email,
+           p.orders_count,
+           p.total_spent,
+           round(p.total_spent / p.orders_count, 2) as avg_order_value,
+           p.first_order_at,
+           p.last_order_at,
+           case when p.orders_count > 1
+                then round(extract(epoch from p.last_order_at - p.first_order_at) / 86400 / (p.orders_count - 1), 4)
+           end as avg_days_between_orders,
+           extract(epoch from p.last_order_at - p.first_order_at) / 86400 as span_days
+    from per_customer p
+    left join sales.customers sc on sc.shop_id = p_shop_id and sc.guid = p.customer_guid
+    left join lateral (
+        select core.normalize_email(o.email) as email
+        from sales.orders o
+        cross join cancelled x
+        where p.customer_guid is not null and sc.email is null
+          and o.shop_id = p_shop_id and o.customer_guid = p.customer_guid
+          and o.deleted_at is null and o.email is not null
+          and not coalesce(o.status_id = any (x.ids), false)
+          and (p_before is null or o.created_at < p_before)
+        order by o.created_at desc, o.code desc
+        limit 1
+    ) latest on true
+$$;
+
+comment on function analytics.customer_facts(bigint, timestamptz, text[]) is
+    'Order facts per customer_key of a shop from counted orders (not cancelled, not deleted, created before p_before when given; only p_keys when given): guid, e-mail, orders_count, total_spent, avg_order_value, first/last order, avg_days_between_orders, span_days';
