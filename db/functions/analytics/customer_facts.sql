@@ -25,14 +25,16 @@ returns table (customer_key text, customer_guid uuid, email text, orders_count i
 language sql
 stable
 as $$
-    with cancelled as (
+    with cancelled as materialized (
         select analytics.cancelled_status_ids(p_shop_id) as ids
     ), counted as (
+        -- offset 0: the key is computed once per order, and no filter on it is pushed below
         select analytics.customer_key(o.customer_guid, o.email) as customer_key,
-               o.customer_guid, o.created_at,
+               o.customer_guid, o.created_at, sc.email as account_email,
                analytics.order_amount(o.total_with_vat, o.exchange_rate) as amount
         from sales.orders o
         cross join cancelled x
+        left join sales.customers sc on sc.shop_id = p_shop_id and sc.guid = o.customer_guid
         where o.shop_id = p_shop_id
           and o.deleted_at is null
           and not coalesce(o.status_id = any (x.ids), false)
@@ -42,13 +44,16 @@ as $$
                       select k::uuid from pg_catalog.unnest(p_keys) k
                       where k ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'))
                or (o.email is not null and core.normalize_email(o.email) = any (p_keys)))
+        offset 0
     ), per_customer as (
         select c.customer_key,
                case when bool_or(c.customer_guid is not null) then c.customer_key::uuid end as customer_guid,
                count(*)::integer as orders_count,
-               sum(c.amount) as total_spent,
+               -- whole cents: an int8 sum is exact and much cheaper than a numeric one
+               sum((c.amount * 100)::bigint) as cents,
                min(c.created_at) as first_order_at,
-               max(c.created_at) as last_order_at
+               max(c.created_at) as last_order_at,
+               max(c.account_email) as account_email
         from counted c
         where c.customer_key is not null
           and (p_keys is null or c.customer_key = any (p_keys))
@@ -57,10 +62,10 @@ as $$
     select p.customer_key,
            p.customer_guid,
            case when p.customer_guid is null then p.customer_key
-                else coalesce(core.normalize_email(sc.email), latest.email) end as email,
+                else coalesce(core.normalize_email(p.account_email), latest.email) end as email,
            p.orders_count,
-           p.total_spent,
-           round(p.total_spent / p.orders_count, 2) as avg_order_value,
+           round(p.cents / 100.0, 2) as total_spent,
+           round(p.cents / 100.0 / p.orders_count, 2) as avg_order_value,
            p.first_order_at,
            p.last_order_at,
            case when p.orders_count > 1
@@ -68,12 +73,11 @@ as $$
            end as avg_days_between_orders,
            extract(epoch from p.last_order_at - p.first_order_at) / 86400 as span_days
     from per_customer p
-    left join sales.customers sc on sc.shop_id = p_shop_id and sc.guid = p.customer_guid
     left join lateral (
         select core.normalize_email(o.email) as email
         from sales.orders o
         cross join cancelled x
-        where p.customer_guid is not null and sc.email is null
+        where p.customer_guid is not null and p.account_email is null
           and o.shop_id = p_shop_id and o.customer_guid = p.customer_guid
           and o.deleted_at is null and o.email is not null
           and not coalesce(o.status_id = any (x.ids), false)

@@ -27,7 +27,7 @@ as $$
     with facts as materialized (
         select f.*
         from analytics.customer_facts(p_shop_id, p_before, case when p_ranked then null else p_keys end) f
-    ), model as (
+    ), model as materialized (
         select coalesce(p_median_days,
                         analytics.shop_median_days(array(select f.avg_days_between_orders from facts f
                                                          where f.orders_count > 1), h.horizon_days)) as median_days,

@@ -22,6 +22,7 @@ create or replace function analytics.rebuild_customer_metrics(p_shop_id bigint, 
 returns jsonb
 language plpgsql
 set search_path = pg_catalog
+set work_mem = '256MB'
 as $$
 declare
     v_clock timestamptz := clock_timestamp();
@@ -54,10 +55,15 @@ begin
     end if;
 
     raise notice 'analytics: shop %: computing customer metrics', p_shop_id;
-    drop table if exists pg_temp._cm_new;
+    if to_regclass('pg_temp._cm_new') is not null then
+        drop table pg_temp._cm_new;
+    end if;
     create temp table _cm_new on commit drop as
         select * from analytics.customer_metrics_rows(p_shop_id, null, v_valued_at, v_median, v_horizon, null, true);
     get diagnostics v_customers = row_count;
+    raise notice 'analytics: shop %: % customers computed (% s)', p_shop_id, v_customers,
+        round(extract(epoch from clock_timestamp() - v_clock)::numeric, 1);
+    analyze pg_temp._cm_new;
 
     if v_refit then
         v_median := analytics.shop_median_days(
@@ -79,44 +85,47 @@ begin
       and not exists (select from _cm_new n where n.customer_key = m.customer_key);
     get diagnostics v_deleted = row_count;
 
-    with written as (
-        insert into analytics.customer_metrics as m (
-            shop_id, customer_key, customer_guid, email, orders_count, total_spent, avg_order_value,
-            first_order_at, last_order_at, avg_days_between_orders, recency_score, frequency_score,
-            monetary_score, rfm_segment, clv, churn_risk, expected_next_order_at, rhythm_days,
-            predicted_orders, predicted_value, clv_model, valued_at, computed_at)
-        select n.shop_id, n.customer_key, n.customer_guid, n.email, n.orders_count, n.total_spent, n.avg_order_value,
-               n.first_order_at, n.last_order_at, n.avg_days_between_orders, n.recency_score, n.frequency_score,
-               n.monetary_score, n.rfm_segment, n.clv, n.churn_risk, n.expected_next_order_at, n.rhythm_days,
-               n.predicted_orders, n.predicted_value, n.clv_model, n.valued_at, n.computed_at
-        from _cm_new n
-        on conflict (shop_id, customer_key) do update
-        set customer_guid = excluded.customer_guid, email = excluded.email, orders_count = excluded.orders_count,
-            total_spent = excluded.total_spent, avg_order_value = excluded.avg_order_value,
-            first_order_at = excluded.first_order_at, last_order_at = excluded.last_order_at,
-            avg_days_between_orders = excluded.avg_days_between_orders, recency_score = excluded.recency_score,
-            frequency_score = excluded.frequency_score, monetary_score = excluded.monetary_score,
-            rfm_segment = excluded.rfm_segment, clv = excluded.clv, churn_risk = excluded.churn_risk,
-            expected_next_order_at = excluded.expected_next_order_at, rhythm_days = excluded.rhythm_days,
-            predicted_orders = excluded.predicted_orders, predicted_value = excluded.predicted_value,
-            clv_model = excluded.clv_model, valued_at = excluded.valued_at, computed_at = excluded.computed_at
-        where (m.customer_guid, m.email, m.orders_count, m.total_spent, m.avg_order_value, m.first_order_at,
-               m.last_order_at, m.avg_days_between_orders, m.recency_score, m.frequency_score, m.monetary_score,
-               m.rfm_segment, m.clv, m.churn_risk, m.expected_next_order_at, m.rhythm_days, m.predicted_orders,
-               m.predicted_value, m.clv_model, m.valued_at)
-              is distinct from
-              (excluded.customer_guid, excluded.email, excluded.orders_count, excluded.total_spent,
-               excluded.avg_order_value, excluded.first_order_at, excluded.last_order_at,
-               excluded.avg_days_between_orders, excluded.recency_score, excluded.frequency_score,
-               excluded.monetary_score, excluded.rfm_segment, excluded.clv, excluded.churn_risk,
-               excluded.expected_next_order_at, excluded.rhythm_days, excluded.predicted_orders,
-               excluded.predicted_value, excluded.clv_model, excluded.valued_at)
-        returning (m.xmax = 0) as inserted
-    )
-    select count(*) filter (where inserted), count(*) filter (where not inserted) into v_inserted, v_updated
-    from written;
+    -- an update joined with the new rows (one hash join, no per-row conflict check), then the
+    -- new customers; a row whose values are all unchanged is not written
+    update analytics.customer_metrics m
+    set customer_guid = n.customer_guid, email = n.email, orders_count = n.orders_count,
+        total_spent = n.total_spent, avg_order_value = n.avg_order_value,
+        first_order_at = n.first_order_at, last_order_at = n.last_order_at,
+        avg_days_between_orders = n.avg_days_between_orders, recency_score = n.recency_score,
+        frequency_score = n.frequency_score, monetary_score = n.monetary_score,
+        rfm_segment = n.rfm_segment, clv = n.clv, churn_risk = n.churn_risk,
+        expected_next_order_at = n.expected_next_order_at, rhythm_days = n.rhythm_days,
+        predicted_orders = n.predicted_orders, predicted_value = n.predicted_value,
+        clv_model = n.clv_model, valued_at = n.valued_at, computed_at = n.computed_at
+    from _cm_new n
+    where m.shop_id = p_shop_id and m.customer_key = n.customer_key
+      and (m.customer_guid, m.email, m.orders_count, m.total_spent, m.avg_order_value, m.first_order_at,
+           m.last_order_at, m.avg_days_between_orders, m.recency_score, m.frequency_score, m.monetary_score,
+           m.rfm_segment, m.clv, m.churn_risk, m.expected_next_order_at, m.rhythm_days, m.predicted_orders,
+           m.predicted_value, m.clv_model, m.valued_at)
+          is distinct from
+          (n.customer_guid, n.email, n.orders_count, n.total_spent, n.avg_order_value, n.first_order_at,
+           n.last_order_at, n.avg_days_between_orders, n.recency_score, n.frequency_score, n.monetary_score,
+           n.rfm_segment, n.clv, n.churn_risk, n.expected_next_order_at, n.rhythm_days, n.predicted_orders,
+           n.predicted_value, n.clv_model, n.valued_at);
+    get diagnostics v_updated = row_count;
 
-    raise notice 'analytics: shop %: RFM boundaries', p_shop_id;
+    insert into analytics.customer_metrics (
+        shop_id, customer_key, customer_guid, email, orders_count, total_spent, avg_order_value,
+        first_order_at, last_order_at, avg_days_between_orders, recency_score, frequency_score,
+        monetary_score, rfm_segment, clv, churn_risk, expected_next_order_at, rhythm_days,
+        predicted_orders, predicted_value, clv_model, valued_at, computed_at)
+    select n.shop_id, n.customer_key, n.customer_guid, n.email, n.orders_count, n.total_spent, n.avg_order_value,
+           n.first_order_at, n.last_order_at, n.avg_days_between_orders, n.recency_score, n.frequency_score,
+           n.monetary_score, n.rfm_segment, n.clv, n.churn_risk, n.expected_next_order_at, n.rhythm_days,
+           n.predicted_orders, n.predicted_value, n.clv_model, n.valued_at, n.computed_at
+    from _cm_new n
+    where not exists (select from analytics.customer_metrics m
+                      where m.shop_id = p_shop_id and m.customer_key = n.customer_key);
+    get diagnostics v_inserted = row_count;
+
+    raise notice 'analytics: shop %: % new, % updated, % gone (% s); RFM boundaries', p_shop_id, v_inserted, v_updated,
+        v_deleted, round(extract(epoch from clock_timestamp() - v_clock)::numeric, 1);
     v_pos := analytics.rfm_bound_positions(v_customers);
     insert into analytics.customer_rfm_bounds as b
         (shop_id, customers, recency_at, recency_key, frequency_orders, frequency_key, monetary_spent, monetary_key, updated_at)

@@ -47,7 +47,9 @@ begin
         return jsonb_build_object('shop_id', p_shop_id, 'mode', 'keys', 'keys', 0);
     end if;
 
-    drop table if exists pg_temp._ck_old, pg_temp._ck_new, pg_temp._ck_rescore;
+    if to_regclass('pg_temp._ck_old') is not null then
+        drop table pg_temp._ck_old, pg_temp._ck_new, pg_temp._ck_rescore;
+    end if;
     create temp table _ck_old on commit drop as
         select m.customer_key, m.last_order_at, m.orders_count, m.total_spent
         from analytics.customer_metrics m

@@ -15,6 +15,7 @@ declare
 begin
     foreach v_table in array array[
         'archive.order_items', 'sales.order_items', 'sales.orders', 'sales.customers', 'analytics.customer_metrics',
+        'analytics.customer_changes',
         'catalog.variants', 'catalog.products', 'catalog.suppliers', 'ingest.snapshot_failures',
         'ingest.snapshot_jobs', 'ingest.webhook_events', 'ingest.sync_cursors', 'core.shop_access_tokens',
         'core.settings']
