@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from bench.generate import generate
 from runner.db import Target
@@ -166,30 +167,36 @@ def generated(db: Target, admin: psycopg.Connection) -> Target:
 def test_on_generated_data_the_figures_equal_plain_python_over_the_same_predictions(
     generated: Target, admin: psycopg.Connection
 ) -> None:
+    from runner.backtest import fit_models
+
     cutoff = _cutoff(180)
+    fits, not_fitted = fit_models(admin, 900001, cutoff)
+    assert set(fits) == {"bgnbd-v1"} and not not_fitted
     figures = {
         (r[0], r[1]): r[2:]
         for r in admin.execute(
             "select model, customers_group, customers, churned, churn_auc, orders_mae"
-            " from analytics.backtest(900001, %s, 90)",
-            [cutoff],
+            " from analytics.backtest(900001, %s, 90, %s)",
+            [cutoff, Jsonb(fits)],
         )
     }
     predictions = admin.execute(
         "select model, orders_count, churn_score, expected_orders, actual_orders"
-        " from analytics.backtest_predictions(900001, %s, 90)",
-        [cutoff],
+        " from analytics.backtest_predictions(900001, %s, 90, %s)",
+        [cutoff, Jsonb(fits)],
     ).fetchall()
-    assert {m for m, _ in figures} == {"baseline", "rhythm-v1"}
+    assert {m for m, _ in figures} == {"baseline", "rhythm-v1", "bgnbd-v1"}
     for (model, group), (customers, churned, auc, mae) in figures.items():
         rows = [r for r in predictions if r[0] == model and (group == "all" or r[1] > 1)]
         assert customers == len(rows) and churned == sum(r[4] == 0 for r in rows)
         assert auc == pytest.approx(python_auc([r[2] for r in rows], [r[4] == 0 for r in rows]), abs=1e-12)
         assert mae == pytest.approx(python_mae([r[3] for r in rows], [float(r[4]) for r in rows]), abs=1e-12)
     # the generated customers stop buying at a churn point: who is gone can be told from the past
-    assert figures[("baseline", "all")][2] > 0.7 and figures[("rhythm-v1", "all")][2] > 0.7
-    # and the past rate of a customer who stopped overstates the future: the rhythm model's does not
+    for model in ("baseline", "rhythm-v1", "bgnbd-v1"):
+        assert figures[(model, "all")][2] > 0.7, model
+    # and the past rate of a customer who stopped overstates the future: the models' do not
     assert figures[("rhythm-v1", "all")][3] < figures[("baseline", "all")][3]
+    assert figures[("bgnbd-v1", "all")][3] < figures[("baseline", "all")][3]
 
 
 # -- the command ------------------------------------------------------------------------------
@@ -202,7 +209,9 @@ def test_hub_analytics_backtest_prints_the_figures_and_refuses_what_it_cannot_kn
 
     assert cli.main(["analytics", "backtest", "--shop", str(SHOP), "--cutoff", str(rhythm_shop)]) == 0
     out = capsys.readouterr().out
-    assert "rhythm-v1" in out and "churn, orders" in out and "1.0000" in out
+    assert "rhythm-v1" in out and "1.0000" in out and "bgnbd-v1 fitted: r " in out  # 40 repeat buyers: enough
+    used = dict(admin.execute("select model, used_for from analytics.clv_models where shop_id = %s", [SHOP]).fetchall())
+    assert set(used) == {"baseline", "rhythm-v1", "bgnbd-v1"} and "churn" not in used["baseline"]
 
     assert cli.main(["analytics", "backtest", "--shop", str(SHOP), "--cutoff", str(_cutoff(30))]) == 1
     assert "after now: what happened then is not known yet" in capsys.readouterr().err

@@ -176,7 +176,9 @@ def _register_backtest(sub: Subparsers) -> None:
         "then compare with what its customers did in the horizon after it: the churn risk as a "
         "classifier of 'no order within the horizon' (ROC AUC) and the expected orders in the "
         "horizon (mean absolute error), each beside the naive baseline (days since the last "
-        "order; the customer's past rate), for all customers and for repeat buyers. Records "
+        "order; the customer's past rate), for all customers and for repeat buyers. The models: "
+        "rhythm-v1 (the explainable one) and bgnbd-v1 (BG/NBD, fitted on the orders before "
+        "the cutoff where there are enough repeat buyers). Records "
         "in analytics.clv_models which model the shop uses for churn and for orders: a model "
         "is kept only where it beats the baseline.",
         environment=True,
@@ -229,15 +231,20 @@ def cmd_analytics_backtest(cfg: Config, args: argparse.Namespace) -> int:
         raise CommandError(f"--horizon-days must be at least 1, got {args.horizon_days}")
     with connect(target_for(cfg), "app") as conn:
         try:
-            rows = backtest.backtest(conn, args.shop, args.cutoff, args.horizon_days)
+            result = backtest.backtest(conn, args.shop, args.cutoff, args.horizon_days)
         except backtest.BacktestError as exc:
             raise CommandError(str(exc)) from None
     if args.json:
-        print_json(rows)
+        print_json({"rows": result.rows, "fits": result.fits, "not_fitted": result.not_fitted})
         return 0
     print(
         f"shop {args.shop}: models fitted on the orders before {args.cutoff}, compared with the "
         f"{args.horizon_days} days after it (churned = no order in them; expected/actual = orders per customer)"
     )
-    print_table(rows, BACKTEST_COLUMNS, as_json=False, empty="no customers")
+    print_table(result.rows, BACKTEST_COLUMNS, as_json=False, empty="no customers")
+    for model, params in result.fits.items():
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in params.items() if k in ("r", "alpha", "a", "b"))
+        print(f"{model} fitted: {shown} (alpha in days)")
+    for model, reason in result.not_fitted.items():
+        print(f"{model} not fitted: {reason}")
     return 0

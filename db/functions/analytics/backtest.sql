@@ -1,5 +1,5 @@
 /*
- * analytics.backtest(p_shop_id, p_cutoff, p_horizon_days): how well each model predicted
+ * analytics.backtest(p_shop_id, p_cutoff, p_horizon_days, p_fits): how well each model predicted
  * what the shop's customers did in the p_horizon_days after the cutoff day, from the orders before
  * it (analytics.backtest_predictions), beside the naive baseline. One row per model and group of
  * customers: all (every customer with an order before the cutoff) and repeat (2 orders or more
@@ -13,9 +13,10 @@
  *   baseline_orders_mae  same group, repeated on each row for comparison
  *   mean_expected_orders, mean_actual_orders: the averages per customer (calibration)
  *
- * Reads only; raises what analytics.backtest_predictions raises.
+ * p_fits: parameters of fitted models by name (analytics.backtest_predictions). Reads only; raises what analytics.backtest_predictions raises.
  */
-create or replace function analytics.backtest(p_shop_id bigint, p_cutoff date, p_horizon_days integer default 90)
+create or replace function analytics.backtest(p_shop_id bigint, p_cutoff date, p_horizon_days integer default 90,
+                                              p_fits jsonb default '{}')
 returns table (model text, customers_group text, customers integer, churned integer,
                churn_auc double precision, baseline_churn_auc double precision,
                orders_mae double precision, baseline_orders_mae double precision,
@@ -25,7 +26,7 @@ stable
 set search_path = pg_catalog
 as $$
     with p as materialized (
-        select * from analytics.backtest_predictions(p_shop_id, p_cutoff, p_horizon_days)
+        select * from analytics.backtest_predictions(p_shop_id, p_cutoff, p_horizon_days, p_fits)
     ), grouped as (
         select 'all'::text as grp, p.* from p
         union all
@@ -49,5 +50,5 @@ as $$
     order by f.grp, f.model = 'baseline' desc, f.model
 $$;
 
-comment on function analytics.backtest(bigint, date, integer) is
+comment on function analytics.backtest(bigint, date, integer, jsonb) is
     'Backtest of a shop''s CLV / churn models at a cutoff day over a horizon: per model and group (all, repeat) the ROC AUC of the churn score for "no order within the horizon" and the MAE of expected orders, beside the baseline''s (recency alone; past rate)';

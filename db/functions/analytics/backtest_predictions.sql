@@ -1,5 +1,5 @@
 /*
- * analytics.backtest_predictions(p_shop_id, p_cutoff, p_horizon_days): every model's
+ * analytics.backtest_predictions(p_shop_id, p_cutoff, p_horizon_days, p_fits): every model's
  * predictions for every customer of a shop as of a cutoff, beside what happened after it
  * (issue 13 item 5). One row per (customer, model).
  *
@@ -16,13 +16,18 @@
  *              past rate over the horizon (analytics.baseline_model_score)
  *   rhythm-v1  churn_score = churn_risk, expected_orders = predicted_orders x H / CLV horizon
  *              (analytics.customer_model_score: predicted orders are proportional to the horizon)
+ *   bgnbd-v1   only when p_fits has a key "bgnbd-v1": the BG/NBD parameters fitted on the
+ *              orders before the cutoff (runner/clv_fit.py on analytics.clv_summary);
+ *              analytics.bgnbd_score: churn_score = P(no order within the horizon),
+ *              expected_orders = E[orders within the horizon]
  * actual_orders: counted orders of the customer in the horizon.
  *
  * Raises 22023 for a horizon outside 1 .. 3 650 days or one that has not ended yet (what happened
  * after the cutoff is not known), P0002 for an unknown shop. No rows when the shop has no counted
  * order before the cutoff. Reads only.
  */
-create or replace function analytics.backtest_predictions(p_shop_id bigint, p_cutoff date, p_horizon_days integer default 90)
+create or replace function analytics.backtest_predictions(p_shop_id bigint, p_cutoff date, p_horizon_days integer default 90,
+                                                          p_fits jsonb default '{}')
 returns table (customer_key text, orders_count integer, model text, churn_score double precision,
                expected_orders double precision, actual_orders integer)
 language plpgsql
@@ -88,9 +93,18 @@ begin
     select j.customer_key, j.orders_count, 'rhythm-v1'::text, j.churn_risk::double precision,
            (j.predicted_orders * %4$s / %5$s)::double precision, j.actual
     from joined j
-    $q$, p_shop_id, v_from, v_to, p_horizon_days, v_clv_horizon, v_cancelled);
+    union all
+    select j.customer_key, j.orders_count, 'bgnbd-v1'::text, s.p_no_order, s.expected_orders, j.actual
+    from joined j
+    cross join lateral analytics.bgnbd_score(
+        %7$L::jsonb, j.orders_count - 1,
+        least(extract(epoch from j.last_order_at - j.first_order_at), extract(epoch from %2$L::timestamptz - j.first_order_at))::double precision / 86400,
+        greatest(1, extract(epoch from %2$L::timestamptz - j.first_order_at)::double precision / 86400), %4$s) s
+    where %8$L::boolean
+    $q$, p_shop_id, v_from, v_to, p_horizon_days, v_clv_horizon, v_cancelled,
+         coalesce(p_fits -> 'bgnbd-v1', '{}'), coalesce(p_fits ? 'bgnbd-v1', false));
 end
 $$;
 
-comment on function analytics.backtest_predictions(bigint, date, integer) is
-    'Per customer and model (baseline, rhythm-v1): churn_score and expected_orders from the orders before the cutoff day (shop''s local midnight), actual_orders in the p_horizon_days after it; counted orders only. Raises 22023 on a bad or unfinished horizon, P0002 on an unknown shop';
+comment on function analytics.backtest_predictions(bigint, date, integer, jsonb) is
+    'Per customer and model (baseline, rhythm-v1, bgnbd-v1 when p_fits has its parameters): churn_score and expected_orders from the orders before the cutoff day (shop''s local midnight), actual_orders in the p_horizon_days after it; counted orders only. Raises 22023 on a bad or unfinished horizon, P0002 on an unknown shop';

@@ -1,8 +1,9 @@
 /*
- * analytics.choose_clv_model(p_shop_id, p_cutoff, p_horizon_days): run a backtest of the shop's
+ * analytics.choose_clv_model(p_shop_id, p_cutoff, p_horizon_days, p_fits): run a backtest of the shop's
  * CLV / churn models (analytics.backtest) and keep each model only where it beats the naive
  * baseline (issue 13 item 5). Writes analytics.clv_models, one row per model of the backtest
- * (the baseline included) with the figures of its group "all", and what each is used for:
+ * (the baseline included) with the figures of its group "all", its fitted parameters (p_fits, by
+ * model name; {} for models without) and what each is used for:
  *
  *   churn   the model with the highest churn_auc, if that is above the baseline's; else baseline
  *   orders  the model with the lowest orders_mae, if that is below the baseline's; else baseline
@@ -13,7 +14,8 @@
  * repeat group's rows). Raises 22023 when the shop has no counted order before the cutoff, and
  * what analytics.backtest_predictions raises.
  */
-create or replace function analytics.choose_clv_model(p_shop_id bigint, p_cutoff date, p_horizon_days integer default 90)
+create or replace function analytics.choose_clv_model(p_shop_id bigint, p_cutoff date, p_horizon_days integer default 90,
+                                                      p_fits jsonb default '{}')
 returns table (model text, customers_group text, customers integer, churned integer,
                churn_auc double precision, baseline_churn_auc double precision,
                orders_mae double precision, baseline_orders_mae double precision,
@@ -27,7 +29,7 @@ declare
     v_orders text;
 begin
     select jsonb_agg(to_jsonb(b)) into v_rows
-    from analytics.backtest(p_shop_id, p_cutoff, p_horizon_days) b;
+    from analytics.backtest(p_shop_id, p_cutoff, p_horizon_days, p_fits) b;
     if v_rows is null then
         raise exception 'backtest of shop %: no counted order before the cutoff % (nothing to predict from); take a later cutoff',
             p_shop_id, p_cutoff
@@ -56,7 +58,7 @@ begin
     insert into analytics.clv_models as c
         (shop_id, model, params, cutoff, horizon_days, customers, churned, churn_auc, baseline_churn_auc,
          orders_mae, baseline_orders_mae, used_for, backtested_at, chosen_at)
-    select p_shop_id, r.model, '{}', p_cutoff, p_horizon_days, r.customers, r.churned, r.churn_auc,
+    select p_shop_id, r.model, coalesce(p_fits -> r.model, '{}'), p_cutoff, p_horizon_days, r.customers, r.churned, r.churn_auc,
            r.baseline_churn_auc, r.orders_mae, r.baseline_orders_mae, u.used_for, now(),
            case when cardinality(u.used_for) > 0 then now() end
     from pg_temp.backtest_rows r
@@ -82,5 +84,5 @@ begin
 end
 $$;
 
-comment on function analytics.choose_clv_model(bigint, date, integer) is
+comment on function analytics.choose_clv_model(bigint, date, integer, jsonb) is
     'Backtest a shop''s CLV / churn models (analytics.backtest) and record in analytics.clv_models which is used for churn and for orders: the best model where it beats the baseline, else baseline; returns the backtest''s rows with used_for';
