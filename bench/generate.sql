@@ -141,14 +141,14 @@ on conflict (shop_id) do nothing;
 -- name: clear_fast
 -- the bench shops are the only ones with data: truncate instead of deleting millions of rows
 truncate sales.order_items, archive.order_items, sales.orders, sales.customers,
-         analytics.customer_metrics, catalog.variants, catalog.products, catalog.suppliers;
+         analytics.customer_metrics_base, catalog.variants, catalog.products, catalog.suppliers;
 
 -- name: clear
 delete from sales.order_items where shop_id in (select shop_id from bench_gen.shops);
 delete from archive.order_items where shop_id in (select shop_id from bench_gen.shops);
 delete from sales.orders where shop_id in (select shop_id from bench_gen.shops);
 delete from sales.customers where shop_id in (select shop_id from bench_gen.shops);
-delete from analytics.customer_metrics where shop_id in (select shop_id from bench_gen.shops);
+delete from analytics.customer_metrics_base where shop_id in (select shop_id from bench_gen.shops);
 delete from catalog.variants where shop_id in (select shop_id from bench_gen.shops);
 delete from catalog.products where shop_id in (select shop_id from bench_gen.shops);
 delete from catalog.suppliers where shop_id in (select shop_id from bench_gen.shops);
@@ -586,7 +586,7 @@ select exists (select from sales.orders where shop_id not in (select shop_id fro
     or exists (select from archive.order_items where shop_id not in (select shop_id from bench_gen.shops))
     or exists (select from catalog.products where shop_id not in (select shop_id from bench_gen.shops))
     or exists (select from catalog.suppliers where shop_id not in (select shop_id from bench_gen.shops))
-    or exists (select from analytics.customer_metrics where shop_id not in (select shop_id from bench_gen.shops));
+    or exists (select from analytics.customer_metrics_base where shop_id not in (select shop_id from bench_gen.shops));
 
 -- name: metrics
 -- analytics.customer_metrics of the bench shops of part :part of :parts

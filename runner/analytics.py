@@ -38,8 +38,8 @@ def refresh_shop(conn: psycopg.Connection, shop_id: int, *, full: bool = False) 
     """One shop, in one transaction: a full rebuild with a new model fit (``full``), else only the
     customers queued in analytics.customer_changes (analytics.refresh_changed_customers)."""
     with conn.transaction():
-        row = conn.execute(query("analytics.rebuild" if full else "analytics.refresh_changed"), {"shop_id": shop_id})
-        result = row.fetchone()
+        sql = query("analytics.rebuild") if full else query("analytics.refresh_changed")
+        result = conn.execute(sql, {"shop_id": shop_id}).fetchone()
     return dict(result[0]) if result and result[0] else {}
 
 

@@ -106,6 +106,7 @@ def _fetch_and_apply(shop_id: int, entity: str, key: str, job_id: int, *, path: 
         else:
             outcome = {"applied": str(ingest.apply_documents(conn, shop_id, entity, [doc]))}
         conn.execute(query("tasks.webhook_events_finish_job"), {"job_id": job_id})
+    analytics_after_write(shop_id, entity)
     return outcome
 
 
@@ -181,10 +182,13 @@ def sync_entity(context: procrastinate.JobContext, shop_id: int, entity: str) ->
         raise RuntimeError("runner.tasks.configure() was not called in this process")
     with client_for_shop(shop_id) as api, _pool.connection() as conn:
         try:
-            return dict(sync.sync_entity(conn, api, shop_id, entity))
+            summary = dict(sync.sync_entity(conn, api, shop_id, entity))
         except sync.SyncBusy as exc:  # `hub sync` of the same shop and entity is running
             log(logger, logging.INFO, "sync skipped", shop_id=shop_id, entity=entity, reason=str(exc))
             return {"shop_id": shop_id, "entity": entity, "skipped": str(exc)}
+    if summary.get("upserted") or summary.get("deleted") or summary.get("snapshot"):
+        analytics_after_write(shop_id, entity)
+    return summary
 
 
 def defer_sync(shop_id: int, entity: str) -> None:
@@ -231,20 +235,38 @@ def schedule_products_sync(timestamp: int) -> int:
 
 
 # -- analytics ---------------------------------------------------------------------------------
-# Only the customer metrics have their SQL (db/functions/analytics/). The inventory
-# recommendations and rule-based customer tags tasks called functions that do not exist and
-# nothing queued them: they went; they come back with their SQL in issue 13.
+# The SQL is in db/functions/analytics/ (docs/analytics.md). Every write to sales.orders or
+# sales.customers queues the customers it touched in analytics.customer_changes (statement
+# triggers); after a snapshot import, a sync run that wrote something and a webhook job,
+# analytics_after_write queues one refresh_changed_customers job per shop, which recomputes just
+# those customers. The daily recalculate_customer_metrics recomputes everyone and fits the model.
 
 
 @app.task(name="recalculate_customer_metrics", queue="analytics", retry=RETRY)
 def recalculate_customer_metrics(shop_id: int) -> Any:
-    """analytics.refresh_customer_metrics(shop_id), set-based in SQL."""
+    """Daily full refresh with a new model fit: analytics.refresh_customer_metrics(shop_id)."""
     with transaction() as conn:
         row = conn.execute(query("tasks.refresh_customer_metrics"), {"shop_id": shop_id}).fetchone()
     return row[0] if row else None
 
 
-ANALYTICS_TASKS = {"customer_metrics": recalculate_customer_metrics}
+@app.task(name="refresh_changed_customers", queue="analytics", retry=RETRY)
+def refresh_changed_customers(shop_id: int) -> Any:
+    """Only the customers whose orders or account changed: analytics.refresh_changed_customers(shop_id)."""
+    with transaction() as conn:
+        row = conn.execute(query("tasks.refresh_changed_customers"), {"shop_id": shop_id}).fetchone()
+    return row[0] if row else None
+
+
+ANALYTICS_TASKS = {"customer_metrics": recalculate_customer_metrics, "customer_changes": refresh_changed_customers}
+
+
+def analytics_after_write(shop_id: int, entity: str) -> None:
+    """A job wrote a shop's ``entity``: queue the analytics refresh of what changed (one waiting job
+    per shop at most; the changes themselves were queued in SQL with the data). Inventory and
+    tags join here, next to the customers."""
+    if entity in ("orders", "customers"):
+        defer_analytics("customer_changes", shop_id)
 
 
 def defer_analytics(kind: str, shop_id: int) -> bool:
@@ -300,9 +322,11 @@ def run_snapshot_job(context: procrastinate.JobContext, job_id: int) -> dict[str
             return {"job_id": job_id, "outcome": "gone"}
         with client_for_shop(job["shop_id"]) as client:
             try:
-                return snapshots.run_job(conn, client, job_id)
+                outcome = snapshots.run_job(conn, client, job_id)
             except snapshots.SnapshotFailed as exc:
                 return {"job_id": job_id, "outcome": "failed", "error": str(exc), "retries_left": exc.retries_left}
+    analytics_after_write(job["shop_id"], job["entity"])
+    return outcome
 
 
 def defer_snapshot_job(shop_id: int, entity: str, job_id: int) -> None:

@@ -11,8 +11,11 @@ at the quintile boundaries, and a few dozen generated customers so that every qu
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import random
+import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -21,6 +24,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from runner.config import REPO_ROOT
+
+HUB = str(REPO_ROOT / ".venv" / "bin" / "hub")
 MASTER, OTHER = 10, 11
 CANCELLED = {MASTER: {-4}, OTHER: {-4, 7}}
 T0 = datetime(2025, 1, 6, 9, 30, tzinfo=UTC)
@@ -298,6 +304,13 @@ def stored(conn: psycopg.Connection, sql: str, params: list[Any]) -> dict[str, d
     return out
 
 
+def valued_at_of(rows: dict[str, dict[str, Any]]) -> datetime:
+    """The time the view valued the customers at (now() of the reading statement): one for all."""
+    times = {r["valued_at"] for r in rows.values()}
+    assert len(times) == 1
+    return times.pop()
+
+
 def assert_same(got: dict[str, dict[str, Any]], want: dict[str, dict[str, Any]]) -> None:
     assert sorted(got) == sorted(want)
     for key, row in want.items():
@@ -319,12 +332,12 @@ def data(admin: psycopg.Connection) -> Data:
 def test_every_metric_equals_the_python_reference(admin: psycopg.Connection, data: Data) -> None:
     admin.execute("select analytics.refresh_customer_metrics()")
     for shop in (MASTER, OTHER):
-        valued_at, median = admin.execute(
-            "select valued_at, median_days_between_orders from analytics.customer_models where shop_id = %s", [shop]
-        ).fetchone()
-        want, want_median = reference(data, shop, valued_at=valued_at)
-        assert median == want_median
+        median = admin.execute(
+            "select median_days_between_orders from analytics.customer_models where shop_id = %s", [shop]
+        ).fetchone()[0]
         got = stored(admin, "select * from analytics.customer_metrics where shop_id = %s", [shop])
+        want, want_median = reference(data, shop, valued_at=valued_at_of(got))
+        assert median == want_median
         assert_same(got, want)
     keys = set(stored(admin, "select * from analytics.customer_metrics where shop_id = %s", [MASTER]))
     # the cases the fixture is for, named
@@ -455,17 +468,24 @@ def test_a_bad_clv_horizon_is_named(admin: psycopg.Connection, value: str) -> No
 # -- incremental refresh ----------------------------------------------------------------------------
 
 
-def table_state(conn: psycopg.Connection) -> tuple[list[Any], list[Any]]:
-    """Every row of the metrics (all but computed_at, when it was written) and the RFM state."""
-    rows = conn.execute(
-        f"select shop_id, customer_key, {', '.join(COLUMNS)} from analytics.customer_metrics "
-        "order by shop_id, customer_key"
-    ).fetchall()
-    bounds = conn.execute(
-        "select shop_id, customers, recency_at, recency_key, frequency_orders, frequency_key, monetary_spent, "
-        "monetary_key from analytics.customer_rfm_bounds order by shop_id"
-    ).fetchall()
-    return rows, bounds
+def table_state(conn: psycopg.Connection) -> tuple[list[Any], list[Any], list[Any]]:
+    """Every stored row (all but computed_at, when it was written), the RFM state and the view,
+    read in one transaction (one now())."""
+    with conn.transaction():
+        base = conn.execute(
+            "select shop_id, customer_key, customer_guid, email, orders_count, total_spent, avg_order_value, "
+            "first_order_at, last_order_at, avg_days_between_orders, recency_score, frequency_score, "
+            "monetary_score, rfm_segment from analytics.customer_metrics_base order by shop_id, customer_key"
+        ).fetchall()
+        bounds = conn.execute(
+            "select shop_id, customers, recency_at, recency_key, frequency_orders, frequency_key, monetary_spent, "
+            "monetary_key from analytics.customer_rfm_bounds order by shop_id"
+        ).fetchall()
+        view = conn.execute(
+            f"select shop_id, customer_key, {', '.join(COLUMNS)} from analytics.customer_metrics "
+            "order by shop_id, customer_key"
+        ).fetchall()
+    return base, bounds, view
 
 
 def random_changes(conn: psycopg.Connection, rnd: random.Random, n: int, serial: int) -> None:
@@ -542,8 +562,9 @@ def test_incremental_refresh_equals_a_full_refresh_after_random_changes(admin: p
         for shop in (MASTER, OTHER):
             summary = admin.execute("select analytics.refresh_changed_customers(%s)", [shop]).fetchone()[0]
             assert summary["mode"] in ("keys", "none"), summary
-        incremental = table_state(admin)
+        # both read in one transaction: the view values everyone at the same now()
         with admin.transaction(force_rollback=True):
+            incremental = table_state(admin)
             for shop in (MASTER, OTHER):
                 admin.execute("select analytics.rebuild_customer_metrics(%s, false)", [shop])
             full = table_state(admin)
@@ -552,11 +573,12 @@ def test_incremental_refresh_equals_a_full_refresh_after_random_changes(admin: p
     # and the rows agree with the Python reference over the orders as they are now (same model)
     now = data_in(admin)
     for shop in (MASTER, OTHER):
-        valued_at, median = admin.execute(
-            "select valued_at, median_days_between_orders from analytics.customer_models where shop_id = %s", [shop]
-        ).fetchone()
-        want, _ = reference(now, shop, valued_at=valued_at, median=median)
-        assert_same(stored(admin, "select * from analytics.customer_metrics where shop_id = %s", [shop]), want)
+        median = admin.execute(
+            "select median_days_between_orders from analytics.customer_models where shop_id = %s", [shop]
+        ).fetchone()[0]
+        got = stored(admin, "select * from analytics.customer_metrics where shop_id = %s", [shop])
+        want, _ = reference(now, shop, valued_at=valued_at_of(got), median=median)
+        assert_same(got, want)
 
 
 def data_in(conn: psycopg.Connection) -> Data:
@@ -604,3 +626,119 @@ def test_a_full_refresh_does_not_block_readers(db: Any, admin: psycopg.Connectio
         assert reader.execute("select count(*) from analytics.top_customers(%s, 5)", [MASTER]).fetchone() == (5,)
         writer.commit()
         assert reader.execute("select count(*) from analytics.customer_metrics").fetchone()[0] < before[0]
+
+
+@pytest.mark.parametrize("function", ["customer_key", "clv_model_score"])
+def test_function_files_equal_their_migration(function: str) -> None:
+    """sales.orders.customer_key stores analytics.customer_key, the view analytics.customer_metrics
+    calls analytics.clv_model_score: each function file must not drift from the newest migration
+    that defines it (a change needs a migration)."""
+    import re
+
+    def definition(text: str) -> str:
+        found = re.search(rf"create or replace function analytics\.{function}\(.*?(;\n|\$\$;\n)", text, re.S)
+        assert found, f"no definition of analytics.{function}"
+        return found.group(0)
+
+    migrations = sorted(
+        p
+        for p in (REPO_ROOT / "db" / "migrations").glob("*.sql")
+        if f"function analytics.{function}(" in p.read_text(encoding="utf-8")
+    )
+    function_file = REPO_ROOT / "db" / "functions" / "analytics" / f"{function}.sql"
+    assert definition(function_file.read_text(encoding="utf-8")) == definition(
+        migrations[-1].read_text(encoding="utf-8")
+    )
+
+
+# -- the workers and the command line ---------------------------------------------------------------
+
+
+def test_a_write_queues_one_refresh_job_that_the_worker_runs(db: Any, admin: psycopg.Connection, data: Data) -> None:
+    from runner import tasks
+
+    admin.execute("select analytics.refresh_customer_metrics()")
+    admin.execute("update sales.orders set status_id = -4 where shop_id = %s and code = 'C1'", [MASTER])
+    bound = tasks.configure(db)
+    with bound.open():
+        tasks.analytics_after_write(MASTER, "orders")
+        tasks.analytics_after_write(MASTER, "customers")  # the same job: one waits per shop
+        tasks.analytics_after_write(MASTER, "products")  # nothing of the customers' changes
+        assert admin.execute(
+            "select task_name, lock from procrastinate.procrastinate_jobs where status = 'todo'"
+        ).fetchall() == [("refresh_changed_customers", f"shop:{MASTER}:customer_changes")]
+        bound.run_worker(queues=["analytics"], wait=False, install_signal_handlers=False)
+    assert admin.execute(
+        "select status::text from procrastinate.procrastinate_jobs where task_name = 'refresh_changed_customers'"
+    ).fetchall() == [("succeeded",)]
+    assert admin.execute(
+        "select count(*) from analytics.customer_metrics where shop_id = %s and customer_key = 'carl@example.cz'",
+        [MASTER],
+    ).fetchone() == (0,)
+    assert admin.execute("select count(*) from analytics.customer_changes").fetchone() == (0,)
+
+
+def hub(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([HUB, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120)
+
+
+def test_refresh_and_show_commands(hub_env: dict[str, str], admin: psycopg.Connection, data: Data) -> None:
+    done = hub(hub_env, "analytics", "show", "--shop", str(MASTER))
+    assert done.returncode == 0 and "no customer metrics yet" in done.stdout
+    done = hub(hub_env, "analytics", "refresh", "--shop", str(MASTER), "--full")
+    assert done.returncode == 0, done.stderr
+    assert "full (model fitted)" in done.stdout and "computing customer metrics" in done.stderr
+    admin.execute("update sales.orders set status_id = -4 where shop_id = %s and code = 'C1'", [MASTER])
+    done = hub(hub_env, "analytics", "refresh", "--json")
+    summaries = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(s["shop_id"], s["mode"]) for s in summaries] == [(MASTER, "keys"), (OTHER, "full")]
+    assert summaries[0]["keys"] == 1 and summaries[0]["deleted"] == 1
+    done = hub(hub_env, "analytics", "show", "--shop", str(MASTER))
+    assert done.returncode == 0, done.stderr
+    segments = admin.execute(
+        "select rfm_segment, count(*) from analytics.customer_metrics where shop_id = %s group by 1", [MASTER]
+    ).fetchall()
+    for name, count in segments:
+        assert any(line.startswith(name) and f" {count} " in line for line in done.stdout.splitlines()), name
+    top = admin.execute("select email from analytics.top_customers(%s, 1, 'clv')", [MASTER]).fetchone()[0]
+    assert top in done.stdout
+    done = hub(hub_env, "analytics", "show", "--shop", str(MASTER), "--segment", "lost", "--json")
+    shown = json.loads(done.stdout)
+    assert {s["segment"] for s in shown["segments"]} <= {"lost"}
+    assert all(c["rfm_segment"] == "lost" for c in shown["top_customers"])
+    done = hub(hub_env, "analytics", "refresh", "--shop", "999")
+    assert done.returncode == 1 and "no shop 999" in done.stderr
+
+
+def test_incremental_refresh_of_a_tiny_shop_growing_and_emptying(admin: psycopg.Connection) -> None:
+    """Fewer customers than quintiles (empty buckets), growing one by one, then none, then one."""
+    admin.execute("insert into core.shops (shop_id, name) values (1, 'tiny')")
+
+    def order(code: str, email: str, days: float, total: str = "10.00") -> None:
+        admin.execute(
+            "insert into sales.orders (shop_id, code, created_at, email, total_with_vat) values (1, %s, %s, %s, %s)",
+            [code, day(days), email, total],
+        )
+
+    def same_as_full() -> None:
+        admin.execute("select analytics.refresh_changed_customers(1)")
+        with admin.transaction(force_rollback=True):
+            incremental = table_state(admin)
+            admin.execute("select analytics.rebuild_customer_metrics(1, false)")
+            assert table_state(admin) == incremental
+
+    order("1", "a@x.cz", 1)
+    admin.execute("select analytics.refresh_customer_metrics(1)")
+    for n in range(2, 8):
+        order(str(n), f"{'abcdefg'[n - 1]}@x.cz", n % 3, "10.00" if n % 2 else "99.00")
+        same_as_full()
+    order("8", "a@x.cz", 9)  # a known customer moves to the top
+    same_as_full()
+    admin.execute("update sales.orders set status_id = -4 where shop_id = 1")
+    same_as_full()
+    assert admin.execute("select customers from analytics.customer_rfm_bounds where shop_id = 1").fetchone() == (0,)
+    order("9", "z@x.cz", 3)
+    same_as_full()
+    assert admin.execute("select recency_score, rfm_segment from analytics.customer_metrics").fetchall() == [
+        (1, "lost")
+    ]

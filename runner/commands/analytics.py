@@ -118,7 +118,7 @@ SEGMENT_COLUMNS = (
 
 TOP_COLUMNS = (
     Column("customer", 38, cell=lambda r: _short(r["email"] or r["customer_key"], 38)),
-    Column("orders", 6, ">"),
+    Column("orders", 6, ">", cell=lambda r: r["orders_count"]),
     Column("spent", 12, ">", cell=lambda r: f"{r['total_spent']:,.2f}"),
     Column("last order", 10, cell=lambda r: r["last_order_at"].date().isoformat()),
     Column("RFM", 5, cell=lambda r: f"{r['recency_score']}{r['frequency_score']}{r['monetary_score']}"),
@@ -136,7 +136,7 @@ def cmd_analytics_show(cfg: Config, args: argparse.Namespace) -> int:
     from runner import analytics
     from runner.db import connect, target_for
 
-    with connect(target_for(cfg), "readonly") as conn:
+    with connect(target_for(cfg), "app") as conn:
         try:
             result: dict[str, Any] = analytics.show(conn, args.shop, segment=args.segment, limit=args.limit)
         except analytics.AnalyticsError as exc:
@@ -149,9 +149,9 @@ def cmd_analytics_show(cfg: Config, args: argparse.Namespace) -> int:
         print(f"shop {args.shop}: no customer metrics yet (hub analytics refresh --shop {args.shop} --full)")
         return 0
     print(
-        f"shop {args.shop}: {model['customers']:,} customers, model {model['model']} valued at "
-        f"{model['valued_at']:%Y-%m-%d %H:%M %Z}, median rhythm {model['median_days_between_orders']} days, "
-        f"horizon {model['horizon_days']} days"
+        f"shop {args.shop}: {model['customers']:,} customers, model {model['model']} fitted "
+        f"{model['fitted_at']:%Y-%m-%d %H:%M %Z}, median rhythm {model['median_days_between_orders']} days, "
+        f"horizon {model['horizon_days']} days; churn and CLV as of now"
         + (f"; {result['pending_changes']:,} customers changed since" if result["pending_changes"] else "")
     )
     print()

@@ -1,5 +1,6 @@
 """`hub bench`: the benchmarks, each in bench/ (settings_bench.py, client_bench.py,
-webhook_bench.py, e2e_bench.py, generate.py with generate.sql, query_bench.py, import_bench.py);
+webhook_bench.py, e2e_bench.py, generate.py with generate.sql, query_bench.py, import_bench.py,
+analytics_bench.py);
 their figures go to bench/RESULTS.md (bench/stats.py)."""
 
 from __future__ import annotations
@@ -110,6 +111,21 @@ def register(subparsers: Subparsers) -> None:
     add_no_record_option(p)
     p = add_command(
         sub,
+        "analytics",
+        cmd_bench_analytics,
+        help="customer-metrics refresh on generated data: full, and after N changed orders",
+        description="On data made by `hub bench generate`: the full customer-metrics refresh of "
+        "every bench shop (RFM, segments, model fit; twice: a fresh table, then the daily "
+        "case), and the incremental refresh after --changes orders of the master shop "
+        "changed (rolled back after each round). Targets at scale 1: full <= 30 s, "
+        "1,000 changed orders <= 200 ms.",
+    )
+    p.add_argument("--changes", type=int, default=1000, help="orders changed before each incremental refresh")
+    p.add_argument("--rounds", type=int, default=5, help="incremental rounds")
+    p.add_argument("--seed", type=int, default=1, help="seed of the orders picked")
+    add_no_record_option(p)
+    p = add_command(
+        sub,
         "import",
         cmd_bench_import,
         help="snapshot import from the sandbox vs gunzip+parse and plain COPY baselines",
@@ -197,5 +213,21 @@ def cmd_bench_queries(cfg: Config, args: argparse.Namespace) -> int:
 
     try:
         return query_bench.run(target_for(cfg), samples=args.samples, seed=args.seed, record_results=not args.no_record)
+    except RuntimeError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def cmd_bench_analytics(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import analytics_bench
+    from runner.db import target_for
+
+    try:
+        return analytics_bench.run(
+            target_for(cfg),
+            changes=args.changes,
+            rounds=args.rounds,
+            seed=args.seed,
+            record_results=not args.no_record,
+        )
     except RuntimeError as exc:
         raise CommandError(str(exc)) from None

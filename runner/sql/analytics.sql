@@ -33,7 +33,7 @@ order by clv desc nulls last, customer_key desc
 limit %(limit)s;
 
 -- name: model
-select model, valued_at, horizon_days, median_days_between_orders, repeat_buyers, customers, fitted_at
+select model, horizon_days, median_days_between_orders, repeat_buyers, customers, fitted_at
 from analytics.customer_models where shop_id = %(shop_id)s;
 
 -- name: pending_changes

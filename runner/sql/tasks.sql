@@ -26,3 +26,6 @@ from ops.recover_stalled_jobs(%(seconds)s, %(max_attempts)s);
 
 -- name: refresh_customer_metrics
 select analytics.refresh_customer_metrics(%(shop_id)s);
+
+-- name: refresh_changed_customers
+select analytics.refresh_changed_customers(%(shop_id)s);

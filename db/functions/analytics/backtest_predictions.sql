@@ -15,7 +15,7 @@
  *   baseline   churn_score = days since the last order (recency alone); expected_orders = the
  *              past rate over the horizon (analytics.baseline_model_score)
  *   rhythm-v1  churn_score = churn_risk, expected_orders = predicted_orders x H / CLV horizon
- *              (analytics.customer_model_score: predicted orders are proportional to the horizon)
+ *              (analytics.clv_model_score: predicted orders are proportional to the horizon)
  *   bgnbd-v1   only when p_fits has a key "bgnbd-v1": the BG/NBD parameters fitted on the
  *              orders before the cutoff (runner/clv_fit.py on analytics.clv_summary);
  *              analytics.bgnbd_score: churn_score = P(no order within the horizon),

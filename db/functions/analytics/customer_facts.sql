@@ -2,8 +2,8 @@
  * analytics.customer_facts(p_shop_id, p_before, p_keys): the order facts of a shop's customers,
  * one row per customer_key, from the counted orders: not deleted at the source (deleted_at null),
  * not cancelled (status_id not in analytics.cancelled_status_ids(shop); a null status counts),
- * created before p_before (null: every order), and with a key (analytics.customer_key; an order
- * with neither customer GUID nor e-mail counts for nobody). p_keys: only these customer keys
+ * created before p_before (null: every order), and with a key (sales.orders.customer_key =
+ * analytics.customer_key; an order with neither customer GUID nor e-mail counts for nobody). p_keys: only these customer keys
  * (null: all); a customer without a counted order has no row.
  *
  * Columns: customer_key; customer_guid (registered customers; null for guests); email (the guest's
@@ -14,8 +14,8 @@
  * max created_at); avg_days_between_orders = (last - first) in days / (orders_count - 1), rounded
  * to 4 decimals, null for one order; span_days = (last - first) in days, unrounded (numeric).
  *
- * SQL, inlined into the caller: called with constant p_keys the keyed lookups use the indexes
- * orders_customer_history (by GUID) and orders_email_history (by e-mail).
+ * SQL, inlined into the caller: called with constant p_keys the orders are found by the index
+ * orders_customer_key (shop_id, customer_key).
  */
 create or replace function analytics.customer_facts(p_shop_id bigint, p_before timestamptz default null,
                                                     p_keys text[] default null)
@@ -28,24 +28,18 @@ as $$
     with cancelled as materialized (
         select analytics.cancelled_status_ids(p_shop_id) as ids
     ), counted as (
-        -- offset 0: the key is computed once per order, and no filter on it is pushed below
-        select analytics.customer_key(o.customer_guid, o.email) as customer_key,
-               o.customer_guid, o.created_at, sc.email as account_email,
+        select o.customer_key, o.customer_guid, o.created_at, sc.email as account_email,
                analytics.order_amount(o.total_with_vat, o.exchange_rate) as amount
         from sales.orders o
         cross join cancelled x
         left join sales.customers sc on sc.shop_id = p_shop_id and sc.guid = o.customer_guid
         where o.shop_id = p_shop_id
+          and o.customer_key is not null
           and o.deleted_at is null
           and not coalesce(o.status_id = any (x.ids), false)
           and (p_before is null or o.created_at < p_before)
-          and (p_keys is null
-               or o.customer_guid = any (array(
-                      select k::uuid from pg_catalog.unnest(p_keys) k
-                      where k ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'))
-               or (o.email is not null and core.normalize_email(o.email) = any (p_keys)))
-        offset 0
-    ), per_customer as (
+          and (p_keys is null or o.customer_key = any (p_keys))
+    ), per_customer as materialized (
         select c.customer_key,
                case when bool_or(c.customer_guid is not null) then c.customer_key::uuid end as customer_guid,
                count(*)::integer as orders_count,
@@ -55,36 +49,41 @@ as $$
                max(c.created_at) as last_order_at,
                max(c.account_email) as account_email
         from counted c
-        where c.customer_key is not null
-          and (p_keys is null or c.customer_key = any (p_keys))
         group by c.customer_key
-    )
-    select p.customer_key,
-           p.customer_guid,
-           case when p.customer_guid is null then p.customer_key
-                else coalesce(core.normalize_email(p.account_email), latest.email) end as email,
-           p.orders_count,
-           round(p.cents / 100.0, 2) as total_spent,
-           round(p.cents / 100.0 / p.orders_count, 2) as avg_order_value,
-           p.first_order_at,
-           p.last_order_at,
-           case when p.orders_count > 1
-                then round(extract(epoch from p.last_order_at - p.first_order_at) / 86400 / (p.orders_count - 1), 4)
-           end as avg_days_between_orders,
-           extract(epoch from p.last_order_at - p.first_order_at) / 86400 as span_days
-    from per_customer p
-    left join lateral (
-        select core.normalize_email(o.email) as email
-        from sales.orders o
-        cross join cancelled x
+    ), emailed as (
+        select p.*,
+               case when p.customer_guid is null then p.customer_key
+                    else core.normalize_email(p.account_email) end as email
+        from per_customer p
+        where p.customer_guid is null or p.account_email is not null
+        union all
+        -- a registered customer without an account e-mail: their latest counted order's
+        select p.*,
+               (select core.normalize_email(o.email)
+                from sales.orders o
+                cross join cancelled x
+                where o.shop_id = p_shop_id and o.customer_key = p.customer_key
+                  and o.deleted_at is null and o.email is not null
+                  and not coalesce(o.status_id = any (x.ids), false)
+                  and (p_before is null or o.created_at < p_before)
+                order by o.created_at desc, o.code desc
+                limit 1)
+        from per_customer p
         where p.customer_guid is not null and p.account_email is null
-          and o.shop_id = p_shop_id and o.customer_guid = p.customer_guid
-          and o.deleted_at is null and o.email is not null
-          and not coalesce(o.status_id = any (x.ids), false)
-          and (p_before is null or o.created_at < p_before)
-        order by o.created_at desc, o.code desc
-        limit 1
-    ) latest on true
+    )
+    select e.customer_key,
+           e.customer_guid,
+           e.email,
+           e.orders_count,
+           round(e.cents / 100.0, 2) as total_spent,
+           round(e.cents / 100.0 / e.orders_count, 2) as avg_order_value,
+           e.first_order_at,
+           e.last_order_at,
+           case when e.orders_count > 1
+                then round(extract(epoch from e.last_order_at - e.first_order_at) / 86400 / (e.orders_count - 1), 4)
+           end as avg_days_between_orders,
+           extract(epoch from e.last_order_at - e.first_order_at) / 86400 as span_days
+    from emailed e
 $$;
 
 comment on function analytics.customer_facts(bigint, timestamptz, text[]) is

@@ -4,6 +4,10 @@
  * lower-case text; a guest order (no GUID) to its e-mail as core.normalize_email gives it; null
  * when the order has neither (it then counts for nobody). Collation "C", as
  * analytics.customer_metrics.customer_key. A SQL-standard body so that the planner inlines it.
+ *
+ * The generated column sales.orders.customer_key stores its result: a change of what it returns
+ * needs a migration that rewrites that column (0091_orders_customer_key.sql made it;
+ * tests/test_customer_metrics.py checks this file still equals the newest migration's definition).
  */
 create or replace function analytics.customer_key(p_customer_guid uuid, p_email text)
 returns text

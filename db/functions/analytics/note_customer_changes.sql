@@ -3,7 +3,7 @@
  * sales.customers: queues in analytics.customer_changes the (shop_id, customer_key) of every row
  * the statement wrote, before and after the write (transition tables old_rows / new_rows), so
  * that a customer who loses an order (another e-mail, a customer GUID now, a cancellation, a
- * deletion) is refreshed as well as the one who gains it. Orders: analytics.customer_key; customers:
+ * deletion) is refreshed as well as the one who gains it. Orders: their customer_key; customers:
  * lower(guid::text) (their account e-mail is the person's e-mail in the metrics). One row per
  * distinct key and statement; the refresh folds duplicates across statements.
  * The triggers are created here too (create or replace trigger), one per event.
@@ -17,21 +17,21 @@ begin
     if tg_table_name = 'orders' then
         if tg_op = 'INSERT' then
             insert into analytics.customer_changes (shop_id, customer_key)
-            select distinct n.shop_id, analytics.customer_key(n.customer_guid, n.email)
+            select distinct n.shop_id, n.customer_key
             from new_rows n
-            where analytics.customer_key(n.customer_guid, n.email) is not null;
+            where n.customer_key is not null;
         elsif tg_op = 'UPDATE' then
             insert into analytics.customer_changes (shop_id, customer_key)
             select distinct x.shop_id, x.customer_key
-            from (select n.shop_id, analytics.customer_key(n.customer_guid, n.email) as customer_key from new_rows n
+            from (select n.shop_id, n.customer_key as customer_key from new_rows n
                   union all
-                  select o.shop_id, analytics.customer_key(o.customer_guid, o.email) from old_rows o) x
+                  select o.shop_id, o.customer_key from old_rows o) x
             where x.customer_key is not null;
         else
             insert into analytics.customer_changes (shop_id, customer_key)
-            select distinct o.shop_id, analytics.customer_key(o.customer_guid, o.email)
+            select distinct o.shop_id, o.customer_key
             from old_rows o
-            where analytics.customer_key(o.customer_guid, o.email) is not null;
+            where o.customer_key is not null;
         end if;
     else
         if tg_op = 'INSERT' then

@@ -1,12 +1,12 @@
 /*
  * analytics.refresh_customer_keys(p_shop_id, p_keys): the incremental refresh: recompute the
- * customer metrics of just these customers of a shop (keys as in analytics.customer_metrics), with
- * the shop's stored model (analytics.customer_models: same valued_at, median, horizon), and keep
- * every other customer's RFM scores exact while touching only those whose score changes.
+ * stored metrics (analytics.customer_metrics_base) of just these customers of a shop (keys as in
+ * analytics.customer_metrics), and keep every other customer's RFM scores exact while touching
+ * only those whose score changes. The shop's model is not refitted (the view scores with it).
  *
  * Steps, under analytics.customer_metrics_lock(shop):
  *  1. the changed customers' old (value, key) of each score into _ck_old, their new rows
- *     (analytics.customer_metrics_rows, unranked) into _ck_new;
+ *     (analytics.customer_base_rows, unranked) into _ck_new;
  *  2. their rows written (upsert), customers without a counted order any more deleted;
  *  3. per score, the quintile boundaries moved (analytics.rfm_move_bounds), customers between an
  *     old and a new boundary queued for rescoring with the changed ones;
@@ -21,6 +21,7 @@ create or replace function analytics.refresh_customer_keys(p_shop_id bigint, p_k
 returns jsonb
 language plpgsql
 set search_path = pg_catalog
+set jit = off
 as $$
 declare
     v_clock timestamptz := clock_timestamp();
@@ -52,47 +53,37 @@ begin
     end if;
     create temp table _ck_old on commit drop as
         select m.customer_key, m.last_order_at, m.orders_count, m.total_spent
-        from analytics.customer_metrics m
+        from analytics.customer_metrics_base m
         where m.shop_id = p_shop_id and m.customer_key = any (v_keys);
     -- planned with the keys' values (EXECUTE): the keyed index lookups of analytics.customer_facts
     execute 'create temp table _ck_new on commit drop as
-             select * from analytics.customer_metrics_rows($1, null, $2, $3, $4, $5, false)'
-        using p_shop_id, v_model.valued_at, v_model.median_days_between_orders, v_model.horizon_days, v_keys;
+             select * from analytics.customer_base_rows($1, null, $2, false)'
+        using p_shop_id, v_keys;
     create temp table _ck_rescore (customer_key text collate "C") on commit drop;
 
-    delete from analytics.customer_metrics m
+    delete from analytics.customer_metrics_base m
     where m.shop_id = p_shop_id and m.customer_key = any (v_keys)
       and not exists (select from _ck_new n where n.customer_key = m.customer_key);
     get diagnostics v_deleted = row_count;
 
     with written as (
-        insert into analytics.customer_metrics as m (
+        insert into analytics.customer_metrics_base as m (
             shop_id, customer_key, customer_guid, email, orders_count, total_spent, avg_order_value,
-            first_order_at, last_order_at, avg_days_between_orders, clv, churn_risk, expected_next_order_at,
-            rhythm_days, predicted_orders, predicted_value, clv_model, valued_at, computed_at)
+            first_order_at, last_order_at, avg_days_between_orders, computed_at)
         select n.shop_id, n.customer_key, n.customer_guid, n.email, n.orders_count, n.total_spent, n.avg_order_value,
-               n.first_order_at, n.last_order_at, n.avg_days_between_orders, n.clv, n.churn_risk,
-               n.expected_next_order_at, n.rhythm_days, n.predicted_orders, n.predicted_value, n.clv_model,
-               n.valued_at, n.computed_at
+               n.first_order_at, n.last_order_at, n.avg_days_between_orders, n.computed_at
         from _ck_new n
         on conflict (shop_id, customer_key) do update
         set customer_guid = excluded.customer_guid, email = excluded.email, orders_count = excluded.orders_count,
             total_spent = excluded.total_spent, avg_order_value = excluded.avg_order_value,
             first_order_at = excluded.first_order_at, last_order_at = excluded.last_order_at,
-            avg_days_between_orders = excluded.avg_days_between_orders, clv = excluded.clv,
-            churn_risk = excluded.churn_risk, expected_next_order_at = excluded.expected_next_order_at,
-            rhythm_days = excluded.rhythm_days, predicted_orders = excluded.predicted_orders,
-            predicted_value = excluded.predicted_value, clv_model = excluded.clv_model,
-            valued_at = excluded.valued_at, computed_at = excluded.computed_at
+            avg_days_between_orders = excluded.avg_days_between_orders, computed_at = excluded.computed_at
         where (m.customer_guid, m.email, m.orders_count, m.total_spent, m.avg_order_value, m.first_order_at,
-               m.last_order_at, m.avg_days_between_orders, m.clv, m.churn_risk, m.expected_next_order_at,
-               m.rhythm_days, m.predicted_orders, m.predicted_value, m.clv_model, m.valued_at)
+               m.last_order_at, m.avg_days_between_orders)
               is distinct from
               (excluded.customer_guid, excluded.email, excluded.orders_count, excluded.total_spent,
                excluded.avg_order_value, excluded.first_order_at, excluded.last_order_at,
-               excluded.avg_days_between_orders, excluded.clv, excluded.churn_risk,
-               excluded.expected_next_order_at, excluded.rhythm_days, excluded.predicted_orders,
-               excluded.predicted_value, excluded.clv_model, excluded.valued_at)
+               excluded.avg_days_between_orders)
         returning (m.xmax = 0) as inserted
     )
     select count(*) filter (where inserted), count(*) filter (where not inserted) into v_inserted, v_updated
@@ -133,11 +124,11 @@ begin
                    analytics.rfm_score(m.last_order_at, m.customer_key, v_bounds.recency_at, v_bounds.recency_key) as r,
                    analytics.rfm_score(m.orders_count, m.customer_key, v_bounds.frequency_orders, v_bounds.frequency_key) as f,
                    analytics.rfm_score(m.total_spent, m.customer_key, v_bounds.monetary_spent, v_bounds.monetary_key) as m
-            from analytics.customer_metrics m
+            from analytics.customer_metrics_base m
             join candidates c on c.customer_key = m.customer_key
             where m.shop_id = p_shop_id
         )
-        update analytics.customer_metrics m
+        update analytics.customer_metrics_base m
         set recency_score = s.r, frequency_score = s.f, monetary_score = s.m, rfm_segment = cell.segment,
             computed_at = now()
         from scored s

@@ -17,7 +17,7 @@ begin
     from core.shops s
     where p_shop_ids is null or s.shop_id = any (p_shop_ids)
     order by s.shop_id;
-    update analytics.customer_metrics m
+    update analytics.customer_metrics_base m
     set rfm_segment = c.segment, computed_at = now()
     from (select s.shop_id, cell.r, cell.f, cell.m, cell.segment
           from core.shops s

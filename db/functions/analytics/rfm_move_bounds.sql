@@ -3,7 +3,7 @@
  * of the incremental refresh (analytics.refresh_customer_keys), for one RFM score: p_column is
  * last_order_at (recency), orders_count (frequency) or total_spent (monetary). Reads the shop's
  * stored boundaries (analytics.customer_rfm_bounds), the changed customers' values before
- * (temporary table _ck_old) and after (_ck_new), and analytics.customer_metrics as already
+ * (temporary table _ck_old) and after (_ck_new), and analytics.customer_metrics_base as already
  * written; returns the new boundaries {values, keys} (JSON arrays of 4) and adds to temporary
  * table _ck_rescore every customer whose score may have changed because a boundary moved.
  *
@@ -56,14 +56,14 @@ begin
             from placed p
             left join lateral (
                 (select m.%1$I as value, m.customer_key as key
-                 from analytics.customer_metrics m
+                 from analytics.customer_metrics_base m
                  where p.new_pos > p.pos
                    and m.shop_id = $1 and (m.shop_id, m.%1$I, m.customer_key) > ($1, p.value, p.key)
                  order by m.shop_id, m.%1$I, m.customer_key
                  offset greatest(0, p.new_pos - p.pos - 1) limit 1)
                 union all
                 (select m.%1$I, m.customer_key
-                 from analytics.customer_metrics m
+                 from analytics.customer_metrics_base m
                  where p.new_pos <= p.pos
                    and m.shop_id = $1 and (m.shop_id, m.%1$I, m.customer_key) <= ($1, p.value, p.key)
                  order by m.shop_id desc, m.%1$I desc, m.customer_key desc
@@ -81,7 +81,7 @@ begin
             ) lim
             cross join lateral (
                 select m.customer_key
-                from analytics.customer_metrics m
+                from analytics.customer_metrics_base m
                 where m.shop_id = $1
                   and (m.shop_id, m.%1$I, m.customer_key)
                       >= ($1, least_value, least_key)
