@@ -1,8 +1,9 @@
 """Webhook endpoint benchmark: signed Shoptet events against `hub serve` on localhost.
 
 The load generator is plain asyncio streams speaking HTTP/1.1 over keep-alive connections,
-split over a few processes (an HTTP client library cost more CPU than the server itself). Every event is distinct (its own eventInstance),
-so each one is a real insert into ingest.webhook_events plus a deferred procrastinate job.
+split over a few processes (an HTTP client library cost more CPU than the server itself).
+Every event is distinct (its own eventInstance), so each one is a real insert into
+ingest.webhook_events plus a deferred procrastinate job.
 After the run the rows of this run are counted: every 200 must be a committed row.
 The bench shop's events and jobs are deleted afterwards.
 

@@ -51,14 +51,14 @@ def _quote(value: Any) -> str:
     return json.dumps(text, ensure_ascii=False) if (not text or any(c in text for c in ' "=\n')) else text
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler):
     """Writes to whatever sys.stderr is when a record is emitted (not the stream of the moment
     `configure` ran: background threads outlive redirected or closed streams)."""
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

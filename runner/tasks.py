@@ -13,7 +13,8 @@ killed mid-job leaves nothing half-written. Its job stays ``doing`` with a worke
 heartbeat stops; ``retry_stalled_jobs`` (every minute, ops.recover_stalled_jobs in SQL) puts
 such jobs back to ``todo`` with exponential backoff, after MAX_ATTEMPTS marks them ``failed``,
 and ends them ``cancelled`` when the same work is already queued again (a waiting job with the
-same queueing_lock), so that one runs; ops.job_recoveries says what was done and why. Exceptions in a task are retried by RETRY (backoff) and end ``failed``.
+same queueing_lock), so that one runs; ops.job_recoveries says what was done and why.
+Exceptions in a task are retried by RETRY (backoff) and end ``failed``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import procrastinate
 import psycopg
@@ -32,6 +33,9 @@ from runner.config import Config
 from runner.db import Target, target_for
 from runner.logs import log
 from runner.queries import query
+
+if TYPE_CHECKING:
+    from procrastinate.app import WorkerOptions
 
 logger = logging.getLogger("hub.tasks")
 
@@ -493,16 +497,21 @@ def run_worker(
     bound = configure(target_for(cfg), pool_size=max(2, concurrency + 1))
     heartbeat = max(0.5, min(10.0, STALLED_AFTER_SECONDS / 3))
 
+    options: WorkerOptions = {
+        "concurrency": concurrency,
+        "fetch_job_polling_interval": polling_interval,
+        "update_heartbeat_interval": heartbeat,
+        "stalled_worker_timeout": STALLED_AFTER_SECONDS,
+    }
+    if queues is not None:  # else every queue (procrastinate's default)
+        options["queues"] = queues
+    # procrastinate's WorkerOptions says name: str, but its Worker takes str | None (docstring:
+    # Optional[str]); None keeps the worker unnamed, as `hub worker` without --name always was
+    options["name"] = name  # type: ignore[typeddict-item]
+
     async def main() -> None:
         async with bound.open_async():
-            await bound.run_worker_async(
-                queues=queues,
-                concurrency=concurrency,
-                name=name,
-                fetch_job_polling_interval=polling_interval,
-                update_heartbeat_interval=heartbeat,
-                stalled_worker_timeout=STALLED_AFTER_SECONDS,
-            )
+            await bound.run_worker_async(**options)
 
     log(logger, logging.INFO, "worker starting", queues=",".join(queues or QUEUES), concurrency=concurrency)
     asyncio.run(main())
