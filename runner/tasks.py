@@ -267,10 +267,13 @@ ANALYTICS_TASKS = {"customer_metrics": recalculate_customer_metrics, "customer_c
 
 def analytics_after_write(shop_id: int, entity: str) -> None:
     """A job wrote a shop's ``entity``: queue the analytics refresh of what changed (one waiting job
-    per shop at most; the changes themselves were queued in SQL with the data). Inventory and
-    tags join here, next to the customers."""
-    if entity in ("orders", "customers"):
-        defer_analytics("customer_changes", shop_id)
+    per shop at most, runner/analytics.py after_write; the changes themselves were queued in SQL
+    with the data)."""
+    from runner import analytics
+
+    if entity in analytics.WRITTEN_ENTITIES:
+        with transaction() as conn:
+            analytics.after_write(conn, shop_id, entity)
 
 
 def defer_analytics(kind: str, shop_id: int) -> bool:

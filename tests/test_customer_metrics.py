@@ -687,7 +687,7 @@ def test_refresh_and_show_commands(hub_env: dict[str, str], admin: psycopg.Conne
     assert done.returncode == 0 and "no customer metrics yet" in done.stdout
     done = hub(hub_env, "analytics", "refresh", "--shop", str(MASTER), "--full")
     assert done.returncode == 0, done.stderr
-    assert "full (model fitted)" in done.stdout and "computing customer metrics" in done.stderr
+    assert "full (model fitted)" in done.stdout and "computing and comparing customer metrics" in done.stderr
     admin.execute("update sales.orders set status_id = -4 where shop_id = %s and code = 'C1'", [MASTER])
     done = hub(hub_env, "analytics", "refresh", "--json")
     summaries = [json.loads(line) for line in done.stdout.splitlines()]
