@@ -43,8 +43,8 @@ order by hashtext(code || %(seed)s::text) limit %(n)s
 NEW_ORDERS = """
 insert into sales.orders (shop_id, code, created_at, changed_at, status_id, status_name, email, customer_guid,
                           total_with_vat, currency, exchange_rate)
-select %(shop)s, 'BENCH-' || %(round)s || '-' || g, now() - (g % 30) * interval '1 day', now(), -1, 'new',
-       case when g % 2 = 0 then (%(emails)s::text[])[1 + g % cardinality(%(emails)s::text[])]
+select %(shop)s, 'BENCH-' || %(round)s || '-' || g, now() - (g %% 30) * interval '1 day', now(), -1, 'new',
+       case when g %% 2 = 0 then (%(emails)s::text[])[1 + g %% cardinality(%(emails)s::text[])]
             else 'bench.new.' || %(round)s || '.' || g || '@example.cz' end,
        null, 100 + g, 'CZK', 1
 from generate_series(1, %(n)s) g

@@ -34,6 +34,18 @@ class ShopRefresh:
     seconds: float
 
 
+WRITTEN_ENTITIES = ("orders", "customers")
+"""Entities whose writes change customer metrics."""
+
+
+def after_write(conn: psycopg.Connection, shop_id: int, entity: str) -> None:
+    """A snapshot import, sync run or webhook job wrote the shop's ``entity``: queue the workers'
+    refresh of the customers it touched (analytics.defer_refresh; the changes themselves were
+    queued in SQL with the data). Runs in the caller's transaction. Inventory joins here later."""
+    if entity in WRITTEN_ENTITIES:
+        conn.execute(query("analytics.defer_refresh"), {"shop_id": shop_id})
+
+
 def refresh_shop(conn: psycopg.Connection, shop_id: int, *, full: bool = False) -> dict[str, Any]:
     """One shop, in one transaction: a full rebuild with a new model fit (``full``), else only the
     customers queued in analytics.customer_changes (analytics.refresh_changed_customers)."""

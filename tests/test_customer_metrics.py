@@ -690,7 +690,7 @@ def test_refresh_and_show_commands(hub_env: dict[str, str], admin: psycopg.Conne
     assert done.returncode == 0 and "no customer metrics yet" in done.stdout
     done = hub(hub_env, "analytics", "refresh", "--shop", str(MASTER), "--full")
     assert done.returncode == 0, done.stderr
-    assert "full (model fitted)" in done.stdout and "computing customer metrics" in done.stderr
+    assert "full (model fitted)" in done.stdout and "computing and comparing customer metrics" in done.stderr
     admin.execute("update sales.orders set status_id = -4 where shop_id = %s and code = 'C1'", [MASTER])
     done = hub(hub_env, "analytics", "refresh", "--json")
     lines = [json.loads(line) for line in done.stdout.splitlines()]
@@ -716,3 +716,37 @@ def test_refresh_and_show_commands(hub_env: dict[str, str], admin: psycopg.Conne
     assert all(c["rfm_segment"] == "lost" for c in shown["top_customers"])
     done = hub(hub_env, "analytics", "refresh", "--shop", "999")
     assert done.returncode == 1 and "no shop 999" in done.stderr
+
+
+def test_incremental_refresh_of_a_tiny_shop_growing_and_emptying(admin: psycopg.Connection) -> None:
+    """Fewer customers than quintiles (empty buckets), growing one by one, then none, then one."""
+    admin.execute("insert into core.shops (shop_id, name) values (1, 'tiny')")
+
+    def order(code: str, email: str, days: float, total: str = "10.00") -> None:
+        admin.execute(
+            "insert into sales.orders (shop_id, code, created_at, email, total_with_vat) values (1, %s, %s, %s, %s)",
+            [code, day(days), email, total],
+        )
+
+    def same_as_full() -> None:
+        admin.execute("select analytics.refresh_changed_customers(1)")
+        with admin.transaction(force_rollback=True):
+            incremental = table_state(admin)
+            admin.execute("select analytics.rebuild_customer_metrics(1, false)")
+            assert table_state(admin) == incremental
+
+    order("1", "a@x.cz", 1)
+    admin.execute("select analytics.refresh_customer_metrics(1)")
+    for n in range(2, 8):
+        order(str(n), f"{'abcdefg'[n - 1]}@x.cz", n % 3, "10.00" if n % 2 else "99.00")
+        same_as_full()
+    order("8", "a@x.cz", 9)  # a known customer moves to the top
+    same_as_full()
+    admin.execute("update sales.orders set status_id = -4 where shop_id = 1")
+    same_as_full()
+    assert admin.execute("select customers from analytics.customer_rfm_bounds where shop_id = 1").fetchone() == (0,)
+    order("9", "z@x.cz", 3)
+    same_as_full()
+    assert admin.execute("select recency_score, rfm_segment from analytics.customer_metrics").fetchall() == [
+        (1, "lost")
+    ]

@@ -40,6 +40,7 @@ def register(subparsers: Subparsers) -> None:
     _register_refresh(sub)
     _register_show(sub)
     _register_reorder(sub)
+    _register_backtest(sub)
 
 
 # -- refresh -----------------------------------------------------------------------------------
@@ -264,4 +265,90 @@ def cmd_analytics_reorder(cfg: Config, args: argparse.Namespace) -> int:
     print()
     print("anomalies (last 7 days vs 90 days, |z| > 3)")
     print_table(result["anomalies"], ANOMALY_COLUMNS, as_json=False, empty="none")
+
+
+# -- backtest ----------------------------------------------------------------------------------
+
+
+def _register_backtest(sub: Subparsers) -> None:
+    p = add_command(
+        sub,
+        "backtest",
+        cmd_analytics_backtest,
+        help="how well the CLV / churn models predicted a past horizon, against a naive baseline",
+        description="Compute the customer metrics from the shop's orders before the cutoff day only, "
+        "then compare with what its customers did in the horizon after it: the churn risk as a "
+        "classifier of 'no order within the horizon' (ROC AUC) and the expected orders in the "
+        "horizon (mean absolute error), each beside the naive baseline (days since the last "
+        "order; the customer's past rate), for all customers and for repeat buyers. The models: "
+        "rhythm-v1 (the explainable one) and bgnbd-v1 (BG/NBD, fitted on the orders before "
+        "the cutoff where there are enough repeat buyers). Records "
+        "in analytics.clv_models which model the shop uses for churn and for orders: a model "
+        "is kept only where it beats the baseline.",
+        environment=True,
+    )
+    add_shop_option(p, required=True)
+    p.add_argument(
+        "--cutoff",
+        required=True,
+        type=_day,
+        metavar="DATE",
+        help="the day the models stop seeing orders (YYYY-MM-DD, the shop's calendar)",
+    )
+    p.add_argument("--horizon-days", type=int, default=90, help="days after the cutoff the predictions cover")
+    add_json_option(p, "print the rows as JSON")
+
+
+def _day(text: str) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _figure(value: Any, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+BACKTEST_COLUMNS = (
+    Column("model", 10),
+    Column("customers", 14, cell=lambda r: r["customers_group"]),
+    Column("n", 9, ">", cell=lambda r: f"{r['customers']:,}"),
+    Column("churned", 9, ">", cell=lambda r: f"{r['churned']:,}"),
+    Column("churn AUC", 10, ">", cell=lambda r: _figure(r["churn_auc"])),
+    Column("baseline", 9, ">", cell=lambda r: _figure(r["baseline_churn_auc"])),
+    Column("orders MAE", 11, ">", cell=lambda r: _figure(r["orders_mae"])),
+    Column("baseline", 9, ">", cell=lambda r: _figure(r["baseline_orders_mae"])),
+    Column("expected", 9, ">", cell=lambda r: _figure(r["mean_expected_orders"])),
+    Column("actual", 7, ">", cell=lambda r: _figure(r["mean_actual_orders"])),
+    Column("used for", None, cell=lambda r: ", ".join(r["used_for"]) or "-", gap="  "),
+)
+
+
+def cmd_analytics_backtest(cfg: Config, args: argparse.Namespace) -> int:
+    from runner import backtest
+    from runner.db import connect, target_for
+
+    if args.horizon_days < 1:
+        raise CommandError(f"--horizon-days must be at least 1, got {args.horizon_days}")
+    with connect(target_for(cfg), "app") as conn:
+        try:
+            result = backtest.backtest(conn, args.shop, args.cutoff, args.horizon_days)
+        except backtest.BacktestError as exc:
+            raise CommandError(str(exc)) from None
+    if args.json:
+        print_json({"rows": result.rows, "fits": result.fits, "not_fitted": result.not_fitted})
+        return 0
+    print(
+        f"shop {args.shop}: models fitted on the orders before {args.cutoff}, compared with the "
+        f"{args.horizon_days} days after it (churned = no order in them; expected/actual = orders per customer)"
+    )
+    print_table(result.rows, BACKTEST_COLUMNS, as_json=False, empty="no customers")
+    for model, params in result.fits.items():
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in params.items() if k in ("r", "alpha", "a", "b"))
+        print(f"{model} fitted: {shown} (alpha in days)")
+    for model, reason in result.not_fitted.items():
+        print(f"{model} not fitted: {reason}")
     return 0

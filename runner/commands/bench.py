@@ -85,7 +85,7 @@ def register(subparsers: Subparsers) -> None:
         "December peak, statuses with cancellations, CZK and EUR) over the last 3 "
         "years, ~5.9 lines per order (product, shipping, billing, discount-coupon; "
         "quarters older than 2 years go into archive.order_items), 661 k customers "
-        "(Pareto-distributed orders per customer), 13 k variants. Then ANALYZE and "
+        "(each with a purchase rhythm and a churn point), 13 k variants. Then ANALYZE and "
         "analytics.refresh_customer_metrics. Prints rows/s per table. Connects as admin.",
     )
     p.add_argument("--scale", type=float, default=1.0, help="size relative to the seeds' production data")

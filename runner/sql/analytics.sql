@@ -38,3 +38,7 @@ from analytics.customer_models where shop_id = %(shop_id)s;
 
 -- name: pending_changes
 select count(distinct customer_key) from analytics.customer_changes where shop_id = %(shop_id)s;
+
+-- name: defer_refresh
+-- the workers' refresh of the shop's changed customers, queued (one waits at most)
+select analytics.defer_refresh(%(shop_id)s);

@@ -39,7 +39,7 @@ as $$
           and not coalesce(o.status_id = any (x.ids), false)
           and (p_before is null or o.created_at < p_before)
           and (p_keys is null or o.customer_key = any (p_keys))
-    ), per_customer as materialized (
+    ), per_customer as (
         select c.customer_key,
                case when bool_or(c.customer_guid is not null) then c.customer_key::uuid end as customer_guid,
                count(*)::integer as orders_count,
@@ -50,40 +50,33 @@ as $$
                max(c.account_email) as account_email
         from counted c
         group by c.customer_key
-    ), emailed as (
-        select p.*,
-               case when p.customer_guid is null then p.customer_key
-                    else core.normalize_email(p.account_email) end as email
-        from per_customer p
-        where p.customer_guid is null or p.account_email is not null
-        union all
-        -- a registered customer without an account e-mail: their latest counted order's
-        select p.*,
-               (select core.normalize_email(o.email)
-                from sales.orders o
-                cross join cancelled x
-                where o.shop_id = p_shop_id and o.customer_key = p.customer_key
-                  and o.deleted_at is null and o.email is not null
-                  and not coalesce(o.status_id = any (x.ids), false)
-                  and (p_before is null or o.created_at < p_before)
-                order by o.created_at desc, o.code desc
-                limit 1)
-        from per_customer p
-        where p.customer_guid is not null and p.account_email is null
     )
-    select e.customer_key,
-           e.customer_guid,
-           e.email,
-           e.orders_count,
-           round(e.cents / 100.0, 2) as total_spent,
-           round(e.cents / 100.0 / e.orders_count, 2) as avg_order_value,
-           e.first_order_at,
-           e.last_order_at,
-           case when e.orders_count > 1
-                then round(extract(epoch from e.last_order_at - e.first_order_at) / 86400 / (e.orders_count - 1), 4)
+    select p.customer_key,
+           p.customer_guid,
+           case when p.customer_guid is null then p.customer_key
+                when p.account_email is not null then core.normalize_email(p.account_email)
+                -- a registered customer without an account e-mail: their latest counted order's
+                -- (a subquery run only for them)
+                else (select core.normalize_email(o.email)
+                      from sales.orders o
+                      cross join cancelled x
+                      where o.shop_id = p_shop_id and o.customer_key = p.customer_key
+                        and o.deleted_at is null and o.email is not null
+                        and not coalesce(o.status_id = any (x.ids), false)
+                        and (p_before is null or o.created_at < p_before)
+                      order by o.created_at desc, o.code desc
+                      limit 1)
+           end as email,
+           p.orders_count,
+           round(p.cents / 100.0, 2) as total_spent,
+           round(p.cents / 100.0 / p.orders_count, 2) as avg_order_value,
+           p.first_order_at,
+           p.last_order_at,
+           case when p.orders_count > 1
+                then round(extract(epoch from p.last_order_at - p.first_order_at) / 86400 / (p.orders_count - 1), 4)
            end as avg_days_between_orders,
-           extract(epoch from e.last_order_at - e.first_order_at) / 86400 as span_days
-    from emailed e
+           extract(epoch from p.last_order_at - p.first_order_at) / 86400 as span_days
+    from per_customer p
 $$;
 
 comment on function analytics.customer_facts(bigint, timestamptz, text[]) is

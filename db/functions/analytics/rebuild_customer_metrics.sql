@@ -10,11 +10,13 @@
  * Steps, in the caller's transaction, under analytics.customer_metrics_lock(shop):
  *  1. the shop's change queue (analytics.customer_changes) is emptied: this rebuild reads after
  *     it, so it covers every change queued so far;
- *  2. every row computed by analytics.customer_base_rows (ranked) into a temporary table;
- *  3. written: customers without a counted order any more deleted, changed rows updated (a row
- *     whose values are all equal is not written), new ones inserted. Readers are never blocked:
- *     they see the old rows until the commit (row versions; no lock beyond ROW EXCLUSIVE);
- *  4. the RFM quintile boundaries (analytics.customer_rfm_bounds) set from the ranks.
+ *  2. every customer computed (analytics.customer_base_rows, ranked) and compared with the stored
+ *     row in the same statement; only the customers that are new, gone or changed are kept
+ *     (temporary table _cm_diff: few on a daily refresh);
+ *  3. those written: deleted, updated, inserted. Readers are never blocked: they see the old rows
+ *     until the commit (row versions; no lock beyond ROW EXCLUSIVE);
+ *  4. the model fitted (with p_refit) and the RFM quintile boundaries
+ *     (analytics.customer_rfm_bounds) set, both from the stored rows, now equal to the new ones.
  * work_mem 256MB: the ranks sort every customer of the shop in memory; jit off: compiling these
  * queries costs more than it saves (measured: 9.3 s with, 5.2 s without for 158 k customers).
  * Progress: a NOTICE before each step ("analytics: shop N: ..."; `hub analytics refresh` shows it).
@@ -36,7 +38,6 @@ declare
     v_inserted bigint;
     v_updated bigint;
     v_deleted bigint;
-    v_pos integer[];
 begin
     if not exists (select from core.shops s where s.shop_id = p_shop_id) then
         raise exception 'analytics.rebuild_customer_metrics: no shop %', p_shop_id using errcode = 'P0002';
@@ -44,30 +45,73 @@ begin
     perform analytics.customer_metrics_lock(p_shop_id);
     delete from analytics.customer_changes c where c.shop_id = p_shop_id;
 
-    raise notice 'analytics: shop %: computing customer metrics', p_shop_id;
-    if to_regclass('pg_temp._cm_new') is not null then
-        drop table pg_temp._cm_new;
+    raise notice 'analytics: shop %: computing and comparing customer metrics', p_shop_id;
+    if to_regclass('pg_temp._cm_diff') is not null then
+        drop table pg_temp._cm_diff;
     end if;
-    create temp table _cm_new on commit drop as
-        select * from analytics.customer_base_rows(p_shop_id, null, null, true);
-    get diagnostics v_customers = row_count;
-    -- the key index and the statistics keep the joins below sane whatever the planner knows of
-    -- analytics.customer_metrics_base (e.g. a shop's first refresh, before its statistics)
-    create unique index on pg_temp._cm_new (customer_key);
-    analyze pg_temp._cm_new;
-    raise notice 'analytics: shop %: % customers computed (% s)', p_shop_id, v_customers,
-        round(extract(epoch from clock_timestamp() - v_clock)::numeric, 1);
+    create temp table _cm_diff on commit drop as
+        select case when n.customer_key is null then 'gone' when m.customer_key is null then 'new' else 'changed' end
+                   as change,
+               coalesce(n.customer_key, m.customer_key) as key,
+               n.*
+        from analytics.customer_base_rows(p_shop_id, null, null, true) n
+        full join (select * from analytics.customer_metrics_base b where b.shop_id = p_shop_id) m
+            on m.customer_key = n.customer_key
+        where n.customer_key is null or m.customer_key is null
+           or (m.customer_guid, m.email, m.orders_count, m.total_spent, m.avg_order_value, m.first_order_at,
+               m.last_order_at, m.avg_days_between_orders, m.recency_score, m.frequency_score, m.monetary_score,
+               m.rfm_segment)
+              is distinct from
+              (n.customer_guid, n.email, n.orders_count, n.total_spent, n.avg_order_value, n.first_order_at,
+               n.last_order_at, n.avg_days_between_orders, n.recency_score, n.frequency_score, n.monetary_score,
+               n.rfm_segment);
+    -- statistics and the key index keep the writes below on the right plan (few rows or all)
+    analyze pg_temp._cm_diff;
+    create unique index on pg_temp._cm_diff (key);
 
+    raise notice 'analytics: shop %: writing the changed customers (% s)', p_shop_id,
+        round(extract(epoch from clock_timestamp() - v_clock)::numeric, 1);
+    delete from analytics.customer_metrics_base m
+    using _cm_diff d
+    where d.change = 'gone' and m.shop_id = p_shop_id and m.customer_key = d.key;
+    get diagnostics v_deleted = row_count;
+
+    update analytics.customer_metrics_base m
+    set customer_guid = d.customer_guid, email = d.email, orders_count = d.orders_count,
+        total_spent = d.total_spent, avg_order_value = d.avg_order_value,
+        first_order_at = d.first_order_at, last_order_at = d.last_order_at,
+        avg_days_between_orders = d.avg_days_between_orders, recency_score = d.recency_score,
+        frequency_score = d.frequency_score, monetary_score = d.monetary_score,
+        rfm_segment = d.rfm_segment, computed_at = d.computed_at
+    from _cm_diff d
+    where d.change = 'changed' and m.shop_id = p_shop_id and m.customer_key = d.key;
+    get diagnostics v_updated = row_count;
+
+    insert into analytics.customer_metrics_base (
+        shop_id, customer_key, customer_guid, email, orders_count, total_spent, avg_order_value, first_order_at,
+        last_order_at, avg_days_between_orders, recency_score, frequency_score, monetary_score, rfm_segment,
+        computed_at)
+    select d.shop_id, d.customer_key, d.customer_guid, d.email, d.orders_count, d.total_spent, d.avg_order_value,
+           d.first_order_at, d.last_order_at, d.avg_days_between_orders, d.recency_score, d.frequency_score,
+           d.monetary_score, d.rfm_segment, d.computed_at
+    from _cm_diff d
+    where d.change = 'new';
+    get diagnostics v_inserted = row_count;
+
+    raise notice 'analytics: shop %: % new, % updated, % gone (% s); model and RFM boundaries', p_shop_id,
+        v_inserted, v_updated, v_deleted, round(extract(epoch from clock_timestamp() - v_clock)::numeric, 1);
+    select count(*) into v_customers from analytics.customer_metrics_base b where b.shop_id = p_shop_id;
     select * into v_model from analytics.customer_models m where m.shop_id = p_shop_id;
     v_refit := p_refit or v_model.shop_id is null;
     if v_refit then
         insert into analytics.customer_models as m
             (shop_id, model, horizon_days, median_days_between_orders, repeat_buyers, customers, params, fitted_at)
-        select p_shop_id, 'rhythm-v1', h.horizon_days,
-               analytics.shop_median_days(
-                   array(select n.avg_days_between_orders from _cm_new n where n.orders_count > 1), h.horizon_days),
-               (select count(*) from _cm_new n where n.orders_count > 1), v_customers, '{}', clock_timestamp()
-        from (select analytics.clv_horizon_days(p_shop_id) as horizon_days) h
+        select p_shop_id, 'rhythm-v1', h.horizon_days, analytics.shop_median_days(r.days, h.horizon_days),
+               cardinality(r.days), v_customers, '{}', clock_timestamp()
+        from (select analytics.clv_horizon_days(p_shop_id) as horizon_days) h,
+             (select coalesce(array_agg(b.avg_days_between_orders), '{}') as days
+              from analytics.customer_metrics_base b
+              where b.shop_id = p_shop_id and b.orders_count > 1) r
         on conflict (shop_id) do update
         set model = excluded.model, horizon_days = excluded.horizon_days,
             median_days_between_orders = excluded.median_days_between_orders,
@@ -76,60 +120,33 @@ begin
         returning * into v_model;
     end if;
 
-    raise notice 'analytics: shop %: writing', p_shop_id;
-    delete from analytics.customer_metrics_base m
-    where m.shop_id = p_shop_id
-      and not exists (select from _cm_new n where n.customer_key = m.customer_key);
-    get diagnostics v_deleted = row_count;
-
-    -- an update joined with the new rows (one hash join, no per-row conflict check), then the
-    -- new customers; a row whose values are all unchanged is not written
-    update analytics.customer_metrics_base m
-    set customer_guid = n.customer_guid, email = n.email, orders_count = n.orders_count,
-        total_spent = n.total_spent, avg_order_value = n.avg_order_value,
-        first_order_at = n.first_order_at, last_order_at = n.last_order_at,
-        avg_days_between_orders = n.avg_days_between_orders, recency_score = n.recency_score,
-        frequency_score = n.frequency_score, monetary_score = n.monetary_score,
-        rfm_segment = n.rfm_segment, computed_at = n.computed_at
-    from _cm_new n
-    where m.shop_id = p_shop_id and m.customer_key = n.customer_key
-      and (m.customer_guid, m.email, m.orders_count, m.total_spent, m.avg_order_value, m.first_order_at,
-           m.last_order_at, m.avg_days_between_orders, m.recency_score, m.frequency_score, m.monetary_score,
-           m.rfm_segment)
-          is distinct from
-          (n.customer_guid, n.email, n.orders_count, n.total_spent, n.avg_order_value, n.first_order_at,
-           n.last_order_at, n.avg_days_between_orders, n.recency_score, n.frequency_score, n.monetary_score,
-           n.rfm_segment);
-    get diagnostics v_updated = row_count;
-
-    insert into analytics.customer_metrics_base
-    select n.*
-    from _cm_new n
-    where not exists (select from analytics.customer_metrics_base m
-                      where m.shop_id = p_shop_id and m.customer_key = n.customer_key);
-    get diagnostics v_inserted = row_count;
-
-    raise notice 'analytics: shop %: % new, % updated, % gone (% s); RFM boundaries', p_shop_id, v_inserted,
-        v_updated, v_deleted, round(extract(epoch from clock_timestamp() - v_clock)::numeric, 1);
-    v_pos := analytics.rfm_bound_positions(v_customers);
+    -- boundary i of a score = the greatest (value, key) among the customers scored <= i: the last
+    -- of bucket i, or of the last bucket before it when n < 5 leaves it empty
     insert into analytics.customer_rfm_bounds as b
         (shop_id, customers, recency_at, recency_key, frequency_orders, frequency_key, monetary_spent, monetary_key, updated_at)
-    select p_shop_id, v_customers, r.vals, r.keys, f.vals, f.keys, m.vals, m.keys, clock_timestamp()
-    from (select array_agg(x.last_order_at order by p.i) as vals, array_agg(x.customer_key order by p.i) as keys
-          from unnest(v_pos) with ordinality p(pos, i)
-          left join (select n.last_order_at, n.customer_key,
-                            row_number() over (order by n.last_order_at, n.customer_key collate "C") as rn
-                     from _cm_new n) x on x.rn = p.pos) r,
-         (select array_agg(x.orders_count order by p.i) as vals, array_agg(x.customer_key order by p.i) as keys
-          from unnest(v_pos) with ordinality p(pos, i)
-          left join (select n.orders_count, n.customer_key,
-                            row_number() over (order by n.orders_count, n.customer_key collate "C") as rn
-                     from _cm_new n) x on x.rn = p.pos) f,
-         (select array_agg(x.total_spent order by p.i) as vals, array_agg(x.customer_key order by p.i) as keys
-          from unnest(v_pos) with ordinality p(pos, i)
-          left join (select n.total_spent, n.customer_key,
-                            row_number() over (order by n.total_spent, n.customer_key collate "C") as rn
-                     from _cm_new n) x on x.rn = p.pos) m
+    with stored as materialized (
+        select s.customer_key, s.last_order_at, s.orders_count, s.total_spent, s.recency_score, s.frequency_score,
+               s.monetary_score
+        from analytics.customer_metrics_base s
+        where s.shop_id = p_shop_id
+    ), r_last as (
+        select distinct on (s.recency_score) s.recency_score as score, s.last_order_at as value, s.customer_key as key
+        from stored s order by s.recency_score, s.last_order_at desc, s.customer_key desc
+    ), f_last as (
+        select distinct on (s.frequency_score) s.frequency_score as score, s.orders_count as value, s.customer_key as key
+        from stored s order by s.frequency_score, s.orders_count desc, s.customer_key desc
+    ), m_last as (
+        select distinct on (s.monetary_score) s.monetary_score as score, s.total_spent as value, s.customer_key as key
+        from stored s order by s.monetary_score, s.total_spent desc, s.customer_key desc
+    )
+    select p_shop_id, v_customers,
+           array(select (select l.value from r_last l where l.score <= i order by l.score desc limit 1) from generate_series(1, 4) i order by i),
+           array(select (select l.key from r_last l where l.score <= i order by l.score desc limit 1) from generate_series(1, 4) i order by i),
+           array(select (select l.value from f_last l where l.score <= i order by l.score desc limit 1) from generate_series(1, 4) i order by i),
+           array(select (select l.key from f_last l where l.score <= i order by l.score desc limit 1) from generate_series(1, 4) i order by i),
+           array(select (select l.value from m_last l where l.score <= i order by l.score desc limit 1) from generate_series(1, 4) i order by i),
+           array(select (select l.key from m_last l where l.score <= i order by l.score desc limit 1) from generate_series(1, 4) i order by i),
+           clock_timestamp()
     on conflict (shop_id) do update
     set customers = excluded.customers, recency_at = excluded.recency_at, recency_key = excluded.recency_key,
         frequency_orders = excluded.frequency_orders, frequency_key = excluded.frequency_key,
@@ -139,7 +156,7 @@ begin
     -- hook: what follows the customers for the whole shop goes here (the tags of issue 13 item
     -- 6: e.g. perform analytics.apply_tag_rules(p_shop_id, null))
 
-    drop table pg_temp._cm_new;
+    drop table pg_temp._cm_diff;
     return jsonb_build_object(
         'shop_id', p_shop_id, 'mode', 'full', 'refit', v_refit, 'customers', v_customers,
         'inserted', v_inserted, 'updated', v_updated, 'deleted', v_deleted, 'model', v_model.model,
@@ -149,4 +166,4 @@ end
 $$;
 
 comment on function analytics.rebuild_customer_metrics(bigint, boolean) is
-    'Full refresh of one shop''s stored customer metrics (update of changed rows, insert of new, delete of gone ones, RFM boundaries); p_refit fits the model anew (analytics.customer_models), else the stored model stays; never blocks readers; returns a jsonb summary';
+    'Full refresh of one shop''s stored customer metrics (only new, gone and changed rows written; RFM boundaries; model fitted anew with p_refit, else kept); never blocks readers; returns a jsonb summary';

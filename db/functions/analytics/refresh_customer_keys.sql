@@ -36,6 +36,7 @@ declare
     v_r jsonb;
     v_f jsonb;
     v_m jsonb;
+    v_cells text[];
 begin
     perform analytics.customer_metrics_lock(p_shop_id);
     select * into v_model from analytics.customer_models m where m.shop_id = p_shop_id;
@@ -105,6 +106,11 @@ begin
         v_r := analytics.rfm_move_bounds(p_shop_id, 'last_order_at', v_bounds.customers, v_customers);
         v_f := analytics.rfm_move_bounds(p_shop_id, 'orders_count', v_bounds.customers, v_customers);
         v_m := analytics.rfm_move_bounds(p_shop_id, 'total_spent', v_bounds.customers, v_customers);
+        if not ((v_r ->> 'complete')::boolean and (v_f ->> 'complete')::boolean and (v_m ->> 'complete')::boolean) then
+            -- the stored boundaries did not match the rows (they always should): start again from scratch
+            raise warning 'analytics: shop %: RFM boundaries out of step, rebuilding', p_shop_id;
+            return analytics.rebuild_customer_metrics(p_shop_id, false) || jsonb_build_object('keys', cardinality(v_keys));
+        end if;
         update analytics.customer_rfm_bounds b
         set customers = v_customers,
             recency_at = array(select (e #>> '{}')::timestamptz from jsonb_array_elements(v_r -> 'values') with ordinality x(e, i) order by i),
@@ -117,30 +123,35 @@ begin
         where b.shop_id = p_shop_id
         returning * into v_bounds;
 
-        with candidates as (
-            select distinct c.customer_key from _ck_rescore c
-        ), scored as (
-            select m.customer_key,
-                   analytics.rfm_score(m.last_order_at, m.customer_key, v_bounds.recency_at, v_bounds.recency_key) as r,
-                   analytics.rfm_score(m.orders_count, m.customer_key, v_bounds.frequency_orders, v_bounds.frequency_key) as f,
-                   analytics.rfm_score(m.total_spent, m.customer_key, v_bounds.monetary_spent, v_bounds.monetary_key) as m
-            from analytics.customer_metrics_base m
-            join candidates c on c.customer_key = m.customer_key
-            where m.shop_id = p_shop_id
-        )
+        -- the segment of each score combination, (r - 1) x 25 + (f - 1) x 5 + m
+        v_cells := array(select c.segment from analytics.rfm_segment_cells(p_shop_id) c order by c.r, c.f, c.m);
+        -- (the scores are computed from the row being updated: an UPDATE cannot join it again)
         update analytics.customer_metrics_base m
-        set recency_score = s.r, frequency_score = s.f, monetary_score = s.m, rfm_segment = cell.segment,
+        set recency_score = analytics.rfm_score(m.last_order_at, m.customer_key, v_bounds.recency_at, v_bounds.recency_key),
+            frequency_score = analytics.rfm_score(m.orders_count, m.customer_key, v_bounds.frequency_orders, v_bounds.frequency_key),
+            monetary_score = analytics.rfm_score(m.total_spent, m.customer_key, v_bounds.monetary_spent, v_bounds.monetary_key),
+            rfm_segment = v_cells[
+                (analytics.rfm_score(m.last_order_at, m.customer_key, v_bounds.recency_at, v_bounds.recency_key) - 1) * 25
+                + (analytics.rfm_score(m.orders_count, m.customer_key, v_bounds.frequency_orders, v_bounds.frequency_key) - 1) * 5
+                + analytics.rfm_score(m.total_spent, m.customer_key, v_bounds.monetary_spent, v_bounds.monetary_key)],
             computed_at = now()
-        from scored s
-        left join analytics.rfm_segment_cells(p_shop_id) cell on cell.r = s.r and cell.f = s.f and cell.m = s.m
-        where m.shop_id = p_shop_id and m.customer_key = s.customer_key
+        where m.shop_id = p_shop_id
+          and m.customer_key in (select c.customer_key from _ck_rescore c)
           and (m.recency_score, m.frequency_score, m.monetary_score, m.rfm_segment)
-              is distinct from (s.r, s.f, s.m, cell.segment);
+              is distinct from
+              (analytics.rfm_score(m.last_order_at, m.customer_key, v_bounds.recency_at, v_bounds.recency_key),
+               analytics.rfm_score(m.orders_count, m.customer_key, v_bounds.frequency_orders, v_bounds.frequency_key),
+               analytics.rfm_score(m.total_spent, m.customer_key, v_bounds.monetary_spent, v_bounds.monetary_key),
+               v_cells[
+                (analytics.rfm_score(m.last_order_at, m.customer_key, v_bounds.recency_at, v_bounds.recency_key) - 1) * 25
+                + (analytics.rfm_score(m.orders_count, m.customer_key, v_bounds.frequency_orders, v_bounds.frequency_key) - 1) * 5
+                + analytics.rfm_score(m.total_spent, m.customer_key, v_bounds.monetary_spent, v_bounds.monetary_key)]);
         get diagnostics v_rescored = row_count;
     end if;
 
-    -- hook for what follows the customers (tags of issue 13 item 6 go here, for the keys whose
-    -- rows changed: v_keys and those rescored, e.g. perform analytics.apply_tag_rules(p_shop_id, ...))
+    -- hook: what follows the customers goes here, for the customers whose rows changed: v_keys
+    -- (written or deleted) and those in _ck_rescore (rescored); e.g. the tags of issue 13 item 6:
+    -- perform analytics.apply_tag_rules(p_shop_id, v_keys || array(select customer_key from _ck_rescore))
 
     drop table pg_temp._ck_old, pg_temp._ck_new, pg_temp._ck_rescore;
     return jsonb_build_object(

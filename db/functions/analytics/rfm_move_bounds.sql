@@ -4,8 +4,9 @@
  * last_order_at (recency), orders_count (frequency) or total_spent (monetary). Reads the shop's
  * stored boundaries (analytics.customer_rfm_bounds), the changed customers' values before
  * (temporary table _ck_old) and after (_ck_new), and analytics.customer_metrics_base as already
- * written; returns the new boundaries {values, keys} (JSON arrays of 4) and adds to temporary
- * table _ck_rescore every customer whose score may have changed because a boundary moved.
+ * written; returns the new boundaries {values, keys} (JSON arrays of 4), complete (false when a
+ * walk found fewer customers than it needed: the stored state was not exact; the caller then
+ * rebuilds) and adds to temporary table _ck_rescore every customer a boundary passed over.
  *
  * Why it is exact: a stored boundary K_i = (value, key) is the customer at position b_i(n) of
  * the old ranking (analytics.rfm_bound_positions). Its position among the new rows is
@@ -13,8 +14,10 @@
  * (unchanged customers keep their values). The new boundary is the customer at position
  * t = b_i(n'): the (t - P)-th row after K_i in the index order, or the (P - t + 1)-th at or before
  * it walking backwards; |t - P| is at most about twice the number of changed customers, so the
- * walk reads a few index entries. Unchanged customers whose score changes are exactly those
- * between the old and the new boundary (both included); they are queued for rescoring.
+ * walk reads a few index entries. Unchanged customers whose score changes are exactly those the
+ * walk passes over (between the old and the new boundary); they are queued for rescoring.
+ * The walks and ranges bound shop_id by row comparisons (and <= / >=, never =): with an equality
+ * on shop_id the B-tree scan would start at the shop's first entry, not at the boundary.
  * Raises 22023 for another column.
  */
 create or replace function analytics.rfm_move_bounds(p_shop_id bigint, p_column text, p_customers_before integer,
@@ -44,58 +47,52 @@ begin
             from analytics.customer_rfm_bounds s,
                  unnest(s.%2$I, s.%3$I) with ordinality b(value, key, i)
             where s.shop_id = $1
-        ), placed as (
+        ), placed as materialized (
             select ob.*,
                    ob.old_pos
                    + (select count(*) from _ck_new n where (n.%1$I, n.customer_key collate "C") <= (ob.value, ob.key))
                    - (select count(*) from _ck_old o where (o.%1$I, o.customer_key collate "C") <= (ob.value, ob.key))
                    as pos
             from old_bounds ob
-        ), moved as (
-            select p.i, p.value as old_value, p.key as old_key, w.value, w.key
+        ), walked as materialized (
+            -- forward: the new_pos - pos rows after the old boundary, the last is the new one;
+            -- backward: the pos - new_pos + 1 rows at or before it, the last is the new one
+            select p.i, p.new_pos > p.pos as forward,
+                   case when p.new_pos > p.pos then p.new_pos - p.pos else p.pos - p.new_pos + 1 end as wanted,
+                   w.value, w.key, w.n
             from placed p
-            left join lateral (
-                (select m.%1$I as value, m.customer_key as key
-                 from analytics.customer_metrics_base m
-                 where p.new_pos > p.pos
-                   and m.shop_id = $1 and (m.shop_id, m.%1$I, m.customer_key) > ($1, p.value, p.key)
-                 order by m.shop_id, m.%1$I, m.customer_key
-                 offset greatest(0, p.new_pos - p.pos - 1) limit 1)
+            cross join lateral (
+                select f.value, f.key, row_number() over (order by f.value, f.key) as n
+                from (select m.%1$I as value, m.customer_key as key
+                      from analytics.customer_metrics_base m
+                      where p.new_pos > p.pos
+                        and m.shop_id <= $1 and (m.shop_id, m.%1$I, m.customer_key) > ($1, p.value, p.key)
+                      order by m.shop_id, m.%1$I, m.customer_key
+                      limit greatest(0, p.new_pos - p.pos)) f
                 union all
-                (select m.%1$I, m.customer_key
-                 from analytics.customer_metrics_base m
-                 where p.new_pos <= p.pos
-                   and m.shop_id = $1 and (m.shop_id, m.%1$I, m.customer_key) <= ($1, p.value, p.key)
-                 order by m.shop_id desc, m.%1$I desc, m.customer_key desc
-                 offset greatest(0, p.pos - p.new_pos) limit 1)
-            ) w on true
+                select b.value, b.key, row_number() over (order by b.value desc, b.key desc)
+                from (select m.%1$I as value, m.customer_key as key
+                      from analytics.customer_metrics_base m
+                      where p.new_pos <= p.pos
+                        and m.shop_id >= $1 and (m.shop_id, m.%1$I, m.customer_key) <= ($1, p.value, p.key)
+                      order by m.shop_id desc, m.%1$I desc, m.customer_key desc
+                      limit greatest(0, p.pos - p.new_pos + 1)) b
+            ) w
+        ), moved as (
+            select distinct on (w.i) w.i, w.value, w.key, w.n = w.wanted as complete
+            from walked w
+            order by w.i, w.n desc
         ), queued as (
+            -- the customers a boundary passed over: their score changes
             insert into _ck_rescore (customer_key)
-            select r.customer_key
-            from moved mv
-            cross join lateral (
-                select case when (mv.old_value, mv.old_key) <= (mv.value, mv.key) then mv.old_value else mv.value end as least_value,
-                       case when (mv.old_value, mv.old_key) <= (mv.value, mv.key) then mv.old_key else mv.key end as least_key,
-                       case when (mv.old_value, mv.old_key) <= (mv.value, mv.key) then mv.value else mv.old_value end as greatest_value,
-                       case when (mv.old_value, mv.old_key) <= (mv.value, mv.key) then mv.key else mv.old_key end as greatest_key
-            ) lim
-            cross join lateral (
-                select m.customer_key
-                from analytics.customer_metrics_base m
-                where m.shop_id = $1
-                  and (m.shop_id, m.%1$I, m.customer_key)
-                      >= ($1, least_value, least_key)
-                  and (m.shop_id, m.%1$I, m.customer_key)
-                      <= ($1, greatest_value, greatest_key)
-            ) r
-            where mv.value is not null
+            select w.key from walked w
             returning 1
         )
         select jsonb_build_object(
-                   'values', jsonb_agg(to_jsonb(mv.value) order by mv.i),
-                   'keys', jsonb_agg(to_jsonb(mv.key) order by mv.i),
+                   'values', (select jsonb_agg(to_jsonb(mv.value) order by mv.i) from moved mv),
+                   'keys', (select jsonb_agg(to_jsonb(mv.key) order by mv.i) from moved mv),
+                   'complete', (select count(*) = 4 and bool_and(mv.complete) from moved mv),
                    'queued', (select count(*) from queued))
-        from moved mv
     $sql$, p_column, v_bounds_column, v_keys_column)
     into v_result
     using p_shop_id, p_customers_before, p_customers_after;
