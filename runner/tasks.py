@@ -243,7 +243,10 @@ def schedule_products_sync(timestamp: int) -> int:
 # sales.customers queues the customers it touched in analytics.customer_changes (statement
 # triggers); after a snapshot import, a sync run that wrote something and a webhook job,
 # analytics_after_write queues one refresh_changed_customers job per shop, which recomputes just
-# those customers. The daily recalculate_customer_metrics recomputes everyone and fits the model.
+# those customers, and one recalculate_inventory job (orders, products), which recomputes the
+# demand of the variants of the orders written since its last run (analytics.refresh_variant_metrics).
+# The daily recalculate_customer_metrics recomputes everyone and fits the model; the hourly
+# dispatch_inventory_recalculation moves each shop's inventory figures to its new local day.
 
 
 @app.task(name="recalculate_customer_metrics", queue="analytics", retry=RETRY)
@@ -262,18 +265,39 @@ def refresh_changed_customers(shop_id: int) -> Any:
     return row[0] if row else None
 
 
-ANALYTICS_TASKS = {"customer_metrics": recalculate_customer_metrics, "customer_changes": refresh_changed_customers}
+@app.task(name="recalculate_inventory", queue="analytics", retry=RETRY)
+def recalculate_inventory(shop_id: int) -> Any:
+    """analytics.refresh_variant_metrics(shop_id): the demand of the variants whose orders were
+    written since the last refresh (every variant on a new local day), set-based in SQL."""
+    with transaction() as conn:
+        row = conn.execute(query("tasks.refresh_variant_metrics"), {"shop_id": shop_id}).fetchone()
+    return row[0] if row else None
+
+
+ANALYTICS_TASKS = {
+    "customer_metrics": recalculate_customer_metrics,
+    "customer_changes": refresh_changed_customers,
+    "inventory": recalculate_inventory,
+}
+# the analytics each written entity feeds (analytics_after_write)
+ANALYTICS_OF_ENTITY = {
+    "orders": ("customer_changes", "inventory"),
+    "customers": ("customer_changes",),
+    "products": ("inventory",),
+}
 
 
 def analytics_after_write(shop_id: int, entity: str) -> None:
     """A job wrote a shop's ``entity``: queue the analytics refresh of what changed (one waiting job
-    per shop at most, runner/analytics.py after_write; the changes themselves were queued in SQL
-    with the data)."""
-    from runner import analytics
-
-    if entity in analytics.WRITTEN_ENTITIES:
-        with transaction() as conn:
-            analytics.after_write(conn, shop_id, entity)
+    per shop and kind at most: a burst of writes costs one refresh, which finds what changed by
+    itself; the customers' changes were queued in SQL with the data). Tags join here. Never
+    raises: the data is committed already, and the schedules catch up on a refresh that could not
+    be queued."""
+    for kind in ANALYTICS_OF_ENTITY.get(entity, ()):
+        try:
+            defer_analytics(kind, shop_id)
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            log(logger, logging.WARNING, "analytics refresh not queued", shop_id=shop_id, kind=kind, error=str(exc))
 
 
 def defer_analytics(kind: str, shop_id: int) -> bool:
@@ -293,6 +317,14 @@ def defer_analytics(kind: str, shop_id: int) -> bool:
 def dispatch_customer_metrics_recalculation(timestamp: int) -> int:
     """Daily: one customer-metrics recalculation per active shop (deduplicated per shop)."""
     return sum(defer_analytics("customer_metrics", shop_id) for shop_id in _active_shops())
+
+
+@app.periodic(cron="50 * * * *", periodic_id="inventory")
+@app.task(name="dispatch_inventory_recalculation", queue="analytics", queueing_lock="dispatch:inventory")
+def dispatch_inventory_recalculation(timestamp: int) -> int:
+    """Hourly: an inventory refresh per active shop, so that every shop's figures move to its new
+    local day (a full refresh) within the hour after its midnight, also without new orders."""
+    return sum(defer_analytics("inventory", shop_id) for shop_id in _active_shops())
 
 
 # -- operations --------------------------------------------------------------------------------

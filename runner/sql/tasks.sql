@@ -29,3 +29,7 @@ select analytics.refresh_customer_metrics(%(shop_id)s);
 
 -- name: refresh_changed_customers
 select analytics.refresh_changed_customers(%(shop_id)s);
+
+-- name: refresh_variant_metrics
+-- the variants of orders written since the last refresh; every variant on a new local day
+select analytics.refresh_variant_metrics(%(shop_id)s);
