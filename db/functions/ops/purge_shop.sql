@@ -16,7 +16,8 @@ begin
     foreach v_table in array array[
         'archive.order_items', 'sales.order_items', 'sales.orders', 'sales.customers', 'analytics.customer_metrics',
         'catalog.variants', 'catalog.products', 'catalog.suppliers', 'ingest.snapshot_failures',
-        'ingest.snapshot_jobs', 'ingest.webhook_events', 'ingest.sync_cursors', 'core.shop_access_tokens',
+        'ingest.snapshot_jobs', 'ingest.webhook_pending', 'ingest.webhook_drains', 'ingest.webhook_events',
+        'ingest.sync_cursors', 'core.shop_access_tokens',
         'core.settings']
     loop
         if to_regclass(v_table) is not null then
