@@ -116,6 +116,7 @@ class DrainResult:
     batches: int = 0
     failed: int = 0  # keys that failed in this run (left waiting, or given up)
     gave_up: int = 0
+    gave_way: int = 0  # times the drain let a sync batch or an import have the write lock
     warnings: int = 0
     stopped: str = "empty"  # empty | time (next drain deferred) | busy (a sync holds the lock)
     next_job: int | None = None
@@ -157,7 +158,7 @@ def drain(
         result.stopped = "busy"
         log(logger, logging.INFO, "drain deferred: a sync holds the write lock", shop_id=shop_id, entity=entity)
         return result
-    run = _Run(conn, client, result, batch_size, started + run_seconds, job_id)
+    run = _Run(conn, client, result, batch_size, started + run_seconds, job_id, lock_wait)
     try:
         run.open()
         with ThreadPoolExecutor(max_workers=FETCH_THREADS, thread_name_prefix="drain-fetch") as pool:
@@ -166,7 +167,8 @@ def drain(
         try:
             run.close()  # an error: webhooks queue a new drain (the keys wait for it)
         finally:
-            entity_lock.release(conn, shop_id, entity)
+            if run.holding:
+                entity_lock.release(conn, shop_id, entity)
     result.seconds = time.monotonic() - started
     if result.taken or result.next_job:
         log(logger, logging.INFO, "drain done", **{k: v for k, v in result.as_dict().items() if k != "failed_keys"})
@@ -189,10 +191,12 @@ class _Run:
         batch_size: int,
         deadline: float,
         job_id: int | None,
+        lock_wait: float,
     ):
         self.conn, self.client, self.result = conn, client, result
         self.shop_id, self.entity = result.shop_id, result.entity
-        self.batch_size, self.deadline, self.job_id = batch_size, deadline, job_id
+        self.batch_size, self.deadline, self.job_id, self.lock_wait = batch_size, deadline, job_id, lock_wait
+        self.holding = True  # the write lock (taken by drain() before the run)
         self.failed: dict[tuple[str, str], int] = {}  # keys that failed in this run -> their attempts
         self.is_open = False
         self.pool: ThreadPoolExecutor | None = None
@@ -231,16 +235,38 @@ class _Run:
                 if time.monotonic() >= self.deadline:
                     self._hand_over()
                     return
+                if not self._give_way():
+                    return
                 current = self._last_look()
                 if not current:
                     return
                 futures = self._submit(current)
             nxt: list[Pending] = []
-            if time.monotonic() < self.deadline:
+            # the next batch is fetched while this one is applied -- unless a sync batch or an import
+            # waits for the write lock: then it gets it once this batch is in (see _give_way)
+            if time.monotonic() < self.deadline and not entity_lock.wanted(self.conn, self.shop_id, self.entity):
                 nxt = self._claim(exclude=current)
             next_futures = self._submit(nxt)
             self._apply(current, [f.result() for f in futures])
             current, futures = nxt, next_futures
+
+    def _give_way(self) -> bool:
+        """Nothing in flight: if a sync batch or a snapshot import waits for the write lock, let it
+        have it and take it back after. False when it was not back within ``lock_wait`` seconds:
+        the next drain takes over (deferred ``BUSY_RETRY`` seconds later) and this one ends."""
+        if not entity_lock.wanted(self.conn, self.shop_id, self.entity):
+            return True
+        entity_lock.release(self.conn, self.shop_id, self.entity)
+        self.holding = False
+        self.result.gave_way += 1
+        if entity_lock.take(self.conn, self.shop_id, self.entity, wait=self.lock_wait):
+            self.holding = True
+            return True
+        with committed(self.conn):
+            self.result.next_job = _defer(self.conn, self.shop_id, self.entity, BUSY_RETRY)
+            self.close()
+        self.result.stopped = "busy"
+        return False
 
     # -- claims ----------------------------------------------------------------------------------
 

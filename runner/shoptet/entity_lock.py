@@ -4,13 +4,16 @@ A drain (runner/shoptet/drain.py) and a sync (runner/shoptet/sync.py) both fetch
 write them. Were they to interleave, a document fetched before a change could be written after a
 newer one (the apply functions refuse an older changeTime, but a soft-delete written between a
 fetch and its write would be undone). So each holds the shop's entity write lock from before its
-fetches until its transaction has committed: a drain for its whole run, a sync for each batch of
-50 and for a snapshot fallback. It is a session-level advisory lock
-(``hashtextextended('hub.write:<shop_id>:<entity>', 0)``, runner/sql/drain.sql) taken on the
-connection that writes, held while no transaction is open (the HTTP requests in between hold
-none), and gone with the session when a process dies. Jobs of a shop's entity already take turns
-under procrastinate's lock ``shop:<id>:<entity>``; this lock is what `hub sync` run by hand and a
-worker's drain agree on.
+fetches until its transaction has committed: a sync for each batch of 50 and for a snapshot
+fallback, a snapshot import job for its run, a drain for its run -- except that a drain lets the
+lock go between two batches when someone else waits for it (``wanted``), and takes it back after.
+
+The lock is a session-level advisory lock (``hashtextextended('hub.write:<shop_id>:<entity>',
+0)``, runner/sql/drain.sql) taken on the connection that writes, held while no transaction is open
+(the HTTP requests in between hold none), and gone with the session when a process dies. Who is
+about to wait for it announces so with a shared session lock on ``hub.write_wanted:<shop_id>:
+<entity>`` (withdrawn once it has the write lock); a drain sees that when it cannot take that lock
+exclusively. This lock is what `hub sync` run by hand, sync and import jobs and the drains agree on.
 """
 
 from __future__ import annotations
@@ -34,10 +37,16 @@ def committed(conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
     conn.commit()
 
 
-def take(conn: psycopg.Connection, shop_id: int, entity: str, *, wait: float | None = None) -> bool:
+def take(
+    conn: psycopg.Connection, shop_id: int, entity: str, *, wait: float | None = None, announce: bool = False
+) -> bool:
     """Take the write lock on ``conn`` (autocommit off, no transaction open); False when ``wait``
-    seconds went by first (None: wait as long as it takes)."""
+    seconds went by first (None: wait as long as it takes). ``announce``: a drain holding the lock
+    lets it go after its batch (sync batches and imports announce; drains do not)."""
     params = {"shop_id": shop_id, "entity": entity}
+    if announce:
+        with committed(conn):
+            conn.execute(query("drain.write_wanted_announce"), params)
     try:
         with committed(conn):
             if wait is not None:
@@ -45,7 +54,18 @@ def take(conn: psycopg.Connection, shop_id: int, entity: str, *, wait: float | N
             conn.execute(query("drain.write_lock"), params)
     except psycopg.errors.LockNotAvailable:
         return False
+    finally:
+        if announce:
+            with committed(conn):
+                conn.execute(query("drain.write_wanted_withdraw"), params)
     return True
+
+
+def wanted(conn: psycopg.Connection, shop_id: int, entity: str) -> bool:
+    """Whether a sync batch or an import waits for the write lock (or is about to)."""
+    with committed(conn):
+        row = conn.execute(query("drain.write_wanted"), {"shop_id": shop_id, "entity": entity}).fetchone()
+    return bool(row and row[0])
 
 
 def release(conn: psycopg.Connection, shop_id: int, entity: str) -> None:
@@ -59,8 +79,9 @@ def release(conn: psycopg.Connection, shop_id: int, entity: str) -> None:
 
 @contextmanager
 def held(conn: psycopg.Connection, shop_id: int, entity: str) -> Iterator[None]:
-    """Hold the write lock for a block (waiting for it as long as it takes)."""
-    take(conn, shop_id, entity)
+    """Hold the write lock for a block (waiting for it as long as it takes; a drain holding it lets
+    it go after its current batch)."""
+    take(conn, shop_id, entity, announce=True)
     try:
         yield
     finally:

@@ -29,6 +29,17 @@ select pg_advisory_lock(hashtextextended('hub.write:' || %(shop_id)s::bigint || 
 -- name: write_unlock
 select pg_advisory_unlock(hashtextextended('hub.write:' || %(shop_id)s::bigint || ':' || %(entity)s::text, 0));
 
+-- name: write_wanted_announce
+-- a sync batch or an import is about to wait for the write lock: the drain holding it lets it go
+select pg_advisory_lock_shared(hashtextextended('hub.write_wanted:' || %(shop_id)s::bigint || ':' || %(entity)s::text, 0));
+
+-- name: write_wanted_withdraw
+select pg_advisory_unlock_shared(hashtextextended('hub.write_wanted:' || %(shop_id)s::bigint || ':' || %(entity)s::text, 0));
+
+-- name: write_wanted
+-- does anyone wait for the write lock (holds the announcement)? The probe is a transaction lock: gone at commit
+select not pg_try_advisory_xact_lock(hashtextextended('hub.write_wanted:' || %(shop_id)s::bigint || ':' || %(entity)s::text, 0));
+
 -- name: open
 select ingest.webhook_drain_open(%(shop_id)s, %(entity)s, %(job_id)s);
 
