@@ -332,7 +332,10 @@ def run_snapshot_job(context: procrastinate.JobContext, job_id: int) -> dict[str
         if job is None:
             return {"job_id": job_id, "outcome": "gone"}
         # the shop's entity write lock for the import: webhook drains of the entity wait meanwhile
-        with client_for_shop(job["shop_id"]) as client, entity_lock.held(conn, job["shop_id"], job["entity"]):
+        with (
+            client_for_shop(job["shop_id"]) as client,
+            entity_lock.held(conn, job["shop_id"], job["entity"], long=True),
+        ):
             try:
                 return snapshots.run_job(conn, client, job_id)
             except snapshots.SnapshotFailed as exc:

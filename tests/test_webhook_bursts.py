@@ -208,18 +208,21 @@ def test_worker_killed_mid_batch_leaves_nothing_half_written_and_a_restart_conve
             "select code, changed_at from sales.orders where shop_id = %s and code = any(%s)", (SHOP, codes)
         ).fetchall()
     )
-    sb.set_faults(detail_ms=60)  # a batch of 50 takes about a second
-    victim = hub["worker"]("--stalled-after", "1")
-    time.sleep(1.0)
+    sb.set_faults(detail_ms=150)  # a batch of 50 takes about 2.5 s, its apply a tenth of that
+    # every webhook accepted first: the drain starts with all 120 keys waiting
     sb.put(SHOP, "orders", changed_orders(sb, codes, -3))
+    assert sb.wait_webhooks(60)
+    assert one(admin, "select count(*) from ingest.webhook_pending") == 120
+    victim = hub["worker"]("--stalled-after", "1")
     token = sb.private_token(SHOP)
     # at least one batch committed, the next one's requests in flight
     wait_for(
         "a batch applied and the next in flight",
         lambda: (
-            one(admin, "select count(*) from ingest.webhook_events where status = 'done'") >= 50
-            and sb.inflight.get(token, 0) > 0
+            sb.inflight.get(token, 0) > 0
+            and one(admin, "select count(*) from ingest.webhook_events where status = 'done'") >= 50
         ),
+        timeout=120,
         every=0.02,
     )
     os.kill(victim.pid, signal.SIGKILL)

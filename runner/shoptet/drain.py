@@ -9,9 +9,10 @@ One drain:
 1. takes the shop's entity write lock (runner/shoptet/entity_lock.py), which `hub sync` takes for
    each of its batches and a snapshot import for its run: a sync and a drain never fetch-and-write
    the same shop's entity at once. Drain jobs have no procrastinate lock (a drain queued while
-   another ends is taken at once and waits here for a moment); if a sync or an import keeps the
-   write lock longer than ``LOCK_WAIT`` seconds, the drain defers the next drain ``BUSY_RETRY``
-   seconds later and ends. With the lock it becomes the shop's open drain.
+   another ends is taken at once and waits here for a moment); if a sync keeps the write lock
+   longer than ``LOCK_WAIT`` seconds, the drain defers the next drain ``BUSY_RETRY`` seconds later
+   and ends, and while a snapshot import holds it the drain does not wait at all (the next one
+   looks again ``IMPORT_RETRY`` seconds later). With the lock it becomes the shop's open drain.
 2. takes up to ``BATCH_SIZE`` waiting keys, oldest first (``ingest.webhook_claim``), and fetches
    their details with ``FETCH_CONCURRENCY`` requests at a time (Shoptet allows 3 concurrent
    requests per token; the client's token slots hold that across processes). While one batch is
@@ -70,6 +71,7 @@ FETCH_THREADS = FETCH_CONCURRENCY + 1
 RUN_SECONDS = 30.0  # a drain takes no new keys after this long; the next drain goes on
 LOCK_WAIT = 10.0  # seconds a drain waits for a sync's batch to release the write lock
 BUSY_RETRY = 5.0  # ... then the next drain starts this much later
+IMPORT_RETRY = 30.0  # a snapshot import holds the write lock: the next drain looks again this much later
 MAX_KEY_ATTEMPTS = 5  # failed fetches of a key before the drain gives up on it
 ENTITIES = ("orders", "customers", "products")
 # where a key kind's detail is: the entity fetch_entity knows, and a path when it is not the entity's own
@@ -152,11 +154,18 @@ def drain(
     conn.commit()  # nothing of the caller's may stay open during HTTP
     started = time.monotonic()
     result = DrainResult(shop_id, entity)
-    if not entity_lock.take(conn, shop_id, entity, wait=lock_wait):
+    importing = entity_lock.importing(conn, shop_id, entity)
+    if importing or not entity_lock.take(conn, shop_id, entity, wait=lock_wait):
         with committed(conn):
-            result.next_job = _defer(conn, shop_id, entity, BUSY_RETRY)
+            result.next_job = _defer(conn, shop_id, entity, IMPORT_RETRY if importing else BUSY_RETRY)
         result.stopped = "busy"
-        log(logger, logging.INFO, "drain deferred: a sync holds the write lock", shop_id=shop_id, entity=entity)
+        log(
+            logger,
+            logging.INFO,
+            "drain deferred: " + ("a snapshot import" if importing else "a sync") + " holds the write lock",
+            shop_id=shop_id,
+            entity=entity,
+        )
         return result
     run = _Run(conn, client, result, batch_size, started + run_seconds, job_id, lock_wait)
     try:
@@ -259,11 +268,14 @@ class _Run:
         entity_lock.release(self.conn, self.shop_id, self.entity)
         self.holding = False
         self.result.gave_way += 1
-        if entity_lock.take(self.conn, self.shop_id, self.entity, wait=self.lock_wait):
+        importing = entity_lock.importing(self.conn, self.shop_id, self.entity)
+        if not importing and entity_lock.take(self.conn, self.shop_id, self.entity, wait=self.lock_wait):
             self.holding = True
             return True
         with committed(self.conn):
-            self.result.next_job = _defer(self.conn, self.shop_id, self.entity, BUSY_RETRY)
+            self.result.next_job = _defer(
+                self.conn, self.shop_id, self.entity, IMPORT_RETRY if importing else BUSY_RETRY
+            )
             self.close()
         self.result.stopped = "busy"
         return False

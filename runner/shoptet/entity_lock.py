@@ -13,7 +13,10 @@ The lock is a session-level advisory lock (``hashtextextended('hub.write:<shop_i
 (the HTTP requests in between hold none), and gone with the session when a process dies. Who is
 about to wait for it announces so with a shared session lock on ``hub.write_wanted:<shop_id>:
 <entity>`` (withdrawn once it has the write lock); a drain sees that when it cannot take that lock
-exclusively. This lock is what `hub sync` run by hand, sync and import jobs and the drains agree on.
+exclusively. A snapshot import, which holds the write lock for minutes, also holds
+``hub.write_long:<shop_id>:<entity>`` shared (``long``): a drain that sees it does not wait for the
+write lock but comes back later (runner/shoptet/drain.py), so that it does not keep a worker busy
+waiting. This lock is what `hub sync` run by hand, sync and import jobs and the drains agree on.
 """
 
 from __future__ import annotations
@@ -68,6 +71,13 @@ def wanted(conn: psycopg.Connection, shop_id: int, entity: str) -> bool:
     return bool(row and row[0])
 
 
+def importing(conn: psycopg.Connection, shop_id: int, entity: str) -> bool:
+    """Whether a snapshot import holds the write lock (or waits for it): minutes, not seconds."""
+    with committed(conn):
+        row = conn.execute(query("drain.write_long"), {"shop_id": shop_id, "entity": entity}).fetchone()
+    return bool(row and row[0])
+
+
 def release(conn: psycopg.Connection, shop_id: int, entity: str) -> None:
     """Give the write lock back; a broken connection has lost it with its session already."""
     try:
@@ -78,11 +88,23 @@ def release(conn: psycopg.Connection, shop_id: int, entity: str) -> None:
 
 
 @contextmanager
-def held(conn: psycopg.Connection, shop_id: int, entity: str) -> Iterator[None]:
+def held(conn: psycopg.Connection, shop_id: int, entity: str, *, long: bool = False) -> Iterator[None]:
     """Hold the write lock for a block (waiting for it as long as it takes; a drain holding it lets
-    it go after its current batch)."""
-    take(conn, shop_id, entity, announce=True)
+    it go after its current batch). ``long``: a snapshot import (drains do not wait for it)."""
+    params = {"shop_id": shop_id, "entity": entity}
+    if long:
+        with committed(conn):
+            conn.execute(query("drain.write_long_begin"), params)
     try:
-        yield
+        take(conn, shop_id, entity, announce=True)
+        try:
+            yield
+        finally:
+            release(conn, shop_id, entity)
     finally:
-        release(conn, shop_id, entity)
+        if long:
+            try:
+                with committed(conn):
+                    conn.execute(query("drain.write_long_end"), params)
+            except psycopg.Error:  # a broken connection: its session, and the lock, are gone
+                pass

@@ -264,7 +264,7 @@ def _snapshot(
         entity=entity,
         reason=result.started_from,
     )
-    with entity_lock.held(conn, shop_id, entity):  # webhook drains of the entity wait meanwhile
+    with entity_lock.held(conn, shop_id, entity, long=True):  # webhook drains of the entity wait meanwhile
         outcome = snapshots.import_snapshot(conn, client, shop_id, entity, options=options)
         conn.commit()
     with _committed(conn):

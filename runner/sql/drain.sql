@@ -45,3 +45,14 @@ select ingest.webhook_drain_open(%(shop_id)s, %(entity)s, %(job_id)s);
 
 -- name: close
 select ingest.webhook_drain_close(%(shop_id)s, %(entity)s, %(job_id)s);
+
+-- name: write_long_begin
+-- a snapshot import is about to hold the write lock for minutes: drains come back later instead of waiting
+select pg_advisory_lock_shared(hashtextextended('hub.write_long:' || %(shop_id)s::bigint || ':' || %(entity)s::text, 0));
+
+-- name: write_long_end
+select pg_advisory_unlock_shared(hashtextextended('hub.write_long:' || %(shop_id)s::bigint || ':' || %(entity)s::text, 0));
+
+-- name: write_long
+-- is a snapshot import holding (or about to hold) the write lock? The probe is a transaction lock: gone at commit
+select not pg_try_advisory_xact_lock(hashtextextended('hub.write_long:' || %(shop_id)s::bigint || ':' || %(entity)s::text, 0));
