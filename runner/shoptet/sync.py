@@ -48,6 +48,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -419,7 +420,8 @@ def _apply_batch(
     keys waiting for the entities the batch applied are done with it: the drain does not fetch them
     again. Returns the newest changeTime applied so far."""
     edits, deletes = _plan(entity, changes, result)
-    with entity_lock.held(conn, shop_id, entity):
+    # the last call may bring no change, only the cursor's move: no need to stop a drain for that
+    with entity_lock.held(conn, shop_id, entity) if changes else nullcontext():
         with _committed(conn):
             waiting = conn.execute(
                 query("sync.webhook_pending_of"),
