@@ -1,19 +1,22 @@
 # Shoptet Hub — every target installs what it needs on a fresh Debian 12 (root or sudo).
 #
 #   make demo    set up, start the embedded database, migrate, import a sandbox shop, print how to connect
-#   make test    set up, run the test suite on a throw-away cluster
+#   make test    set up, run `make lint`, then the test suite on a throw-away cluster
+#   make lint    set up, check formatting (ruff format --check), lint (ruff check) runner/ bench/ tests/,
+#                and type-check runner/ (mypy); ruff and mypy come from the dev extras in pyproject.toml
 #   make bench   set up, run the benchmarks (figures appended to bench/RESULTS.md);
 #                BENCH_SCALE=1 generates the seeds' full size (default 0.1) for the query benchmark
 
 SHELL := /bin/bash
 PG_MAJOR := 15
-APT_PACKAGES := postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-partman postgresql-client-$(PG_MAJOR)
+APT_PACKAGES := postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-partman postgresql-client-$(PG_MAJOR) pgbackrest
 VENV := .venv
 PY := $(VENV)/bin/python
 HUB := $(VENV)/bin/hub
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP := $(VENV)/.installed
 BENCH_SCALE ?= 0.1
+LINT_PATHS := runner bench tests
 
 .PHONY: setup system-packages venv demo test bench lint db-start db-stop clean
 
@@ -25,6 +28,7 @@ system-packages:
 	[ -x /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_ctl ] || missing="$$missing postgresql-$(PG_MAJOR)"; \
 	[ -f /usr/share/postgresql/$(PG_MAJOR)/extension/pg_partman.control ] || missing="$$missing postgresql-$(PG_MAJOR)-partman"; \
 	command -v psql >/dev/null || missing="$$missing postgresql-client-$(PG_MAJOR)"; \
+	command -v pgbackrest >/dev/null || missing="$$missing pgbackrest"; \
 	python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
@@ -50,14 +54,22 @@ demo: setup
 	@echo "  psql \"$$($(HUB) db url)\""
 	@echo "Stop the database with: $(HUB) db stop"
 
-test: setup
+# lint first: a format, lint or type finding fails the run (CI runs `make test`)
+test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
 	BENCH_SCALE=$(BENCH_SCALE) $(PY) -m bench
 
+# config in pyproject.toml ([tool.ruff], [tool.mypy]); `.venv/bin/ruff format runner bench tests` fixes the format
 lint: setup
-	$(PY) -m compileall -q runner bench tests
+	@echo "lint: ruff format --check $(LINT_PATHS)"
+	@$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	@echo "lint: ruff check $(LINT_PATHS)"
+	@$(VENV)/bin/ruff check $(LINT_PATHS)
+	@echo "lint: mypy (runner/)"
+	@$(VENV)/bin/mypy
+	@echo "lint: ok"
 
 db-start: setup
 	$(HUB) db start

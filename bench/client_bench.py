@@ -4,8 +4,9 @@ and with the in-process semaphore only.
 
 Set-up: a sandbox Shoptet in this process (real HTTP on localhost, its leaky bucket made large
 enough not to pace, each answer delayed by `latency_ms` when given), one ShoptetClient per run,
-`threads` threads sending `requests` GET /api/eshop in all. The two variants alternate `rounds` times; the best round of each is reported
-(the machine is shared: the best is the least disturbed). Run with `hub bench client`.
+`threads` threads sending `requests` GET /api/eshop in all. The two variants alternate `rounds`
+times; the best round of each is reported (the machine is shared: the best is the least
+disturbed). Run with `hub bench client`.
 """
 
 from __future__ import annotations
@@ -87,7 +88,8 @@ def run(
         "|---|---|",
         f"| in-process semaphore only | {r['local']:,.0f} |",
         f"| slots in the hub database (across processes) | {r['shared']:,.0f} |",
-        f"| cost | {1 - r['shared'] / r['local']:.1%} fewer requests/s, {per_request_ms:.2f} ms more per request (a thread's latency) |",
+        f"| cost | {1 - r['shared'] / r['local']:.1%} fewer requests/s, "
+        f"{per_request_ms:.2f} ms more per request (a thread's latency) |",
         f"| most in flight at the sandbox / refused | {r['peak']} / {r['refused']} |",
     ]
     print("\n".join(lines))

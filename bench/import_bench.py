@@ -193,7 +193,8 @@ def run(cfg: Config, *, scale: float, record_results: bool = True) -> int:
     data_dir = cfg.home / "sandbox"
     sandbox = Sandbox(scale=scale, seed=11, shops=(SHOP,), data_dir=str(data_dir), job_seconds=0.2)
     print(
-        f"import bench: scale {scale} (sandbox shop {SHOP}; first run at a scale builds its files, cached in {data_dir})",
+        f"import bench: scale {scale} (sandbox shop {SHOP}; "
+        f"first run at a scale builds its files, cached in {data_dir})",
         flush=True,
     )
     with sandbox.run_in_thread() as url, connect(target, "admin", autocommit=True) as admin:

@@ -236,6 +236,7 @@ def run(
                       (select count(*) from sales.customers where shop_id = any(%(s)s))""",
             {"s": list(BENCH_SHOPS)},
         ).fetchone()
+    assert counts is not None  # two scalar subqueries: one row
 
     lines = [
         f"Data: {counts[0]:,} orders, {counts[1]:,} customers in shops {', '.join(map(str, BENCH_SHOPS))}"
@@ -250,14 +251,14 @@ def run(
         "|---|---|---|---|---|---|---|",
     ]
     status = 0
-    for name, s, rows in results:
+    for name, s, rows_per_call in results:
         target_p95 = TARGETS.get(name)
         verdict = ""
         if target_p95 is not None:
             met = s["p95"] <= target_p95
             verdict = f"<= {fmt_seconds(target_p95)} {'met' if met else 'MISSED'}"
         lines.append(
-            f"| {name} | {s['n']:.0f} | {rows:.1f} | {fmt_seconds(s['p50'])} | {fmt_seconds(s['p95'])} "
+            f"| {name} | {s['n']:.0f} | {rows_per_call:.1f} | {fmt_seconds(s['p50'])} | {fmt_seconds(s['p95'])} "
             f"| {fmt_seconds(s['p99'])} | {verdict} |"
         )
     lines.append("")

@@ -34,6 +34,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 from yoyo import get_backend, read_migrations
+from yoyo.backends import DatabaseBackend
 from yoyo.migrations import read_sql_migration
 
 from runner.config import DB_DIR
@@ -170,7 +171,7 @@ def _load_functions(conn: psycopg.Connection, result: MigrateResult) -> None:
     against the complete set (a broken file fails here, with its file and line)."""
     files = function_files()
     sources = {path: path.read_text(encoding="utf-8") for path in files}
-    known = dict(conn.execute(query("migrate.known_sql_files")).fetchall())
+    known: dict[str, str] = dict(conn.execute(query("migrate.known_sql_files")).fetchall())
     conn.execute(query("migrate.set_role_owner"))
     for check_bodies in ("off", "on"):
         conn.execute(query("migrate.check_function_bodies"), {"value": check_bodies})
@@ -190,7 +191,7 @@ def _load_functions(conn: psycopg.Connection, result: MigrateResult) -> None:
     conn.execute(query("migrate.reset_role"))
 
 
-def _backend(target: Target):  # type: ignore[no-untyped-def]
+def _backend(target: Target) -> DatabaseBackend:
     try:
         return get_backend(yoyo_url(target.admin))
     except psycopg.OperationalError as exc:

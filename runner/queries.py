@@ -24,7 +24,7 @@ def all_queries() -> dict[str, str]:
     for path in sorted(SQL_DIR.glob("*.sql")):
         text = path.read_text(encoding="utf-8")
         parts = _HEADER.split(text)
-        for block, body in zip(parts[1::2], parts[2::2]):
+        for block, body in zip(parts[1::2], parts[2::2], strict=True):
             name = f"{path.stem}.{block}"
             if name in found:
                 raise KeyError(f"query {block!r} is defined twice in {path.name}")

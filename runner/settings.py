@@ -329,4 +329,4 @@ class Settings:
             ).fetchall()
         )
         names = ("shop_id", "key", "value_type", "value", "is_secret", "updated_at", "updated_by")
-        return [dict(zip(names, r)) for r in rows]
+        return [dict(zip(names, r, strict=True)) for r in rows]

@@ -30,7 +30,7 @@ import asyncio
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import procrastinate
 import psycopg
@@ -40,6 +40,9 @@ from runner.config import Config
 from runner.db import Target, target_for
 from runner.logs import log
 from runner.queries import query
+
+if TYPE_CHECKING:
+    from procrastinate.app import WorkerOptions
 
 logger = logging.getLogger("hub.tasks")
 
@@ -365,22 +368,107 @@ def retry_snapshots(timestamp: int | None = None) -> int:
     return len(due)
 
 
+# a backup job is retried only when the database could not be reached; a failed dump or verify
+# is recorded (ops.backups, ops.pgbackrest_runs) and alerts through ops.backup_status instead
+BACKUP_RETRY = procrastinate.RetryStrategy(max_attempts=3, wait=300, retry_exceptions={psycopg.OperationalError})
+
+
+def _embedded_cluster(cfg: Config) -> Any:
+    from runner.db import embedded_cluster
+
+    return embedded_cluster(cfg) if cfg.embedded else None
+
+
 @app.periodic(cron="0 2 * * *")
 @app.task(
     name="backup_database",
     queue="maintenance",
     lock="maintenance:backup",
     queueing_lock="maintenance:backup",
-    retry=RETRY,
+    retry=BACKUP_RETRY,
 )
 def backup_database(timestamp: int | None = None) -> dict[str, Any]:
-    """Daily 02:00 UTC: pg_dump the hub database into HUB_BACKUP_DIR, verified, newest HUB_BACKUP_KEEP kept."""
-    from runner.backup import run_backup
+    """Daily 02:00 UTC: `hub backup run`, then `hub backup verify` of that dump (and pgbackrest
+    verify on the embedded cluster), then `hub backup prune`. Every step runs; a failed one is
+    recorded where it belongs and the job then fails, naming it."""
+    from runner import pitr
+    from runner.backup import prune_backups, run_backup, verify_backup
+    from runner.errors import HubError
 
     if _target is None:
         raise RuntimeError("runner.tasks.configure() was not called in this process")
     cfg = Config.from_env()
-    return run_backup(_target, cfg.backup_dir, keep=cfg.backup_keep)
+    outcome: dict[str, Any] = {}
+    failures: list[str] = []
+    made = run_backup(_target, cfg.backup_dir)
+    outcome["run"] = made
+    try:
+        outcome["verify"] = verify_backup(_target, made["backup_id"])
+    except HubError as exc:
+        failures.append(f"verify: {exc}")
+    cluster = _embedded_cluster(cfg)
+    if pitr.enabled(cluster):
+        try:
+            outcome["pgbackrest_verify"] = pitr.verify(cluster, _target)["run_id"]
+        except HubError as exc:
+            failures.append(f"pgbackrest verify: {exc}")
+    outcome["prune"] = prune_backups(_target, keep=cfg.backup_keep, keep_days=cfg.backup_keep_days)
+    if pitr.enabled(cluster):
+        pitr.archiver(cluster).expire()
+    log(
+        logger,
+        logging.ERROR if failures else logging.INFO,
+        "daily backup " + ("failed" if failures else "done"),
+        backup_id=made["backup_id"],
+        failures="; ".join(failures) or None,
+        pruned=len(outcome["prune"]["removed"]),
+    )
+    if failures:
+        from runner.backup import BackupError
+
+        raise BackupError(f"daily backup {made['backup_id']}: " + "; ".join(failures))
+    return outcome
+
+
+def _pitr_backup(kind: str) -> dict[str, Any]:
+    from runner import pitr
+
+    if _target is None:
+        raise RuntimeError("runner.tasks.configure() was not called in this process")
+    cluster = _embedded_cluster(Config.from_env())
+    if cluster is None:
+        return {"skipped": "HUB_DATABASE_URL: the server's own backups cover point-in-time recovery"}
+    from runner.pgbackrest import installed
+
+    if installed() is None:
+        return {"skipped": "pgbackrest is not installed: no WAL archiving, dumps only"}
+    return pitr.backup(cluster, _target, kind)
+
+
+@app.periodic(cron="30 1 * * 0")
+@app.task(
+    name="pitr_full_backup",
+    queue="maintenance",
+    lock="maintenance:pgbackrest",
+    queueing_lock="maintenance:pgbackrest-full",
+    retry=BACKUP_RETRY,
+)
+def pitr_full_backup(timestamp: int | None = None) -> dict[str, Any]:
+    """Sundays 01:30 UTC: a full pgBackRest backup of the embedded cluster (point-in-time recovery)."""
+    return _pitr_backup("full")
+
+
+@app.periodic(cron="30 1 * * 1-6")
+@app.task(
+    name="pitr_incremental_backup",
+    queue="maintenance",
+    lock="maintenance:pgbackrest",
+    queueing_lock="maintenance:pgbackrest-incr",
+    retry=BACKUP_RETRY,
+)
+def pitr_incremental_backup(timestamp: int | None = None) -> dict[str, Any]:
+    """Monday to Saturday 01:30 UTC: an incremental pgBackRest backup (a full one when none exists)."""
+    return _pitr_backup("incr")
 
 
 @app.periodic(cron="40 4 * * *")
@@ -484,9 +572,6 @@ def reconcile_webhooks(timestamp: int | None = None) -> dict[str, Any]:
     return outcome
 
 
-# Not scheduled here: the daily 02:00 UTC backup (operations issue).
-
-
 def run_worker(
     cfg: Config,
     *,
@@ -506,16 +591,29 @@ def run_worker(
     bound = configure(target_for(cfg), pool_size=max(2, concurrency + 1))
     heartbeat = max(0.5, min(10.0, STALLED_AFTER_SECONDS / 3))
 
+    options: WorkerOptions = {
+        "concurrency": concurrency,
+        "fetch_job_polling_interval": polling_interval,
+        "update_heartbeat_interval": heartbeat,
+        "stalled_worker_timeout": STALLED_AFTER_SECONDS,
+    }
+    if queues is not None:  # else every queue (procrastinate's default)
+        options["queues"] = queues
+    # procrastinate's WorkerOptions says name: str, but its Worker takes str | None (docstring:
+    # Optional[str]); None keeps the worker unnamed, as `hub worker` without --name always was
+    options["name"] = name  # type: ignore[typeddict-item]
+
     async def main() -> None:
         async with bound.open_async():
-            await bound.run_worker_async(
-                queues=queues,
-                concurrency=concurrency,
-                name=name,
-                fetch_job_polling_interval=polling_interval,
-                update_heartbeat_interval=heartbeat,
-                stalled_worker_timeout=STALLED_AFTER_SECONDS,
-            )
+            await bound.run_worker_async(**options)
 
+    # warnings, errors and job outcomes of this worker go to ops.events / ops.job_run_totals
+    from runner import logs, telemetry
+
+    logs.attach(telemetry.start(target_for(cfg).app, process="worker"), process="worker")
     log(logger, logging.INFO, "worker starting", queues=",".join(queues or QUEUES), concurrency=concurrency)
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        logs.detach()
+        telemetry.stop()

@@ -21,7 +21,8 @@ select %(shop)s, lpad(g::text, 10, '0'),
        -- whole days over ~2.5 years: many orders share a created_at (ties)
        date_trunc('day', now()) - ((g * 7919) % 900) * interval '1 day',
        now(), -1 - (g % 4), 'status ' || (g % 4),
-       case when g % 3 = 0 then ' Guest' || g || '@example.com ' else 'customer' || (g % %(customers)s + 1) || '@example.com' end,
+       case when g % 3 = 0 then ' Guest' || g || '@example.com '
+            else 'customer' || (g % %(customers)s + 1) || '@example.com' end,
        case when g % 3 = 0 then null else md5('c' || %(shop)s || '-' || (g % %(customers)s + 1))::uuid end,
        (g % 5000) + 0.99, ((g % 5000) + 0.99) / 1.21, case when g % 7 = 0 then 'EUR' else 'CZK' end,
        case when g % 7 = 0 then 25.0 else 1.0 end

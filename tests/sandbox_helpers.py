@@ -92,7 +92,7 @@ def hub_totals(admin: psycopg.Connection, shop: int = SHOP) -> dict[str, Any]:
         {"s": shop},
     ).fetchone()
     assert row is not None
-    return dict(zip(TOTALS, row))
+    return dict(zip(TOTALS, row, strict=True))
 
 
 def sandbox_totals(box: Sandbox, shop: int = SHOP) -> dict[str, Any]:

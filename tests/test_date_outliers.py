@@ -61,7 +61,8 @@ def line_partitions(admin: psycopg.Connection, code: str) -> set[str]:
     return {
         r[0]
         for r in admin.execute(
-            "select distinct tableoid::regclass::text from sales.order_items where shop_id = %(s)s and order_code = %(c)s "
+            "select distinct tableoid::regclass::text from sales.order_items "
+            "where shop_id = %(s)s and order_code = %(c)s "
             "union select distinct tableoid::regclass::text from archive.order_items "
             "where shop_id = %(s)s and order_code = %(c)s",
             {"s": SHOP, "c": code},

@@ -399,7 +399,10 @@ def test_upper_case_customer_guid_stays_alive_on_every_reimport_and_the_second_w
 
     first = import_entity(shop, db, "customers")
     assert (first["status"], first["failed"], first["deleted"]) == ("completed", 0, 0)
-    alive = "select guid::text, email, deleted_at from sales.customers where shop_id = %s and guid = any (%s::uuid[]) order by email"
+    alive = (
+        "select guid::text, email, deleted_at from sales.customers "
+        "where shop_id = %s and guid = any (%s::uuid[]) order by email"
+    )
     keys = [UPPER_GUID.lower(), "0d6e4c1a-3b2f-11ee-8c99-0242ac1200aa"]
     assert admin.execute(alive, (SHOP, keys)).fetchall() == [
         ("0d6e4c1a-3b2f-11ee-8c99-0242ac1200aa", "spaced.guid@example.cz", None),

@@ -72,7 +72,8 @@ def lines(admin: psycopg.Connection) -> list[tuple[Any, ...]]:
     """(item_id, created_at, deleted_at, 'hot' | 'archive') of the order's lines."""
     return admin.execute(
         """
-        select item_id, created_at, deleted_at, 'hot' from sales.order_items where shop_id = %(s)s and order_code = %(c)s
+        select item_id, created_at, deleted_at, 'hot' from sales.order_items
+        where shop_id = %(s)s and order_code = %(c)s
         union all
         select item_id, created_at, deleted_at, 'archive' from archive.order_items
         where shop_id = %(s)s and order_code = %(c)s

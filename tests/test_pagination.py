@@ -82,7 +82,8 @@ def test_customer_lookup_by_email_ignores_case_and_spaces(app: psycopg.Connectio
 def test_customer_email_is_unique_per_shop_case_insensitively(app: psycopg.Connection, shop: int) -> None:
     with pytest.raises(psycopg.errors.UniqueViolation):
         app.execute(
-            "insert into sales.customers (shop_id, guid, email) values (1, gen_random_uuid(), ' CUSTOMER17@example.COM')"
+            "insert into sales.customers (shop_id, guid, email) "
+            "values (1, gen_random_uuid(), ' CUSTOMER17@example.COM')"
         )
 
 

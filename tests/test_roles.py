@@ -43,7 +43,8 @@ def test_required_extensions_and_schemas_exist(admin: psycopg.Connection) -> Non
     exts = {r[0] for r in admin.execute("select extname from pg_extension")}
     assert {"pg_partman", "pgcrypto", "pg_stat_statements", "pg_trgm", "btree_gin", "amcheck"} <= exts
     partman_schema = admin.execute(
-        "select n.nspname from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = 'pg_partman'"
+        "select n.nspname from pg_extension e join pg_namespace n on n.oid = e.extnamespace "
+        "where e.extname = 'pg_partman'"
     ).fetchone()
     assert partman_schema == ("partman",)
     schemas = {r[0] for r in admin.execute("select nspname from pg_namespace")}

@@ -125,7 +125,13 @@ def _finish_job(client: httpx.Client, job_id: str, timeout: float = 20) -> dict[
     deadline = time.time() + timeout
     seen = []
     while time.time() < deadline:
-        job = client.get(f"/api/system/jobs/{job_id}").json()["data"]["job"]
+        r = client.get(f"/api/system/jobs/{job_id}")
+        if r.status_code == 429:  # a loaded machine can bunch the polls: wait as a client must
+            seen.append("429")
+            time.sleep(0.2)
+            continue
+        assert r.status_code == 200, f"polling job {job_id}: HTTP {r.status_code} {r.text}"
+        job = r.json()["data"]["job"]
         seen.append(job["status"])
         if job["status"] not in ("pending", "running"):
             job["seen"] = seen

@@ -53,7 +53,6 @@ def test_full_import_equals_the_sandbox_and_a_second_import_changes_nothing(
 def test_dates_with_offsets_and_money_are_exact(
     sandbox: Sandbox, shop: Config, db: Target, admin: psycopg.Connection
 ) -> None:
-    box = sandbox
     with client_for(shop) as client, psycopg.connect(db.app) as conn:
         snapshots.import_snapshot(conn, client, SHOP, "orders", options=FAST)
         page = next(client.iter_pages("/api/orders", "orders", {"itemsPerPage": 5}))

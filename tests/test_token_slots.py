@@ -53,7 +53,8 @@ from runner.config import Config
 from runner.db import target_for
 from runner.shoptet.auth import PrivateToken
 from runner.shoptet.slots import TokenSlots
-slots = TokenSlots(PrivateToken("x", shop_id=int(sys.argv[1])).key, conninfo=target_for(Config.from_env()).conninfo("app"))
+conninfo = target_for(Config.from_env()).conninfo("app")
+slots = TokenSlots(PrivateToken("x", shop_id=int(sys.argv[1])).key, conninfo=conninfo)
 held = [slots._take() for _ in range(3)]
 print(" ".join(map(str, held)), flush=True)
 time.sleep(600)

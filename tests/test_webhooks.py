@@ -92,7 +92,10 @@ def server(
 
 
 def test_official_signature_test_vector_verifies() -> None:
-    body = b'{"eshopId":315185,"event":"addon:uninstall","eventCreated":"2019-09-23T22:01:36+0200","eventInstance":"315185"}'
+    body = (
+        b'{"eshopId":315185,"event":"addon:uninstall",'
+        b'"eventCreated":"2019-09-23T22:01:36+0200","eventInstance":"315185"}'
+    )
     assert signature(body, "61d1175f54c47dd67df14c17002a17b2") == "a0e0a3e7689bd4c80e4d6ffcccb05235b864e1d0"
     assert signature_ok(body, "a0e0a3e7689bd4c80e4d6ffcccb05235b864e1d0", "61d1175f54c47dd67df14c17002a17b2")
     assert not signature_ok(body + b" ", "a0e0a3e7689bd4c80e4d6ffcccb05235b864e1d0", "61d1175f54c47dd67df14c17002a17b2")

@@ -213,6 +213,8 @@ def test_every_schedule_entry_names_a_registered_task() -> None:
         "reconcile_webhooks",
         "backup_database",
         "requeue_webhook_drains",
+        "pitr_full_backup",
+        "pitr_incremental_backup",
     }
     assert periodic <= set(tasks.app.tasks)
 

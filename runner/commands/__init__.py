@@ -4,9 +4,9 @@
 ``register(subparsers)`` that adds the command's parser (and its subcommands) next to their
 handlers ``cmd_<command>_<subcommand>(cfg, args) -> exit status``. A handler turns the arguments
 into a call of the module that does the work (named in the command module's docstring) and prints
-the result (runner/commands/common.py); it holds no SQL and no business logic. Command modules import only the standard library
-at the top, and the heavy modules (psycopg, httpx, procrastinate, the web app) inside the
-handlers, so `hub --help` stays fast.
+the result (runner/commands/common.py); it holds no SQL and no business logic. Command modules
+import only the standard library at the top, and the heavy modules (psycopg, httpx,
+procrastinate, the web app) inside the handlers, so `hub --help` stays fast.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import importlib
 from runner import __version__
 from runner.commands.common import EPILOG_ENV, RawDescriptionHelpFormatter
 
-GROUPS = ("db", "settings", "bench", "shop", "snapshot", "sandbox", "sync", "serve", "worker")
+GROUPS = ("db", "backup", "settings", "bench", "shop", "snapshot", "sandbox", "sync", "serve", "worker", "status")
 """Top-level commands: `hub <name>` is defined in runner/commands/<name>.py."""
 
 

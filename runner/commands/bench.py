@@ -1,5 +1,6 @@
 """`hub bench`: the benchmarks, each in bench/ (settings_bench.py, client_bench.py,
-webhook_bench.py, e2e_bench.py, generate.py with generate.sql, query_bench.py, import_bench.py);
+webhook_bench.py, e2e_bench.py, generate.py with generate.sql, query_bench.py, import_bench.py,
+monitoring_bench.py);
 their figures go to bench/RESULTS.md (bench/stats.py)."""
 
 from __future__ import annotations
@@ -133,6 +134,22 @@ def register(subparsers: Subparsers) -> None:
     )
     p.add_argument("--scale", type=float, default=0.1, help="data size, 1.0 = the seeds' size")
     add_no_record_option(p)
+    p = add_command(
+        sub,
+        "monitoring",
+        cmd_bench_monitoring,
+        help="what watching costs: a /metrics scrape, a `hub status` read, telemetry per API call",
+        description="In a scratch database (hub_bench_monitoring, dropped at the end) fill the "
+        "monitored tables at a busy hub's shape (ended jobs with their events, per-minute API "
+        "figures, events, snapshot jobs) and vacuum them, then time ops.metrics() (one /metrics "
+        "scrape) and the queries of `hub status`; and the telemetry a process pays per Shoptet "
+        "API call and per flush.",
+    )
+    p.add_argument("--jobs", type=int, default=200_000, help="ended procrastinate jobs (14 days of a busy hub)")
+    p.add_argument("--shops", type=int, default=10, help="shops with API figures and sync cursors")
+    p.add_argument("--days", type=int, default=7, help="days of per-minute API figures and events")
+    p.add_argument("--samples", type=int, default=30, help="timed calls of ops.metrics()")
+    add_no_record_option(p)
 
 
 def cmd_bench_settings(cfg: Config, args: argparse.Namespace) -> int:
@@ -219,3 +236,16 @@ def cmd_bench_queries(cfg: Config, args: argparse.Namespace) -> int:
         return query_bench.run(target_for(cfg), samples=args.samples, seed=args.seed, record_results=not args.no_record)
     except RuntimeError as exc:
         raise CommandError(str(exc)) from None
+
+
+def cmd_bench_monitoring(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import monitoring_bench
+
+    return monitoring_bench.run(
+        cfg,
+        jobs=args.jobs,
+        shops=args.shops,
+        days=args.days,
+        samples=args.samples,
+        record_results=not args.no_record,
+    )

@@ -155,9 +155,8 @@ def print_table(
         return
 
     def line(cells: Sequence[str]) -> str:
-        return "".join(
-            (column.gap if i else "") + column.format(text) for i, (column, text) in enumerate(zip(columns, cells))
-        )
+        pairs = enumerate(zip(columns, cells, strict=True))
+        return "".join((column.gap if i else "") + column.format(text) for i, (column, text) in pairs)
 
     print(line([column.title for column in columns]))
     for row in rows:

@@ -255,18 +255,18 @@ def product_by_code(sb: SandboxState, shop: Shop, request: Request) -> tuple[int
 
 def _changes(shop: Shop, kind: str, request: Request, key: str) -> tuple[int, Any]:
     params = _params(request)
-    raw = params.get("from")
-    if not raw:
+    from_text = params.get("from")
+    if not from_text:
         raise ApiError(400, "invalid-request-data", "Parameter `from` is required.", "from")
     try:
         from runner.sandbox.formats import parse_dt
 
-        since = parse_dt(raw)
+        since = parse_dt(from_text)
     except ValueError:
         raise ApiError(
             400,
             "invalid-request-data",
-            f"Parameter `from` must be an ISO 8601 date and time like 2017-12-12T22:08:01+0100, got {raw!r}.",
+            f"Parameter `from` must be an ISO 8601 date and time like 2017-12-12T22:08:01+0100, got {from_text!r}.",
             "from",
         ) from None
     if since < time.time() - CHANGES_WINDOW_S:
@@ -564,8 +564,8 @@ async def oauth_access_token(request: Request) -> Response:
     result = sb.mint_access_token(auth[7:].strip())
     if result == "unauthorized":
         return JSONResponse({"error": "Unauthorized"}, status_code=401)
-    if result == "maximum_tokens_reached":
-        return JSONResponse({"error": "maximum_tokens_reached"}, status_code=429)
+    if isinstance(result, str):  # "maximum_tokens_reached"
+        return JSONResponse({"error": result}, status_code=429)
     token, ttl = result
     return JSONResponse({"access_token": token, "expires_in": ttl})
 

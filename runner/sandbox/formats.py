@@ -42,21 +42,15 @@ def fmt_dt(ts: float | None) -> str | None:
     ts = int(ts)
     off = prague_offset(ts)
     t = time.gmtime(ts + off)
-    return "%04d-%02d-%02dT%02d:%02d:%02d+0%d00" % (
-        t.tm_year,
-        t.tm_mon,
-        t.tm_mday,
-        t.tm_hour,
-        t.tm_min,
-        t.tm_sec,
-        off // 3600,
+    return (
+        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}+0{off // 3600}00"
     )
 
 
 def fmt_date(ts: float) -> str:
     """A calendar date (Prague) of a UTC timestamp, e.g. birth dates."""
     t = time.gmtime(int(ts) + prague_offset(ts))
-    return "%04d-%02d-%02d" % (t.tm_year, t.tm_mon, t.tm_mday)
+    return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
 
 
 def parse_dt(text: str) -> float:

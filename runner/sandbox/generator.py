@@ -25,7 +25,7 @@ import math
 import random
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from runner.sandbox.formats import amount, fmt_date, fmt_dt, money, price_block, rate8
 
@@ -604,35 +604,35 @@ class ShopData:
             price = base_price * 100 + (k * 1000 if params == "size" and k > 2 else 0)
             weight = rng.randint(50, 5000)
             if params == "color":
-                value = COLORS[k % len(COLORS)]
+                raw, shown = COLORS[k % len(COLORS)]
                 parameters = [
                     {
                         "paramName": "Barva",
                         "paramIndex": "color",
-                        "paramValue": value[1],
+                        "paramValue": shown,
                         "displayName": None,
-                        "rawValue": value[0],
+                        "rawValue": raw,
                         "color": None,
                         "image": None,
                         "valuePriority": k + 1,
                     }
                 ]
-                vname = f"Barva: {value[1]}"
+                vname = f"Barva: {shown}"
             elif params == "size":
-                value = SIZES[k % len(SIZES)]
+                size = SIZES[k % len(SIZES)]
                 parameters = [
                     {
                         "paramName": "Velikost",
                         "paramIndex": "size",
-                        "paramValue": value,
+                        "paramValue": size,
                         "displayName": None,
-                        "rawValue": value.lower(),
+                        "rawValue": size.lower(),
                         "color": None,
                         "image": None,
                         "valuePriority": k + 1,
                     }
                 ]
-                vname = f"Velikost: {value}"
+                vname = f"Velikost: {size}"
             else:
                 parameters, vname = [], None
             has_action = rng.random() < 0.05
@@ -735,6 +735,13 @@ class ShopData:
         c = int(self.n_customers * rng.random() ** 1.6)
         return (c * self._cmul + self.seed) % self.n_customers, None
 
+    def _buyer(self, customer: int | None, guest: int | None) -> dict[str, Any]:
+        """The person of an order: its registered customer, else its guest (_order_customer gives one)."""
+        if customer is not None:
+            return self.customer_person(customer)
+        assert guest is not None, "an order has a customer or a guest"
+        return self.guest_person(guest)
+
     def _status(self, rng: random.Random, created: int) -> int:
         recent = created > self.anchor - 14 * DAY
         r = rng.random()
@@ -750,7 +757,7 @@ class ShopData:
         changed = self._change(rng, created)
         customer, guest = self._order_customer(rng)
         status = self._status(rng, created)
-        email = (self.customer_person(customer) if customer is not None else self.guest_person(guest))["email"]
+        email = self._buyer(customer, guest)["email"]
         return OrderHead(i, created, changed, status, customer, email)
 
     def order(self, i: int, *, created: int | None = None, status: int | None = None) -> dict[str, Any]:
@@ -766,7 +773,7 @@ class ShopData:
         st = self._status(rng, created)
         if status is not None:
             st = status
-        person = self.customer_person(customer) if customer is not None else self.guest_person(guest)
+        person = self._buyer(customer, guest)
         code = self.order_code(i)
         eur = rng.random() < 0.12
         day = (created - self.start) // DAY
@@ -976,6 +983,10 @@ def _feminine(last: str) -> str:
     return last + "ová"
 
 
+@overload
+def _cents(text: str) -> int: ...
+@overload
+def _cents(text: None) -> None: ...
 def _cents(text: str | None) -> int | None:
     if text is None:
         return None

@@ -410,14 +410,17 @@ class Shop:
                         return False
                 else:
                     c, created_ts, changed = None, col.creation(i), d.customer_change(i)
-                if (cfrom is not None or cto is not None) and created_ts is None:
+                if cfrom is not None and (created_ts is None or created_ts < cfrom):
                     return False
-                if cfrom is not None and created_ts < cfrom or cto is not None and created_ts > cto:
+                if cto is not None and (created_ts is None or created_ts > cto):
                     return False
                 if chfrom is not None and changed < chfrom or chto is not None and changed > chto:
                     return False
                 if email or phone:
-                    accounts = (c or self.customer(i))["accounts"]
+                    person = c if c is not None else self.customer(i)
+                    if person is None:  # neither in the overlay nor in the generated range
+                        return False
+                    accounts = person["accounts"]
                     if email and not any((a["email"] or "").lower() == email for a in accounts):
                         return False
                     if phone and not any((a["phone"] or "") == phone for a in accounts):
@@ -539,9 +542,9 @@ class Shop:
             else:
                 for p in range(d.n_products):
                     if p not in log:
-                        ch = parse_dt(d.product(p)["changeTime"])
-                        if ch >= since:
-                            rows.append((int(ch), 0, "edit", p))
+                        product_ch = parse_dt(d.product(p)["changeTime"])
+                        if product_ch >= since:
+                            rows.append((int(product_ch), 0, "edit", p))
             for i, (ts, ctype, seq) in log.items():
                 if ts >= since:
                     rows.append((ts, seq, ctype, i))
@@ -589,12 +592,11 @@ class Shop:
             products = 0
             variants = 0
             for p in range(self.products.base_count):
-                e = self.products.over.get(p)
-                if e is None:
+                if p not in self.products.over:
                     products += 1
                     fv = self.data.product_first_variant
                     variants += (fv[p + 1] if p + 1 < len(fv) else len(self.data.variants)) - fv[p]
-            for p, e in self.products.over.items():
+            for e in self.products.over.values():
                 if e.data is not None:
                     products += 1
                     variants += len(e.data.get("variants") or [])
@@ -623,21 +625,21 @@ class Shop:
                 kind = rng.choices(KINDS, weights=(60, 25, 15))[0]
                 op = rng.choices(("create", "update", "delete"), weights=(40, 45, 15))[0]
                 col = self.collection(kind)
-                if op != "create":
-                    i = self._pick_live(col, rng)
-                    if i is None:
-                        op = "create"
-                if op == "create":
+                live = self._pick_live(col, rng) if op != "create" else None
+                if live is None:
+                    op = "create"
                     i = col.size
                     entity = self._new(kind, i, ts)
                     col.created.append(i)
                     col.record(i, Entry(entity, ts, ts), "edit")
                 elif op == "update":
-                    entity = self._updated(kind, i, ts, rng)
-                    col.record(i, Entry(entity, col.creation(i), ts), "edit")
+                    entity = self._updated(kind, live, ts, rng)
+                    col.record(live, Entry(entity, col.creation(live), ts), "edit")
                 else:
-                    entity = self.entity(kind, i)
-                    col.record(i, Entry(None, col.creation(i), ts), "delete")
+                    gone = self.entity(kind, live)
+                    assert gone is not None, "_pick_live picks a live entity"
+                    entity = gone
+                    col.record(live, Entry(None, col.creation(live), ts), "delete")
                 ev = {"orders": "order", "customers": "customer", "products": "product"}[kind]
                 instance = entity["code"] if kind == "orders" else entity["guid"]
                 events.append((f"{ev}:{op}", instance))
@@ -781,7 +783,7 @@ def _null_creation(i: int) -> bool:
 def _match(
     created: int | None,
     changed: int,
-    status_id: int,
+    status_id: int | None,
     email: str | None,
     cguid: str | None,
     cfrom: float | None,

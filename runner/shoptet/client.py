@@ -14,7 +14,10 @@ What it does for every request, as the API documents it (../shared/docs/shoptet-
 * parses JSON with orjson; money and amounts stay the exact strings Shoptet sent
   (``Decimal(s)`` where Python needs a number), datetimes ``+0200`` parse with
   ``parse_datetime``;
-* pages with a generator that yields one page at a time (``iter_pages``).
+* pages with a generator that yields one page at a time (``iter_pages``);
+* reports every HTTP attempt of an API call -- status (0: no answer) and seconds from sending the
+  request to reading the answer -- to ``on_call`` when given (``client_for_shop`` passes the
+  process's telemetry: ops.api_calls); a failing report never fails the call.
 """
 
 from __future__ import annotations
@@ -132,6 +135,7 @@ class ShoptetClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         slots: TokenSlots | None = None,
+        on_call: Callable[[int, int, float], None] | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
@@ -151,6 +155,7 @@ class ShoptetClient:
         self._pace_lock = threading.Lock()
         self._pace_until = 0.0
         self.stats = Stats()
+        self._on_call = on_call
 
     def close(self) -> None:
         self._slots.close()
@@ -187,7 +192,15 @@ class ShoptetClient:
             try:
                 with self._slots.hold():
                     self.stats.requests += 1
-                    response = self._http.request(method, url, params=clean_params, content=content, headers=headers)
+                    sent = time.monotonic()
+                    try:
+                        response = self._http.request(
+                            method, url, params=clean_params, content=content, headers=headers
+                        )
+                    except httpx.TransportError:
+                        self._report(0, sent)
+                        raise
+                    self._report(response.status_code, sent)
             except httpx.TransportError as exc:
                 counts["5xx"] += 1
                 if counts["5xx"] >= self._retry.attempts_5xx:
@@ -294,6 +307,15 @@ class ShoptetClient:
             yield response
         finally:
             response.close()
+
+    def _report(self, status: int, sent: float) -> None:
+        """One HTTP attempt to ``on_call``: (shop_id, status or 0, seconds); never raises."""
+        if self._on_call is None or self.shop_id is None:
+            return
+        try:
+            self._on_call(self.shop_id, status, time.monotonic() - sent)
+        except Exception:  # noqa: BLE001 - figures must never fail the call
+            pass
 
     # -- pacing --------------------------------------------------------------------------------
 

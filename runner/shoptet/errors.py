@@ -87,14 +87,14 @@ def for_status(status: int, method: str, path: str, body: Any, request_id: str |
     code, message = first_error(body)
     detail = f"{code}: {message}" if code and message else (code or message or f"HTTP {status}")
     where = f"{method} {path}"
-    kwargs = dict(method=method, path=path, status=status, error_code=code, request_id=request_id)
+    kind: type[ShoptetError]
     if status == 401:
-        return AuthError(
+        kind, text = (
+            AuthError,
             f"{where}: Shoptet refused the API token ({detail}). Check the token given to "
             "`hub shop add`, or reinstall the addon.",
-            **kwargs,
         )
-    if status == 403:
+    elif status == 403:
         if path.endswith("/snapshot"):
             advice = (
                 "snapshots need a registered job:finished webhook and the token's right to this "
@@ -103,11 +103,13 @@ def for_status(status: int, method: str, path: str, body: Any, request_id: str |
             )
         else:
             advice = "the token lacks the rights for this endpoint group (Shoptet admin > API > token rights)"
-        return Forbidden(f"{where}: forbidden ({detail}); {advice}.", **kwargs)
-    if status == 404:
-        return NotFound(f"{where}: not found ({detail}).", **kwargs)
-    if status == 429:
-        return RateLimited(f"{where}: still rate-limited by Shoptet after retries ({detail}).", **kwargs)
-    if status >= 500 or status == 423:
-        return Unavailable(f"{where}: Shoptet is unavailable (HTTP {status}, {detail}) after retries.", **kwargs)
-    return BadRequest(f"{where}: Shoptet refused the request (HTTP {status}, {detail}).", **kwargs)
+        kind, text = Forbidden, f"{where}: forbidden ({detail}); {advice}."
+    elif status == 404:
+        kind, text = NotFound, f"{where}: not found ({detail})."
+    elif status == 429:
+        kind, text = RateLimited, f"{where}: still rate-limited by Shoptet after retries ({detail})."
+    elif status >= 500 or status == 423:
+        kind, text = Unavailable, f"{where}: Shoptet is unavailable (HTTP {status}, {detail}) after retries."
+    else:
+        kind, text = BadRequest, f"{where}: Shoptet refused the request (HTTP {status}, {detail})."
+    return kind(text, method=method, path=path, status=status, error_code=code, request_id=request_id)

@@ -426,7 +426,10 @@ def direct_order_rows(
     """Staging rows of new orders -> rows of sales.orders, hot and archived order_items; the
     created_at rule is ingest.apply_orders' (creationTime, else changeTime, else now)."""
     now = datetime.now(UTC)
-    orders, hot, archived, created_all = [], [], [], []
+    orders: list[tuple[Any, ...]] = []
+    hot: list[tuple[Any, ...]] = []
+    archived: list[tuple[Any, ...]] = []
+    created_all: list[datetime] = []
     for _, _, _, (order_rows, item_rows) in parsed:
         order = order_rows[0]
         text = order[_CREATED] or order[_CHANGED]
@@ -466,7 +469,7 @@ OUTLIER_AHEAD = timedelta(days=365)
 def date_outliers(codes: list[str], created: list[datetime]) -> list[str]:
     """The codes whose creation time is implausible, sorted (what ingest.apply_orders reports)."""
     ahead = datetime.now(UTC) + OUTLIER_AHEAD
-    return sorted(code for code, at in zip(codes, created) if at < OUTLIER_BEFORE or at > ahead)
+    return sorted(code for code, at in zip(codes, created, strict=True) if at < OUTLIER_BEFORE or at > ahead)
 
 
 def apply_documents(conn: psycopg.Connection, shop_id: int, entity: str, docs: Iterable[bytes]) -> dict[str, Any]:

@@ -46,8 +46,8 @@ def store_timezone(conn: psycopg.Connection, shop_id: int, eshop: dict[str, Any]
     shoptet-api.md 4.5) with core.shop_set_timezone; returns the zone stored. A missing value or
     one PostgreSQL does not know (pg_timezone_names) stores Europe/Prague and logs a warning
     naming the shop and the value."""
-    settings = eshop.get("settings") if isinstance(eshop.get("settings"), dict) else {}
-    given = settings.get("timezone")
+    settings = eshop.get("settings")
+    given = settings.get("timezone") if isinstance(settings, dict) else None
     row = conn.execute(
         query("shoptet.shop_set_timezone"), {"shop_id": shop_id, "timezone": given if isinstance(given, str) else None}
     ).fetchone()

@@ -239,16 +239,29 @@ def _run(
     run_start = _now()
     with _committed(conn):
         row = conn.execute(query("sync.sync_cursor_start"), {"shop_id": shop_id, "entity": entity}).fetchone()
-    start, origin = (row[0], row[1]) if row else (None, "none")
+    start: datetime | None = row[0] if row else None
+    origin: str = row[1] if row else "none"
     result = SyncResult(shop_id, entity, origin)
     if origin == "none":
         # nothing to catch up on: the change list is followed from now on
         start = run_start
-    if origin == "undated" or start - OVERLAP < run_start - HISTORY_LIMIT:
+    # 'undated' (rows, none with a changed_at) has no start: only a snapshot is safe
+    if origin == "undated" or start is None or start - OVERLAP < run_start - HISTORY_LIMIT:
         start = _snapshot(conn, client, shop_id, entity, result, snapshot_options)
     result.read_from = start - OVERLAP
     _apply_changes(conn, client, shop_id, entity, result.read_from, run_start, batch_size, result)
     return result
+
+
+def _move_cursor(conn: psycopg.Connection, shop_id: int, entity: str, at: datetime) -> datetime:
+    """ingest.sync_cursor_move in the caller's transaction; returns the cursor stored (it stays at
+    most now())."""
+    row = conn.execute(
+        query("sync.sync_cursor_move"), {"shop_id": shop_id, "entity": entity, "cursor_at": at}
+    ).fetchone()
+    assert row is not None  # a select of a function returns one row
+    cursor: datetime = row[0]
+    return cursor
 
 
 def _snapshot(
@@ -271,9 +284,7 @@ def _snapshot(
     with _committed(conn):
         row = conn.execute(query("sync.sync_snapshot_started"), {"job_id": outcome["job_id"]}).fetchone()
         started = row[0] if row and row[0] is not None else _now()
-        result.cursor = conn.execute(
-            query("sync.sync_cursor_move"), {"shop_id": shop_id, "entity": entity, "cursor_at": started}
-        ).fetchone()[0]
+        result.cursor = _move_cursor(conn, shop_id, entity, started)
     result.snapshot = {k: v for k, v in outcome.items() if isinstance(v, (int, float, str))}
     result.started_from = "fallback"
     return started
@@ -459,9 +470,7 @@ def _apply_batch(
             if deletes or gone:
                 result.deleted += mark_deleted(conn, shop_id, entity, deletes + gone)
             if move_to is not None:
-                result.cursor = conn.execute(
-                    query("sync.sync_cursor_move"), {"shop_id": shop_id, "entity": entity, "cursor_at": move_to}
-                ).fetchone()[0]
+                result.cursor = _move_cursor(conn, shop_id, entity, move_to)
             if waiting:
                 done_keys = [
                     k for k, doc in zip(edits, fetched, strict=True) if isinstance(doc, bytes) and k not in refused

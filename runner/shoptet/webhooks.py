@@ -50,16 +50,18 @@ def ensure(client: ShoptetClient, url: str, events: Iterable[str]) -> dict[str, 
         for hook in page:
             if isinstance(hook, dict) and hook.get("event"):
                 existing[str(hook["event"])] = hook
-    kept, moved, created = [], [], []
-    missing = []
+    kept: list[str] = []
+    moved: list[str] = []
+    created: list[str] = []
+    missing: list[str] = []
     for event in wanted:
-        hook = existing.get(event)
-        if hook is None:
+        current = existing.get(event)
+        if current is None:
             missing.append(event)
-        elif hook.get("url") == url:
+        elif current.get("url") == url:
             kept.append(event)
         else:
-            client.request("PATCH", f"/api/webhooks/{hook['id']}", json={"data": {"url": url, "sendPayload": None}})
+            client.request("PATCH", f"/api/webhooks/{current['id']}", json={"data": {"url": url, "sendPayload": None}})
             moved.append(event)
     for start in range(0, len(missing), MAX_PER_CALL):
         batch = missing[start : start + MAX_PER_CALL]
