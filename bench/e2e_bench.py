@@ -155,10 +155,25 @@ def _prepare(cfg: Config, sandbox: Any, api_url: str, events: int) -> dict[str, 
     return expected
 
 
+def order_update(code: str, key: str) -> tuple[bytes, str]:
+    """A Shoptet order:update delivery of the bench shop for an order, created now: (body, signature)."""
+    from runner.shoptet.client import format_datetime
+
+    body = json.dumps(
+        {
+            "eshopId": BENCH_SHOP,
+            "event": "order:update",
+            "eventCreated": format_datetime(datetime.now(UTC)),
+            "eventInstance": code,
+        },
+        separators=(",", ":"),
+    ).encode()
+    return body, hmac.new(key.encode(), body, hashlib.sha1).hexdigest()
+
+
 def _deliver(
     cfg: Config, expected: dict[str, Any], key: str, timeout: float, procs: list[subprocess.Popen[bytes]]
 ) -> dict[str, Any]:
-    from runner.shoptet.client import format_datetime
 
     target = target_for(cfg)
     port = free_port()
@@ -176,16 +191,7 @@ def _deliver(
     timeouts = 0
     with httpx.Client(base_url=base, timeout=10) as web, connect(target, "app", autocommit=True) as watch:
         for code, changed in expected.items():
-            body = json.dumps(
-                {
-                    "eshopId": BENCH_SHOP,
-                    "event": "order:update",
-                    "eventCreated": format_datetime(datetime.now(UTC)),
-                    "eventInstance": code,
-                },
-                separators=(",", ":"),
-            ).encode()
-            sig = hmac.new(key.encode(), body, hashlib.sha1).hexdigest()
+            body, sig = order_update(code, key)
             started = time.perf_counter()
             answer = web.post(
                 "/webhooks/shoptet",
@@ -303,7 +309,6 @@ def _send_burst(base: str, codes: list[str], key: str) -> dict[str, float]:
     asyncio streams, as bench/webhook_bench.py: an HTTP client library costs more CPU than the
     server): {code: perf_counter at its POST}."""
     from bench.webhook_bench import _post
-    from runner.shoptet.client import format_datetime
 
     host, port = base.removeprefix("http://").split(":")
     sent: dict[str, float] = {}
@@ -314,16 +319,7 @@ def _send_burst(base: str, codes: list[str], key: str) -> dict[str, float]:
         try:
             while queue:
                 code = queue.pop()
-                body = json.dumps(
-                    {
-                        "eshopId": BENCH_SHOP,
-                        "event": "order:update",
-                        "eventCreated": format_datetime(datetime.now(UTC)),
-                        "eventInstance": code,
-                    },
-                    separators=(",", ":"),
-                ).encode()
-                sig = hmac.new(key.encode(), body, hashlib.sha1).hexdigest()
+                body, sig = order_update(code, key)
                 request = (
                     f"POST /webhooks/shoptet HTTP/1.1\r\nHost: {host}:{port}\r\n"
                     f"Content-Type: application/json\r\nShoptet-Webhook-Signature: {sig}\r\n"

@@ -34,7 +34,11 @@ from sandbox_helpers import HUB, SHOP, client_for, hub_totals, import_entity, sa
 
 # about 420 orders, 200 customers, 20 products: small and quick
 # the leaky bucket leaks fast: Shoptet's 10 requests per second would make these tests wait, not test more
-pytestmark = pytest.mark.sandbox(scale=0.0003, seed=11, job_seconds=0.2, webhook_retry_delay=0.2, leak_per_second=1000)
+# (the drains run in this process add events themselves: the `shop` fixture's webhooks go nowhere)
+pytestmark = [
+    pytest.mark.sandbox(scale=0.0003, seed=11, job_seconds=0.2, webhook_retry_delay=0.2, leak_per_second=1000),
+    pytest.mark.shop(env={"HUB_PUBLIC_URL": "http://127.0.0.1:9"}),
+]
 
 
 def wait_for(what: str, check: Any, timeout: float = 60, every: float = 0.1) -> Any:
@@ -275,6 +279,14 @@ def test_worker_killed_mid_batch_leaves_nothing_half_written_and_a_restart_conve
 
 
 @pytest.fixture
+def orders_of(shop: Config, db: Target, admin: psycopg.Connection) -> Config:
+    """The sandbox's shop connected and its orders imported; ``admin`` can call procrastinate's functions."""
+    import_entity(shop, db, "orders")
+    admin.execute("set search_path = procrastinate, public")
+    return shop
+
+
+@pytest.fixture
 def conn(db: Target) -> Iterator[psycopg.Connection]:
     with psycopg.connect(tasks.procrastinate_conninfo(db.app)) as c:
         yield c
@@ -286,7 +298,6 @@ def accept(admin: psycopg.Connection, event: str, instance: str, created: dateti
     )
 
 
-@pytest.mark.shop(env={"HUB_PUBLIC_URL": "http://127.0.0.1:9"})
 def test_a_drain_fetches_each_waiting_key_once_and_applies_customers_products_and_deletions(
     shop: Config, db: Target, sandbox: Sandbox, admin: psycopg.Connection, conn: psycopg.Connection
 ) -> None:
@@ -337,12 +348,9 @@ def test_a_drain_fetches_each_waiting_key_once_and_applies_customers_products_an
     assert one(admin, "select count(*) from ingest.webhook_pending") == 0
 
 
-@pytest.mark.shop(env={"HUB_PUBLIC_URL": "http://127.0.0.1:9"})
 def test_an_event_during_the_fetch_keeps_the_key_for_one_more_fetch(
-    shop: Config, db: Target, sandbox: Sandbox, admin: psycopg.Connection, conn: psycopg.Connection
+    orders_of: Config, sandbox: Sandbox, admin: psycopg.Connection, conn: psycopg.Connection
 ) -> None:
-    import_entity(shop, db, "orders")
-    admin.execute("set search_path = procrastinate, public")
     code = live_codes(admin, 1)[0]
     accept(admin, "order:update", code)
     seq = one(admin, "select seq from ingest.webhook_pending")
@@ -352,24 +360,21 @@ def test_an_event_during_the_fetch_keeps_the_key_for_one_more_fetch(
     assert one(admin, "select ingest.webhook_done(%s, 'orders', '{order}', %s, %s)", (SHOP, [code], [claimed.seq])) == 0
     assert one(admin, "select count(*) from ingest.webhook_pending") == 1
     sandbox.reset_detail_requests()
-    with client_for(shop) as client:
+    with client_for(orders_of) as client:
         result = drain.drain(conn, client, SHOP, "orders")
     assert (result.taken, result.events_done) == (1, 2)
     assert sandbox.detail_requests(SHOP, "orders") == {code: 1}
 
 
-@pytest.mark.shop(env={"HUB_PUBLIC_URL": "http://127.0.0.1:9"})
 def test_failing_fetches_are_counted_retried_later_and_given_up_after_five_attempts(
-    shop: Config, db: Target, sandbox: Sandbox, admin: psycopg.Connection, conn: psycopg.Connection
+    orders_of: Config, sandbox: Sandbox, admin: psycopg.Connection, conn: psycopg.Connection
 ) -> None:
-    import_entity(shop, db, "orders")
-    admin.execute("set search_path = procrastinate, public")
     code = live_codes(admin, 1)[0]
     accept(admin, "order:update", code)
     # this test's drain plays the job the accept queued
     admin.execute("delete from procrastinate.procrastinate_jobs")
     sandbox.set_faults(server_errors=1000)
-    with client_for(shop) as client:
+    with client_for(orders_of) as client:
         first = drain.drain(conn, client, SHOP, "orders")
         assert (first.failed, first.gave_up, first.events_done) == (1, 0, 0)
         # a later drain is queued, after a backoff
@@ -388,21 +393,18 @@ def test_failing_fetches_are_counted_retried_later_and_given_up_after_five_attem
     assert one(admin, "select failed_keys from ingest.webhook_events_failed") == [code]
     # given up: drains skip it, until a new event names the key again
     sandbox.reset_faults()
-    with client_for(shop) as client:
+    with client_for(orders_of) as client:
         assert drain.drain(conn, client, SHOP, "orders").taken == 0
         accept(admin, "order:update", code, datetime.now(UTC) + timedelta(seconds=5))
         assert drain.drain(conn, client, SHOP, "orders").events_done == 2
     assert one(admin, "select count(*) from ingest.webhook_events_failed") == 0
 
 
-@pytest.mark.shop(env={"HUB_PUBLIC_URL": "http://127.0.0.1:9"})
 def test_a_drain_waits_for_a_sync_batch_and_a_sync_completes_the_keys_it_applied(
-    shop: Config, db: Target, sandbox: Sandbox, admin: psycopg.Connection, conn: psycopg.Connection
+    orders_of: Config, db: Target, sandbox: Sandbox, admin: psycopg.Connection, conn: psycopg.Connection
 ) -> None:
     from runner.shoptet import sync
 
-    import_entity(shop, db, "orders")
-    admin.execute("set search_path = procrastinate, public")
     codes = live_codes(admin, 3)
     sandbox.put(SHOP, "orders", changed_orders(sandbox, codes, -2), webhooks=False)
     for code in codes:
@@ -411,7 +413,7 @@ def test_a_drain_waits_for_a_sync_batch_and_a_sync_completes_the_keys_it_applied
     # a sync batch holds the shop's orders write lock: the drain gives up waiting and comes back later
     with psycopg.connect(db.app) as other:
         assert entity_lock.take(other, SHOP, "orders")
-        with client_for(shop) as client:
+        with client_for(orders_of) as client:
             busy = drain.drain(conn, client, SHOP, "orders", lock_wait=0.2)
         entity_lock.release(other, SHOP, "orders")
     assert busy.stopped == "busy" and busy.taken == 0
@@ -420,7 +422,7 @@ def test_a_drain_waits_for_a_sync_batch_and_a_sync_completes_the_keys_it_applied
     )
     # the sync applies the changed orders: their waiting keys go with the batch, the drain has nothing to fetch
     sandbox.reset_detail_requests()
-    with client_for(shop) as client:
+    with client_for(orders_of) as client:
         summary = sync.sync_entity(conn, client, SHOP, "orders")
         assert summary["upserted"] >= 3
         assert one(admin, "select count(*) from ingest.webhook_pending") == 0
