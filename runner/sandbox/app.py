@@ -449,7 +449,8 @@ def api(
 ) -> Callable[[Request], Any]:
     """Auth, limits, faults and the envelope around one API handler. ``detail`` (orders, customers,
     products, variants): the handler serves one entity by the key in its path; the request is
-    counted per key and takes the ``detail_ms`` fault's time, holding its concurrency slot."""
+    counted per key and answers ``detail_ms`` after it was admitted (the handler's own work
+    included; a slower handler answers when done), holding its concurrency slot meanwhile."""
 
     async def endpoint(request: Request) -> Response:
         sb: SandboxState = request.app.state.sandbox
@@ -492,15 +493,20 @@ def api(
                     )
                 if sb.faults.slow_ms:
                     await asyncio.sleep(sb.faults.slow_ms / 1000)
+                answer_at = time.monotonic()
                 if detail is not None:
                     sb.count_detail(auth.shop.eshop_id, detail, next(iter(request.path_params.values()), ""))
-                    if sb.faults.detail_ms:
-                        await asyncio.sleep(sb.faults.detail_ms / 1000)
-                if with_body:
-                    body = await request.body()
-                    status, data = await run_in_threadpool(handler, sb, auth.shop, request, body)
-                else:
-                    status, data = await run_in_threadpool(handler, sb, auth.shop, request)
+                    answer_at += sb.faults.detail_ms / 1000
+                try:
+                    if with_body:
+                        body = await request.body()
+                        status, data = await run_in_threadpool(handler, sb, auth.shop, request, body)
+                    else:
+                        status, data = await run_in_threadpool(handler, sb, auth.shop, request)
+                finally:
+                    # a detail answers (found or not) detail_ms after it came, its own work included
+                    if answer_at > time.monotonic():
+                        await asyncio.sleep(answer_at - time.monotonic())
                 headers["X-RateLimit-Bucket-Filling"] = sb.bucket_add(auth.bucket)
             finally:
                 sb.inflight[auth.token] -= 1

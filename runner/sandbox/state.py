@@ -38,7 +38,9 @@ class Faults:
     rate_limit_burst: int = 0  # next N /api requests: 429 with Retry-After
     server_errors: int = 0  # next N /api requests: 500
     slow_ms: int = 0  # every /api request waits this long first
-    detail_ms: int = 0  # every detail request (an order, customer or product by its key) takes this long
+    detail_ms: int = (
+        0  # every detail request (an order, customer or product by its key) takes this long, its work included
+    )
     truncate_gzip: int = 0  # next N result downloads are cut mid-stream
     truncate_first_download: bool = False  # the first download of every result file is cut mid-stream
     drop_connection: int = 0  # next N result downloads: the connection closes mid-body

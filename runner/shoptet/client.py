@@ -31,7 +31,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -156,6 +156,12 @@ class ShoptetClient:
         self._pace_until = 0.0
         self.stats = Stats()
         self._on_call = on_call
+
+    def slot(self) -> AbstractContextManager[int | None]:
+        """One of the token's request slots for a run of requests made by this thread: they go out
+        one after another without giving the slot back and taking it again in between (two
+        statements per request saved). Hold it only while requests follow each other."""
+        return self._slots.hold()
 
     def close(self) -> None:
         self._slots.close()

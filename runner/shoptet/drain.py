@@ -15,8 +15,9 @@ One drain:
    looks again ``IMPORT_RETRY`` seconds later). With the lock it becomes the shop's open drain.
 2. takes up to ``BATCH_SIZE`` waiting keys, oldest first (``ingest.webhook_claim``), and fetches
    their details with ``FETCH_CONCURRENCY`` requests at a time (Shoptet allows 3 concurrent
-   requests per token; the client's token slots hold that across processes). While one batch is
-   being applied, the next is already being fetched, so the token's 3 requests stay busy. Orders,
+   requests per token; the client's token slots hold that across processes), each fetching
+   thread keeping its slot for its run of requests. While one batch is being applied, the next
+   is already being fetched, so the token's 3 requests stay busy. Orders,
    customers and products are fetched by their detail endpoints: the list endpoints carry no
    order items, customer accounts (e-mail) or product variants (shoptet-api.md 4.2-4.4).
 3. applies each batch in ONE transaction: the documents are staged and upserted with the
@@ -44,6 +45,7 @@ then wait for the next event's drain or for ``ingest.webhook_pending_requeue`` (
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -64,10 +66,9 @@ logger = logging.getLogger("hub.drain")
 
 BATCH_SIZE = 50  # keys per transaction (and per claim)
 FETCH_CONCURRENCY = 3  # Shoptet: at most 3 concurrent requests per token
-# one thread more than requests allowed: it waits for a slot with its request ready, so a slot that
-# frees is used again at once, not after its thread has handled the response (the token's slots,
-# runner/shoptet/slots.py, keep the 3)
-FETCH_THREADS = FETCH_CONCURRENCY + 1
+# a batch is fetched by FETCH_CONCURRENCY threads, each holding one of the token's slots for its
+# run of requests; the next batch's threads wait for the slots meanwhile
+FETCH_THREADS = 2 * FETCH_CONCURRENCY
 RUN_SECONDS = 30.0  # a drain takes no new keys after this long; the next drain goes on
 LOCK_WAIT = 10.0  # seconds a drain waits for a sync's batch to release the write lock
 BUSY_RETRY = 5.0  # ... then the next drain starts this much later
@@ -323,8 +324,32 @@ class _Run:
     # -- fetching --------------------------------------------------------------------------------
 
     def _submit(self, batch: list[Pending]) -> list[Future[Outcome]]:
+        """Fetch a batch with FETCH_CONCURRENCY threads, each taking keys one after another while it
+        holds one of the token's request slots (ShoptetClient.slot: no slot given back and taken
+        again between two requests); the outcomes in the batch's order."""
         assert self.pool is not None
-        return [self.pool.submit(self._fetch, p) for p in batch]
+        futures: list[Future[Outcome]] = [Future() for _ in batch]
+        todo = iter(list(zip(batch, futures, strict=True)))
+        lock = threading.Lock()
+
+        def fetch_some() -> None:
+            with self.client.slot():
+                while True:
+                    with lock:
+                        item = next(todo, None)
+                    if item is None:
+                        return
+                    pending, future = item
+                    if not future.set_running_or_notify_cancel():
+                        continue
+                    try:
+                        future.set_result(self._fetch(pending))
+                    except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+                        future.set_exception(exc)
+
+        for _ in range(min(FETCH_CONCURRENCY, len(batch))):
+            self.pool.submit(fetch_some)
+        return futures
 
     def _fetch(self, pending: Pending) -> Outcome:
         entity, path = DETAIL[pending.kind]

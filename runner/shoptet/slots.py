@@ -77,6 +77,7 @@ class TokenSlots:
         self._lock = threading.Lock()
         self._conn: psycopg.Connection | None = None
         self._held: set[int] = set()
+        self._mine = threading.local()  # .slot: the slot this thread holds (re-entrant hold)
         self._down_until = 0.0  # monotonic time before which the database is not asked again
         self.waits = 0  # polls that found every slot taken (stats, tests)
 
@@ -87,13 +88,21 @@ class TokenSlots:
 
     @contextmanager
     def hold(self) -> Iterator[int | None]:
-        """Hold one slot for the duration of a request; yields its number (None: in-process only)."""
+        """Hold one slot for the duration of a request; yields its number (None: in-process only).
+        Re-entrant per thread: inside a ``hold()`` of the same thread (a run of requests, see
+        ShoptetClient.slot) the slot already held is used, nothing is taken or given back."""
+        if hasattr(self._mine, "slot"):
+            held: int | None = self._mine.slot
+            yield held
+            return
         with self._sem:
             shared = self._conninfo is not None and time.monotonic() >= self._down_until
             slot = self._take() if shared else None
+            self._mine.slot = slot
             try:
                 yield slot
             finally:
+                del self._mine.slot
                 if slot is not None:
                     self._release(slot)
 
