@@ -11,6 +11,10 @@ killed worker never keeps a slot. Within a process a semaphore per token comes f
 wait in memory and the database only sees requests that can go out; when all three slots are
 taken elsewhere the request polls again after a short pause (20 ms, growing to 200 ms).
 
+A thread that makes a run of requests one after another (a webhook drain's fetch threads) can
+hold its slot across them (``ShoptetClient.slot()``: ``hold`` is re-entrant per thread), so the
+slot is not given back and taken again between two requests.
+
 Cost per request: two short statements on an open connection (measured in bench/RESULTS.md,
 "Shoptet client slots"). Without a database (a client built by hand in tests or scripts) only
 the in-process semaphore applies. If the database fails (connection lost, function missing), the
