@@ -42,6 +42,12 @@ def main() -> int:
     print("\n".join(lines))
     record("Data generator", f"BENCH_SCALE={scale} make bench (hub bench generate --scale {scale} --seed 42)", lines)
     status = query_bench.run(target, scale=scale) or status
+    from bench import inventory_bench
+
+    status = inventory_bench.run(target, scale=scale) or status
+    from bench import analytics_bench
+
+    status = analytics_bench.run(target) or status
     from bench import import_bench
 
     status = import_bench.run(cfg, scale=scale) or status

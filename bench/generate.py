@@ -212,7 +212,7 @@ def generate(
     say(f"  {'analyze':<16} {report.steps[-1][1]:7.1f} s")
     n = len(report.steps)
     table("analytics.customer_metrics", step("metrics", parts=True), n)
-    _analyze(target, ["analytics.customer_metrics"], 1)
+    _analyze(target, ["analytics.customer_metrics_base"], 1)
     with _connect(target) as conn:
         step("finish", conn)
     report.total_seconds = time.perf_counter() - started

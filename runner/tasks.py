@@ -112,7 +112,10 @@ def _drain(shop_id: int, entity: str, job_id: int) -> dict[str, Any]:
     if _pool is None:
         raise RuntimeError("runner.tasks.configure() was not called in this process")
     with client_for_shop(shop_id) as api, _pool.connection() as conn:
-        return drain.drain(conn, api, shop_id, entity, job_id=job_id).as_dict()
+        result = drain.drain(conn, api, shop_id, entity, job_id=job_id)
+    if result.applied or result.deleted:
+        analytics_after_write(shop_id, entity)
+    return result.as_dict()
 
 
 # No procrastinate retries: a key that fails is counted and retried by the drains themselves, and a
@@ -217,10 +220,13 @@ def sync_entity(context: procrastinate.JobContext, shop_id: int, entity: str) ->
         raise RuntimeError("runner.tasks.configure() was not called in this process")
     with client_for_shop(shop_id) as api, _pool.connection() as conn:
         try:
-            return dict(sync.sync_entity(conn, api, shop_id, entity))
+            summary = dict(sync.sync_entity(conn, api, shop_id, entity))
         except sync.SyncBusy as exc:  # `hub sync` of the same shop and entity is running
             log(logger, logging.INFO, "sync skipped", shop_id=shop_id, entity=entity, reason=str(exc))
             return {"shop_id": shop_id, "entity": entity, "skipped": str(exc)}
+    if summary.get("upserted") or summary.get("deleted") or summary.get("snapshot"):
+        analytics_after_write(shop_id, entity)
+    return summary
 
 
 def defer_sync(shop_id: int, entity: str) -> None:
@@ -267,20 +273,65 @@ def schedule_products_sync(timestamp: int) -> int:
 
 
 # -- analytics ---------------------------------------------------------------------------------
-# Only the customer metrics have their SQL (db/functions/analytics/). The inventory
-# recommendations and rule-based customer tags tasks called functions that do not exist and
-# nothing queued them: they went; they come back with their SQL in issue 13.
+# The SQL is in db/functions/analytics/ (docs/analytics.md). Every write to sales.orders or
+# sales.customers queues the customers it touched in analytics.customer_changes (statement
+# triggers); after a snapshot import, a sync run that wrote something and a webhook job,
+# analytics_after_write queues one refresh_changed_customers job per shop, which recomputes just
+# those customers, and one recalculate_inventory job (orders, products), which recomputes the
+# demand of the variants of the orders written since its last run (analytics.refresh_variant_metrics).
+# The daily recalculate_customer_metrics recomputes everyone and fits the model; the hourly
+# dispatch_inventory_recalculation moves each shop's inventory figures to its new local day.
 
 
 @app.task(name="recalculate_customer_metrics", queue="analytics", retry=RETRY)
 def recalculate_customer_metrics(shop_id: int) -> Any:
-    """analytics.refresh_customer_metrics(shop_id), set-based in SQL."""
+    """Daily full refresh with a new model fit: analytics.refresh_customer_metrics(shop_id)."""
     with transaction() as conn:
         row = conn.execute(query("tasks.refresh_customer_metrics"), {"shop_id": shop_id}).fetchone()
     return row[0] if row else None
 
 
-ANALYTICS_TASKS = {"customer_metrics": recalculate_customer_metrics}
+@app.task(name="refresh_changed_customers", queue="analytics", retry=RETRY)
+def refresh_changed_customers(shop_id: int) -> Any:
+    """Only the customers whose orders or account changed: analytics.refresh_changed_customers(shop_id)."""
+    with transaction() as conn:
+        row = conn.execute(query("tasks.refresh_changed_customers"), {"shop_id": shop_id}).fetchone()
+    return row[0] if row else None
+
+
+@app.task(name="recalculate_inventory", queue="analytics", retry=RETRY)
+def recalculate_inventory(shop_id: int) -> Any:
+    """analytics.refresh_variant_metrics(shop_id): the demand of the variants whose orders were
+    written since the last refresh (every variant on a new local day), set-based in SQL."""
+    with transaction() as conn:
+        row = conn.execute(query("tasks.refresh_variant_metrics"), {"shop_id": shop_id}).fetchone()
+    return row[0] if row else None
+
+
+ANALYTICS_TASKS = {
+    "customer_metrics": recalculate_customer_metrics,
+    "customer_changes": refresh_changed_customers,
+    "inventory": recalculate_inventory,
+}
+# the analytics each written entity feeds (analytics_after_write)
+ANALYTICS_OF_ENTITY = {
+    "orders": ("customer_changes", "inventory"),
+    "customers": ("customer_changes",),
+    "products": ("inventory",),
+}
+
+
+def analytics_after_write(shop_id: int, entity: str) -> None:
+    """A job wrote a shop's ``entity``: queue the analytics refresh of what changed (one waiting job
+    per shop and kind at most: a burst of writes costs one refresh, which finds what changed by
+    itself; the customers' changes were queued in SQL with the data). Tags join here. Never
+    raises: the data is committed already, and the schedules catch up on a refresh that could not
+    be queued."""
+    for kind in ANALYTICS_OF_ENTITY.get(entity, ()):
+        try:
+            defer_analytics(kind, shop_id)
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            log(logger, logging.WARNING, "analytics refresh not queued", shop_id=shop_id, kind=kind, error=str(exc))
 
 
 def defer_analytics(kind: str, shop_id: int) -> bool:
@@ -300,6 +351,14 @@ def defer_analytics(kind: str, shop_id: int) -> bool:
 def dispatch_customer_metrics_recalculation(timestamp: int) -> int:
     """Daily: one customer-metrics recalculation per active shop (deduplicated per shop)."""
     return sum(defer_analytics("customer_metrics", shop_id) for shop_id in _active_shops())
+
+
+@app.periodic(cron="50 * * * *", periodic_id="inventory")
+@app.task(name="dispatch_inventory_recalculation", queue="analytics", queueing_lock="dispatch:inventory")
+def dispatch_inventory_recalculation(timestamp: int) -> int:
+    """Hourly: an inventory refresh per active shop, so that every shop's figures move to its new
+    local day (a full refresh) within the hour after its midnight, also without new orders."""
+    return sum(defer_analytics("inventory", shop_id) for shop_id in _active_shops())
 
 
 # -- operations --------------------------------------------------------------------------------
@@ -340,9 +399,11 @@ def run_snapshot_job(context: procrastinate.JobContext, job_id: int) -> dict[str
             entity_lock.held(conn, job["shop_id"], job["entity"], long=True),
         ):
             try:
-                return snapshots.run_job(conn, client, job_id)
+                outcome = snapshots.run_job(conn, client, job_id)
             except snapshots.SnapshotFailed as exc:
                 return {"job_id": job_id, "outcome": "failed", "error": str(exc), "retries_left": exc.retries_left}
+    analytics_after_write(job["shop_id"], job["entity"])
+    return outcome
 
 
 def defer_snapshot_job(shop_id: int, entity: str, job_id: int) -> None:

@@ -134,9 +134,12 @@ def test_email_migration_normalises_stored_emails_and_keeps_one_owner_per_email(
         drop index sales.orders_email_history;
         create index orders_email_history on sales.orders (shop_id, lower(btrim(email)), created_at desc, code desc)
             where email is not null;
-        alter table analytics.customer_metrics drop constraint customer_metrics_key_normalised;
-        alter table analytics.customer_metrics add constraint customer_metrics_key_normalised
-            check (customer_key = lower(btrim(customer_key)))""")
+        drop view analytics.customer_metrics cascade;
+        -- the metrics table as it was before 0050 (a view over analytics.customer_metrics_base since 0092)
+        create table analytics.customer_metrics (
+            shop_id bigint not null, customer_key text not null, orders_count integer not null,
+            total_spent numeric(14,2) not null,
+            constraint customer_metrics_key_normalised check (customer_key = lower(btrim(customer_key))))""")
     admin.execute("insert into core.shops (shop_id, name) values (1, 'old data')")
     admin.execute("""insert into sales.customers (shop_id, guid, email, changed_at) values
         (1, 'a1b2c3d4-5b7d-11ee-8c99-0242ac120001', E'Petr.Novak@Example.cz\u00a0', '2026-01-01'),

@@ -1,7 +1,6 @@
 """`hub bench`: the benchmarks, each in bench/ (settings_bench.py, client_bench.py,
-webhook_bench.py, e2e_bench.py, generate.py with generate.sql, query_bench.py, import_bench.py,
-monitoring_bench.py);
-their figures go to bench/RESULTS.md (bench/stats.py)."""
+webhook_bench.py, e2e_bench.py, generate.py with generate.sql, query_bench.py, inventory_bench.py,
+import_bench.py, analytics_bench.py, monitoring_bench.py); their figures go to bench/RESULTS.md (bench/stats.py)."""
 
 from __future__ import annotations
 
@@ -96,7 +95,7 @@ def register(subparsers: Subparsers) -> None:
         "December peak, statuses with cancellations, CZK and EUR) over the last 3 "
         "years, ~5.9 lines per order (product, shipping, billing, discount-coupon; "
         "quarters older than 2 years go into archive.order_items), 661 k customers "
-        "(Pareto-distributed orders per customer), 13 k variants. Then ANALYZE and "
+        "(each with a purchase rhythm and a churn point), 13 k variants. Then ANALYZE and "
         "analytics.refresh_customer_metrics. Prints rows/s per table. Connects as admin.",
     )
     p.add_argument("--scale", type=float, default=1.0, help="size relative to the seeds' production data")
@@ -118,6 +117,38 @@ def register(subparsers: Subparsers) -> None:
     )
     p.add_argument("--samples", type=int, default=2000, help="calls per query")
     p.add_argument("--seed", type=int, default=1, help="seed of the random parameters")
+    add_no_record_option(p)
+    p = add_command(
+        sub,
+        "inventory",
+        cmd_bench_inventory,
+        help="full and incremental inventory refresh (analytics.refresh_variant_metrics) on generated data",
+        description="On data made by `hub bench generate`: the full inventory refresh of every bench "
+        "shop (target <= 15 s at scale 1: 13 k variants, 8.2 M order lines, 2 cores), --rounds "
+        "times, and once without parallel workers with its CPU time; the incremental refresh of the "
+        "master shop after 10, 100, ... up to --changed of its recent orders were cancelled, each "
+        "checked by a full refresh that must change nothing (the orders are restored after); "
+        "reading analytics.variant_metrics and analytics.purchase_recommendations; and the "
+        "order-line partitions the refresh reads (older quarters pruned). Prints the load average.",
+    )
+    p.add_argument("--rounds", type=int, default=3, help="full refreshes of every bench shop")
+    p.add_argument("--changed", type=int, default=1000, help="orders changed before the incremental refresh")
+    p.add_argument("--seed", type=int, default=1, help="seed of the orders picked")
+    add_no_record_option(p)
+    p = add_command(
+        sub,
+        "analytics",
+        cmd_bench_analytics,
+        help="customer-metrics refresh on generated data: full, and after N changed orders",
+        description="On data made by `hub bench generate`: the full customer-metrics refresh of "
+        "every bench shop (RFM, segments, model fit; twice: a fresh table, then the daily "
+        "case), and the incremental refresh after --changes orders of the master shop "
+        "changed (rolled back after each round). Targets at scale 1: full <= 30 s, "
+        "1,000 changed orders <= 200 ms.",
+    )
+    p.add_argument("--changes", type=int, default=1000, help="orders changed before each incremental refresh")
+    p.add_argument("--rounds", type=int, default=5, help="incremental rounds")
+    p.add_argument("--seed", type=int, default=1, help="seed of the orders picked")
     add_no_record_option(p)
     p = add_command(
         sub,
@@ -228,6 +259,22 @@ def cmd_bench_import(cfg: Config, args: argparse.Namespace) -> int:
     return import_bench.run(cfg, scale=args.scale, record_results=not args.no_record)
 
 
+def cmd_bench_inventory(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import inventory_bench
+    from runner.db import target_for
+
+    try:
+        return inventory_bench.run(
+            target_for(cfg),
+            rounds=args.rounds,
+            changed=args.changed,
+            seed=args.seed,
+            record_results=not args.no_record,
+        )
+    except RuntimeError as exc:
+        raise CommandError(str(exc)) from None
+
+
 def cmd_bench_queries(cfg: Config, args: argparse.Namespace) -> int:
     from bench import query_bench
     from runner.db import target_for
@@ -249,3 +296,19 @@ def cmd_bench_monitoring(cfg: Config, args: argparse.Namespace) -> int:
         samples=args.samples,
         record_results=not args.no_record,
     )
+
+
+def cmd_bench_analytics(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import analytics_bench
+    from runner.db import target_for
+
+    try:
+        return analytics_bench.run(
+            target_for(cfg),
+            changes=args.changes,
+            rounds=args.rounds,
+            seed=args.seed,
+            record_results=not args.no_record,
+        )
+    except RuntimeError as exc:
+        raise CommandError(str(exc)) from None

@@ -157,7 +157,12 @@ def cmd_snapshot_import(cfg: Config, args: argparse.Namespace) -> int:
     for entity in IMPORT_ORDER if args.entity == "all" else (args.entity,):
 
         def run(conn: Any, client: Any, bar: Any, entity: str = entity) -> dict[str, Any]:
-            return snapshots.import_snapshot(conn, client, args.shop, entity, progress=bar, options=options)
+            from runner import analytics
+
+            outcome = snapshots.import_snapshot(conn, client, args.shop, entity, progress=bar, options=options)
+            analytics.after_write(conn, args.shop, entity)  # the workers refresh the customers it touched
+            conn.commit()
+            return outcome
 
         try:
             outcome = _run_snapshot(cfg, args.shop, run, args.quiet)

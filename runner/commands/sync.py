@@ -57,6 +57,11 @@ def cmd_sync(cfg: Config, args: argparse.Namespace) -> int:
                 print(f"shop {args.shop} {entity}: FAILED: {exc}", file=sys.stderr)
                 status = 1
                 continue
+            if summary.get("upserted") or summary.get("deleted") or summary.get("snapshot"):
+                from runner import analytics
+
+                analytics.after_write(conn, args.shop, entity)  # the workers refresh the customers it touched
+                conn.commit()
             if args.json:
                 print_json(summary, compact=True)
             else:

@@ -27,6 +27,13 @@ from ops.recover_stalled_jobs(%(seconds)s, %(max_attempts)s);
 -- name: refresh_customer_metrics
 select analytics.refresh_customer_metrics(%(shop_id)s);
 
+-- name: refresh_changed_customers
+select analytics.refresh_changed_customers(%(shop_id)s);
+
+-- name: refresh_variant_metrics
+-- the variants of orders written since the last refresh; every variant on a new local day
+select analytics.refresh_variant_metrics(%(shop_id)s);
+
 -- name: webhook_pending_adopt
 -- a fetch job queued before the drains hands its key (and its queued events) to ingest.webhook_pending
 select ingest.webhook_pending_adopt(%(job_id)s, %(shop_id)s, %(entity)s, %(kind)s, %(key)s);

@@ -1,0 +1,129 @@
+"""Customer analytics: refresh the metrics (full or only what changed) and summarise them.
+
+The work is SQL (db/functions/analytics/, explained in docs/analytics.md): this module picks the
+shops, runs one transaction per shop and passes the functions' NOTICEs ("analytics: shop N:
+...") to a progress callback. Used by `hub analytics` (runner/commands/analytics.py) and the
+workers (runner/tasks.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from runner.errors import HubError
+from runner.queries import query
+
+Progress = Callable[[str], None]
+
+
+class AnalyticsError(HubError):
+    """An analytics command cannot run as asked (e.g. an unknown shop)."""
+
+
+@dataclass(frozen=True)
+class ShopRefresh:
+    """What one shop's refresh did: the SQL function's summary and the wall time."""
+
+    shop_id: int
+    summary: dict[str, Any]
+    seconds: float
+
+
+WRITTEN_ENTITIES = ("orders", "customers")
+"""Entities whose writes change customer metrics."""
+
+
+def after_write(conn: psycopg.Connection, shop_id: int, entity: str) -> None:
+    """A snapshot import, sync run or webhook job wrote the shop's ``entity``: queue the workers'
+    refresh of the customers it touched (analytics.defer_refresh; the changes themselves were
+    queued in SQL with the data). Runs in the caller's transaction. Inventory joins here later."""
+    if entity in WRITTEN_ENTITIES:
+        conn.execute(query("analytics.defer_refresh"), {"shop_id": shop_id})
+
+
+def refresh_shop(conn: psycopg.Connection, shop_id: int, *, full: bool = False) -> dict[str, Any]:
+    """One shop, in one transaction: a full rebuild with a new model fit (``full``), else only the
+    customers queued in analytics.customer_changes (analytics.refresh_changed_customers)."""
+    with conn.transaction():
+        sql = query("analytics.rebuild") if full else query("analytics.refresh_changed")
+        result = conn.execute(sql, {"shop_id": shop_id}).fetchone()
+    return dict(result[0]) if result and result[0] else {}
+
+
+def refresh(
+    conn: psycopg.Connection,
+    *,
+    shop_id: int | None = None,
+    full: bool = False,
+    progress: Progress | None = None,
+) -> list[ShopRefresh]:
+    """Refresh one shop (``shop_id``) or every shop; returns what each refresh did. ``progress``
+    gets a line per step (the SQL functions' NOTICEs and one line per shop done)."""
+    shops = [r[0] for r in conn.execute(query("analytics.shops"), {"shop_id": shop_id}).fetchall()]
+    conn.commit()
+    if shop_id is not None and not shops:
+        raise AnalyticsError(f"no shop {shop_id} in core.shops (hub shop list)")
+
+    def on_notice(diag: psycopg.errors.Diagnostic) -> None:
+        if progress is not None and diag.message_primary and diag.message_primary.startswith("analytics:"):
+            progress(diag.message_primary.removeprefix("analytics: "))
+
+    conn.add_notice_handler(on_notice)
+    done: list[ShopRefresh] = []
+    try:
+        for n, shop in enumerate(shops, 1):
+            if progress is not None:
+                progress(f"shop {shop} ({n}/{len(shops)}): {'full refresh' if full else 'changed customers'}")
+            started = time.perf_counter()
+            summary = refresh_shop(conn, shop, full=full)
+            done.append(ShopRefresh(shop, summary, time.perf_counter() - started))
+            if progress is not None:
+                progress(f"shop {shop}: {describe(summary)} in {done[-1].seconds:.2f} s")
+    finally:
+        conn.remove_notice_handler(on_notice)
+    return done
+
+
+def describe(summary: dict[str, Any]) -> str:
+    """One line for a refresh summary."""
+    mode = summary.get("mode")
+    if mode == "none":
+        return "nothing changed"
+    parts = [f"{summary.get('customers', 0):,} customers"]
+    if mode == "keys":
+        parts.insert(0, f"{summary.get('keys', 0):,} changed")
+        parts.append(f"{summary.get('rescored', 0):,} rescored")
+    else:
+        parts.insert(0, "full" + (" (model fitted)" if summary.get("refit") else ""))
+    parts += [
+        f"{summary.get('inserted', 0):,} new",
+        f"{summary.get('updated', 0):,} updated",
+        f"{summary.get('deleted', 0):,} gone",
+    ]
+    return ", ".join(parts)
+
+
+def show(conn: psycopg.Connection, shop_id: int, *, segment: str | None = None, limit: int = 10) -> dict[str, Any]:
+    """A shop's segment sizes, its (or the segment's) top customers by CLV, and its model."""
+    row = conn.execute(query("analytics.shop_exists"), {"shop_id": shop_id}).fetchone()
+    if not row or not row[0]:
+        raise AnalyticsError(f"no shop {shop_id} in core.shops (hub shop list)")
+    params = {"shop_id": shop_id, "segment": segment, "limit": limit}
+    with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        segments = cur.execute(query("analytics.segments"), params).fetchall()
+        top = cur.execute(query("analytics.top_customers"), params).fetchall()
+        model = cur.execute(query("analytics.model"), params).fetchone()
+        pending = cur.execute(query("analytics.pending_changes"), params).fetchone()
+    return {
+        "shop_id": shop_id,
+        "segment": segment,
+        "model": model,
+        "pending_changes": pending["count"] if pending else 0,
+        "segments": segments,
+        "top_customers": top,
+    }

@@ -1,0 +1,354 @@
+"""`hub analytics`: customer (and inventory) intelligence computed in SQL (runner/analytics.py; its
+SQL in runner/sql/analytics.sql, the functions in db/functions/analytics/, docs/analytics.md).
+
+Each subcommand has its own ``_register_<name>(sub)`` next to its handler; `register` lists them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from runner.commands.common import (
+    Column,
+    Subparsers,
+    add_command,
+    add_group,
+    add_json_option,
+    add_quiet_option,
+    add_shop_option,
+    print_json,
+    print_table,
+)
+from runner.config import Config
+from runner.errors import CommandError
+
+
+def register(subparsers: Subparsers) -> None:
+    sub = add_group(
+        subparsers,
+        "analytics",
+        help="customer metrics, RFM segments, CLV and churn; inventory demand and reorder advice",
+        description="Customer and inventory intelligence computed in PostgreSQL (docs/analytics.md): "
+        "per-customer metrics, RFM scores and segments, CLV and churn risk; per-variant demand, "
+        "safety stock, reorder point, EOQ and purchase recommendations. The workers keep them fresh "
+        "after every import, sync batch and webhook; these commands run a refresh by hand "
+        "and show the result.",
+    )
+    _register_refresh(sub)
+    _register_show(sub)
+    _register_reorder(sub)
+    _register_backtest(sub)
+
+
+# -- refresh -----------------------------------------------------------------------------------
+
+
+def _register_refresh(sub: Subparsers) -> None:
+    p = add_command(
+        sub,
+        "refresh",
+        cmd_analytics_refresh,
+        help="bring the customer metrics and the inventory demand up to date: what changed, or everything (--full)",
+        description="Customers, without --full: recompute only the customers whose orders or account "
+        "changed since the last refresh (the queue analytics.customer_changes), keeping every "
+        "other customer's RFM score exact. With --full: recompute every customer and fit "
+        "the CLV / churn model anew (valued now), as the daily job does. "
+        "Inventory, without --full: recompute the demand of the variants whose orders were "
+        "written since the last refresh (every variant on a new local day); with --full: every "
+        "variant (analytics.refresh_variant_metrics). --only picks one of the two (default both). "
+        "One transaction per shop and kind; readers are never blocked. Progress on stderr.",
+        environment=True,
+    )
+    add_shop_option(p, help="only this shop (default: every shop)")
+    p.add_argument("--full", action="store_true", help="recompute every customer (and fit the model anew) and variant")
+    p.add_argument(
+        "--only",
+        choices=("customers", "inventory"),
+        help="refresh only the customer metrics or only the inventory demand (default: both)",
+    )
+    add_quiet_option(p)
+    add_json_option(p, "one JSON object per shop and kind")
+
+
+def cmd_analytics_refresh(cfg: Config, args: argparse.Namespace) -> int:
+    from runner import analytics, inventory
+    from runner.db import connect, target_for
+
+    started = time.perf_counter()
+
+    def progress(line: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f} s] {line}", file=sys.stderr, flush=True)
+
+    kinds = {
+        "customers": (analytics.refresh, analytics.describe),
+        "inventory": (inventory.refresh, inventory.describe),
+    }
+    done: list[tuple[str, Any]] = []
+    with connect(target_for(cfg), "app") as conn:
+        for kind, (refresh, _) in kinds.items():
+            if args.only not in (None, kind):
+                continue
+            try:
+                shops = refresh(conn, shop_id=args.shop, full=args.full, progress=None if args.quiet else progress)
+            except analytics.AnalyticsError as exc:
+                raise CommandError(str(exc)) from None
+            done += [(kind, shop) for shop in shops]
+    for kind, shop in done:
+        if args.json:
+            print_json({"kind": kind, **shop.summary, "wall_seconds": round(shop.seconds, 3)}, compact=True)
+        else:
+            print(f"shop {shop.shop_id} {kind}: {kinds[kind][1](shop.summary)} ({shop.seconds:.2f} s)")
+    if not done and not args.json:
+        print("no shops")
+    return 0
+
+
+# -- show --------------------------------------------------------------------------------------
+
+
+def _register_show(sub: Subparsers) -> None:
+    p = add_command(
+        sub,
+        "show",
+        cmd_analytics_show,
+        help="a shop's RFM segment sizes and its top customers by CLV",
+        description="Print the shop's RFM segments (customers, share, spend, mean CLV and churn "
+        "risk), its top customers by customer lifetime value (or those of one segment), "
+        "and the model the figures come from.",
+        environment=True,
+    )
+    add_shop_option(p, required=True)
+    p.add_argument("--segment", metavar="S", help="only this segment, e.g. 'at risk' (see the list without it)")
+    p.add_argument("--limit", type=int, default=10, help="top customers to list")
+    add_json_option(p)
+
+
+SEGMENT_COLUMNS = (
+    Column("segment", 20),
+    Column("customers", 10, ">", cell=lambda r: f"{r['customers']:,}"),
+    Column("%", 6, ">", cell=lambda r: f"{r['percent']}"),
+    Column("total_spent", 16, ">", cell=lambda r: f"{r['total_spent']:,.2f}"),
+    Column("avg_clv", 12, ">", cell=lambda r: f"{r['avg_clv']:,.2f}" if r["avg_clv"] is not None else "-"),
+    Column("churn", None, cell=lambda r: f"{r['avg_churn_risk']}" if r["avg_churn_risk"] is not None else "-"),
+)
+
+TOP_COLUMNS = (
+    Column("customer", 38, cell=lambda r: _short(r["email"] or r["customer_key"], 38)),
+    Column("orders", 6, ">", cell=lambda r: r["orders_count"]),
+    Column("spent", 12, ">", cell=lambda r: f"{r['total_spent']:,.2f}"),
+    Column("last order", 10, cell=lambda r: r["last_order_at"].date().isoformat()),
+    Column("RFM", 5, cell=lambda r: f"{r['recency_score']}{r['frequency_score']}{r['monetary_score']}"),
+    Column("segment", 18, cell=lambda r: r["rfm_segment"] or "-"),
+    Column("clv", 12, ">", cell=lambda r: f"{r['clv']:,.2f}" if r["clv"] is not None else "-"),
+    Column("churn", None, cell=lambda r: f"{r['churn_risk']}" if r["churn_risk"] is not None else "-"),
+)
+
+
+def _short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def cmd_analytics_show(cfg: Config, args: argparse.Namespace) -> int:
+    from runner import analytics
+    from runner.db import connect, target_for
+
+    with connect(target_for(cfg), "app") as conn:
+        try:
+            result: dict[str, Any] = analytics.show(conn, args.shop, segment=args.segment, limit=args.limit)
+        except analytics.AnalyticsError as exc:
+            raise CommandError(str(exc)) from None
+    if args.json:
+        print_json(result)
+        return 0
+    model = result["model"]
+    if model is None:
+        print(f"shop {args.shop}: no customer metrics yet (hub analytics refresh --shop {args.shop} --full)")
+        return 0
+    print(
+        f"shop {args.shop}: {model['customers']:,} customers, model {model['model']} fitted "
+        f"{model['fitted_at']:%Y-%m-%d %H:%M %Z}, median rhythm {model['median_days_between_orders']} days, "
+        f"horizon {model['horizon_days']} days; churn and CLV as of now"
+        + (f"; {result['pending_changes']:,} customers changed since" if result["pending_changes"] else "")
+    )
+    print()
+    print_table(result["segments"], SEGMENT_COLUMNS, as_json=False, empty=f"no customers in segment {args.segment!r}")
+    print()
+    title = f"top {args.limit} customers by CLV" + (f" in {args.segment!r}" if args.segment else "")
+    print(title)
+    print_table(result["top_customers"], TOP_COLUMNS, as_json=False, empty="none")
+    return 0
+
+
+# -- reorder -----------------------------------------------------------------------------------
+
+
+def _register_reorder(sub: Subparsers) -> None:
+    p = add_command(
+        sub,
+        "reorder",
+        cmd_analytics_reorder,
+        help="a shop's purchase recommendations and demand anomalies",
+        description="Print what to order now (analytics.purchase_recommendations: stock at or below the "
+        "reorder point, quantity by the (s, nQ) rule with the EOQ as the lot; selling variants "
+        "without a lead time are listed as 'cannot tell'), most urgent first, and the variants "
+        "whose last 7 days lie more than 3 standard errors from their 90-day mean. The figures "
+        "are as of the day of the last inventory refresh (hub analytics refresh --only inventory).",
+        environment=True,
+    )
+    add_shop_option(p, required=True)
+    p.add_argument("--limit", type=int, default=20, help="recommendations and anomalies to list")
+    add_json_option(p)
+
+
+REORDER_COLUMNS = (
+    Column("variant", 16, cell=lambda r: _short(r["variant_code"], 16)),
+    Column("order", 8, ">", cell=lambda r: _number(r["quantity"])),
+    Column("stock", 9, ">", cell=lambda r: _number(r["stock"])),
+    Column("reorder at", 11, ">", cell=lambda r: _number(r["reorder_point"])),
+    Column("EOQ", 9, ">", cell=lambda r: _number(r["eoq"])),
+    Column("days left", 9, ">", cell=lambda r: _number(r["days_of_stock_left"])),
+    Column("per day", 9, ">", cell=lambda r: _number(r["units_per_day_90d"])),
+    Column("lead", 4, ">", cell=lambda r: _number(r["lead_time_days"])),
+    Column("supplier", None, cell=lambda r: r["supplier_name"] or "-"),
+)
+
+ANOMALY_COLUMNS = (
+    Column("variant", 16, cell=lambda r: _short(r["variant_code"], 16)),
+    Column("7 d/day", 9, ">", cell=lambda r: _number(r["units_per_day_7d"])),
+    Column("90 d/day", 9, ">", cell=lambda r: _number(r["units_per_day_90d"])),
+    Column("std dev", 9, ">", cell=lambda r: _number(r["demand_stddev"])),
+    Column("z", None, cell=lambda r: _number(r["anomaly_z"])),
+)
+
+
+def _number(value: Any) -> str:
+    """A figure without trailing zeros (12.500 -> 12.5), '-' for none."""
+    if value is None:
+        return "-"
+    text = f"{value:f}" if not isinstance(value, int) else str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def cmd_analytics_reorder(cfg: Config, args: argparse.Namespace) -> int:
+    from runner import analytics, inventory
+    from runner.db import connect, target_for
+
+    with connect(target_for(cfg), "app") as conn:
+        try:
+            result = inventory.reorder(conn, args.shop, limit=args.limit)
+        except analytics.AnalyticsError as exc:
+            raise CommandError(str(exc)) from None
+    if args.json:
+        print_json(result)
+        return 0
+    state, summary = result["state"], result["summary"]
+    if state is None:
+        print(f"shop {args.shop}: no inventory figures yet (hub analytics refresh --only inventory --shop {args.shop})")
+        return 0
+    print(
+        f"shop {args.shop}: as of {state['as_of']} ({state['time_zone']}), {summary['variants']:,} variants, "
+        f"{summary['selling']:,} selling, {summary['order_now']:,} to order now, "
+        f"{summary['without_reorder_point']:,} selling without a reorder point, {summary['anomalies']:,} anomalies"
+    )
+    print()
+    print(f"to order (first {args.limit}; 'order -': see the reason)")
+    print_table(
+        result["recommendations"],
+        REORDER_COLUMNS,
+        as_json=False,
+        empty="nothing to order",
+        note=lambda r: f"  {r['reason']}",
+    )
+    print()
+    print("anomalies (last 7 days vs 90 days, |z| > 3)")
+    print_table(result["anomalies"], ANOMALY_COLUMNS, as_json=False, empty="none")
+
+
+# -- backtest ----------------------------------------------------------------------------------
+
+
+def _register_backtest(sub: Subparsers) -> None:
+    p = add_command(
+        sub,
+        "backtest",
+        cmd_analytics_backtest,
+        help="how well the CLV / churn models predicted a past horizon, against a naive baseline",
+        description="Compute the customer metrics from the shop's orders before the cutoff day only, "
+        "then compare with what its customers did in the horizon after it: the churn risk as a "
+        "classifier of 'no order within the horizon' (ROC AUC) and the expected orders in the "
+        "horizon (mean absolute error), each beside the naive baseline (days since the last "
+        "order; the customer's past rate), for all customers and for repeat buyers. The models: "
+        "rhythm-v1 (the explainable one) and bgnbd-v1 (BG/NBD, fitted on the orders before "
+        "the cutoff where there are enough repeat buyers). Records "
+        "in analytics.clv_models which model the shop uses for churn and for orders: a model "
+        "is kept only where it beats the baseline.",
+        environment=True,
+    )
+    add_shop_option(p, required=True)
+    p.add_argument(
+        "--cutoff",
+        required=True,
+        type=_day,
+        metavar="DATE",
+        help="the day the models stop seeing orders (YYYY-MM-DD, the shop's calendar)",
+    )
+    p.add_argument("--horizon-days", type=int, default=90, help="days after the cutoff the predictions cover")
+    add_json_option(p, "print the rows as JSON")
+
+
+def _day(text: str) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _figure(value: Any, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+BACKTEST_COLUMNS = (
+    Column("model", 10),
+    Column("customers", 14, cell=lambda r: r["customers_group"]),
+    Column("n", 9, ">", cell=lambda r: f"{r['customers']:,}"),
+    Column("churned", 9, ">", cell=lambda r: f"{r['churned']:,}"),
+    Column("churn AUC", 10, ">", cell=lambda r: _figure(r["churn_auc"])),
+    Column("baseline", 9, ">", cell=lambda r: _figure(r["baseline_churn_auc"])),
+    Column("orders MAE", 11, ">", cell=lambda r: _figure(r["orders_mae"])),
+    Column("baseline", 9, ">", cell=lambda r: _figure(r["baseline_orders_mae"])),
+    Column("expected", 9, ">", cell=lambda r: _figure(r["mean_expected_orders"])),
+    Column("actual", 7, ">", cell=lambda r: _figure(r["mean_actual_orders"])),
+    Column("used for", None, cell=lambda r: ", ".join(r["used_for"]) or "-", gap="  "),
+)
+
+
+def cmd_analytics_backtest(cfg: Config, args: argparse.Namespace) -> int:
+    from runner import backtest
+    from runner.db import connect, target_for
+
+    if args.horizon_days < 1:
+        raise CommandError(f"--horizon-days must be at least 1, got {args.horizon_days}")
+    with connect(target_for(cfg), "app") as conn:
+        try:
+            result = backtest.backtest(conn, args.shop, args.cutoff, args.horizon_days)
+        except backtest.BacktestError as exc:
+            raise CommandError(str(exc)) from None
+    if args.json:
+        print_json({"rows": result.rows, "fits": result.fits, "not_fitted": result.not_fitted})
+        return 0
+    print(
+        f"shop {args.shop}: models fitted on the orders before {args.cutoff}, compared with the "
+        f"{args.horizon_days} days after it (churned = no order in them; expected/actual = orders per customer)"
+    )
+    print_table(result.rows, BACKTEST_COLUMNS, as_json=False, empty="no customers")
+    for model, params in result.fits.items():
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in params.items() if k in ("r", "alpha", "a", "b"))
+        print(f"{model} fitted: {shown} (alpha in days)")
+    for model, reason in result.not_fitted.items():
+        print(f"{model} not fitted: {reason}")
+    return 0
