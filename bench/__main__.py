@@ -32,6 +32,8 @@ def main() -> int:
     from bench import e2e_bench
 
     status = e2e_bench.run(cfg) or status
+    for latency_ms in sorted(e2e_bench.BURST_TARGETS):  # a burst of 1,000 order webhooks, 0 and 150 ms
+        status = e2e_bench.run_burst(cfg, burst=1000, latency_ms=latency_ms) or status
     from bench import generate, query_bench
     from bench.stats import record
 

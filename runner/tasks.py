@@ -2,11 +2,17 @@
 
 Queues: webhooks, orders, customers, products, snapshots, analytics, maintenance.
 
-Locks: every job that touches a shop's data runs under ``lock = "shop:<id>:<entity>"``
-(procrastinate runs jobs with the same lock one after another, across all workers) and is
-deferred with a ``queueing_lock`` so the same work is never waiting twice. Webhook jobs are
-deferred by ingest.webhook_accept() in SQL with the same lock names
-(``shop:<id>:orders``; queueing lock ``shop:<id>:order:<code>``).
+Locks: syncs, snapshot imports and analytics of a shop run under ``lock = "shop:<id>:<entity>"``
+(procrastinate runs jobs with the same lock one after another, across all workers) and are
+deferred with a ``queueing_lock`` so the same work is never waiting twice. Webhooks of an entity
+do not get a job each: ingest.webhook_accept() in SQL puts their keys into ingest.webhook_pending
+and hands them to the shop's open drain, else defers (or reuses) a waiting drain job
+(``drain_webhooks``, queueing lock ``webhooks:<id>:<entity>``), which fetches and applies the
+keys in batches (runner/shoptet/drain.py). A drain has no procrastinate lock: it takes turns with
+the syncs and snapshot imports of the shop's entity on the entity's write lock
+(runner/shoptet/entity_lock.py), held by a drain for its run, a sync for each batch, an import
+for its run. When a job that held a procrastinate lock ends, the next job waiting for that lock
+is announced to the workers at once (ops.notify_lock_released), not at their next poll.
 
 Crash safety: a job does its data work in ONE transaction on its own connection, so a worker
 killed mid-job leaves nothing half-written. Its job stays ``doing`` with a worker whose
@@ -14,7 +20,8 @@ heartbeat stops; ``retry_stalled_jobs`` (every minute, ops.recover_stalled_jobs 
 such jobs back to ``todo`` with exponential backoff, after MAX_ATTEMPTS marks them ``failed``,
 and ends them ``cancelled`` when the same work is already queued again (a waiting job with the
 same queueing_lock), so that one runs; ops.job_recoveries says what was done and why.
-Exceptions in a task are retried by RETRY (backoff) and end ``failed``.
+Exceptions in a task are retried by RETRY (backoff) and end ``failed``; a drain has no retries of
+its own (a key that fails is retried by the drains, see runner/shoptet/drain.py).
 """
 
 from __future__ import annotations
@@ -96,49 +103,76 @@ def transaction() -> Iterator[psycopg.Connection]:
 # -- webhook follow-ups --------------------------------------------------------------------
 
 
-def _fetch_and_apply(shop_id: int, entity: str, key: str, job_id: int, *, path: str | None = None) -> dict[str, Any]:
-    """Fetch one entity's current state and upsert it (404: soft-delete), in ONE transaction
-    with the webhook events it completes. The HTTP request holds no connection."""
-    from runner.shoptet import ingest, sync
+def _drain(shop_id: int, entity: str, job_id: int) -> dict[str, Any]:
+    """Drain a shop's waiting webhook keys of one entity (runner/shoptet/drain.py). The HTTP
+    requests hold no transaction; each batch is one."""
+    from runner.shoptet import drain
     from runner.shoptet.shop_client import client_for_shop
 
-    with client_for_shop(shop_id) as api:
-        doc = sync.fetch_entity(api, entity, key, path=path)
+    if _pool is None:
+        raise RuntimeError("runner.tasks.configure() was not called in this process")
+    with client_for_shop(shop_id) as api, _pool.connection() as conn:
+        result = drain.drain(conn, api, shop_id, entity, job_id=job_id)
+    if result.applied or result.deleted:
+        analytics_after_write(shop_id, entity)
+    return result.as_dict()
+
+
+# No procrastinate retries: a key that fails is counted and retried by the drains themselves, and a
+# drain job that fails leaves its keys waiting for the next event's drain or requeue_webhook_drains.
+@app.task(name="drain_webhooks", queue="webhooks", pass_context=True)
+def drain_webhooks(context: procrastinate.JobContext, shop_id: int, entity: str) -> dict[str, Any]:
+    """order:*, customer:*, product:*, productVariant:* webhooks: fetch the shop's waiting keys of
+    the entity in batches (3 requests at a time), upsert each batch set-based in one transaction."""
+    assert context.job is not None and context.job.id is not None
+    return _drain(shop_id, entity, context.job.id)
+
+
+def _adopt(job_id: int, shop_id: int, entity: str, kind: str, key: str) -> dict[str, Any]:
+    """A fetch job queued before the drains existed: its key (and events) to the drain, which runs now."""
     with transaction() as conn:
-        if doc is None:
-            outcome: dict[str, Any] = {"deleted": ingest.mark_deleted(conn, shop_id, entity, [key])}
-        else:
-            outcome = {"applied": str(ingest.apply_documents(conn, shop_id, entity, [doc]))}
-        conn.execute(query("tasks.webhook_events_finish_job"), {"job_id": job_id})
-    analytics_after_write(shop_id, entity)
-    return outcome
+        conn.execute(
+            query("tasks.webhook_pending_adopt"),
+            {"job_id": job_id, "shop_id": shop_id, "entity": entity, "kind": kind, "key": key},
+        )
+    return _drain(shop_id, entity, job_id)
 
 
-@app.task(name="fetch_order", queue="webhooks", pass_context=True, retry=RETRY)
+@app.task(name="fetch_order", queue="webhooks", pass_context=True)
 def fetch_order(context: procrastinate.JobContext, shop_id: int, code: str) -> dict[str, Any]:
-    """order:* webhook: GET /api/orders/{code}, upsert order and items; 404 soft-deletes."""
+    """A job of one order:* webhook queued before the drains (drain_webhooks) took over: drains it."""
     assert context.job is not None and context.job.id is not None
-    return _fetch_and_apply(shop_id, "orders", code, context.job.id)
+    return _adopt(context.job.id, shop_id, "orders", "order", code)
 
 
-@app.task(name="fetch_customer", queue="webhooks", pass_context=True, retry=RETRY)
+@app.task(name="fetch_customer", queue="webhooks", pass_context=True)
 def fetch_customer(context: procrastinate.JobContext, shop_id: int, guid: str) -> dict[str, Any]:
-    """customer:* webhook: GET /api/customers/{guid}, upsert; 404 soft-deletes."""
+    """A job of one customer:* webhook queued before the drains took over: drains it."""
     assert context.job is not None and context.job.id is not None
-    return _fetch_and_apply(shop_id, "customers", guid, context.job.id)
+    return _adopt(context.job.id, shop_id, "customers", "customer", guid)
 
 
-@app.task(name="fetch_product", queue="webhooks", pass_context=True, retry=RETRY)
+@app.task(name="fetch_product", queue="webhooks", pass_context=True)
 def fetch_product(
     context: procrastinate.JobContext, shop_id: int, guid: str | None = None, variant_code: str | None = None
 ) -> dict[str, Any]:
-    """product:* / productVariant:* webhook: GET the product (by GUID or variant code), upsert."""
+    """A job of one product:* / productVariant:* webhook queued before the drains took over: drains it."""
     assert context.job is not None and context.job.id is not None
     if guid:
-        return _fetch_and_apply(shop_id, "products", guid, context.job.id)
-    return _fetch_and_apply(
-        shop_id, "products", str(variant_code), context.job.id, path=f"/api/products/code/{variant_code}"
-    )
+        return _adopt(context.job.id, shop_id, "products", "product", guid)
+    return _adopt(context.job.id, shop_id, "products", "variant", str(variant_code))
+
+
+@app.periodic(cron="* * * * *")
+@app.task(name="requeue_webhook_drains", queue="maintenance", queueing_lock="maintenance:drains", retry=RETRY)
+def requeue_webhook_drains(timestamp: int | None = None) -> int:
+    """Every minute: a drain for every shop and entity whose webhook keys wait with no drain job to
+    take them (one failed or was cancelled); ingest.webhook_pending_requeue."""
+    with transaction() as conn:
+        rows = conn.execute(query("tasks.webhook_pending_requeue")).fetchall()
+    for shop_id, entity, job_id in rows:
+        log(logger, logging.WARNING, "webhook drain requeued", shop_id=shop_id, entity=entity, job_id=job_id)
+    return len(rows)
 
 
 @app.task(name="process_webhook_event", queue="webhooks", pass_context=True, retry=RETRY)
@@ -349,7 +383,7 @@ def run_maintenance(timestamp: int | None = None) -> Any:
 def run_snapshot_job(context: procrastinate.JobContext, job_id: int) -> dict[str, Any]:
     """One attempt of a snapshot import (ingest.snapshot_jobs); a failure is recorded on the job
     (retry_count, last_error) and retried by the hourly retry_snapshots, not by procrastinate."""
-    from runner.shoptet import snapshots
+    from runner.shoptet import entity_lock, snapshots
     from runner.shoptet.shop_client import client_for_shop
 
     if _pool is None:
@@ -359,7 +393,11 @@ def run_snapshot_job(context: procrastinate.JobContext, job_id: int) -> dict[str
         conn.commit()
         if job is None:
             return {"job_id": job_id, "outcome": "gone"}
-        with client_for_shop(job["shop_id"]) as client:
+        # the shop's entity write lock for the import: webhook drains of the entity wait meanwhile
+        with (
+            client_for_shop(job["shop_id"]) as client,
+            entity_lock.held(conn, job["shop_id"], job["entity"], long=True),
+        ):
             try:
                 outcome = snapshots.run_job(conn, client, job_id)
             except snapshots.SnapshotFailed as exc:

@@ -17,7 +17,8 @@ begin
         'archive.order_items', 'sales.order_items', 'sales.orders', 'sales.customers', 'analytics.customer_metrics_base',
         'analytics.customer_changes',
         'catalog.variants', 'catalog.products', 'catalog.suppliers', 'ingest.snapshot_failures',
-        'ingest.snapshot_jobs', 'ingest.webhook_events', 'ingest.sync_cursors', 'core.shop_access_tokens',
+        'ingest.snapshot_jobs', 'ingest.webhook_pending', 'ingest.webhook_drains', 'ingest.webhook_events',
+        'ingest.sync_cursors', 'core.shop_access_tokens',
         'core.settings']
     loop
         if to_regclass(v_table) is not null then
