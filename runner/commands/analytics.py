@@ -265,6 +265,7 @@ def cmd_analytics_reorder(cfg: Config, args: argparse.Namespace) -> int:
     print()
     print("anomalies (last 7 days vs 90 days, |z| > 3)")
     print_table(result["anomalies"], ANOMALY_COLUMNS, as_json=False, empty="none")
+    return 0
 
 
 # -- backtest ----------------------------------------------------------------------------------
