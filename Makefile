@@ -9,7 +9,7 @@
 
 SHELL := /bin/bash
 PG_MAJOR := 15
-APT_PACKAGES := postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-partman postgresql-client-$(PG_MAJOR)
+APT_PACKAGES := postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-partman postgresql-client-$(PG_MAJOR) pgbackrest
 VENV := .venv
 PY := $(VENV)/bin/python
 HUB := $(VENV)/bin/hub
@@ -28,6 +28,7 @@ system-packages:
 	[ -x /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_ctl ] || missing="$$missing postgresql-$(PG_MAJOR)"; \
 	[ -f /usr/share/postgresql/$(PG_MAJOR)/extension/pg_partman.control ] || missing="$$missing postgresql-$(PG_MAJOR)-partman"; \
 	command -v psql >/dev/null || missing="$$missing postgresql-client-$(PG_MAJOR)"; \
+	command -v pgbackrest >/dev/null || missing="$$missing pgbackrest"; \
 	python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \

@@ -32,6 +32,8 @@ def main() -> int:
     from bench import e2e_bench
 
     status = e2e_bench.run(cfg) or status
+    for latency_ms in sorted(e2e_bench.BURST_TARGETS):  # a burst of 1,000 order webhooks, 0 and 150 ms
+        status = e2e_bench.run_burst(cfg, burst=1000, latency_ms=latency_ms) or status
     from bench import generate, query_bench
     from bench.stats import record
 
@@ -40,6 +42,9 @@ def main() -> int:
     print("\n".join(lines))
     record("Data generator", f"BENCH_SCALE={scale} make bench (hub bench generate --scale {scale} --seed 42)", lines)
     status = query_bench.run(target, scale=scale) or status
+    from bench import inventory_bench
+
+    status = inventory_bench.run(target, scale=scale) or status
     from bench import analytics_bench
 
     status = analytics_bench.run(target) or status

@@ -4,15 +4,17 @@ Run `hub bench generate --scale S` first (`make bench` does both). Measures, as 
 
 * full refresh: analytics.rebuild_customer_metrics(shop, refit) of every bench shop, one
   transaction each, timed together: facts, RFM ranks, segment, model fit, writing, boundaries.
-  Run twice: the first writes every row of a fresh table; the second is the daily case (only
-  changed rows written). Target at scale 1 (1.4 M orders): <= 30 s.
+  Run twice: the first writes every row into an emptied table (the bench shops' stored metrics
+  are removed first); the second is the daily case (only changed rows written). Target at
+  scale 1 (1.4 M orders): <= 30 s.
 * incremental refresh: `changes` orders of the master shop changed in one transaction (new orders
   of known and new customers, cancellations, other amounts, deletions at the source; the
   statement triggers queue the touched customers), then analytics.refresh_changed_customers(shop)
   timed; the transaction is rolled back, so the data stays as generated. `rounds` rounds, p50 and
   max. Target: 1,000 changed orders <= 200 ms.
 
-Prints the machine's load (`uptime`) with the figures: the machine may be shared.
+Prints the machine's load (`uptime`) with the figures, and the CPU seconds the server process
+used (from /proc, when the database runs on this machine): the machine may be shared.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import time
 from typing import Any
 
 import psycopg
+import psycopg.sql
 
 from bench.generate import BENCH_SHOPS, MASTER_SHOP
 from bench.stats import fmt_seconds, percentile, record
@@ -60,20 +63,58 @@ where shop_id = %(shop)s and customer_guid is null order by hashtext(customer_ke
 """
 
 
+def _backend_cpu(conn: psycopg.Connection) -> float | None:
+    """CPU seconds the connection's server process has used (user + system), when the server runs
+    on this machine (/proc readable): a measure the load of other processes inflates less than
+    wall time."""
+    pid = conn.info.backend_pid
+    try:
+        fields = open(f"/proc/{pid}/stat", encoding="ascii").read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_text(before: float | None, after: float | None) -> str:
+    return f"{after - before:.1f} s" if before is not None and after is not None else "n/a"
+
+
 def _load() -> str:
     one, five, fifteen = os.getloadavg()
     return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} ({os.cpu_count()} cores)"
 
 
-def full_refresh(conn: psycopg.Connection, *, refit: bool = True) -> tuple[float, list[dict[str, Any]]]:
-    """Every bench shop rebuilt, one transaction each; (seconds in all, the summaries)."""
+def full_refresh(conn: psycopg.Connection, *, refit: bool = True) -> tuple[float, str, list[dict[str, Any]]]:
+    """Every bench shop rebuilt, one transaction each; (seconds in all, server CPU, the summaries)."""
     summaries = []
+    cpu = _backend_cpu(conn)
     started = time.perf_counter()
     for shop in BENCH_SHOPS:
         with conn.transaction():
             row = conn.execute("select analytics.rebuild_customer_metrics(%s, %s)", [shop, refit]).fetchone()
         summaries.append(row[0] if row else {})
-    return time.perf_counter() - started, summaries
+    return time.perf_counter() - started, _cpu_text(cpu, _backend_cpu(conn)), summaries
+
+
+def clear(conn: psycopg.Connection) -> None:
+    """The bench shops' stored metrics removed, so that the first full refresh writes every row."""
+    with conn.transaction():
+        for table in ("analytics.customer_metrics_base", "analytics.customer_rfm_bounds", "analytics.customer_models"):
+            conn.execute(
+                psycopg.sql.SQL("delete from {} where shop_id = any(%s)").format(
+                    psycopg.sql.Identifier(*table.split("."))
+                ),
+                [list(BENCH_SHOPS)],
+            )
+    conn.execute("vacuum analyze analytics.customer_metrics_base")
+
+
+def _value(conn: psycopg.Connection, sql: str, params: Any) -> Any:
+    """The first column of the one row a query returns."""
+    row = conn.execute(sql, params).fetchone()
+    if row is None:
+        raise RuntimeError(f"no row from {sql.split()[0:4]}")
+    return row[0] if len(row) == 1 else row
 
 
 def incremental_round(conn: psycopg.Connection, rng: random.Random, changes: int, n_round: int) -> dict[str, Any]:
@@ -82,53 +123,70 @@ def incremental_round(conn: psycopg.Connection, rng: random.Random, changes: int
     with conn.transaction(force_rollback=True):
         picked = conn.execute(PICK_ORDERS, {"shop": shop, "seed": rng.random(), "n": changes}).fetchall()
         codes = [code for code, _ in picked]
-        emails = conn.execute(GUEST_EMAILS, {"shop": shop}).fetchone()[0] or ["nobody@example.cz"]
+        emails = _value(conn, GUEST_EMAILS, {"shop": shop}) or ["nobody@example.cz"]
         new = changes * 4 // 10
         rest = changes - new
         conn.execute(NEW_ORDERS, {"shop": shop, "round": n_round, "n": new, "emails": emails})
         conn.execute(CANCEL, {"shop": shop, "codes": codes[: rest // 3]})
         conn.execute(REPRICE, {"shop": shop, "codes": codes[rest // 3 : 2 * rest // 3]})
         conn.execute(DELETE, {"shop": shop, "codes": codes[2 * rest // 3 : rest]})
-        queued = conn.execute(
-            "select count(distinct customer_key) from analytics.customer_changes where shop_id = %s", [shop]
-        ).fetchone()[0]
+        queued = _value(
+            conn, "select count(distinct customer_key) from analytics.customer_changes where shop_id = %s", [shop]
+        )
+        cpu = _backend_cpu(conn)
         started = time.perf_counter()
-        summary = conn.execute("select analytics.refresh_changed_customers(%s)", [shop]).fetchone()[0]
+        summary = _value(conn, "select analytics.refresh_changed_customers(%s)", [shop])
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "queued": queued, **summary}
+        cpu_after = _backend_cpu(conn)
+    cpu_seconds = cpu_after - cpu if cpu is not None and cpu_after is not None else None
+    return {"seconds": seconds, "cpu": cpu_seconds, "queued": queued, **summary}
 
 
 def run(target: Target, *, changes: int = 1000, rounds: int = 5, seed: int = 1, record_results: bool = True) -> int:
     with connect(target, "app", autocommit=True) as conn:
-        orders, customers = conn.execute(COUNTS, {"s": list(BENCH_SHOPS)}).fetchone()
+        orders, _ = _value(conn, COUNTS, {"s": list(BENCH_SHOPS)})
         if not orders:
             raise RuntimeError("no bench data: run `hub bench generate` first")
         print(f"analytics bench: {orders:,} orders of shops {', '.join(map(str, BENCH_SHOPS))}; {_load()}")
-        lines = [f"{orders:,} orders; before: {_load()}", "", "| measure | value |", "|---|---|"]
-        first, summaries = full_refresh(conn)
+        lines = [
+            f"{orders:,} orders; before: {_load()}",
+            "",
+            "| measure | wall | server CPU |",
+            "|---|---|---|",
+        ]
+        clear(conn)
+        first, cpu, summaries = full_refresh(conn)
         customers = sum(s.get("customers", 0) for s in summaries)
         written = sum(s.get("inserted", 0) + s.get("updated", 0) + s.get("deleted", 0) for s in summaries)
-        print(f"  full refresh (model fitted): {first:.1f} s, {customers:,} customers, {written:,} rows written")
-        lines.append(
-            f"| full refresh, model fitted ({customers:,} customers, {written:,} rows written) | {first:.1f} s |"
+        print(
+            f"  full refresh, empty table: {first:.1f} s (CPU {cpu}), {customers:,} customers, {written:,} rows written"
         )
-        again, summaries = full_refresh(conn)
+        lines.append(
+            f"| full refresh, empty table ({customers:,} customers, {written:,} rows written) | {first:.1f} s | {cpu} |"
+        )
+        again, cpu, summaries = full_refresh(conn)
         written = sum(s.get("inserted", 0) + s.get("updated", 0) + s.get("deleted", 0) for s in summaries)
-        print(f"  full refresh again (daily case): {again:.1f} s, {written:,} rows written")
-        lines.append(f"| full refresh again, the daily case ({written:,} rows written) | {again:.1f} s |")
+        print(
+            f"  full refresh again, model fitted (the daily case): {again:.1f} s (CPU {cpu}), {written:,} rows written"
+        )
+        lines.append(
+            f"| full refresh again, model fitted: the daily case ({written:,} rows written) | {again:.1f} s | {cpu} |"
+        )
         rng = random.Random(seed)
         results = [incremental_round(conn, rng, changes, n) for n in range(rounds)]
         times = [r["seconds"] for r in results]
+        cpus = [r["cpu"] for r in results if r["cpu"] is not None]
+        cpu_p50 = fmt_seconds(percentile(cpus, 50)) if cpus else "n/a"
         last = results[-1]
         print(
             f"  incremental after {changes:,} changed orders: p50 {fmt_seconds(percentile(times, 50))}, "
-            f"max {fmt_seconds(max(times))} ({last['queued']:,} customers queued, mode {last['mode']}, "
-            f"{last.get('rescored', 0):,} rescored)"
+            f"max {fmt_seconds(max(times))}, CPU p50 {cpu_p50} ({last['queued']:,} customers queued, "
+            f"mode {last['mode']}, {last.get('rescored', 0):,} rescored)"
         )
         lines.append(
             f"| incremental after {changes:,} changed orders ({last['queued']:,} customers, "
             f"{last.get('rescored', 0):,} others rescored), p50 / max of {rounds} | "
-            f"{fmt_seconds(percentile(times, 50))} / {fmt_seconds(max(times))} |"
+            f"{fmt_seconds(percentile(times, 50))} / {fmt_seconds(max(times))} | {cpu_p50} (p50) |"
         )
         lines += [
             "",

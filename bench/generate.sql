@@ -34,6 +34,37 @@ as $$
            / 9007199254740992.0
 $$;
 
+-- seconds after midnight of an order's time: 90 % between 06:00 and 24:00, the rest at night
+create function bench_gen.time_of_day(p_key bigint)
+returns double precision
+language sql immutable parallel safe
+as $$
+    select case when bench_gen.u(p_key, 4) < 0.9 then 21600 + bench_gen.u(p_key, 5) * 64800
+                else bench_gen.u(p_key, 5) * 21600 end
+$$;
+
+-- a registered customer's rhythm: the mean gap between their orders in days, log-normal around
+-- 365 days (sigma 1.2: half of the customers within 163 .. 818 days, one in fifty under 30),
+-- kept within 1 .. 3 650 days
+create function bench_gen.rhythm_days(p_ckey bigint)
+returns double precision
+language sql immutable parallel safe
+as $$
+    select least(3650, greatest(1, 365 * exp(1.2 * sqrt(-2 * ln(1 - bench_gen.u(p_ckey, 26)))
+                                                 * cos(2 * pi() * bench_gen.u(p_ckey, 27)))))
+$$;
+
+-- how long a registered customer keeps ordering after their first order, in days: 0 for the 60 %
+-- who buy once, exponentially distributed with mean 365 days for the others; the churn point is
+-- the first order + this
+create function bench_gen.active_days(p_ckey bigint)
+returns double precision
+language sql immutable parallel safe
+as $$
+    select case when bench_gen.u(p_ckey, 28) < 0.6 then 0
+                else -365 * ln(1 - bench_gen.u(p_ckey, 29)) end
+$$;
+
 -- one of the elements of an array, chosen by a uniform number
 create function bench_gen.pick(p_choices text[], p_u double precision)
 returns text
@@ -110,7 +141,8 @@ on conflict (shop_id) do nothing;
 -- name: clear_fast
 -- the bench shops are the only ones with data: truncate instead of deleting millions of rows
 truncate sales.order_items, archive.order_items, sales.orders, sales.customers,
-         analytics.customer_metrics_base, catalog.variants, catalog.products, catalog.suppliers;
+         analytics.customer_metrics_base, catalog.variants, catalog.products, catalog.suppliers,
+         analytics.variant_demand, analytics.variant_demand_state, analytics.variant_code_changes;
 
 -- name: clear
 delete from sales.order_items where shop_id in (select shop_id from bench_gen.shops);
@@ -121,6 +153,9 @@ delete from analytics.customer_metrics_base where shop_id in (select shop_id fro
 delete from catalog.variants where shop_id in (select shop_id from bench_gen.shops);
 delete from catalog.products where shop_id in (select shop_id from bench_gen.shops);
 delete from catalog.suppliers where shop_id in (select shop_id from bench_gen.shops);
+delete from analytics.variant_demand where shop_id in (select shop_id from bench_gen.shops);
+delete from analytics.variant_demand_state where shop_id in (select shop_id from bench_gen.shops);
+delete from analytics.variant_code_changes where shop_id in (select shop_id from bench_gen.shops);
 
 -- name: calendar
 -- the order rate of each day of the last 3 years: growth, a December peak (November's Black
@@ -155,41 +190,82 @@ create unique index on bench_gen.day_bucket (b);
 analyze bench_gen.day_bucket;
 
 -- name: slots
--- one row per order to be: each customer places a Pareto-distributed number of orders
--- (P(n >= k) = k^-2.35, mean 1.41, at most 300); guest orders fill the rest of the shop's
--- orders (about a third). Each gets a time from the calendar, then a code in time order.
+-- one row per order to be. Each registered customer has a purchase rhythm and a churn point
+-- (docs/analytics.md, "Generated data: rhythm and churn"):
+--   * the first order on a day drawn from the calendar, at a time of day (bench_gen.time_of_day);
+--   * a churn point: 60 % are one-time buyers (it is their first order); the others stay active
+--     for an exponentially distributed time, mean 365 days (bench_gen.active_days), and never
+--     order after it;
+--   * a rhythm: the mean gap between their orders, log-normal around 365 days
+--     (bench_gen.rhythm_days); order k >= 2 comes a gap after order k - 1, the gap
+--     Erlang-2-distributed around the rhythm (the mean of two exponentials: regular but not
+--     clockwork, coefficient of variation 0.71), on that day at its own time of day.
+-- Orders that would fall after the churn point or on or after the anchor's day are not placed.
+-- Together: about 1.5 orders per customer, 85 % order once, a few every week or so (the seeds:
+-- 661 k customers and 1.4 M orders, about a third of them guest orders). Guest orders,
+-- each on a calendar day, fill the rest of the shop's orders; then every order gets a code in
+-- time order.
 set local work_mem = '512MB';
 create table bench_gen.orders as
-with account as (
-    select s.shop_id, s.shop_idx, c.cn, null::integer as gn, k,
-           (s.shop_idx::bigint << 40) + (c.cn::bigint << 9) + k as slot_key
+with customer as (
+    select s.shop_id, s.shop_idx, c.cn, k.ckey, k.first_key, db.day as first_day,
+           bench_gen.time_of_day(k.first_key) / 86400.0 as first_time,
+           bench_gen.rhythm_days(k.ckey) as rhythm_days,
+           bench_gen.active_days(k.ckey) as active_days
     from bench_gen.shops s
     cross join generate_series(1, s.n_customers) c (cn)
-    cross join lateral generate_series(1, least(300, floor((1 - bench_gen.u((s.shop_idx::bigint << 40) + c.cn, 1)) ^ (-1 / 2.35)))::integer) k
+    cross join lateral (select (s.shop_idx::bigint << 40) + c.cn as ckey,
+                               (s.shop_idx::bigint << 40) + (c.cn::bigint << 9) + 1 as first_key) k
+    join bench_gen.day_bucket db on db.b = floor(bench_gen.u(k.first_key, 3) * 65536)::integer
 ),
-account_count as (
-    select shop_id, count(*) as n from account group by shop_id
+planned as (
+    -- orders k = 1 .. a cap of the customer (3 + twice the gaps that fit on average into the
+    -- days they can still order: rarely binding) and the gap before each (0 for the first)
+    select c.shop_id, c.shop_idx, c.cn, c.first_day, c.first_time, c.active_days, k,
+           (c.shop_idx::bigint << 40) + (c.cn::bigint << 9) + k as slot_key,
+           case when k = 1 then 0
+                else c.rhythm_days * (- ln(1 - bench_gen.u((c.shop_idx::bigint << 40) + (c.cn::bigint << 9) + k, 24))
+                                      - ln(1 - bench_gen.u((c.shop_idx::bigint << 40) + (c.cn::bigint << 9) + k, 25))) / 2
+           end as gap_days
+    from customer c
+    cross join lateral generate_series(
+        1, least(500, 3 + ceil(2 * least(c.active_days, bench_gen.now()::date - c.first_day) / c.rhythm_days))::integer) k
+),
+elapsed as (
+    select p.*, sum(p.gap_days) over (partition by p.shop_id, p.cn order by p.k) as elapsed_days
+    from planned p
+),
+placed as (
+    select e.shop_id, e.shop_idx, e.cn, null::integer as gn, e.slot_key,
+           e.first_day + floor(e.first_time + e.elapsed_days)::integer as day
+    from elapsed e
+    where e.elapsed_days <= e.active_days
+      and e.first_day + floor(e.first_time + e.elapsed_days)::integer < bench_gen.now()::date
+),
+placed_count as (
+    select shop_id, count(*) as n from placed group by shop_id
 ),
 guest as (
-    -- guest identities repeat (some guests order often): identity = floor(G * u^1.6) + 1;
-    -- 8 % of guest orders are placed by a registered customer who did not log in
-    select s.shop_id, s.shop_idx, null::integer as cn, g.n as gn, 0 as k,
+    -- a guest order is one e-mail's only order; 8 % of them are placed by a registered customer
+    -- who did not log in (the orders section picks who)
+    select s.shop_id, s.shop_idx, null::integer as cn, g.n as gn,
            (s.shop_idx::bigint << 40) + (1::bigint << 39) + g.n as slot_key
     from bench_gen.shops s
-    join account_count a using (shop_id)
+    join placed_count a using (shop_id)
     cross join generate_series(1, greatest(0, s.n_orders - a.n)::integer) g (n)
 ),
 slots as (
-    select * from account union all select * from guest
+    select * from placed
+    union all
+    select g.shop_id, g.shop_idx, g.cn, g.gn, g.slot_key, db.day
+    from guest g
+    join bench_gen.day_bucket db on db.b = floor(bench_gen.u(g.slot_key, 3) * 65536)::integer
 ),
 timed as (
     select sl.shop_id, sl.shop_idx, sl.cn, sl.gn, sl.slot_key,
-           least(db.day + case when bench_gen.u(sl.slot_key, 4) < 0.9
-                               then (21600 + bench_gen.u(sl.slot_key, 5) * 64800)
-                               else bench_gen.u(sl.slot_key, 5) * 21600 end * interval '1 second',
+           least(sl.day + bench_gen.time_of_day(sl.slot_key) * interval '1 second',
                  bench_gen.now() - interval '1 minute')::timestamptz(0) as created_at
     from slots sl
-    join bench_gen.day_bucket db on db.b = floor(bench_gen.u(sl.slot_key, 3) * 65536)::integer
 )
 select t.shop_id, t.shop_idx, t.cn, t.gn, t.created_at,
        row_number() over (partition by t.shop_id order by t.created_at, t.slot_key) as order_no
@@ -275,9 +351,12 @@ select c.shop_id,
 from c;
 
 -- name: catalog
-insert into catalog.suppliers (shop_id, guid, name, lead_time_days)
+-- lead times 3 .. 59 days; a purchase order costs 200 .. 2 000 CZK (EOQ's S); the holding
+-- cost rate is left to the setting's default (25 % of the purchase price a year)
+insert into catalog.suppliers (shop_id, guid, name, lead_time_days, ordering_cost)
 select s.shop_id, md5(:seed || ':supplier:' || s.shop_id || ':' || n)::uuid,
-       'Dodavatel ' || n || ' s.r.o.', 3 + floor(bench_gen.u(n, 51) * 57)::integer
+       'Dodavatel ' || n || ' s.r.o.', 3 + floor(bench_gen.u(n, 51) * 57)::integer,
+       200 + 50 * floor(bench_gen.u(n, 67) * 37)
 from bench_gen.shops s, generate_series(1, 40) n;
 
 -- the variants of each shop (bench_gen.variant_code): the other shops sell the first half of
@@ -514,7 +593,8 @@ select exists (select from sales.orders where shop_id not in (select shop_id fro
     or exists (select from archive.order_items where shop_id not in (select shop_id from bench_gen.shops))
     or exists (select from catalog.products where shop_id not in (select shop_id from bench_gen.shops))
     or exists (select from catalog.suppliers where shop_id not in (select shop_id from bench_gen.shops))
-    or exists (select from analytics.customer_metrics_base where shop_id not in (select shop_id from bench_gen.shops));
+    or exists (select from analytics.customer_metrics_base where shop_id not in (select shop_id from bench_gen.shops))
+    or exists (select from analytics.variant_demand where shop_id not in (select shop_id from bench_gen.shops));
 
 -- name: metrics
 -- analytics.customer_metrics of the bench shops of part :part of :parts

@@ -3,9 +3,9 @@
 The load generator is plain asyncio streams speaking HTTP/1.1 over keep-alive connections,
 split over a few processes (an HTTP client library cost more CPU than the server itself).
 Every event is distinct (its own eventInstance), so each one is a real insert into
-ingest.webhook_events plus a deferred procrastinate job.
-After the run the rows of this run are counted: every 200 must be a committed row.
-The bench shop's events and jobs are deleted afterwards.
+ingest.webhook_events plus its order code in ingest.webhook_pending (the shop's one drain job
+is deferred or reused). After the run the rows of this run are counted: every 200 must be a
+committed row. The bench shop's events and jobs are deleted afterwards.
 
 Run with `make bench` or `hub bench webhooks [--events N] [--connections C] [--server-workers W]`.
 """
@@ -168,7 +168,12 @@ def run(
         ).fetchone()
         stored = int(row[0]) if row else 0
         conn.execute("set search_path = procrastinate, public")  # its delete trigger needs it
-        conn.execute("delete from procrastinate.procrastinate_jobs where lock = %s", (f"shop:{BENCH_SHOP}:orders",))
+        conn.execute(
+            "delete from procrastinate.procrastinate_jobs where lock = %s or queueing_lock = %s",
+            (f"shop:{BENCH_SHOP}:orders", f"webhooks:{BENCH_SHOP}:orders"),
+        )
+        conn.execute("delete from ingest.webhook_drains where shop_id = %s", (BENCH_SHOP,))
+        conn.execute("delete from ingest.webhook_pending where shop_id = %s", (BENCH_SHOP,))
         conn.execute("delete from ingest.webhook_events where shop_id = %s", (BENCH_SHOP,))
         conn.execute(
             "delete from procrastinate.procrastinate_jobs where status <> 'doing' and task_name like 'schedule_%%'"
@@ -189,7 +194,8 @@ def run(
                 "Load generator: bench/webhook_bench.py (raw asyncio HTTP/1.1, keep-alive, "
                 f"{generator_procs} processes, {connections} connections in all), on the same 2-core machine as "
                 "`hub serve` and PostgreSQL (shared with other developers: pessimistic). Distinct signed "
-                "order:update events: each is an insert plus a deferred job, committed before the 200."
+                "order:update events: each is an insert, its key in ingest.webhook_pending and the shop's "
+                "drain job (one, reused), committed before the 200."
                 + (
                     f" {busy_workers} `hub worker` processes (concurrency 4) worked the queue during the load "
                     "(without the Shoptet client their fetch jobs fail and are retried with backoff)."

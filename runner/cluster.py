@@ -6,8 +6,16 @@ Layout (all created on first start)::
         data/                 PGDATA
         run/                  unix socket directory
         postgres.log          server log
+        pgbackrest/           pgBackRest's config, lock and log directories (runner/pgbackrest.py)
 
-Run as root, the server runs as the ``postgres`` OS user (initdb refuses root).
+With a backup directory (HUB_BACKUP_DIR for the hub's own cluster) and ``pgbackrest``
+installed, the server archives its WAL with pgBackRest into ``<backup dir>/pgbackrest``
+(point-in-time recovery); ``hub db start`` writes and reconciles that configuration on every
+start, so a cluster made before archiving existed gets it on its next start. Without
+pgbackrest installed the cluster runs as before, archiving off (start says so).
+
+Run as root, the server runs as the ``postgres`` OS user (initdb refuses root), and so does
+pgbackrest (it reads the data directory and the server runs its archive command).
 When the checkout is not reachable by that user (e.g. under /root, mode 700)
 or the socket path would be too long for a unix socket, the cluster root is
 placed under /var/lib/postgresql/shoptet-hub/ (or /tmp for a normal user) and
@@ -20,7 +28,6 @@ Every failure raises ClusterError with a one-line message that says what to do.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import pwd
 import shutil
@@ -30,13 +37,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from runner import pgbackrest as backrest
 from runner.errors import HubError
+from runner.serveruser import SUPERUSER, make_server_dir, prepare_server_dir, run_as_server
+from runner.serveruser import as_root as _run_as_postgres
 
 PG_MAJOR = "15"
 PG_BIN = Path(f"/usr/lib/postgresql/{PG_MAJOR}/bin")
 PG_SHARE = Path(f"/usr/share/postgresql/{PG_MAJOR}")
 DATABASE = "hub"
-SUPERUSER = "postgres"
 # unix socket paths are limited to 107 bytes; keep a margin
 _MAX_SOCKET_PATH = 100
 
@@ -67,10 +76,6 @@ class ClusterStatus:
     log_file: Path
 
 
-def _run_as_postgres() -> bool:
-    return os.geteuid() == 0
-
-
 def _os_user() -> str:
     return SUPERUSER if _run_as_postgres() else pwd.getpwuid(os.geteuid()).pw_name
 
@@ -78,13 +83,28 @@ def _os_user() -> str:
 class Cluster:
     """One PostgreSQL cluster owned by the hub."""
 
-    def __init__(self, home: Path, port: int, *, name: str = "cluster", tcp: bool = True, fast: bool = False):
+    def __init__(
+        self,
+        home: Path,
+        port: int,
+        *,
+        name: str = "cluster",
+        tcp: bool = True,
+        fast: bool = False,
+        backup_dir: Path | None = None,
+        backup_keep_days: int = 30,
+        start_timeout: int = 60,
+    ):
         self.home = Path(home).resolve()
         self.port = port
         self.name = name
         self.tcp = tcp  # listen on 127.0.0.1:port as well as on the socket
         self.fast = fast  # fsync off etc.: only for throw-away test clusters
         self.link = self.home / name
+        # WAL archiving with pgBackRest into backup_dir/pgbackrest (None: no archiving)
+        self.backup_dir = Path(backup_dir).resolve() if backup_dir is not None else None
+        self.backup_keep_days = backup_keep_days
+        self.start_timeout = start_timeout  # seconds pg_ctl waits (a restored copy replays WAL first)
 
     # -- paths -------------------------------------------------------------
 
@@ -105,17 +125,25 @@ class Cluster:
     def log_file(self) -> Path:
         return self.root / "postgres.log"
 
-    def _fallback_root(self) -> Path:
-        digest = hashlib.sha1(str(self.link).encode()).hexdigest()[:12]
-        if _run_as_postgres():
-            return Path("/var/lib/postgresql/shoptet-hub") / digest
-        return Path("/tmp") / f"shoptet-hub-{os.geteuid()}-{digest}"
+    @property
+    def pgbackrest(self) -> backrest.PgBackRest | None:
+        """pgBackRest of this cluster when it archives (a backup directory is set), else None;
+        whether pgbackrest is installed is asked separately (runner.pgbackrest.installed)."""
+        if self.backup_dir is None:
+            return None
+        return backrest.PgBackRest(
+            work_dir=self.root / "pgbackrest",
+            repo_link=self.backup_dir / "pgbackrest",
+            data_dir=self.data_dir,
+            socket_dir=self.socket_dir,
+            port=self.port,
+            retention_days=self.backup_keep_days,
+        )
 
-    def _reachable_by_server_user(self, path: Path) -> bool:
-        if not _run_as_postgres():
-            return True
-        probe = subprocess.run(["runuser", "-u", SUPERUSER, "--", "test", "-x", str(path)], capture_output=True)
-        return probe.returncode == 0
+    def _archiver(self) -> backrest.PgBackRest | None:
+        """The pgBackRest that archives this cluster's WAL: None without a backup directory or
+        without pgbackrest installed."""
+        return self.pgbackrest if backrest.installed() else None
 
     def _socket_path_ok(self, root: Path) -> bool:
         return len(str(root / "run" / f".s.PGSQL.{self.port}").encode()) <= _MAX_SOCKET_PATH
@@ -194,32 +222,29 @@ class Cluster:
     # -- running commands --------------------------------------------------
 
     def _run(self, argv: list[str], *, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        if _run_as_postgres():
-            argv = ["runuser", "-u", SUPERUSER, "--", *argv]
-        return subprocess.run(argv, capture_output=True, text=True, cwd=self.root, timeout=timeout)
+        return run_as_server(argv, cwd=self.root, timeout=timeout)
 
     def _make_dir(self, path: Path, mode: int) -> None:
-        path.mkdir(parents=True, exist_ok=True)
-        os.chmod(path, mode)
-        if _run_as_postgres():
-            shutil.chown(path, SUPERUSER, SUPERUSER)
+        make_server_dir(path, mode)
 
-    def _prepare_root(self) -> None:
-        if self.link.exists() or self.link.is_symlink():
-            if self.link.is_symlink() and not self.link.exists():
-                # dangling link: the fallback location vanished (e.g. /tmp cleaned)
-                self.link.unlink()
-            else:
-                return
+    def prepare_root(self) -> None:
+        """The cluster root as a directory of the server's OS user (see prepare_server_dir): under
+        HUB_HOME, or a symlink to a fallback when that user cannot reach it or the socket path
+        would be too long."""
         self.home.mkdir(parents=True, exist_ok=True)
-        if self._reachable_by_server_user(self.home) and self._socket_path_ok(self.link):
-            self._make_dir(self.link, 0o700)
-            return
-        target = self._fallback_root()
-        if _run_as_postgres():
-            self._make_dir(target.parent, 0o755)
-        self._make_dir(target, 0o700)
-        self.link.symlink_to(target)
+        prepare_server_dir(self.link, 0o700, usable_here=self._socket_path_ok(self.link))
+
+    def _archive_lines(self) -> list[str]:
+        archiver = self._archiver()
+        if archiver is None:
+            return ["archive_mode = off"]
+        return [
+            "# WAL archiving with pgBackRest (runner/pgbackrest.py); point-in-time recovery: hub backup restore --time",
+            "archive_mode = on",
+            f"archive_command = '{archiver.archive_command().replace(chr(39), chr(39) * 2)}'",
+            "archive_timeout = 300",
+            "wal_level = replica",
+        ]
 
     def _write_config(self) -> None:
         lines = [
@@ -235,6 +260,7 @@ class Cluster:
             "log_min_duration_statement = 1000",
             "log_line_prefix = '%m [%p] %q%u@%d '",
             "timezone = 'UTC'",
+            *self._archive_lines(),
         ]
         if self.fast:
             lines += ["fsync = off", "synchronous_commit = off", "full_page_writes = off", "shared_buffers = 128MB"]
@@ -299,10 +325,10 @@ class Cluster:
         """Create (first time) and start the cluster; return what was done, one line each."""
         self.check_installation()
         done: list[str] = []
-        self._prepare_root()
+        self.prepare_root()
         self._check_version()
         if self.status().running:
-            return [f"already running (pid {self.status().pid}, port {self.status().port})"]
+            return [f"already running (pid {self.status().pid}, port {self.status().port})", *self._reconcile_running()]
         stale = self._clear_stale_pid()
         if stale:
             done.append(stale)
@@ -321,16 +347,57 @@ class Cluster:
                 str(self.log_file),
                 "-w",
                 "-t",
-                "60",
+                str(self.start_timeout),
                 "start",
-            ]
+            ],
+            timeout=self.start_timeout + 60,
         )
         if result.returncode != 0:
             tail = self._log_tail()
             raise ClusterError(f"PostgreSQL did not start: {tail or result.stderr.strip()} (log: {self.log_file})")
         self._ensure_database()
         done.append(f"started on port {self.port} (socket {self.socket_dir})")
+        done += self._reconcile_archiving()
         return done
+
+    def _reconcile_archiving(self) -> list[str]:
+        """After a start: the pgBackRest repository and stanza exist for the archive command the
+        server was started with; a line says what is so (or why there is no archiving)."""
+        if self.backup_dir is None:
+            return []
+        archiver = self.pgbackrest
+        assert archiver is not None
+        if not backrest.installed():
+            return [
+                "WAL archiving is off: pgbackrest is not installed (apt-get install pgbackrest, or make setup; "
+                "then hub db stop && hub db start); dumps (hub backup run) work without it"
+            ]
+        try:
+            created = archiver.ensure_stanza()
+        except backrest.PgBackRestError as exc:
+            # the server runs; its WAL stays in pg_wal until the archive command works again
+            return [f"WARNING: WAL archiving is failing: {exc}"]
+        where = f"WAL archived with pgBackRest into {archiver.repo_link}"
+        return [f"{where} (stanza created)" if created else where]
+
+    def _reconcile_running(self) -> list[str]:
+        """``start`` of a running cluster: rewrite hub.conf, reload it, and say when archiving
+        needs a restart (archive_mode is read only at server start)."""
+        if self.backup_dir is None or self._archiver() is None:
+            return []
+        from runner.connection import open_connection
+        from runner.queries import query
+
+        self._write_config()
+        with open_connection(self.conninfo(dbname="postgres"), what=f"cluster in {self.link}", hint=False) as conn:
+            conn.execute(query("cluster.reload_config"))
+            row = conn.execute(query("cluster.archive_mode")).fetchone()
+        if row is None or row[0] != "on":
+            return [
+                "WAL archiving is configured in hub.conf but the server started without it: "
+                "restart to turn it on (hub db stop && hub db start)"
+            ]
+        return self._reconcile_archiving()
 
     def stop(self) -> str:
         st = self.status()

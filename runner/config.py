@@ -45,8 +45,18 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "private API token for `hub shop add` when --token is not given (keeps it out of shell history)",
     ),
     "HUB_PUBLIC_URL": ("http://127.0.0.1:8000", "public base URL of the web app, used when registering webhooks"),
-    "HUB_BACKUP_DIR": ("HUB_HOME/backups", "where `hub db backup` and the daily backup job write pg_dump files"),
-    "HUB_BACKUP_KEEP": ("7", "completed backups kept; older files are deleted after a new one is verified"),
+    "HUB_BACKUP_DIR": (
+        "HUB_HOME/backups",
+        "dumps of `hub backup run` and the daily job (with .sha256 and manifest), and the pgBackRest repository",
+    ),
+    "HUB_BACKUP_KEEP": (
+        "7",
+        "the newest N completed dumps are never pruned, however old (a floor under HUB_BACKUP_KEEP_DAYS)",
+    ),
+    "HUB_BACKUP_KEEP_DAYS": (
+        "30",
+        "days of dumps kept by `hub backup prune` (the newest verified one always stays), and of pgBackRest backups",
+    ),
     "HUB_SETTINGS_TTL": ("60", "seconds a cached setting may be served without a change notification (safety net)"),
     "HUB_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
     "HUB_LOG_FORMAT": ("text", "'text' (key=value) or 'json' (one JSON object per line)"),
@@ -124,6 +134,7 @@ class Config:
     log_format: str
     backup_dir: Path = Path(".hub/backups")
     backup_keep: int = 7
+    backup_keep_days: int = 30
     env: Mapping[str, str] = field(repr=False, default_factory=dict)
 
     @property
@@ -155,5 +166,6 @@ class Config:
             log_format=_choice(env, "HUB_LOG_FORMAT", "text", ("text", "json")),
             backup_dir=Path(env.get("HUB_BACKUP_DIR") or home / "backups").expanduser().resolve(),
             backup_keep=_positive_int(env, "HUB_BACKUP_KEEP", 7),
+            backup_keep_days=_positive_int(env, "HUB_BACKUP_KEEP_DAYS", 30),
             env=env,
         )

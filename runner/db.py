@@ -28,7 +28,8 @@ EMBEDDED_USERS: dict[Role, str] = {"admin": "postgres", "app": "hub_app", "reado
 
 
 def embedded_cluster(cfg: Config) -> Cluster:
-    return Cluster(cfg.home, cfg.db_port)
+    """The hub's own cluster; it archives its WAL with pgBackRest into HUB_BACKUP_DIR/pgbackrest."""
+    return Cluster(cfg.home, cfg.db_port, backup_dir=cfg.backup_dir, backup_keep_days=cfg.backup_keep_days)
 
 
 @dataclass(frozen=True)

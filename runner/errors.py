@@ -10,8 +10,9 @@ retries on one still does:
 
     ConfigError (config.py), ClusterError (cluster.py), DatabaseUnavailable (connection.py,
     also importable from db.py), MigrationError (migrate.py), BackupError (backup.py),
-    SecretKeyError (secret_key.py), SettingError and its SettingTypeError, SettingIsSecret
-    (settings.py), ShoptetError and its kinds (shoptet/errors.py), ShopError (shoptet/shops.py),
+    PgBackRestError (pgbackrest.py), SecretKeyError (secret_key.py), SettingError and its
+    SettingTypeError, SettingIsSecret (settings.py), ShoptetError and its kinds
+    (shoptet/errors.py), ShopError (shoptet/shops.py),
     InstallError (shoptet/oauth_install.py), SyncBusy (shoptet/sync.py), SnapshotFailed and
     SnapshotStreamError (shoptet/snapshots.py), SnapshotJobError (shoptet/snapshot_jobs.py),
     BadDocument (shoptet/documents.py), KeyUnavailable and WebhookRejected (web.py), and

@@ -2,11 +2,17 @@
 
 Queues: webhooks, orders, customers, products, snapshots, analytics, maintenance.
 
-Locks: every job that touches a shop's data runs under ``lock = "shop:<id>:<entity>"``
-(procrastinate runs jobs with the same lock one after another, across all workers) and is
-deferred with a ``queueing_lock`` so the same work is never waiting twice. Webhook jobs are
-deferred by ingest.webhook_accept() in SQL with the same lock names
-(``shop:<id>:orders``; queueing lock ``shop:<id>:order:<code>``).
+Locks: syncs, snapshot imports and analytics of a shop run under ``lock = "shop:<id>:<entity>"``
+(procrastinate runs jobs with the same lock one after another, across all workers) and are
+deferred with a ``queueing_lock`` so the same work is never waiting twice. Webhooks of an entity
+do not get a job each: ingest.webhook_accept() in SQL puts their keys into ingest.webhook_pending
+and hands them to the shop's open drain, else defers (or reuses) a waiting drain job
+(``drain_webhooks``, queueing lock ``webhooks:<id>:<entity>``), which fetches and applies the
+keys in batches (runner/shoptet/drain.py). A drain has no procrastinate lock: it takes turns with
+the syncs and snapshot imports of the shop's entity on the entity's write lock
+(runner/shoptet/entity_lock.py), held by a drain for its run, a sync for each batch, an import
+for its run. When a job that held a procrastinate lock ends, the next job waiting for that lock
+is announced to the workers at once (ops.notify_lock_released), not at their next poll.
 
 Crash safety: a job does its data work in ONE transaction on its own connection, so a worker
 killed mid-job leaves nothing half-written. Its job stays ``doing`` with a worker whose
@@ -14,7 +20,8 @@ heartbeat stops; ``retry_stalled_jobs`` (every minute, ops.recover_stalled_jobs 
 such jobs back to ``todo`` with exponential backoff, after MAX_ATTEMPTS marks them ``failed``,
 and ends them ``cancelled`` when the same work is already queued again (a waiting job with the
 same queueing_lock), so that one runs; ops.job_recoveries says what was done and why.
-Exceptions in a task are retried by RETRY (backoff) and end ``failed``.
+Exceptions in a task are retried by RETRY (backoff) and end ``failed``; a drain has no retries of
+its own (a key that fails is retried by the drains, see runner/shoptet/drain.py).
 """
 
 from __future__ import annotations
@@ -96,49 +103,76 @@ def transaction() -> Iterator[psycopg.Connection]:
 # -- webhook follow-ups --------------------------------------------------------------------
 
 
-def _fetch_and_apply(shop_id: int, entity: str, key: str, job_id: int, *, path: str | None = None) -> dict[str, Any]:
-    """Fetch one entity's current state and upsert it (404: soft-delete), in ONE transaction
-    with the webhook events it completes. The HTTP request holds no connection."""
-    from runner.shoptet import ingest, sync
+def _drain(shop_id: int, entity: str, job_id: int) -> dict[str, Any]:
+    """Drain a shop's waiting webhook keys of one entity (runner/shoptet/drain.py). The HTTP
+    requests hold no transaction; each batch is one."""
+    from runner.shoptet import drain
     from runner.shoptet.shop_client import client_for_shop
 
-    with client_for_shop(shop_id) as api:
-        doc = sync.fetch_entity(api, entity, key, path=path)
+    if _pool is None:
+        raise RuntimeError("runner.tasks.configure() was not called in this process")
+    with client_for_shop(shop_id) as api, _pool.connection() as conn:
+        result = drain.drain(conn, api, shop_id, entity, job_id=job_id)
+    if result.applied or result.deleted:
+        analytics_after_write(shop_id, entity)
+    return result.as_dict()
+
+
+# No procrastinate retries: a key that fails is counted and retried by the drains themselves, and a
+# drain job that fails leaves its keys waiting for the next event's drain or requeue_webhook_drains.
+@app.task(name="drain_webhooks", queue="webhooks", pass_context=True)
+def drain_webhooks(context: procrastinate.JobContext, shop_id: int, entity: str) -> dict[str, Any]:
+    """order:*, customer:*, product:*, productVariant:* webhooks: fetch the shop's waiting keys of
+    the entity in batches (3 requests at a time), upsert each batch set-based in one transaction."""
+    assert context.job is not None and context.job.id is not None
+    return _drain(shop_id, entity, context.job.id)
+
+
+def _adopt(job_id: int, shop_id: int, entity: str, kind: str, key: str) -> dict[str, Any]:
+    """A fetch job queued before the drains existed: its key (and events) to the drain, which runs now."""
     with transaction() as conn:
-        if doc is None:
-            outcome: dict[str, Any] = {"deleted": ingest.mark_deleted(conn, shop_id, entity, [key])}
-        else:
-            outcome = {"applied": str(ingest.apply_documents(conn, shop_id, entity, [doc]))}
-        conn.execute(query("tasks.webhook_events_finish_job"), {"job_id": job_id})
-    analytics_after_write(shop_id, entity)
-    return outcome
+        conn.execute(
+            query("tasks.webhook_pending_adopt"),
+            {"job_id": job_id, "shop_id": shop_id, "entity": entity, "kind": kind, "key": key},
+        )
+    return _drain(shop_id, entity, job_id)
 
 
-@app.task(name="fetch_order", queue="webhooks", pass_context=True, retry=RETRY)
+@app.task(name="fetch_order", queue="webhooks", pass_context=True)
 def fetch_order(context: procrastinate.JobContext, shop_id: int, code: str) -> dict[str, Any]:
-    """order:* webhook: GET /api/orders/{code}, upsert order and items; 404 soft-deletes."""
+    """A job of one order:* webhook queued before the drains (drain_webhooks) took over: drains it."""
     assert context.job is not None and context.job.id is not None
-    return _fetch_and_apply(shop_id, "orders", code, context.job.id)
+    return _adopt(context.job.id, shop_id, "orders", "order", code)
 
 
-@app.task(name="fetch_customer", queue="webhooks", pass_context=True, retry=RETRY)
+@app.task(name="fetch_customer", queue="webhooks", pass_context=True)
 def fetch_customer(context: procrastinate.JobContext, shop_id: int, guid: str) -> dict[str, Any]:
-    """customer:* webhook: GET /api/customers/{guid}, upsert; 404 soft-deletes."""
+    """A job of one customer:* webhook queued before the drains took over: drains it."""
     assert context.job is not None and context.job.id is not None
-    return _fetch_and_apply(shop_id, "customers", guid, context.job.id)
+    return _adopt(context.job.id, shop_id, "customers", "customer", guid)
 
 
-@app.task(name="fetch_product", queue="webhooks", pass_context=True, retry=RETRY)
+@app.task(name="fetch_product", queue="webhooks", pass_context=True)
 def fetch_product(
     context: procrastinate.JobContext, shop_id: int, guid: str | None = None, variant_code: str | None = None
 ) -> dict[str, Any]:
-    """product:* / productVariant:* webhook: GET the product (by GUID or variant code), upsert."""
+    """A job of one product:* / productVariant:* webhook queued before the drains took over: drains it."""
     assert context.job is not None and context.job.id is not None
     if guid:
-        return _fetch_and_apply(shop_id, "products", guid, context.job.id)
-    return _fetch_and_apply(
-        shop_id, "products", str(variant_code), context.job.id, path=f"/api/products/code/{variant_code}"
-    )
+        return _adopt(context.job.id, shop_id, "products", "product", guid)
+    return _adopt(context.job.id, shop_id, "products", "variant", str(variant_code))
+
+
+@app.periodic(cron="* * * * *")
+@app.task(name="requeue_webhook_drains", queue="maintenance", queueing_lock="maintenance:drains", retry=RETRY)
+def requeue_webhook_drains(timestamp: int | None = None) -> int:
+    """Every minute: a drain for every shop and entity whose webhook keys wait with no drain job to
+    take them (one failed or was cancelled); ingest.webhook_pending_requeue."""
+    with transaction() as conn:
+        rows = conn.execute(query("tasks.webhook_pending_requeue")).fetchall()
+    for shop_id, entity, job_id in rows:
+        log(logger, logging.WARNING, "webhook drain requeued", shop_id=shop_id, entity=entity, job_id=job_id)
+    return len(rows)
 
 
 @app.task(name="process_webhook_event", queue="webhooks", pass_context=True, retry=RETRY)
@@ -243,7 +277,10 @@ def schedule_products_sync(timestamp: int) -> int:
 # sales.customers queues the customers it touched in analytics.customer_changes (statement
 # triggers); after a snapshot import, a sync run that wrote something and a webhook job,
 # analytics_after_write queues one refresh_changed_customers job per shop, which recomputes just
-# those customers. The daily recalculate_customer_metrics recomputes everyone and fits the model.
+# those customers, and one recalculate_inventory job (orders, products), which recomputes the
+# demand of the variants of the orders written since its last run (analytics.refresh_variant_metrics).
+# The daily recalculate_customer_metrics recomputes everyone and fits the model; the hourly
+# dispatch_inventory_recalculation moves each shop's inventory figures to its new local day.
 
 
 @app.task(name="recalculate_customer_metrics", queue="analytics", retry=RETRY)
@@ -262,18 +299,39 @@ def refresh_changed_customers(shop_id: int) -> Any:
     return row[0] if row else None
 
 
-ANALYTICS_TASKS = {"customer_metrics": recalculate_customer_metrics, "customer_changes": refresh_changed_customers}
+@app.task(name="recalculate_inventory", queue="analytics", retry=RETRY)
+def recalculate_inventory(shop_id: int) -> Any:
+    """analytics.refresh_variant_metrics(shop_id): the demand of the variants whose orders were
+    written since the last refresh (every variant on a new local day), set-based in SQL."""
+    with transaction() as conn:
+        row = conn.execute(query("tasks.refresh_variant_metrics"), {"shop_id": shop_id}).fetchone()
+    return row[0] if row else None
+
+
+ANALYTICS_TASKS = {
+    "customer_metrics": recalculate_customer_metrics,
+    "customer_changes": refresh_changed_customers,
+    "inventory": recalculate_inventory,
+}
+# the analytics each written entity feeds (analytics_after_write)
+ANALYTICS_OF_ENTITY = {
+    "orders": ("customer_changes", "inventory"),
+    "customers": ("customer_changes",),
+    "products": ("inventory",),
+}
 
 
 def analytics_after_write(shop_id: int, entity: str) -> None:
     """A job wrote a shop's ``entity``: queue the analytics refresh of what changed (one waiting job
-    per shop at most, runner/analytics.py after_write; the changes themselves were queued in SQL
-    with the data)."""
-    from runner import analytics
-
-    if entity in analytics.WRITTEN_ENTITIES:
-        with transaction() as conn:
-            analytics.after_write(conn, shop_id, entity)
+    per shop and kind at most: a burst of writes costs one refresh, which finds what changed by
+    itself; the customers' changes were queued in SQL with the data; their refresh re-tags them). Never
+    raises: the data is committed already, and the schedules catch up on a refresh that could not
+    be queued."""
+    for kind in ANALYTICS_OF_ENTITY.get(entity, ()):
+        try:
+            defer_analytics(kind, shop_id)
+        except Exception as exc:  # noqa: BLE001 - see the docstring
+            log(logger, logging.WARNING, "analytics refresh not queued", shop_id=shop_id, kind=kind, error=str(exc))
 
 
 def defer_analytics(kind: str, shop_id: int) -> bool:
@@ -293,6 +351,14 @@ def defer_analytics(kind: str, shop_id: int) -> bool:
 def dispatch_customer_metrics_recalculation(timestamp: int) -> int:
     """Daily: one customer-metrics recalculation per active shop (deduplicated per shop)."""
     return sum(defer_analytics("customer_metrics", shop_id) for shop_id in _active_shops())
+
+
+@app.periodic(cron="50 * * * *", periodic_id="inventory")
+@app.task(name="dispatch_inventory_recalculation", queue="analytics", queueing_lock="dispatch:inventory")
+def dispatch_inventory_recalculation(timestamp: int) -> int:
+    """Hourly: an inventory refresh per active shop, so that every shop's figures move to its new
+    local day (a full refresh) within the hour after its midnight, also without new orders."""
+    return sum(defer_analytics("inventory", shop_id) for shop_id in _active_shops())
 
 
 # -- frequently bought together ----------------------------------------------------------------
@@ -342,7 +408,7 @@ def run_maintenance(timestamp: int | None = None) -> Any:
 def run_snapshot_job(context: procrastinate.JobContext, job_id: int) -> dict[str, Any]:
     """One attempt of a snapshot import (ingest.snapshot_jobs); a failure is recorded on the job
     (retry_count, last_error) and retried by the hourly retry_snapshots, not by procrastinate."""
-    from runner.shoptet import snapshots
+    from runner.shoptet import entity_lock, snapshots
     from runner.shoptet.shop_client import client_for_shop
 
     if _pool is None:
@@ -352,7 +418,11 @@ def run_snapshot_job(context: procrastinate.JobContext, job_id: int) -> dict[str
         conn.commit()
         if job is None:
             return {"job_id": job_id, "outcome": "gone"}
-        with client_for_shop(job["shop_id"]) as client:
+        # the shop's entity write lock for the import: webhook drains of the entity wait meanwhile
+        with (
+            client_for_shop(job["shop_id"]) as client,
+            entity_lock.held(conn, job["shop_id"], job["entity"], long=True),
+        ):
             try:
                 outcome = snapshots.run_job(conn, client, job_id)
             except snapshots.SnapshotFailed as exc:
@@ -384,22 +454,107 @@ def retry_snapshots(timestamp: int | None = None) -> int:
     return len(due)
 
 
+# a backup job is retried only when the database could not be reached; a failed dump or verify
+# is recorded (ops.backups, ops.pgbackrest_runs) and alerts through ops.backup_status instead
+BACKUP_RETRY = procrastinate.RetryStrategy(max_attempts=3, wait=300, retry_exceptions={psycopg.OperationalError})
+
+
+def _embedded_cluster(cfg: Config) -> Any:
+    from runner.db import embedded_cluster
+
+    return embedded_cluster(cfg) if cfg.embedded else None
+
+
 @app.periodic(cron="0 2 * * *")
 @app.task(
     name="backup_database",
     queue="maintenance",
     lock="maintenance:backup",
     queueing_lock="maintenance:backup",
-    retry=RETRY,
+    retry=BACKUP_RETRY,
 )
 def backup_database(timestamp: int | None = None) -> dict[str, Any]:
-    """Daily 02:00 UTC: pg_dump the hub database into HUB_BACKUP_DIR, verified, newest HUB_BACKUP_KEEP kept."""
-    from runner.backup import run_backup
+    """Daily 02:00 UTC: `hub backup run`, then `hub backup verify` of that dump (and pgbackrest
+    verify on the embedded cluster), then `hub backup prune`. Every step runs; a failed one is
+    recorded where it belongs and the job then fails, naming it."""
+    from runner import pitr
+    from runner.backup import prune_backups, run_backup, verify_backup
+    from runner.errors import HubError
 
     if _target is None:
         raise RuntimeError("runner.tasks.configure() was not called in this process")
     cfg = Config.from_env()
-    return run_backup(_target, cfg.backup_dir, keep=cfg.backup_keep)
+    outcome: dict[str, Any] = {}
+    failures: list[str] = []
+    made = run_backup(_target, cfg.backup_dir)
+    outcome["run"] = made
+    try:
+        outcome["verify"] = verify_backup(_target, made["backup_id"])
+    except HubError as exc:
+        failures.append(f"verify: {exc}")
+    cluster = _embedded_cluster(cfg)
+    if pitr.enabled(cluster):
+        try:
+            outcome["pgbackrest_verify"] = pitr.verify(cluster, _target)["run_id"]
+        except HubError as exc:
+            failures.append(f"pgbackrest verify: {exc}")
+    outcome["prune"] = prune_backups(_target, keep=cfg.backup_keep, keep_days=cfg.backup_keep_days)
+    if pitr.enabled(cluster):
+        pitr.archiver(cluster).expire()
+    log(
+        logger,
+        logging.ERROR if failures else logging.INFO,
+        "daily backup " + ("failed" if failures else "done"),
+        backup_id=made["backup_id"],
+        failures="; ".join(failures) or None,
+        pruned=len(outcome["prune"]["removed"]),
+    )
+    if failures:
+        from runner.backup import BackupError
+
+        raise BackupError(f"daily backup {made['backup_id']}: " + "; ".join(failures))
+    return outcome
+
+
+def _pitr_backup(kind: str) -> dict[str, Any]:
+    from runner import pitr
+
+    if _target is None:
+        raise RuntimeError("runner.tasks.configure() was not called in this process")
+    cluster = _embedded_cluster(Config.from_env())
+    if cluster is None:
+        return {"skipped": "HUB_DATABASE_URL: the server's own backups cover point-in-time recovery"}
+    from runner.pgbackrest import installed
+
+    if installed() is None:
+        return {"skipped": "pgbackrest is not installed: no WAL archiving, dumps only"}
+    return pitr.backup(cluster, _target, kind)
+
+
+@app.periodic(cron="30 1 * * 0")
+@app.task(
+    name="pitr_full_backup",
+    queue="maintenance",
+    lock="maintenance:pgbackrest",
+    queueing_lock="maintenance:pgbackrest-full",
+    retry=BACKUP_RETRY,
+)
+def pitr_full_backup(timestamp: int | None = None) -> dict[str, Any]:
+    """Sundays 01:30 UTC: a full pgBackRest backup of the embedded cluster (point-in-time recovery)."""
+    return _pitr_backup("full")
+
+
+@app.periodic(cron="30 1 * * 1-6")
+@app.task(
+    name="pitr_incremental_backup",
+    queue="maintenance",
+    lock="maintenance:pgbackrest",
+    queueing_lock="maintenance:pgbackrest-incr",
+    retry=BACKUP_RETRY,
+)
+def pitr_incremental_backup(timestamp: int | None = None) -> dict[str, Any]:
+    """Monday to Saturday 01:30 UTC: an incremental pgBackRest backup (a full one when none exists)."""
+    return _pitr_backup("incr")
 
 
 @app.periodic(cron="40 4 * * *")
@@ -503,9 +658,6 @@ def reconcile_webhooks(timestamp: int | None = None) -> dict[str, Any]:
     return outcome
 
 
-# Not scheduled here: the daily 02:00 UTC backup (operations issue).
-
-
 def run_worker(
     cfg: Config,
     *,
@@ -541,5 +693,13 @@ def run_worker(
         async with bound.open_async():
             await bound.run_worker_async(**options)
 
+    # warnings, errors and job outcomes of this worker go to ops.events / ops.job_run_totals
+    from runner import logs, telemetry
+
+    logs.attach(telemetry.start(target_for(cfg).app, process="worker"), process="worker")
     log(logger, logging.INFO, "worker starting", queues=",".join(queues or QUEUES), concurrency=concurrency)
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        logs.detach()
+        telemetry.stop()

@@ -1,4 +1,5 @@
-"""The web app (`hub serve`): Shoptet webhooks, the addon install callback, a health check.
+"""The web app (`hub serve`): Shoptet webhooks, the addon install callback, a health check, and
+Prometheus metrics (GET /metrics: runner/metrics.py).
 
 POST /webhooks/shoptet is on Shoptet's clock (an answer within 4 s or the delivery is
 retried), so its path is short: read at most 64 KiB, parse, look up the shop's signature
@@ -6,7 +7,9 @@ key (cached in memory by runner.settings.Settings, dropped on change via NOTIFY)
 the HMAC-SHA1 in constant time, and run ONE statement, ingest.webhook_accept(), on an
 autocommit connection from a small pool: the event row and its job(s) commit together,
 and 200 is sent only after that commit. Refused deliveries are counted in
-ingest.webhook_rejections and nothing of them is stored.
+ingest.webhook_rejections and nothing of them is stored. Accepted, duplicate and unstored (503)
+deliveries are counted in memory and written every few seconds (runner/telemetry.py:
+ops.webhook_delivery_totals); warnings and errors of the app go to ops.events the same way.
 """
 
 from __future__ import annotations
@@ -29,13 +32,15 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from runner import logs, telemetry
 from runner.config import Config
 from runner.db import Target, target_for
 from runner.errors import HubError, summarize
 from runner.logs import log
+from runner.metrics import CONTENT_TYPE, MetricsCache
 from runner.queries import query
 from runner.settings import SettingError
 from runner.shoptet.webhooks import SIGNATURE_KEY_SETTING, WEBHOOK_PATH
@@ -162,13 +167,24 @@ class Hub:
             name="hub-web",
         )
         self.settings = Settings(target.app, secret_key=load_secret_key(cfg), ttl=cfg.settings_ttl, listen=True)
+        self.metrics = MetricsCache()
+        self.telemetry: telemetry.Telemetry | None = None
 
     async def open(self) -> None:
         await self.pool.open(wait=False)
+        self.telemetry = telemetry.start(self.target.app, process="web")
+        logs.attach(self.telemetry, process="web")
 
     async def close(self) -> None:
+        logs.detach()
+        await run_in_threadpool(telemetry.stop)
         await self.pool.close()
         self.settings.close()
+
+    def count_delivery(self, outcome: str) -> None:
+        """An answered delivery (accepted, duplicate, unavailable) for ops.webhook_delivery_totals."""
+        if self.telemetry is not None:
+            self.telemetry.webhook(outcome)
 
     async def signature_key(self, shop_id: int) -> str | None:
         # a cache hit is a dict lookup; a miss queries and decrypts: keep it off the event loop
@@ -212,6 +228,7 @@ async def webhook(request: Request) -> JSONResponse:
             raise WebhookRejected(401, "bad_signature", "signature does not match", event.shop_id)
     except KeyUnavailable as exc:
         log(logger, logging.ERROR, "webhook signature key unavailable", error=summarize(exc, one_line=True))
+        hub.count_delivery("unavailable")
         return JSONResponse(
             {"error": "unavailable", "detail": "the signature key cannot be read; retry"}, status_code=503
         )
@@ -249,8 +266,10 @@ async def webhook(request: Request) -> JSONResponse:
             webhook_event=event.event,
             error=_first_line(exc),
         )
+        hub.count_delivery("unavailable")
         return JSONResponse({"error": "unavailable", "detail": "the event could not be stored; retry"}, status_code=503)
     assert row is not None
+    hub.count_delivery("accepted" if row[1] else "duplicate")
     return JSONResponse({"status": "accepted" if row[1] else "duplicate", "event_id": row[0], "jobs": len(row[2])})
 
 
@@ -281,6 +300,12 @@ async def healthz(request: Request) -> JSONResponse:
             status_code=503,
         )
     return JSONResponse({"status": "ok", "database": "reachable", "pending_migrations": 0})
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus text format of ops.metrics(), cached a few seconds (runner/metrics.py)."""
+    hub: Hub = request.app.state.hub
+    return Response(await hub.metrics.text(hub.pool), media_type=CONTENT_TYPE)
 
 
 async def shoptet_install(request: Request) -> JSONResponse:
@@ -326,6 +351,7 @@ def create_app(cfg: Config | None = None, target: Target | None = None) -> Starl
         routes=[
             Route(WEBHOOK_PATH, webhook, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
             Route("/shoptet/install", shoptet_install, methods=["GET"]),
         ],
         lifespan=lifespan,

@@ -26,6 +26,8 @@ HEAVY = (
     "yoyo",
     "orjson",
     "jinja2",
+    "prometheus_client",
+    "rich",
     "runner.db",
     "runner.settings",
     "runner.tasks",

@@ -665,8 +665,11 @@ def test_a_write_queues_one_refresh_job_that_the_worker_runs(db: Any, admin: psy
         tasks.analytics_after_write(MASTER, "customers")  # the same job: one waits per shop
         tasks.analytics_after_write(MASTER, "products")  # nothing of the customers' changes
         assert admin.execute(
-            "select task_name, lock from procrastinate.procrastinate_jobs where status = 'todo'"
-        ).fetchall() == [("refresh_changed_customers", f"shop:{MASTER}:customer_changes")]
+            "select task_name, lock from procrastinate.procrastinate_jobs where status = 'todo' order by id"
+        ).fetchall() == [
+            ("refresh_changed_customers", f"shop:{MASTER}:customer_changes"),
+            ("recalculate_inventory", f"shop:{MASTER}:inventory"),  # orders feed the inventory too
+        ]
         bound.run_worker(queues=["analytics"], wait=False, install_signal_handlers=False)
     assert admin.execute(
         "select status::text from procrastinate.procrastinate_jobs where task_name = 'refresh_changed_customers'"
@@ -690,8 +693,13 @@ def test_refresh_and_show_commands(hub_env: dict[str, str], admin: psycopg.Conne
     assert "full (model fitted)" in done.stdout and "computing and comparing customer metrics" in done.stderr
     admin.execute("update sales.orders set status_id = -4 where shop_id = %s and code = 'C1'", [MASTER])
     done = hub(hub_env, "analytics", "refresh", "--json")
-    summaries = [json.loads(line) for line in done.stdout.splitlines()]
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    summaries = [s for s in lines if s["kind"] == "customers"]  # the inventory refresh runs too
     assert [(s["shop_id"], s["mode"]) for s in summaries] == [(MASTER, "keys"), (OTHER, "full")]
+    assert {(s["shop_id"], s["kind"]) for s in lines} - {(s["shop_id"], "customers") for s in summaries} == {
+        (MASTER, "inventory"),
+        (OTHER, "inventory"),
+    }
     assert summaries[0]["keys"] == 1 and summaries[0]["deleted"] == 1
     done = hub(hub_env, "analytics", "show", "--shop", str(MASTER))
     assert done.returncode == 0, done.stderr

@@ -211,7 +211,7 @@ def test_an_order_webhook_for_a_year_9999_order_is_applied_by_the_worker_with_on
     with bound.open():
         bound.run_worker(queues=["webhooks"], wait=False, install_signal_handlers=False)
     assert admin.execute(
-        "select status::text from procrastinate.procrastinate_jobs where task_name = 'fetch_order'"
+        "select status::text from procrastinate.procrastinate_jobs where task_name = 'drain_webhooks'"
     ).fetchone() == ("succeeded",)
     assert created_at(admin, "9999000002") == datetime(9999, 12, 31, 22, 30, tzinfo=UTC)
     assert partitions(admin, "sales.order_items") - hot_before == {"order_items_p9999q4"}

@@ -135,3 +135,22 @@ def test_slots_of_a_killed_process_are_free_again_and_nothing_goes_out_while_the
         if holder.poll() is None:
             holder.kill()
     assert admin.execute("select count(*) from pg_locks where locktype = 'advisory'").fetchone() == (0,)
+
+
+def test_a_run_of_requests_in_one_slot_takes_it_once_and_another_client_takes_another(
+    shop: Config, db: Target, sandbox: Sandbox, admin: psycopg.Connection
+) -> None:
+    held_by_clients = (
+        "select count(*) from pg_locks l join pg_stat_activity a using (pid)"
+        " where l.locktype = 'advisory' and a.application_name = 'hub api slots'"
+    )
+    with client_for_shop(SHOP, cfg=shop) as client, client_for_shop(SHOP, cfg=shop) as other:
+        with client.slot() as slot:
+            assert slot is not None
+            for _ in range(5):  # one slot for all of them: nothing taken or given back in between
+                client.get("/api/orders", {"page": 1, "itemsPerPage": 5})
+                assert admin.execute(held_by_clients).fetchone() == (1,)
+            # another client of the token takes another slot (nested in its thread: the same one)
+            with other._slots.hold() as a, other._slots.hold() as b:
+                assert a is not None and a == b and a != slot
+        assert admin.execute(held_by_clients).fetchone() == (0,)

@@ -101,28 +101,33 @@ def test_official_signature_test_vector_verifies() -> None:
     assert not signature_ok(body + b" ", "a0e0a3e7689bd4c80e4d6ffcccb05235b864e1d0", "61d1175f54c47dd67df14c17002a17b2")
 
 
-def test_signed_event_is_stored_with_its_fetch_job(client: TestClient, admin: psycopg.Connection) -> None:
+def test_signed_event_is_stored_with_its_key_waiting_for_the_shops_drain_job(
+    client: TestClient, admin: psycopg.Connection
+) -> None:
     body = body_of()
     r = client.post("/webhooks/shoptet", content=body, headers=signed(body))
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "accepted"
     event = admin.execute(
-        "select shop_id, event, event_instance, event_created, status, job_ids from ingest.webhook_events"
+        "select event_id, shop_id, event, event_instance, status, job_ids from ingest.webhook_events"
     ).fetchall()
-    assert len(event) == 1 and event[0][:3] == (SHOP, "order:update", "2017000092") and event[0][4] == "queued"
+    assert len(event) == 1 and event[0][1:4] == (SHOP, "order:update", "2017000092") and event[0][4] == "queued"
     job = admin.execute(
         "select id, queue_name, task_name, lock, queueing_lock, args, status from procrastinate.procrastinate_jobs"
     ).fetchall()
     assert len(job) == 1
-    assert job[0][0] in event[0][5]
+    assert event[0][5] == [job[0][0]]
+    # the drain of the shop's orders: no procrastinate lock (drains take turns on the write lock)
     assert job[0][1:] == (
         "webhooks",
-        "fetch_order",
-        "shop:42:orders",
-        "shop:42:order:2017000092",
-        {"shop_id": 42, "code": "2017000092"},
+        "drain_webhooks",
+        None,
+        "webhooks:42:orders",
+        {"shop_id": 42, "entity": "orders"},
         "todo",
     )
+    pending = admin.execute("select entity, key_kind, key, event_ids from ingest.webhook_pending").fetchall()
+    assert pending == [("orders", "order", "2017000092", [event[0][0]])]
 
 
 @pytest.mark.parametrize(
@@ -204,23 +209,58 @@ def test_refused_delivery_gets_its_status_is_counted_and_not_processed(
     assert rows == [(reason, expected_shop, 1)]
 
 
-def test_mass_event_fans_out_and_single_event_for_same_id_reuses_the_job(
+def test_mass_event_fans_out_to_keys_and_single_event_for_same_id_shares_its_key_and_job(
     client: TestClient, admin: psycopg.Connection
 ) -> None:
     mass = body_of(event="order:massUpdate", instance='["2017000092","2017000093",2017000094]')
     r = client.post("/webhooks/shoptet", content=mass, headers=signed(mass))
-    assert r.status_code == 200 and r.json()["jobs"] == 3
+    assert r.status_code == 200 and r.json()["jobs"] == 1
+    seqs = dict(admin.execute("select key, seq from ingest.webhook_pending").fetchall())
+    assert sorted(seqs) == ["2017000092", "2017000093", "2017000094"]
     single = body_of(event="order:update", instance="2017000093", created="2019-01-08T15:13:40+0100")
     r = client.post("/webhooks/shoptet", content=single, headers=signed(single))
     assert r.status_code == 200 and r.json()["jobs"] == 1
+    # one drain job for all of it
+    jobs = admin.execute("select id, queueing_lock from procrastinate.procrastinate_jobs").fetchall()
+    assert [j[1] for j in jobs] == ["webhooks:42:orders"]
+    events = admin.execute("select event_id, job_ids from ingest.webhook_events order by event_id").fetchall()
+    assert [ids for _, ids in events] == [[jobs[0][0]], [jobs[0][0]]]
+    # order 2017000093 is one waiting key named by both events, its seq moved on (a fetch already
+    # under way would not count for the second event); the others are named by the mass event only
+    rows = admin.execute("select key, seq, event_ids from ingest.webhook_pending order by key").fetchall()
+    mass_id, single_id = events[0][0], events[1][0]
+    assert [(k, ids) for k, _, ids in rows] == [
+        ("2017000092", [mass_id]),
+        ("2017000093", [mass_id, single_id]),
+        ("2017000094", [mass_id]),
+    ]
+    assert rows[1][1] > seqs["2017000093"] and rows[0][1] == seqs["2017000092"]
+
+
+def test_customer_and_product_guids_wait_normalised_and_variant_codes_as_given(
+    client: TestClient, admin: psycopg.Connection
+) -> None:
+    guid = "1B02CB8E-D7B5-11E0-9A5C-FEAB5ED617ED"
+    for event, instance in (
+        ("customer:update", guid),
+        ("product:update", f" {guid}"),
+        ("productVariant:update", "40/ZEL"),
+        ("product:massUpdate", "[]"),
+    ):
+        body = body_of(event=event, instance=instance)
+        assert client.post("/webhooks/shoptet", content=body, headers=signed(body)).status_code == 200
+    rows = admin.execute("select entity, key_kind, key from ingest.webhook_pending order by 1, 2").fetchall()
+    assert rows == [
+        ("customers", "customer", guid.lower()),
+        ("products", "product", guid.lower()),
+        ("products", "variant", "40/ZEL"),
+    ]
     jobs = admin.execute("select queueing_lock from procrastinate.procrastinate_jobs order by 1").fetchall()
-    assert [j[0] for j in jobs] == ["shop:42:order:2017000092", "shop:42:order:2017000093", "shop:42:order:2017000094"]
-    # both events point at the one job of order 2017000093
-    shared = admin.execute("""
-        select count(*) from ingest.webhook_events e
-        join procrastinate.procrastinate_jobs j on j.id = any (e.job_ids)
-        where j.queueing_lock = 'shop:42:order:2017000093'""").fetchone()
-    assert shared == (2,)
+    assert jobs == [("webhooks:42:customers",), ("webhooks:42:products",)]
+    # a mass event without ids has nothing to wait for
+    assert admin.execute("select status from ingest.webhook_events where event = 'product:massUpdate'").fetchone() == (
+        "done",
+    )
 
 
 def test_unhandled_event_is_stored_as_ignored_without_job(client: TestClient, admin: psycopg.Connection) -> None:

@@ -88,8 +88,12 @@ def test_four_workers_never_overlap_two_hundred_jobs_on_one_shop_lock(
 ) -> None:
     admin.execute(DEFER, (tasks.shop_lock(42, "customer_metrics"), 200))
     processes += start_workers(hub_env, 4, "--concurrency", "2")
-    wait_for(
-        admin, "select count(*) from procrastinate.procrastinate_jobs where status = 'succeeded'", 200, timeout=120
+    wait_for(  # only the test's jobs: a periodic dispatch may run in these workers too
+        admin,
+        "select count(*) from procrastinate.procrastinate_jobs"
+        " where status = 'succeeded' and task_name = 'recalculate_customer_metrics'",
+        200,
+        timeout=120,
     )
     assert admin.execute("select count(*) from public.probe_runs where step = 'start'").fetchone() == (200,)
     overlaps = admin.execute("""
@@ -206,6 +210,7 @@ def test_every_schedule_entry_names_a_registered_task() -> None:
         "schedule_customers_sync",
         "schedule_products_sync",
         "dispatch_customer_metrics_recalculation",
+        "dispatch_inventory_recalculation",
         "dispatch_product_pairs_refresh",
         "run_maintenance",
         "retry_snapshots",
@@ -213,17 +218,36 @@ def test_every_schedule_entry_names_a_registered_task() -> None:
         "retry_stalled_jobs",
         "reconcile_webhooks",
         "backup_database",
+        "requeue_webhook_drains",
+        "pitr_full_backup",
+        "pitr_incremental_backup",
     }
     assert periodic <= set(tasks.app.tasks)
 
 
-def test_event_whose_job_failed_for_good_is_listed_as_failed(db: Target, admin: psycopg.Connection) -> None:
+def test_event_whose_job_failed_for_good_or_whose_key_was_given_up_is_listed_as_failed(
+    db: Target, admin: psycopg.Connection
+) -> None:
     admin.execute("insert into core.shops (shop_id, name) values (42, 'shop 42')")
-    admin.execute("select ingest.webhook_accept(42, 'order:update', '2017000092', now(), null)")
-    admin.execute("select ingest.webhook_accept(42, 'order:update', '2017000093', now(), null)")
     admin.execute("set search_path = procrastinate, public")  # procrastinate's triggers need it
+    admin.execute("select ingest.webhook_accept(42, 'order:update', '2017000092', now(), null)")
     admin.execute(
-        "update procrastinate.procrastinate_jobs set status = 'failed' where queueing_lock = 'shop:42:order:2017000092'"
+        "update procrastinate.procrastinate_jobs set status = 'failed' where queueing_lock = 'webhooks:42:orders'"
     )
-    rows = admin.execute("select event_instance from ingest.webhook_events_failed").fetchall()
-    assert rows == [("2017000092",)]
+    # the next event finds no drain waiting: a new one carries it
+    admin.execute("select ingest.webhook_accept(42, 'order:update', '2017000093', now(), null)")
+    admin.execute("select ingest.webhook_accept(42, 'order:update', '2017000094', now(), null)")
+    rows = admin.execute("select event_instance, failed_keys from ingest.webhook_events_failed").fetchall()
+    assert rows == [("2017000092", [])]
+    # a drain gives up on 2017000094 (Shoptet refuses it): its event is listed with the key and why
+    seq = admin.execute("select seq from ingest.webhook_pending where key = '2017000094'").fetchone()[0]
+    assert admin.execute(
+        "select * from ingest.webhook_key_failed(42, 'orders', 'order', '2017000094', %s, 'HTTP 422', true)", (seq,)
+    ).fetchone() == (1, True)
+    rows = admin.execute(
+        "select event_instance, failed_keys, last_error from ingest.webhook_events_failed order by 1"
+    ).fetchall()
+    assert rows == [("2017000092", [], None), ("2017000094", ["2017000094"], "HTTP 422")]
+    # a new event for the key: tried again, no longer failed
+    admin.execute("select ingest.webhook_accept(42, 'order:update', '2017000094', now() + interval '1 s', null)")
+    assert admin.execute("select event_instance from ingest.webhook_events_failed").fetchall() == [("2017000092",)]

@@ -17,7 +17,20 @@ import importlib
 from runner import __version__
 from runner.commands.common import EPILOG_ENV, RawDescriptionHelpFormatter
 
-GROUPS = ("db", "settings", "bench", "shop", "snapshot", "sandbox", "sync", "analytics", "serve", "worker")
+GROUPS = (
+    "db",
+    "backup",
+    "settings",
+    "bench",
+    "shop",
+    "snapshot",
+    "sandbox",
+    "sync",
+    "analytics",
+    "serve",
+    "worker",
+    "status",
+)
 """Top-level commands: `hub <name>` is defined in runner/commands/<name>.py."""
 
 

@@ -33,14 +33,17 @@ def register(subparsers: Subparsers) -> None:
     sub = add_group(
         subparsers,
         "analytics",
-        help="customer metrics, RFM segments, CLV and churn: refresh and show",
-        description="Customer intelligence computed in PostgreSQL (docs/analytics.md): per-customer "
-        "metrics, RFM scores and segments, CLV and churn risk. The workers keep them fresh "
+        help="customer metrics, RFM segments, CLV and churn; inventory demand and reorder advice",
+        description="Customer and inventory intelligence computed in PostgreSQL (docs/analytics.md): "
+        "per-customer metrics, RFM scores and segments, CLV and churn risk; per-variant demand, "
+        "safety stock, reorder point, EOQ and purchase recommendations. The workers keep them fresh "
         "after every import, sync batch and webhook; these commands run a refresh by hand "
         "and show the result.",
     )
     _register_refresh(sub)
     _register_show(sub)
+    _register_reorder(sub)
+    _register_backtest(sub)
     _register_tags(sub)
     _register_pairs(sub)
 
@@ -53,22 +56,30 @@ def _register_refresh(sub: Subparsers) -> None:
         sub,
         "refresh",
         cmd_analytics_refresh,
-        help="bring the customer metrics up to date: what changed, or everything (--full)",
-        description="Without --full: recompute only the customers whose orders or account changed "
-        "since the last refresh (the queue analytics.customer_changes), keeping every "
+        help="bring the customer metrics and the inventory demand up to date: what changed, or everything (--full)",
+        description="Customers, without --full: recompute only the customers whose orders or account "
+        "changed since the last refresh (the queue analytics.customer_changes), keeping every "
         "other customer's RFM score exact. With --full: recompute every customer and fit "
-        "the CLV / churn model anew (valued now), as the daily job does. One transaction "
-        "per shop; readers are never blocked. Progress on stderr.",
+        "the CLV / churn model anew (valued now), as the daily job does. "
+        "Inventory, without --full: recompute the demand of the variants whose orders were "
+        "written since the last refresh (every variant on a new local day); with --full: every "
+        "variant (analytics.refresh_variant_metrics). --only picks one of the two (default both). "
+        "One transaction per shop and kind; readers are never blocked. Progress on stderr.",
         environment=True,
     )
     add_shop_option(p, help="only this shop (default: every shop)")
-    p.add_argument("--full", action="store_true", help="recompute every customer and fit the model anew")
+    p.add_argument("--full", action="store_true", help="recompute every customer (and fit the model anew) and variant")
+    p.add_argument(
+        "--only",
+        choices=("customers", "inventory"),
+        help="refresh only the customer metrics or only the inventory demand (default: both)",
+    )
     add_quiet_option(p)
-    add_json_option(p, "one JSON object per shop")
+    add_json_option(p, "one JSON object per shop and kind")
 
 
 def cmd_analytics_refresh(cfg: Config, args: argparse.Namespace) -> int:
-    from runner import analytics
+    from runner import analytics, inventory
     from runner.db import connect, target_for
 
     started = time.perf_counter()
@@ -76,16 +87,25 @@ def cmd_analytics_refresh(cfg: Config, args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         print(f"[{time.perf_counter() - started:6.1f} s] {line}", file=sys.stderr, flush=True)
 
+    kinds = {
+        "customers": (analytics.refresh, analytics.describe),
+        "inventory": (inventory.refresh, inventory.describe),
+    }
+    done: list[tuple[str, Any]] = []
     with connect(target_for(cfg), "app") as conn:
-        try:
-            done = analytics.refresh(conn, shop_id=args.shop, full=args.full, progress=None if args.quiet else progress)
-        except analytics.AnalyticsError as exc:
-            raise CommandError(str(exc)) from None
-    for shop in done:
+        for kind, (refresh, _) in kinds.items():
+            if args.only not in (None, kind):
+                continue
+            try:
+                shops = refresh(conn, shop_id=args.shop, full=args.full, progress=None if args.quiet else progress)
+            except analytics.AnalyticsError as exc:
+                raise CommandError(str(exc)) from None
+            done += [(kind, shop) for shop in shops]
+    for kind, shop in done:
         if args.json:
-            print_json({**shop.summary, "wall_seconds": round(shop.seconds, 3)}, compact=True)
+            print_json({"kind": kind, **shop.summary, "wall_seconds": round(shop.seconds, 3)}, compact=True)
         else:
-            print(f"shop {shop.shop_id}: {analytics.describe(shop.summary)} ({shop.seconds:.2f} s)")
+            print(f"shop {shop.shop_id} {kind}: {kinds[kind][1](shop.summary)} ({shop.seconds:.2f} s)")
     if not done and not args.json:
         print("no shops")
     return 0
@@ -164,6 +184,179 @@ def cmd_analytics_show(cfg: Config, args: argparse.Namespace) -> int:
     title = f"top {args.limit} customers by CLV" + (f" in {args.segment!r}" if args.segment else "")
     print(title)
     print_table(result["top_customers"], TOP_COLUMNS, as_json=False, empty="none")
+    return 0
+
+
+# -- reorder -----------------------------------------------------------------------------------
+
+
+def _register_reorder(sub: Subparsers) -> None:
+    p = add_command(
+        sub,
+        "reorder",
+        cmd_analytics_reorder,
+        help="a shop's purchase recommendations and demand anomalies",
+        description="Print what to order now (analytics.purchase_recommendations: stock at or below the "
+        "reorder point, quantity by the (s, nQ) rule with the EOQ as the lot; selling variants "
+        "without a lead time are listed as 'cannot tell'), most urgent first, and the variants "
+        "whose last 7 days lie more than 3 standard errors from their 90-day mean. The figures "
+        "are as of the day of the last inventory refresh (hub analytics refresh --only inventory).",
+        environment=True,
+    )
+    add_shop_option(p, required=True)
+    p.add_argument("--limit", type=int, default=20, help="recommendations and anomalies to list")
+    add_json_option(p)
+
+
+REORDER_COLUMNS = (
+    Column("variant", 16, cell=lambda r: _short(r["variant_code"], 16)),
+    Column("order", 8, ">", cell=lambda r: _number(r["quantity"])),
+    Column("stock", 9, ">", cell=lambda r: _number(r["stock"])),
+    Column("reorder at", 11, ">", cell=lambda r: _number(r["reorder_point"])),
+    Column("EOQ", 9, ">", cell=lambda r: _number(r["eoq"])),
+    Column("days left", 9, ">", cell=lambda r: _number(r["days_of_stock_left"])),
+    Column("per day", 9, ">", cell=lambda r: _number(r["units_per_day_90d"])),
+    Column("lead", 4, ">", cell=lambda r: _number(r["lead_time_days"])),
+    Column("supplier", None, cell=lambda r: r["supplier_name"] or "-"),
+)
+
+ANOMALY_COLUMNS = (
+    Column("variant", 16, cell=lambda r: _short(r["variant_code"], 16)),
+    Column("7 d/day", 9, ">", cell=lambda r: _number(r["units_per_day_7d"])),
+    Column("90 d/day", 9, ">", cell=lambda r: _number(r["units_per_day_90d"])),
+    Column("std dev", 9, ">", cell=lambda r: _number(r["demand_stddev"])),
+    Column("z", None, cell=lambda r: _number(r["anomaly_z"])),
+)
+
+
+def _number(value: Any) -> str:
+    """A figure without trailing zeros (12.500 -> 12.5), '-' for none."""
+    if value is None:
+        return "-"
+    text = f"{value:f}" if not isinstance(value, int) else str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def cmd_analytics_reorder(cfg: Config, args: argparse.Namespace) -> int:
+    from runner import analytics, inventory
+    from runner.db import connect, target_for
+
+    with connect(target_for(cfg), "app") as conn:
+        try:
+            result = inventory.reorder(conn, args.shop, limit=args.limit)
+        except analytics.AnalyticsError as exc:
+            raise CommandError(str(exc)) from None
+    if args.json:
+        print_json(result)
+        return 0
+    state, summary = result["state"], result["summary"]
+    if state is None:
+        print(f"shop {args.shop}: no inventory figures yet (hub analytics refresh --only inventory --shop {args.shop})")
+        return 0
+    print(
+        f"shop {args.shop}: as of {state['as_of']} ({state['time_zone']}), {summary['variants']:,} variants, "
+        f"{summary['selling']:,} selling, {summary['order_now']:,} to order now, "
+        f"{summary['without_reorder_point']:,} selling without a reorder point, {summary['anomalies']:,} anomalies"
+    )
+    print()
+    print(f"to order (first {args.limit}; 'order -': see the reason)")
+    print_table(
+        result["recommendations"],
+        REORDER_COLUMNS,
+        as_json=False,
+        empty="nothing to order",
+        note=lambda r: f"  {r['reason']}",
+    )
+    print()
+    print("anomalies (last 7 days vs 90 days, |z| > 3)")
+    print_table(result["anomalies"], ANOMALY_COLUMNS, as_json=False, empty="none")
+    return 0
+
+
+# -- backtest ----------------------------------------------------------------------------------
+
+
+def _register_backtest(sub: Subparsers) -> None:
+    p = add_command(
+        sub,
+        "backtest",
+        cmd_analytics_backtest,
+        help="how well the CLV / churn models predicted a past horizon, against a naive baseline",
+        description="Compute the customer metrics from the shop's orders before the cutoff day only, "
+        "then compare with what its customers did in the horizon after it: the churn risk as a "
+        "classifier of 'no order within the horizon' (ROC AUC) and the expected orders in the "
+        "horizon (mean absolute error), each beside the naive baseline (days since the last "
+        "order; the customer's past rate), for all customers and for repeat buyers. The models: "
+        "rhythm-v1 (the explainable one) and bgnbd-v1 (BG/NBD, fitted on the orders before "
+        "the cutoff where there are enough repeat buyers). Records "
+        "in analytics.clv_models which model the shop uses for churn and for orders: a model "
+        "is kept only where it beats the baseline.",
+        environment=True,
+    )
+    add_shop_option(p, required=True)
+    p.add_argument(
+        "--cutoff",
+        required=True,
+        type=_day,
+        metavar="DATE",
+        help="the day the models stop seeing orders (YYYY-MM-DD, the shop's calendar)",
+    )
+    p.add_argument("--horizon-days", type=int, default=90, help="days after the cutoff the predictions cover")
+    add_json_option(p, "print the rows as JSON")
+
+
+def _day(text: str) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _figure(value: Any, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+BACKTEST_COLUMNS = (
+    Column("model", 10),
+    Column("customers", 14, cell=lambda r: r["customers_group"]),
+    Column("n", 9, ">", cell=lambda r: f"{r['customers']:,}"),
+    Column("churned", 9, ">", cell=lambda r: f"{r['churned']:,}"),
+    Column("churn AUC", 10, ">", cell=lambda r: _figure(r["churn_auc"])),
+    Column("baseline", 9, ">", cell=lambda r: _figure(r["baseline_churn_auc"])),
+    Column("orders MAE", 11, ">", cell=lambda r: _figure(r["orders_mae"])),
+    Column("baseline", 9, ">", cell=lambda r: _figure(r["baseline_orders_mae"])),
+    Column("expected", 9, ">", cell=lambda r: _figure(r["mean_expected_orders"])),
+    Column("actual", 7, ">", cell=lambda r: _figure(r["mean_actual_orders"])),
+    Column("used for", None, cell=lambda r: ", ".join(r["used_for"]) or "-", gap="  "),
+)
+
+
+def cmd_analytics_backtest(cfg: Config, args: argparse.Namespace) -> int:
+    from runner import backtest
+    from runner.db import connect, target_for
+
+    if args.horizon_days < 1:
+        raise CommandError(f"--horizon-days must be at least 1, got {args.horizon_days}")
+    with connect(target_for(cfg), "app") as conn:
+        try:
+            result = backtest.backtest(conn, args.shop, args.cutoff, args.horizon_days)
+        except backtest.BacktestError as exc:
+            raise CommandError(str(exc)) from None
+    if args.json:
+        print_json({"rows": result.rows, "fits": result.fits, "not_fitted": result.not_fitted})
+        return 0
+    print(
+        f"shop {args.shop}: models fitted on the orders before {args.cutoff}, compared with the "
+        f"{args.horizon_days} days after it (churned = no order in them; expected/actual = orders per customer)"
+    )
+    print_table(result.rows, BACKTEST_COLUMNS, as_json=False, empty="no customers")
+    for model, params in result.fits.items():
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in params.items() if k in ("r", "alpha", "a", "b"))
+        print(f"{model} fitted: {shown} (alpha in days)")
+    for model, reason in result.not_fitted.items():
+        print(f"{model} not fitted: {reason}")
     return 0
 
 

@@ -1,7 +1,7 @@
 """`hub bench`: the benchmarks, each in bench/ (settings_bench.py, client_bench.py,
-webhook_bench.py, e2e_bench.py, generate.py with generate.sql, query_bench.py, import_bench.py,
-analytics_bench.py, analytics_extras_bench.py);
-their figures go to bench/RESULTS.md (bench/stats.py)."""
+webhook_bench.py, e2e_bench.py, generate.py with generate.sql, query_bench.py, inventory_bench.py,
+import_bench.py, analytics_bench.py, analytics_extras_bench.py, monitoring_bench.py); their figures go to
+bench/RESULTS.md (bench/stats.py)."""
 
 from __future__ import annotations
 
@@ -70,9 +70,19 @@ def register(subparsers: Subparsers) -> None:
         "hub worker against the sandbox",
         description="End to end: signed order:update webhooks, one at a time, to `hub serve`; a "
         "`hub worker` fetches each order from a sandbox Shoptet and upserts it. Times the "
-        "POST -> updated sales.orders row. Target p95 <= 2 s. The bench shop is purged.",
+        "POST -> updated sales.orders row. Target p95 <= 2 s. With --burst N: N orders change at "
+        "the source and their N webhooks are sent at once; reports the time until the last one is "
+        "applied (target for N = 1000: 20 s at 0 ms, 60 s at 150 ms detail latency), p50/p95 per "
+        "event and the detail requests per order. The bench shop is purged.",
     )
-    p.add_argument("--events", type=int, default=50, help="webhooks to deliver")
+    p.add_argument("--events", type=int, default=50, help="webhooks to deliver one at a time")
+    p.add_argument("--burst", type=int, default=None, metavar="N", help="send N distinct webhooks at once instead")
+    p.add_argument("--latency-ms", type=int, default=0, help="--burst: the sandbox's detail requests take this long")
+    p.add_argument(
+        "--shoptet-bucket",
+        action="store_true",
+        help="--burst: keep the sandbox's leaky bucket (200 drops, 10/s) on; off by default",
+    )
     add_no_record_option(p)
     p = add_command(
         sub,
@@ -86,7 +96,7 @@ def register(subparsers: Subparsers) -> None:
         "December peak, statuses with cancellations, CZK and EUR) over the last 3 "
         "years, ~5.9 lines per order (product, shipping, billing, discount-coupon; "
         "quarters older than 2 years go into archive.order_items), 661 k customers "
-        "(Pareto-distributed orders per customer), 13 k variants. Then ANALYZE and "
+        "(each with a purchase rhythm and a churn point), 13 k variants. Then ANALYZE and "
         "analytics.refresh_customer_metrics. Prints rows/s per table. Connects as admin.",
     )
     p.add_argument("--scale", type=float, default=1.0, help="size relative to the seeds' production data")
@@ -108,6 +118,23 @@ def register(subparsers: Subparsers) -> None:
     )
     p.add_argument("--samples", type=int, default=2000, help="calls per query")
     p.add_argument("--seed", type=int, default=1, help="seed of the random parameters")
+    add_no_record_option(p)
+    p = add_command(
+        sub,
+        "inventory",
+        cmd_bench_inventory,
+        help="full and incremental inventory refresh (analytics.refresh_variant_metrics) on generated data",
+        description="On data made by `hub bench generate`: the full inventory refresh of every bench "
+        "shop (target <= 15 s at scale 1: 13 k variants, 8.2 M order lines, 2 cores), --rounds "
+        "times, and once without parallel workers with its CPU time; the incremental refresh of the "
+        "master shop after 10, 100, ... up to --changed of its recent orders were cancelled, each "
+        "checked by a full refresh that must change nothing (the orders are restored after); "
+        "reading analytics.variant_metrics and analytics.purchase_recommendations; and the "
+        "order-line partitions the refresh reads (older quarters pruned). Prints the load average.",
+    )
+    p.add_argument("--rounds", type=int, default=3, help="full refreshes of every bench shop")
+    p.add_argument("--changed", type=int, default=1000, help="orders changed before the incremental refresh")
+    p.add_argument("--seed", type=int, default=1, help="seed of the orders picked")
     add_no_record_option(p)
     p = add_command(
         sub,
@@ -164,6 +191,22 @@ def register(subparsers: Subparsers) -> None:
     )
     p.add_argument("--scale", type=float, default=0.1, help="data size, 1.0 = the seeds' size")
     add_no_record_option(p)
+    p = add_command(
+        sub,
+        "monitoring",
+        cmd_bench_monitoring,
+        help="what watching costs: a /metrics scrape, a `hub status` read, telemetry per API call",
+        description="In a scratch database (hub_bench_monitoring, dropped at the end) fill the "
+        "monitored tables at a busy hub's shape (ended jobs with their events, per-minute API "
+        "figures, events, snapshot jobs) and vacuum them, then time ops.metrics() (one /metrics "
+        "scrape) and the queries of `hub status`; and the telemetry a process pays per Shoptet "
+        "API call and per flush.",
+    )
+    p.add_argument("--jobs", type=int, default=200_000, help="ended procrastinate jobs (14 days of a busy hub)")
+    p.add_argument("--shops", type=int, default=10, help="shops with API figures and sync cursors")
+    p.add_argument("--days", type=int, default=7, help="days of per-minute API figures and events")
+    p.add_argument("--samples", type=int, default=30, help="timed calls of ops.metrics()")
+    add_no_record_option(p)
 
 
 def cmd_bench_settings(cfg: Config, args: argparse.Namespace) -> int:
@@ -202,6 +245,16 @@ def cmd_bench_webhooks(cfg: Config, args: argparse.Namespace) -> int:
 def cmd_bench_e2e(cfg: Config, args: argparse.Namespace) -> int:
     from bench import e2e_bench
 
+    if args.burst is not None:
+        if args.burst < 1 or args.latency_ms < 0:
+            raise CommandError("--burst must be at least 1 and --latency-ms not negative")
+        return e2e_bench.run_burst(
+            cfg,
+            burst=args.burst,
+            latency_ms=args.latency_ms,
+            shoptet_bucket=args.shoptet_bucket,
+            record_results=not args.no_record,
+        )
     return e2e_bench.run(cfg, events=args.events, record_results=not args.no_record)
 
 
@@ -232,6 +285,22 @@ def cmd_bench_import(cfg: Config, args: argparse.Namespace) -> int:
     return import_bench.run(cfg, scale=args.scale, record_results=not args.no_record)
 
 
+def cmd_bench_inventory(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import inventory_bench
+    from runner.db import target_for
+
+    try:
+        return inventory_bench.run(
+            target_for(cfg),
+            rounds=args.rounds,
+            changed=args.changed,
+            seed=args.seed,
+            record_results=not args.no_record,
+        )
+    except RuntimeError as exc:
+        raise CommandError(str(exc)) from None
+
+
 def cmd_bench_queries(cfg: Config, args: argparse.Namespace) -> int:
     from bench import query_bench
     from runner.db import target_for
@@ -240,6 +309,19 @@ def cmd_bench_queries(cfg: Config, args: argparse.Namespace) -> int:
         return query_bench.run(target_for(cfg), samples=args.samples, seed=args.seed, record_results=not args.no_record)
     except RuntimeError as exc:
         raise CommandError(str(exc)) from None
+
+
+def cmd_bench_monitoring(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import monitoring_bench
+
+    return monitoring_bench.run(
+        cfg,
+        jobs=args.jobs,
+        shops=args.shops,
+        days=args.days,
+        samples=args.samples,
+        record_results=not args.no_record,
+    )
 
 
 def cmd_bench_analytics(cfg: Config, args: argparse.Namespace) -> int:

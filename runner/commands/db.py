@@ -1,14 +1,14 @@
 """`hub db`: the database — embedded cluster (runner/cluster.py), status (runner/dbstatus.py),
 connection URLs and psql (runner/db.py), migrations (runner/migrate.py), partition maintenance
-(runner/maintain.py), backups (runner/backup.py)."""
+(runner/maintain.py); `hub db backup` is `hub backup run` (runner/commands/backup.py)."""
 
 from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from runner.commands.backup import RUN_DESCRIPTION, add_run_options
 from runner.commands.common import Subparsers, add_command, add_group, add_json_option, print_fields, print_json
 from runner.config import Config
 
@@ -98,15 +98,11 @@ def register(subparsers: Subparsers) -> None:
         sub,
         "backup",
         cmd_db_backup,
-        help="pg_dump the hub database now, verify it, keep the newest N",
-        description="Dump the hub database (pg_dump custom format) into HUB_BACKUP_DIR, verify the "
-        "file reads back (pg_restore --list), record it in ops.backups and delete "
-        "completed backups beyond the newest HUB_BACKUP_KEEP. The workers run it daily "
-        "at 02:00 UTC.",
+        help="the same as `hub backup run` (kept as an alias)",
+        description="An alias of `hub backup run`, with the same options. " + RUN_DESCRIPTION,
         environment=True,
     )
-    p.add_argument("--dir", help="directory for the dump (default HUB_BACKUP_DIR)")
-    p.add_argument("--keep", type=int, help="completed backups to keep (default HUB_BACKUP_KEEP)")
+    add_run_options(p)
     p = add_command(
         sub,
         "docs",
@@ -251,14 +247,7 @@ def cmd_db_docs(cfg: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_db_backup(cfg: Config, args: argparse.Namespace) -> int:
-    from runner.backup import run_backup
-    from runner.db import target_for
+    """`hub db backup`: `hub backup run` under its old name."""
+    from runner.commands.backup import cmd_backup_run
 
-    directory = Path(args.dir).expanduser().resolve() if args.dir else cfg.backup_dir
-    done = run_backup(target_for(cfg), directory, keep=args.keep or cfg.backup_keep)
-    print(
-        f"backup {done['backup_id']}: {done['path']} ({done['size_bytes'] / 1e6:.1f} MB, verified)"
-        + (f"; removed {len(done['removed'])} older" if done["removed"] else "")
-    )
-    print(f"restore into an empty database: pg_restore --no-owner -d <database> {done['path']}")
-    return 0
+    return cmd_backup_run(cfg, args)

@@ -444,8 +444,13 @@ def webhook_notifications(sb: SandboxState, shop: Shop, request: Request) -> tup
 # -- the /api wrapper --------------------------------------------------------------------------
 
 
-def api(handler: Callable[..., tuple[int, Any]], *, with_body: bool = False) -> Callable[[Request], Any]:
-    """Auth, limits, faults and the envelope around one API handler."""
+def api(
+    handler: Callable[..., tuple[int, Any]], *, with_body: bool = False, detail: str | None = None
+) -> Callable[[Request], Any]:
+    """Auth, limits, faults and the envelope around one API handler. ``detail`` (orders, customers,
+    products, variants): the handler serves one entity by the key in its path; the request is
+    counted per key and answers ``detail_ms`` after it was admitted (the handler's own work
+    included; a slower handler answers when done), holding its concurrency slot meanwhile."""
 
     async def endpoint(request: Request) -> Response:
         sb: SandboxState = request.app.state.sandbox
@@ -488,11 +493,20 @@ def api(handler: Callable[..., tuple[int, Any]], *, with_body: bool = False) -> 
                     )
                 if sb.faults.slow_ms:
                     await asyncio.sleep(sb.faults.slow_ms / 1000)
-                if with_body:
-                    body = await request.body()
-                    status, data = await run_in_threadpool(handler, sb, auth.shop, request, body)
-                else:
-                    status, data = await run_in_threadpool(handler, sb, auth.shop, request)
+                answer_at = time.monotonic()
+                if detail is not None:
+                    sb.count_detail(auth.shop.eshop_id, detail, next(iter(request.path_params.values()), ""))
+                    answer_at += sb.faults.detail_ms / 1000
+                try:
+                    if with_body:
+                        body = await request.body()
+                        status, data = await run_in_threadpool(handler, sb, auth.shop, request, body)
+                    else:
+                        status, data = await run_in_threadpool(handler, sb, auth.shop, request)
+                finally:
+                    # a detail answers (found or not) detail_ms after it came, its own work included
+                    if answer_at > time.monotonic():
+                        await asyncio.sleep(answer_at - time.monotonic())
                 headers["X-RateLimit-Bucket-Filling"] = sb.bucket_add(auth.bucket)
             finally:
                 sb.inflight[auth.token] -= 1
@@ -673,6 +687,12 @@ async def control(request: Request) -> Response:
             if request.method == "DELETE":
                 sb.reset_concurrency()
             return JSONResponse(sb.concurrency(sb.private_token(_shop_param(sb, q.get("eshopId")))))
+        if what == "detail-requests":
+            if request.method == "DELETE":
+                sb.reset_detail_requests()
+                return JSONResponse({})
+            eshop = _shop_param(sb, q.get("eshopId"))
+            return JSONResponse(sb.detail_requests(eshop, q.get("entity") or "orders"))
         if what == "oauth-code" and request.method == "POST":
             return JSONResponse({"code": sb.oauth_code(_shop_param(sb, body.get("eshopId")))})
         if what == "notifications":
@@ -691,30 +711,29 @@ def not_found(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]
 
 
 def create_app(sb: SandboxState) -> Starlette:
-    body = {"with_body": True}
     routes = [
         Route("/api/eshop", api(eshop_info)),
         Route("/api/orders", api(list_orders)),
         Route("/api/orders/changes", api(order_changes)),
         Route("/api/orders/snapshot", api(orders_snapshot)),
         Route("/api/orders/statuses", api(order_statuses)),
-        Route("/api/orders/{code}", api(order_detail)),
+        Route("/api/orders/{code}", api(order_detail, detail="orders")),
         Route("/api/customers", api(list_customers)),
         Route("/api/customers/changes", api(customer_changes)),
         Route("/api/customers/snapshot", api(customers_snapshot)),
-        Route("/api/customers/{guid}", api(customer_detail)),
+        Route("/api/customers/{guid}", api(customer_detail, detail="customers")),
         Route("/api/products", api(list_products)),
         Route("/api/products/changes", api(product_changes)),
         Route("/api/products/snapshot", api(products_snapshot)),
-        Route("/api/products/code/{code}", api(product_by_code)),
-        Route("/api/products/{guid}", api(product_detail)),
+        Route("/api/products/code/{code}", api(product_by_code, detail="variants")),
+        Route("/api/products/{guid}", api(product_detail, detail="products")),
         Route("/api/system/jobs", api(list_jobs)),
         Route("/api/system/jobs/{jobId}", api(job_detail)),
         Route("/api/webhooks", api(list_webhooks), methods=["GET"]),
-        Route("/api/webhooks", api(register_webhooks, **body), methods=["POST"]),
+        Route("/api/webhooks", api(register_webhooks, with_body=True), methods=["POST"]),
         Route("/api/webhooks/notifications", api(webhook_notifications)),
-        Route("/api/webhooks/renew-signature-key", api(renew_signature_key, **body), methods=["POST"]),
-        Route("/api/webhooks/{id}", api(webhook_detail, **body), methods=["GET", "PATCH", "DELETE"]),
+        Route("/api/webhooks/renew-signature-key", api(renew_signature_key, with_body=True), methods=["POST"]),
+        Route("/api/webhooks/{id}", api(webhook_detail, with_body=True), methods=["GET", "PATCH", "DELETE"]),
         Route("/action/ApiOAuthServer/token", oauth_token, methods=["POST"]),
         Route("/action/ApiOAuthServer/getAccessToken", oauth_access_token, methods=["GET"]),
         Route("/api-results/{name}", result_file, methods=["GET"]),

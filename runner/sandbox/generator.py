@@ -10,7 +10,9 @@ customers, 13 k variants in products of 1-6 variants. Orders cover three years b
 from the anchor (midnight, Prague, of the day the sandbox started) with a growth trend,
 a December peak, a weekly and a daily rhythm; creation time grows with the index, so a
 time range is an index range (binary search). About a third are guest orders
-(customerGuid null); registered customers' order counts follow a power law. Items:
+(customerGuid null); registered customers' order counts follow a power law, and each orders only
+within an active window of their own whose end is their churn point (customer_window;
+docs/analytics.md). Items:
 product lines, shipping, billing, sometimes a discount coupon, rarely a gift,
 volume discount or service. CZK and EUR (with an exchange rate). Order
 ``price.withVat`` is the sum of the items' ``itemPrice.withVat`` and every
@@ -35,6 +37,9 @@ VARIANTS_AT_SCALE_1 = 13_000
 HISTORY_DAYS = 3 * 365 + 1
 MAX_CHANGE_LAG = 20 * 86400  # a generated entity's changeTime is at most this long after its creationTime
 DAY = 86400
+ACTIVE_MEAN = 365 * DAY  # mean length of a registered customer's active window (customer_window)
+CUSTOMER_TRIES = 32  # draws for an order's customer before it becomes a guest order
+_MASK64 = (1 << 64) - 1
 
 FIRST_NAMES = [
     "Jan",
@@ -230,6 +235,14 @@ def ascii_lower(text: str) -> str:
     return text.translate(_ASCII).lower()
 
 
+def _mix64(x: int) -> int:
+    """splitmix64's finaliser: a cheap, well-mixed 64-bit hash of an integer."""
+    x = (x + 0x9E3779B97F4A7C15) & _MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return x ^ (x >> 31)
+
+
 def _key(*parts: object) -> int:
     return int.from_bytes(hashlib.blake2b(repr(parts).encode(), digest_size=7).digest(), "big")
 
@@ -282,6 +295,8 @@ class ShopData:
         self.n_guests = max(1, int(self.n_orders / 3 * 0.85))
         self._k = {kind: _key(seed, eshop_id, kind) << 32 for kind in ("o", "c", "g", "p", "x")}
         self._cmul = self._coprime(self.n_customers, 7919 + seed % 1000)
+        self._wsalt = _key(seed, eshop_id, "window")  # customers' active windows
+        self._osalt = _key(seed, eshop_id, "order customer")  # redraws of an order's customer
         self.admin = f"https://{eshop_id}.myshoptet.com/admin"
         self.web = f"https://{eshop_id}.myshoptet.com"
         # day weights: growth trend x month (December peak) x weekday
@@ -728,12 +743,36 @@ class ShopData:
 
     # -- orders ------------------------------------------------------------------------------
 
-    def _order_customer(self, rng: random.Random) -> tuple[int | None, int | None]:
-        """(customer index, guest number): one of them is None. Power law over registered customers."""
+    def customer_window(self, c: int) -> tuple[int, int]:
+        """(start, end) of customer c's active time, epoch seconds: the customer orders only within
+        it; its end is the churn point. The start is uniform from a year before the history to the
+        anchor, the length exponential with a mean of a year (docs/analytics.md)."""
+        h = _mix64(self._wsalt ^ c)
+        u_start = (h >> 11) / 9007199254740992.0
+        u_len = (_mix64(h) >> 11) / 9007199254740992.0
+        start = self.start - ACTIVE_MEAN + int(u_start * (self.anchor - self.start + ACTIVE_MEAN))
+        return start, start + int(-ACTIVE_MEAN * math.log(1.0 - u_len))
+
+    def _order_customer(self, rng: random.Random, i: int, created: int) -> tuple[int | None, int | None]:
+        """(customer index, guest number) of order i created at ``created``: one of them is None.
+
+        A third are guest orders. Else a registered customer is drawn by the power law of order
+        counts (their weight: how often they order while active) until one is active at
+        ``created`` (customer_window), at most CUSTOMER_TRIES draws; the first draw comes from
+        ``rng``, the others from a hash of the order, so ``rng`` is used the same either way. No
+        active customer drawn: a guest order."""
         if rng.random() < 1 / 3:
             return None, int(self.n_guests * rng.random() ** 1.3)
-        c = int(self.n_customers * rng.random() ** 1.6)
-        return (c * self._cmul + self.seed) % self.n_customers, None
+        u = rng.random()
+        h = _mix64(self._osalt ^ i)
+        for _ in range(CUSTOMER_TRIES):
+            c = (int(self.n_customers * u**1.6) * self._cmul + self.seed) % self.n_customers
+            start, end = self.customer_window(c)
+            if start <= created <= end:
+                return c, None
+            h = _mix64(h)
+            u = (h >> 11) / 9007199254740992.0
+        return None, int(self.n_guests * u**1.3)
 
     def _buyer(self, customer: int | None, guest: int | None) -> dict[str, Any]:
         """The person of an order: its registered customer, else its guest (_order_customer gives one)."""
@@ -755,7 +794,7 @@ class ShopData:
         rng = random.Random(self._k["o"] ^ (i + 7))
         created = self.order_creation(i)
         changed = self._change(rng, created)
-        customer, guest = self._order_customer(rng)
+        customer, guest = self._order_customer(rng, i, created)
         status = self._status(rng, created)
         email = self._buyer(customer, guest)["email"]
         return OrderHead(i, created, changed, status, customer, email)
@@ -769,7 +808,7 @@ class ShopData:
         else:
             self._change(rng, created)
             changed = created
-        customer, guest = self._order_customer(rng)
+        customer, guest = self._order_customer(rng, i, created)
         st = self._status(rng, created)
         if status is not None:
             st = status

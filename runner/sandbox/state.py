@@ -38,6 +38,9 @@ class Faults:
     rate_limit_burst: int = 0  # next N /api requests: 429 with Retry-After
     server_errors: int = 0  # next N /api requests: 500
     slow_ms: int = 0  # every /api request waits this long first
+    detail_ms: int = (
+        0  # every detail request (an order, customer or product by its key) takes this long, its work included
+    )
     truncate_gzip: int = 0  # next N result downloads are cut mid-stream
     truncate_first_download: bool = False  # the first download of every result file is cut mid-stream
     drop_connection: int = 0  # next N result downloads: the connection closes mid-body
@@ -144,6 +147,8 @@ class SandboxState:
         self.inflight: dict[str, int] = {}
         self.peak_inflight: dict[str, int] = {}  # per token: most requests in flight at once
         self.refused_concurrent: dict[str, int] = {}  # per token: 429s for a 4th concurrent request
+        # (eshopId, entity, key) -> detail requests served (entity: orders, customers, products, variants)
+        self._detail_counts: dict[tuple[int, str, str], int] = {}
         self.jobs: dict[str, Job] = {}
         self.result_downloads: dict[str, int] = {}  # result file name -> downloads so far
         self._buckets: dict[str, tuple[float, float]] = {}
@@ -319,6 +324,25 @@ class SandboxState:
         self.peak_inflight.clear()
         self.refused_concurrent.clear()
 
+    # -- detail requests per key ------------------------------------------------------------------
+
+    def count_detail(self, eshop_id: int, entity: str, key: str) -> None:
+        """One detail request served (app.py): an order by code, a customer or product by GUID, a
+        product by variant code (entity ``variants``)."""
+        with self._lock:
+            k = (int(eshop_id), entity, key)
+            self._detail_counts[k] = self._detail_counts.get(k, 0) + 1
+
+    def detail_requests(self, eshop_id: int, entity: str = "orders") -> dict[str, int]:
+        """How often each key's detail was requested (answered, 404s included) since the start or
+        ``reset_detail_requests``: {key: requests}. ``entity``: orders, customers, products, variants."""
+        with self._lock:
+            return {k: n for (e, ent, k), n in self._detail_counts.items() if e == int(eshop_id) and ent == entity}
+
+    def reset_detail_requests(self) -> None:
+        with self._lock:
+            self._detail_counts.clear()
+
     # -- faults ---------------------------------------------------------------------------------
 
     def set_faults(self, **switches: Any) -> dict[str, Any]:
@@ -337,6 +361,7 @@ class SandboxState:
                     "rate_limit_burst",
                     "server_errors",
                     "slow_ms",
+                    "detail_ms",
                     "truncate_gzip",
                     "expire_tokens",
                     "job_outcome_jobs",

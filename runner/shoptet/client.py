@@ -14,19 +14,24 @@ What it does for every request, as the API documents it (../shared/docs/shoptet-
 * parses JSON with orjson; money and amounts stay the exact strings Shoptet sent
   (``Decimal(s)`` where Python needs a number), datetimes ``+0200`` parse with
   ``parse_datetime``;
-* pages with a generator that yields one page at a time (``iter_pages``).
+* pages with a generator that yields one page at a time (``iter_pages``);
+* reports every HTTP attempt of an API call -- status (0: no answer) and seconds from sending the
+  request to reading the answer -- to ``on_call`` when given (``client_for_shop`` passes the
+  process's telemetry: ops.api_calls); a failing report never fails the call.
 """
 
 from __future__ import annotations
 
 import email.utils
+import functools
 import logging
 import random
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -48,6 +53,14 @@ PACE_DOWN_TO = 0.5  # ... until it has leaked down to this
 MAX_RETRY_WAIT = 120.0
 USER_AGENT = "shoptet-hub/0.1 (+https://github.com/shoptet-hub)"
 _BUCKET = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings of every client in this process, made once: loading the CA store takes
+    ~50 ms, which a worker would otherwise pay for every job's client. It is httpx's own default
+    (certifi's CAs, or SSL_CERT_FILE / SSL_CERT_DIR), shared; an SSLContext is thread-safe."""
+    return httpx.create_ssl_context()
 
 
 def parse_datetime(value: str | None) -> datetime | None:
@@ -122,12 +135,14 @@ class ShoptetClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         slots: TokenSlots | None = None,
+        on_call: Callable[[int, int, float], None] | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.credentials = credentials
         self.shop_id = shop_id
         self._own_http = http is None
         self._http = http or httpx.Client(
+            verify=tls_context(),
             timeout=timeout,
             headers={"User-Agent": USER_AGENT},
             limits=httpx.Limits(max_connections=10, max_keepalive_connections=5),
@@ -140,6 +155,13 @@ class ShoptetClient:
         self._pace_lock = threading.Lock()
         self._pace_until = 0.0
         self.stats = Stats()
+        self._on_call = on_call
+
+    def slot(self) -> AbstractContextManager[int | None]:
+        """One of the token's request slots for a run of requests made by this thread: they go out
+        one after another without giving the slot back and taking it again in between (two
+        statements per request saved). Hold it only while requests follow each other."""
+        return self._slots.hold()
 
     def close(self) -> None:
         self._slots.close()
@@ -176,7 +198,15 @@ class ShoptetClient:
             try:
                 with self._slots.hold():
                     self.stats.requests += 1
-                    response = self._http.request(method, url, params=clean_params, content=content, headers=headers)
+                    sent = time.monotonic()
+                    try:
+                        response = self._http.request(
+                            method, url, params=clean_params, content=content, headers=headers
+                        )
+                    except httpx.TransportError:
+                        self._report(0, sent)
+                        raise
+                    self._report(response.status_code, sent)
             except httpx.TransportError as exc:
                 counts["5xx"] += 1
                 if counts["5xx"] >= self._retry.attempts_5xx:
@@ -283,6 +313,15 @@ class ShoptetClient:
             yield response
         finally:
             response.close()
+
+    def _report(self, status: int, sent: float) -> None:
+        """One HTTP attempt to ``on_call``: (shop_id, status or 0, seconds); never raises."""
+        if self._on_call is None or self.shop_id is None:
+            return
+        try:
+            self._on_call(self.shop_id, status, time.monotonic() - sent)
+        except Exception:  # noqa: BLE001 - figures must never fail the call
+            pass
 
     # -- pacing --------------------------------------------------------------------------------
 

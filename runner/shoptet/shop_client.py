@@ -5,13 +5,15 @@ A shop's credentials are secrets in core.settings (per shop):
 (+ ``shoptet.oauth_url``; addon installation); ``shoptet.api_url`` when the shop is served
 by another API base URL than HUB_SHOPTET_API_URL. ``client_for_shop`` is the one place a
 ShoptetClient is made for a stored shop (workers, commands, webhook registration, the
-install callback); client.py knows nothing of the hub's settings.
+install callback); client.py knows nothing of the hub's settings. Its API calls are counted in
+ops.api_calls through the process's telemetry (runner/telemetry.py) for the same database.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from runner import telemetry
 from runner.config import Config
 from runner.db import Target, target_for
 from runner.errors import HubError
@@ -56,6 +58,7 @@ def client_for_shop(
     target = target or target_for(cfg)
     own = settings is None
     settings = settings or open_settings(cfg, target)
+    kwargs.setdefault("on_call", telemetry.for_database(target.conninfo("app")).api_call)
     try:
         base = api_url or settings.get(API_URL, None, shop_id=shop_id) or cfg.shoptet_api_url
         private = settings.get_secret(PRIVATE_TOKEN, None, shop_id=shop_id)

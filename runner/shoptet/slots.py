@@ -11,6 +11,10 @@ killed worker never keeps a slot. Within a process a semaphore per token comes f
 wait in memory and the database only sees requests that can go out; when all three slots are
 taken elsewhere the request polls again after a short pause (20 ms, growing to 200 ms).
 
+A thread that makes a run of requests one after another (a webhook drain's fetch threads) can
+hold its slot across them (``ShoptetClient.slot()``: ``hold`` is re-entrant per thread), so the
+slot is not given back and taken again between two requests.
+
 Cost per request: two short statements on an open connection (measured in bench/RESULTS.md,
 "Shoptet client slots"). Without a database (a client built by hand in tests or scripts) only
 the in-process semaphore applies. If the database fails (connection lost, function missing), the
@@ -77,6 +81,7 @@ class TokenSlots:
         self._lock = threading.Lock()
         self._conn: psycopg.Connection | None = None
         self._held: set[int] = set()
+        self._mine = threading.local()  # .slot: the slot this thread holds (re-entrant hold)
         self._down_until = 0.0  # monotonic time before which the database is not asked again
         self.waits = 0  # polls that found every slot taken (stats, tests)
 
@@ -87,13 +92,21 @@ class TokenSlots:
 
     @contextmanager
     def hold(self) -> Iterator[int | None]:
-        """Hold one slot for the duration of a request; yields its number (None: in-process only)."""
+        """Hold one slot for the duration of a request; yields its number (None: in-process only).
+        Re-entrant per thread: inside a ``hold()`` of the same thread (a run of requests, see
+        ShoptetClient.slot) the slot already held is used, nothing is taken or given back."""
+        if hasattr(self._mine, "slot"):
+            held: int | None = self._mine.slot
+            yield held
+            return
         with self._sem:
             shared = self._conninfo is not None and time.monotonic() >= self._down_until
             slot = self._take() if shared else None
+            self._mine.slot = slot
             try:
                 yield slot
             finally:
+                del self._mine.slot
                 if slot is not None:
                     self._release(slot)
 

@@ -48,7 +48,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -60,8 +60,9 @@ import psycopg
 from runner.errors import HubError, summarize
 from runner.logs import log
 from runner.queries import query
-from runner.shoptet import errors
+from runner.shoptet import entity_lock, errors
 from runner.shoptet.client import ShoptetClient, format_datetime, parse_datetime
+from runner.shoptet.entity_lock import committed as _committed
 from runner.shoptet.ingest import ENTITIES, Stager, log_warnings, mark_deleted
 from runner.shoptet.normalize import normalize_guid
 
@@ -75,6 +76,7 @@ FETCH_CONCURRENCY = 3  # Shoptet: at most 3 concurrent requests per token
 # the documented maximum page size of each change list
 PAGE_SIZE = {"orders": 1000, "customers": 20, "products": 1000}
 KEY_FIELD = {"orders": "code", "customers": "guid", "products": "guid"}
+WEBHOOK_KIND = {"orders": "order", "customers": "customer", "products": "product"}  # ingest.webhook_pending.key_kind
 CHANGE_TYPES = frozenset(("add", "edit", "delete"))  # shoptet-api.md 4.2: creation is reported as edit
 WARNINGS_KEPT = 20  # warnings a run keeps in its summary and in ingest.sync_cursors.last_warnings
 # detail endpoint and the key of the entity in its data (products: data is the product)
@@ -165,17 +167,6 @@ class SyncResult:
             return None
         more = self.warning_count - len(self.warnings)
         return "; ".join(self.warnings) + (f"; and {more} more" if more else "")
-
-
-@contextmanager
-def _committed(conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
-    """One unit of work on an autocommit-off connection: commit at the end, roll back on error."""
-    try:
-        yield conn
-    except BaseException:
-        conn.rollback()
-        raise
-    conn.commit()
 
 
 def _now() -> datetime:
@@ -287,8 +278,9 @@ def _snapshot(
         entity=entity,
         reason=result.started_from,
     )
-    outcome = snapshots.import_snapshot(conn, client, shop_id, entity, options=options)
-    conn.commit()
+    with entity_lock.held(conn, shop_id, entity, long=True):  # webhook drains of the entity wait meanwhile
+        outcome = snapshots.import_snapshot(conn, client, shop_id, entity, options=options)
+        conn.commit()
     with _committed(conn):
         row = conn.execute(query("sync.sync_snapshot_started"), {"job_id": outcome["job_id"]}).fetchone()
         started = row[0] if row and row[0] is not None else _now()
@@ -434,40 +426,82 @@ def _apply_batch(
     result: SyncResult,
     floor: datetime | None = None,
 ) -> datetime | None:
-    """Fetch the batch's edited entities, then apply edits, deletes and the cursor in one transaction.
-    Returns the newest changeTime applied so far."""
+    """Fetch the batch's edited entities, then apply edits, deletes and the cursor in one transaction,
+    all under the shop's entity write lock (a webhook drain of the entity waits meanwhile). Webhook
+    keys waiting for the entities the batch applied are done with it: the drain does not fetch them
+    again. Returns the newest changeTime applied so far."""
     edits, deletes = _plan(entity, changes, result)
-    fetched = list(pool.map(lambda key: _fetch_or_skip(client, entity, key, result), edits))
-    result.requests += len(edits)
-    documents = [(n, doc) for n, (key, doc) in enumerate(zip(edits, fetched, strict=True), 1) if isinstance(doc, bytes)]
-    gone = [key for key, doc in zip(edits, fetched, strict=True) if doc is None]
-    gone = _deletable(entity, gone, result, "answered 404")
-    batch_newest = max((c.at for c in changes if c.at is not None), default=None)
-    if batch_newest is not None:
-        newest = batch_newest if newest is None or batch_newest > newest else newest
-    # the cursor moves with a batch only when every earlier change has been applied (ordered list);
-    # the last batch (floor given) has applied everything read
-    if floor is not None:
-        move_to: datetime | None = max(newest, floor) if newest is not None else floor
-    else:
-        move_to = newest if ordered else None
-    with _committed(conn):
-        if documents:
-            applied = Stager(conn, shop_id, entity).apply_chunk(documents)
-            result.upserted += applied.applied
-            log_warnings(shop_id, entity, applied)
-            for failure in applied.failures:
-                key = edits[failure.line_no - 1]
-                result.failed.append(key)
-                result.warn("sync skipped a document Shoptet sent that cannot be applied", key=key, error=failure.error)
-        if deletes or gone:
-            result.deleted += mark_deleted(conn, shop_id, entity, deletes + gone)
-        if move_to is not None:
-            result.cursor = _move_cursor(conn, shop_id, entity, move_to)
+    # the last call may bring no change, only the cursor's move: no need to stop a drain for that
+    with entity_lock.held(conn, shop_id, entity) if changes else nullcontext():
+        with _committed(conn):
+            waiting = conn.execute(
+                query("sync.webhook_pending_of"),
+                {"shop_id": shop_id, "entity": entity, "kind": WEBHOOK_KIND[entity], "keys": edits + deletes},
+            ).fetchall()
+        fetched = list(pool.map(lambda key: _fetch_or_skip(client, entity, key, result), edits))
+        result.requests += len(edits)
+        documents = [
+            (n, doc) for n, (key, doc) in enumerate(zip(edits, fetched, strict=True), 1) if isinstance(doc, bytes)
+        ]
+        gone = [key for key, doc in zip(edits, fetched, strict=True) if doc is None]
+        gone = _deletable(entity, gone, result, "answered 404")
+        batch_newest = max((c.at for c in changes if c.at is not None), default=None)
+        if batch_newest is not None:
+            newest = batch_newest if newest is None or batch_newest > newest else newest
+        # the cursor moves with a batch only when every earlier change has been applied (ordered list);
+        # the last batch (floor given) has applied everything read
+        if floor is not None:
+            move_to: datetime | None = max(newest, floor) if newest is not None else floor
+        else:
+            move_to = newest if ordered else None
+        with _committed(conn):
+            refused: set[str] = set()
+            if documents:
+                applied = Stager(conn, shop_id, entity).apply_chunk(documents)
+                result.upserted += applied.applied
+                log_warnings(shop_id, entity, applied)
+                for failure in applied.failures:
+                    key = edits[failure.line_no - 1]
+                    refused.add(key)
+                    result.failed.append(key)
+                    result.warn(
+                        "sync skipped a document Shoptet sent that cannot be applied", key=key, error=failure.error
+                    )
+            if deletes or gone:
+                result.deleted += mark_deleted(conn, shop_id, entity, deletes + gone)
+            if move_to is not None:
+                result.cursor = _move_cursor(conn, shop_id, entity, move_to)
+            if waiting:
+                done_keys = [
+                    k for k, doc in zip(edits, fetched, strict=True) if isinstance(doc, bytes) and k not in refused
+                ]
+                _webhooks_done(conn, shop_id, entity, waiting, done_keys + gone + deletes)
     result.not_found += sum(1 for doc in fetched if doc is None)
     if changes:
         result.batches += 1
     return newest
+
+
+def _webhooks_done(
+    conn: psycopg.Connection, shop_id: int, entity: str, waiting: list[tuple[str, str, int]], applied: list[str]
+) -> None:
+    """Waiting webhook keys (key_kind, key, seq as read before the fetch) of entities this batch
+    applied: their rows go and their events are done (ingest.webhook_done), unless an event named
+    them again meanwhile."""
+    norm = (lambda k: k) if entity == "orders" else (lambda k: normalize_guid(k) or k)
+    applied_keys = {norm(k) for k in applied}
+    done = [w for w in waiting if w[1] in applied_keys]
+    if done:
+        conn.execute(
+            query("sync.webhook_done"),
+            {
+                "shop_id": shop_id,
+                "entity": entity,
+                "kinds": [w[0] for w in done],
+                "keys": [w[1] for w in done],
+                "seqs": [w[2] for w in done],
+            },
+        )
 
 
 def _plan(entity: str, changes: list[Change], result: SyncResult) -> tuple[list[str], list[str]]:

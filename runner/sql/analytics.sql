@@ -14,14 +14,17 @@ select analytics.rebuild_customer_metrics(%(shop_id)s, true);
 select analytics.refresh_changed_customers(%(shop_id)s);
 
 -- name: segments
--- segment sizes of a shop: customers, their share, spend, mean CLV and churn risk
-select coalesce(rfm_segment, '(none)') as segment, count(*) as customers,
-       round(100.0 * count(*) / sum(count(*)) over (), 1) as percent,
-       sum(total_spent) as total_spent, round(avg(clv), 2) as avg_clv, round(avg(churn_risk), 4) as avg_churn_risk
-from analytics.customer_metrics
-where shop_id = %(shop_id)s and (%(segment)s::text is null or rfm_segment = %(segment)s::text)
-group by rfm_segment
-order by count(*) desc, segment;
+-- segment sizes of a shop: customers, their share of the shop, spend, mean CLV and churn risk
+select * from (
+    select coalesce(rfm_segment, '(none)') as segment, count(*) as customers,
+           round(100.0 * count(*) / sum(count(*)) over (), 1) as percent,
+           sum(total_spent) as total_spent, round(avg(clv), 2) as avg_clv, round(avg(churn_risk), 4) as avg_churn_risk
+    from analytics.customer_metrics
+    where shop_id = %(shop_id)s
+    group by rfm_segment
+) s
+where %(segment)s::text is null or s.segment = %(segment)s::text
+order by s.customers desc, s.segment;
 
 -- name: top_customers
 -- the shop's (or the segment's) customers of the highest lifetime value

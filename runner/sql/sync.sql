@@ -19,3 +19,11 @@ select pg_advisory_unlock(hashtextextended('hub.sync:' || %(shop_id)s::bigint ||
 
 -- name: sync_snapshot_started
 select started_at from ingest.snapshot_jobs where id = %(job_id)s;
+
+-- name: webhook_pending_of
+-- webhook keys waiting for entities of a batch (read under the write lock, before the fetch)
+select key_kind, key, seq from ingest.webhook_pending_of(%(shop_id)s, %(entity)s, %(kind)s, %(keys)s);
+
+-- name: webhook_done
+-- the batch applied them: their waiting rows go, their events are done (unless named again meanwhile)
+select ingest.webhook_done(%(shop_id)s, %(entity)s, %(kinds)s, %(keys)s, %(seqs)s);

@@ -29,3 +29,15 @@ select analytics.refresh_customer_metrics(%(shop_id)s);
 
 -- name: refresh_changed_customers
 select analytics.refresh_changed_customers(%(shop_id)s);
+
+-- name: refresh_variant_metrics
+-- the variants of orders written since the last refresh; every variant on a new local day
+select analytics.refresh_variant_metrics(%(shop_id)s);
+
+-- name: webhook_pending_adopt
+-- a fetch job queued before the drains hands its key (and its queued events) to ingest.webhook_pending
+select ingest.webhook_pending_adopt(%(job_id)s, %(shop_id)s, %(entity)s, %(kind)s, %(key)s);
+
+-- name: webhook_pending_requeue
+-- a drain for every shop and entity whose webhook keys wait with no drain job (keys queued > 30 s ago)
+select shop_id, entity, job_id from ingest.webhook_pending_requeue(30);

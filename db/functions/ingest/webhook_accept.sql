@@ -1,11 +1,21 @@
 /*
- * ingest.webhook_accept(...): store one verified webhook delivery and defer its job(s), in the
+ * ingest.webhook_accept(...): store one verified webhook delivery and queue its work, in the
  * caller's transaction. A repeated delivery (same shop, event, instance, created) changes nothing
- * and returns created = false with the first delivery's jobs. Mass events (eventInstance = a
- * JSON list of ids) fan out to one job per id. Each job has queueing_lock
- * 'shop:<id>:<kind>:<key>', so an id already waiting in the queue (e.g. the single event Shoptet
- * sends next to a mass event) reuses that job instead of a second fetch; and lock
- * 'shop:<id>:<entity>', so the jobs of one shop and entity run one at a time.
+ * and returns created = false with the first delivery's jobs.
+ *
+ * Entity events (orders, customers, products; ingest.webhook_route) put their key(s) into
+ * ingest.webhook_pending -- a mass event (eventInstance = a JSON list of ids) every id of it -- and
+ * hand them to the drain that is open for the shop's entity (ingest.webhook_drains, its job
+ * running), else to a waiting or new drain job (ingest.webhook_drain_defer): a key that already
+ * waits stays one row (one fetch serves every event that named it; its seq is bumped, so a fetch
+ * already under way does not count for this event), and a burst of events shares one drain job,
+ * which fetches and applies the keys in batches. A mass event with no ids is done at once. The
+ * accept holds ingest.webhook_drain_lock_key shared until it commits, so that a drain closing at
+ * this moment sees these keys (see ingest.webhook_claim).
+ *
+ * Other routed events (job:finished, addon:*) get one job each (task process_webhook_event). An
+ * event without a route is stored as ignored. Returns the event id, whether it is new, and the
+ * ids of the jobs that carry it out (also kept in ingest.webhook_events.job_ids).
  */
 create or replace function ingest.webhook_accept(
     p_shop_id bigint,
@@ -22,10 +32,7 @@ declare
     v_event_id bigint;
     v_route record;
     v_keys text[];
-    v_jobs procrastinate_job_to_defer_v1[];
-    v_job procrastinate_job_to_defer_v1;
     v_ids bigint[] := '{}';
-    v_id bigint;
 begin
     insert into ingest.webhook_events as e (shop_id, event, event_instance, event_created, payload)
     values (p_shop_id, p_event, p_event_instance, p_event_created, p_payload)
@@ -49,60 +56,61 @@ begin
     end if;
 
     if v_route.key_kind is null then
-        v_keys := array[null::text];
-    elsif split_part(p_event, ':', 2) like 'mass%' then
+        -- not an entity: one job for the event
+        v_ids := procrastinate_defer_jobs_v1(array[row(
+            v_route.queue_name, v_route.task_name, 0, format('shop:%s:%s', p_shop_id, v_route.entity), null,
+            jsonb_build_object('event_id', v_event_id), null)::procrastinate_job_to_defer_v1]);
+        update ingest.webhook_events e set job_ids = v_ids where e.event_id = v_event_id;
+        return query select v_event_id, true, v_ids;
+        return;
+    end if;
+
+    if split_part(p_event, ':', 2) like 'mass%' then
         begin
-            select array_agg(distinct k.key order by k.key) into v_keys
-            from jsonb_array_elements_text(p_event_instance::jsonb) as k (key);
+            select array_agg(distinct ingest.webhook_key(v_route.key_kind, k.key)
+                             order by ingest.webhook_key(v_route.key_kind, k.key))
+            into v_keys
+            from jsonb_array_elements_text(p_event_instance::jsonb) as k (key)
+            where k.key <> '';
         exception when invalid_text_representation or invalid_parameter_value then
             raise exception 'webhook %: eventInstance of a mass event must be a JSON list of ids, got %',
                 p_event, left(p_event_instance, 80) using errcode = '22023';
         end;
         v_keys := coalesce(v_keys, '{}');
     else
-        v_keys := array[p_event_instance];
+        v_keys := array[ingest.webhook_key(v_route.key_kind, p_event_instance)];
     end if;
 
-    select array_agg(row(
-            v_route.queue_name, v_route.task_name, 0,
-            format('shop:%s:%s', p_shop_id, v_route.entity),
-            case when v_route.key_kind is not null then format('shop:%s:%s:%s', p_shop_id, v_route.key_kind, k.key) end,
-            case v_route.key_kind
-                when 'order' then jsonb_build_object('shop_id', p_shop_id, 'code', k.key)
-                when 'customer' then jsonb_build_object('shop_id', p_shop_id, 'guid', k.key)
-                when 'product' then jsonb_build_object('shop_id', p_shop_id, 'guid', k.key)
-                when 'variant' then jsonb_build_object('shop_id', p_shop_id, 'variant_code', k.key)
-                else jsonb_build_object('event_id', v_event_id)
-            end,
-            null)::procrastinate_job_to_defer_v1)
-    into v_jobs
-    from unnest(v_keys) as k (key);
+    if cardinality(v_keys) = 0 then
+        update ingest.webhook_events e set status = 'done', processed_at = now() where e.event_id = v_event_id;
+        return query select v_event_id, true, '{}'::bigint[];
+        return;
+    end if;
 
-    -- one job per key: an identical job already waiting (same queueing lock) is reused
-    foreach v_job in array coalesce(v_jobs, '{}') loop
-        v_id := null;
-        if v_job.queueing_lock is not null then
-            select j.id into v_id from procrastinate_jobs j
-            where j.queueing_lock = v_job.queueing_lock and j.status = 'todo';
-        end if;
-        if v_id is null then
-            begin
-                v_id := (procrastinate_defer_jobs_v1(array[v_job]))[1];
-            exception when unique_violation then
-                -- a concurrent delivery queued the same work a moment ago
-                select j.id into v_id from procrastinate_jobs j
-                where j.queueing_lock = v_job.queueing_lock and j.status = 'todo';
-            end;
-        end if;
-        if v_id is not null then
-            v_ids := v_ids || v_id;
-        end if;
-    end loop;
+    perform pg_advisory_xact_lock_shared(ingest.webhook_drain_lock_key(p_shop_id, v_route.entity));
+    -- keys in sorted order: concurrent mass events lock the rows they share in the same order
+    insert into ingest.webhook_pending as p (shop_id, entity, key_kind, key, seq, event_ids)
+    select p_shop_id, v_route.entity, v_route.key_kind, k.key, nextval('ingest.webhook_pending_seq'),
+           array[v_event_id]
+    from unnest(v_keys) as k (key)
+    order by k.key
+    on conflict (shop_id, entity, key_kind, key) do update
+        set seq = excluded.seq, event_ids = p.event_ids || excluded.event_ids, last_event_at = now(),
+            attempts = 0, last_error = null, failed_at = null;
 
+    -- the open drain takes them (its last look comes after this commit), else a waiting or new one
+    select array[d.job_id] into v_ids
+    from ingest.webhook_drains d
+    join procrastinate_jobs j on j.id = d.job_id and j.status = 'doing'
+    where d.shop_id = p_shop_id and d.entity = v_route.entity;
+    if v_ids is null then
+        v_ids := array[ingest.webhook_drain_defer(p_shop_id, v_route.entity)];
+    end if;
     update ingest.webhook_events e set job_ids = v_ids where e.event_id = v_event_id;
     return query select v_event_id, true, v_ids;
 end
 $$;
 
 comment on function ingest.webhook_accept(bigint, text, text, timestamptz, jsonb) is
-    'Store a verified webhook delivery (duplicates ignored) and defer its job(s) in the same transaction';
+    'Store a verified webhook delivery (duplicates ignored): its entity keys into ingest.webhook_pending with '
+    'the shop''s drain job, or one job for other events, in the same transaction';

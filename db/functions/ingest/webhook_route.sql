@@ -1,8 +1,9 @@
 /*
  * ingest.webhook_route(p_event): which job carries out a Shoptet webhook event.
- * Entity events become one fetch job per entity id (the job fetches the current state, so
- * create, update and delete of the same id are the same work and dedupe on one queueing
- * lock); shop and job events go to process_webhook_event; anything else: no row (ignored).
+ * Entity events (key_kind not null) put their entity key into ingest.webhook_pending, and the
+ * drain job of the shop's entity (task drain_webhooks) fetches its current state -- so create,
+ * update and delete of the same key are the same work and share one fetch. Shop and job events
+ * go to process_webhook_event, one job each; anything else: no row (ignored).
  */
 create or replace function ingest.webhook_route(p_event text)
 returns table (task_name text, queue_name text, entity text, key_kind text)
@@ -12,12 +13,12 @@ set search_path = pg_catalog
 as $$
     select r.task_name, r.queue_name, r.entity, r.key_kind
     from (values
-        ('order',                'fetch_order',           'webhooks',  'orders',    'order'),
-        ('orderHistoryRemarks',  'fetch_order',           'webhooks',  'orders',    'order'),
-        ('customer',             'fetch_customer',        'webhooks',  'customers', 'customer'),
-        ('product',              'fetch_product',         'webhooks',  'products',  'product'),
-        ('productVariant',       'fetch_product',         'webhooks',  'products',  'variant'),
-        ('productVariantPrice',  'fetch_product',         'webhooks',  'products',  'variant'),
+        ('order',                'drain_webhooks',        'webhooks',  'orders',    'order'),
+        ('orderHistoryRemarks',  'drain_webhooks',        'webhooks',  'orders',    'order'),
+        ('customer',             'drain_webhooks',        'webhooks',  'customers', 'customer'),
+        ('product',              'drain_webhooks',        'webhooks',  'products',  'product'),
+        ('productVariant',       'drain_webhooks',        'webhooks',  'products',  'variant'),
+        ('productVariantPrice',  'drain_webhooks',        'webhooks',  'products',  'variant'),
         ('job',                  'process_webhook_event', 'snapshots', 'snapshots', null),
         ('addon',                'process_webhook_event', 'webhooks',  'shop',      null)
     ) as r (prefix, task_name, queue_name, entity, key_kind)

@@ -18,7 +18,8 @@ begin
         'analytics.customer_changes',
         'analytics.product_pairs', 'analytics.product_popularity', 'analytics.customer_tags',
         'catalog.variants', 'catalog.products', 'catalog.suppliers', 'ingest.snapshot_failures',
-        'ingest.snapshot_jobs', 'ingest.webhook_events', 'ingest.sync_cursors', 'core.shop_access_tokens',
+        'ingest.snapshot_jobs', 'ingest.webhook_pending', 'ingest.webhook_drains', 'ingest.webhook_events',
+        'ingest.sync_cursors', 'core.shop_access_tokens',
         'core.settings']
     loop
         if to_regclass(v_table) is not null then
