@@ -48,6 +48,10 @@ def main() -> int:
     from bench import analytics_bench
 
     status = analytics_bench.run(target) or status
+    from bench import analytics_extras_bench
+
+    status = analytics_extras_bench.run_recommendations(target) or status
+    status = analytics_extras_bench.run_tags(target) or status
     from bench import import_bench
 
     status = import_bench.run(cfg, scale=scale) or status

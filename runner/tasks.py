@@ -324,7 +324,7 @@ ANALYTICS_OF_ENTITY = {
 def analytics_after_write(shop_id: int, entity: str) -> None:
     """A job wrote a shop's ``entity``: queue the analytics refresh of what changed (one waiting job
     per shop and kind at most: a burst of writes costs one refresh, which finds what changed by
-    itself; the customers' changes were queued in SQL with the data). Tags join here. Never
+    itself; the customers' changes were queued in SQL with the data; their refresh re-tags them). Never
     raises: the data is committed already, and the schedules catch up on a refresh that could not
     be queued."""
     for kind in ANALYTICS_OF_ENTITY.get(entity, ()):
@@ -359,6 +359,31 @@ def dispatch_inventory_recalculation(timestamp: int) -> int:
     """Hourly: an inventory refresh per active shop, so that every shop's figures move to its new
     local day (a full refresh) within the hour after its midnight, also without new orders."""
     return sum(defer_analytics("inventory", shop_id) for shop_id in _active_shops())
+
+
+# -- frequently bought together ----------------------------------------------------------------
+# The product pair statistics that analytics.frequently_bought_together and
+# analytics.customer_recommendations read: recomputed daily per shop (a whole-shop computation
+# over the orders of the last analytics.recommendations_days; docs/analytics.md#recommendations).
+
+
+@app.task(name="refresh_product_pairs", queue="analytics", retry=RETRY)
+def refresh_product_pairs(shop_id: int) -> Any:
+    """analytics.refresh_product_pairs(shop_id) with the shop's settings, set-based in SQL."""
+    params = {"shop_id": shop_id, "min_support": None, "min_orders": None, "days": None}
+    with transaction() as conn:
+        row = conn.execute(query("recommendations.refresh_pairs"), params).fetchone()
+    return {"baskets": row[1], "pairs": row[3]} if row else None
+
+
+ANALYTICS_TASKS["product_pairs"] = refresh_product_pairs
+
+
+@app.periodic(cron="15 4 * * *", periodic_id="product_pairs")
+@app.task(name="dispatch_product_pairs_refresh", queue="analytics", queueing_lock="dispatch:product_pairs")
+def dispatch_product_pairs_refresh(timestamp: int) -> int:
+    """Daily (04:15, after the customer metrics): one pair refresh per active shop."""
+    return sum(defer_analytics("product_pairs", shop_id) for shop_id in _active_shops())
 
 
 # -- operations --------------------------------------------------------------------------------

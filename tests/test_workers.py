@@ -211,6 +211,7 @@ def test_every_schedule_entry_names_a_registered_task() -> None:
         "schedule_products_sync",
         "dispatch_customer_metrics_recalculation",
         "dispatch_inventory_recalculation",
+        "dispatch_product_pairs_refresh",
         "run_maintenance",
         "retry_snapshots",
         "housekeeping",

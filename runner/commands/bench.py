@@ -1,6 +1,7 @@
 """`hub bench`: the benchmarks, each in bench/ (settings_bench.py, client_bench.py,
 webhook_bench.py, e2e_bench.py, generate.py with generate.sql, query_bench.py, inventory_bench.py,
-import_bench.py, analytics_bench.py, monitoring_bench.py); their figures go to bench/RESULTS.md (bench/stats.py)."""
+import_bench.py, analytics_bench.py, analytics_extras_bench.py, monitoring_bench.py); their figures go to
+bench/RESULTS.md (bench/stats.py)."""
 
 from __future__ import annotations
 
@@ -149,6 +150,31 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument("--changes", type=int, default=1000, help="orders changed before each incremental refresh")
     p.add_argument("--rounds", type=int, default=5, help="incremental rounds")
     p.add_argument("--seed", type=int, default=1, help="seed of the orders picked")
+    add_no_record_option(p)
+    p = add_command(
+        sub,
+        "tags",
+        cmd_bench_tags,
+        help="customer tags on generated data: rule saves, full and keyed re-tags, rule removal",
+        description="On data made by `hub bench generate` and `hub analytics refresh --full`: five "
+        "sample tag rules saved on each bench shop (they tag at once), a full re-tag that "
+        "changes nothing, re-tags of --keys random customers (what the incremental refresh "
+        "calls), and the removal of the rules with their tags. Prints the load average.",
+    )
+    p.add_argument("--keys", type=int, default=1000, help="customer keys per keyed re-tag")
+    p.add_argument("--seed", type=int, default=1, help="seed of the random keys")
+    add_no_record_option(p)
+    p = add_command(
+        sub,
+        "recommendations",
+        cmd_bench_recommendations,
+        help="frequently-bought-together refresh per shop, p50/p95 of the recommendation functions",
+        description="On data made by `hub bench generate`: analytics.refresh_product_pairs of each "
+        "bench shop with its settings, then p50/p95/p99 of analytics.frequently_bought_together "
+        "and of analytics.customer_recommendations for one customer. Prints the load average.",
+    )
+    p.add_argument("--samples", type=int, default=500, help="calls per function")
+    p.add_argument("--seed", type=int, default=1, help="seed of the random products and customers")
     add_no_record_option(p)
     p = add_command(
         sub,
@@ -309,6 +335,30 @@ def cmd_bench_analytics(cfg: Config, args: argparse.Namespace) -> int:
             rounds=args.rounds,
             seed=args.seed,
             record_results=not args.no_record,
+        )
+    except RuntimeError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def cmd_bench_tags(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import analytics_extras_bench
+    from runner.db import target_for
+
+    try:
+        return analytics_extras_bench.run_tags(
+            target_for(cfg), keys=args.keys, seed=args.seed, record_results=not args.no_record
+        )
+    except RuntimeError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def cmd_bench_recommendations(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import analytics_extras_bench
+    from runner.db import target_for
+
+    try:
+        return analytics_extras_bench.run_recommendations(
+            target_for(cfg), samples=args.samples, seed=args.seed, record_results=not args.no_record
         )
     except RuntimeError as exc:
         raise CommandError(str(exc)) from None

@@ -16,7 +16,11 @@
  *  3. those written: deleted, updated, inserted. Readers are never blocked: they see the old rows
  *     until the commit (row versions; no lock beyond ROW EXCLUSIVE);
  *  4. the model fitted (with p_refit) and the RFM quintile boundaries
- *     (analytics.customer_rfm_bounds) set, both from the stored rows, now equal to the new ones.
+ *     (analytics.customer_rfm_bounds) set, both from the stored rows, now equal to the new ones;
+ *  5. the customer tags re-evaluated (analytics.apply_tag_rules): every rule for the customers
+ *     written, and the rules that depend on the clock (analytics.clock_tag_rules: the model's
+ *     figures are as of now(), days_ago values) for everyone; every rule for everyone when more
+ *     than a third of the customers changed.
  * work_mem 256MB: the ranks sort every customer of the shop in memory; jit off: compiling these
  * queries costs more than it saves (measured: 9.3 s with, 5.2 s without for 158 k customers).
  * Progress: a NOTICE before each step ("analytics: shop N: ..."; `hub analytics refresh` shows it).
@@ -153,8 +157,16 @@ begin
         monetary_spent = excluded.monetary_spent, monetary_key = excluded.monetary_key,
         updated_at = excluded.updated_at;
 
-    -- hook: what follows the customers for the whole shop goes here (the tags of issue 13 item
-    -- 6: e.g. perform analytics.apply_tag_rules(p_shop_id, null))
+    -- the customer tags follow the metrics: the customers written above for every rule, and
+    -- everyone for the rules that depend on the clock (the view's model figures, days_ago);
+    -- everyone for every rule when most customers changed (a first rebuild, a refit)
+    raise notice 'analytics: shop %: tags', p_shop_id;
+    if (select count(*) from _cm_diff) * 3 > v_customers then
+        perform analytics.apply_tag_rules(p_shop_id);
+    else
+        perform analytics.apply_tag_rules(p_shop_id, array(select d.key from _cm_diff d));
+        perform analytics.apply_tag_rules(p_shop_id, null, analytics.clock_tag_rules(p_shop_id));
+    end if;
 
     drop table pg_temp._cm_diff;
     return jsonb_build_object(

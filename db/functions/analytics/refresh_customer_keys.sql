@@ -12,7 +12,8 @@
  *     old and a new boundary queued for rescoring with the changed ones;
  *  4. those rescored from the new boundaries (analytics.rfm_score, equal to ntile(5) over the
  *     whole shop) and re-segmented (analytics.rfm_segment_cells), written only when different;
- *  5. the new boundaries and customer count stored.
+ *  5. the new boundaries and customer count stored;
+ *  6. the tags of the changed and rescored customers re-evaluated (analytics.apply_tag_rules).
  * The result equals analytics.rebuild_customer_metrics(shop, false) on the same data (a test
  * compares them after random changes). A shop without a model or boundaries yet gets a rebuild.
  * Returns {shop_id, mode: "keys", keys, inserted, updated, deleted, rescored, customers, seconds}.
@@ -149,9 +150,9 @@ begin
         get diagnostics v_rescored = row_count;
     end if;
 
-    -- hook: what follows the customers goes here, for the customers whose rows changed: v_keys
-    -- (written or deleted) and those in _ck_rescore (rescored); e.g. the tags of issue 13 item 6:
-    -- perform analytics.apply_tag_rules(p_shop_id, v_keys || array(select customer_key from _ck_rescore))
+    -- the customer tags follow the metrics: re-tag the keys whose rows may have changed (the
+    -- changed customers and those queued for rescoring)
+    perform analytics.apply_tag_rules(p_shop_id, array(select unnest(v_keys) union select r.customer_key from _ck_rescore r));
 
     drop table pg_temp._ck_old, pg_temp._ck_new, pg_temp._ck_rescore;
     return jsonb_build_object(
