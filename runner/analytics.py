@@ -64,6 +64,32 @@ def refresh(
 ) -> list[ShopRefresh]:
     """Refresh one shop (``shop_id``) or every shop; returns what each refresh did. ``progress``
     gets a line per step (the SQL functions' NOTICEs and one line per shop done)."""
+    return refresh_each_shop(
+        conn,
+        shop_id,
+        lambda shop: refresh_shop(conn, shop, full=full),
+        describe,
+        progress,
+        step="full refresh" if full else "changed customers",
+        forward_notices=True,
+    )
+
+
+def refresh_each_shop(
+    conn: psycopg.Connection,
+    shop_id: int | None,
+    refresh_one: Callable[[int], dict[str, Any]],
+    describe_one: Callable[[dict[str, Any]], str],
+    progress: Progress | None,
+    *,
+    step: str,
+    label: str = "",
+    forward_notices: bool = False,
+) -> list[ShopRefresh]:
+    """Run ``refresh_one(shop)`` for one shop (``shop_id``) or every shop, timing each; raises
+    AnalyticsError for an unknown shop. ``progress`` gets a line before (``step``) and after
+    (``label`` + ``describe_one(summary)``) each shop, and with ``forward_notices`` the SQL
+    functions' NOTICEs that start with "analytics:". Shared by the customer and inventory refreshes."""
     shops = [r[0] for r in conn.execute(query("analytics.shops"), {"shop_id": shop_id}).fetchall()]
     conn.commit()
     if shop_id is not None and not shops:
@@ -73,19 +99,21 @@ def refresh(
         if progress is not None and diag.message_primary and diag.message_primary.startswith("analytics:"):
             progress(diag.message_primary.removeprefix("analytics: "))
 
-    conn.add_notice_handler(on_notice)
+    if forward_notices:
+        conn.add_notice_handler(on_notice)
     done: list[ShopRefresh] = []
     try:
         for n, shop in enumerate(shops, 1):
             if progress is not None:
-                progress(f"shop {shop} ({n}/{len(shops)}): {'full refresh' if full else 'changed customers'}")
+                progress(f"shop {shop} ({n}/{len(shops)}): {step}")
             started = time.perf_counter()
-            summary = refresh_shop(conn, shop, full=full)
+            summary = refresh_one(shop)
             done.append(ShopRefresh(shop, summary, time.perf_counter() - started))
             if progress is not None:
-                progress(f"shop {shop}: {describe(summary)} in {done[-1].seconds:.2f} s")
+                progress(f"shop {shop}: {label}{describe_one(summary)} in {done[-1].seconds:.2f} s")
     finally:
-        conn.remove_notice_handler(on_notice)
+        if forward_notices:
+            conn.remove_notice_handler(on_notice)
     return done
 
 

@@ -7,12 +7,11 @@ transaction per shop and reports. Used by `hub analytics refresh` and `hub analy
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import psycopg
 
-from runner.analytics import AnalyticsError, Progress, ShopRefresh
+from runner.analytics import AnalyticsError, Progress, ShopRefresh, refresh_each_shop
 from runner.queries import query
 
 
@@ -33,20 +32,15 @@ def refresh(
 ) -> list[ShopRefresh]:
     """Refresh the inventory demand of one shop (``shop_id``) or of every shop; ``progress`` gets
     a line before and after each shop."""
-    shops = [r[0] for r in conn.execute(query("analytics.shops"), {"shop_id": shop_id}).fetchall()]
-    conn.commit()
-    if shop_id is not None and not shops:
-        raise AnalyticsError(f"no shop {shop_id} in core.shops (hub shop list)")
-    done: list[ShopRefresh] = []
-    for n, shop in enumerate(shops, 1):
-        if progress is not None:
-            progress(f"shop {shop} ({n}/{len(shops)}): inventory, {'every variant' if full else 'changed variants'}")
-        started = time.perf_counter()
-        summary = refresh_shop(conn, shop, full=full)
-        done.append(ShopRefresh(shop, summary, time.perf_counter() - started))
-        if progress is not None:
-            progress(f"shop {shop}: inventory {describe(summary)} in {done[-1].seconds:.2f} s")
-    return done
+    return refresh_each_shop(
+        conn,
+        shop_id,
+        lambda shop: refresh_shop(conn, shop, full=full),
+        describe,
+        progress,
+        step=f"inventory, {'every variant' if full else 'changed variants'}",
+        label="inventory ",
+    )
 
 
 def describe(summary: dict[str, Any]) -> str:
