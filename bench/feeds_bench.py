@@ -36,7 +36,7 @@ def _fill(target: Target, shop_id: int, variants: int) -> float:
     with psycopg.connect(target.admin, autocommit=True) as conn:
         for statement in SQL.read_text(encoding="utf-8").split(";\n"):
             if statement.strip() and not all(line.startswith("--") for line in statement.strip().splitlines()):
-                conn.execute(statement, {"shop_id": shop_id, "variants": variants})  # type: ignore[call-overload]
+                conn.execute(statement, {"shop_id": shop_id, "variants": variants})
         conn.execute("analyze catalog.products; analyze catalog.variants; analyze catalog.categories")
     return time.monotonic() - started
 
@@ -54,9 +54,7 @@ def _hub(env: dict[str, str], *args: str) -> tuple[int, float, float, str]:
     return proc.returncode, time.monotonic() - started, usage.ru_maxrss / 1024, out
 
 
-def run(
-    cfg: Config, target: Target, *, small: int = 13_000, big: int = 500_000, record_results: bool = True
-) -> int:
+def run(cfg: Config, target: Target, *, small: int = 13_000, big: int = 500_000, record_results: bool = True) -> int:
     """Measure and print (and append to bench/RESULTS.md); 1 when a target is missed or a check fails."""
     feeds_home = Path(tempfile.mkdtemp(prefix="hub-bench-feeds-"))
     env = {**os.environ, "HUB_FEEDS_DIR": str(feeds_home)}
@@ -68,9 +66,7 @@ def run(
                 continue
             fill = _fill(target, shop_id, variants)
             with psycopg.connect(target.admin, autocommit=True) as conn:
-                row = conn.execute(
-                    "select channels.feed_add(%s, 'heureka', null, null, '{}')", [shop_id]
-                ).fetchone()
+                row = conn.execute("select channels.feed_add(%s, 'heureka', null, null, '{}')", [shop_id]).fetchone()
             assert row is not None
             feed_id = int(row[0])
             rc, seconds, rss, out = _hub(env, "feed", "build", "--feed", str(feed_id))
