@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 ZBOZI_NS = "http://www.zbozi.cz/ns/offer/1.0"
@@ -71,6 +72,13 @@ class Channel:
         if tag.startswith("g:"):
             return f"{{{GOOGLE_NS}}}{tag[2:]}"
         return f"{{{self.namespace}}}{tag}" if self.namespace else tag
+
+    @cached_property
+    def tags(self) -> dict[str, str]:
+        """Every tag of the feed -> its qualified name (computed once, used per item)."""
+        names = [self.item, self.id_tag, "PARAM", "PARAM_NAME", "VAL", "DELIVERY", "DELIVERY_ID", "DELIVERY_PRICE"]
+        names += ["DELIVERY_PRICE_COD", "stock_quantity", "delivery_time"] + [e.tag for e in self.elements]
+        return {name: self.qualified(name) for name in names}
 
 
 _HEUREKA_TAIL = (
@@ -175,42 +183,47 @@ GOOGLE = Channel(
 CHANNELS: dict[str, Channel] = {c.name: c for c in (HEUREKA, HEUREKA_AVAILABILITY, ZBOZI, GOOGLE)}
 
 
-def _text(xf: Any, tag: str, value: str) -> None:
-    with xf.element(tag):
-        xf.write(value)
-
-
 def write_item(xf: Any, channel: Channel, row: Mapping[str, Any]) -> None:
     """One item of ``channel`` from its SQL row; absent values (null, empty) write no element."""
-    q = channel.qualified
+    q = channel.tags
+    element, write = xf.element, xf.write
     if channel.id_attribute:  # the availability feed: <item id="..."> and an attribute on delivery_time
-        with xf.element(q(channel.item), id=row["item_id"]):
-            _text(xf, q("stock_quantity"), str(row["stock_quantity"]))
-            with xf.element(q("delivery_time"), orderDeadline=row["order_deadline"]):
-                xf.write(row["delivery_time"])
+        with element(q[channel.item], id=row["item_id"]):
+            with element(q["stock_quantity"]):
+                write(str(row["stock_quantity"]))
+            with element(q["delivery_time"], orderDeadline=row["order_deadline"]):
+                write(row["delivery_time"])
         return
-    with xf.element(q(channel.item)):
+    with element(q[channel.item]):
         for el in channel.elements:
             value = row[el.column]
             if value is None or value == "":
                 continue
-            if el.kind == TEXT:
-                _text(xf, q(el.tag), value)
-            elif el.kind == LIST:
+            kind = el.kind
+            if kind == TEXT:
+                with element(q[el.tag]):
+                    write(value)
+            elif kind == LIST:
                 for v in value:
-                    _text(xf, q(el.tag), v)
-            elif el.kind == PARAMS:
+                    with element(q[el.tag]):
+                        write(v)
+            elif kind == PARAMS:
                 for param in value:
-                    with xf.element(q("PARAM")):
-                        _text(xf, q("PARAM_NAME"), param["name"])
-                        _text(xf, q("VAL"), param["value"])
-            elif el.kind == DELIVERY:
+                    with element(q["PARAM"]):
+                        with element(q["PARAM_NAME"]):
+                            write(param["name"])
+                        with element(q["VAL"]):
+                            write(param["value"])
+            elif kind == DELIVERY:
                 for block in value:
-                    with xf.element(q("DELIVERY")):
-                        _text(xf, q("DELIVERY_ID"), block["id"])
-                        _text(xf, q("DELIVERY_PRICE"), block["price"])
+                    with element(q["DELIVERY"]):
+                        with element(q["DELIVERY_ID"]):
+                            write(block["id"])
+                        with element(q["DELIVERY_PRICE"]):
+                            write(block["price"])
                         if block.get("price_cod") is not None:
-                            _text(xf, q("DELIVERY_PRICE_COD"), block["price_cod"])
+                            with element(q["DELIVERY_PRICE_COD"]):
+                                write(block["price_cod"])
 
 
 def open_root(xf: Any, channel: Channel, head: Mapping[str, str]) -> Any:
@@ -235,7 +248,8 @@ class _google_root:  # noqa: N801 - a context manager used like xf.element
         self.channel = self.xf.element("channel")
         self.channel.__enter__()
         for tag in ("title", "link", "description"):
-            _text(self.xf, tag, self.head.get(tag) or "")
+            with self.xf.element(tag):
+                self.xf.write(self.head.get(tag) or "")
 
     def __exit__(self, *exc: object) -> None:
         self.channel.__exit__(*exc)

@@ -18,7 +18,7 @@ from typing import Any
 
 from lxml import etree
 
-from runner.feeds.formats import ID_PATTERN, LIST, PARAMS, Channel
+from runner.feeds.formats import ID_PATTERN, PARAMS, TEXT, Channel
 
 MAX_LISTED = 1000  # problems listed (all are counted)
 
@@ -52,28 +52,31 @@ def _local(tag: Any) -> str:
 
 def _check_item(channel: Channel, el: Any, report: Report) -> tuple[str | None, str | None]:
     """Problems of one item element; returns (its id, its group id)."""
-    q = channel.qualified
+    q = channel.tags
+    children: dict[str, list[Any]] = {}
+    for child in el:
+        children.setdefault(child.tag, []).append(child)
     if channel.id_attribute:
         item_id = el.get(channel.id_tag)
     else:
-        id_el = el.find(q(channel.id_tag))
-        item_id = id_el.text if id_el is not None else None
+        found_id = children.get(q[channel.id_tag])
+        item_id = found_id[0].text if found_id else None
     before = sum(report.counts.values())
     if not item_id:
         report.add(None, f"item {report.items}: no {channel.id_tag}")
-    if channel.id_attribute and item_id and not ID_PATTERN.match(item_id):
+    elif channel.id_attribute and not ID_PATTERN.match(item_id):
         report.add(item_id, f"id: {item_id[:60]!r} does not match {ID_PATTERN.pattern}")
     for spec in channel.elements:
+        found = children.get(q[spec.tag], ())
         if spec.kind == PARAMS:
-            for param in el.iterfind(q("PARAM")):
-                name, val = param.findtext(q("PARAM_NAME")), param.findtext(q("VAL"))
+            for param in found:
+                name, val = param.findtext(q["PARAM_NAME"]), param.findtext(q["VAL"])
                 if not (name or "").strip() or not (val or "").strip():
                     report.add(item_id, "PARAM: PARAM_NAME and VAL must both be non-empty")
             continue
-        found = el.findall(q(spec.tag))
         if spec.required and not any((f.text or "").strip() for f in found):
             report.add(item_id, f"{spec.tag}: required, missing or empty")
-        if spec.kind != LIST and len(found) > 1 and spec.kind == "text":
+        if spec.kind == TEXT and len(found) > 1:
             report.add(item_id, f"{spec.tag}: {len(found)} times, expected once")
         for f in found:
             text = f.text or ""
@@ -85,8 +88,8 @@ def _check_item(channel: Channel, el: Any, report: Report) -> tuple[str | None, 
                 report.add(item_id, f"{spec.tag}: {text[:60]!r} is not one of {', '.join(sorted(spec.choices))}")
     if sum(report.counts.values()) > before:
         report.bad_items += 1
-    group = el.findtext(q(channel.group_tag)) if channel.group_tag else None
-    return item_id, group
+    group_el = children.get(q[channel.group_tag]) if channel.group_tag else None
+    return item_id, (group_el[0].text if group_el else None)
 
 
 def check_file(path: Path, channel: Channel, *, offer_ids: Iterable[int] | None = None) -> Report:
