@@ -316,7 +316,7 @@ class ShopData:
         p = 0
         while len(self.variants) < target_variants:
             self.product_first_variant.append(len(self.variants))
-            product = self.product(p)
+            product = self.product(p, feed_sections=False)
             for v in product["variants"]:
                 self.variants.append(
                     Variant(
@@ -597,8 +597,10 @@ class ShopData:
 
     # -- catalogue ---------------------------------------------------------------------------
 
-    def product(self, p: int) -> dict[str, Any]:
-        """Product detail (``data`` itself) of base product p, with its variants."""
+    def product(self, p: int, *, feed_sections: bool = True) -> dict[str, Any]:
+        """Product detail (``data`` itself) of base product p, with its variants; without
+        ``feed_sections`` the fields only feeds read are left out (the catalogue index is
+        built faster)."""
         rng = random.Random(self._k["p"] ^ (p + 7) ^ 0x5A5A)
         guid = _guid(rng, p)
         r = rng.random()
@@ -721,7 +723,7 @@ class ShopData:
             "voteCount": None,
             "isVariant": nvar > 1,
             "variants": variants,
-            **self._feed_sections(p, guid, name, noun, category, cat_guid, variants),
+            **(self._feed_sections(p, guid, name, noun, category, cat_guid, variants) if feed_sections else {}),
         }
 
     def _feed_sections(
@@ -1117,13 +1119,19 @@ PRODUCT_SECTIONS = {
 def shape_product(doc: dict[str, Any], include: str | None) -> dict[str, Any]:
     """The product as a request with ``include`` (comma separated, case-insensitive) gets it: the
     sections it did not ask for are left out, as Shoptet does."""
+    if not isinstance(doc, dict):
+        return doc
     asked = {part.strip().lower() for part in (include or "").split(",") if part.strip()}
     drop = [key for section, keys in PRODUCT_SECTIONS.items() if section not in asked for key in keys]
     if not drop and "variantparameters" in asked:
         return doc
     out = {k: v for k, v in doc.items() if k not in drop}
-    if "variantparameters" not in asked:
+    variants = doc.get("variants")
+    if "variantparameters" not in asked and isinstance(variants, list):  # an odd document stays as it is
         out["variants"] = [
-            {k: v for k, v in variant.items() if k not in ("parameters", "name")} for variant in doc["variants"]
+            {k: v for k, v in variant.items() if k not in ("parameters", "name")}
+            if isinstance(variant, dict)
+            else variant
+            for variant in variants
         ]
     return out
