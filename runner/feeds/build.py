@@ -113,6 +113,16 @@ class _HashingWriter:
         return self.raw.write(data)
 
 
+def items_sql(channel: str) -> str:
+    """The named query (runner/sql/feeds.sql) that gives a channel's items."""
+    return {
+        "heureka": query("feeds.items_heureka"),
+        "heureka-availability": query("feeds.items_heureka_availability"),
+        "zbozi": query("feeds.items_zbozi"),
+        "google": query("feeds.items_google"),
+    }[channel]
+
+
 def _head(conn: psycopg.Connection, feed: dict[str, Any]) -> dict[str, str]:
     """Google's <channel> title, link and description: the shop's name and address (or the
     feed's settings.title / settings.description)."""
@@ -144,7 +154,7 @@ def write_items(
                 with conn.cursor(name=f"feed_{feed['feed_id']}_{secrets.token_hex(4)}", row_factory=dict_row) as cur:
                     cur.itersize = FETCH_ROWS
                     set_json_loads(orjson.loads, cur)  # parameters and delivery blocks: 5x the json module
-                    cur.execute(query(channel.query), params)
+                    cur.execute(items_sql(channel.name), params)
                     for row in cur:
                         if row["excluded"] is not None:
                             result.excluded += 1

@@ -46,7 +46,7 @@ class Element:
 @dataclass(frozen=True)
 class Channel:
     """A feed format: root and item tags, namespace, the item's elements in order, its file name
-    and the named query (runner/sql/feeds.sql) that gives its items."""
+    (its items: runner/feeds/build.py items_sql)."""
 
     name: str
     root: str
@@ -62,10 +62,6 @@ class Channel:
     @property
     def file_name(self) -> str:
         return f"{self.name}.xml"
-
-    @property
-    def query(self) -> str:
-        return "feeds.items_" + self.name.replace("-", "_")
 
     def qualified(self, tag: str) -> str:
         """The tag as lxml names it: ``{namespace}TAG`` in a namespaced feed; Google's ``g:x``."""
