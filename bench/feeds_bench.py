@@ -20,11 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
 from bench.stats import record
 from runner.config import Config
-from runner.db import Target
+from runner.db import Target, connect
 
 SQL = Path(__file__).resolve().parent / "feeds_bench.sql"
 SMALL_SHOP, BIG_SHOP = 990171, 990172
@@ -33,7 +31,7 @@ TARGETS = {SMALL_SHOP: (2.0, None), BIG_SHOP: (60.0, 150.0)}  # seconds, MB of R
 
 def _fill(target: Target, shop_id: int, variants: int) -> float:
     started = time.monotonic()
-    with psycopg.connect(target.admin, autocommit=True) as conn:
+    with connect(target, "admin", autocommit=True) as conn:
         for statement in SQL.read_text(encoding="utf-8").split(";\n"):
             if statement.strip() and not all(line.startswith("--") for line in statement.strip().splitlines()):
                 conn.execute(statement, {"shop_id": shop_id, "variants": variants})
@@ -65,7 +63,7 @@ def run(cfg: Config, target: Target, *, small: int = 13_000, big: int = 500_000,
             if variants <= 0:
                 continue
             fill = _fill(target, shop_id, variants)
-            with psycopg.connect(target.admin, autocommit=True) as conn:
+            with connect(target, "admin", autocommit=True) as conn:
                 row = conn.execute("select channels.feed_add(%s, 'heureka', null, null, '{}')", [shop_id]).fetchone()
             assert row is not None
             feed_id = int(row[0])
@@ -86,7 +84,7 @@ def run(cfg: Config, target: Target, *, small: int = 13_000, big: int = 500_000,
             if check_rc != 0:
                 print(check_out[-2000:], file=sys.stderr)
     finally:
-        with psycopg.connect(target.admin, autocommit=True) as conn:
+        with connect(target, "admin", autocommit=True) as conn:
             for shop_id in (SMALL_SHOP, BIG_SHOP):
                 conn.execute("select ops.purge_shop(%s)", [shop_id])
         shutil.rmtree(feeds_home, ignore_errors=True)
