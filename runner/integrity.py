@@ -38,12 +38,16 @@ CHECKS: dict[str, str] = {
 }
 """Check name -> what it checks, in the order they run (remote_counts only with --remote)."""
 
-LOCAL_QUERIES = {
-    "orphan_order_lines": "integrity.check_orphan_order_lines",
-    "default_partition": "integrity.check_default_partitions",
-    "order_totals": "integrity.check_order_totals",
-    "premake_partitions": "integrity.check_premake_partitions",
-}
+
+def _local_query(name: str) -> str:
+    """The query of a check made in the database alone."""
+    return {
+        "orphan_order_lines": query("integrity.check_orphan_order_lines"),
+        "default_partition": query("integrity.check_default_partitions"),
+        "order_totals": query("integrity.check_order_totals"),
+        "premake_partitions": query("integrity.check_premake_partitions"),
+    }[name]
+
 
 ENTITIES = {"orders": "/api/orders", "customers": "/api/customers", "products": "/api/products"}
 """Entity -> Shoptet list endpoint whose data.paginator.totalCount is the shop's count."""
@@ -205,7 +209,7 @@ def run(cfg: Config, target: Target, options: Options, progress: Progress | None
                 outcome = _remote(cfg, target, conn, options, show)
             else:
                 params = {"tolerance_per_line": options.tolerance_per_line}
-                outcome = Outcome(name, problems=_rows(conn, query(LOCAL_QUERIES[name]), params))
+                outcome = Outcome(name, problems=_rows(conn, _local_query(name), params))
             outcome.seconds = round(time.monotonic() - started, 3)
             outcomes.append(outcome)
     problems = [p for o in outcomes for p in o.problems]
