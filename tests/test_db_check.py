@@ -200,7 +200,7 @@ def test_orders_whose_lines_do_not_add_up_are_reported_within_the_tolerance(
         "2 order(s) whose lines do not add up to their total (largest difference 62.00); "
         "e.g. SHORT: 900.00 vs 838.00 CZK; OFF-BY-2: 100.02 vs 100.00 CZK"
     )
-    assert no_lines == "1 order(s) with a total but no line; e.g. EMPTY: 250.00 vs 0 CZK"
+    assert no_lines == "1 order(s) with a total but no line; e.g. EMPTY: 250.00 vs 0.00 CZK"
 
 
 def test_missing_partitions_of_the_premake_window_are_reported_and_maintain_makes_them(

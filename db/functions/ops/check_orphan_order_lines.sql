@@ -14,6 +14,12 @@ returns table (check_name text, severity text, object text, detail text, remedy 
 language sql
 stable
 set search_path = pg_catalog
+-- one pass over every line: a hash of all orders (or all lines' sums) in memory, no parallel
+-- workers (each would build the whole hash again), no JIT (seconds of compiling for a plan the
+-- planner overprices)
+set work_mem = '256MB'
+set max_parallel_workers_per_gather = 0
+set jit = off
 as $$
     with lines as (
         select 'sales.order_items' as table_name, i.shop_id, i.order_code, i.created_at
