@@ -232,6 +232,26 @@ def test_unknown_check_is_refused_with_the_known_ones(
     assert "unknown check(s) fsck" in err and "known: btree_index, orphan_order_lines" in err
 
 
+def test_text_report_names_each_problem_and_what_to_run(
+    admin: psycopg.Connection, hub_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    corrupt_an_index(admin)
+    setup.default_partition_row(admin)
+    assert main(["db", "check", "--quiet"]) == 2
+    out = capsys.readouterr().out
+    assert "integrity: 2 problem(s), critical" in out
+    assert "CRITICAL  btree_index  " + CORRUPTED_INDEX in out and "WARNING  default_partition  " in out
+    assert "what to do: reindex index concurrently" in out and "what to do: hub db maintain" in out
+
+
+def test_db_check_says_unknown_when_the_database_does_not_answer(
+    hub_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HUB_DATABASE_URL", "postgresql://hub_app@127.0.0.1:9/hub?connect_timeout=2")
+    code, report = check(capsys)
+    assert code == 3 and report["status"] == "unknown" and "cannot connect" in report["error"]
+
+
 @pytest.mark.sandbox(scale=0.00002, seed=11, job_seconds=0.1, webhook_retry_delay=0.05)
 @pytest.mark.shop(env={"HUB_PUBLIC_URL": NOWHERE})
 def test_remote_counts_match_shoptet_after_an_import_and_name_each_difference(
