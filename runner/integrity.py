@@ -184,7 +184,7 @@ def _remote(cfg: Config, target: Target, conn: psycopg.Connection, options: Opti
     missing = sorted(set(options.shop_ids or ()) - set(shops))
     if missing:
         raise CommandError(f"--shop {', '.join(map(str, missing))}: no such shop (hub shop list)")
-    progress(Step("remote_counts", 0, len(shops), "asking Shoptet"))
+    progress(Step("remote_counts", note=f"asking Shoptet about {len(shops)} shop(s)"))
     counts = remote_counts(cfg, target, shops)
     outcome.problems = _rows(conn, query("integrity.check_remote_counts"), {"remote": Jsonb(counts)})
     outcome.checked = f"{len(shops)} shop(s) x {len(ENTITIES)} entities"
@@ -284,14 +284,14 @@ class ProgressDisplay:
 
     def __init__(self, *, enabled: bool):
         from rich.console import Console
-        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
         console = Console(stderr=True)
         self.enabled = enabled and console.is_terminal
         self.bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            DownloadColumn(),
+            TextColumn("{task.fields[size]}"),
             TimeRemainingColumn(),
             TextColumn("{task.fields[note]}", style="dim"),
             console=console,
@@ -313,8 +313,9 @@ class ProgressDisplay:
             if self.task is not None:
                 self.bar.remove_task(self.task)
             self.check = step.check
-            self.task = self.bar.add_task(step.check, total=step.total, note=step.note)
-        self.bar.update(self.task, completed=step.done, total=step.total, note=step.note[:60])
+            self.task = self.bar.add_task(step.check, total=step.total, note=step.note, size="")
+        size = f"{step.done / 1048576:.1f}/{step.total / 1048576:.1f} MB" if step.total else ""
+        self.bar.update(self.task, completed=step.done, total=step.total, note=step.note[:60], size=size)
 
 
 def unreachable(target: Target, error: str) -> dict[str, Any]:
