@@ -9,7 +9,16 @@ import os
 from typing import TYPE_CHECKING
 
 from runner.commands.backup import RUN_DESCRIPTION, add_run_options
-from runner.commands.common import Subparsers, add_command, add_group, add_json_option, print_fields, print_json
+from runner.commands.common import (
+    Subparsers,
+    add_command,
+    add_group,
+    add_json_option,
+    add_quiet_option,
+    add_shop_option,
+    print_fields,
+    print_json,
+)
 from runner.config import Config
 
 if TYPE_CHECKING:
@@ -103,6 +112,42 @@ def register(subparsers: Subparsers) -> None:
         environment=True,
     )
     add_run_options(p)
+    p = add_command(
+        sub,
+        "check",
+        cmd_db_check,
+        help="integrity checks: amcheck, orphan lines, default partitions, order totals, premake; --remote counts",
+        description="Look for silent corruption and lost data, each check a function of schema ops "
+        "(runner/integrity.py): "
+        "amcheck's bt_index_check over every B-tree index (btree_index), order lines without their order "
+        "(orphan_order_lines), rows in default partitions (default_partition), orders whose lines do not add up to "
+        "their total (order_totals), partitions missing in the premake window (premake_partitions), and with "
+        "--remote each shop's counts of orders, customers and products against Shoptet's paginator.totalCount "
+        "(remote_counts). Prints every problem with what to run about it. Exit status: 0 no problem, 1 warnings "
+        "only, 2 something critical (a corrupted index, orphan order lines, no partition for this quarter), "
+        "3 the database does not answer.",
+        environment=True,
+    )
+    add_json_option(p, "print the report as JSON")
+    p.add_argument(
+        "--only",
+        metavar="CHECK[,CHECK]",
+        help="run only these checks: btree_index, orphan_order_lines, default_partition, order_totals, "
+        "premake_partitions, remote_counts (remote_counts asks Shoptet like --remote)",
+    )
+    p.add_argument("--skip-amcheck", action="store_true", help="leave out amcheck (btree_index): it reads every index")
+    p.add_argument(
+        "--heapallindexed",
+        action="store_true",
+        help="amcheck also verifies that every table row has its index entry (reads every table too: much slower)",
+    )
+    p.add_argument(
+        "--remote",
+        action="store_true",
+        help="also compare each active shop's counts of orders, customers and products with Shoptet's list endpoints",
+    )
+    add_shop_option(p, help="with --remote: only this shop (default every active shop)")
+    add_quiet_option(p)
     p = add_command(
         sub,
         "docs",
@@ -251,3 +296,32 @@ def cmd_db_backup(cfg: Config, args: argparse.Namespace) -> int:
     from runner.commands.backup import cmd_backup_run
 
     return cmd_backup_run(cfg, args)
+
+
+def cmd_db_check(cfg: Config, args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from runner import integrity
+    from runner.connection import DatabaseUnavailable
+    from runner.db import target_for
+    from runner.errors import summarize
+    from runner.status import to_json
+
+    options = integrity.Options(
+        only=integrity.parse_only(args.only),
+        skip_amcheck=args.skip_amcheck,
+        heapallindexed=args.heapallindexed,
+        remote=args.remote or args.shop is not None,
+        shop_ids=(args.shop,) if args.shop is not None else None,
+    )
+    target = target_for(cfg)
+    try:
+        with integrity.ProgressDisplay(enabled=not args.quiet) as progress:
+            report = integrity.run(cfg, target, options, progress)
+    except DatabaseUnavailable as exc:
+        report = integrity.unreachable(target, summarize(exc, one_line=True, label=False))
+    if args.json:
+        print(to_json(report))
+    else:
+        Console().print(integrity.renderable(report))
+    return int(report["exit_status"])
