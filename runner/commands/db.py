@@ -1,6 +1,7 @@
 """`hub db`: the database — embedded cluster (runner/cluster.py), status (runner/dbstatus.py),
 connection URLs and psql (runner/db.py), migrations (runner/migrate.py), partition maintenance
-(runner/maintain.py), housekeeping (runner/housekeeping.py); `hub db backup` is `hub backup run` (runner/commands/backup.py)."""
+(runner/maintain.py), housekeeping (runner/housekeeping.py); `hub db backup` is `hub backup run`
+(runner/commands/backup.py)."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ create or replace function ops.housekeeping_batch(
 )
 returns table (what text, deleted bigint)
 language plpgsql
-set search_path = pg_catalog
+set search_path = pg_catalog, procrastinate  -- procrastinate's delete trigger names its tables unqualified
 as $$
 declare
     v_ages jsonb := to_jsonb(ops.housekeeping_settings()) || coalesce(p_ages, '{}');
