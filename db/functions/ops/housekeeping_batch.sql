@@ -82,7 +82,7 @@ begin
             from procrastinate.procrastinate_events ev
             where ev.type in ('succeeded', 'cancelled', 'aborted')
               and ev.at < v_now - make_interval(days => (v_ages ->> 'jobs_days')::integer)
-            union
+            union all  -- not union: that would read every old event before the first batch (no limit)
             select ev.job_id
             from procrastinate.procrastinate_events ev
             where ev.type = 'failed'
@@ -100,7 +100,7 @@ begin
               and not exists (select from ingest.webhook_drains d where d.job_id = j.id)
             limit p_limit
         )
-        select array_agg(d.id) into v_ids from doomed d;
+        select array_agg(distinct d.id) into v_ids from doomed d;
         v_ids := coalesce(v_ids, '{}');
         if p_dry_run then
             select count(*) into v_more from procrastinate.procrastinate_events ev where ev.job_id = any (v_ids);
