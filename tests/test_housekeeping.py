@@ -12,8 +12,9 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from runner import housekeeping
+from runner import housekeeping, tasks
 from runner.cli import main
+from runner.db import Target
 
 SHOP = 42
 
@@ -327,3 +328,15 @@ def test_ops_housekeeping_in_one_transaction_takes_days_as_arguments(admin: psyc
     assert admin.execute(
         "select context -> 'ages' ->> 'jobs_days' from ops.events where source = 'ops.housekeeping'"
     ).fetchone() == ("2",)
+
+
+def test_the_daily_task_runs_housekeeping_and_logs_it(db: Target, admin: psycopg.Connection) -> None:
+    fill(admin)
+    old, young = ended(admin, "succeeded", 20), ended(admin, "succeeded", 1)
+    tasks.configure(db)
+    removed = tasks.housekeeping()
+    assert removed["procrastinate_jobs"] == 1 and removed["procrastinate_events"] == 3
+    assert left(admin, "select id from procrastinate_jobs") == {young} and old != young
+    assert admin.execute(
+        "select context -> 'removed' from ops.events where source = 'ops.housekeeping'"
+    ).fetchone() == (removed,)
