@@ -1,6 +1,7 @@
 """`hub db`: the database — embedded cluster (runner/cluster.py), status (runner/dbstatus.py),
 connection URLs and psql (runner/db.py), migrations (runner/migrate.py), partition maintenance
-(runner/maintain.py); `hub db backup` is `hub backup run` (runner/commands/backup.py)."""
+(runner/maintain.py), housekeeping (runner/housekeeping.py); `hub db backup` is `hub backup run`
+(runner/commands/backup.py)."""
 
 from __future__ import annotations
 
@@ -103,6 +104,20 @@ def register(subparsers: Subparsers) -> None:
         "through sales.order_items_all). Idempotent; the workers run it hourly.",
     )
     add_json_option(p, "print the summary as JSON")
+    p = add_command(
+        sub,
+        "housekeeping",
+        cmd_db_housekeeping,
+        help="delete old webhook events, ended jobs, log rows and snapshot jobs now",
+        description="Run housekeeping now, as the workers do daily at 04:40 UTC: delete processed "
+        "webhook events, ended and failed procrastinate jobs, ops.events, snapshot failures and "
+        "jobs beyond the newest per shop and entity, and ops.api_calls minutes older than the "
+        "housekeeping.* settings (hub settings set housekeeping.jobs_days 7; docs/operations.md), "
+        "in batches of housekeeping.batch_rows rows, one transaction each; logs the counts to "
+        "ops.events.",
+    )
+    p.add_argument("--dry-run", action="store_true", help="delete nothing: count what would go")
+    add_json_option(p, "print the counts as JSON")
     p = add_command(
         sub,
         "backup",
@@ -278,6 +293,31 @@ def cmd_db_maintain(cfg: Config, args: argparse.Namespace) -> int:
         f"{summary['partitions_created']} partition(s) created, {summary['archived']} archived, "
         f"{summary.get('empty_future_dropped', 0)} empty one(s) after the premake window dropped; "
         f"now {summary['hot_partitions']} hot and {summary['archive_partitions']} archived partitions"
+    )
+    return 0
+
+
+def cmd_db_housekeeping(cfg: Config, args: argparse.Namespace) -> int:
+    from runner import housekeeping
+    from runner.db import connect, target_for
+
+    with connect(target_for(cfg), "app", autocommit=True) as conn:
+        result = housekeeping.run(conn, dry_run=args.dry_run)
+    if args.json:
+        print_json(result.as_dict())
+        return 0
+    verb = "would remove" if result.dry_run else "removed"
+    ages = result.ages
+    print(
+        f"housekeeping {verb} {result.total} row(s) in {result.seconds:.2f} s "
+        f"({result.batches} batch(es){'' if result.dry_run else f', ops.events #{result.event_id}'})"
+    )
+    print_fields({f"  {what}": n for what, n in result.removed.items()}, as_json=False, width=28)
+    print(
+        f"ages: webhook events {ages['webhook_events_days']} d, jobs {ages['jobs_days']} d, "
+        f"failed jobs {ages['failed_jobs_days']} d, ops.events {ages['events_days']} d, "
+        f"snapshot failures {ages['snapshot_failures_days']} d, snapshot jobs kept "
+        f"{ages['snapshot_jobs_keep']} per shop and entity, api calls {ages['api_calls_days']} d"
     )
     return 0
 
