@@ -566,12 +566,16 @@ def pitr_incremental_backup(timestamp: int | None = None) -> dict[str, Any]:
     retry=RETRY,
 )
 def housekeeping(timestamp: int | None = None) -> dict[str, int]:
-    """Daily: delete processed webhook events and ended jobs (ops.housekeeping)."""
-    with transaction() as conn:
-        rows = conn.execute(query("tasks.housekeeping")).fetchall()
-    result = {what: int(n) for what, n in rows}
-    log(logger, logging.INFO, "housekeeping done", **{k.replace(".", "_"): v for k, v in result.items()})
-    return result
+    """Daily: delete old webhook events, ended jobs, log rows, snapshot failures and jobs, API call
+    minutes in batches, one transaction each (runner/housekeeping.py, ops.housekeeping_batch);
+    logs one ops.events row with the counts. Returns rows removed per table."""
+    from runner import housekeeping as hk
+    from runner.db import connect
+
+    if _target is None:
+        raise RuntimeError("runner.tasks.configure() was not called in this process")
+    with connect(_target, "app", autocommit=True) as conn:
+        return hk.run(conn).removed
 
 
 # -- marketplace feeds -------------------------------------------------------------------------
