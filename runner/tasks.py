@@ -578,6 +578,24 @@ def housekeeping(timestamp: int | None = None) -> dict[str, int]:
         return hk.run(conn).removed
 
 
+# -- marketplace feeds -------------------------------------------------------------------------
+# channels.feeds_due names the feeds to rebuild: never built, older than feeds.rebuild_minutes
+# (default hourly), or the catalogue was written after the build and has been quiet for
+# feeds.debounce_minutes (default 5). runner/feeds/ builds, checks and publishes each
+# (docs/feeds.md); an invalid build keeps the published file and is logged.
+
+
+@app.periodic(cron="* * * * *", periodic_id="feeds")
+@app.task(name="rebuild_feeds", queue="maintenance", lock="feeds:rebuild", queueing_lock="feeds:rebuild", retry=RETRY)
+def rebuild_feeds(timestamp: int | None = None) -> list[dict[str, Any]]:
+    """Every minute: rebuild the feeds that are due (runner.feeds.service.rebuild_due)."""
+    from runner.feeds import service
+
+    if _target is None:
+        raise RuntimeError("runner.tasks.configure() was not called in this process")
+    return service.rebuild_due(Config.from_env(), _target)
+
+
 RECOVERY_LEVELS = {
     "retried": logging.WARNING,
     "cancelled": logging.WARNING,

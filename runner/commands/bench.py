@@ -122,6 +122,20 @@ def register(subparsers: Subparsers) -> None:
     add_no_record_option(p)
     p = add_command(
         sub,
+        "feeds",
+        cmd_bench_feeds,
+        help="Heureka feed build time and peak RSS for 13 k and 500 k items",
+        description="Make two scratch shops' catalogues in SQL (bench/feeds_bench.sql: --small variants, "
+        "the seeds' 13 k; --big items, Heureka's 500 k limit), build a Heureka feed of each with "
+        "`hub feed build` in a child process and report its wall time and peak RSS (targets: "
+        "<= 2 s for 13 k; <= 60 s under 150 MB for 500 k), then `hub feed check` the file. The "
+        "scratch shops are purged afterwards. Prints the load average. Exit 1 when a target is missed.",
+    )
+    p.add_argument("--small", type=int, default=13_000, help="variants of the small catalogue (0: skip)")
+    p.add_argument("--big", type=int, default=500_000, help="items of the big catalogue (0: skip)")
+    add_no_record_option(p)
+    p = add_command(
+        sub,
         "inventory",
         cmd_bench_inventory,
         help="full and incremental inventory refresh (analytics.refresh_variant_metrics) on generated data",
@@ -299,6 +313,13 @@ def cmd_bench_import(cfg: Config, args: argparse.Namespace) -> int:
     from bench import import_bench
 
     return import_bench.run(cfg, scale=args.scale, record_results=not args.no_record)
+
+
+def cmd_bench_feeds(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import feeds_bench
+    from runner.db import target_for
+
+    return feeds_bench.run(cfg, target_for(cfg), small=args.small, big=args.big, record_results=not args.no_record)
 
 
 def cmd_bench_inventory(cfg: Config, args: argparse.Namespace) -> int:
