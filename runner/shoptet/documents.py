@@ -147,7 +147,16 @@ PRODUCT_COLUMNS = (
     "is_variant",
     "created_at",
     "changed_at",
+    "short_description",
+    "description",
+    "meta_title",
+    "meta_description",
+    "additional_name",
+    "xml_feed_name",
+    "texts",
 )
+# the product text fields (Shoptet name -> stage_products column after name) read into catalog.product_texts
+TEXT_FIELDS = ("shortDescription", "description", "metaTitle", "metaDescription", "additionalName", "xmlFeedName")
 VARIANT_COLUMNS = (
     "batch_id",
     "product_guid",
@@ -456,6 +465,9 @@ def product_rows(
         _bool(doc.get("isVariant"), "isVariant"),
         _text(doc.get("creationTime"), "creationTime"),
         _text(doc.get("changeTime"), "changeTime"),
+        *(_text(doc.get(f), f) for f in TEXT_FIELDS),
+        # a detail or snapshot document carries its texts; a list item does not
+        "description" in doc or "shortDescription" in doc,
     )
     variants = []
     for n, variant in enumerate(_list(doc, "variants", ""), 1):
