@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from runner.sandbox.languages import ShopLanguages
 from runner.sandbox import generator as g
 from runner.sandbox.errors import ApiError
 from runner.sandbox.jobs import ENDPOINTS, Job, ResultFiles, new_job_id, write_jsonl_gz
@@ -121,6 +122,7 @@ class SandboxState:
         max_tokens: int = 5,
         anchor: int | None = None,
         timezones: Mapping[int, str | None] | None = None,
+        languages: Mapping[int, list[str]] | None = None,
     ):
         if anchor is None:
             now = int(time.time())
@@ -136,6 +138,8 @@ class SandboxState:
         self.shops: dict[int, Shop] = {int(e): Shop(int(e), name, seed, scale, anchor) for e, name in named.items()}
         for eshop_id, zone in (timezones or {}).items():
             self.shop(eshop_id).timezone = zone
+        for eshop_id, codes in (languages or {}).items():  # the first is the default language
+            self.shop(eshop_id).languages = ShopLanguages(list(codes))
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.files = ResultFiles(self.data_dir)

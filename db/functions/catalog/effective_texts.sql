@@ -21,7 +21,7 @@ with candidates as (
       or (t.target_shop_id is null and (s.shop_id = t.master_shop_id or s.master_shop_id = t.master_shop_id))
     where t.status in ('approved', 'synced', 'failed')
       and exists (select from catalog.shop_languages l
-                  where l.shop_id = s.shop_id and l.language = t.language and not l.is_default)
+                  where l.shop_id = s.shop_id and l.language = t.language)
 )
 select distinct on (c.shop_id, c.product_guid, c.language, c.field)
        c.shop_id, c.product_guid, c.language, c.field, c.value, c.source, c.translation_id

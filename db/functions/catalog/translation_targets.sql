@@ -1,7 +1,8 @@
 /*
  * catalog.translation_targets(): each translation with every shop it goes to -- its target shop, or
  * (target null) the master and every shop whose master it is -- whether that shop has the
- * language (catalog.shop_languages, not as its default), and the shop's product: the same GUID,
+ * language (catalog.shop_languages; its default counts: a shop selling in sk takes the master's
+ * cs texts translated to sk), and the shop's product: the same GUID,
  * else the product sharing a variant code with the master's (the lowest GUID when several do).
  * An explicit target without the language or the product is listed (has_language / target_guid
  * say what is missing) so that a sync reports it; for "all shops" only shops with the language
@@ -24,14 +25,14 @@ set search_path = pg_catalog
 as $$
 select t.id as translation_id, t.master_shop_id, t.product_guid, t.field, t.language, s.shop_id,
        exists (select from catalog.shop_languages l
-               where l.shop_id = s.shop_id and l.language = t.language and not l.is_default) as has_language,
+               where l.shop_id = s.shop_id and l.language = t.language) as has_language,
        catalog.counterpart_guid(t.master_shop_id, t.product_guid, s.shop_id) as target_guid
 from catalog.translations t
 join core.shops s
   on (t.target_shop_id is not null and s.shop_id = t.target_shop_id)
   or (t.target_shop_id is null and (s.shop_id = t.master_shop_id or s.master_shop_id = t.master_shop_id)
       and exists (select from catalog.shop_languages l
-                  where l.shop_id = s.shop_id and l.language = t.language and not l.is_default))
+                  where l.shop_id = s.shop_id and l.language = t.language))
 $$;
 
 comment on function catalog.translation_targets() is
