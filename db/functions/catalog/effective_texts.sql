@@ -13,15 +13,16 @@ with candidates as (
     from catalog.text_overlays o
     union all
     -- the shops of a translation as catalog.translation_targets() lists them, those with the language
-    select s.shop_id, t.product_guid, t.language, t.field, t.text, 'translation', t.id,
-           case when t.target_shop_id is not null then 1 else 2 end
+    select t.target_shop_id, t.product_guid, t.language, t.field, t.text, 'translation', t.id, 1
     from catalog.translations t
-    join core.shops s
-      on s.shop_id = t.target_shop_id
-      or (t.target_shop_id is null and (s.shop_id = t.master_shop_id or s.master_shop_id = t.master_shop_id))
-    where t.status in ('approved', 'synced', 'failed')
-      and exists (select from catalog.shop_languages l
-                  where l.shop_id = s.shop_id and l.language = t.language)
+    where t.target_shop_id is not null and t.status in ('approved', 'synced', 'failed')
+      and exists (select from catalog.shop_languages l where l.shop_id = t.target_shop_id and l.language = t.language)
+    union all
+    select s.shop_id, t.product_guid, t.language, t.field, t.text, 'translation', t.id, 2
+    from catalog.translations t
+    join core.shops s on s.shop_id = t.master_shop_id or s.master_shop_id = t.master_shop_id
+    where t.target_shop_id is null and t.status in ('approved', 'synced', 'failed')
+      and exists (select from catalog.shop_languages l where l.shop_id = s.shop_id and l.language = t.language)
 )
 select distinct on (c.shop_id, c.product_guid, c.language, c.field)
        c.shop_id, c.product_guid, c.language, c.field, c.value, c.source, c.translation_id

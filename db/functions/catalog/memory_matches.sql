@@ -11,6 +11,7 @@ create or replace function catalog.memory_matches(
 returns table (source_text text, target_text text, similarity real, exact boolean)
 language plpgsql
 set search_path = pg_catalog
+set jit = off  -- small OLTP queries: never worth compiling
 as $$
 declare
     v_threshold real := catalog.memory_similarity();

@@ -24,6 +24,7 @@ returns table (
 language sql
 stable
 set search_path = pg_catalog
+set jit = off  -- small OLTP queries: never worth compiling
 as $$
     with effective as (
         select e.*, coalesce(s.master_shop_id, s.shop_id) as master_shop_id
@@ -57,7 +58,7 @@ as $$
                             where l.shop_id = g.shop_id), 'never read'))
     from catalog.translation_targets() g
     join catalog.translations t on t.id = g.translation_id
-    where not g.has_language and t.status in ('approved', 'failed')
+    where not g.has_language and t.target_shop_id is not null and t.status in ('approved', 'failed')
       and (p_shop_id is null or g.shop_id = p_shop_id)
     union all
     -- an approved translation for all shops that no shop of the master can take
@@ -69,7 +70,9 @@ as $$
     where t.target_shop_id is null and t.status in ('approved', 'failed')
       and (p_shop_id is null or t.master_shop_id = p_shop_id
            or exists (select from core.shops s where s.shop_id = p_shop_id and s.master_shop_id = t.master_shop_id))
-      and not exists (select from catalog.translation_targets() g where g.translation_id = t.id)
+      and not exists (select from core.shops s
+                      join catalog.shop_languages l on l.shop_id = s.shop_id and l.language = t.language
+                      where s.shop_id = t.master_shop_id or s.master_shop_id = t.master_shop_id)
 $$;
 
 comment on function catalog.translation_sync_plan(bigint) is

@@ -22,17 +22,24 @@ returns table (
 language sql
 stable
 set search_path = pg_catalog
+set jit = off  -- small OLTP queries: never worth compiling
 as $$
-select t.id as translation_id, t.master_shop_id, t.product_guid, t.field, t.language, s.shop_id,
-       exists (select from catalog.shop_languages l
-               where l.shop_id = s.shop_id and l.language = t.language) as has_language,
-       catalog.counterpart_guid(t.master_shop_id, t.product_guid, s.shop_id) as target_guid
-from catalog.translations t
-join core.shops s
-  on (t.target_shop_id is not null and s.shop_id = t.target_shop_id)
-  or (t.target_shop_id is null and (s.shop_id = t.master_shop_id or s.master_shop_id = t.master_shop_id)
-      and exists (select from catalog.shop_languages l
-                  where l.shop_id = s.shop_id and l.language = t.language))
+    with shops_of as (
+        -- explicit target: listed whatever it lacks; all shops: the master and its shops that have the language
+        select t.*, t.target_shop_id as shop_id
+        from catalog.translations t
+        where t.target_shop_id is not null
+        union all
+        select t.*, s.shop_id
+        from catalog.translations t
+        join core.shops s on s.shop_id = t.master_shop_id or s.master_shop_id = t.master_shop_id
+        where t.target_shop_id is null
+          and exists (select from catalog.shop_languages l where l.shop_id = s.shop_id and l.language = t.language)
+    )
+    select o.id, o.master_shop_id, o.product_guid, o.field, o.language, o.shop_id,
+           exists (select from catalog.shop_languages l where l.shop_id = o.shop_id and l.language = o.language),
+           catalog.counterpart_guid(o.master_shop_id, o.product_guid, o.shop_id)
+    from shops_of o
 $$;
 
 comment on function catalog.translation_targets() is

@@ -27,6 +27,7 @@ returns table (
 )
 language sql
 set search_path = pg_catalog
+set jit = off  -- small OLTP queries: never worth compiling
 as $$
     select t.id, t.master_shop_id, t.product_guid, p.name, t.field, t.language, t.target_shop_id, t.status, t.text,
            t.source_text, cur.value, t.changed_by, t.changed_at, t.sync_error, m.target_text, m.similarity
