@@ -99,10 +99,13 @@ def test_round_trip_master_to_second_shop_per_language_and_a_second_sync_sends_n
     sandbox: Sandbox, shop: Config, db: Target, app: psycopg.Connection, two_shops: list[dict[str, Any]]
 ) -> None:
     app.autocommit = True
-    languages = dict(app.execute("select shop_id, array_agg(language order by language) from catalog.shop_languages group by 1"))
+    languages = dict(
+        app.execute("select shop_id, array_agg(language order by language) from catalog.shop_languages group by 1")
+    )
     assert languages == {MASTER: ["cs"], SECOND: ["en", "sk"]}
     texts = app.execute(
-        "select count(*) from catalog.product_texts where shop_id = %s and language = 'cs' and field = 'name'", (MASTER,)
+        "select count(*) from catalog.product_texts where shop_id = %s and language = 'cs' and field = 'name'",
+        (MASTER,),
     ).fetchone()
     assert texts is not None and texts[0] >= N
 
@@ -149,8 +152,13 @@ def test_master_text_change_makes_translations_stale_and_an_overlay_wins(
     doc = two_shops[0]
     ids = [
         workflow.draft(
-            app, master_shop_id=MASTER, product_guid=doc["guid"], field="name", language=lang,
-            text=f"{doc['name']} [{lang}]", changed_by="eva",
+            app,
+            master_shop_id=MASTER,
+            product_guid=doc["guid"],
+            field="name",
+            language=lang,
+            text=f"{doc['name']} [{lang}]",
+            changed_by="eva",
         )
         for lang in ("sk", "en")
     ]
@@ -161,13 +169,23 @@ def test_master_text_change_makes_translations_stale_and_an_overlay_wins(
     assert effective[("en", "name")]["value"] == f"{doc['name']} [en]"
 
     workflow.set_overlay(
-        app, shop_id=SECOND, product_guid=doc["guid"], language="en", field="name", value="Our own name",
+        app,
+        shop_id=SECOND,
+        product_guid=doc["guid"],
+        language="en",
+        field="name",
+        value="Our own name",
         changed_by="ann",
     )
     effective = {(e["language"], e["field"]): e for e in workflow.effective(app, SECOND)}
     assert effective[("en", "name")] == {
-        "shop_id": SECOND, "product_guid": doc["guid"], "language": "en", "field": "name",
-        "value": "Our own name", "source": "overlay", "translation_id": None,
+        "shop_id": SECOND,
+        "product_guid": doc["guid"],
+        "language": "en",
+        "field": "name",
+        "value": "Our own name",
+        "source": "overlay",
+        "translation_id": None,
     }
     assert effective[("sk", "name")]["source"] == "translation"
     # the master shop gets nothing in en or sk: it does not sell in them (never cs by accident)

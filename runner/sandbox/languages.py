@@ -158,7 +158,9 @@ def update_product(
         raise ApiError(404, "product-not-found", f'Product with guid "{guid}" not found.', "guid")
     langs: ShopLanguages = shop.languages
     with langs.lock:
-        langs.patches.append({"guid": guid.lower(), "language": language or langs.default, "fields": fields, "via": via})
+        langs.patches.append(
+            {"guid": guid.lower(), "language": language or langs.default, "fields": fields, "via": via}
+        )
     if language is None:
         changed = {**copy.deepcopy(doc), **fields, "changeTime": fmt_dt(time.time())}
         sb.put(shop.eshop_id, "products", [changed])

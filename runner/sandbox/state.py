@@ -18,10 +18,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from runner.sandbox.languages import ShopLanguages
 from runner.sandbox import generator as g
 from runner.sandbox.errors import ApiError
 from runner.sandbox.jobs import ENDPOINTS, Job, ResultFiles, new_job_id, write_jsonl_gz
+from runner.sandbox.languages import ShopLanguages
 from runner.sandbox.store import Refs, Shop, order_totals
 from runner.sandbox.webhooks import Deliverer
 

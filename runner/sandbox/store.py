@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from runner.sandbox.languages import ShopLanguages
 from runner.sandbox import generator as g
 from runner.sandbox.formats import amount, fmt_dt, money, parse_dt, price_block
+from runner.sandbox.languages import ShopLanguages
 
 KINDS = ("orders", "customers", "products")
 

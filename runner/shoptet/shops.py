@@ -90,7 +90,8 @@ def refresh_shop(
     cfg: Config, shop_id: int, *, client: ShoptetClient | None = None, target: Target | None = None
 ) -> dict[str, Any]:
     """Read GET /api/eshop with the shop's credentials and store what the hub keeps of it (the
-    time zone; the languages: catalog.shop_languages). Returns {"shop_id", "timezone"}. Raises ShopError for an unknown shop."""
+    time zone; the languages: catalog.shop_languages). Returns {"shop_id", "timezone"}. Raises
+    ShopError for an unknown shop."""
     target = target or target_for(cfg)
     with connect(target, "app", autocommit=True) as conn:
         if conn.execute(query("shoptet.shop_exists"), {"shop_id": shop_id}).fetchone() is None:

@@ -119,3 +119,39 @@ from jsonb_array_elements(%(rows)s::jsonb) r
 where exists (select from catalog.products p where p.shop_id = %(shop_id)s and p.guid = (r ->> 'guid')::uuid)
 on conflict (shop_id, product_guid, language, field) do update set value = excluded.value, changed_at = now()
 where t.value is distinct from excluded.value;
+
+-- name: batch_file_put
+-- a batch file to serve; expired ones go at the same time
+with gone as (delete from catalog.translation_batch_files where expires_at < now())
+insert into catalog.translation_batch_files (name, shop_id, body) values (%(name)s, %(shop_id)s, %(body)s);
+
+-- name: batch_file_get
+select body from catalog.translation_batch_files where name = %(name)s and expires_at > now();
+
+-- name: untranslated
+-- master products without a translation of the field into the language (machine translation input)
+select p.guid::text, f.field
+from catalog.products p
+cross join unnest(%(fields)s::text[]) f (field)
+where p.shop_id = %(master_shop_id)s and p.deleted_at is null
+  and exists (select from catalog.product_texts t
+              where t.shop_id = p.shop_id and t.product_guid = p.guid and t.field = f.field
+                and t.language = catalog.shop_default_language(p.shop_id) and coalesce(t.value, '') <> '')
+  and not exists (select from catalog.translations t
+                  where t.master_shop_id = p.shop_id and t.product_guid = p.guid and t.field = f.field
+                    and t.language = lower(%(language)s))
+order by p.guid, f.field
+limit %(limit)s;
+
+-- name: batch_threshold
+select core.setting_number('translations.batch_threshold', %(shop_id)s);
+
+-- name: shops_to_sync
+-- active shops with texts to push or push failures to report (the periodic dispatcher)
+select distinct p.shop_id
+from catalog.translation_sync_plan(null) p
+join core.shops s on s.shop_id = p.shop_id and s.status = 'active'
+order by 1;
+
+-- name: sync_defer
+select catalog.translation_sync_defer(%(shop_id)s);

@@ -11,8 +11,9 @@
    and rows that cannot be pushed, with the reason (no such product, the shop lacks the language);
 4. sends one ``PATCH /api/products/{guid}?language=L`` with ``{"data": {field: text, ...}}`` per
    product and language, through the shop's ShoptetClient (its rate limits, 429/423 retries);
-   more than ``batch_threshold`` of them go as ONE ``PATCH /api/products/batch`` job when a batch
-   publisher is given (see ``batch_push``);
+   more than ``batch_threshold`` of them (setting translations.batch_threshold; unset: never) go as
+   ONE ``PATCH /api/products/batch`` job, its file published where Shoptet can download it
+   (``database_publisher``: served by `hub serve` at HUB_PUBLIC_URL/translations/batch/<name>);
 5. records the outcome in one transaction (catalog.translation_sync_record): pushes stored,
    refused translations ``failed`` with Shoptet's error (retried by the next sync), translations
    every target shop has now ``synced``.
@@ -42,8 +43,6 @@ from runner.translations import TranslationError
 
 logger = logging.getLogger("hub.translations")
 
-# more product-language updates than this go as one batch job (when a publisher is given)
-DEFAULT_BATCH_THRESHOLD = 50
 _ROW_ERROR = re.compile(r"^\s*row\s+(\d+)\s*:\s*error\s*:?\s*(.*)$", re.IGNORECASE | re.MULTILINE)
 
 # publish(shop_id, name, jsonl bytes) -> a URL Shoptet can download the file from
@@ -91,9 +90,7 @@ def refresh_languages(conn: psycopg.Connection, client: ShoptetClient, shop_id: 
         return store_languages(conn, shop_id, eshop)
 
 
-def read_texts(
-    conn: psycopg.Connection, client: ShoptetClient, shop_id: int, language: str, guids: list[str]
-) -> int:
+def read_texts(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, language: str, guids: list[str]) -> int:
     """Read products' details in ``language`` (``GET /api/products/{guid}?language=``) and store
     their texts in catalog.product_texts; how many texts changed. The default language comes with
     the catalogue import; this reads the others, for the products asked."""
@@ -121,7 +118,7 @@ def sync_shop(
     client: ShoptetClient,
     shop_id: int,
     *,
-    batch_threshold: int = DEFAULT_BATCH_THRESHOLD,
+    batch_threshold: int | None = None,
     publish: Publisher | None = None,
     batch_timeout: float = 600.0,
 ) -> SyncResult:
@@ -140,7 +137,8 @@ def sync_shop(
                 outcomes.append(_outcome(row, False, row["error"]))
             else:
                 groups.setdefault((row["target_guid"], row["language"]), []).append(row)
-        if publish is not None and len(groups) > batch_threshold:
+        threshold = batch_threshold if batch_threshold is not None else configured_threshold(conn, shop_id)
+        if publish is not None and threshold is not None and len(groups) > threshold:
             outcomes += batch_push(client, shop_id, groups, publish, result, timeout=batch_timeout)
         else:
             for (guid, language), fields in groups.items():
@@ -150,10 +148,10 @@ def sync_shop(
         result.errors = sorted({o["error"] for o in outcomes if not o["ok"]})
         if outcomes:
             with conn.transaction():
-                row = conn.execute(
+                recorded = conn.execute(
                     query("translations.sync_record"), {"shop_id": shop_id, "results": Jsonb(outcomes)}
                 ).fetchone()
-            result.synced = int((row[0] if row else {}).get("synced", 0))
+            result.synced = int(recorded[0].get("synced", 0)) if recorded else 0
         log(
             logger,
             logging.INFO if not result.failed else logging.WARNING,
@@ -245,6 +243,47 @@ def batch_push(
             for f in groups[key]
         ]
     return out
+
+
+BATCH_PATH = "/translations/batch/"
+BATCH_THRESHOLD_SETTING = "translations.batch_threshold"
+
+
+def database_publisher(conninfo: str, public_url: str) -> Publisher:
+    """Keep a batch file in catalog.translation_batch_files, served by `hub serve` at
+    ``public_url/translations/batch/<name>`` (the name carries a random token)."""
+    import secrets
+
+    from runner.connection import open_connection
+
+    def publish(shop_id: int, name: str, body: bytes) -> str:
+        unguessable = f"{name.removesuffix('.jsonl')}-{secrets.token_urlsafe(24)}.jsonl"
+        with open_connection(conninfo, autocommit=True) as conn:
+            conn.execute(query("translations.batch_file_put"), {"name": unguessable, "shop_id": shop_id, "body": body})
+        return public_url.rstrip("/") + BATCH_PATH + unguessable
+
+    return publish
+
+
+def configured_threshold(conn: psycopg.Connection, shop_id: int) -> int | None:
+    """The setting translations.batch_threshold (a shop's own value wins): more product-language
+    updates than this go as one batch job; unset (the default): never, single PATCHes only."""
+    row = conn.execute(query("translations.batch_threshold"), {"shop_id": shop_id}).fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def publisher_for(cfg: Any) -> Publisher:
+    """The publisher of `hub serve` for this configuration (HUB_PUBLIC_URL, the hub database)."""
+    from runner.db import target_for
+
+    return database_publisher(target_for(cfg).app, cfg.public_url)
+
+
+def defer(conn: psycopg.Connection, shop_id: int) -> int:
+    """The shop's waiting sync_translations job (deferred when none waits); its id."""
+    row = conn.execute(query("translations.sync_defer"), {"shop_id": shop_id}).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 def describe(result: SyncResult) -> str:
