@@ -5,6 +5,9 @@ stale marking, overlays, the translation memory, XLIFF round trips and machine t
 from __future__ import annotations
 
 import copy
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import psycopg
@@ -202,3 +205,121 @@ def test_master_text_change_makes_translations_stale_and_an_overlay_wins(
     # stale texts are not effective any more; the overlay still is
     effective = {(e["language"], e["field"]): e["source"] for e in workflow.effective(app, SECOND)}
     assert effective == {("en", "name"): "overlay"}
+
+
+def _approved(app: psycopg.Connection, docs: list[dict[str, Any]], language: str, **kw: Any) -> list[int]:
+    ids = [
+        workflow.draft(
+            app,
+            master_shop_id=MASTER,
+            product_guid=doc["guid"],
+            field="name",
+            language=language,
+            text=f"{doc['name']} [{language}]",
+            changed_by="eva",
+            **kw,
+        )
+        for doc in docs
+    ]
+    workflow.step(app, "review", ids, "eva")
+    workflow.step(app, "approve", ids, "bob")
+    return ids
+
+
+def test_refusals_fail_with_shoptets_error_a_missing_language_is_an_error_and_the_worker_retries(
+    sandbox: Sandbox, shop: Config, db: Target, app: psycopg.Connection, two_shops: list[dict[str, Any]]
+) -> None:
+    from runner import tasks
+
+    app.autocommit = True
+    ok, gone = two_shops[0], two_shops[1]
+    en = _approved(app, [ok, gone], "en")
+    (de,) = _approved(app, [ok], "de", target_shop_id=SECOND)  # the second shop has no German
+    sandbox.remove(SECOND, "products", [gone["guid"]], webhooks=False)  # deleted there, the hub not told yet
+
+    def run_job() -> None:
+        bound = tasks.configure(db)
+        with bound.open():
+            sync.defer(app, SECOND)
+            bound.run_worker(queues=["translations"], wait=False, install_signal_handlers=False)
+
+    run_job()
+    job = app.execute(
+        "select status::text, queue_name, lock from procrastinate.procrastinate_jobs "
+        "where task_name = 'sync_translations'"
+    ).fetchall()
+    # the one deferred, and maybe one the periodic dispatcher queued after it (failures stay to push)
+    assert job and set(job) == {("succeeded", "translations", f"shop:{SECOND}:translations")}
+    rows = {r[0]: r[1:] for r in app.execute("select id, status, sync_error from catalog.translations")}
+    assert rows[en[0]] == ("synced", None)
+    assert rows[en[1]][0] == "failed"
+    assert f"shop {SECOND}: PATCH /api/products/{gone['guid']}: not found (product-not-found" in rows[en[1]][1]
+    assert rows[de][0] == "failed" and f"shop {SECOND} has no language de (its languages: en, sk)" in rows[de][1]
+
+    # the product is back: the next sync retries the failed push; the missing language stays an error
+    sandbox.put(SECOND, "products", [gone], webhooks=False)
+    with client_for(shop, SECOND) as client:
+        again = sync.sync_shop(app, client, SECOND)
+    assert (again.requests, again.pushed, again.synced) == (1, 1, 1)
+    rows = {r[0]: r[1] for r in app.execute("select id, status from catalog.translations")}
+    assert rows == {en[0]: "synced", en[1]: "synced", de: "failed"}
+    assert client_for(shop, SECOND).get(f"/api/products/{gone['guid']}", {"language": "en"})["name"] == (
+        f"{gone['name']} [en]"
+    )
+
+
+class _Files(BaseHTTPRequestHandler):
+    files: dict[str, bytes] = {}
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        body = type(self).files.get(self.path)
+        self.send_response(200 if body is not None else 404)
+        self.send_header("Content-Length", str(len(body or b"")))
+        self.end_headers()
+        self.wfile.write(body or b"")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_many_texts_go_as_one_batch_job_and_a_refused_row_fails_alone(
+    sandbox: Sandbox,
+    shop: Config,
+    db: Target,
+    app: psycopg.Connection,
+    admin: psycopg.Connection,
+    two_shops: list[dict[str, Any]],
+) -> None:
+    app.autocommit = True
+    admin.execute("select core.setting_set('translations.batch_threshold', '5'::jsonb)")
+    ids = _approved(app, two_shops, "en")
+    gone = two_shops[7]
+    sandbox.remove(SECOND, "products", [gone["guid"]], webhooks=False)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Files)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def publish(shop_id: int, name: str, body: bytes) -> str:
+        _Files.files[f"/{name}"] = body
+        return f"http://127.0.0.1:{server.server_address[1]}/{name}"
+
+    try:
+        with client_for(shop, SECOND) as client:
+            result = sync.sync_shop(app, client, SECOND, publish=publish)
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+    assert result.batch_job is not None and result.requests == 1
+    assert (result.pushed, result.failed, result.synced) == (N - 1, 1, N - 1)
+    rows = (body for body in _Files.files.values())
+    lines = [json.loads(line) for line in next(rows).splitlines()]
+    assert len(lines) == N and {line["language"] for line in lines} == {"en"}
+    assert {line["guid"] for line in lines} == {doc["guid"] for doc in two_shops}
+    patches = sandbox.shop(SECOND).languages.patches
+    assert len(patches) == N - 1 and {p["via"] for p in patches} == {"batch"}
+    failed = app.execute("select id, sync_error from catalog.translations where status = 'failed'").fetchall()
+    assert [f[0] for f in failed] == [ids[7]] and "row 8" in failed[0][1]
+    with client_for(shop, SECOND) as client:
+        assert client.get(f"/api/products/{two_shops[0]['guid']}", {"language": "en"})["name"] == (
+            f"{two_shops[0]['name']} [en]"
+        )
