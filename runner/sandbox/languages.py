@@ -21,7 +21,7 @@ import copy
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import orjson
@@ -30,9 +30,10 @@ from runner.sandbox.errors import ApiError
 from runner.sandbox.formats import fmt_dt
 from runner.sandbox.jobs import Job, new_job_id
 
-if TYPE_CHECKING:
-    from runner.sandbox.state import SandboxState
-    from runner.sandbox.store import Shop
+# the sandbox's state and its shops (state.SandboxState, store.Shop) are passed in, typed Any: both
+# modules import this one
+SandboxState = Any
+Shop = Any
 
 logger = logging.getLogger("hub.sandbox")
 

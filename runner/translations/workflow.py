@@ -129,7 +129,10 @@ def set_overlay(
         "value": value,
         "changed_by": changed_by,
     }
-    conn.execute(query("translations.overlay_delete" if value is None else "translations.overlay_set"), params)
+    if value is None:
+        conn.execute(query("translations.overlay_delete"), params)
+    else:
+        conn.execute(query("translations.overlay_set"), params)
 
 
 def effective(conn: psycopg.Connection, shop_id: int, language: str | None = None) -> list[dict[str, Any]]:
