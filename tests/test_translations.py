@@ -137,8 +137,20 @@ def test_round_trip_master_to_second_shop_per_language_and_a_second_sync_sends_n
                 assert en["shortDescription"] == doc["shortDescription"].replace("Krátký", "Short (en)")
         patches = sandbox.shop(SECOND).languages.patches
         assert len(patches) == 2 * N
+        # and read into catalog.product_texts per language: what the shop has equals what was approved
+        for lang in ("sk", "en"):
+            assert sync.read_texts(app, client, SECOND, lang, [d["guid"] for d in two_shops]) > 0
         second = sync.sync_shop(app, client, SECOND)
     assert (second.requests, second.pushed, second.failed) == (0, 0, 0)
+    mismatched = app.execute(
+        """select t.id, t.text, pt.value
+           from catalog.translations t
+           left join catalog.product_texts pt
+             on pt.shop_id = %s and pt.product_guid = t.product_guid and pt.language = t.language and pt.field = t.field
+           where pt.value is distinct from t.text""",
+        (SECOND,),
+    ).fetchall()
+    assert mismatched == []
     assert len(sandbox.shop(SECOND).languages.patches) == 2 * N
     statuses = dict(app.execute("select status, count(*) from catalog.translations group by 1"))
     assert statuses == {"synced": len(ids["sk"]) + len(ids["en"])}
@@ -323,3 +335,22 @@ def test_many_texts_go_as_one_batch_job_and_a_refused_row_fails_alone(
         assert client.get(f"/api/products/{two_shops[0]['guid']}", {"language": "en"})["name"] == (
             f"{two_shops[0]['name']} [en]"
         )
+
+
+def test_the_web_app_serves_a_published_batch_file_until_it_expires(
+    db: Target, admin: psycopg.Connection, hub_env: dict[str, str]
+) -> None:
+    from starlette.testclient import TestClient
+
+    from runner.web import create_app
+
+    admin.execute("insert into core.shops (shop_id, name) values (%s, 'a shop')", (SECOND,))
+    url = sync.database_publisher(db.app, "http://hub.example")(SECOND, "translations-1.jsonl", b'{"guid": "g"}\n')
+    assert url.startswith("http://hub.example/translations/batch/translations-1-") and url.endswith(".jsonl")
+    path = url.removeprefix("http://hub.example")
+    with TestClient(create_app(Config.from_env(), db)) as client:
+        answer = client.get(path)
+        assert (answer.status_code, answer.content) == (200, b'{"guid": "g"}\n')
+        assert client.get("/translations/batch/translations-1-not-the-token.jsonl").status_code == 404
+        admin.execute("update catalog.translation_batch_files set expires_at = now() - interval '1 second'")
+        assert client.get(path).status_code == 404

@@ -154,6 +154,21 @@ def register(subparsers: Subparsers) -> None:
 
     p = add_command(
         sub,
+        "pull",
+        cmd_translate_pull,
+        help="read a shop's product texts in a language from Shoptet into catalog.product_texts",
+        description="Read product details with ?language=L (GET /api/products/{guid}?language=L) and store "
+        "their texts per language; the default language comes with every catalogue import, this reads "
+        "the others (all the shop's products, or those given).",
+        environment=True,
+    )
+    add_shop_option(p, required=True)
+    p.add_argument("--language", required=True, metavar="L", help="the language to read")
+    p.add_argument("--product", action="append", metavar="GUID", help="a product, repeatable (default: all)")
+    add_json_option(p)
+
+    p = add_command(
+        sub,
         "machine",
         cmd_translate_machine,
         help="machine-translate master texts into drafts (a provider must be enabled)",
@@ -379,6 +394,20 @@ def cmd_translate_sync(cfg: Config, args: argparse.Namespace) -> int:
     else:
         print(sync.describe(result))
     return 1 if result.failed else 0
+
+
+def cmd_translate_pull(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.shoptet.shop_client import client_for_shop
+    from runner.translations import sync
+
+    with _conn(cfg) as conn, client_for_shop(args.shop, cfg=cfg) as client:
+        guids = args.product or sync.shop_products(conn, args.shop)
+        changed = sync.read_texts(conn, client, args.shop, args.language, guids)
+    if args.json:
+        print_json({"shop_id": args.shop, "language": args.language, "products": len(guids), "texts_changed": changed})
+    else:
+        print(f"shop {args.shop} {args.language}: {len(guids)} product(s) read, {changed} text(s) changed")
+    return 0
 
 
 def cmd_translate_machine(cfg: Config, args: argparse.Namespace) -> int:

@@ -155,3 +155,6 @@ order by 1;
 
 -- name: sync_defer
 select catalog.translation_sync_defer(%(shop_id)s);
+
+-- name: shop_products
+select p.guid::text from catalog.products p where p.shop_id = %(shop_id)s and p.deleted_at is null order by p.guid;

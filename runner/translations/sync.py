@@ -108,6 +108,11 @@ def read_texts(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, la
         return cur.rowcount
 
 
+def shop_products(conn: psycopg.Connection, shop_id: int) -> list[str]:
+    """GUIDs of the shop's live products."""
+    return [str(r[0]) for r in conn.execute(query("translations.shop_products"), {"shop_id": shop_id})]
+
+
 def plan(conn: psycopg.Connection, shop_id: int | None) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(query("translations.sync_plan"), {"shop_id": shop_id}).fetchall()
