@@ -251,8 +251,14 @@ def product_detail(sb: SandboxState, shop: Shop, request: Request) -> tuple[int,
 
 
 def product_update(sb: SandboxState, shop: Shop, request: Request, body: bytes) -> tuple[int, Any]:
-    """PATCH /api/products/{guid}[?language=]: body ``{"data": productUpdate}`` (texts only here)."""
+    """PATCH /api/products/{guid}[?language=]: body ``{"data": productUpdate}`` (texts only here).
+    Fault ``locked_writes``: 423 as Shoptet answers while another request writes the product."""
     language = lang.language_of(shop, _params(request))
+    if sb.faults.take("locked_writes"):
+        guid = request.path_params["guid"]
+        raise ApiError(
+            423, "concurrent-update", f'Product "{guid}" is being updated by another request. Please retry.', guid
+        )
     try:
         payload = orjson.loads(body or b"null")
     except orjson.JSONDecodeError:

@@ -53,6 +53,7 @@ class Faults:
     expire_tokens: int = 0  # next N requests with an access token: 401 expired-token (token dies)
     job_outcome: str | None = None  # snapshot jobs end failed | expired | killed ...
     job_outcome_jobs: int = 0  # ... for the next N jobs (0: every job while set)
+    locked_writes: int = 0  # next N product PATCHes: 423 Locked (another request writes the product)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -371,6 +372,7 @@ class SandboxState:
                     "job_outcome_jobs",
                     "drop_connection",
                     "truncate_tail_bytes",
+                    "locked_writes",
                 ):
                     v = int(v)
                 elif k in ("malformed_fraction", "truncate_fraction"):
