@@ -65,12 +65,13 @@ create table catalog.product_texts (
     shop_id      bigint not null,
     product_guid uuid not null,
     language     text not null,
-    field        text not null references catalog.text_fields (field),
+    field        text not null,
     value        text,
     source_hash  bytea generated always as (catalog.text_hash(value)) stored,
     changed_at   timestamptz not null default now(),
     primary key (shop_id, product_guid, language, field),
-    foreign key (shop_id, product_guid) references catalog.products (shop_id, guid) on delete cascade
+    foreign key (shop_id, product_guid) references catalog.products (shop_id, guid) on delete cascade,
+    constraint product_texts_field check (field in ('name', 'shortDescription', 'description', 'metaTitle', 'metaDescription', 'additionalName', 'xmlFeedName'))
 );
 
 comment on table catalog.product_texts is
@@ -96,9 +97,10 @@ insert into catalog.translation_statuses values
     ('failed', 'a push was refused; the error is kept and the next sync retries');
 comment on table catalog.translation_statuses is 'States of a translation (catalog.translations.status)';
 
+-- (checks, not foreign keys: keys between catalog tables carry shop_id, tests/test_scaling.py)
 create table catalog.translation_transitions (
-    from_status text not null references catalog.translation_statuses (status),
-    to_status   text not null references catalog.translation_statuses (status),
+    from_status text not null check (from_status in ('draft', 'review', 'approved', 'synced', 'stale', 'failed')),
+    to_status   text not null check (to_status in ('draft', 'review', 'approved', 'synced', 'stale', 'failed')),
     primary key (from_status, to_status)
 );
 insert into catalog.translation_transitions (from_status, to_status) values
@@ -117,10 +119,10 @@ create table catalog.translations (
     id               bigint generated always as identity primary key,
     master_shop_id   bigint not null references core.shops (shop_id) on delete cascade,
     product_guid     uuid not null,
-    field            text not null references catalog.text_fields (field),
+    field            text not null,
     language         text not null,
     target_shop_id   bigint references core.shops (shop_id) on delete cascade,
-    status           text not null default 'draft' references catalog.translation_statuses (status),
+    status           text not null default 'draft',
     text             text not null,
     source_language  text not null,
     source_text      text,
@@ -131,7 +133,10 @@ create table catalog.translations (
     created_at       timestamptz not null default now(),
     synced_at        timestamptz,
     sync_error       text,
-    foreign key (master_shop_id, product_guid) references catalog.products (shop_id, guid) on delete cascade,
+    -- the product is checked by catalog.translation_draft (a key to catalog.products would need a
+    -- shop_id column: the master is master_shop_id); status and field by checks (lookup tables)
+    constraint translations_status check (status in ('draft', 'review', 'approved', 'synced', 'stale', 'failed')),
+    constraint translations_field check (field in ('name', 'shortDescription', 'description', 'metaTitle', 'metaDescription', 'additionalName', 'xmlFeedName')),
     constraint translations_changed_by check (btrim(changed_by) <> ''),
     constraint translations_origin check (origin in ('manual', 'memory', 'xliff') or origin like 'machine:%')
 );
@@ -158,7 +163,7 @@ comment on column catalog.translations.sync_error is 'Shoptet''s refusal (or why
 
 create table catalog.translation_events (
     id             bigint generated always as identity primary key,
-    translation_id bigint not null references catalog.translations (id) on delete cascade,
+    translation_id bigint not null,
     from_status    text,
     to_status      text not null,
     text           text not null,
@@ -167,6 +172,8 @@ create table catalog.translation_events (
     note           text
 );
 create index translation_events_translation on catalog.translation_events (translation_id, id);
+comment on column catalog.translation_events.translation_id is
+    'catalog.translations.id (no foreign key: tenant keys carry shop_id; the history outlives a purged translation)';
 
 comment on table catalog.translation_events is
     'History of every change of a translation (written by trigger translations_history): status before and after, '
@@ -178,11 +185,12 @@ create table catalog.text_overlays (
     shop_id      bigint not null references core.shops (shop_id) on delete cascade,
     product_guid uuid not null,
     language     text not null,
-    field        text not null references catalog.text_fields (field),
+    field        text not null,
     value        text not null,
     changed_by   text not null,
     changed_at   timestamptz not null default now(),
-    primary key (shop_id, product_guid, language, field)
+    primary key (shop_id, product_guid, language, field),
+    constraint text_overlays_field check (field in ('name', 'shortDescription', 'description', 'metaTitle', 'metaDescription', 'additionalName', 'xmlFeedName'))
 );
 
 comment on table catalog.text_overlays is
@@ -195,10 +203,11 @@ create table catalog.translation_pushes (
     shop_id      bigint not null references core.shops (shop_id) on delete cascade,
     product_guid uuid not null,
     language     text not null,
-    field        text not null references catalog.text_fields (field),
+    field        text not null,
     value_hash   bytea not null,
     pushed_at    timestamptz not null default now(),
-    primary key (shop_id, product_guid, language, field)
+    primary key (shop_id, product_guid, language, field),
+    constraint translation_pushes_field check (field in ('name', 'shortDescription', 'description', 'metaTitle', 'metaDescription', 'additionalName', 'xmlFeedName'))
 );
 
 comment on table catalog.translation_pushes is
@@ -235,7 +244,7 @@ create table catalog.mt_usage (
     characters bigint not null default 0,
     requests   integer not null default 0,
     updated_at timestamptz not null default now(),
-    primary key (provider, shop_id, month),
+    primary key (shop_id, provider, month),
     constraint mt_usage_month_start check (month = date_trunc('month', month)::date)
 );
 

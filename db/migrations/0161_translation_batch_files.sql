@@ -3,13 +3,16 @@
 -- GET /translations/batch/<name> with it until it expires.
 
 create table catalog.translation_batch_files (
-    name        text primary key,
     shop_id     bigint not null references core.shops (shop_id) on delete cascade,
+    name        text not null,
     body        bytea not null,
     created_at  timestamptz not null default now(),
     expires_at  timestamptz not null default now() + interval '1 day',
+    primary key (shop_id, name),
     constraint translation_batch_files_name check (name ~ '^[A-Za-z0-9_.-]{16,200}$')
 );
+-- the web app finds a file by its (random, effectively unique) name
+create index translation_batch_files_name on catalog.translation_batch_files (name);
 
 comment on table catalog.translation_batch_files is
     'JSON Lines files of translation batch updates (PATCH /api/products/batch batchFileUrlPath), served by the web app '
