@@ -254,15 +254,16 @@ comment on table catalog.mt_usage is
 comment on column catalog.mt_usage.characters is 'Characters of source text sent (what DeepL bills)';
 
 -- import: staging carries the product texts of the language the document was read in
+-- (short_description, description and xml_feed_name came with 0151_catalog_feed_fields)
 alter table ingest.stage_products
-    add column language text,
-    add column short_description text,
-    add column description text,
-    add column meta_title text,
-    add column meta_description text,
-    add column additional_name text,
-    add column xml_feed_name text,
-    add column texts boolean not null default false;
+    add column if not exists language text,
+    add column if not exists short_description text,
+    add column if not exists description text,
+    add column if not exists meta_title text,
+    add column if not exists meta_description text,
+    add column if not exists additional_name text,
+    add column if not exists xml_feed_name text,
+    add column if not exists texts boolean not null default false;
 comment on column ingest.stage_products.language is 'Language the document was read in (null: the shop''s default)';
 comment on column ingest.stage_products.texts is 'Whether the text columns were read (a document without them leaves catalog.product_texts alone)';
 

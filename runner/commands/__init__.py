@@ -28,6 +28,7 @@ GROUPS = (
     "sync",
     "analytics",
     "translate",
+    "feed",
     "serve",
     "worker",
     "status",
