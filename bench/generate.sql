@@ -140,8 +140,9 @@ on conflict (shop_id) do nothing;
 
 -- name: clear_fast
 -- the bench shops are the only ones with data: truncate instead of deleting millions of rows
+-- (product texts refer to the products: they go with them)
 truncate sales.order_items, archive.order_items, sales.orders, sales.customers,
-         analytics.customer_metrics_base, catalog.variants, catalog.products, catalog.suppliers,
+         analytics.customer_metrics_base, catalog.variants, catalog.product_texts, catalog.products, catalog.suppliers,
          analytics.variant_demand, analytics.variant_demand_state, analytics.variant_code_changes;
 
 -- name: clear

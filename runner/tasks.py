@@ -1,6 +1,6 @@
 """The procrastinate app: every job of the hub and its schedule, in one place (`hub worker`).
 
-Queues: webhooks, orders, customers, products, snapshots, analytics, maintenance.
+Queues: webhooks, orders, customers, products, snapshots, analytics, maintenance, translations.
 
 Locks: syncs, snapshot imports and analytics of a shop run under ``lock = "shop:<id>:<entity>"``
 (procrastinate runs jobs with the same lock one after another, across all workers) and are
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("hub.tasks")
 
-QUEUES = ("webhooks", "orders", "customers", "products", "snapshots", "analytics", "maintenance")
+QUEUES = ("webhooks", "orders", "customers", "products", "snapshots", "analytics", "maintenance", "translations")
 ENTITIES = ("orders", "customers", "products")
 MAX_ATTEMPTS = 5
 # task errors: retried after 2, 4, 8, 16 s (+ 1 s), then failed
@@ -678,6 +678,48 @@ def reconcile_webhooks(timestamp: int | None = None) -> dict[str, Any]:
         outcome["shops"] += 1
         outcome["replayed"] += result["replayed"]
     return outcome
+
+
+# -- translations ------------------------------------------------------------------------------
+
+
+@app.task(name="sync_translations", queue="translations", retry=RETRY)
+def sync_translations(shop_id: int) -> dict[str, Any]:
+    """Push a shop's approved texts to Shoptet (runner/translations/sync.py). Deferred under the
+    shop's lock ``shop:<id>:translations``; the sync also takes its own advisory lock, so a
+    `hub translate sync` by hand never overlaps it. Refusals are recorded (failed), not raised."""
+    from runner.db import connect
+    from runner.shoptet.shop_client import client_for_shop
+    from runner.translations import sync
+
+    if _target is None:
+        raise RuntimeError("runner.tasks.configure() was not called in this process")
+    cfg = Config.from_env()
+    with connect(_target, "app", autocommit=True) as conn, client_for_shop(shop_id, target=_target) as api:
+        result = sync.sync_shop(conn, api, shop_id, publish=sync.database_publisher(_target.app, cfg.public_url))
+    return result.as_dict()
+
+
+def defer_translation_sync(shop_id: int) -> bool:
+    """Queue a translation sync of a shop; False when one is already waiting."""
+    try:
+        sync_translations.configure(
+            lock=shop_lock(shop_id, "translations"), queueing_lock=f"translations:{shop_id}"
+        ).defer(shop_id=shop_id)
+    except procrastinate.exceptions.AlreadyEnqueued:
+        return False
+    return True
+
+
+@app.periodic(cron="*/15 * * * *", periodic_id="translations")
+@app.task(name="dispatch_translation_syncs", queue="translations", queueing_lock="dispatch:translations")
+def dispatch_translation_syncs(timestamp: int) -> int:
+    """Every 15 minutes: a translation sync for each shop with texts to push."""
+    with transaction() as conn:
+        shops = [int(r[0]) for r in conn.execute(query("translations.shops_to_sync")).fetchall()]
+    for shop_id in shops:
+        defer_translation_sync(shop_id)
+    return len(shops)
 
 
 def run_worker(

@@ -332,6 +332,17 @@ async def shoptet_install(request: Request) -> JSONResponse:
     return JSONResponse({"status": "installed", "eshop_id": result.shop_id, "webhooks": result.webhooks})
 
 
+async def translation_batch_file(request: Request) -> Response:
+    """A translation batch file for Shoptet's PATCH /api/products/batch job (runner/translations/sync.py)."""
+    hub: Hub = request.app.state.hub
+    async with hub.pool.connection() as conn:
+        cur = await conn.execute(query("translations.batch_file_get"), {"name": request.path_params["name"]})
+        row = await cur.fetchone()
+    if row is None:
+        return JSONResponse({"error": "not_found", "detail": "no such batch file (or it expired)"}, status_code=404)
+    return Response(bytes(row[0]), media_type="application/jsonl")
+
+
 def create_app(cfg: Config | None = None, target: Target | None = None) -> Starlette:
     """The ASGI app (uvicorn factory: `runner.web:create_app`)."""
     cfg = cfg or Config.from_env()
@@ -354,6 +365,7 @@ def create_app(cfg: Config | None = None, target: Target | None = None) -> Starl
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
             Route("/shoptet/install", shoptet_install, methods=["GET"]),
+            Route("/translations/batch/{name}", translation_batch_file, methods=["GET"]),
             *feeds_web.ROUTES,
         ],
         lifespan=lifespan,

@@ -225,6 +225,7 @@ def test_every_schedule_entry_names_a_registered_task() -> None:
         "requeue_webhook_drains",
         "pitr_full_backup",
         "pitr_incremental_backup",
+        "dispatch_translation_syncs",
         "rebuild_feeds",
     }
     assert periodic <= set(tasks.app.tasks)

@@ -27,6 +27,7 @@ GROUPS = (
     "sandbox",
     "sync",
     "analytics",
+    "translate",
     "feed",
     "serve",
     "worker",

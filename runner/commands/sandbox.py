@@ -51,6 +51,13 @@ def register(subparsers: Subparsers) -> None:
         help="the settings.timezone GET /api/eshop serves for a shop (default Europe/Prague; empty: left "
         "out; repeat per shop), e.g. 900102=Europe/Budapest",
     )
+    p.add_argument(
+        "--languages",
+        action="append",
+        metavar="ESHOPID=L,L",
+        help="a shop's languages, the default first (more than one: the Foreign languages module is on: "
+        "languages[] on GET /api/eshop, ?language= on products); repeat per shop, e.g. 900102=sk,en",
+    )
 
 
 def _timezones(specs: list[str], shops: list[int]) -> dict[int, str | None]:
@@ -66,6 +73,20 @@ def _timezones(specs: list[str], shops: list[int]) -> dict[int, str | None]:
     return timezones
 
 
+def _languages(specs: list[str], shops: list[int]) -> dict[int, list[str]]:
+    """``--languages ESHOPID=L,L`` options as {eshopId: [codes]}, the default first."""
+    out: dict[int, list[str]] = {}
+    for spec in specs:
+        eshop, sep, codes = spec.partition("=")
+        langs = [c.strip().lower() for c in codes.split(",") if c.strip()]
+        if not sep or not eshop.strip().isdigit() or not langs:
+            raise CommandError(f"--languages {spec!r}: expected ESHOPID=L,L (the default first), e.g. 900102=sk,en")
+        if int(eshop) not in shops:
+            raise CommandError(f"--languages {spec!r}: shop {eshop} is not served (--shops)")
+        out[int(eshop)] = langs
+    return out
+
+
 def cmd_sandbox_serve(cfg: Config, args: argparse.Namespace) -> int:
     from runner.sandbox import Sandbox
 
@@ -78,6 +99,7 @@ def cmd_sandbox_serve(cfg: Config, args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         job_seconds=args.job_seconds,
         timezones=timezones,
+        languages=_languages(args.languages or [], shops),
     )
     if args.port == 0:  # a free port, chosen now so that it can be printed
         import socket

@@ -28,6 +28,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from runner.sandbox import generator as g
+from runner.sandbox import languages as lang
 from runner.sandbox.errors import ApiError
 from runner.sandbox.formats import http_date
 from runner.sandbox.state import SandboxState
@@ -121,7 +122,7 @@ def eshop_info(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any
         "settings": {
             "vatPayer": True,
             "cashDeskOnly": False,
-            "eshopLanguage": "cs",
+            "eshopLanguage": shop.languages.default,
             **({"timezone": shop.timezone} if shop.timezone is not None else {}),
             "dateFormat": "d.m.Y",
             "timeFormat": "H:i:s",
@@ -154,13 +155,16 @@ def eshop_info(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any
             },
         ],
         "taxClasses": [],
-        "activeModules": [{"title": "API", "name": "api"}],
+        "activeModules": [{"title": "API", "name": "api"}]
+        + ([{"title": "Cizí jazyky", "name": "foreignLanguages"}] if shop.languages.module_active else []),
         "urls": [
             {"ident": "admin-orders-list", "url": f"{shop.data.admin}/prehled-objednavek"},
             {"ident": "admin-customers-list", "url": f"{shop.data.admin}/zakaznici"},
             {"ident": "oauth", "url": f"{base}/action/ApiOAuthServer/"},
         ],
         "socialNetworks": [],
+        # only with the Foreign languages module (shoptet/developers openapi.yaml getEshopInfo)
+        **({"languages": shop.languages.eshop_languages()} if shop.languages.module_active else {}),
         "orderStatuses": _statuses()
         if "orderstatuses" in (request.query_params.get("include") or "").lower()
         else None,
@@ -255,10 +259,38 @@ def customer_detail(sb: SandboxState, shop: Shop, request: Request) -> tuple[int
 
 def product_detail(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     guid = request.path_params["guid"]
+    language = lang.language_of(shop, _params(request))
     p = shop.product_by_guid(guid)
     if p is None:
         raise ApiError(404, "not-found", f'Product with guid "{guid}" not found.', "guid")
-    return 200, g.shape_product(p, request.query_params.get("include"))
+    return 200, lang.translated(shop, g.shape_product(p, request.query_params.get("include")), language)
+
+
+def product_update(sb: SandboxState, shop: Shop, request: Request, body: bytes) -> tuple[int, Any]:
+    """PATCH /api/products/{guid}[?language=]: body ``{"data": productUpdate}`` (texts only here).
+    Fault ``locked_writes``: 423 as Shoptet answers while another request writes the product."""
+    language = lang.language_of(shop, _params(request))
+    if sb.faults.take("locked_writes"):
+        guid = request.path_params["guid"]
+        raise ApiError(
+            423, "concurrent-update", f'Product "{guid}" is being updated by another request. Please retry.', guid
+        )
+    try:
+        payload = orjson.loads(body or b"null")
+    except orjson.JSONDecodeError:
+        raise ApiError(422, "invalid-request-data", "Request body is not valid JSON.", "payload") from None
+    data = payload.get("data") if isinstance(payload, dict) else None
+    return 200, lang.update_product(sb, shop, request.path_params["guid"], language, data)
+
+
+def products_batch(sb: SandboxState, shop: Shop, request: Request, body: bytes) -> tuple[int, Any]:
+    """PATCH /api/products/batch: ``{"batchFileUrlPath": url}`` -> 202 ``{jobId}``."""
+    try:
+        payload = orjson.loads(body or b"null")
+    except orjson.JSONDecodeError:
+        raise ApiError(422, "invalid-request-data", "Request body is not valid JSON.", "payload") from None
+    job = lang.start_batch(sb, shop, payload)
+    return 202, {"jobId": job.job_id}
 
 
 def product_by_code(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
@@ -682,6 +714,12 @@ async def control(request: Request) -> Response:
                     await run_in_threadpool(sb.put, eshop, body["entity"], body["documents"], **options)
                 )
             return JSONResponse(await run_in_threadpool(sb.remove, eshop, body["entity"], body["keys"], **options))
+        if what == "patches":
+            return JSONResponse(lang.patch_counts(sb.shop(_shop_param(sb, q.get("eshopId")))))
+        if what == "languages" and request.method == "POST":
+            shop = sb.shop(_shop_param(sb, body.get("eshopId")))
+            shop.languages = lang.ShopLanguages([str(c) for c in body.get("languages") or ["cs"]])
+            return JSONResponse({"eshopId": shop.eshop_id, "languages": shop.languages.languages})
         if what == "changes" and request.method == "POST":
             eshop = _shop_param(sb, body.get("eshopId"))
             count = sb.add_changes(eshop, body["entity"], list(body.get("entries") or []), at=body.get("at"))
@@ -742,7 +780,9 @@ def create_app(sb: SandboxState) -> Starlette:
         Route("/api/products/changes", api(product_changes)),
         Route("/api/products/snapshot", api(products_snapshot)),
         Route("/api/products/code/{code}", api(product_by_code, detail="variants")),
-        Route("/api/products/{guid}", api(product_detail, detail="products")),
+        Route("/api/products/batch", api(products_batch, with_body=True), methods=["PATCH"]),
+        Route("/api/products/{guid}", api(product_detail, detail="products"), methods=["GET"]),
+        Route("/api/products/{guid}", api(product_update, with_body=True), methods=["PATCH"]),
         Route("/api/system/jobs", api(list_jobs)),
         Route("/api/system/jobs/{jobId}", api(job_detail)),
         Route("/api/webhooks", api(list_webhooks), methods=["GET"]),

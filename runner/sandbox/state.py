@@ -21,6 +21,7 @@ from typing import Any
 from runner.sandbox import generator as g
 from runner.sandbox.errors import ApiError
 from runner.sandbox.jobs import ENDPOINTS, Job, ResultFiles, new_job_id, write_jsonl_gz
+from runner.sandbox.languages import ShopLanguages
 from runner.sandbox.store import Refs, Shop, order_totals
 from runner.sandbox.webhooks import Deliverer
 
@@ -52,6 +53,7 @@ class Faults:
     expire_tokens: int = 0  # next N requests with an access token: 401 expired-token (token dies)
     job_outcome: str | None = None  # snapshot jobs end failed | expired | killed ...
     job_outcome_jobs: int = 0  # ... for the next N jobs (0: every job while set)
+    locked_writes: int = 0  # next N product PATCHes: 423 Locked (another request writes the product)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -121,6 +123,7 @@ class SandboxState:
         max_tokens: int = 5,
         anchor: int | None = None,
         timezones: Mapping[int, str | None] | None = None,
+        languages: Mapping[int, list[str]] | None = None,
     ):
         if anchor is None:
             now = int(time.time())
@@ -136,6 +139,8 @@ class SandboxState:
         self.shops: dict[int, Shop] = {int(e): Shop(int(e), name, seed, scale, anchor) for e, name in named.items()}
         for eshop_id, zone in (timezones or {}).items():
             self.shop(eshop_id).timezone = zone
+        for eshop_id, codes in (languages or {}).items():  # the first is the default language
+            self.shop(eshop_id).languages = ShopLanguages(list(codes))
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.files = ResultFiles(self.data_dir)
@@ -367,6 +372,7 @@ class SandboxState:
                     "job_outcome_jobs",
                     "drop_connection",
                     "truncate_tail_bytes",
+                    "locked_writes",
                 ):
                     v = int(v)
                 elif k in ("malformed_fraction", "truncate_fraction"):

@@ -24,6 +24,7 @@ from typing import Any
 
 from runner.sandbox import generator as g
 from runner.sandbox.formats import amount, fmt_dt, money, parse_dt, price_block
+from runner.sandbox.languages import ShopLanguages
 
 KINDS = ("orders", "customers", "products")
 
@@ -175,6 +176,7 @@ class Shop:
         self.signature_key = f"{random.Random(g._key('sigkey', seed, eshop_id)).getrandbits(128):032x}"
         self._base_totals: dict[str, Any] | None = None
         self.variant_keys: dict[str, int] = {}  # variant code of a put product -> product index
+        self.languages = ShopLanguages()  # languages, translated texts, PATCH count (runner/sandbox/languages.py)
 
     def collection(self, kind: str) -> Collection:
         return {"orders": self.orders, "customers": self.customers, "products": self.products}[kind]

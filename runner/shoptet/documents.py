@@ -154,7 +154,13 @@ PRODUCT_COLUMNS = (
     "categories",
     "descriptive_parameters",
     "flags",
+    "meta_title",
+    "meta_description",
+    "additional_name",
+    "texts",
 )
+# the product text fields (Shoptet name -> stage_products column after name) read into catalog.product_texts
+TEXT_FIELDS = ("shortDescription", "description", "metaTitle", "metaDescription", "additionalName", "xmlFeedName")
 VARIANT_COLUMNS = (
     "batch_id",
     "product_guid",
@@ -486,6 +492,11 @@ def product_rows(
         _json(_list(doc, "categories", "")) if "categories" in doc else None,
         _json(_list(doc, "descriptiveParameters", "")) if "descriptiveParameters" in doc else None,
         _flags(doc),
+        _text(doc.get("metaTitle"), "metaTitle"),
+        _text(doc.get("metaDescription"), "metaDescription"),
+        _text(doc.get("additionalName"), "additionalName"),
+        # a detail or snapshot document carries its texts; a list item does not
+        "description" in doc or "shortDescription" in doc,
     )
     variants = []
     for n, variant in enumerate(_list(doc, "variants", ""), 1):

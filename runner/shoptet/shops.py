@@ -84,11 +84,25 @@ def store_timezone(conn: psycopg.Connection, shop_id: int, eshop: dict[str, Any]
     return stored
 
 
+def store_languages(conn: psycopg.Connection, shop_id: int, eshop: dict[str, Any]) -> list[str]:
+    """Store the shop's languages from a GET /api/eshop answer (catalog.shop_languages: languages[]
+    with the Foreign languages module, else settings.eshopLanguage); default first. An answer that
+    names none leaves them as they were (logged)."""
+    from runner.translations.sync import store_languages as store
+
+    settings = eshop.get("settings")
+    if not eshop.get("languages") and not (isinstance(settings, dict) and settings.get("eshopLanguage")):
+        log(logger, logging.WARNING, "GET /api/eshop names no language: the shop's languages are kept", shop_id=shop_id)
+        return []
+    return store(conn, shop_id, eshop)
+
+
 def refresh_shop(
     cfg: Config, shop_id: int, *, client: ShoptetClient | None = None, target: Target | None = None
 ) -> dict[str, Any]:
     """Read GET /api/eshop with the shop's credentials and store what the hub keeps of it (the
-    time zone). Returns {"shop_id", "timezone"}. Raises ShopError for an unknown shop."""
+    time zone; the languages: catalog.shop_languages). Returns {"shop_id", "timezone"}. Raises
+    ShopError for an unknown shop."""
     target = target or target_for(cfg)
     with connect(target, "app", autocommit=True) as conn:
         if conn.execute(query("shoptet.shop_exists"), {"shop_id": shop_id}).fetchone() is None:
@@ -102,6 +116,7 @@ def refresh_shop(
                 api.close()
         zone = store_timezone(conn, shop_id, eshop)
         store_storefront(conn, shop_id, eshop)
+        store_languages(conn, shop_id, eshop)
         return {"shop_id": shop_id, "timezone": zone}
 
 
@@ -141,6 +156,7 @@ def add_shop(
             raise ShopError(f"shop {shop_id}: {summarize(exc, one_line=True, label=False)}") from None
         zone = store_timezone(conn, shop_id, data)
         store_storefront(conn, shop_id, data)
+        store_languages(conn, shop_id, data)
     with open_settings(cfg, target) as settings:
         settings.set_secret(PRIVATE_TOKEN, token, shop_id=shop_id)
         # the API the token was verified against belongs to the shop (workers need no HUB_SHOPTET_API_URL)

@@ -4,7 +4,9 @@
  *
  * A product is written only when new, soft-deleted, or changed and not older (changeTime):
  * re-applying the same file writes nothing. The variants of a written product are upserted
- * by code; variants it no longer has are soft-deleted. Returns counts as jsonb.
+ * by code; variants it no longer has are soft-deleted. The texts of a document read with its texts
+ * (stage_products.texts) go to catalog.product_texts in the language it was read in (the shop's
+ * default when null) where they differ. Returns counts as jsonb.
  */
 create or replace function ingest.apply_products(p_shop_id bigint, p_batch_id bigint)
 returns jsonb
@@ -16,6 +18,8 @@ declare
     v_guids uuid[];
     v_variants integer := 0;
     v_removed integer := 0;
+    v_texts integer := 0;
+    v_language text := catalog.shop_default_language(p_shop_id);
 begin
     insert into catalog.suppliers as s (shop_id, guid, name)
     select distinct on (p.supplier_guid) p_shop_id, p.supplier_guid, coalesce(p.supplier_name, p.supplier_guid::text)
@@ -128,12 +132,39 @@ begin
         get diagnostics v_removed = row_count;
     end if;
 
+    -- the texts of the language each document was read in (catalog.product_texts), where they
+    -- differ and the document is not older than the product the hub holds; a changed text of the
+    -- master makes its translations stale (trigger product_texts_stale_*)
+    with src as (
+        select distinct on (s.guid) s.*
+        from ingest.stage_products s
+        where s.batch_id = p_batch_id and s.texts
+        order by s.guid, s.changed_at desc nulls last, s.line_no desc
+    ), fields as (
+        select s.guid, coalesce(s.language, v_language) as language, f.field, f.value
+        from src s
+        join catalog.products p on p.shop_id = p_shop_id and p.guid = s.guid
+        cross join lateral (values ('name', s.name), ('shortDescription', s.short_description),
+                                   ('description', s.description), ('metaTitle', s.meta_title),
+                                   ('metaDescription', s.meta_description), ('additionalName', s.additional_name),
+                                   ('xmlFeedName', s.xml_feed_name)) f (field, value)
+        where p.changed_at is null or s.changed_at is null or s.changed_at >= p.changed_at
+    )
+    insert into catalog.product_texts as t (shop_id, product_guid, language, field, value, changed_at)
+    select p_shop_id, f.guid, f.language, f.field, f.value, now()
+    from fields f
+    on conflict (shop_id, product_guid, language, field) do update set value = excluded.value, changed_at = now()
+    where t.value is distinct from excluded.value;
+    get diagnostics v_texts = row_count;
+
     delete from ingest.stage_variants where batch_id = p_batch_id;
     delete from ingest.stage_products where batch_id = p_batch_id;
     return jsonb_build_object('products_written', cardinality(v_guids), 'variants_written', v_variants,
-                              'variants_removed', v_removed, 'suppliers_written', v_suppliers);
+                              'variants_removed', v_removed, 'suppliers_written', v_suppliers,
+                              'texts_written', v_texts);
 end
 $$;
 
 comment on function ingest.apply_products(bigint, bigint) is
-    'Upsert the staged products of a batch with suppliers and variants (unchanged products skipped, vanished variants soft-deleted); empties the batch';
+    'Upsert the staged products of a batch with suppliers and variants (unchanged products skipped, vanished variants soft-deleted) '
+    'and their texts into catalog.product_texts (where they differ); empties the batch';

@@ -1,0 +1,358 @@
+"""Translations (issue 19): a master shop (cs) and a second shop (sk, en) in the sandbox; drafts
+for 20 products through review and approval, synced to the sandbox and read back per language;
+stale marking, overlays, the translation memory, XLIFF round trips and machine translation."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import psycopg
+import pytest
+
+from runner.config import Config
+from runner.db import Target
+from runner.sandbox import Sandbox
+from runner.shoptet.shops import add_shop
+from runner.translations import sync, workflow
+from sandbox_helpers import NOWHERE, SHOP, client_for, import_entity
+
+MASTER, SECOND = SHOP, 900102
+N = 20
+
+pytestmark = [
+    pytest.mark.sandbox(
+        scale=0.00002,
+        seed=19,
+        shops=(MASTER, SECOND),
+        job_seconds=0.1,
+        webhook_retry_delay=0.05,
+        languages={MASTER: ["cs"], SECOND: ["sk", "en"]},
+    ),
+    pytest.mark.shop(master=True, env={"HUB_PUBLIC_URL": NOWHERE}),
+]
+
+
+def _products(box: Sandbox, n: int = N) -> list[dict[str, Any]]:
+    """n products made from the master's first one (own GUIDs, names and variant codes), an HTML
+    short description on every other one."""
+    base = box.shop(MASTER).product(0)
+    assert base is not None
+    out = []
+    for p in range(n):
+        doc = copy.deepcopy(base)
+        doc["guid"] = f"7a000000-0000-4000-8000-{p:012d}"
+        doc["name"] = f"Stůl dubový {p}"
+        doc["description"] = f"<p>Dubový <em>stůl</em> číslo {p}.</p>"
+        doc["shortDescription"] = (
+            f'<p>Krátký <b>popis</b> {p}<br/><a href="/x?a=1&amp;b=2">více</a></p>' if p % 2 == 0 else None
+        )
+        doc["variants"] = [{**doc["variants"][0], "code": f"TR-{p:04d}"}]
+        doc["isVariant"] = False
+        out.append(doc)
+    return out
+
+
+@pytest.fixture
+def two_shops(sandbox: Sandbox, shop: Config, db: Target) -> list[dict[str, Any]]:
+    """The master (cs) imported, and the second shop (sk default, en) selling the same 20
+    products (same GUIDs), connected as one of the master's and imported."""
+    docs = _products(sandbox)
+    sandbox.put(MASTER, "products", docs, webhooks=False)
+    sandbox.put(SECOND, "products", copy.deepcopy(docs), webhooks=False)
+    add_shop(shop, sandbox.private_token(SECOND), master_shop_id=MASTER, register_webhooks=True)
+    import_entity(shop, db, "products", MASTER)
+    import_entity(shop, db, "products", SECOND)
+    return docs
+
+
+def _draft_all(app: psycopg.Connection, docs: list[dict[str, Any]], language: str, by: str = "eva") -> list[int]:
+    ids = []
+    for doc in docs:
+        ids.append(
+            workflow.draft(
+                app,
+                master_shop_id=MASTER,
+                product_guid=doc["guid"],
+                field="name",
+                language=language,
+                text=f"{doc['name']} [{language}]",
+                changed_by=by,
+            )
+        )
+        if doc.get("shortDescription"):
+            ids.append(
+                workflow.draft(
+                    app,
+                    master_shop_id=MASTER,
+                    product_guid=doc["guid"],
+                    field="shortDescription",
+                    language=language,
+                    text=doc["shortDescription"].replace("Krátký", f"Short ({language})"),
+                    changed_by=by,
+                )
+            )
+    return ids
+
+
+def test_round_trip_master_to_second_shop_per_language_and_a_second_sync_sends_nothing(
+    sandbox: Sandbox, shop: Config, db: Target, app: psycopg.Connection, two_shops: list[dict[str, Any]]
+) -> None:
+    app.autocommit = True
+    languages = dict(
+        app.execute("select shop_id, array_agg(language order by language) from catalog.shop_languages group by 1")
+    )
+    assert languages == {MASTER: ["cs"], SECOND: ["en", "sk"]}
+    texts = app.execute(
+        "select count(*) from catalog.product_texts where shop_id = %s and language = 'cs' and field = 'name'",
+        (MASTER,),
+    ).fetchone()
+    assert texts is not None and texts[0] >= N
+
+    ids = {lang: _draft_all(app, two_shops, lang) for lang in ("sk", "en")}
+    one = ids["en"][0]
+    with pytest.raises(psycopg.errors.CheckViolation, match=r"draft -> approved is not allowed"):
+        workflow.set_status(app, one, "approved", "bob")
+    for lang in ("sk", "en"):
+        workflow.step(app, "review", [], "eva", language=lang)
+        moved = workflow.step(app, "approve", [], "bob", language=lang)
+        assert {m["status"] for m in moved} == {"approved"} and len(moved) == len(ids[lang])
+    with pytest.raises(psycopg.errors.CheckViolation, match=r"approved -> review is not allowed"):
+        workflow.set_status(app, one, "review", "bob")
+
+    sandbox.set_faults(locked_writes=2)  # Shoptet is busy with two of the products: 423, retried
+    with client_for(shop, SECOND) as client:
+        first = sync.sync_shop(app, client, SECOND)
+        assert client.stats.by_status.get(423) == 2 and sandbox.faults.locked_writes == 0
+        assert first.failed == 0, first.errors
+        assert first.requests == 2 * N  # one PATCH per product and language
+        assert first.synced == len(ids["sk"]) + len(ids["en"])
+        # read back from the sandbox, per language
+        for doc in two_shops:
+            sk = client.get(f"/api/products/{doc['guid']}", {"language": "sk"})
+            en = client.get(f"/api/products/{doc['guid']}", {"language": "en"})
+            assert sk["name"] == f"{doc['name']} [sk]" and en["name"] == f"{doc['name']} [en]"
+            if doc.get("shortDescription"):
+                assert en["shortDescription"] == doc["shortDescription"].replace("Krátký", "Short (en)")
+        patches = sandbox.shop(SECOND).languages.patches
+        assert len(patches) == 2 * N
+        # and read into catalog.product_texts per language: what the shop has equals what was approved
+        for lang in ("sk", "en"):
+            assert sync.read_texts(app, client, SECOND, lang, [d["guid"] for d in two_shops]) > 0
+        second = sync.sync_shop(app, client, SECOND)
+    assert (second.requests, second.pushed, second.failed) == (0, 0, 0)
+    mismatched = app.execute(
+        """select t.id, t.text, pt.value
+           from catalog.translations t
+           left join catalog.product_texts pt
+             on pt.shop_id = %s and pt.product_guid = t.product_guid and pt.language = t.language and pt.field = t.field
+           where pt.value is distinct from t.text""",
+        (SECOND,),
+    ).fetchall()
+    assert mismatched == []
+    assert len(sandbox.shop(SECOND).languages.patches) == 2 * N
+    statuses = dict(app.execute("select status, count(*) from catalog.translations group by 1"))
+    assert statuses == {"synced": len(ids["sk"]) + len(ids["en"])}
+    history = app.execute(
+        "select array_agg(to_status order by id) from catalog.translation_events where translation_id = %s", (one,)
+    ).fetchone()
+    assert history is not None and history[0] == ["draft", "review", "approved", "synced"]
+
+
+def test_master_text_change_makes_translations_stale_and_an_overlay_wins(
+    sandbox: Sandbox, shop: Config, db: Target, app: psycopg.Connection, two_shops: list[dict[str, Any]]
+) -> None:
+    app.autocommit = True
+    doc = two_shops[0]
+    ids = [
+        workflow.draft(
+            app,
+            master_shop_id=MASTER,
+            product_guid=doc["guid"],
+            field="name",
+            language=lang,
+            text=f"{doc['name']} [{lang}]",
+            changed_by="eva",
+        )
+        for lang in ("sk", "en")
+    ]
+    workflow.step(app, "review", ids, "eva")
+    workflow.step(app, "approve", ids, "bob")
+    effective = {(e["language"], e["field"]): e for e in workflow.effective(app, SECOND)}
+    assert effective[("en", "name")]["source"] == "translation"
+    assert effective[("en", "name")]["value"] == f"{doc['name']} [en]"
+
+    workflow.set_overlay(
+        app,
+        shop_id=SECOND,
+        product_guid=doc["guid"],
+        language="en",
+        field="name",
+        value="Our own name",
+        changed_by="ann",
+    )
+    effective = {(e["language"], e["field"]): e for e in workflow.effective(app, SECOND)}
+    assert effective[("en", "name")] == {
+        "shop_id": SECOND,
+        "product_guid": doc["guid"],
+        "language": "en",
+        "field": "name",
+        "value": "Our own name",
+        "source": "overlay",
+        "translation_id": None,
+    }
+    assert effective[("sk", "name")]["source"] == "translation"
+    # the master shop gets nothing in en or sk: it does not sell in them (never cs by accident)
+    assert workflow.effective(app, MASTER) == []
+
+    # the master's name changes at the source; the import marks both translations stale
+    changed = {**copy.deepcopy(doc), "name": doc["name"] + " NEW", "changeTime": "2099-01-01T00:00:00+0100"}
+    sandbox.put(MASTER, "products", [changed], webhooks=False)
+    import_entity(shop, db, "products", MASTER)
+    rows = app.execute("select id, status, text from catalog.translations order by id").fetchall()
+    assert [(r[1], r[2]) for r in rows] == [("stale", f"{doc['name']} [sk]"), ("stale", f"{doc['name']} [en]")]
+    worklist = workflow.worklist(app, language="en", status=None, master_shop_id=None)
+    assert [(w["id"], w["status"], w["current_source"]) for w in worklist] == [(ids[1], "stale", doc["name"] + " NEW")]
+    # stale texts are not effective any more; the overlay still is
+    effective = {(e["language"], e["field"]): e["source"] for e in workflow.effective(app, SECOND)}
+    assert effective == {("en", "name"): "overlay"}
+
+
+def _approved(app: psycopg.Connection, docs: list[dict[str, Any]], language: str, **kw: Any) -> list[int]:
+    ids = [
+        workflow.draft(
+            app,
+            master_shop_id=MASTER,
+            product_guid=doc["guid"],
+            field="name",
+            language=language,
+            text=f"{doc['name']} [{language}]",
+            changed_by="eva",
+            **kw,
+        )
+        for doc in docs
+    ]
+    workflow.step(app, "review", ids, "eva")
+    workflow.step(app, "approve", ids, "bob")
+    return ids
+
+
+def test_refusals_fail_with_shoptets_error_a_missing_language_is_an_error_and_the_worker_retries(
+    sandbox: Sandbox, shop: Config, db: Target, app: psycopg.Connection, two_shops: list[dict[str, Any]]
+) -> None:
+    from runner import tasks
+
+    app.autocommit = True
+    ok, gone = two_shops[0], two_shops[1]
+    en = _approved(app, [ok, gone], "en")
+    (de,) = _approved(app, [ok], "de", target_shop_id=SECOND)  # the second shop has no German
+    sandbox.remove(SECOND, "products", [gone["guid"]], webhooks=False)  # deleted there, the hub not told yet
+
+    def run_job() -> None:
+        bound = tasks.configure(db)
+        with bound.open():
+            sync.defer(app, SECOND)
+            bound.run_worker(queues=["translations"], wait=False, install_signal_handlers=False)
+
+    run_job()
+    job = app.execute(
+        "select status::text, queue_name, lock from procrastinate.procrastinate_jobs "
+        "where task_name = 'sync_translations'"
+    ).fetchall()
+    # the one deferred, and maybe one the periodic dispatcher queued after it (failures stay to push)
+    assert job and set(job) == {("succeeded", "translations", f"shop:{SECOND}:translations")}
+    rows = {r[0]: r[1:] for r in app.execute("select id, status, sync_error from catalog.translations")}
+    assert rows[en[0]] == ("synced", None)
+    assert rows[en[1]][0] == "failed"
+    assert f"shop {SECOND}: PATCH /api/products/{gone['guid']}: not found (product-not-found" in rows[en[1]][1]
+    assert rows[de][0] == "failed" and f"shop {SECOND} has no language de (its languages: en, sk)" in rows[de][1]
+
+    # the product is back: the next sync retries the failed push; the missing language stays an error
+    sandbox.put(SECOND, "products", [gone], webhooks=False)
+    with client_for(shop, SECOND) as client:
+        again = sync.sync_shop(app, client, SECOND)
+    assert (again.requests, again.pushed, again.synced) == (1, 1, 1)
+    rows = {r[0]: r[1] for r in app.execute("select id, status from catalog.translations")}
+    assert rows == {en[0]: "synced", en[1]: "synced", de: "failed"}
+    assert client_for(shop, SECOND).get(f"/api/products/{gone['guid']}", {"language": "en"})["name"] == (
+        f"{gone['name']} [en]"
+    )
+
+
+class _Files(BaseHTTPRequestHandler):
+    files: dict[str, bytes] = {}
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        body = type(self).files.get(self.path)
+        self.send_response(200 if body is not None else 404)
+        self.send_header("Content-Length", str(len(body or b"")))
+        self.end_headers()
+        self.wfile.write(body or b"")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_many_texts_go_as_one_batch_job_and_a_refused_row_fails_alone(
+    sandbox: Sandbox,
+    shop: Config,
+    db: Target,
+    app: psycopg.Connection,
+    admin: psycopg.Connection,
+    two_shops: list[dict[str, Any]],
+) -> None:
+    app.autocommit = True
+    admin.execute("select core.setting_set('translations.batch_threshold', '5'::jsonb)")
+    ids = _approved(app, two_shops, "en")
+    gone = two_shops[7]
+    sandbox.remove(SECOND, "products", [gone["guid"]], webhooks=False)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Files)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def publish(shop_id: int, name: str, body: bytes) -> str:
+        _Files.files[f"/{name}"] = body
+        return f"http://127.0.0.1:{server.server_address[1]}/{name}"
+
+    try:
+        with client_for(shop, SECOND) as client:
+            result = sync.sync_shop(app, client, SECOND, publish=publish)
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+    assert result.batch_job is not None and result.requests == 1
+    assert (result.pushed, result.failed, result.synced) == (N - 1, 1, N - 1)
+    rows = (body for body in _Files.files.values())
+    lines = [json.loads(line) for line in next(rows).splitlines()]
+    assert len(lines) == N and {line["language"] for line in lines} == {"en"}
+    assert {line["guid"] for line in lines} == {doc["guid"] for doc in two_shops}
+    patches = sandbox.shop(SECOND).languages.patches
+    assert len(patches) == N - 1 and {p["via"] for p in patches} == {"batch"}
+    failed = app.execute("select id, sync_error from catalog.translations where status = 'failed'").fetchall()
+    assert [f[0] for f in failed] == [ids[7]] and "row 8" in failed[0][1]
+    with client_for(shop, SECOND) as client:
+        assert client.get(f"/api/products/{two_shops[0]['guid']}", {"language": "en"})["name"] == (
+            f"{two_shops[0]['name']} [en]"
+        )
+
+
+def test_the_web_app_serves_a_published_batch_file_until_it_expires(
+    db: Target, admin: psycopg.Connection, hub_env: dict[str, str]
+) -> None:
+    from starlette.testclient import TestClient
+
+    from runner.web import create_app
+
+    admin.execute("insert into core.shops (shop_id, name) values (%s, 'a shop')", (SECOND,))
+    url = sync.database_publisher(db.app, "http://hub.example")(SECOND, "translations-1.jsonl", b'{"guid": "g"}\n')
+    assert url.startswith("http://hub.example/translations/batch/translations-1-") and url.endswith(".jsonl")
+    path = url.removeprefix("http://hub.example")
+    with TestClient(create_app(Config.from_env(), db)) as client:
+        answer = client.get(path)
+        assert (answer.status_code, answer.content) == (200, b'{"guid": "g"}\n')
+        assert client.get("/translations/batch/translations-1-not-the-token.jsonl").status_code == 404
+        admin.execute("update catalog.translation_batch_files set expires_at = now() - interval '1 second'")
+        assert client.get(path).status_code == 404
