@@ -194,7 +194,7 @@ as $$
     select o.rhythm_days,
            case p_churn_model
                when 'bgnbd-v1' then round(bg.p_no_order::numeric, 4)
-               when 'baseline' then round(bl.churn_risk::numeric, 4)
+               when 'baseline' then round((1 - exp(greatest(-700, -d.silence / p_median_days::double precision)))::numeric, 4)
                else rv.churn_risk
            end,
            p_last_order_at + make_interval(secs => (o.rhythm_days * 86400)::double precision),
@@ -202,18 +202,17 @@ as $$
            round(o.predicted_orders * p_avg_order_value, 2)
     from analytics.clv_model_score(p_orders_count, p_avg_order_value, p_first_order_at, p_last_order_at,
                                    p_valued_at, p_median_days, p_horizon_days) rv
-    cross join lateral analytics.baseline_model_score(p_orders_count, p_first_order_at, p_last_order_at, p_valued_at,
-                                                      p_median_days, p_horizon_days) bl
     cross join lateral (
         select extract(epoch from p_last_order_at - p_first_order_at)::double precision / 86400 as t_x,
-               extract(epoch from p_valued_at - p_first_order_at)::double precision / 86400 as age
+               extract(epoch from p_valued_at - p_first_order_at)::double precision / 86400 as age,
+               greatest(0, extract(epoch from p_valued_at - p_last_order_at)::double precision / 86400) as silence
     ) d
     cross join lateral analytics.bgnbd_predict(p_bgnbd_r, p_bgnbd_alpha, p_bgnbd_a, p_bgnbd_b, p_orders_count - 1,
                                                d.t_x, greatest(d.age, d.t_x), p_churn_days, p_horizon_days) bg
     cross join lateral (
         select case p_orders_model
                    when 'bgnbd-v1' then round(bg.expected_orders::numeric, 4)
-                   when 'baseline' then round(bl.predicted_orders::numeric, 4)
+                   when 'baseline' then round((p_orders_count * p_horizon_days / greatest(d.age, p_horizon_days))::numeric, 4)
                    else rv.predicted_orders
                end as predicted_orders,
                case p_orders_model

@@ -5,7 +5,8 @@
  * (rhythm_days, expected_next_order_at, predicted_orders, predicted_value):
  *
  *   rhythm-v1  analytics.clv_model_score (exact numeric arithmetic; docs/analytics.md)
- *   baseline   analytics.baseline_model_score: churn_risk = round(1 - exp(-d / m), 4), d the days
+ *   baseline   the formulas of analytics.baseline_model_score (written out here: that function has a
+ *              search_path setting, which would keep it from being inlined): churn_risk = round(1 - exp(-d / m), 4), d the days
  *              since the last order, m the shop's median rhythm; predicted_orders =
  *              round(n x H / max(days since the first order, H), 4), the past rate; rhythm_days =
  *              round(max(days since the first order, H) / n, 4), one order at that rate
@@ -37,7 +38,7 @@ as $$
     select o.rhythm_days,
            case p_churn_model
                when 'bgnbd-v1' then round(bg.p_no_order::numeric, 4)
-               when 'baseline' then round(bl.churn_risk::numeric, 4)
+               when 'baseline' then round((1 - exp(greatest(-700, -d.silence / p_median_days::double precision)))::numeric, 4)
                else rv.churn_risk
            end,
            p_last_order_at + make_interval(secs => (o.rhythm_days * 86400)::double precision),
@@ -45,18 +46,17 @@ as $$
            round(o.predicted_orders * p_avg_order_value, 2)
     from analytics.clv_model_score(p_orders_count, p_avg_order_value, p_first_order_at, p_last_order_at,
                                    p_valued_at, p_median_days, p_horizon_days) rv
-    cross join lateral analytics.baseline_model_score(p_orders_count, p_first_order_at, p_last_order_at, p_valued_at,
-                                                      p_median_days, p_horizon_days) bl
     cross join lateral (
         select extract(epoch from p_last_order_at - p_first_order_at)::double precision / 86400 as t_x,
-               extract(epoch from p_valued_at - p_first_order_at)::double precision / 86400 as age
+               extract(epoch from p_valued_at - p_first_order_at)::double precision / 86400 as age,
+               greatest(0, extract(epoch from p_valued_at - p_last_order_at)::double precision / 86400) as silence
     ) d
     cross join lateral analytics.bgnbd_predict(p_bgnbd_r, p_bgnbd_alpha, p_bgnbd_a, p_bgnbd_b, p_orders_count - 1,
                                                d.t_x, greatest(d.age, d.t_x), p_churn_days, p_horizon_days) bg
     cross join lateral (
         select case p_orders_model
                    when 'bgnbd-v1' then round(bg.expected_orders::numeric, 4)
-                   when 'baseline' then round(bl.predicted_orders::numeric, 4)
+                   when 'baseline' then round((p_orders_count * p_horizon_days / greatest(d.age, p_horizon_days))::numeric, 4)
                    else rv.predicted_orders
                end as predicted_orders,
                case p_orders_model
