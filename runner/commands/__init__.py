@@ -27,6 +27,7 @@ GROUPS = (
     "sandbox",
     "sync",
     "analytics",
+    "feed",
     "serve",
     "worker",
     "status",
