@@ -3,7 +3,10 @@
 Run `hub bench generate --scale S` first (`make bench` does both). Measures, as hub_app:
 
 * full refresh: analytics.rebuild_customer_metrics(shop, refit) of every bench shop, one
-  transaction each, timed together: facts, RFM ranks, segment, model fit, writing, boundaries.
+  transaction each, timed together: facts, RFM ranks, segment, model fit, writing, boundaries,
+  tags (the five sample rules of `hub bench tags` are saved on each bench shop for the run and
+  removed before the incremental rounds, so both full figures include the tags step: every
+  customer tagged on the empty table, the clock-dependent rules on the daily case).
   Run twice: the first writes every row into an emptied table (the bench shops' stored metrics
   are removed first); the second is the daily case (only changed rows written). Target at
   scale 1 (1.4 M orders): <= 30 s.
@@ -19,6 +22,7 @@ used (from /proc, when the database runs on this machine): the machine may be sh
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
@@ -27,6 +31,7 @@ from typing import Any
 import psycopg
 import psycopg.sql
 
+from bench.analytics_extras_bench import SAMPLE_RULES
 from bench.generate import BENCH_SHOPS, MASTER_SHOP
 from bench.stats import fmt_seconds, percentile, record
 from runner.db import Target, connect
@@ -109,6 +114,20 @@ def clear(conn: psycopg.Connection) -> None:
     conn.execute("vacuum analyze analytics.customer_metrics_base")
 
 
+def save_sample_rules(conn: psycopg.Connection, *, remove: bool = False) -> None:
+    """The sample tag rules saved on every bench shop (or removed with their tags), so that the full
+    refresh measures the tags step too."""
+    with conn.transaction():
+        for shop in BENCH_SHOPS:
+            conn.execute("delete from analytics.tag_rules where shop_id = %s and name like 'bench-%%'", [shop])
+            if not remove:
+                for name, condition in SAMPLE_RULES.items():
+                    conn.execute(
+                        "insert into analytics.tag_rules (shop_id, name, condition) values (%s, %s, %s::jsonb)",
+                        [shop, name, json.dumps(condition)],
+                    )
+
+
 def _value(conn: psycopg.Connection, sql: str, params: Any) -> Any:
     """The first column of the one row a query returns."""
     row = conn.execute(sql, params).fetchone()
@@ -155,6 +174,7 @@ def run(target: Target, *, changes: int = 1000, rounds: int = 5, seed: int = 1, 
             "|---|---|---|",
         ]
         clear(conn)
+        save_sample_rules(conn)  # on the emptied table: nothing to tag yet
         first, cpu, summaries = full_refresh(conn)
         customers = sum(s.get("customers", 0) for s in summaries)
         written = sum(s.get("inserted", 0) + s.get("updated", 0) + s.get("deleted", 0) for s in summaries)
@@ -162,7 +182,8 @@ def run(target: Target, *, changes: int = 1000, rounds: int = 5, seed: int = 1, 
             f"  full refresh, empty table: {first:.1f} s (CPU {cpu}), {customers:,} customers, {written:,} rows written"
         )
         lines.append(
-            f"| full refresh, empty table ({customers:,} customers, {written:,} rows written) | {first:.1f} s | {cpu} |"
+            f"| full refresh incl. tags (5 rules), empty table ({customers:,} customers, {written:,} rows written) "
+            f"| {first:.1f} s | {cpu} |"
         )
         again, cpu, summaries = full_refresh(conn)
         written = sum(s.get("inserted", 0) + s.get("updated", 0) + s.get("deleted", 0) for s in summaries)
@@ -172,6 +193,7 @@ def run(target: Target, *, changes: int = 1000, rounds: int = 5, seed: int = 1, 
         lines.append(
             f"| full refresh again, model fitted: the daily case ({written:,} rows written) | {again:.1f} s | {cpu} |"
         )
+        save_sample_rules(conn, remove=True)  # the incremental figure as before: without rules
         rng = random.Random(seed)
         results = [incremental_round(conn, rng, changes, n) for n in range(rounds)]
         times = [r["seconds"] for r in results]

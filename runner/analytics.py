@@ -48,11 +48,26 @@ def after_write(conn: psycopg.Connection, shop_id: int, entity: str) -> None:
 
 def refresh_shop(conn: psycopg.Connection, shop_id: int, *, full: bool = False) -> dict[str, Any]:
     """One shop, in one transaction: a full rebuild with a new model fit (``full``), else only the
-    customers queued in analytics.customer_changes (analytics.refresh_changed_customers)."""
+    customers queued in analytics.customer_changes (analytics.refresh_changed_customers). After a
+    full rebuild, the shop's BG/NBD model is fitted again where its backtest chose it
+    (fit_live, a second short transaction)."""
     with conn.transaction():
         sql = query("analytics.rebuild") if full else query("analytics.refresh_changed")
         result = conn.execute(sql, {"shop_id": shop_id}).fetchone()
-    return dict(result[0]) if result and result[0] else {}
+    summary = dict(result[0]) if result and result[0] else {}
+    if full:
+        summary["bgnbd"] = fit_live(conn, shop_id)
+    return summary
+
+
+def fit_live(conn: psycopg.Connection, shop_id: int) -> dict[str, Any]:
+    """The live BG/NBD fit of a shop whose backtest chose it (runner.backtest.fit_live_model), in
+    its own transaction: {"fitted": bool, "reason": why not}."""
+    from runner.backtest import fit_live_model
+
+    with conn.transaction():
+        live = fit_live_model(conn, shop_id)
+    return {"fitted": live.fitted, "reason": live.reason}
 
 
 def refresh(
@@ -127,7 +142,8 @@ def describe(summary: dict[str, Any]) -> str:
         parts.insert(0, f"{summary.get('keys', 0):,} changed")
         parts.append(f"{summary.get('rescored', 0):,} rescored")
     else:
-        parts.insert(0, "full" + (" (model fitted)" if summary.get("refit") else ""))
+        fitted = "BG/NBD and rhythm-v1 fitted" if summary.get("bgnbd", {}).get("fitted") else "model fitted"
+        parts.insert(0, "full" + (f" ({fitted})" if summary.get("refit") else ""))
     parts += [
         f"{summary.get('inserted', 0):,} new",
         f"{summary.get('updated', 0):,} updated",

@@ -279,15 +279,22 @@ def schedule_products_sync(timestamp: int) -> int:
 # analytics_after_write queues one refresh_changed_customers job per shop, which recomputes just
 # those customers, and one recalculate_inventory job (orders, products), which recomputes the
 # demand of the variants of the orders written since its last run (analytics.refresh_variant_metrics).
-# The daily recalculate_customer_metrics recomputes everyone and fits the model; the hourly
+# The daily recalculate_customer_metrics recomputes everyone and fits the models (rhythm-v1 in
+# SQL; BG/NBD in Python, runner/clv_fit.py, where the shop's backtest chose it); the hourly
 # dispatch_inventory_recalculation moves each shop's inventory figures to its new local day.
 
 
 @app.task(name="recalculate_customer_metrics", queue="analytics", retry=RETRY)
 def recalculate_customer_metrics(shop_id: int) -> Any:
-    """Daily full refresh with a new model fit: analytics.refresh_customer_metrics(shop_id)."""
+    """Daily full refresh with a new model fit: analytics.refresh_customer_metrics(shop_id), then,
+    where the shop's backtest chose BG/NBD, its live fit on the refreshed facts (another transaction)."""
+    from runner.backtest import fit_live_model
+
     with transaction() as conn:
         row = conn.execute(query("tasks.refresh_customer_metrics"), {"shop_id": shop_id}).fetchone()
+    with transaction() as conn:
+        live = fit_live_model(conn, shop_id)
+    log(logger, logging.INFO, "customer model", shop_id=shop_id, bgnbd_fitted=live.fitted, reason=live.reason)
     return row[0] if row else None
 
 

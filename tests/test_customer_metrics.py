@@ -628,7 +628,10 @@ def test_a_full_refresh_does_not_block_readers(db: Any, admin: psycopg.Connectio
         assert reader.execute("select count(*) from analytics.customer_metrics").fetchone()[0] < before[0]
 
 
-@pytest.mark.parametrize("function", ["customer_key", "clv_model_score"])
+@pytest.mark.parametrize(
+    "function",
+    ["customer_key", "clv_model_score", "baseline_model_score", "hyp2f1", "bgnbd_predict", "customer_model_score"],
+)
 def test_function_files_equal_their_migration(function: str) -> None:
     """sales.orders.customer_key stores analytics.customer_key, the view analytics.customer_metrics
     calls analytics.clv_model_score: each function file must not drift from the newest migration
@@ -690,7 +693,7 @@ def test_refresh_and_show_commands(hub_env: dict[str, str], admin: psycopg.Conne
     assert done.returncode == 0 and "no customer metrics yet" in done.stdout
     done = hub(hub_env, "analytics", "refresh", "--shop", str(MASTER), "--full")
     assert done.returncode == 0, done.stderr
-    assert "full (model fitted)" in done.stdout and "computing and comparing customer metrics" in done.stderr
+    assert "full (model fitted)" in done.stdout and "computing and writing every customer (first fill)" in done.stderr
     admin.execute("update sales.orders set status_id = -4 where shop_id = %s and code = 'C1'", [MASTER])
     done = hub(hub_env, "analytics", "refresh", "--json")
     lines = [json.loads(line) for line in done.stdout.splitlines()]

@@ -345,7 +345,15 @@ def cmd_analytics_backtest(cfg: Config, args: argparse.Namespace) -> int:
         except backtest.BacktestError as exc:
             raise CommandError(str(exc)) from None
     if args.json:
-        print_json({"rows": result.rows, "fits": result.fits, "not_fitted": result.not_fitted})
+        live = result.live
+        print_json(
+            {
+                "rows": result.rows,
+                "fits": result.fits,
+                "not_fitted": result.not_fitted,
+                "live": None if live is None else {"fitted": live.fitted, "params": live.params, "reason": live.reason},
+            }
+        )
         return 0
     print(
         f"shop {args.shop}: models fitted on the orders before {args.cutoff}, compared with the "
@@ -357,6 +365,12 @@ def cmd_analytics_backtest(cfg: Config, args: argparse.Namespace) -> int:
         print(f"{model} fitted: {shown} (alpha in days)")
     for model, reason in result.not_fitted.items():
         print(f"{model} not fitted: {reason}")
+    if result.live is not None:
+        if result.live.fitted and result.live.params:
+            shown = ", ".join(f"{k} {result.live.params[k]:.4g}" for k in ("r", "alpha", "a", "b"))
+            print(f"live metrics: bgnbd-v1 fitted on every customer now: {shown}")
+        else:
+            print(f"live metrics: no BG/NBD fit: {result.live.reason}")
     return 0
 
 

@@ -157,7 +157,7 @@ def register(subparsers: Subparsers) -> None:
         cmd_bench_analytics,
         help="customer-metrics refresh on generated data: full, and after N changed orders",
         description="On data made by `hub bench generate`: the full customer-metrics refresh of "
-        "every bench shop (RFM, segments, model fit; twice: a fresh table, then the daily "
+        "every bench shop (RFM, segments, model fit, tags of five sample rules; twice: a fresh table, then the daily "
         "case), and the incremental refresh after --changes orders of the master shop "
         "changed (rolled back after each round). Targets at scale 1: full <= 30 s, "
         "1,000 changed orders <= 200 ms.",

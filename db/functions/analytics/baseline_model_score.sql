@@ -12,7 +12,10 @@
  *                     horizon; the time since the first order counts as at least one horizon, so
  *                     that a customer first seen yesterday is not predicted to buy every day
  *
- * Double precision, unrounded (the caller rounds what it stores).
+ * Double precision, unrounded (the caller rounds what it stores); exp() of less than -700 counts
+ * as exp(-700) (no underflow error for a silence of hundreds of median rhythms). Created by
+ * migration 0130 as well (the view analytics.customer_metrics calls it); a test keeps the two
+ * definitions equal.
  */
 create or replace function analytics.baseline_model_score(
     p_orders_count integer, p_first_order_at timestamptz, p_last_order_at timestamptz, p_valued_at timestamptz,
@@ -24,7 +27,7 @@ parallel safe
 set search_path = pg_catalog
 as $$
     select d.recency_days,
-           1 - exp(-d.recency_days / p_median_days::double precision),
+           1 - exp(greatest(-700, -d.recency_days / p_median_days::double precision)),
            p_orders_count * p_horizon_days
                / greatest(extract(epoch from p_valued_at - p_first_order_at)::double precision / 86400, p_horizon_days)
     from (select greatest(0, extract(epoch from p_valued_at - p_last_order_at)::double precision / 86400) as recency_days) d

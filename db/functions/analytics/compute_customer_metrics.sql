@@ -5,7 +5,8 @@
  * rhythm-v1 model fitted on that data (median rhythm of then, horizon from the setting
  * analytics.clv_horizon_days) and valued at p_as_of (analytics.clv_model_score). p_keys: return
  * only these customers (null: all). Reads only; writes nothing. Rows of the view
- * analytics.customer_metrics (valued_at = p_as_of, computed_at = now()).
+ * analytics.customer_metrics (valued_at = p_as_of, computed_at = now(); clv_model and churn_model
+ * rhythm-v1: the live metrics' choice of model is made by backtests, which use this function).
  */
 create or replace function analytics.compute_customer_metrics(p_shop_id bigint, p_as_of timestamptz default now(),
                                                               p_keys text[] default null)
@@ -26,7 +27,7 @@ as $$
            b.monetary_score, b.rfm_segment,
            b.total_spent + s.predicted_value,
            s.churn_risk, s.expected_next_order_at, s.rhythm_days, s.predicted_orders, s.predicted_value,
-           'rhythm-v1', p_as_of, b.computed_at, b.avg_order_value
+           'rhythm-v1', p_as_of, b.computed_at, b.avg_order_value, 'rhythm-v1'
     from base b
     cross join model m
     cross join lateral analytics.clv_model_score(b.orders_count, b.avg_order_value, b.first_order_at, b.last_order_at,

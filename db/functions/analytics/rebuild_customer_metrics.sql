@@ -13,8 +13,10 @@
  *  2. every customer computed (analytics.customer_base_rows, ranked) and compared with the stored
  *     row in the same statement; only the customers that are new, gone or changed are kept
  *     (temporary table _cm_diff: few on a daily refresh);
- *  3. those written: deleted, updated, inserted. Readers are never blocked: they see the old rows
- *     until the commit (row versions; no lock beyond ROW EXCLUSIVE);
+ *  3. those written: deleted, updated, inserted (in key order). Readers are never blocked: they
+ *     see the old rows until the commit (row versions; no lock beyond ROW EXCLUSIVE);
+ *     a shop without stored rows (a first fill) skips the comparison: every customer is inserted
+ *     straight from the computation, in key order;
  *  4. the model fitted (with p_refit) and the RFM quintile boundaries
  *     (analytics.customer_rfm_bounds) set, both from the stored rows, now equal to the new ones;
  *  5. the customer tags re-evaluated (analytics.apply_tag_rules): every rule for the customers
@@ -43,64 +45,86 @@ declare
     v_updated bigint;
     v_deleted bigint;
 begin
-    if not exists (select from core.shops s where s.shop_id = p_shop_id) then
+    -- the shop row locked against deletion until the commit: what a foreign key would check for
+    -- every row written, once (customer_metrics_base has none: migration 0131)
+    perform from core.shops s where s.shop_id = p_shop_id for key share;
+    if not found then
         raise exception 'analytics.rebuild_customer_metrics: no shop %', p_shop_id using errcode = 'P0002';
     end if;
     perform analytics.customer_metrics_lock(p_shop_id);
     delete from analytics.customer_changes c where c.shop_id = p_shop_id;
-
-    raise notice 'analytics: shop %: computing and comparing customer metrics', p_shop_id;
     if to_regclass('pg_temp._cm_diff') is not null then
         drop table pg_temp._cm_diff;
     end if;
-    create temp table _cm_diff on commit drop as
-        select case when n.customer_key is null then 'gone' when m.customer_key is null then 'new' else 'changed' end
-                   as change,
-               coalesce(n.customer_key, m.customer_key) as key,
-               n.*
+
+    if not exists (select from analytics.customer_metrics_base b where b.shop_id = p_shop_id) then
+        -- a first fill: nothing to compare with; every customer inserted straight, in key order (the
+        -- primary key grows at its right edge instead of splitting pages all over)
+        raise notice 'analytics: shop %: computing and writing every customer (first fill)', p_shop_id;
+        insert into analytics.customer_metrics_base (
+            shop_id, customer_key, customer_guid, email, orders_count, total_spent, avg_order_value, first_order_at,
+            last_order_at, avg_days_between_orders, recency_score, frequency_score, monetary_score, rfm_segment,
+            computed_at)
+        select n.shop_id, n.customer_key, n.customer_guid, n.email, n.orders_count, n.total_spent, n.avg_order_value,
+               n.first_order_at, n.last_order_at, n.avg_days_between_orders, n.recency_score, n.frequency_score,
+               n.monetary_score, n.rfm_segment, n.computed_at
         from analytics.customer_base_rows(p_shop_id, null, null, true) n
-        full join (select * from analytics.customer_metrics_base b where b.shop_id = p_shop_id) m
-            on m.customer_key = n.customer_key
-        where n.customer_key is null or m.customer_key is null
-           or (m.customer_guid, m.email, m.orders_count, m.total_spent, m.avg_order_value, m.first_order_at,
-               m.last_order_at, m.avg_days_between_orders, m.recency_score, m.frequency_score, m.monetary_score,
-               m.rfm_segment)
-              is distinct from
-              (n.customer_guid, n.email, n.orders_count, n.total_spent, n.avg_order_value, n.first_order_at,
-               n.last_order_at, n.avg_days_between_orders, n.recency_score, n.frequency_score, n.monetary_score,
-               n.rfm_segment);
-    -- statistics and the key index keep the writes below on the right plan (few rows or all)
-    analyze pg_temp._cm_diff;
-    create unique index on pg_temp._cm_diff (key);
+        order by n.customer_key;
+        get diagnostics v_inserted = row_count;
+        v_updated := 0;
+        v_deleted := 0;
+    else
+        raise notice 'analytics: shop %: computing and comparing customer metrics', p_shop_id;
+        create temp table _cm_diff on commit drop as
+            select case when n.customer_key is null then 'gone' when m.customer_key is null then 'new' else 'changed' end
+                       as change,
+                   coalesce(n.customer_key, m.customer_key) as key,
+                   n.*
+            from analytics.customer_base_rows(p_shop_id, null, null, true) n
+            full join (select * from analytics.customer_metrics_base b where b.shop_id = p_shop_id) m
+                on m.customer_key = n.customer_key
+            where n.customer_key is null or m.customer_key is null
+               or (m.customer_guid, m.email, m.orders_count, m.total_spent, m.avg_order_value, m.first_order_at,
+                   m.last_order_at, m.avg_days_between_orders, m.recency_score, m.frequency_score, m.monetary_score,
+                   m.rfm_segment)
+                  is distinct from
+                  (n.customer_guid, n.email, n.orders_count, n.total_spent, n.avg_order_value, n.first_order_at,
+                   n.last_order_at, n.avg_days_between_orders, n.recency_score, n.frequency_score, n.monetary_score,
+                   n.rfm_segment);
+        -- statistics and the key index keep the writes below on the right plan (few rows or all)
+        analyze pg_temp._cm_diff;
+        create unique index on pg_temp._cm_diff (key);
 
-    raise notice 'analytics: shop %: writing the changed customers (% s)', p_shop_id,
-        round(extract(epoch from clock_timestamp() - v_clock)::numeric, 1);
-    delete from analytics.customer_metrics_base m
-    using _cm_diff d
-    where d.change = 'gone' and m.shop_id = p_shop_id and m.customer_key = d.key;
-    get diagnostics v_deleted = row_count;
+        raise notice 'analytics: shop %: writing the changed customers (% s)', p_shop_id,
+            round(extract(epoch from clock_timestamp() - v_clock)::numeric, 1);
+        delete from analytics.customer_metrics_base m
+        using _cm_diff d
+        where d.change = 'gone' and m.shop_id = p_shop_id and m.customer_key = d.key;
+        get diagnostics v_deleted = row_count;
 
-    update analytics.customer_metrics_base m
-    set customer_guid = d.customer_guid, email = d.email, orders_count = d.orders_count,
-        total_spent = d.total_spent, avg_order_value = d.avg_order_value,
-        first_order_at = d.first_order_at, last_order_at = d.last_order_at,
-        avg_days_between_orders = d.avg_days_between_orders, recency_score = d.recency_score,
-        frequency_score = d.frequency_score, monetary_score = d.monetary_score,
-        rfm_segment = d.rfm_segment, computed_at = d.computed_at
-    from _cm_diff d
-    where d.change = 'changed' and m.shop_id = p_shop_id and m.customer_key = d.key;
-    get diagnostics v_updated = row_count;
+        update analytics.customer_metrics_base m
+        set customer_guid = d.customer_guid, email = d.email, orders_count = d.orders_count,
+            total_spent = d.total_spent, avg_order_value = d.avg_order_value,
+            first_order_at = d.first_order_at, last_order_at = d.last_order_at,
+            avg_days_between_orders = d.avg_days_between_orders, recency_score = d.recency_score,
+            frequency_score = d.frequency_score, monetary_score = d.monetary_score,
+            rfm_segment = d.rfm_segment, computed_at = d.computed_at
+        from _cm_diff d
+        where d.change = 'changed' and m.shop_id = p_shop_id and m.customer_key = d.key;
+        get diagnostics v_updated = row_count;
 
-    insert into analytics.customer_metrics_base (
-        shop_id, customer_key, customer_guid, email, orders_count, total_spent, avg_order_value, first_order_at,
-        last_order_at, avg_days_between_orders, recency_score, frequency_score, monetary_score, rfm_segment,
-        computed_at)
-    select d.shop_id, d.customer_key, d.customer_guid, d.email, d.orders_count, d.total_spent, d.avg_order_value,
-           d.first_order_at, d.last_order_at, d.avg_days_between_orders, d.recency_score, d.frequency_score,
-           d.monetary_score, d.rfm_segment, d.computed_at
-    from _cm_diff d
-    where d.change = 'new';
-    get diagnostics v_inserted = row_count;
+        insert into analytics.customer_metrics_base (
+            shop_id, customer_key, customer_guid, email, orders_count, total_spent, avg_order_value, first_order_at,
+            last_order_at, avg_days_between_orders, recency_score, frequency_score, monetary_score, rfm_segment,
+            computed_at)
+        select d.shop_id, d.customer_key, d.customer_guid, d.email, d.orders_count, d.total_spent, d.avg_order_value,
+               d.first_order_at, d.last_order_at, d.avg_days_between_orders, d.recency_score, d.frequency_score,
+               d.monetary_score, d.rfm_segment, d.computed_at
+        from _cm_diff d
+        where d.change = 'new'
+        order by d.key;
+        get diagnostics v_inserted = row_count;
+    end if;
 
     raise notice 'analytics: shop %: % new, % updated, % gone (% s); model and RFM boundaries', p_shop_id,
         v_inserted, v_updated, v_deleted, round(extract(epoch from clock_timestamp() - v_clock)::numeric, 1);
@@ -159,16 +183,18 @@ begin
 
     -- the customer tags follow the metrics: the customers written above for every rule, and
     -- everyone for the rules that depend on the clock (the view's model figures, days_ago);
-    -- everyone for every rule when most customers changed (a first rebuild, a refit)
+    -- everyone for every rule when most customers changed or on a first fill
     raise notice 'analytics: shop %: tags', p_shop_id;
-    if (select count(*) from _cm_diff) * 3 > v_customers then
+    if (v_inserted + v_updated + v_deleted) * 3 > v_customers or to_regclass('pg_temp._cm_diff') is null then
         perform analytics.apply_tag_rules(p_shop_id);
     else
         perform analytics.apply_tag_rules(p_shop_id, array(select d.key from _cm_diff d));
         perform analytics.apply_tag_rules(p_shop_id, null, analytics.clock_tag_rules(p_shop_id));
     end if;
 
-    drop table pg_temp._cm_diff;
+    if to_regclass('pg_temp._cm_diff') is not null then
+        drop table pg_temp._cm_diff;
+    end if;
     return jsonb_build_object(
         'shop_id', p_shop_id, 'mode', 'full', 'refit', v_refit, 'customers', v_customers,
         'inserted', v_inserted, 'updated', v_updated, 'deleted', v_deleted, 'model', v_model.model,

@@ -40,6 +40,9 @@ declare
     v_cells text[];
 begin
     perform analytics.customer_metrics_lock(p_shop_id);
+    -- the shop row locked against deletion until the commit (customer_metrics_base has no foreign
+    -- key: migration 0131); an unknown shop is the full refresh's error
+    perform from core.shops s where s.shop_id = p_shop_id for key share;
     select * into v_model from analytics.customer_models m where m.shop_id = p_shop_id;
     select * into v_bounds from analytics.customer_rfm_bounds b where b.shop_id = p_shop_id;
     if v_model.shop_id is null or v_bounds.shop_id is null or v_bounds.customers = 0 then
