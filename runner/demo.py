@@ -141,7 +141,13 @@ def main() -> int:
         print(f"sandbox: a fake Shoptet API on {url} (scale {SCALE}; log {cfg.home / 'sandbox.log'})")
     else:
         print(f"sandbox: already running on {url}")
-    env = {**os.environ, "HUB_SHOPTET_API_URL": url, "HUB_LOG_LEVEL": os.environ.get("HUB_LOG_LEVEL", "WARNING")}
+    env = {
+        **os.environ,
+        "HUB_SHOPTET_API_URL": url,
+        "HUB_LOG_LEVEL": os.environ.get("HUB_LOG_LEVEL", "WARNING"),
+        # the sandbox's webhooks go to the web app the demo starts (DEMO_WEB_PORT)
+        "HUB_PUBLIC_URL": os.environ.get("HUB_PUBLIC_URL", f"http://127.0.0.1:{WEB_PORT}"),
+    }
     steps = [
         [hub, "shop", "add", "--token", f"sandbox-private-{SHOP}", "--master"],
         [hub, "snapshot", "import", "--shop", str(SHOP)],
