@@ -1,6 +1,7 @@
 # Shoptet Hub — every target installs what it needs on a fresh Debian 12 (root or sudo).
 #
-#   make demo    set up, start the embedded database, migrate, import a sandbox shop, print how to connect
+#   make demo    set up, start the embedded database, migrate, import a sandbox shop, start the dashboard
+#                (hub serve) and a worker in the background, print how to connect and the dashboard password
 #   make test    set up, run `make lint`, then the test suite on a throw-away cluster
 #   make lint    set up, check formatting (ruff format --check), lint (ruff check) runner/ bench/ tests/,
 #                and type-check runner/ (mypy); ruff and mypy come from the dev extras in pyproject.toml
@@ -9,7 +10,8 @@
 
 SHELL := /bin/bash
 PG_MAJOR := 15
-APT_PACKAGES := postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-partman postgresql-client-$(PG_MAJOR) pgbackrest
+APT_PACKAGES := postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-partman postgresql-client-$(PG_MAJOR) pgbackrest chromium chromium-driver
+# chromium + chromium-driver: the dashboard's browser test (tests/test_dashboard_browser.py), headless
 VENV := .venv
 PY := $(VENV)/bin/python
 HUB := $(VENV)/bin/hub
@@ -30,6 +32,8 @@ system-packages:
 	command -v psql >/dev/null || missing="$$missing postgresql-client-$(PG_MAJOR)"; \
 	command -v pgbackrest >/dev/null || missing="$$missing pgbackrest"; \
 	python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
@@ -46,13 +50,8 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(HUB) db start
 	$(HUB) db migrate
+	@# ends with the dashboard's URL and password; `hub serve` and `hub worker` keep running in the background
 	$(PY) -m runner.demo
-	@echo
-	@echo "Connect with:"
-	@echo "  $(HUB) db psql                       # as the superuser"
-	@echo "  $(HUB) db psql --role readonly       # as hub_readonly (what analysts use)"
-	@echo "  psql \"$$($(HUB) db url)\""
-	@echo "Stop the database with: $(HUB) db stop"
 
 # lint first: a format, lint or type finding fails the run (CI runs `make test`)
 test: setup lint

@@ -1,5 +1,6 @@
-"""The web app (`hub serve`): Shoptet webhooks, the addon install callback, a health check, and
-Prometheus metrics (GET /metrics: runner/metrics.py).
+"""The web app (`hub serve`): Shoptet webhooks, the addon install callback, a health check,
+Prometheus metrics (GET /metrics: runner/metrics.py), and the dashboard (runner/dashboard/:
+/, /login, /shops ...; signed in with the password of `hub web passwd`).
 
 POST /webhooks/shoptet is on Shoptet's clock (an answer within 4 s or the delivery is
 retried), so its path is short: read at most 64 KiB, parse, look up the shop's signature
@@ -348,15 +349,21 @@ def create_app(cfg: Config | None = None, target: Target | None = None) -> Starl
     cfg = cfg or Config.from_env()
     target = target or target_for(cfg)
 
+    from runner import dashboard
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        from runner.secret_key import load_secret_key
+
         hub = Hub(cfg, target)
         await hub.open()
         app.state.hub = hub
+        app.state.dashboard = await dashboard.open_dashboard(target.app, load_secret_key(cfg))
         log(logger, logging.INFO, "web app started", database=target.description)
         try:
             yield
         finally:
+            await dashboard.close_dashboard(app.state.dashboard)
             await hub.close()
 
     return Starlette(
@@ -367,6 +374,7 @@ def create_app(cfg: Config | None = None, target: Target | None = None) -> Starl
             Route("/shoptet/install", shoptet_install, methods=["GET"]),
             Route("/translations/batch/{name}", translation_batch_file, methods=["GET"]),
             *feeds_web.ROUTES,
+            *dashboard.routes(),
         ],
         lifespan=lifespan,
     )

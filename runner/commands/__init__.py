@@ -32,6 +32,7 @@ GROUPS = (
     "serve",
     "worker",
     "status",
+    "web",
 )
 """Top-level commands: `hub <name>` is defined in runner/commands/<name>.py."""
 
