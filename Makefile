@@ -9,7 +9,8 @@
 
 SHELL := /bin/bash
 PG_MAJOR := 15
-APT_PACKAGES := postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-partman postgresql-client-$(PG_MAJOR) pgbackrest
+APT_PACKAGES := postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-partman postgresql-client-$(PG_MAJOR) pgbackrest chromium chromium-driver
+# chromium + chromium-driver: the dashboard's browser test (tests/test_dashboard_browser.py), headless
 VENV := .venv
 PY := $(VENV)/bin/python
 HUB := $(VENV)/bin/hub
@@ -30,6 +31,8 @@ system-packages:
 	command -v psql >/dev/null || missing="$$missing postgresql-client-$(PG_MAJOR)"; \
 	command -v pgbackrest >/dev/null || missing="$$missing pgbackrest"; \
 	python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \

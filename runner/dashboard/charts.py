@@ -19,39 +19,42 @@ from runner.dashboard import fmt
 Number = float | int | Decimal | None
 
 WIDTH, HEIGHT = 720, 200
-LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 28
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 24, 28
 PALETTE = ("#2563eb", "#16a34a", "#d97706", "#dc2626", "#7c3aed")
 
 
-def nice_max(value: float) -> float:
-    """The smallest 1, 2, 2.5 or 5 x 10^n at or above value (the top of the y axis)."""
+def axis(value: float, ticks: int = 5) -> tuple[float, float]:
+    """(top, step) of a y axis from 0 that shows value: the step a 1, 2 or 5 x 10^n, the top a
+    whole number of steps (at most about `ticks` of them)."""
     if value <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power:
-            return step * power
-    return 10 * power  # not reached
+        return 1.0, 0.5
+    raw = value / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if raw <= m * power)
+    return step * math.ceil(value / step - 1e-9), step
 
 
-def _frame(
-    labels: Sequence[str], top: float, title: str, unit: str, fmt_value: Callable[[float], str], ticks: int = 4
-) -> list[str]:
+def _digits(step: float) -> int:
+    """Decimals that write every multiple of step exactly (0 for whole steps)."""
+    return 0 if step >= 1 else min(6, -math.floor(math.log10(step) + 1e-9))
+
+
+def _frame(labels: Sequence[str], top: float, step: float, title: str, unit: str) -> list[str]:
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
         f'xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
-    for i in range(ticks + 1):
-        value = top * i / ticks
-        y = TOP + plot_h - plot_h * i / ticks
+    digits = _digits(step)
+    for i in range(round(top / step) + 1):
+        value = step * i
+        y = TOP + plot_h - plot_h * value / top
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{LEFT + plot_w}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(
-            f'<text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(fmt_value(value))}</text>'
-        )
+        text = escape(fmt.number(value, digits))
+        parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{text}</text>')
     if unit:
-        parts.append(f'<text class="axis unit" x="4" y="{TOP + 4}">{escape(unit)}</text>')
+        parts.append(f'<text class="axis unit" x="{LEFT - 6}" y="{TOP - 8}" text-anchor="end">{escape(unit)}</text>')
     n = len(labels)
     every = max(1, math.ceil(n / 8))
     for i, label in enumerate(labels):
@@ -59,10 +62,6 @@ def _frame(
             x = LEFT + plot_w * (i + 0.5) / n
             parts.append(f'<text class="axis" x="{x:.1f}" y="{HEIGHT - 8}" text-anchor="middle">{escape(label)}</text>')
     return parts
-
-
-def _value_format(top: float) -> Callable[[float], str]:
-    return lambda v: fmt.number(v, 0 if top >= 10 else 1)
 
 
 def bar_chart(
@@ -75,9 +74,9 @@ def bar_chart(
 ) -> Markup:
     """Bars of one series; labels on the x axis (at most ~8 written), unit at the top of the y axis."""
     nums = [float(v) if v is not None else 0.0 for v in values]
-    top = nice_max(max(nums, default=0.0))
-    show = value_text or (lambda v: fmt.number(v, 2 if top < 10 else 0))
-    parts = _frame(labels, top, title, unit, _value_format(top))
+    top, step = axis(max(nums, default=0.0))
+    show = value_text or (lambda v: fmt.number(v, _digits(step)))
+    parts = _frame(labels, top, step, title, unit)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     n = max(1, len(nums))
     slot = plot_w / n
@@ -101,16 +100,18 @@ def line_chart(
     title: str,
     unit: str = "",
     value_text: Callable[[Number], str] | None = None,
+    colours: dict[str, str] | None = None,
 ) -> Markup:
-    """One polyline per series (same x labels), with a legend; a point's <title> says its value."""
+    """One polyline per series (same x labels), with a legend; a point's <title> says its value.
+    colours: a series' colour by name (else the palette's next)."""
     all_values = [float(v) for vs in series.values() for v in vs if v is not None]
-    top = nice_max(max(all_values, default=0.0))
-    show = value_text or (lambda v: fmt.number(v, 2 if top < 10 else 0))
-    parts = _frame(labels, top, title, unit, _value_format(top))
+    top, step = axis(max(all_values, default=0.0))
+    show = value_text or (lambda v: fmt.number(v, _digits(step)))
+    parts = _frame(labels, top, step, title, unit)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     n = max(1, len(labels))
     for s, (name, values) in enumerate(series.items()):
-        colour = PALETTE[s % len(PALETTE)]
+        colour = (colours or {}).get(name, PALETTE[s % len(PALETTE)])
         points = []
         for i, (label, raw) in enumerate(zip(labels, values, strict=True)):
             if raw is None:

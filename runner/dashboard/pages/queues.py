@@ -40,6 +40,7 @@ async def queues(request: Request) -> Response:
         {"succeeded": [h["succeeded"] for h in hours], "failed": [h["failed"] for h in hours]},
         title="Jobs ended per hour, last 24 h",
         unit="jobs/h",
+        colours={"succeeded": "#16a34a", "failed": "#dc2626"},
     )
     return page(
         request,
