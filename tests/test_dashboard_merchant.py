@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 
 from bench.generate import generate
 from conftest import _conninfo
+from merchant_helpers import HISTORY_GUID, HISTORY_ORDERS, add_long_history
 from runner.config import Config
 from runner.dashboard import passwords
 from runner.db import Target, target_for_conninfo
@@ -29,10 +30,8 @@ SHOP = 900001
 EMPTY_SHOP = 900777
 SECRET_KEY = "test-secret-key-0123456789"
 PASSWORD = "merchant-pages-pw"
-HISTORY_GUID = "00000000-0000-4000-8000-00000000beef"
-HISTORY_ORDERS = 123  # more than two pages of 50; 40 of them share one created_at (ties)
 NEXT = re.compile(r'<a rel="next" href="([^"]+)"')
-ORDER_LINK = re.compile(r'href="/orders/%d/([^"]+)"' % SHOP)
+ORDER_LINK = re.compile(rf'href="/orders/{SHOP}/([^"]+)"')
 
 
 @pytest.fixture(scope="module")
@@ -47,28 +46,7 @@ def gen_db(postgresql_noproc: Any) -> Iterator[Target]:
     target = target_for_conninfo(psycopg.conninfo.make_conninfo(server, dbname=name))
     generate(target, scale=SCALE, seed=7, as_of=AS_OF, echo=False)
     with psycopg.connect(target.admin, autocommit=True) as conn:
-        conn.execute(
-            "insert into sales.customers (shop_id, guid, email, full_name, created_at, changed_at) "
-            "values (%(shop)s, %(guid)s, 'long.history@example.com', 'Zdeňka Dlouhá', now(), now())",
-            {"shop": SHOP, "guid": HISTORY_GUID},
-        )
-        conn.execute(
-            "insert into sales.orders (shop_id, code, created_at, changed_at, status_id, status_name, email,"
-            " customer_guid, total_with_vat, currency, exchange_rate) "
-            "select %(shop)s, 'H-' || lpad(g::text, 4, '0'),"
-            " case when g <= 40 then timestamptz '2026-06-01 10:00+00'"
-            "      else timestamptz '2026-06-01 10:00+00' - g * interval '1 day' end,"
-            " now(), -1, 'new', 'long.history@example.com', %(guid)s, 100 + g, 'CZK', 1 "
-            "from generate_series(1, %(n)s) g",
-            {"shop": SHOP, "guid": HISTORY_GUID, "n": HISTORY_ORDERS},
-        )
-        conn.execute(
-            "insert into sales.order_items (shop_id, order_code, item_id, created_at, item_type, code, name,"
-            " amount, unit_price_with_vat, total_with_vat) "
-            "select shop_id, code, 1, created_at, 'product', 'HIST-SKU', 'A long-history product', 2, 50, 100 "
-            "from sales.orders where shop_id = %(shop)s and customer_guid = %(guid)s",
-            {"shop": SHOP, "guid": HISTORY_GUID},
-        )
+        add_long_history(conn, SHOP)
         conn.execute(
             "insert into analytics.tag_rules (shop_id, name, condition, description) values "
             '(%(shop)s, \'many-orders\', \'{"metric": "orders_count", "op": ">=", "value": 100}\', '
