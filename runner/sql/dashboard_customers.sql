@@ -5,42 +5,47 @@
 -- name: search_email
 -- customers of a shop with this e-mail, normalised by core.normalize_email: the metrics rows (guests
 -- and registered buyers; index customer_metrics_shop_email) and registered accounts without a
--- counted order yet (sales.customer_by_email; index customers_shop_email)
-with wanted as (
-    select core.normalize_email(%(email)s) as email
-), by_metrics as (
+-- counted order yet (sales.customer_by_email; index customers_shop_email); each name by primary key
+with by_metrics as (
     select m.customer_key, m.customer_guid, m.email, m.orders_count, m.total_spent, m.last_order_at,
-           m.rfm_segment
-    from analytics.customer_metrics_base m, wanted w
-    where m.shop_id = %(shop_id)s and m.email = w.email
+           m.rfm_segment,
+           (select c.full_name from sales.customers c
+            where c.shop_id = m.shop_id and c.guid = m.customer_guid) as full_name
+    from analytics.customer_metrics_base m
+    where m.shop_id = %(shop_id)s and m.email = core.normalize_email(%(email)s)
 ), by_account as (
     select lower(c.guid::text) collate "C" as customer_key, c.guid as customer_guid, c.email,
            null::integer as orders_count, null::numeric as total_spent, null::timestamptz as last_order_at,
-           null::text as rfm_segment
+           null::text as rfm_segment, c.full_name
     from sales.customer_by_email(%(shop_id)s, %(email)s) c
     where not exists (select from by_metrics b where b.customer_key = lower(c.guid::text) collate "C")
 )
-select r.*, c.full_name
+select r.*
 from (select * from by_metrics union all select * from by_account) r
-left join sales.customers c on c.shop_id = %(shop_id)s and c.guid = r.customer_guid
 order by r.total_spent desc nulls last, r.customer_key
 limit %(limit)s;
 
 -- name: search_name
--- registered customers whose name starts with the text (case-insensitive; index
--- customers_shop_name_prefix), by name. The hook for fuzzy search: when sales.search_customers
--- (shop_id, q, limit) exists, runner/dashboard/pages/customers.py calls search_fuzzy instead.
-select lower(c.guid::text) collate "C" as customer_key, c.guid as customer_guid, c.email, c.full_name,
+-- registered customers whose name starts with the text (case-insensitive), by name: the first
+-- page read in the order of index customers_shop_name_prefix (lower(full_name) collate "C"), then
+-- their metrics. The hook for fuzzy search: where sales.search_customers(shop_id, q, limit) is
+-- installed, runner/dashboard/pages/customers.py calls search_fuzzy instead.
+with found as (
+    select c.shop_id, c.guid, c.email, c.full_name
+    from sales.customers c
+    where c.shop_id = %(shop_id)s
+      and c.deleted_at is null
+      and c.full_name is not null
+      and (lower(c.full_name) collate "C") like %(prefix)s
+    order by (lower(c.full_name) collate "C"), c.guid
+    limit %(limit)s
+)
+select lower(f.guid::text) collate "C" as customer_key, f.guid as customer_guid, f.email, f.full_name,
        m.orders_count, m.total_spent, m.last_order_at, m.rfm_segment
-from sales.customers c
+from found f
 left join analytics.customer_metrics_base m
-       on m.shop_id = c.shop_id and m.customer_key = lower(c.guid::text) collate "C"
-where c.shop_id = %(shop_id)s
-  and c.deleted_at is null
-  and c.full_name is not null
-  and lower(c.full_name) like %(prefix)s
-order by lower(c.full_name), c.guid
-limit %(limit)s;
+       on m.shop_id = f.shop_id and m.customer_key = lower(f.guid::text) collate "C"
+order by (lower(f.full_name) collate "C"), f.guid;
 
 -- name: has_fuzzy_search
 -- whether the search issue's sales.search_customers(shop_id, q, limit) is installed
