@@ -1,6 +1,7 @@
 # Shoptet Hub — every target installs what it needs on a fresh Debian 12 (root or sudo).
 #
-#   make demo    set up, start the embedded database, migrate, import a sandbox shop, print how to connect
+#   make demo    set up, start the embedded database, migrate, import a sandbox shop, start the dashboard
+#                (hub serve) and a worker in the background, print how to connect and the dashboard password
 #   make test    set up, run `make lint`, then the test suite on a throw-away cluster
 #   make lint    set up, check formatting (ruff format --check), lint (ruff check) runner/ bench/ tests/,
 #                and type-check runner/ (mypy); ruff and mypy come from the dev extras in pyproject.toml
@@ -49,13 +50,8 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(HUB) db start
 	$(HUB) db migrate
+	@# ends with the dashboard's URL and password; `hub serve` and `hub worker` keep running in the background
 	$(PY) -m runner.demo
-	@echo
-	@echo "Connect with:"
-	@echo "  $(HUB) db psql                       # as the superuser"
-	@echo "  $(HUB) db psql --role readonly       # as hub_readonly (what analysts use)"
-	@echo "  psql \"$$($(HUB) db url)\""
-	@echo "Stop the database with: $(HUB) db stop"
 
 # lint first: a format, lint or type finding fails the run (CI runs `make test`)
 test: setup lint

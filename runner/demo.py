@@ -1,8 +1,12 @@
-"""`make demo`: the database, a sandbox shop, a full import with its progress bar, what to look at next.
+"""`make demo`: the database, a sandbox shop, a full import with its progress bar, the dashboard,
+what to look at next.
 
 Run after `hub db start` and `hub db migrate` (the Makefile does both). Starts the sandbox
 (`hub sandbox serve`) in the background unless one already answers on the port, connects its
-shop with `hub shop add`, imports it with `hub snapshot import`, and prints the next steps.
+shop with `hub shop add`, imports it with `hub snapshot import`, then starts `hub serve` (the
+dashboard, port DEMO_WEB_PORT, default 8000) and `hub worker` in the background (pid files and
+logs in HUB_HOME), sets a one-time dashboard password when none is set, and prints the next steps
+ending with the dashboard's URL and that password.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from runner.config import Config
 SHOP = 900101
 PORT = int(os.environ.get("DEMO_SANDBOX_PORT", "8900"))
 SCALE = os.environ.get("DEMO_SCALE", "0.01")
+WEB_PORT = int(os.environ.get("DEMO_WEB_PORT", "8000"))
 
 
 def _up(url: str) -> bool:
@@ -27,6 +32,79 @@ def _up(url: str) -> bool:
         return httpx.get(f"{url}/_sandbox/shops", timeout=1.0).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def _alive(pid_file: Path) -> bool:
+    """Whether the process named in pid_file (written by an earlier demo) still runs."""
+    try:
+        os.kill(int(pid_file.read_text().strip()), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _background(cfg: Config, name: str, argv: list[str], env: dict[str, str]) -> str:
+    """Start `hub <name>` in the background (its own session, so Ctrl-C of make leaves it), unless
+    the one an earlier demo started still runs; returns a line saying which."""
+    pid_file, log_file = cfg.home / f"{name}.pid", cfg.home / f"{name}.log"
+    if _alive(pid_file):
+        return f"{name}: already running (pid {pid_file.read_text().strip()}; log {log_file})"
+    with open(log_file, "ab") as log:
+        proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    pid_file.write_text(f"{proc.pid}\n")
+    return f"{name}: started in the background (pid {proc.pid}; log {log_file})"
+
+
+def _web_up(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _dashboard_password(cfg: Config) -> str | None:
+    """A new one-time dashboard password when none is set (returned to be printed), else None."""
+    import secrets
+
+    from runner.dashboard.passwords import set_password, stored_hash
+    from runner.db import target_for
+    from runner.secret_key import load_secret_key
+    from runner.settings import Settings
+
+    with Settings(target_for(cfg).app, secret_key=load_secret_key(cfg), listen=False) as settings:
+        if stored_hash(settings) is not None:
+            return None
+        password = secrets.token_urlsafe(12)
+        set_password(settings, password)
+        return password
+
+
+def start_dashboard(cfg: Config, hub: str, env: dict[str, str]) -> int:
+    """`hub serve` and `hub worker` in the background, a one-time password, and how to use and stop them."""
+    web = f"http://127.0.0.1:{WEB_PORT}"
+    lines = []
+    if _web_up(web):
+        lines.append(f"serve: already answering on {web}")
+    else:
+        lines.append(_background(cfg, "serve", [hub, "serve", "--port", str(WEB_PORT)], env))
+    lines.append(_background(cfg, "worker", [hub, "worker"], env))
+    deadline = time.monotonic() + 30
+    while not _web_up(web):
+        if time.monotonic() > deadline:
+            print(f"demo: the web app did not answer on {web}; see {cfg.home / 'serve.log'}", file=sys.stderr)
+            return 1
+        time.sleep(0.3)
+    password = _dashboard_password(cfg)
+    print("\n".join(lines))
+    stop = " ; ".join(f"kill $(cat {cfg.home / name}.pid)" for name in ("serve", "worker", "sandbox"))
+    print(f"""
+Stop the background processes: {stop} ; {hub} db stop
+Dashboard: {web}/""")
+    if password:
+        print(f"  password: {password}   (one-time, set now; change it with: {hub} web passwd)")
+    else:
+        print(f"  password: the one set before (forgot it? {hub} web passwd)")
+    return 0
 
 
 def main() -> int:
@@ -63,7 +141,13 @@ def main() -> int:
         print(f"sandbox: a fake Shoptet API on {url} (scale {SCALE}; log {cfg.home / 'sandbox.log'})")
     else:
         print(f"sandbox: already running on {url}")
-    env = {**os.environ, "HUB_SHOPTET_API_URL": url, "HUB_LOG_LEVEL": os.environ.get("HUB_LOG_LEVEL", "WARNING")}
+    env = {
+        **os.environ,
+        "HUB_SHOPTET_API_URL": url,
+        "HUB_LOG_LEVEL": os.environ.get("HUB_LOG_LEVEL", "WARNING"),
+        # the sandbox's webhooks go to the web app the demo starts (DEMO_WEB_PORT)
+        "HUB_PUBLIC_URL": os.environ.get("HUB_PUBLIC_URL", f"http://127.0.0.1:{WEB_PORT}"),
+    }
     steps = [
         [hub, "shop", "add", "--token", f"sandbox-private-{SHOP}", "--master"],
         [hub, "snapshot", "import", "--shop", str(SHOP)],
@@ -83,9 +167,14 @@ The demo shop {SHOP} is imported. Look at it:
     select * from ops.orders_date_outliers;                                   -- an order typed as 2206
   {hub} shop list
   {hub} snapshot list          # and: {hub} snapshot show ID   (warnings: fields left out, see docs/data-quality.md)
-Live sync: HUB_SHOPTET_API_URL={url} {hub} serve   and   {hub} worker
-Stop: kill $(cat {cfg.home / "sandbox.pid"}) ; {hub} db stop""")
-    return 0
+Live sync: the web app and a worker run in the background against the sandbox (below).
+
+Connect with:
+  {hub} db psql                       # as the superuser
+  {hub} db psql --role readonly       # as hub_readonly (what analysts use)
+  psql "$({hub} db url)"
+""")
+    return start_dashboard(cfg, hub, {**env, "HUB_LOG_LEVEL": os.environ.get("HUB_LOG_LEVEL", "INFO")})
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ every page answering on data, keyset paging, and the Retry / Cancel actions."""
 from __future__ import annotations
 
 import logging
+import os
 import re
+import subprocess
 from collections.abc import Iterator
 
 import psycopg
@@ -21,7 +23,7 @@ from dashboard_helpers import (
     set_password,
     sign_in,
 )
-from runner.config import Config
+from runner.config import REPO_ROOT, Config
 from runner.db import Target
 from runner.web import create_app
 
@@ -253,3 +255,19 @@ def test_static_files_are_served_from_the_package(client: TestClient) -> None:
     css = client.get("/static/dashboard.css")
     assert css.status_code == 200 and "text/css" in css.headers["content-type"]
     assert client.get("/static/dashboard.js").status_code == 200
+
+
+def test_hub_web_passwd_reads_standard_input_and_refuses_a_short_password(
+    db: Target, hub_env: dict[str, str], admin: psycopg.Connection
+) -> None:
+    hub = str(REPO_ROOT / ".venv" / "bin" / "hub")
+    env = {**os.environ, **hub_env}
+    short = subprocess.run([hub, "web", "passwd"], input=b"short\n", env=env, capture_output=True)
+    assert short.returncode == 1 and b"at least 8 characters" in short.stderr
+    assert admin.execute("select count(*) from core.settings where key = 'dashboard.password_hash'").fetchone() == (0,)
+    done = subprocess.run([hub, "web", "passwd"], input=f"{PASSWORD}\n".encode(), env=env, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    assert PASSWORD.encode() not in done.stdout + done.stderr
+    with TestClient(create_app(Config.from_env(), db)) as c:
+        sign_in(c)
+        assert c.get("/", headers=HTML, follow_redirects=False).status_code == 200

@@ -1,5 +1,5 @@
-"""`hub serve`: the web app — Shoptet webhooks, the addon install callback, /healthz (runner/web.py;
-its SQL in runner/sql/webhooks.sql)."""
+"""`hub serve`: the web app — Shoptet webhooks, the addon install callback, /healthz, /metrics and the
+dashboard (runner/web.py, runner/dashboard/; its SQL in runner/sql/webhooks.sql, dashboard.sql)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ def register(subparsers: Subparsers) -> None:
         subparsers,
         "serve",
         cmd_serve,
-        help="the web app: Shoptet webhooks, addon install callback, /healthz",
+        help="the web app: Shoptet webhooks, addon install callback, /healthz, the dashboard",
         description="Run the web app (starlette on uvicorn): POST /webhooks/shoptet, "
-        "GET /shoptet/install, GET /healthz.",
+        "GET /shoptet/install, GET /healthz, GET /metrics, and the dashboard at / "
+        "(password: hub web passwd). Binds 127.0.0.1 unless --host says otherwise.",
         environment=True,
     )
     add_bind_options(p, port=8000)

@@ -20,7 +20,9 @@ from __future__ import annotations
 import importlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 from starlette.routing import BaseRoute, Mount
@@ -44,6 +46,20 @@ class Dashboard:
     sessions: Sessions
     pool: AsyncConnectionPool
     _timezone: tuple[float, str] = field(default=(0.0, DEFAULT_TIMEZONE))
+    _cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
+
+    async def cached(self, key: str, seconds: float, load: Callable[[], Awaitable[Any]]) -> Any:
+        """load()'s result, kept in this process for seconds: for figures that need not be live to the
+        second (the overview's 90-day charts), so that a page reload does not aggregate them again."""
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and now - hit[0] < seconds:
+            return hit[1]
+        value = await load()
+        if len(self._cache) > 1000:  # bounded: keys are per shop
+            self._cache.clear()
+        self._cache[key] = (now, value)
+        return value
 
     async def timezone(self) -> str:
         """The hub's display time zone (the master shop's, else the first shop's, else Europe/Prague),

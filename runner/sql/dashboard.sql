@@ -96,12 +96,16 @@ where %(after_shop_id)s::bigint is null or s.shop_id > %(after_shop_id)s::bigint
 order by s.shop_id
 limit %(limit)s;
 
+-- name: shop_counts
+-- a shop's orders, customers and variants (not deleted at the source): whole-shop scans, so the
+-- page keeps them a few minutes (runner/dashboard/pages/shops.py)
+select (select count(*) from sales.orders o where o.shop_id = %(shop_id)s and o.deleted_at is null) as orders,
+       (select count(*) from sales.customers c where c.shop_id = %(shop_id)s and c.deleted_at is null) as customers,
+       (select count(*) from catalog.variants v where v.shop_id = %(shop_id)s and v.deleted_at is null) as variants;
+
 -- name: shop_detail
--- a shop with its counts and which credentials it has (setting names, never values)
+-- a shop and which credentials it has (setting names, never values)
 select s.shop_id, s.name, s.is_master, s.master_shop_id, s.status, s.timezone, s.created_at, s.updated_at,
-       (select count(*) from sales.orders o where o.shop_id = s.shop_id and o.deleted_at is null) as orders,
-       (select count(*) from sales.customers c where c.shop_id = s.shop_id and c.deleted_at is null) as customers,
-       (select count(*) from catalog.variants v where v.shop_id = s.shop_id and v.deleted_at is null) as variants,
        exists (select from core.settings c where c.shop_id = s.shop_id and c.key = 'shoptet.private_token' and c.is_secret)
            as has_private_token,
        exists (select from core.settings c where c.shop_id = s.shop_id and c.key = 'shoptet.oauth_token' and c.is_secret)

@@ -18,6 +18,7 @@ from runner.dashboard.render import page
 from runner.queries import query
 
 CHART_DAYS = 90
+CHART_SECONDS = 60  # the per-day figures are aggregated at most once a minute per shop and process
 
 
 def _by_shop(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
@@ -27,10 +28,22 @@ def _by_shop(rows: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
     return grouped
 
 
+async def _per_day(request: Request, shop_id: int) -> tuple[list[dict[str, Any]], str]:
+    found = await data.many(
+        request,
+        {
+            "days": (query("dashboard.orders_per_day"), {"shop_id": shop_id, "days": CHART_DAYS}),
+            "currency": (query("dashboard.shop_currency"), {"shop_id": shop_id}),
+        },
+    )
+    currency = found["currency"][0]["currency"] if found["currency"] else "CZK"
+    return found["days"], currency
+
+
 async def charts_of(request: Request, shop: dict[str, Any]) -> dict[str, Any]:
-    days = await data.rows(request, query("dashboard.orders_per_day"), {"shop_id": shop["shop_id"], "days": CHART_DAYS})
-    currency_row = await data.row(request, query("dashboard.shop_currency"), {"shop_id": shop["shop_id"]})
-    currency = currency_row["currency"] if currency_row else "CZK"
+    days, currency = await request.app.state.dashboard.cached(
+        f"orders_per_day:{shop['shop_id']}", CHART_SECONDS, lambda: _per_day(request, shop["shop_id"])
+    )
     labels = [d["day"].isoformat() for d in days]
     return {
         "orders_chart": bar_chart(labels, [d["orders"] for d in days], title="Orders per day", unit="orders"),

@@ -5,6 +5,8 @@ cursors."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,6 +24,14 @@ async def shops(request: Request) -> Response:
     return page(
         request, "shops.html", title="Shops", page=paging.Page.of(found, paging.LIMIT, ("shop_id",), request=request)
     )
+
+
+COUNTS_SECONDS = 300  # a shop's row counts scan the whole shop: kept five minutes per process
+
+
+async def _counts(request: Request, shop_id: int) -> dict[str, Any]:
+    found = await data.row(request, query("dashboard.shop_counts"), {"shop_id": shop_id})
+    return found or {}
 
 
 @login_required
@@ -47,11 +57,15 @@ async def shop(request: Request) -> Response:
             back="/shops",
         )
     detail = found["shop"][0]
+    counts = await request.app.state.dashboard.cached(
+        f"shop_counts:{shop_id}", COUNTS_SECONDS, lambda: _counts(request, shop_id)
+    )
     return page(
         request,
         "shop.html",
         title=detail["name"],
         shop=detail,
+        counts=counts,
         cursors=found["cursors"],
         events=found["events"],
         rejections=found["rejections"],
