@@ -69,21 +69,27 @@ async def inventory(request: Request) -> Response:
     }
     if shop is None:
         return page(request, "inventory.html", title="Inventory", **context)
-    state = await data.row(
-        request, query("dashboard_inventory.state"), {"shop_id": shop.shop_id, "risk_days": risk_days}
-    )
-    context["state"] = state
-    if state is None:
+    if shop.inventory_version is None:
         return page(request, "inventory.html", title="Inventory", **context)
+    shop_id = shop.shop_id
     shown = {chosen: LISTS[chosen]} if chosen else LISTS
     limit = paging.LIMIT if chosen else PREVIEW
-    found = await data.many(
+    queries = {
+        name: (query_name, _params(shop_id, risk_days, key, after, limit + 1))
+        for name, (query_name, key, _) in shown.items()
+    }
+    queries["state"] = (query("dashboard_inventory.state"), {"shop_id": shop_id, "risk_days": risk_days})
+    # every list reads analytics.variant_metrics over the whole shop: computed once per refresh of
+    # the figures (or CACHE_SECONDS, for stock synced since), not on every view
+    cursor = request.query_params.get(paging.PARAM)
+    found = await merchant.cached(
         request,
-        {
-            name: (query_name, _params(shop.shop_id, risk_days, key, after, limit + 1))
-            for name, (query_name, key, _) in shown.items()
-        },
+        f"inventory:{shop_id}:{shop.inventory_version}:{risk_days}:{chosen}:{cursor}",
+        lambda: data.many(request, queries),
     )
+    context["state"] = found["state"][0] if found["state"] else None
+    if context["state"] is None:
+        return page(request, "inventory.html", title="Inventory", **context)
     context["lists"] = {
         name: paging.Page.of(found[name], limit, LISTS[name][1], request=request if chosen else None) for name in shown
     }

@@ -6,8 +6,10 @@ currency its analytics amounts are in (runner/sql/dashboard_merchant.sql)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 
@@ -16,6 +18,11 @@ from runner.errors import HubError
 from runner.queries import query
 
 NO_SHOP_COMMAND = "hub shop add …"
+CACHE_SECONDS = 60.0
+"""How long a page keeps figures aggregated over a whole shop (segment sizes, inventory lists) in
+this process at most; a refresh of the figures (a new version) drops them at once."""
+
+T = TypeVar("T")
 
 
 class BadParameter(HubError):
@@ -29,6 +36,8 @@ class Shop:
     timezone: str
     currency: str | None
     has_metrics: bool
+    metrics_version: datetime | None = None
+    inventory_version: datetime | None = None
 
     def refresh_command(self) -> str:
         return f"hub analytics refresh --shop {self.shop_id}"
@@ -65,3 +74,11 @@ async def choose(request: Request, shop_id: int | None = None) -> Choice:
     if found is None:
         return Choice(None, shops, asked)
     return Choice(Shop(**found), shops, asked)
+
+
+async def cached(request: Request, key: str, load: Callable[[], Awaitable[T]]) -> T:
+    """load()'s result kept in this process for CACHE_SECONDS under key (which names the shop and
+    the version of the figures it reads): the aggregates over a whole shop are computed once per
+    refresh, not on every page view (runner.dashboard.Dashboard.cached)."""
+    value: T = await request.app.state.dashboard.cached(key, CACHE_SECONDS, load)
+    return value

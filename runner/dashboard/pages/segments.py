@@ -84,7 +84,15 @@ async def segments(request: Request) -> Response:
             segment_label=segment or NO_SEGMENT,
             customers=paging.Page.of(rows, paging.LIMIT, CUSTOMER_KEY, request=request),
         )
-    sizes = await data.rows(request, query("dashboard_segments.segment_sizes"), {"shop_id": shop.shop_id})
+    shop_id = shop.shop_id
+    sizes = [
+        dict(s)
+        for s in await merchant.cached(
+            request,
+            f"segments:{shop_id}:{shop.metrics_version}",
+            lambda: data.rows(request, query("dashboard_segments.segment_sizes"), {"shop_id": shop_id}),
+        )
+    ]
     total_customers = sum(s["customers"] for s in sizes) or 1
     total_spent = sum(s["total_spent"] for s in sizes) or Decimal(1)
     for s in sizes:
