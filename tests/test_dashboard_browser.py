@@ -63,7 +63,7 @@ def browser() -> Iterator[object]:
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,900"):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
+    driver.set_page_load_timeout(120)  # a loaded 2-core machine renders slowly; the test still ends
     try:
         yield driver
     finally:
@@ -111,7 +111,7 @@ def test_every_page_in_chromium_with_retry_and_no_broken_link(
     _shot(driver, "login")
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)  # type: ignore[attr-defined]
     driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]").click()  # type: ignore[attr-defined]
-    WebDriverWait(driver, 20).until(EC.presence_of_element_located((By.CSS_SELECTOR, "nav.nav")))
+    WebDriverWait(driver, 60).until(EC.presence_of_element_located((By.CSS_SELECTOR, "nav.nav")))
     assert urlsplit(driver.current_url).path == "/"  # type: ignore[attr-defined]
 
     # every page of the navigation, with a screenshot; the overview has its charts
@@ -132,7 +132,7 @@ def test_every_page_in_chromium_with_retry_and_no_broken_link(
     to_check.extend(_links(driver, base))
     driver.find_element(By.CSS_SELECTOR, f"form[action='/snapshots/{job}/retry'] button").click()  # type: ignore[attr-defined]
     WebDriverWait(driver, 10).until(EC.alert_is_present()).accept()
-    WebDriverWait(driver, 20).until(EC.presence_of_element_located((By.CSS_SELECTOR, "p.notice")))
+    WebDriverWait(driver, 60).until(EC.presence_of_element_located((By.CSS_SELECTOR, "p.notice")))
     assert "Retry queued" in driver.find_element(By.CSS_SELECTOR, "p.notice").text  # type: ignore[attr-defined]
     assert driver.find_element(By.ID, "job-status").text == "retrying"  # type: ignore[attr-defined]
     _shot(driver, "snapshot-job-retried")
