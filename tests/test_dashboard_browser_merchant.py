@@ -46,7 +46,7 @@ def test_merchant_pages_in_chromium_page_through_a_customers_orders(
     driver.get(base + "/login")  # type: ignore[attr-defined]
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)  # type: ignore[attr-defined]
     driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]").click()  # type: ignore[attr-defined]
-    WebDriverWait(driver, 20).until(EC.presence_of_element_located((By.CSS_SELECTOR, "nav.nav")))
+    WebDriverWait(driver, 60).until(EC.presence_of_element_located((By.CSS_SELECTOR, "nav.nav")))
 
     # search by e-mail as someone would type it, open the customer from the results
     driver.get(f"{base}/customers?shop={shop}")  # type: ignore[attr-defined]
@@ -55,11 +55,11 @@ def test_merchant_pages_in_chromium_page_through_a_customers_orders(
     box = driver.find_element(By.ID, "q")  # type: ignore[attr-defined]
     box.send_keys("  " + HISTORY_EMAIL.upper() + " ")
     driver.find_element(By.CSS_SELECTOR, "form.search button[type=submit]").click()  # type: ignore[attr-defined]
-    WebDriverWait(driver, 20).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h2"), "Found by e-mail"))
+    WebDriverWait(driver, 60).until(EC.text_to_be_present_in_element((By.TAG_NAME, "h2"), "Found by e-mail"))
     assert "Found by e-mail: 1" in _body(driver)
     core._shot(driver, "customers-search")
     driver.find_element(By.LINK_TEXT, HISTORY_NAME).click()  # type: ignore[attr-defined]
-    WebDriverWait(driver, 20).until(EC.url_contains(HISTORY_GUID))
+    WebDriverWait(driver, 60).until(EC.url_contains(HISTORY_GUID))
     text = _body(driver)
     for label in ("Churn risk", "CLV", "Expected next order", "RFM segment"):
         assert label in text, label
@@ -76,7 +76,7 @@ def test_merchant_pages_in_chromium_page_through_a_customers_orders(
         if not following or pages > 5:
             break
         following[0].click()
-        WebDriverWait(driver, 20).until(EC.url_contains("after="))
+        WebDriverWait(driver, 60).until(EC.url_contains("after="))
         _body(driver)
     assert pages == 3
     assert seen == expected  # newest first, each order once, none missing
@@ -84,7 +84,7 @@ def test_merchant_pages_in_chromium_page_through_a_customers_orders(
 
     # an order and its lines
     driver.find_element(By.LINK_TEXT, expected[-1]).click()  # type: ignore[attr-defined]
-    WebDriverWait(driver, 20).until(EC.url_contains(f"/orders/{shop}/"))
+    WebDriverWait(driver, 60).until(EC.url_contains(f"/orders/{shop}/"))
     assert "A long-history product" in _body(driver)
     core._shot(driver, "order")
 
@@ -94,7 +94,7 @@ def test_merchant_pages_in_chromium_page_through_a_customers_orders(
     assert len(driver.find_elements(By.CSS_SELECTOR, "svg.chart rect.bar")) >= 2  # type: ignore[attr-defined]
     core._shot(driver, "segments")
     driver.find_element(By.CSS_SELECTOR, "table a[href*='segment=']").click()  # type: ignore[attr-defined]
-    WebDriverWait(driver, 20).until(EC.url_contains("segment="))
+    WebDriverWait(driver, 60).until(EC.url_contains("segment="))
     assert "Customers by total spent" in _body(driver)
     core._shot(driver, "segment")
 
