@@ -1,7 +1,7 @@
 """`hub bench`: the benchmarks, each in bench/ (settings_bench.py, client_bench.py,
 webhook_bench.py, e2e_bench.py, generate.py with generate.sql, query_bench.py, inventory_bench.py,
 import_bench.py, analytics_bench.py, analytics_extras_bench.py, monitoring_bench.py,
-housekeeping_bench.py); their figures go to
+housekeeping_bench.py, web_bench.py); their figures go to
 bench/RESULTS.md (bench/stats.py)."""
 
 from __future__ import annotations
@@ -237,6 +237,30 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument("--webhooks", type=int, default=200_000, help="webhook events processed 31-60 days ago")
     p.add_argument("--batch", type=int, default=5000, help="housekeeping.batch_rows for the run")
     add_no_record_option(p)
+    p = add_command(
+        sub,
+        "web",
+        cmd_bench_web,
+        help="p50/p95 of every dashboard page against `hub serve` (target p95 < 200 ms at scale 1)",
+        description="On data made by `hub bench generate` (and `hub analytics refresh --full`): start "
+        "`hub serve` on a free local port, sign in (a random dashboard password for the run, the "
+        "previous one put back after), and request every dashboard page --requests times, one "
+        "client, sequentially, after 3 warm-up requests: the ops pages and the customers (top, "
+        "e-mail and name search, the customer with the most orders and the second page of their "
+        "orders, an order), segments and inventory pages of the biggest bench shop. Prints p50/p95 "
+        "per page and the load average; exit 1 when a page's p95 is 200 ms or more.",
+    )
+    p.add_argument("--requests", type=int, default=50, help="timed requests per page")
+    add_no_record_option(p)
+
+
+def cmd_bench_web(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import web_bench
+
+    try:
+        return web_bench.run(cfg, requests=args.requests, record_results=not args.no_record)
+    except web_bench.BenchFailed as exc:
+        raise CommandError(str(exc)) from None
 
 
 def cmd_bench_settings(cfg: Config, args: argparse.Namespace) -> int:

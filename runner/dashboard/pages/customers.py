@@ -1,19 +1,177 @@
-"""The Customers page (/customers): a placeholder route of branch web-core, replaced by branch web-pages
-(which owns this file, its templates and runner/sql/dashboard_customers.sql)."""
+"""Customers (/customers) and the order detail (/orders/<shop>/<code>).
+
+* ``/customers?shop=N`` the shop's customers by total spent (keyset pages); ``&q=`` searches: text
+  with an ``@`` is an e-mail, matched exactly after core.normalize_email (case, surrounding white
+  space), guests included; other text is the start of a registered customer's name
+  (case-insensitive). Fuzzy name search is the search issue's ``sales.search_customers(shop_id, q,
+  limit)``: where that function is installed the page calls it instead (``search_fuzzy``).
+* ``/customers/<shop>/<customer key>`` one customer: metrics of analytics.customer_metrics
+  (segment, churn risk, CLV, expected next order), tags, and the order history newest first
+  (keyset pages on (created_at, code)).
+* ``/orders/<shop>/<code>`` one order and its lines (hot or archived partitions).
+
+The customer key is analytics.customer_metrics.customer_key: a registered customer's GUID in lower
+case, a guest's normalised e-mail. SQL in runner/sql/dashboard_customers.sql."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from runner.dashboard import data, paging
 from runner.dashboard.auth import login_required
+from runner.dashboard.pages import merchant
 from runner.dashboard.render import page
+from runner.queries import query
+
+SEARCH_LIMIT = 50
+ORDER_LINES_LIMIT = 200
+CUSTOMER_KEY = ("total_spent", "customer_key")
+ORDER_KEY = ("created_at", "code")
+LINE_KEY = ("item_id",)
+
+
+def _like_prefix(text: str) -> str:
+    """A LIKE pattern for 'starts with text' (lower case), its wildcards escaped."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+async def search(request: Request, shop_id: int, q: str) -> tuple[str, list[dict[str, Any]]]:
+    """The customers found for q: (how they were searched, rows)."""
+    if "@" in q:
+        found = await data.rows(
+            request, query("dashboard_customers.search_email"), {"shop_id": shop_id, "email": q, "limit": SEARCH_LIMIT}
+        )
+        return "e-mail", found
+    fuzzy = await data.row(request, query("dashboard_customers.has_fuzzy_search"))
+    if fuzzy and fuzzy["installed"]:
+        found = await data.rows(
+            request, query("dashboard_customers.search_fuzzy"), {"shop_id": shop_id, "q": q, "limit": SEARCH_LIMIT}
+        )
+        return "name (fuzzy)", found
+    found = await data.rows(
+        request,
+        query("dashboard_customers.search_name"),
+        {"shop_id": shop_id, "prefix": _like_prefix(q.strip()), "limit": SEARCH_LIMIT},
+    )
+    return "name (starts with)", found
 
 
 @login_required
 async def customers(request: Request) -> Response:
-    return page(request, "placeholder.html", title="Customers")
+    try:
+        choice = await merchant.choose(request)
+        q = (request.query_params.get("q") or "").strip()
+        context: dict[str, Any] = {"choice": choice, "shop": choice.shop, "q": q, "searched": None, "found": []}
+        if choice.shop is None:
+            return page(request, "customers.html", title="Customers", **context)
+        if q:
+            context["searched"], context["found"] = await search(request, choice.shop.shop_id, q)
+        elif choice.shop.has_metrics:
+            after = paging.after(request, CUSTOMER_KEY)
+            rows = await data.rows(
+                request,
+                query("dashboard_customers.top_customers"),
+                {"shop_id": choice.shop.shop_id, **after, "limit": paging.LIMIT + 1},
+            )
+            context["top"] = paging.Page.of(rows, paging.LIMIT, CUSTOMER_KEY, request=request)
+    except (merchant.BadParameter, paging.BadCursor) as exc:
+        return page(request, "message.html", status_code=400, title="Bad request", message=str(exc), back="/customers")
+    return page(request, "customers.html", title="Customers", **context)
 
 
-ROUTES = [Route("/customers", customers, methods=["GET"])]
+@login_required
+async def customer(request: Request) -> Response:
+    shop_id = int(request.path_params["shop_id"])
+    key = request.path_params["key"]
+    try:
+        choice = await merchant.choose(request, shop_id)
+        after = paging.after(request, ORDER_KEY)
+    except (merchant.BadParameter, paging.BadCursor) as exc:
+        return page(request, "message.html", status_code=400, title="Bad request", message=str(exc), back="/customers")
+    if choice.shop is None:
+        return page(
+            request,
+            "message.html",
+            status_code=404,
+            title="No such shop",
+            message=f"No shop {shop_id}.",
+            back="/customers",
+        )
+    params = {"shop_id": shop_id, "customer_key": key}
+    found = await data.many(
+        request,
+        {
+            "customer": (query("dashboard_customers.customer"), params),
+            "tags": (query("dashboard_customers.customer_tags"), params),
+            "orders": (query("dashboard_customers.customer_orders"), {**params, **after, "limit": paging.LIMIT + 1}),
+        },
+    )
+    if not found["customer"] and not found["orders"]:
+        return page(
+            request,
+            "message.html",
+            status_code=404,
+            title="No such customer",
+            message=f"Shop {shop_id} has no customer {key!r} (a customer GUID or a guest's e-mail).",
+            back=f"/customers?shop={shop_id}",
+        )
+    return page(
+        request,
+        "customer.html",
+        title="Customer",
+        shop=choice.shop,
+        key=key,
+        customer=found["customer"][0] if found["customer"] else None,
+        tags=found["tags"],
+        orders=paging.Page.of(found["orders"], paging.LIMIT, ORDER_KEY, request=request),
+    )
+
+
+@login_required
+async def order(request: Request) -> Response:
+    shop_id = int(request.path_params["shop_id"])
+    code = request.path_params["code"]
+    try:
+        choice = await merchant.choose(request, shop_id)
+        after = paging.after(request, LINE_KEY)
+    except (merchant.BadParameter, paging.BadCursor) as exc:
+        return page(request, "message.html", status_code=400, title="Bad request", message=str(exc), back="/customers")
+    found = await data.many(
+        request,
+        {
+            "order": (query("dashboard_customers.order"), {"shop_id": shop_id, "code": code}),
+            "items": (
+                query("dashboard_customers.order_items"),
+                {"shop_id": shop_id, "code": code, **after, "limit": ORDER_LINES_LIMIT + 1},
+            ),
+        },
+    )
+    if choice.shop is None or not found["order"]:
+        return page(
+            request,
+            "message.html",
+            status_code=404,
+            title="No such order",
+            message=f"Shop {shop_id} has no order {code!r}.",
+            back=f"/customers?shop={shop_id}",
+        )
+    return page(
+        request,
+        "order.html",
+        title=f"Order {code}",
+        shop=choice.shop,
+        order=found["order"][0],
+        items=paging.Page.of(found["items"], ORDER_LINES_LIMIT, LINE_KEY, request=request),
+    )
+
+
+ROUTES = [
+    Route("/customers", customers, methods=["GET"]),
+    Route("/customers/{shop_id:int}/{key:path}", customer, methods=["GET"]),
+    Route("/orders/{shop_id:int}/{code:path}", order, methods=["GET"]),
+]
