@@ -27,6 +27,7 @@ GROUPS = (
     "sandbox",
     "sync",
     "analytics",
+    "search",
     "serve",
     "worker",
     "status",

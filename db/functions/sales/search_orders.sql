@@ -1,0 +1,156 @@
+/*
+ * sales.search_orders(p_shop_id, p_q, p_limit): a shop's live orders matching what an assistant
+ * typed -- an order code, the e-mail, phone, customer name or company given with the order, with
+ * or without diacritics, in any case, possibly misspelt -- best first, newest first among equals,
+ * at most p_limit rows (default 20, 1 .. 1000).
+ *
+ * Tiers as sales.search_customers (docs/search.md), each read in index order only as far as needed:
+ *   rank 3        exact: order code (as typed, trimmed), e-mail (core.normalize_email), phone in any
+ *                 common Czech/Slovak format (core.normalize_phone), or the whole name
+ *                 (core.search_name_key, surname first or as typed);
+ *   rank 2 .. 3   prefix: the code, the surname-first name, the e-mail or the phone starts with the
+ *                 query; 2 + length(query) / length(matched value);
+ *   rank 0 .. 1   fuzzy, for queries of 3+ characters when the tiers above left room: pg_trgm
+ *                 word_similarity of the folded query to name and company, at least
+ *                 pg_trgm.word_similarity_threshold (default 0.6).
+ * Queries of 1-2 characters use the prefix tier only. Ties: created_at desc, code.
+ * matched_field: 'code', 'email', 'phone', 'name' or 'company'. Errors: core.search_query (22023 on
+ * a blank query or a limit outside 1 .. 1000). An unknown shop gives no rows.
+ */
+create or replace function sales.search_orders(p_shop_id bigint, p_q text, p_limit integer default 20)
+returns table (code text, created_at timestamptz, email text, full_name text, rank real, matched_field text)
+language plpgsql
+stable
+set search_path = pg_catalog
+as $$
+#variable_conflict use_column
+declare
+    v_text   text := core.search_query(p_q, p_limit);
+    v_fold   text := core.search_fold(v_text);
+    v_swap   text := core.search_name_key(v_text);
+    v_high   text := v_fold || chr(1114111);
+    v_email  text := core.normalize_email(v_text);
+    v_phone  text := case when v_text ~ '^[-+0-9 ()/.]+$' then core.normalize_phone(v_text) end;
+    v_codes  text[];
+    v_ranks  real[];
+    v_fields text[];
+    v_found  integer;
+    -- the query's characters that are neither letters, digits nor spaces: trigrams ignore them, so a
+    -- fuzzy match must contain each of them (% _ ' are literal, never wildcards)
+    v_marks  text[] := array(select distinct m from regexp_split_to_table(regexp_replace(v_fold, '[[:alnum:][:space:]]', '', 'g'), '') m);
+begin
+    if length(coalesce(v_phone, '')) < 3 then
+        v_phone := null;
+    end if;
+
+    with hits as (
+        (select o.code, o.created_at, 3::real as rank, 'code' as field
+         from sales.orders o
+         where o.shop_id = p_shop_id and o.code = v_text and o.deleted_at is null)
+        union all
+        (select o.code, o.created_at, 3::real, 'email'
+         from sales.orders o
+         where o.shop_id = p_shop_id and o.deleted_at is null and o.email is not null
+           and (o.email collate "C") = v_email
+         order by o.created_at desc
+         limit p_limit)
+        union all
+        (select o.code, o.created_at, 3::real, 'phone'
+         from sales.orders o
+         where length(v_phone) >= 9 and o.shop_id = p_shop_id and o.deleted_at is null and o.phone is not null
+           and (core.normalize_phone(o.phone) collate "C") = v_phone
+         order by o.created_at desc
+         limit p_limit)
+        union all
+        (select o.code, o.created_at, 3::real, 'name'
+         from sales.orders o
+         where o.shop_id = p_shop_id and o.deleted_at is null and o.full_name is not null
+           and (core.search_name_key(o.full_name) collate "C") = v_fold
+         order by o.created_at desc
+         limit p_limit)
+        union all
+        (select o.code, o.created_at, 3::real, 'name'
+         from sales.orders o
+         where o.shop_id = p_shop_id and o.deleted_at is null and o.full_name is not null
+           and (core.search_name_key(o.full_name) collate "C") = v_swap
+         order by o.created_at desc
+         limit p_limit)
+        union all
+        (select o.code, o.created_at, 2 + length(v_text)::real / length(o.code), 'code'
+         from sales.orders o
+         where o.shop_id = p_shop_id and o.deleted_at is null
+           and (o.code collate "C") >= v_text and (o.code collate "C") < v_text || chr(1114111)
+         order by (o.code collate "C")
+         limit p_limit)
+        union all
+        (select o.code, o.created_at, 2 + length(v_fold)::real / length(core.search_name_key(o.full_name)), 'name'
+         from sales.orders o
+         where o.shop_id = p_shop_id and o.deleted_at is null and o.full_name is not null
+           and (core.search_name_key(o.full_name) collate "C") >= v_fold
+           and (core.search_name_key(o.full_name) collate "C") < v_high
+         order by (core.search_name_key(o.full_name) collate "C"), o.created_at desc
+         limit p_limit)
+        union all
+        (select o.code, o.created_at, 2 + length(v_fold)::real / length(o.email), 'email'
+         from sales.orders o
+         where o.shop_id = p_shop_id and o.deleted_at is null and o.email is not null
+           and (o.email collate "C") >= v_fold and (o.email collate "C") < v_high
+         order by (o.email collate "C"), o.created_at desc
+         limit p_limit)
+        union all
+        (select o.code, o.created_at, 2 + length(v_phone)::real / length(core.normalize_phone(o.phone)), 'phone'
+         from sales.orders o
+         where v_phone is not null and o.shop_id = p_shop_id and o.deleted_at is null and o.phone is not null
+           and (core.normalize_phone(o.phone) collate "C") >= v_phone
+           and (core.normalize_phone(o.phone) collate "C") < v_phone || chr(1114111)
+         order by (core.normalize_phone(o.phone) collate "C"), o.created_at desc
+         limit p_limit)
+    ),
+    best as (
+        select distinct on (h.code) h.code, h.created_at, h.rank, h.field
+        from hits h
+        order by h.code, h.rank desc
+    )
+    select coalesce(array_agg(t.code order by t.n), '{}'), coalesce(array_agg(t.rank order by t.n), '{}'),
+           coalesce(array_agg(t.field order by t.n), '{}')
+    into v_codes, v_ranks, v_fields
+    from (select b.code, b.rank, b.field,
+                 row_number() over (order by b.rank desc, b.created_at desc, b.code) as n
+          from best b) t
+    where t.n <= p_limit;
+
+    v_found := cardinality(v_codes);
+    if v_found < p_limit and length(v_fold) >= 3 then
+        with fuzzy as (
+            select o.code, o.created_at, o.full_name, o.company,
+                   public.word_similarity(v_fold, core.search_fold(coalesce(o.full_name, '') || ' ' || coalesce(o.company, ''))) as rank
+            from sales.orders o
+            where o.deleted_at is null
+              and core.search_fold(coalesce(o.full_name, '') || ' ' || coalesce(o.company, '')) operator(public.%>) v_fold
+              and (cardinality(v_marks) = 0
+                   or (select bool_and(strpos(core.search_fold(coalesce(o.full_name, '') || ' ' || coalesce(o.company, '')), m) > 0) from unnest(v_marks) m))
+              and o.shop_id = p_shop_id
+              and o.code <> all (v_codes)
+            order by rank desc, o.created_at desc, o.code
+            limit p_limit - v_found
+        )
+        select v_codes || coalesce(array_agg(f.code order by f.rank desc, f.created_at desc, f.code), '{}'),
+               v_ranks || coalesce(array_agg(f.rank order by f.rank desc, f.created_at desc, f.code), '{}'),
+               v_fields || coalesce(array_agg(case when public.word_similarity(v_fold, core.search_fold(coalesce(f.company, '')))
+                                                        > public.word_similarity(v_fold, core.search_fold(coalesce(f.full_name, '')))
+                                                   then 'company' else 'name' end
+                                              order by f.rank desc, f.created_at desc, f.code), '{}')
+        into v_codes, v_ranks, v_fields
+        from fuzzy f;
+    end if;
+
+    return query
+    select o.code, o.created_at, o.email, o.full_name, h.rank, h.field
+    from unnest(v_codes, v_ranks, v_fields) with ordinality as h (code, rank, field, n)
+    join sales.orders o on o.shop_id = p_shop_id and o.code = h.code
+    order by h.n;
+end
+$$;
+
+comment on function sales.search_orders(bigint, text, integer) is
+    'Search a shop''s live orders by code, e-mail, phone, customer name, company; diacritics- and case-insensitive, typo-tolerant; rank 3 exact, 2..3 prefix, 0..1 fuzzy (word similarity); best first, newest first among equals, at most p_limit (1 .. 1000) rows';
