@@ -1,7 +1,7 @@
 """`hub bench`: the benchmarks, each in bench/ (settings_bench.py, client_bench.py,
 webhook_bench.py, e2e_bench.py, generate.py with generate.sql, query_bench.py, inventory_bench.py,
-import_bench.py, analytics_bench.py, analytics_extras_bench.py, monitoring_bench.py); their figures go to
-bench/RESULTS.md (bench/stats.py)."""
+import_bench.py, analytics_bench.py, analytics_extras_bench.py, monitoring_bench.py, search_bench.py); their
+figures go to bench/RESULTS.md (bench/stats.py)."""
 
 from __future__ import annotations
 
@@ -207,6 +207,20 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument("--days", type=int, default=7, help="days of per-minute API figures and events")
     p.add_argument("--samples", type=int, default=30, help="timed calls of ops.metrics()")
     add_no_record_option(p)
+    p = add_command(
+        sub,
+        "search",
+        cmd_bench_search,
+        help="p50/p95/p99 of the search functions over random realistic queries on generated data",
+        description="On data made by `hub bench generate`: --queries random realistic queries per "
+        "function (exact e-mail, code, EAN, phone in another format; prefixes; 2 letters; a typo; "
+        "with and without diacritics) drawn from the master bench shop's rows, against "
+        "sales.search_customers, sales.search_orders and catalog.search_products. Targets at scale 1: "
+        "p95 <= 20 ms (customers, orders), <= 10 ms (products). Prints the load average.",
+    )
+    p.add_argument("--queries", type=int, default=500, help="queries per function")
+    p.add_argument("--seed", type=int, default=1, help="seed of the rows and queries drawn")
+    add_no_record_option(p)
 
 
 def cmd_bench_settings(cfg: Config, args: argparse.Namespace) -> int:
@@ -362,3 +376,10 @@ def cmd_bench_recommendations(cfg: Config, args: argparse.Namespace) -> int:
         )
     except RuntimeError as exc:
         raise CommandError(str(exc)) from None
+
+
+def cmd_bench_search(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import search_bench
+    from runner.db import target_for
+
+    return search_bench.run(target_for(cfg), queries=args.queries, seed=args.seed, record_results=not args.no_record)

@@ -66,7 +66,7 @@ def register(subparsers: Subparsers) -> None:
         p = add_command(
             sub,
             kind,
-            cmd_search,
+            HANDLERS[kind],
             help=f"search {what}",
             description=f"Print {what} matching QUERY, best first: rank 3 exact, 2..3 prefix, "
             "0..1 fuzzy (queries of 3+ characters); the matched field of each row.",
@@ -79,7 +79,22 @@ def register(subparsers: Subparsers) -> None:
         add_json_option(p)
 
 
-def cmd_search(cfg: Config, args: argparse.Namespace) -> int:
+def cmd_search_customers(cfg: Config, args: argparse.Namespace) -> int:
+    return _search(cfg, args)
+
+
+def cmd_search_orders(cfg: Config, args: argparse.Namespace) -> int:
+    return _search(cfg, args)
+
+
+def cmd_search_products(cfg: Config, args: argparse.Namespace) -> int:
+    return _search(cfg, args)
+
+
+HANDLERS = {"customers": cmd_search_customers, "orders": cmd_search_orders, "products": cmd_search_products}
+
+
+def _search(cfg: Config, args: argparse.Namespace) -> int:
     from runner import search
     from runner.db import connect, target_for
 
