@@ -170,6 +170,9 @@ def run(target: Target, *, queries: int = 500, seed: int = 1, record_results: bo
         assert counts is not None
         results: dict[str, list[tuple[str, float, int]]] = {}
         for name, sql in FUNCTIONS.items():
+            if not drawn[name]:
+                print(f"{name}: no rows in shop {SHOP} to draw queries from (hub bench generate): not measured")
+                continue
             _time(conn, sql, drawn[name])  # warm-up: caches, plans
             results[name] = _time(conn, sql, drawn[name])
     load_after = os.getloadavg()

@@ -134,7 +134,7 @@ def test_order_codes_exact_then_prefix(app: psycopg.Connection, shop: int) -> No
     rows = _search(app, "orders", "ruzickova")
     assert [(r[0], r[5]) for r in rows] == [("2024000200", "name")]
     rows = _search(app, "orders", "Růže")
-    assert [(r[0], r[5]) for r in rows] == [("2024000200", "company")]
+    assert [(r[0], r[5]) for r in rows] == [("2024000200", "company")] and 2 < rows[0][4] < 3
 
 
 def test_products_by_ean_code_manufacturer_code_and_name(app: psycopg.Connection, shop: int) -> None:
@@ -158,7 +158,8 @@ def test_a_typo_in_a_surname_is_found_by_trigrams(app: psycopg.Connection, shop:
     rows = _search(app, "customers", "Novkova")
     assert rows[0][2] == "Jana Nováková" and 0 < rows[0][3] < 1 and rows[0][4] == "name"
     rows = _search(app, "orders", "Novkova")
-    assert [r[0] for r in rows] == ["2024000124", "2024000123"]
+    assert [r[0] for r in rows][:2] == ["2024000124", "2024000123"]  # Nováková (0.6) before Novák (0.4)
+    assert [r[0] for r in rows][2:] == ["2025000001"] and rows[2][4] < rows[1][4]
     # a company, misspelt
     rows = _search(app, "customers", "cerny a syn")
     assert rows[0][2] == "Tomáš Černý"
@@ -200,8 +201,9 @@ def test_sql_wildcards_and_quotes_are_literal(app: psycopg.Connection, shop: int
 
 
 def test_deleted_rows_and_other_shops_are_not_found(app: psycopg.Connection, shop: int) -> None:
-    guids = {str(r[0]) for r in _search(app, "customers", "Jana Nováková")}
-    assert guids == {"a0000000-0000-0000-0000-000000000001"}
+    guids = [str(r[0]) for r in _search(app, "customers", "Jana Nováková")]
+    assert guids[0] == "a0000000-0000-0000-0000-000000000001"
+    assert not {"a0000000-0000-0000-0000-000000000009", "a0000000-0000-0000-0000-000000000010"} & set(guids)
     assert [r[0] for r in _search(app, "customers", "old@seznam.cz")] == []
     assert app.execute("select count(*) from sales.search_customers(4242, 'jana', 20)").fetchone() == (0,)
 

@@ -7,11 +7,16 @@
  *   rank 3        exact: e-mail (core.normalize_email), phone in any common Czech/Slovak format
  *                 (core.normalize_phone: +420 777 123 456, 777123456, 00420...), or the whole name
  *                 (core.search_name_key; 'Jana Nováková' and 'novakova jana' both);
- *   rank 2 .. 3   prefix: the surname-first name, the e-mail or the phone starts with the query;
+ *   rank 2 .. 3   prefix: the surname-first name, the e-mail, the phone or the company starts
+ *                 with the query;
  *                 2 + length(query) / length(matched value), so closer matches come first;
- *   rank 0 .. 1   fuzzy, only for queries of 3+ characters and only when the tiers above left
- *                 room: pg_trgm word_similarity of the query to name and company (folded),
- *                 at least pg_trgm.word_similarity_threshold (default 0.6).
+ *   rank 0 .. 1   fuzzy, for queries of 3+ characters when the tiers above left room. Step 1:
+ *                 pg_trgm similarity >= 0.35 of a query word to a surname, among the shop's
+ *                 distinct surnames starting with the word's first letter (a loose index scan of
+ *                 the surname-first btree: one probe per distinct surname, not per row). Step 2,
+ *                 when room is left: word_similarity of the folded query to name and company,
+ *                 >= pg_trgm.word_similarity_threshold (default 0.6), through the trigram index,
+ *                 at most 10 x p_limit (at least 200) candidates re-checked.
  * Queries of 1-2 characters use the prefix tier only (never a trigram scan). Ties: name, guid.
  * matched_field: 'email', 'phone', 'name' or 'company'. Errors: core.search_query (22023 on a
  * blank query or a limit outside 1 .. 1000). An unknown shop gives no rows.
@@ -83,6 +88,14 @@ begin
            and (core.normalize_phone(c.phone) collate "C") < v_phone || chr(1114111)
          order by (core.normalize_phone(c.phone) collate "C")
          limit p_limit)
+        union all
+        (select c.guid, c.full_name, 2 + length(v_fold)::real / length(core.search_fold(c.company)), 'company'
+         from sales.customers c
+         where c.shop_id = p_shop_id and c.deleted_at is null and c.company is not null
+           and (core.search_fold(c.company) collate "C") >= v_fold
+           and (core.search_fold(c.company) collate "C") < v_high
+         order by (core.search_fold(c.company) collate "C")
+         limit p_limit)
     ),
     best as (
         select distinct on (h.guid) h.guid, h.full_name, h.rank, h.field
@@ -99,16 +112,91 @@ begin
 
     v_found := cardinality(v_guids);
     if v_found < p_limit and length(v_fold) >= 3 then
-        with fuzzy as (
-            select c.guid, c.full_name, c.company,
-                   public.word_similarity(v_fold, core.search_fold(coalesce(c.full_name, '') || ' ' || coalesce(c.company, ''))) as rank
+        -- fuzzy, step 1: the surnames most like a word of the query (pg_trgm similarity >= 0.35), among
+        -- the shop's distinct surnames that start with the word's first letter -- a loose index scan of
+        -- customers_search_name, one probe per distinct surname however many rows share it
+        with recursive words as (
+            select distinct w.w
+            from unnest(string_to_array(v_fold, ' ')) as w (w)
+            where length(w.w) >= 3
+        ),
+        letters as (
+            select distinct left(w.w, 1) as l from words w
+        ),
+        surnames (l, s) as (
+            select l.l,
+                   (select split_part(core.search_name_key(c.full_name), ' ', 1)
+                    from sales.customers c
+                    where c.shop_id = p_shop_id and c.deleted_at is null and c.full_name is not null
+                      and (core.search_name_key(c.full_name) collate "C") >= l.l
+                      and (core.search_name_key(c.full_name) collate "C") < l.l || chr(1114111)
+                    order by (core.search_name_key(c.full_name) collate "C")
+                    limit 1)
+            from letters l
+            union all
+            select s.l,
+                   (select split_part(core.search_name_key(c.full_name), ' ', 1)
+                    from sales.customers c
+                    where c.shop_id = p_shop_id and c.deleted_at is null and c.full_name is not null
+                      and (core.search_name_key(c.full_name) collate "C") > s.s || ' ' || chr(1114111)
+                      and (core.search_name_key(c.full_name) collate "C") < s.l || chr(1114111)
+                    order by (core.search_name_key(c.full_name) collate "C")
+                    limit 1)
+            from surnames s
+            where s.s is not null
+        ),
+        alike as (
+            select s.s, max(public.similarity(w.w, s.s)) as rank
+            from surnames s
+            join words w on left(w.w, 1) = s.l
+            where s.s is not null
+              and (cardinality(v_marks) = 0 or (select bool_and(strpos(s.s, m) > 0) from unnest(v_marks) m))
+            group by s.s
+            having max(public.similarity(w.w, s.s)) >= 0.35
+        ),
+        fuzzy as (
+            select f.guid, f.full_name, m.rank
+            from alike m
+            cross join lateral (
+                select c.guid, c.full_name
+                from sales.customers c
+                where c.shop_id = p_shop_id and c.deleted_at is null and c.full_name is not null
+                  and (core.search_name_key(c.full_name) collate "C") >= m.s
+                  and (core.search_name_key(c.full_name) collate "C") < m.s || ' ' || chr(1114111)
+                  and split_part(core.search_name_key(c.full_name), ' ', 1) = m.s
+                  and c.guid <> all (v_guids)
+                order by (core.search_name_key(c.full_name) collate "C")
+                limit p_limit) f
+            order by m.rank desc, f.full_name, f.guid
+            limit p_limit - v_found
+        )
+        select v_guids || coalesce(array_agg(f.guid order by f.rank desc, f.full_name, f.guid), '{}'),
+               v_ranks || coalesce(array_agg(f.rank order by f.rank desc, f.full_name, f.guid), '{}'),
+               v_fields || coalesce(array_agg('name'::text order by f.rank desc, f.full_name, f.guid), '{}')
+        into v_guids, v_ranks, v_fields
+        from fuzzy f;
+        v_found := cardinality(v_guids);
+    end if;
+
+    if v_found < p_limit and length(v_fold) >= 3 then
+        -- fuzzy, step 2 (first names, companies, words inside names): the trigram index
+        -- customers_search_trgm; at most 10 x p_limit (at least 200) candidates are re-checked and ranked
+        with candidates as (
+            select c.guid, c.full_name, c.company
             from sales.customers c
             where c.deleted_at is null
               and core.search_fold(coalesce(c.full_name, '') || ' ' || coalesce(c.company, '')) operator(public.%>) v_fold
               and (cardinality(v_marks) = 0
-                   or (select bool_and(strpos(core.search_fold(coalesce(c.full_name, '') || ' ' || coalesce(c.company, '')), m) > 0) from unnest(v_marks) m))
+                   or (select bool_and(strpos(core.search_fold(coalesce(c.full_name, '') || ' ' || coalesce(c.company, '')), m) > 0)
+                       from unnest(v_marks) m))
               and c.shop_id = p_shop_id
               and c.guid <> all (v_guids)
+            limit greatest(200, 10 * p_limit)
+        ),
+        fuzzy as (
+            select c.guid, c.full_name, c.company,
+                   public.word_similarity(v_fold, core.search_fold(coalesce(c.full_name, '') || ' ' || coalesce(c.company, ''))) as rank
+            from candidates c
             order by rank desc, c.full_name, c.guid
             limit p_limit - v_found
         )
@@ -131,4 +219,4 @@ end
 $$;
 
 comment on function sales.search_customers(bigint, text, integer) is
-    'Search a shop''s live customers by name, e-mail, phone, company; diacritics- and case-insensitive, typo-tolerant; rank 3 exact, 2..3 prefix, 0..1 fuzzy (word similarity); best first, at most p_limit (1 .. 1000) rows';
+    'Search a shop''s live customers by name, e-mail, phone, company; diacritics- and case-insensitive, typo-tolerant; rank 3 exact, 2..3 prefix, 0..1 fuzzy (trigram similarity of surnames, then of name and company); best first, at most p_limit (1 .. 1000) rows';

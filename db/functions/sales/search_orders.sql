@@ -8,11 +8,15 @@
  *   rank 3        exact: order code (as typed, trimmed), e-mail (core.normalize_email), phone in any
  *                 common Czech/Slovak format (core.normalize_phone), or the whole name
  *                 (core.search_name_key, surname first or as typed);
- *   rank 2 .. 3   prefix: the code, the surname-first name, the e-mail or the phone starts with the
- *                 query; 2 + length(query) / length(matched value);
- *   rank 0 .. 1   fuzzy, for queries of 3+ characters when the tiers above left room: pg_trgm
- *                 word_similarity of the folded query to name and company, at least
- *                 pg_trgm.word_similarity_threshold (default 0.6).
+ *   rank 2 .. 3   prefix: the code, the surname-first name, the e-mail, the phone or the company
+ *                 starts with the query; 2 + length(query) / length(matched value);
+ *   rank 0 .. 1   fuzzy, for queries of 3+ characters when the tiers above left room. Step 1:
+ *                 pg_trgm similarity >= 0.35 of a query word to a surname, among the shop's
+ *                 distinct surnames starting with the word's first letter (a loose index scan of
+ *                 the surname-first btree: one probe per distinct surname, not per row). Step 2,
+ *                 when room is left: word_similarity of the folded query to name and company,
+ *                 >= pg_trgm.word_similarity_threshold (default 0.6), through the trigram index,
+ *                 at most 10 x p_limit (at least 200) candidates re-checked.
  * Queries of 1-2 characters use the prefix tier only. Ties: created_at desc, code.
  * matched_field: 'code', 'email', 'phone', 'name' or 'company'. Errors: core.search_query (22023 on
  * a blank query or a limit outside 1 .. 1000). An unknown shop gives no rows.
@@ -105,6 +109,14 @@ begin
            and (core.normalize_phone(o.phone) collate "C") < v_phone || chr(1114111)
          order by (core.normalize_phone(o.phone) collate "C"), o.created_at desc
          limit p_limit)
+        union all
+        (select o.code, o.created_at, 2 + length(v_fold)::real / length(core.search_fold(o.company)), 'company'
+         from sales.orders o
+         where o.shop_id = p_shop_id and o.deleted_at is null and o.company is not null
+           and (core.search_fold(o.company) collate "C") >= v_fold
+           and (core.search_fold(o.company) collate "C") < v_high
+         order by (core.search_fold(o.company) collate "C"), o.created_at desc
+         limit p_limit)
     ),
     best as (
         select distinct on (h.code) h.code, h.created_at, h.rank, h.field
@@ -121,17 +133,92 @@ begin
 
     v_found := cardinality(v_codes);
     if v_found < p_limit and length(v_fold) >= 3 then
-        with fuzzy as (
-            select o.code, o.created_at, o.full_name, o.company,
-                   public.word_similarity(v_fold, core.search_fold(coalesce(o.full_name, '') || ' ' || coalesce(o.company, ''))) as rank
+        -- fuzzy, step 1: the surnames most like a word of the query (pg_trgm similarity >= 0.35), among
+        -- the shop's distinct surnames that start with the word's first letter -- a loose index scan of
+        -- orders_search_name, one probe per distinct surname however many rows share it
+        with recursive words as (
+            select distinct w.w
+            from unnest(string_to_array(v_fold, ' ')) as w (w)
+            where length(w.w) >= 3
+        ),
+        letters as (
+            select distinct left(w.w, 1) as l from words w
+        ),
+        surnames (l, s) as (
+            select l.l,
+                   (select split_part(core.search_name_key(o.full_name), ' ', 1)
+                    from sales.orders o
+                    where o.shop_id = p_shop_id and o.deleted_at is null and o.full_name is not null
+                      and (core.search_name_key(o.full_name) collate "C") >= l.l
+                      and (core.search_name_key(o.full_name) collate "C") < l.l || chr(1114111)
+                    order by (core.search_name_key(o.full_name) collate "C")
+                    limit 1)
+            from letters l
+            union all
+            select s.l,
+                   (select split_part(core.search_name_key(o.full_name), ' ', 1)
+                    from sales.orders o
+                    where o.shop_id = p_shop_id and o.deleted_at is null and o.full_name is not null
+                      and (core.search_name_key(o.full_name) collate "C") > s.s || ' ' || chr(1114111)
+                      and (core.search_name_key(o.full_name) collate "C") < s.l || chr(1114111)
+                    order by (core.search_name_key(o.full_name) collate "C")
+                    limit 1)
+            from surnames s
+            where s.s is not null
+        ),
+        alike as (
+            select s.s, max(public.similarity(w.w, s.s)) as rank
+            from surnames s
+            join words w on left(w.w, 1) = s.l
+            where s.s is not null
+              and (cardinality(v_marks) = 0 or (select bool_and(strpos(s.s, m) > 0) from unnest(v_marks) m))
+            group by s.s
+            having max(public.similarity(w.w, s.s)) >= 0.35
+        ),
+        fuzzy as (
+            select f.code, f.created_at, m.rank
+            from alike m
+            cross join lateral (
+                select o.code, o.created_at
+                from sales.orders o
+                where o.shop_id = p_shop_id and o.deleted_at is null and o.full_name is not null
+                  and (core.search_name_key(o.full_name) collate "C") >= m.s
+                  and (core.search_name_key(o.full_name) collate "C") < m.s || ' ' || chr(1114111)
+                  and split_part(core.search_name_key(o.full_name), ' ', 1) = m.s
+                  and o.code <> all (v_codes)
+                order by (core.search_name_key(o.full_name) collate "C"), o.created_at desc
+                limit p_limit) f
+            order by m.rank desc, f.created_at desc, f.code
+            limit p_limit - v_found
+        )
+        select v_codes || coalesce(array_agg(f.code order by f.rank desc, f.created_at desc, f.code), '{}'),
+               v_ranks || coalesce(array_agg(f.rank order by f.rank desc, f.created_at desc, f.code), '{}'),
+               v_fields || coalesce(array_agg('name'::text order by f.rank desc, f.created_at desc, f.code), '{}')
+        into v_codes, v_ranks, v_fields
+        from fuzzy f;
+        v_found := cardinality(v_codes);
+    end if;
+
+    if v_found < p_limit and length(v_fold) >= 3 then
+        -- fuzzy, step 2 (first names, companies, words inside names): the trigram index
+        -- orders_search_trgm; at most 10 x p_limit (at least 200) candidates are re-checked and ranked
+        with candidates as (
+            select o.code, o.created_at, o.full_name, o.company
             from sales.orders o
             where o.deleted_at is null
               and core.search_fold(coalesce(o.full_name, '') || ' ' || coalesce(o.company, '')) operator(public.%>) v_fold
               and (cardinality(v_marks) = 0
-                   or (select bool_and(strpos(core.search_fold(coalesce(o.full_name, '') || ' ' || coalesce(o.company, '')), m) > 0) from unnest(v_marks) m))
+                   or (select bool_and(strpos(core.search_fold(coalesce(o.full_name, '') || ' ' || coalesce(o.company, '')), m) > 0)
+                       from unnest(v_marks) m))
               and o.shop_id = p_shop_id
               and o.code <> all (v_codes)
-            order by rank desc, o.created_at desc, o.code
+            limit greatest(200, 10 * p_limit)
+        ),
+        fuzzy as (
+            select c.code, c.created_at, c.full_name, c.company,
+                   public.word_similarity(v_fold, core.search_fold(coalesce(c.full_name, '') || ' ' || coalesce(c.company, ''))) as rank
+            from candidates c
+            order by rank desc, c.created_at desc, c.code
             limit p_limit - v_found
         )
         select v_codes || coalesce(array_agg(f.code order by f.rank desc, f.created_at desc, f.code), '{}'),
@@ -153,4 +240,4 @@ end
 $$;
 
 comment on function sales.search_orders(bigint, text, integer) is
-    'Search a shop''s live orders by code, e-mail, phone, customer name, company; diacritics- and case-insensitive, typo-tolerant; rank 3 exact, 2..3 prefix, 0..1 fuzzy (word similarity); best first, newest first among equals, at most p_limit (1 .. 1000) rows';
+    'Search a shop''s live orders by code, e-mail, phone, customer name, company; diacritics- and case-insensitive, typo-tolerant; rank 3 exact, 2..3 prefix, 0..1 fuzzy (trigram similarity of surnames, then of name and company); best first, newest first among equals, at most p_limit (1 .. 1000) rows';
