@@ -6,6 +6,7 @@ database error is printed with its cause chain as ``hub: error: ...``, exit stat
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -25,10 +26,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         logs.configure(cfg)
         handler: Handler = args.func
-        return handler(cfg, args)
+        status = handler(cfg, args)
+        sys.stdout.flush()  # inside the try: a reader that went away is seen here, not at exit
+        return status
     except KeyboardInterrupt:
         print("hub: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of a pipe went away (`hub analytics show | head`): not an error of the hub.
+        # Point stdout at /dev/null so the interpreter's final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except Exception as exc:
         if not (isinstance(exc, HubError) or is_database_error(exc)):
             raise
