@@ -157,6 +157,15 @@ def _time(conn: psycopg.Connection, sql: str, queries: list[tuple[str, str]]) ->
     return out
 
 
+def _trivial(conn: psycopg.Connection, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        started = time.perf_counter()
+        conn.execute("select 1", prepare=True).fetchall()
+        out.append(time.perf_counter() - started)
+    return out
+
+
 def run(target: Target, *, queries: int = 500, seed: int = 1, record_results: bool = True) -> int:
     load_before = os.getloadavg()
     with connect(target, "app", autocommit=True) as conn:
@@ -168,6 +177,8 @@ def run(target: Target, *, queries: int = 500, seed: int = 1, record_results: bo
             {"s": SHOP},
         ).fetchone()
         assert counts is not None
+        # calibration: what a trivial round trip costs on this machine right now
+        trivial = summary(_trivial(conn, 200))
         results: dict[str, list[tuple[str, float, int]]] = {}
         for name, sql in FUNCTIONS.items():
             if not drawn[name]:
@@ -183,7 +194,8 @@ def run(target: Target, *, queries: int = 500, seed: int = 1, record_results: bo
         "exact, prefix, 2-letter, typo, with and without diacritics), limit 20, each timed once after "
         "a warm-up pass, one hub_app connection, prepared statements; time = execute + fetch, in the client. "
         f"Load average before {load_before[0]:.2f} / {load_before[1]:.2f}, after {load_after[0]:.2f} / "
-        f"{load_after[1]:.2f} (1 / 5 min; the machine is shared).",
+        f"{load_after[1]:.2f} (1 / 5 min; the machine is shared). Calibration: `select 1` round trip "
+        f"p50 {fmt_seconds(trivial['p50'])}, p95 {fmt_seconds(trivial['p95'])} (well under 0.1 ms on an idle machine).",
         "",
         "| function | queries | rows/call | p50 | p95 | p99 | max | target p95 |",
         "|---|---|---|---|---|---|---|---|",
