@@ -10,7 +10,8 @@
  *   rank 2 .. 3   prefix: the surname-first name, the e-mail, the phone or the company starts
  *                 with the query;
  *                 2 + length(query) / length(matched value), so closer matches come first;
- *   rank 0 .. 1   fuzzy, for queries of 3+ characters when the tiers above left room. Step 1:
+ *   rank 0 .. 1   fuzzy, for queries of 3+ characters with a letter and no @ when the tiers above
+ *                 left room. Step 1:
  *                 pg_trgm similarity >= 0.35 of a query word to a surname, among the shop's
  *                 distinct surnames starting with the word's first letter (a loose index scan of
  *                 the surname-first btree: one probe per distinct surname, not per row). Step 2,
@@ -111,6 +112,10 @@ begin
     where t.n <= p_limit;
 
     v_found := cardinality(v_guids);
+    -- no fuzzy search for what is no name: no letter (a code, a phone) or an e-mail ('@')
+    if v_fold !~ '[a-z]' or strpos(v_fold, '@') > 0 then
+        v_found := p_limit;
+    end if;
     if v_found < p_limit and length(v_fold) >= 3 then
         -- fuzzy, step 1: the surnames most like a word of the query (pg_trgm similarity >= 0.35), among
         -- the shop's distinct surnames that start with the word's first letter -- a loose index scan of
