@@ -60,6 +60,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "HUB_SETTINGS_TTL": ("60", "seconds a cached setting may be served without a change notification (safety net)"),
     "HUB_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
     "HUB_LOG_FORMAT": ("text", "'text' (key=value) or 'json' (one JSON object per line)"),
+    "HUB_FEEDS_DIR": ("HUB_HOME/feeds", "published marketplace feeds (<feed_id>/<channel>.xml and .xml.gz)"),
 }
 
 

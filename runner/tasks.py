@@ -566,12 +566,34 @@ def pitr_incremental_backup(timestamp: int | None = None) -> dict[str, Any]:
     retry=RETRY,
 )
 def housekeeping(timestamp: int | None = None) -> dict[str, int]:
-    """Daily: delete processed webhook events and ended jobs (ops.housekeeping)."""
-    with transaction() as conn:
-        rows = conn.execute(query("tasks.housekeeping")).fetchall()
-    result = {what: int(n) for what, n in rows}
-    log(logger, logging.INFO, "housekeeping done", **{k.replace(".", "_"): v for k, v in result.items()})
-    return result
+    """Daily: delete old webhook events, ended jobs, log rows, snapshot failures and jobs, API call
+    minutes in batches, one transaction each (runner/housekeeping.py, ops.housekeeping_batch);
+    logs one ops.events row with the counts. Returns rows removed per table."""
+    from runner import housekeeping as hk
+    from runner.db import connect
+
+    if _target is None:
+        raise RuntimeError("runner.tasks.configure() was not called in this process")
+    with connect(_target, "app", autocommit=True) as conn:
+        return hk.run(conn).removed
+
+
+# -- marketplace feeds -------------------------------------------------------------------------
+# channels.feeds_due names the feeds to rebuild: never built, older than feeds.rebuild_minutes
+# (default hourly), or the catalogue was written after the build and has been quiet for
+# feeds.debounce_minutes (default 5). runner/feeds/ builds, checks and publishes each
+# (docs/feeds.md); an invalid build keeps the published file and is logged.
+
+
+@app.periodic(cron="* * * * *", periodic_id="feeds")
+@app.task(name="rebuild_feeds", queue="maintenance", lock="feeds:rebuild", queueing_lock="feeds:rebuild", retry=RETRY)
+def rebuild_feeds(timestamp: int | None = None) -> list[dict[str, Any]]:
+    """Every minute: rebuild the feeds that are due (runner.feeds.service.rebuild_due)."""
+    from runner.feeds import service
+
+    if _target is None:
+        raise RuntimeError("runner.tasks.configure() was not called in this process")
+    return service.rebuild_due(Config.from_env(), _target)
 
 
 RECOVERY_LEVELS = {

@@ -39,6 +39,7 @@ from runner import logs, telemetry
 from runner.config import Config
 from runner.db import Target, target_for
 from runner.errors import HubError, summarize
+from runner.feeds import web as feeds_web
 from runner.logs import log
 from runner.metrics import CONTENT_TYPE, MetricsCache
 from runner.queries import query
@@ -353,6 +354,7 @@ def create_app(cfg: Config | None = None, target: Target | None = None) -> Starl
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
             Route("/shoptet/install", shoptet_install, methods=["GET"]),
+            *feeds_web.ROUTES,
         ],
         lifespan=lifespan,
     )

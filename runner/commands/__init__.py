@@ -28,6 +28,7 @@ GROUPS = (
     "sync",
     "analytics",
     "search",
+    "feed",
     "serve",
     "worker",
     "status",

@@ -1,7 +1,8 @@
 """`hub bench`: the benchmarks, each in bench/ (settings_bench.py, client_bench.py,
 webhook_bench.py, e2e_bench.py, generate.py with generate.sql, query_bench.py, inventory_bench.py,
-import_bench.py, analytics_bench.py, analytics_extras_bench.py, monitoring_bench.py, search_bench.py); their
-figures go to bench/RESULTS.md (bench/stats.py)."""
+import_bench.py, analytics_bench.py, analytics_extras_bench.py, monitoring_bench.py,
+housekeeping_bench.py, search_bench.py); their figures go to
+bench/RESULTS.md (bench/stats.py)."""
 
 from __future__ import annotations
 
@@ -121,6 +122,20 @@ def register(subparsers: Subparsers) -> None:
     add_no_record_option(p)
     p = add_command(
         sub,
+        "feeds",
+        cmd_bench_feeds,
+        help="Heureka feed build time and peak RSS for 13 k and 500 k items",
+        description="Make two scratch shops' catalogues in SQL (bench/feeds_bench.sql: --small variants, "
+        "the seeds' 13 k; --big items, Heureka's 500 k limit), build a Heureka feed of each with "
+        "`hub feed build` in a child process and report its wall time and peak RSS (targets: "
+        "<= 2 s for 13 k; <= 60 s under 150 MB for 500 k), then `hub feed check` the file. The "
+        "scratch shops are purged afterwards. Prints the load average. Exit 1 when a target is missed.",
+    )
+    p.add_argument("--small", type=int, default=13_000, help="variants of the small catalogue (0: skip)")
+    p.add_argument("--big", type=int, default=500_000, help="items of the big catalogue (0: skip)")
+    add_no_record_option(p)
+    p = add_command(
+        sub,
         "inventory",
         cmd_bench_inventory,
         help="full and incremental inventory refresh (analytics.refresh_variant_metrics) on generated data",
@@ -221,6 +236,21 @@ def register(subparsers: Subparsers) -> None:
     p.add_argument("--queries", type=int, default=500, help="queries per function")
     p.add_argument("--seed", type=int, default=1, help="seed of the rows and queries drawn")
     add_no_record_option(p)
+    p = add_command(
+        sub,
+        "housekeeping",
+        cmd_bench_housekeeping,
+        help="housekeeping on a big queue: run time, a worker's waits beside it, job fetch before and after",
+        description="In a scratch database (hub_bench_housekeeping, dropped at the end) fill "
+        "procrastinate's tables with ended jobs and their events (and processed webhook events), "
+        "time a job fetch, `hub db housekeeping --dry-run` and the real run while a worker defers "
+        "and fetches beside it, and the job fetch again after a VACUUM.",
+    )
+    p.add_argument("--jobs", type=int, default=1_000_000, help="jobs ended 15-44 days ago (1 %% failed: kept)")
+    p.add_argument("--recent", type=int, default=100_000, help="jobs ended in the last 14 days (kept)")
+    p.add_argument("--webhooks", type=int, default=200_000, help="webhook events processed 31-60 days ago")
+    p.add_argument("--batch", type=int, default=5000, help="housekeeping.batch_rows for the run")
+    add_no_record_option(p)
 
 
 def cmd_bench_settings(cfg: Config, args: argparse.Namespace) -> int:
@@ -297,6 +327,13 @@ def cmd_bench_import(cfg: Config, args: argparse.Namespace) -> int:
     from bench import import_bench
 
     return import_bench.run(cfg, scale=args.scale, record_results=not args.no_record)
+
+
+def cmd_bench_feeds(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import feeds_bench
+    from runner.db import target_for
+
+    return feeds_bench.run(cfg, target_for(cfg), small=args.small, big=args.big, record_results=not args.no_record)
 
 
 def cmd_bench_inventory(cfg: Config, args: argparse.Namespace) -> int:
@@ -383,3 +420,16 @@ def cmd_bench_search(cfg: Config, args: argparse.Namespace) -> int:
     from runner.db import target_for
 
     return search_bench.run(target_for(cfg), queries=args.queries, seed=args.seed, record_results=not args.no_record)
+
+
+def cmd_bench_housekeeping(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import housekeeping_bench
+
+    return housekeeping_bench.run(
+        cfg,
+        jobs=args.jobs,
+        recent=args.recent,
+        webhooks=args.webhooks,
+        batch=args.batch,
+        record_results=not args.no_record,
+    )

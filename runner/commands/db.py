@@ -1,6 +1,7 @@
 """`hub db`: the database — embedded cluster (runner/cluster.py), status (runner/dbstatus.py),
 connection URLs and psql (runner/db.py), migrations (runner/migrate.py), partition maintenance
-(runner/maintain.py); `hub db backup` is `hub backup run` (runner/commands/backup.py)."""
+(runner/maintain.py), housekeeping (runner/housekeeping.py); `hub db backup` is `hub backup run`
+(runner/commands/backup.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,16 @@ import os
 from typing import TYPE_CHECKING
 
 from runner.commands.backup import RUN_DESCRIPTION, add_run_options
-from runner.commands.common import Subparsers, add_command, add_group, add_json_option, print_fields, print_json
+from runner.commands.common import (
+    Subparsers,
+    add_command,
+    add_group,
+    add_json_option,
+    add_quiet_option,
+    add_shop_option,
+    print_fields,
+    print_json,
+)
 from runner.config import Config
 
 if TYPE_CHECKING:
@@ -96,6 +106,20 @@ def register(subparsers: Subparsers) -> None:
     add_json_option(p, "print the summary as JSON")
     p = add_command(
         sub,
+        "housekeeping",
+        cmd_db_housekeeping,
+        help="delete old webhook events, ended jobs, log rows and snapshot jobs now",
+        description="Run housekeeping now, as the workers do daily at 04:40 UTC: delete processed "
+        "webhook events, ended and failed procrastinate jobs, ops.events, snapshot failures and "
+        "jobs beyond the newest per shop and entity, and ops.api_calls minutes older than the "
+        "housekeeping.* settings (hub settings set housekeeping.jobs_days 7; docs/operations.md), "
+        "in batches of housekeeping.batch_rows rows, one transaction each; logs the counts to "
+        "ops.events.",
+    )
+    p.add_argument("--dry-run", action="store_true", help="delete nothing: count what would go")
+    add_json_option(p, "print the counts as JSON")
+    p = add_command(
+        sub,
         "backup",
         cmd_db_backup,
         help="the same as `hub backup run` (kept as an alias)",
@@ -103,6 +127,42 @@ def register(subparsers: Subparsers) -> None:
         environment=True,
     )
     add_run_options(p)
+    p = add_command(
+        sub,
+        "check",
+        cmd_db_check,
+        help="integrity checks: amcheck, orphan lines, default partitions, order totals, premake; --remote counts",
+        description="Look for silent corruption and lost data, each check a function of schema ops "
+        "(runner/integrity.py): "
+        "amcheck's bt_index_check over every B-tree index (btree_index), order lines without their order "
+        "(orphan_order_lines), rows in default partitions (default_partition), orders whose lines do not add up to "
+        "their total (order_totals), partitions missing in the premake window (premake_partitions), and with "
+        "--remote each shop's counts of orders, customers and products against Shoptet's paginator.totalCount "
+        "(remote_counts). Prints every problem with what to run about it. Exit status: 0 no problem, 1 warnings "
+        "only, 2 something critical (a corrupted index, orphan order lines, no partition for this quarter), "
+        "3 the database does not answer.",
+        environment=True,
+    )
+    add_json_option(p, "print the report as JSON")
+    p.add_argument(
+        "--only",
+        metavar="CHECK[,CHECK]",
+        help="run only these checks: btree_index, orphan_order_lines, default_partition, order_totals, "
+        "premake_partitions, remote_counts (remote_counts asks Shoptet like --remote)",
+    )
+    p.add_argument("--skip-amcheck", action="store_true", help="leave out amcheck (btree_index): it reads every index")
+    p.add_argument(
+        "--heapallindexed",
+        action="store_true",
+        help="amcheck also verifies that every table row has its index entry (reads every table too: much slower)",
+    )
+    p.add_argument(
+        "--remote",
+        action="store_true",
+        help="also compare each active shop's counts of orders, customers and products with Shoptet's list endpoints",
+    )
+    add_shop_option(p, help="with --remote: only this shop (default every active shop)")
+    add_quiet_option(p)
     p = add_command(
         sub,
         "docs",
@@ -237,6 +297,31 @@ def cmd_db_maintain(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_housekeeping(cfg: Config, args: argparse.Namespace) -> int:
+    from runner import housekeeping
+    from runner.db import connect, target_for
+
+    with connect(target_for(cfg), "app", autocommit=True) as conn:
+        result = housekeeping.run(conn, dry_run=args.dry_run)
+    if args.json:
+        print_json(result.as_dict())
+        return 0
+    verb = "would remove" if result.dry_run else "removed"
+    ages = result.ages
+    print(
+        f"housekeeping {verb} {result.total} row(s) in {result.seconds:.2f} s "
+        f"({result.batches} batch(es){'' if result.dry_run else f', ops.events #{result.event_id}'})"
+    )
+    print_fields({f"  {what}": n for what, n in result.removed.items()}, as_json=False, width=28)
+    print(
+        f"ages: webhook events {ages['webhook_events_days']} d, jobs {ages['jobs_days']} d, "
+        f"failed jobs {ages['failed_jobs_days']} d, ops.events {ages['events_days']} d, "
+        f"snapshot failures {ages['snapshot_failures_days']} d, snapshot jobs kept "
+        f"{ages['snapshot_jobs_keep']} per shop and entity, api calls {ages['api_calls_days']} d"
+    )
+    return 0
+
+
 def cmd_db_docs(cfg: Config, args: argparse.Namespace) -> int:
     from runner.db import connect, target_for
     from runner.sqldocs import render, write
@@ -251,3 +336,32 @@ def cmd_db_backup(cfg: Config, args: argparse.Namespace) -> int:
     from runner.commands.backup import cmd_backup_run
 
     return cmd_backup_run(cfg, args)
+
+
+def cmd_db_check(cfg: Config, args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from runner import integrity
+    from runner.connection import DatabaseUnavailable
+    from runner.db import target_for
+    from runner.errors import summarize
+    from runner.status import to_json
+
+    options = integrity.Options(
+        only=integrity.parse_only(args.only),
+        skip_amcheck=args.skip_amcheck,
+        heapallindexed=args.heapallindexed,
+        remote=args.remote or args.shop is not None,
+        shop_ids=(args.shop,) if args.shop is not None else None,
+    )
+    target = target_for(cfg)
+    try:
+        with integrity.ProgressDisplay(enabled=not args.quiet) as progress:
+            report = integrity.run(cfg, target, options, progress)
+    except DatabaseUnavailable as exc:
+        report = integrity.unreachable(target, summarize(exc, one_line=True, label=False))
+    if args.json:
+        print(to_json(report))
+    else:
+        Console().print(integrity.renderable(report))
+    return int(report["exit_status"])

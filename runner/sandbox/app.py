@@ -164,7 +164,23 @@ def eshop_info(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any
         "orderStatuses": _statuses()
         if "orderstatuses" in (request.query_params.get("include") or "").lower()
         else None,
+        "imageCuts": _image_cuts(shop) if "imagecuts" in (request.query_params.get("include") or "").lower() else None,
     }
+
+
+def _image_cuts(shop: Shop) -> list[dict[str, Any]]:
+    """include=imageCuts: the cuts with their URL paths (file names of images[] are appended)."""
+    cuts = (("big", 1024, 768), ("detail", 360, 270), ("related", 150, 150), ("orig", None, None))
+    return [
+        {
+            "name": name,
+            "width": width,
+            "height": height,
+            "urlPath": f"{shop.data.web}/user/shop/{name}/",
+            "cdnPath": f"https://cdn.myshoptet.com/usr/{shop.eshop_id}.myshoptet.com/user/shop/{name}/",
+        }
+        for name, width, height in cuts
+    ]
 
 
 def _statuses() -> dict[str, Any]:
@@ -242,7 +258,7 @@ def product_detail(sb: SandboxState, shop: Shop, request: Request) -> tuple[int,
     p = shop.product_by_guid(guid)
     if p is None:
         raise ApiError(404, "not-found", f'Product with guid "{guid}" not found.', "guid")
-    return 200, p
+    return 200, g.shape_product(p, request.query_params.get("include"))
 
 
 def product_by_code(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
@@ -250,7 +266,7 @@ def product_by_code(sb: SandboxState, shop: Shop, request: Request) -> tuple[int
     p = shop.product_by_code(code)
     if p is None:
         raise ApiError(404, "not-found", f'Product with code "{code}" not found.', "code")
-    return 200, p
+    return 200, g.shape_product(p, request.query_params.get("include"))
 
 
 def _changes(shop: Shop, kind: str, request: Request, key: str) -> tuple[int, Any]:
@@ -327,7 +343,7 @@ def _snapshot(sb: SandboxState, shop: Shop, kind: str, request: Request) -> tupl
         )
     params = {k: v for k, v in _params(request).items() if k not in ("include", "language", "page", "itemsPerPage")}
     try:
-        job = sb.start_job(shop, kind, params)
+        job = sb.start_job(shop, kind, params, include=request.query_params.get("include"))
     except BadRequest as exc:
         raise ApiError(400, "invalid-request-data", str(exc), "query") from None
     return 202, {"jobId": job.job_id}

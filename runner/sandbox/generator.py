@@ -136,6 +136,7 @@ CATEGORIES = [
     "Elektronika",
     "Kosmetika",
 ]
+BRAND_FEED_SUFFIX = "novinka"  # xmlFeedName of some products: the name with this note
 NOUNS = [
     "Tričko",
     "Mikina",
@@ -315,7 +316,7 @@ class ShopData:
         p = 0
         while len(self.variants) < target_variants:
             self.product_first_variant.append(len(self.variants))
-            product = self.product(p)
+            product = self.product(p, feed_sections=False)
             for v in product["variants"]:
                 self.variants.append(
                     Variant(
@@ -596,8 +597,10 @@ class ShopData:
 
     # -- catalogue ---------------------------------------------------------------------------
 
-    def product(self, p: int) -> dict[str, Any]:
-        """Product detail (``data`` itself) of base product p, with its variants."""
+    def product(self, p: int, *, feed_sections: bool = True) -> dict[str, Any]:
+        """Product detail (``data`` itself) of base product p, with its variants; without
+        ``feed_sections`` the fields only feeds read are left out (the catalogue index is
+        built faster)."""
         rng = random.Random(self._k["p"] ^ (p + 7) ^ 0x5A5A)
         guid = _guid(rng, p)
         r = rng.random()
@@ -720,6 +723,59 @@ class ShopData:
             "voteCount": None,
             "isVariant": nvar > 1,
             "variants": variants,
+            **(self._feed_sections(p, guid, name, noun, category, cat_guid, variants) if feed_sections else {}),
+        }
+
+    def _feed_sections(
+        self, p: int, guid: str, name: str, noun: str, category: str, cat_guid: str, variants: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The fields marketplace feeds read (xmlFeedName, images, the category tree, descriptive
+        parameters; per variant the Heureka / Zbozi.cz fields), from their own random stream so the
+        rest of the product stays as it was. The variants are completed in place. The include=
+        sections are all present: shape_product() drops those a request did not ask for."""
+        rng = random.Random(self._k["p"] ^ (p + 7) ^ 0xFEED5)
+        sub_name = f"{category} {noun}"
+        sub_guid = _guid(random.Random(_key("subcategory", sub_name)), CATEGORIES.index(category) * 100 + 1)
+        nimg = 0 if rng.random() < 0.05 else rng.randint(1, 4)
+        images = [
+            {
+                "name": f"{p + 1}_{k}.jpg",
+                "seoName": f"{p + 1}_{k}_{ascii_lower(name).replace(' ', '-')}.jpg",
+                "cdnName": f"{p + 1}_{k}_{ascii_lower(name).replace(' ', '-')}.jpg?ff=1&x=1024&y=768",
+                "signedCdnNames": None,
+                "priority": k,
+                "description": None,
+                "changeTime": None,
+                "isMainImage": k == 1,
+                "gallery": "shop",
+            }
+            for k in range(1, nimg + 1)
+        ]
+        for v in variants:
+            excluded = rng.random() < 0.02
+            cpc = rng.choice((None, None, "1.20", "2.50"))
+            v["heurekaCPC"] = cpc
+            v["heureka"] = {"feedExcluded": excluded, "cartExcluded": False}
+            v["zboziCZ"] = {"maximalCPC": cpc, "maximalSearchCPC": None, "hidden": rng.random() < 0.02}
+            v["availabilityWhenSoldOut"] = {"id": 3, "name": "Do 14 dnů"}
+        return {
+            "xmlFeedName": f"{name} ({BRAND_FEED_SUFFIX})" if rng.random() < 0.1 else None,
+            "images": images,
+            "categories": [
+                {"guid": cat_guid, "name": category, "parentGuid": None},
+                {"guid": sub_guid, "name": sub_name, "parentGuid": cat_guid},
+            ],
+            "descriptiveParameters": [
+                {
+                    "name": "Materiál",
+                    "value": rng.choice(("bavlna", "dřevo", "kov", "plast")),
+                    "description": None,
+                    "priority": 1,
+                }
+            ],
+            "flags": [{"code": "action", "title": "Akce", "dateFrom": None, "dateTo": None}]
+            if rng.random() < 0.1
+            else [],
         }
 
     @staticmethod
@@ -1048,3 +1104,34 @@ def _year_start(year: int) -> int:
 
 
 cents = _cents
+
+
+# the product detail's sections on demand (include=...) and what each adds (Shoptet OpenAPI
+# getProductDetail "Section on demand"); variantParameters also adds the variants' name
+PRODUCT_SECTIONS = {
+    "images": ("images",),
+    "allcategories": ("categories",),
+    "descriptiveparameters": ("descriptiveParameters",),
+    "flags": ("flags",),
+}
+
+
+def shape_product(doc: dict[str, Any], include: str | None) -> dict[str, Any]:
+    """The product as a request with ``include`` (comma separated, case-insensitive) gets it: the
+    sections it did not ask for are left out, as Shoptet does."""
+    if not isinstance(doc, dict):
+        return doc
+    asked = {part.strip().lower() for part in (include or "").split(",") if part.strip()}
+    drop = [key for section, keys in PRODUCT_SECTIONS.items() if section not in asked for key in keys]
+    if not drop and "variantparameters" in asked:
+        return doc
+    out = {k: v for k, v in doc.items() if k not in drop}
+    variants = doc.get("variants")
+    if "variantparameters" not in asked and isinstance(variants, list):  # an odd document stays as it is
+        out["variants"] = [
+            {k: v for k, v in variant.items() if k not in ("parameters", "name")}
+            if isinstance(variant, dict)
+            else variant
+            for variant in variants
+        ]
+    return out

@@ -32,7 +32,7 @@ import orjson
 from runner.sandbox import generator as g
 from runner.sandbox.formats import fmt_dt
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: products carry the feed fields (issue 17)
 RESULT_VALID_S = 24 * 3600
 ENDPOINTS = {
     "orders": "/api/orders/snapshot",
@@ -63,6 +63,7 @@ class Job:
     lines: int = 0
     malformed_lines: list[int] = field(default_factory=list)
     outcome: str | None = None  # fault: failed | expired | killed
+    include: str | None = None  # products: the sections on demand asked for (include=)
 
     def as_json(self, base_url: str, detail: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {

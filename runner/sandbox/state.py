@@ -538,7 +538,8 @@ class SandboxState:
         )
         return info
 
-    def start_job(self, shop: Shop, entity: str, params: dict[str, str]) -> Job:
+    def start_job(self, shop: Shop, entity: str, params: dict[str, str], *, include: str | None = None) -> Job:
+        """Start a snapshot job; ``include``: the sections on demand its products carry."""
         refs = shop.refs(entity, params)  # raises BadRequest before a job exists
         col = shop.collection(entity)
         fraction = self.faults.malformed_fraction
@@ -546,6 +547,7 @@ class SandboxState:
         job = Job(
             new_job_id(), shop.eshop_id, entity, ENDPOINTS[entity], time.time(), outcome=self.faults.take_job_outcome()
         )
+        job.include = include
         with self._lock:
             self.jobs[job.job_id] = job
         t = threading.Thread(
@@ -589,7 +591,8 @@ class SandboxState:
     def _produce(self, job: Job, shop: Shop, refs: Refs, cacheable: bool, fraction: float) -> None:
         entity = job.entity
         if cacheable:
-            path = self.files.cache_path(shop.eshop_id, self.seed, self.scale, self.anchor, entity)
+            sections = "" if entity != "products" else "+" + ",".join(sorted(_sections(job.include)))
+            path = self.files.cache_path(shop.eshop_id, self.seed, self.scale, self.anchor, entity + sections)
             with self.files.lock(str(path)):
                 if not path.exists():
                     acc = {"orders": 0, "order_items": 0, "total_cents": 0}
@@ -601,7 +604,7 @@ class SandboxState:
 
                     lines, _ = write_jsonl_gz(
                         path,
-                        self._entities(shop, entity, refs),
+                        self._entities(shop, entity, refs, job.include),
                         entity=entity,
                         seed=self.seed,
                         on_entity=count if entity == "orders" else None,
@@ -614,17 +617,21 @@ class SandboxState:
         else:
             path = self.files.jobs_dir / f"{job.job_id}.jsonl.gz"
             job.lines, job.malformed_lines = write_jsonl_gz(
-                path, self._entities(shop, entity, refs), entity=entity, seed=self.seed, malformed_fraction=fraction
+                path,
+                self._entities(shop, entity, refs, job.include),
+                entity=entity,
+                seed=self.seed,
+                malformed_fraction=fraction,
             )
         job.path = path
         job.result_name = f"{job.job_id}-{secrets.token_hex(4)}.json"
 
     @staticmethod
-    def _entities(shop: Shop, entity: str, refs: Refs) -> Iterator[dict[str, Any]]:
+    def _entities(shop: Shop, entity: str, refs: Refs, include: str | None = None) -> Iterator[dict[str, Any]]:
         for i in refs:
             e = shop.entity(entity, i)
             if e is not None:
-                yield e
+                yield g.shape_product(e, include) if entity == "products" else e
 
     def wait_job(self, job_id: str, timeout: float = 30.0) -> Job:
         deadline = time.time() + timeout
@@ -637,6 +644,10 @@ class SandboxState:
         self._closed = True
         self.deliverer.stop()
         self.files.cleanup()
+
+
+def _sections(include: str | None) -> set[str]:
+    return {part.strip().lower() for part in (include or "").split(",") if part.strip()}
 
 
 __all__ = ["SandboxState", "Faults", "DEFAULT_SHOP"]

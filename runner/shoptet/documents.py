@@ -147,6 +147,13 @@ PRODUCT_COLUMNS = (
     "is_variant",
     "created_at",
     "changed_at",
+    "xml_feed_name",
+    "short_description",
+    "description",
+    "images",
+    "categories",
+    "descriptive_parameters",
+    "flags",
 )
 VARIANT_COLUMNS = (
     "batch_id",
@@ -167,7 +174,23 @@ VARIANT_COLUMNS = (
     "min_stock_supply",
     "weight",
     "manufacturer_code",
+    "parameters",
+    "image",
+    "mpn",
+    "availability_when_sold_out",
+    "action_price",
+    "action_price_from",
+    "action_price_to",
+    "heureka_cpc",
+    "heureka_feed_excluded",
+    "heureka_cart_excluded",
+    "zbozi_max_cpc",
+    "zbozi_max_search_cpc",
+    "zbozi_hidden",
 )
+# the product detail / snapshot sections (include=) the catalogue keeps: images, the category
+# tree, descriptive and variant parameters (shoptet-api.md 4.4; feeds need them, docs/feeds.md)
+PRODUCT_INCLUDE = "images,allCategories,descriptiveParameters,variantParameters,flags"
 
 _SCALAR = (str, int, float)
 
@@ -456,6 +479,13 @@ def product_rows(
         _bool(doc.get("isVariant"), "isVariant"),
         _text(doc.get("creationTime"), "creationTime"),
         _text(doc.get("changeTime"), "changeTime"),
+        _text(doc.get("xmlFeedName"), "xmlFeedName"),
+        _text(doc.get("shortDescription"), "shortDescription"),
+        _text(doc.get("description"), "description"),
+        _images(doc),
+        _json(_list(doc, "categories", "")) if "categories" in doc else None,
+        _json(_list(doc, "descriptiveParameters", "")) if "descriptiveParameters" in doc else None,
+        _flags(doc),
     )
     variants = []
     for n, variant in enumerate(_list(doc, "variants", ""), 1):
@@ -466,6 +496,10 @@ def product_rows(
         if not isinstance(code, str) or not code:
             raise BadDocument(f"{where}code: a variant needs its code")
         availability = _obj(variant, "availability", where) or {}
+        sold_out = _obj(variant, "availabilityWhenSoldOut", where) or {}
+        action = _obj(variant, "actionPrice", where) or {}
+        heureka = _obj(variant, "heureka", where) or {}
+        zbozi = _obj(variant, "zboziCZ", where) or {}
         purchase = variant.get("purchasePrice")
         if isinstance(purchase, dict):
             purchase = purchase.get("withoutVat", purchase.get("price"))
@@ -489,6 +523,56 @@ def product_rows(
                 _num(variant.get("minStockSupply"), where + "minStockSupply"),
                 _num(variant.get("weight"), where + "weight"),
                 _text(variant.get("manufacturerCode"), where + "manufacturerCode"),
+                _variant_parameters(variant, where) if "parameters" in variant else None,
+                _text(variant.get("image"), where + "image"),
+                _text(variant.get("mpn"), where + "mpn"),
+                _text(sold_out.get("name"), where + "availabilityWhenSoldOut.name"),
+                _num(action.get("price"), where + "actionPrice.price"),
+                _text(action.get("fromDate"), where + "actionPrice.fromDate"),
+                _text(action.get("toDate"), where + "actionPrice.toDate"),
+                _num(variant.get("heurekaCPC"), where + "heurekaCPC"),
+                _bool(heureka.get("feedExcluded"), where + "heureka.feedExcluded"),
+                _bool(heureka.get("cartExcluded"), where + "heureka.cartExcluded"),
+                _num(zbozi.get("maximalCPC"), where + "zboziCZ.maximalCPC"),
+                _num(zbozi.get("maximalSearchCPC"), where + "zboziCZ.maximalSearchCPC"),
+                _bool(zbozi.get("hidden"), where + "zboziCZ.hidden"),
             )
         )
     return product, variants
+
+
+def _images(doc: dict[str, Any]) -> str | None:
+    """include=images: the file names (``images[].name``) as a JSON array, the main image first,
+    then by priority as the administration orders them; None when the section was not sent."""
+    if "images" not in doc:
+        return None
+    shown: list[tuple[int, int, int, str]] = []
+    for n, image in enumerate(_list(doc, "images", ""), 1):
+        if not isinstance(image, dict):
+            raise BadDocument(f"images[{n}]: expected an object, got {type(image).__name__}")
+        name = _text(image.get("name"), f"images[{n}].name")
+        if name:
+            priority = image.get("priority")
+            order = priority if isinstance(priority, int) and not isinstance(priority, bool) else 1 << 30
+            shown.append((0 if image.get("isMainImage") is True else 1, order, n, name))
+    return orjson.dumps([name for *_, name in sorted(shown)]).decode()
+
+
+def _flags(doc: dict[str, Any]) -> str | None:
+    """include=flags: the flag codes as a JSON array; None when the section was not sent."""
+    if "flags" not in doc:
+        return None
+    codes = [flag.get("code") for flag in _list(doc, "flags", "") if isinstance(flag, dict)]
+    return orjson.dumps([code for code in codes if isinstance(code, str)]).decode()
+
+
+def _variant_parameters(variant: dict[str, Any], where: str) -> str:
+    """include=variantParameters: [{name, value}] (paramName or displayName, paramValue) as JSON."""
+    kept = []
+    for n, param in enumerate(_list(variant, "parameters", where), 1):
+        if not isinstance(param, dict):
+            raise BadDocument(f"{where}parameters[{n}]: expected an object, got {type(param).__name__}")
+        name = _text(param.get("displayName") or param.get("paramName"), f"{where}parameters[{n}].paramName")
+        value = _text(param.get("paramValue"), f"{where}parameters[{n}].paramValue")
+        kept.append({"name": name, "value": value})
+    return orjson.dumps(kept).decode()

@@ -30,7 +30,7 @@ from runner.connection import open_connection
 from runner.errors import HubError
 from runner.logs import log
 from runner.queries import query
-from runner.shoptet import webhooks
+from runner.shoptet import shops, webhooks
 from runner.shoptet.client import RetryPolicy
 from runner.shoptet.shop_client import client_for_shop
 from runner.shoptet.shops import store_timezone
@@ -136,7 +136,7 @@ def store_timezone_from_api(settings: Any, conninfo: str, shop_id: int, api_url:
         with client_for_shop(
             shop_id, settings=settings, api_url=api_url, retry=TIMEZONE_READ, timeout=TIMEZONE_TIMEOUT
         ) as api:
-            eshop = api.get("/api/eshop") or {}
+            eshop = api.get("/api/eshop", shops.ESHOP_INCLUDE) or {}
     except Exception as exc:  # noqa: BLE001 - the install stands; the message says how to complete it
         log(
             logger,
@@ -148,7 +148,9 @@ def store_timezone_from_api(settings: Any, conninfo: str, shop_id: int, api_url:
         )
         return None
     with open_connection(conninfo, autocommit=True) as conn:
-        return store_timezone(conn, shop_id, eshop)
+        zone = store_timezone(conn, shop_id, eshop)
+        shops.store_storefront(conn, shop_id, eshop)
+        return zone
 
 
 def install(

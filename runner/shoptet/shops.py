@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 
 from runner.config import Config
 from runner.connection import open_connection
@@ -39,6 +40,16 @@ class AddedShop:
     webhooks: list[str]
     webhook_error: str | None = None
     timezone: str = DEFAULT_TIMEZONE
+
+
+# GET /api/eshop sections the hub keeps: image cuts give feeds their image URLs
+ESHOP_INCLUDE = {"include": "imageCuts"}
+
+
+def store_storefront(conn: psycopg.Connection, shop_id: int, eshop: dict[str, Any]) -> None:
+    """Keep what feeds need of a GET /api/eshop answer (web address, default language and currency,
+    exchange rates, image base URL) in channels.shop_storefronts (channels.store_storefront)."""
+    conn.execute(query("shoptet.shop_store_storefront"), {"shop_id": shop_id, "eshop": Jsonb(eshop)})
 
 
 def store_timezone(conn: psycopg.Connection, shop_id: int, eshop: dict[str, Any]) -> str:
@@ -85,11 +96,13 @@ def refresh_shop(
         own = client is None
         api = client or client_for_shop(shop_id, cfg=cfg, target=target)
         try:
-            eshop = api.get("/api/eshop") or {}
+            eshop = api.get("/api/eshop", ESHOP_INCLUDE) or {}
         finally:
             if own:
                 api.close()
-        return {"shop_id": shop_id, "timezone": store_timezone(conn, shop_id, eshop)}
+        zone = store_timezone(conn, shop_id, eshop)
+        store_storefront(conn, shop_id, eshop)
+        return {"shop_id": shop_id, "timezone": zone}
 
 
 def add_shop(
@@ -105,7 +118,7 @@ def add_shop(
     """Connect a shop with a private API token: discover eshopId, store the token, register webhooks."""
     base = (api_url or cfg.shoptet_api_url).rstrip("/")
     with ShoptetClient(base, PrivateToken(token)) as probe:
-        data = probe.get("/api/eshop") or {}
+        data = probe.get("/api/eshop", ESHOP_INCLUDE) or {}
     info = data.get("contactInformation") or {}
     shop_id = info.get("eshopId")
     if not isinstance(shop_id, int) or shop_id <= 0:
@@ -127,6 +140,7 @@ def add_shop(
         except psycopg.errors.CheckViolation as exc:
             raise ShopError(f"shop {shop_id}: {summarize(exc, one_line=True, label=False)}") from None
         zone = store_timezone(conn, shop_id, data)
+        store_storefront(conn, shop_id, data)
     with open_settings(cfg, target) as settings:
         settings.set_secret(PRIVATE_TOKEN, token, shop_id=shop_id)
         # the API the token was verified against belongs to the shop (workers need no HUB_SHOPTET_API_URL)

@@ -54,7 +54,7 @@ from runner.connection import open_connection
 from runner.errors import HubError, summarize
 from runner.logs import log
 from runner.queries import query
-from runner.shoptet import errors
+from runner.shoptet import documents, errors
 from runner.shoptet.client import ShoptetClient, parse_datetime
 from runner.shoptet.ingest import (
     ENTITIES,
@@ -271,7 +271,10 @@ def _request_and_wait(
 ) -> tuple[str, datetime | None]:
     """Ask Shoptet for the snapshot and wait for its file: (absolute resultUrl, validUntil or None)."""
     path = SNAPSHOT_PATHS[job["entity"]]
-    envelope = client.request("GET", path, params=job.get("filters") or {})
+    params = dict(job.get("filters") or {})
+    if job["entity"] == "products":  # the sections the catalogue keeps (feeds: docs/feeds.md)
+        params.setdefault("include", documents.PRODUCT_INCLUDE)
+    envelope = client.request("GET", path, params=params)
     data = envelope.get("data") or {}
     shoptet_job = data.get("jobId") if isinstance(data, dict) else None
     if not shoptet_job:

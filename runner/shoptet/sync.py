@@ -60,7 +60,7 @@ import psycopg
 from runner.errors import HubError, summarize
 from runner.logs import log
 from runner.queries import query
-from runner.shoptet import entity_lock, errors
+from runner.shoptet import documents, entity_lock, errors
 from runner.shoptet.client import ShoptetClient, format_datetime, parse_datetime
 from runner.shoptet.entity_lock import committed as _committed
 from runner.shoptet.ingest import ENTITIES, Stager, log_warnings, mark_deleted
@@ -563,7 +563,8 @@ def fetch_entity(client: ShoptetClient, entity: str, key: str, *, path: str | No
     (a product by variant code)."""
     detail, wrapper = DETAIL[entity]
     try:
-        data = client.get(path or detail.format(quote(key, safe="")))
+        params = {"include": documents.PRODUCT_INCLUDE} if entity == "products" else None
+        data = client.get(path or detail.format(quote(key, safe="")), params)
     except errors.NotFound:
         return None
     doc = data.get(wrapper) if wrapper and isinstance(data, dict) else data

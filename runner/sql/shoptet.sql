@@ -79,3 +79,7 @@ select rolsuper from pg_roles where rolname = current_user;
 -- name: skip_foreign_key_triggers
 -- a superuser's purge skips the foreign-key triggers (ops.purge_shop deletes children first)
 set local session_replication_role = replica;
+
+-- name: shop_store_storefront
+-- what feeds need of GET /api/eshop?include=imageCuts (channels.shop_storefronts)
+select channels.store_storefront(%(shop_id)s, %(eshop)s::jsonb);

@@ -12,9 +12,6 @@ update core.shops set status = %(status)s, updated_at = now() where shop_id = %(
 -- name: active_shops
 select shop_id from core.shops where status = 'active' order by shop_id;
 
--- name: housekeeping
-select what, deleted from ops.housekeeping();
-
 -- name: snapshot_jobs_due
 -- failed snapshot imports with retries left, an hour after their last attempt (claimed: status retrying)
 select id, shop_id, entity from ingest.snapshot_jobs_due_for_retry();

@@ -34,10 +34,12 @@ begin
     ), written as (
         insert into catalog.products as p (
             shop_id, guid, name, type, visibility, brand_code, brand_name, supplier_guid,
-            default_category_guid, default_category_name, url, is_variant, created_at, changed_at, synced_at, deleted_at)
+            default_category_guid, default_category_name, url, is_variant, created_at, changed_at, synced_at, deleted_at,
+            xml_feed_name, short_description, description, images, categories, descriptive_parameters, flags)
         select p_shop_id, s.guid, s.name, s.type, s.visibility, s.brand_code, s.brand_name, s.supplier_guid,
                s.default_category_guid, s.default_category_name, s.url, s.is_variant, s.created_at, s.changed_at,
-               now(), null
+               now(), null, s.xml_feed_name, s.short_description, s.description, s.images, s.categories,
+               s.descriptive_parameters, s.flags
         from src s
         on conflict (shop_id, guid) do update set
             name = excluded.name, type = excluded.type, visibility = excluded.visibility,
@@ -45,15 +47,22 @@ begin
             supplier_guid = excluded.supplier_guid, default_category_guid = excluded.default_category_guid,
             default_category_name = excluded.default_category_name, url = excluded.url,
             is_variant = excluded.is_variant, created_at = excluded.created_at, changed_at = excluded.changed_at,
-            synced_at = now(), deleted_at = null
+            synced_at = now(), deleted_at = null, xml_feed_name = excluded.xml_feed_name,
+            short_description = excluded.short_description, description = excluded.description,
+            images = excluded.images, categories = excluded.categories,
+            descriptive_parameters = excluded.descriptive_parameters, flags = excluded.flags
         where p.deleted_at is not null
            or ((p.changed_at is null or excluded.changed_at is null or excluded.changed_at >= p.changed_at)
                and (p.name, p.type, p.visibility, p.brand_code, p.brand_name, p.supplier_guid,
-                    p.default_category_guid, p.default_category_name, p.url, p.is_variant, p.created_at, p.changed_at)
+                    p.default_category_guid, p.default_category_name, p.url, p.is_variant, p.created_at, p.changed_at,
+                    p.xml_feed_name, p.short_description, p.description, p.images, p.categories,
+                    p.descriptive_parameters, p.flags)
                    is distinct from
                    (excluded.name, excluded.type, excluded.visibility, excluded.brand_code, excluded.brand_name,
                     excluded.supplier_guid, excluded.default_category_guid, excluded.default_category_name,
-                    excluded.url, excluded.is_variant, excluded.created_at, excluded.changed_at))
+                    excluded.url, excluded.is_variant, excluded.created_at, excluded.changed_at,
+                    excluded.xml_feed_name, excluded.short_description, excluded.description, excluded.images,
+                    excluded.categories, excluded.descriptive_parameters, excluded.flags))
         returning p.guid
     )
     select coalesce(array_agg(guid), '{}') into v_guids from written;
@@ -69,10 +78,15 @@ begin
         insert into catalog.variants as v (
             shop_id, code, product_guid, ean, name, stock, unit, price, common_price, purchase_price, currency,
             vat_rate, including_vat, visible, availability, min_stock_supply, weight, manufacturer_code,
-            changed_at, synced_at, deleted_at)
+            changed_at, synced_at, deleted_at, parameters, image, mpn, availability_when_sold_out, action_price,
+            action_price_from, action_price_to, heureka_cpc, heureka_feed_excluded, heureka_cart_excluded,
+            zbozi_max_cpc, zbozi_max_search_cpc, zbozi_hidden)
         select p_shop_id, s.code, s.product_guid, s.ean, s.name, s.stock, s.unit, s.price, s.common_price,
                s.purchase_price, s.currency, s.vat_rate, s.including_vat, s.visible, s.availability,
-               s.min_stock_supply, s.weight, s.manufacturer_code, s.changed_at, now(), null
+               s.min_stock_supply, s.weight, s.manufacturer_code, s.changed_at, now(), null, s.parameters, s.image,
+               s.mpn, s.availability_when_sold_out, s.action_price, s.action_price_from, s.action_price_to,
+               s.heureka_cpc, s.heureka_feed_excluded, s.heureka_cart_excluded, s.zbozi_max_cpc,
+               s.zbozi_max_search_cpc, s.zbozi_hidden
         from src s
         on conflict (shop_id, code) do update set
             product_guid = excluded.product_guid, ean = excluded.ean, name = excluded.name, stock = excluded.stock,
@@ -81,8 +95,31 @@ begin
             including_vat = excluded.including_vat, visible = excluded.visible,
             availability = excluded.availability, min_stock_supply = excluded.min_stock_supply,
             weight = excluded.weight, manufacturer_code = excluded.manufacturer_code,
-            changed_at = excluded.changed_at, synced_at = now(), deleted_at = null;
+            changed_at = excluded.changed_at, synced_at = now(), deleted_at = null,
+            parameters = excluded.parameters, image = excluded.image, mpn = excluded.mpn,
+            availability_when_sold_out = excluded.availability_when_sold_out, action_price = excluded.action_price,
+            action_price_from = excluded.action_price_from, action_price_to = excluded.action_price_to,
+            heureka_cpc = excluded.heureka_cpc, heureka_feed_excluded = excluded.heureka_feed_excluded,
+            heureka_cart_excluded = excluded.heureka_cart_excluded, zbozi_max_cpc = excluded.zbozi_max_cpc,
+            zbozi_max_search_cpc = excluded.zbozi_max_search_cpc, zbozi_hidden = excluded.zbozi_hidden;
         get diagnostics v_variants = row_count;
+
+        -- the category tree as the written products name it (include=allCategories)
+        insert into catalog.categories as c (shop_id, guid, name, parent_guid)
+        select distinct on (g.guid) p_shop_id, g.guid, g.name, g.parent_guid
+        from (
+            select core.normalize_guid(e ->> 'guid') as guid, e ->> 'name' as name,
+                   core.normalize_guid(e ->> 'parentGuid') as parent_guid, s.changed_at, s.line_no
+            from ingest.stage_products s
+            cross join lateral jsonb_array_elements(
+                case when jsonb_typeof(s.categories) = 'array' then s.categories else '[]' end) e
+            where s.batch_id = p_batch_id and s.guid = any (v_guids) and jsonb_typeof(e) = 'object'
+        ) g
+        where g.guid is not null and g.name is not null
+        order by g.guid, g.changed_at desc nulls last, g.line_no desc
+        on conflict (shop_id, guid) do update set name = excluded.name, parent_guid = excluded.parent_guid,
+            synced_at = now()
+        where (c.name, c.parent_guid) is distinct from (excluded.name, excluded.parent_guid);
 
         update catalog.variants v set deleted_at = now(), synced_at = now()
         where v.shop_id = p_shop_id and v.product_guid = any (v_guids) and v.deleted_at is null

@@ -17,6 +17,7 @@ begin
         'archive.order_items', 'sales.order_items', 'sales.orders', 'sales.customers', 'analytics.customer_metrics_base',
         'analytics.customer_changes',
         'analytics.product_pairs', 'analytics.product_popularity', 'analytics.customer_tags',
+        'channels.feeds', 'channels.shop_storefronts', 'catalog.categories',
         'catalog.variants', 'catalog.products', 'catalog.suppliers', 'ingest.snapshot_failures',
         'ingest.snapshot_jobs', 'ingest.webhook_pending', 'ingest.webhook_drains', 'ingest.webhook_events',
         'ingest.sync_cursors', 'core.shop_access_tokens',
