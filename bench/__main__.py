@@ -42,6 +42,9 @@ def main() -> int:
     print("\n".join(lines))
     record("Data generator", f"BENCH_SCALE={scale} make bench (hub bench generate --scale {scale} --seed 42)", lines)
     status = query_bench.run(target, scale=scale) or status
+    from bench import search_bench
+
+    status = search_bench.run(target) or status
     from bench import inventory_bench
 
     status = inventory_bench.run(target, scale=scale) or status

@@ -276,22 +276,73 @@ analyze bench_gen.orders;
 
 -- name: people
 -- names and e-mails of customers and guests, from their number
+-- (issue 16, search) female first names carry the female form of the surname (Jana Nováková),
+-- the surnames are skewed like real ones (the first of the list most common: u^1.8 picks low
+-- indexes more often), and a customer is a man or a woman by stream 30
+create function bench_gen.is_female(p_key bigint)
+returns boolean
+language sql immutable parallel safe
+as $$
+    select bench_gen.u(p_key, 30) < 0.5
+$$;
+
 create function bench_gen.first_name(p_key bigint)
 returns text
 language sql immutable parallel safe
 as $$
-    select bench_gen.pick(array['Jan', 'Petr', 'Jana', 'Eva', 'Tomáš', 'Lucie', 'Martin', 'Kateřina',
-                                'Pavel', 'Tereza', 'Jakub', 'Veronika', 'Lukáš', 'Michaela', 'David',
-                                'Anna', 'Ondřej', 'Barbora', 'Marek', 'Zuzana'], bench_gen.u(p_key, 31))
+    select case when bench_gen.is_female(p_key)
+                then bench_gen.pick(array['Jana', 'Eva', 'Lucie', 'Kateřina', 'Tereza', 'Veronika', 'Michaela',
+                                          'Anna', 'Barbora', 'Zuzana', 'Marie', 'Hana', 'Lenka', 'Petra',
+                                          'Alena', 'Markéta', 'Klára', 'Jitka', 'Ivana', 'Šárka'], bench_gen.u(p_key, 31))
+                else bench_gen.pick(array['Jan', 'Petr', 'Tomáš', 'Martin', 'Pavel', 'Jakub', 'Lukáš', 'David',
+                                          'Ondřej', 'Marek', 'Jiří', 'Josef', 'Miroslav', 'Zdeněk', 'Václav',
+                                          'Michal', 'Karel', 'Radek', 'Filip', 'Vojtěch'], bench_gen.u(p_key, 31)) end
 $$;
 
 create function bench_gen.last_name(p_key bigint)
 returns text
 language sql immutable parallel safe
 as $$
-    select bench_gen.pick(array['Novák', 'Svoboda', 'Novotný', 'Dvořák', 'Černý', 'Procházka', 'Kučera',
-                                'Veselý', 'Horák', 'Němec', 'Marek', 'Pospíšil', 'Hájek', 'Jelínek',
-                                'Král', 'Růžička', 'Beneš', 'Fiala', 'Sedláček', 'Doležal'], bench_gen.u(p_key, 32))
+    select (case when bench_gen.is_female(p_key)
+                 then array['Nováková', 'Svobodová', 'Novotná', 'Dvořáková', 'Černá', 'Procházková', 'Kučerová',
+                            'Veselá', 'Horáková', 'Němcová', 'Marková', 'Pospíšilová', 'Hájková', 'Jelínková',
+                            'Králová', 'Růžičková', 'Benešová', 'Fialová', 'Sedláčková', 'Doležalová', 'Zemanová',
+                            'Kolářová', 'Navrátilová', 'Čermáková', 'Vaňková', 'Urbanová', 'Blažková', 'Kříženecká',
+                            'Kovářová', 'Bartošová', 'Vlčková', 'Poláková', 'Musilová', 'Kopecká', 'Šimková',
+                            'Konečná', 'Malá', 'Holubová', 'Štěpánková', 'Čížková', 'Kadlecová', 'Staňková',
+                            'Dušková', 'Vacková', 'Šťastná', 'Matoušková', 'Havlíčková', 'Řezníčková', 'Žáková',
+                            'Ševčíková']
+                 else array['Novák', 'Svoboda', 'Novotný', 'Dvořák', 'Černý', 'Procházka', 'Kučera', 'Veselý',
+                            'Horák', 'Němec', 'Marek', 'Pospíšil', 'Hájek', 'Jelínek', 'Král', 'Růžička', 'Beneš',
+                            'Fiala', 'Sedláček', 'Doležal', 'Zeman', 'Kolář', 'Navrátil', 'Čermák', 'Vaněk',
+                            'Urban', 'Blažek', 'Kříženecký', 'Kovář', 'Bartoš', 'Vlček', 'Polák', 'Musil',
+                            'Kopecký', 'Šimek', 'Konečný', 'Malý', 'Holub', 'Štěpánek', 'Čížek', 'Kadlec',
+                            'Staněk', 'Dušek', 'Vacek', 'Šťastný', 'Matoušek', 'Havlíček', 'Řezníček', 'Žák',
+                            'Ševčík'] end)[1 + floor(bench_gen.u(p_key, 32) ^ 1.8 * 50)::integer]
+$$;
+
+-- a phone number as people type it: +420 777 123 456, +420777123456, 777 123 456 or 777123456
+create function bench_gen.phone(p_key bigint, p_stream integer)
+returns text
+language sql immutable parallel safe
+as $$
+    select case when f < 0.4 then '+420 ' || substr(d, 1, 3) || ' ' || substr(d, 4, 3) || ' ' || substr(d, 7, 3)
+                when f < 0.7 then '+420' || d
+                when f < 0.9 then substr(d, 1, 3) || ' ' || substr(d, 4, 3) || ' ' || substr(d, 7, 3)
+                else d end
+    from (select (600000000 + floor(bench_gen.u(p_key, p_stream) * 199999999))::bigint::text as d,
+                 bench_gen.u(p_key, p_stream + 100) as f) x
+$$;
+
+-- 8 % of customers buy for a company (stream 43)
+create function bench_gen.company(p_key bigint)
+returns text
+language sql immutable parallel safe
+as $$
+    select case when bench_gen.u(p_key, 43) < 0.08
+                then bench_gen.pick(array['Stavby', 'Elektro', 'Dřevovýroba', 'Zahradnictví', 'Autoservis',
+                                          'Účetnictví', 'Kavárna', 'Pekařství'], bench_gen.u(p_key, 44))
+                     || ' ' || bench_gen.last_name(p_key + 7) || ' s.r.o.' end
 $$;
 
 -- customer cn of a shop: unique in the shop (the number is in it); one in eight typed with
@@ -319,7 +370,7 @@ $$;
 
 -- name: customers
 -- the customers of part :part of :parts (by customer number), registered just before their first order
-insert into sales.customers (shop_id, guid, email, full_name, phone, customer_group, billing_address,
+insert into sales.customers (shop_id, guid, email, full_name, company, phone, customer_group, billing_address,
                              accounts, created_at, changed_at, deleted_at)
 with first_order as (
     select o.shop_id, o.shop_idx, o.cn, min(o.created_at) as first_at
@@ -337,7 +388,8 @@ select c.shop_id,
        md5(:seed || ':customer:' || c.shop_id || ':' || c.cn)::uuid,
        core.normalize_email(c.email),
        c.full_name,
-       '+420' || (600000000 + floor(bench_gen.u(c.k, 35) * 199999999))::bigint,
+       bench_gen.company(c.k),
+       bench_gen.phone(c.k, 35),
        case when bench_gen.u(c.k, 36) < 0.05 then 'VIP' when bench_gen.u(c.k, 36) < 0.15 then 'Velkoobchod' end,
        jsonb_build_object('fullName', c.full_name,
                           'city', bench_gen.pick(array['Praha', 'Brno', 'Ostrava', 'Plzeň', 'Olomouc', 'Liberec',
@@ -464,7 +516,7 @@ $$;
 -- name: orders
 -- the orders of part :part of :parts (by order number), totals = the sum of their lines
 insert into sales.orders (shop_id, code, guid, created_at, changed_at, status_id, status_name,
-                          source_id, source_name, email, phone, full_name, customer_guid, paid,
+                          source_id, source_name, email, phone, full_name, company, customer_guid, paid,
                           total_with_vat, total_without_vat, total_vat, to_pay, currency, exchange_rate,
                           shipping_name, payment_method_name, billing_method_id, language, vat_payer,
                           billing_address, deleted_at)
@@ -514,8 +566,9 @@ select st.shop_id, (1000000000 + st.order_no)::text,
             when st.as_cn is not null then ' ' || initcap(st.account_email)
             else 'host' || st.gn || '@' || bench_gen.pick(array['seznam.cz', 'gmail.com', 'email.cz', 'centrum.cz'],
                                                          bench_gen.u(st.gn, 20)) end),
-       '+420' || (600000000 + floor(bench_gen.u(st.okey, 22) * 199999999))::bigint,
+       bench_gen.phone(st.okey, 22),
        st.full_name,
+       case when st.ckey is not null then bench_gen.company(st.ckey) end,
        case when st.cn is not null then md5(:seed || ':customer:' || st.shop_id || ':' || st.cn)::uuid end,
        st.status_id = -2 or (st.status_id <> -4 and t.payment <> 'Dobírkou'),
        t.total_with_vat, t.total_without_vat, t.total_with_vat - t.total_without_vat,

@@ -57,6 +57,7 @@ REQUIRED_EXTENSIONS = {
     "pg_trgm": f"postgresql-{PG_MAJOR}",
     "btree_gin": f"postgresql-{PG_MAJOR}",
     "amcheck": f"postgresql-{PG_MAJOR}",
+    "unaccent": f"postgresql-{PG_MAJOR}",
 }
 
 

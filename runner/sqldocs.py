@@ -35,7 +35,7 @@ REGENERATE = "hub db migrate && hub db docs --output docs/sql.md"
 THIRD_PARTY_SCHEMAS: dict[str, str] = {
     "partman": "pg_partman's configuration and functions",
     "procrastinate": "procrastinate's tables and functions (migration 0040_procrastinate_schema.sql)",
-    "public": "the extensions' functions (pgcrypto, pg_trgm, btree_gin, amcheck, pg_stat_statements) and "
+    "public": "the extensions' functions (pgcrypto, pg_trgm, btree_gin, amcheck, pg_stat_statements, unaccent) and "
     "yoyo's migration log",
 }
 

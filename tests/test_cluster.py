@@ -97,7 +97,7 @@ def test_missing_server_binaries_name_the_package(tmp_path: Path, monkeypatch: p
 def test_missing_partman_names_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     share = tmp_path / "share"
     (share / "extension").mkdir(parents=True)
-    for ext in ("pg_stat_statements", "pgcrypto", "pg_trgm", "btree_gin", "amcheck"):
+    for ext in ("pg_stat_statements", "pgcrypto", "pg_trgm", "btree_gin", "amcheck", "unaccent"):
         (share / "extension" / f"{ext}.control").touch()
     monkeypatch.setattr(cluster_mod, "PG_SHARE", share)
     with pytest.raises(ClusterError, match="pg_partman is not installed: apt-get install postgresql-15-partman"):

@@ -41,7 +41,7 @@ def test_app_does_dml_but_no_ddl(app: psycopg.Connection) -> None:
 
 def test_required_extensions_and_schemas_exist(admin: psycopg.Connection) -> None:
     exts = {r[0] for r in admin.execute("select extname from pg_extension")}
-    assert {"pg_partman", "pgcrypto", "pg_stat_statements", "pg_trgm", "btree_gin", "amcheck"} <= exts
+    assert {"pg_partman", "pgcrypto", "pg_stat_statements", "pg_trgm", "btree_gin", "amcheck", "unaccent"} <= exts
     partman_schema = admin.execute(
         "select n.nspname from pg_extension e join pg_namespace n on n.oid = e.extnamespace "
         "where e.extname = 'pg_partman'"

@@ -28,6 +28,7 @@ GROUPS = (
     "sync",
     "analytics",
     "translate",
+    "search",
     "feed",
     "serve",
     "worker",

@@ -1,7 +1,7 @@
 """`hub bench`: the benchmarks, each in bench/ (settings_bench.py, client_bench.py,
 webhook_bench.py, e2e_bench.py, generate.py with generate.sql, query_bench.py, inventory_bench.py,
 import_bench.py, analytics_bench.py, analytics_extras_bench.py, monitoring_bench.py,
-housekeeping_bench.py, web_bench.py); their figures go to
+housekeeping_bench.py, web_bench.py, search_bench.py); their figures go to
 bench/RESULTS.md (bench/stats.py)."""
 
 from __future__ import annotations
@@ -224,6 +224,20 @@ def register(subparsers: Subparsers) -> None:
     add_no_record_option(p)
     p = add_command(
         sub,
+        "search",
+        cmd_bench_search,
+        help="p50/p95/p99 of the search functions over random realistic queries on generated data",
+        description="On data made by `hub bench generate`: --queries random realistic queries per "
+        "function (exact e-mail, code, EAN, phone in another format; prefixes; 2 letters; a typo; "
+        "with and without diacritics) drawn from the master bench shop's rows, against "
+        "sales.search_customers, sales.search_orders and catalog.search_products. Targets at scale 1: "
+        "p95 <= 20 ms (customers, orders), <= 10 ms (products). Prints the load average.",
+    )
+    p.add_argument("--queries", type=int, default=500, help="queries per function")
+    p.add_argument("--seed", type=int, default=1, help="seed of the rows and queries drawn")
+    add_no_record_option(p)
+    p = add_command(
+        sub,
         "housekeeping",
         cmd_bench_housekeeping,
         help="housekeeping on a big queue: run time, a worker's waits beside it, job fetch before and after",
@@ -423,6 +437,13 @@ def cmd_bench_recommendations(cfg: Config, args: argparse.Namespace) -> int:
         )
     except RuntimeError as exc:
         raise CommandError(str(exc)) from None
+
+
+def cmd_bench_search(cfg: Config, args: argparse.Namespace) -> int:
+    from bench import search_bench
+    from runner.db import target_for
+
+    return search_bench.run(target_for(cfg), queries=args.queries, seed=args.seed, record_results=not args.no_record)
 
 
 def cmd_bench_housekeeping(cfg: Config, args: argparse.Namespace) -> int:

@@ -1,0 +1,248 @@
+/*
+ * sales.search_orders(p_shop_id, p_q, p_limit): a shop's live orders matching what an assistant
+ * typed -- an order code, the e-mail, phone, customer name or company given with the order, with
+ * or without diacritics, in any case, possibly misspelt -- best first, newest first among equals,
+ * at most p_limit rows (default 20, 1 .. 1000).
+ *
+ * Tiers as sales.search_customers (docs/search.md), each read in index order only as far as needed:
+ *   rank 3        exact: order code (as typed, trimmed), e-mail (core.normalize_email), phone in any
+ *                 common Czech/Slovak format (core.normalize_phone), or the whole name
+ *                 (core.search_name_key, surname first or as typed);
+ *   rank 2 .. 3   prefix: the code, the surname-first name, the e-mail, the phone or the company
+ *                 starts with the query; 2 + length(query) / length(matched value);
+ *   rank 0 .. 1   fuzzy, for queries of 3+ characters with a letter and no @ when the tiers above
+ *                 left room. Step 1:
+ *                 pg_trgm similarity >= 0.35 of a query word to a surname, among the shop's
+ *                 distinct surnames starting with the word's first letter (a loose index scan of
+ *                 the surname-first btree: one probe per distinct surname, not per row). Step 2,
+ *                 when room is left: word_similarity of the folded query to name and company,
+ *                 >= pg_trgm.word_similarity_threshold (default 0.6), through the trigram index,
+ *                 at most 10 x p_limit (at least 200) candidates re-checked.
+ * Queries of 1-2 characters use the prefix tier only. Ties: created_at desc, code.
+ * matched_field: 'code', 'email', 'phone', 'name' or 'company'. Errors: core.search_query (22023 on
+ * a blank query or a limit outside 1 .. 1000). An unknown shop gives no rows.
+ */
+create or replace function sales.search_orders(p_shop_id bigint, p_q text, p_limit integer default 20)
+returns table (code text, created_at timestamptz, email text, full_name text, rank real, matched_field text)
+language plpgsql
+stable
+set search_path = pg_catalog
+as $$
+#variable_conflict use_column
+declare
+    v_text   text := core.search_query(p_q, p_limit);
+    v_fold   text := core.search_fold(v_text);
+    v_swap   text := core.search_name_key(v_text);
+    v_high   text := v_fold || chr(1114111);
+    v_email  text := core.normalize_email(v_text);
+    v_phone  text := case when v_text ~ '^[-+0-9 ()/.]+$' then core.normalize_phone(v_text) end;
+    v_codes  text[];
+    v_ranks  real[];
+    v_fields text[];
+    v_found  integer;
+    -- the query's characters that are neither letters, digits nor spaces: trigrams ignore them, so a
+    -- fuzzy match must contain each of them (% _ ' are literal, never wildcards)
+    v_marks  text[] := array(select distinct m from regexp_split_to_table(regexp_replace(v_fold, '[[:alnum:][:space:]]', '', 'g'), '') m);
+begin
+    if length(coalesce(v_phone, '')) < 3 then
+        v_phone := null;
+    end if;
+
+    with hits as (
+        (select o.code, o.created_at, 3::real as rank, 'code' as field
+         from sales.orders o
+         where o.shop_id = p_shop_id and o.code = v_text and o.deleted_at is null)
+        union all
+        (select o.code, o.created_at, 3::real, 'email'
+         from sales.orders o
+         where o.shop_id = p_shop_id and o.deleted_at is null and o.email is not null
+           and (o.email collate "C") = v_email
+         order by o.created_at desc
+         limit p_limit)
+        union all
+        (select o.code, o.created_at, 3::real, 'phone'
+         from sales.orders o
+         where length(v_phone) >= 9 and o.shop_id = p_shop_id and o.deleted_at is null and o.phone is not null
+           and (core.normalize_phone(o.phone) collate "C") = v_phone
+         order by o.created_at desc
+         limit p_limit)
+        union all
+        (select o.code, o.created_at, 3::real, 'name'
+         from sales.orders o
+         where o.shop_id = p_shop_id and o.deleted_at is null and o.full_name is not null
+           and (core.search_name_key(o.full_name) collate "C") = v_fold
+         order by o.created_at desc
+         limit p_limit)
+        union all
+        (select o.code, o.created_at, 3::real, 'name'
+         from sales.orders o
+         where o.shop_id = p_shop_id and o.deleted_at is null and o.full_name is not null
+           and (core.search_name_key(o.full_name) collate "C") = v_swap
+         order by o.created_at desc
+         limit p_limit)
+        union all
+        (select o.code, o.created_at, 2 + length(v_text)::real / length(o.code), 'code'
+         from sales.orders o
+         where o.shop_id = p_shop_id and o.deleted_at is null
+           and (o.code collate "C") >= v_text and (o.code collate "C") < v_text || chr(1114111)
+         order by (o.code collate "C")
+         limit p_limit)
+        union all
+        (select o.code, o.created_at, 2 + length(v_fold)::real / length(core.search_name_key(o.full_name)), 'name'
+         from sales.orders o
+         where o.shop_id = p_shop_id and o.deleted_at is null and o.full_name is not null
+           and (core.search_name_key(o.full_name) collate "C") >= v_fold
+           and (core.search_name_key(o.full_name) collate "C") < v_high
+         order by (core.search_name_key(o.full_name) collate "C"), o.created_at desc
+         limit p_limit)
+        union all
+        (select o.code, o.created_at, 2 + length(v_fold)::real / length(o.email), 'email'
+         from sales.orders o
+         where o.shop_id = p_shop_id and o.deleted_at is null and o.email is not null
+           and (o.email collate "C") >= v_fold and (o.email collate "C") < v_high
+         order by (o.email collate "C"), o.created_at desc
+         limit p_limit)
+        union all
+        (select o.code, o.created_at, 2 + length(v_phone)::real / length(core.normalize_phone(o.phone)), 'phone'
+         from sales.orders o
+         where v_phone is not null and o.shop_id = p_shop_id and o.deleted_at is null and o.phone is not null
+           and (core.normalize_phone(o.phone) collate "C") >= v_phone
+           and (core.normalize_phone(o.phone) collate "C") < v_phone || chr(1114111)
+         order by (core.normalize_phone(o.phone) collate "C"), o.created_at desc
+         limit p_limit)
+        union all
+        (select o.code, o.created_at, 2 + length(v_fold)::real / length(core.search_fold(o.company)), 'company'
+         from sales.orders o
+         where o.shop_id = p_shop_id and o.deleted_at is null and o.company is not null
+           and (core.search_fold(o.company) collate "C") >= v_fold
+           and (core.search_fold(o.company) collate "C") < v_high
+         order by (core.search_fold(o.company) collate "C"), o.created_at desc
+         limit p_limit)
+    ),
+    best as (
+        select distinct on (h.code) h.code, h.created_at, h.rank, h.field
+        from hits h
+        order by h.code, h.rank desc
+    )
+    select coalesce(array_agg(t.code order by t.n), '{}'), coalesce(array_agg(t.rank order by t.n), '{}'),
+           coalesce(array_agg(t.field order by t.n), '{}')
+    into v_codes, v_ranks, v_fields
+    from (select b.code, b.rank, b.field,
+                 row_number() over (order by b.rank desc, b.created_at desc, b.code) as n
+          from best b) t
+    where t.n <= p_limit;
+
+    v_found := cardinality(v_codes);
+    -- no fuzzy search for what is no name: no letter (a code, a phone) or an e-mail ('@')
+    if v_fold !~ '[a-z]' or strpos(v_fold, '@') > 0 then
+        v_found := p_limit;
+    end if;
+    if v_found < p_limit and length(v_fold) >= 3 then
+        -- fuzzy, step 1: the surnames most like a word of the query (pg_trgm similarity >= 0.35), among
+        -- the shop's distinct surnames that start with the word's first letter -- a loose index scan of
+        -- orders_search_name, one probe per distinct surname however many rows share it
+        with recursive words as (
+            select distinct w.w
+            from unnest(string_to_array(v_fold, ' ')) as w (w)
+            where length(w.w) >= 3
+        ),
+        letters as (
+            select distinct left(w.w, 1) as l from words w
+        ),
+        surnames (l, s) as (
+            select l.l,
+                   (select split_part(core.search_name_key(o.full_name), ' ', 1)
+                    from sales.orders o
+                    where o.shop_id = p_shop_id and o.deleted_at is null and o.full_name is not null
+                      and (core.search_name_key(o.full_name) collate "C") >= l.l
+                      and (core.search_name_key(o.full_name) collate "C") < l.l || chr(1114111)
+                    order by (core.search_name_key(o.full_name) collate "C")
+                    limit 1)
+            from letters l
+            union all
+            select s.l,
+                   (select split_part(core.search_name_key(o.full_name), ' ', 1)
+                    from sales.orders o
+                    where o.shop_id = p_shop_id and o.deleted_at is null and o.full_name is not null
+                      and (core.search_name_key(o.full_name) collate "C") > s.s || ' ' || chr(1114111)
+                      and (core.search_name_key(o.full_name) collate "C") < s.l || chr(1114111)
+                    order by (core.search_name_key(o.full_name) collate "C")
+                    limit 1)
+            from surnames s
+            where s.s is not null
+        ),
+        alike as (
+            select s.s, max(public.similarity(w.w, s.s)) as rank
+            from surnames s
+            join words w on left(w.w, 1) = s.l
+            where s.s is not null
+              and (cardinality(v_marks) = 0 or (select bool_and(strpos(s.s, m) > 0) from unnest(v_marks) m))
+            group by s.s
+            having max(public.similarity(w.w, s.s)) >= 0.35
+        ),
+        fuzzy as (
+            select f.code, f.created_at, m.rank
+            from alike m
+            cross join lateral (
+                select o.code, o.created_at
+                from sales.orders o
+                where o.shop_id = p_shop_id and o.deleted_at is null and o.full_name is not null
+                  and (core.search_name_key(o.full_name) collate "C") >= m.s
+                  and (core.search_name_key(o.full_name) collate "C") < m.s || ' ' || chr(1114111)
+                  and split_part(core.search_name_key(o.full_name), ' ', 1) = m.s
+                  and o.code <> all (v_codes)
+                order by (core.search_name_key(o.full_name) collate "C"), o.created_at desc
+                limit p_limit) f
+            order by m.rank desc, f.created_at desc, f.code
+            limit p_limit - v_found
+        )
+        select v_codes || coalesce(array_agg(f.code order by f.rank desc, f.created_at desc, f.code), '{}'),
+               v_ranks || coalesce(array_agg(f.rank order by f.rank desc, f.created_at desc, f.code), '{}'),
+               v_fields || coalesce(array_agg('name'::text order by f.rank desc, f.created_at desc, f.code), '{}')
+        into v_codes, v_ranks, v_fields
+        from fuzzy f;
+        v_found := cardinality(v_codes);
+    end if;
+
+    if v_found < p_limit and length(v_fold) >= 3 then
+        -- fuzzy, step 2 (first names, companies, words inside names): the trigram index
+        -- orders_search_trgm; at most 10 x p_limit (at least 200) candidates are re-checked and ranked
+        with candidates as (
+            select o.code, o.created_at, o.full_name, o.company
+            from sales.orders o
+            where o.deleted_at is null
+              and core.search_fold(coalesce(o.full_name, '') || ' ' || coalesce(o.company, '')) operator(public.%>) v_fold
+              and (cardinality(v_marks) = 0
+                   or (select bool_and(strpos(core.search_fold(coalesce(o.full_name, '') || ' ' || coalesce(o.company, '')), m) > 0)
+                       from unnest(v_marks) m))
+              and o.shop_id = p_shop_id
+              and o.code <> all (v_codes)
+            limit greatest(200, 10 * p_limit)
+        ),
+        fuzzy as (
+            select c.code, c.created_at, c.full_name, c.company,
+                   public.word_similarity(v_fold, core.search_fold(coalesce(c.full_name, '') || ' ' || coalesce(c.company, ''))) as rank
+            from candidates c
+            order by rank desc, c.created_at desc, c.code
+            limit p_limit - v_found
+        )
+        select v_codes || coalesce(array_agg(f.code order by f.rank desc, f.created_at desc, f.code), '{}'),
+               v_ranks || coalesce(array_agg(f.rank order by f.rank desc, f.created_at desc, f.code), '{}'),
+               v_fields || coalesce(array_agg(case when public.word_similarity(v_fold, core.search_fold(coalesce(f.company, '')))
+                                                        > public.word_similarity(v_fold, core.search_fold(coalesce(f.full_name, '')))
+                                                   then 'company' else 'name' end
+                                              order by f.rank desc, f.created_at desc, f.code), '{}')
+        into v_codes, v_ranks, v_fields
+        from fuzzy f;
+    end if;
+
+    return query
+    select o.code, o.created_at, o.email, o.full_name, h.rank, h.field
+    from unnest(v_codes, v_ranks, v_fields) with ordinality as h (code, rank, field, n)
+    join sales.orders o on o.shop_id = p_shop_id and o.code = h.code
+    order by h.n;
+end
+$$;
+
+comment on function sales.search_orders(bigint, text, integer) is
+    'Search a shop''s live orders by code, e-mail, phone, customer name, company; diacritics- and case-insensitive, typo-tolerant; rank 3 exact, 2..3 prefix, 0..1 fuzzy (trigram similarity of surnames, then of name and company); best first, newest first among equals, at most p_limit (1 .. 1000) rows';
