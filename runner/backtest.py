@@ -85,6 +85,8 @@ def fit_live_model(conn: psycopg.Connection, shop_id: int) -> LiveFit:
             else f"chosen: churn {choice[1]}, orders {choice[2]}"
         )
         return LiveFit(shop_id, False, reason=f"BG/NBD not chosen ({chosen})")
+    # scipy only now: importing it costs a worker 1-2 s, and most shops never use BG/NBD
+
     rows = conn.execute(query("backtest.live_summary"), {"shop_id": shop_id}).fetchall()
     try:
         fit = fit_bgnbd([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows], [r[3] for r in rows])
