@@ -29,6 +29,7 @@ values (%(shop)s, 'c0000000-0000-0000-0000-000000000001', 'Tričko Basic',
         '<p>Keramický hrnek, 50%% sleva na druhý kus &amp; dárková krabička.</p>', null),
        (%(shop)s, 'c0000000-0000-0000-0000-000000000004', 'Rukavice',
         '<p>Zimní rukavice ke čepici, <em>bavlna</em> uvnitř.</p>', null),
+       (%(shop)s, 'c0000000-0000-0000-0000-000000000008', 'Podtácek', '<p>Korková podložka pod hrnek.</p>', null),
        -- deleted at the source, and another shop's product: never found
        (%(shop)s, 'c0000000-0000-0000-0000-000000000005', 'Stará šála', '<p>Teplá bavlna, egyptská.</p>', now()),
        (%(other)s, 'c0000000-0000-0000-0000-000000000006', 'Tričko', '<p>Měkká bavlna z Egypta.</p>', null);
@@ -39,6 +40,7 @@ values (%(shop)s, 'TR-1/M', 'c0000000-0000-0000-0000-000000000001', 'M'),
        (%(shop)s, 'CEP-1', 'c0000000-0000-0000-0000-000000000002', null),
        (%(shop)s, 'HRN-1', 'c0000000-0000-0000-0000-000000000003', null),
        (%(shop)s, 'RUK-1', 'c0000000-0000-0000-0000-000000000004', null),
+       (%(shop)s, 'POD-1', 'c0000000-0000-0000-0000-000000000008', null),
        (%(shop)s, 'SAL-1', 'c0000000-0000-0000-0000-000000000005', null),
        (%(other)s, 'TR-1/M', 'c0000000-0000-0000-0000-000000000006', null);
 """
@@ -94,10 +96,15 @@ def test_html_is_not_matched_as_words(app: psycopg.Connection, shop: int) -> Non
 def test_the_description_tier_comes_after_the_name_tiers(app: psycopg.Connection, shop: int) -> None:
     # 'zimni' is a word of Čepice zimní's name (fuzzy: word similarity 1) and of Rukavice's description
     assert [(c, f) for c, _, f in _products(app, "zimni")] == [("CEP-1", "name"), ("RUK-1", "description")]
-    # 'hrnek' is Hrnek's whole name and a word of its description: one row, as the name
-    assert _products(app, "hrnek") == [("HRN-1", 3, "name")]
+    # 'hrnek' is Hrnek's whole name and a word of its description: Hrnek once, as the name; then
+    # Podtácek, whose description has it
+    rows = _products(app, "hrnek")
+    assert [(c, f) for c, _, f in rows] == [("HRN-1", "name"), ("POD-1", "description")] and rows[0][1] == 3
     # the limit is filled by the tiers before: no description rows
     assert _products(app, "zimni", limit=1) == [("CEP-1", 1, "name")]
+    # a product found by a tier above takes no candidate's place: Hrnek's description also has
+    # 'hrnek' and the index gives it first, yet the one row left goes to Podtácek
+    assert [(c, f) for c, _, f in _products(app, "hrnek", limit=2)] == [("HRN-1", "name"), ("POD-1", "description")]
 
 
 def test_short_queries_and_literal_characters(app: psycopg.Connection, shop: int) -> None:

@@ -18,9 +18,9 @@
  *                 product's description (catalog.description_vector: its plain text, folded);
  *                 ts_rank(document, query, 32) / 2 -- 32 maps the rank into 0 .. 1, halved to
  *                 stay below the fuzzy tier. The candidates are the first products the index
- *                 finds, as many as rows are still wanted (each one's document is recomputed
- *                 to rank it), so for a word in many descriptions the rows are ordered by
- *                 ts_rank but not chosen by it.
+ *                 finds (not those a tier above found), as many as rows are still wanted
+ *                 (each one's document is recomputed to rank it), so for a word in many
+ *                 descriptions the rows are ordered by ts_rank but not chosen by it.
  * Rows come tier by tier in this order. Queries of 1-2 characters use the prefix tier only.
  * Ties: name, variant code. matched_field: 'variant_code', 'ean', 'manufacturer_code', 'name' or
  * 'description'. Errors: core.search_query (22023 on a blank query or a limit outside 1 .. 1000).
@@ -140,6 +140,9 @@ begin
             where p.deleted_at is null and p.description is not null
               and catalog.description_vector(p.description) @@ v_words
               and p.shop_id = p_shop_id
+              -- not the products a tier above found (the name tiers give all their variants)
+              and p.guid <> all (array(select v.product_guid from catalog.variants v
+                                       where v.shop_id = p_shop_id and v.code = any (v_codes)))
             limit p_limit - v_found
         ),
         ranked as (
