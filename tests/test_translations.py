@@ -59,7 +59,8 @@ def _products(box: Sandbox, n: int = N) -> list[dict[str, Any]]:
 @pytest.fixture
 def two_shops(sandbox: Sandbox, shop: Config, db: Target) -> list[dict[str, Any]]:
     """The master (cs) imported, and the second shop (sk default, en) selling the same 20
-    products (same GUIDs), connected as one of the master's and imported."""
+    products (same GUIDs), connected as one of the master's and imported (the ordinary snapshot
+    import: sk with the products, en by a second snapshot read with ?language=en)."""
     docs = _products(sandbox)
     sandbox.put(MASTER, "products", docs, webhooks=False)
     sandbox.put(SECOND, "products", copy.deepcopy(docs), webhooks=False)
@@ -106,11 +107,20 @@ def test_round_trip_master_to_second_shop_per_language_and_a_second_sync_sends_n
         app.execute("select shop_id, array_agg(language order by language) from catalog.shop_languages group by 1")
     )
     assert languages == {MASTER: ["cs"], SECOND: ["en", "sk"]}
-    texts = app.execute(
-        "select count(*) from catalog.product_texts where shop_id = %s and language = 'cs' and field = 'name'",
-        (MASTER,),
-    ).fetchone()
-    assert texts is not None and texts[0] >= N
+    # the ordinary import read every language each shop has: one products snapshot for the
+    # one-language master, one per language for the second shop
+    jobs = app.execute(
+        """select shop_id, array_agg(coalesce(filters ->> 'language', '-') order by id)
+           from ingest.snapshot_jobs where entity = 'products' group by 1"""
+    ).fetchall()
+    assert dict(jobs) == {MASTER: ["-"], SECOND: ["-", "en"]}
+    texts = dict(
+        app.execute(
+            """select shop_id || ':' || language, count(*) from catalog.product_texts
+               where field = 'name' group by 1"""
+        ).fetchall()
+    )
+    assert texts[f"{MASTER}:cs"] >= N and texts[f"{SECOND}:sk"] >= N and texts[f"{SECOND}:en"] >= N
 
     ids = {lang: _draft_all(app, two_shops, lang) for lang in ("sk", "en")}
     one = ids["en"][0]
@@ -139,9 +149,26 @@ def test_round_trip_master_to_second_shop_per_language_and_a_second_sync_sends_n
                 assert en["shortDescription"] == doc["shortDescription"].replace("Krátký", "Short (en)")
         patches = sandbox.shop(SECOND).languages.patches
         assert len(patches) == 2 * N
-        # and read into catalog.product_texts per language: what the shop has equals what was approved
-        for lang in ("sk", "en"):
-            assert sync.read_texts(app, client, SECOND, lang, [d["guid"] for d in two_shops]) > 0
+    # and read back by the ordinary catalogue import (sk with the products, en by its own snapshot):
+    # what the shop has per language equals what was approved
+    before = app.execute("select now()").fetchone()
+    outcome = import_entity(shop, db, "products", SECOND)
+    assert outcome["languages"]["en"]["lines"] >= N
+    changed = dict(
+        app.execute(
+            "select language, count(*) from catalog.product_texts where shop_id = %s and changed_at > %s group by 1",
+            (SECOND, before[0] if before else None),
+        ).fetchall()
+    )
+    assert changed == {"sk": len(ids["sk"]), "en": len(ids["en"])}
+    # a re-import of unchanged texts writes nothing
+    before = app.execute("select now()").fetchone()
+    import_entity(shop, db, "products", SECOND)
+    unchanged = app.execute(
+        "select count(*) from catalog.product_texts where changed_at > %s", (before[0] if before else None,)
+    ).fetchone()
+    assert unchanged is not None and unchanged[0] == 0
+    with client_for(shop, SECOND) as client:
         second = sync.sync_shop(app, client, SECOND)
     assert (second.requests, second.pushed, second.failed) == (0, 0, 0)
     mismatched = app.execute(

@@ -6,7 +6,16 @@
  * re-applying the same file writes nothing. The variants of a written product are upserted
  * by code; variants it no longer has are soft-deleted. The texts of a document read with its texts
  * (stage_products.texts) go to catalog.product_texts in the language it was read in (the shop's
- * default when null) where they differ. Returns counts as jsonb.
+ * default when null) where they differ.
+ *
+ * A row staged with a language (stage_products.language: a snapshot or detail read with
+ * ?language=) carries texts only: it never writes the product, its variants or categories, and
+ * its texts are kept only for a product the shop has (read in the default language first).
+ * Data quality (docs/data-quality.md): a text longer than its field allows (catalog.text_fields)
+ * is stored as Shoptet sent it; a language that is not a language code (catalog.is_language_code)
+ * is not stored; both are reported in 'text_warnings' [{line_no, guid, language, field, message}]
+ * naming shop, product, language and field, and never hold up the other rows.
+ * Returns counts as jsonb.
  */
 create or replace function ingest.apply_products(p_shop_id bigint, p_batch_id bigint)
 returns jsonb
@@ -19,12 +28,13 @@ declare
     v_variants integer := 0;
     v_removed integer := 0;
     v_texts integer := 0;
+    v_text_warnings jsonb;
     v_language text := catalog.shop_default_language(p_shop_id);
 begin
     insert into catalog.suppliers as s (shop_id, guid, name)
     select distinct on (p.supplier_guid) p_shop_id, p.supplier_guid, coalesce(p.supplier_name, p.supplier_guid::text)
     from ingest.stage_products p
-    where p.batch_id = p_batch_id and p.supplier_guid is not null
+    where p.batch_id = p_batch_id and p.supplier_guid is not null and p.language is null
     order by p.supplier_guid, p.changed_at desc nulls last
     on conflict (shop_id, guid) do update set name = excluded.name, synced_at = now(), deleted_at = null
     where s.name is distinct from excluded.name or s.deleted_at is not null;
@@ -33,7 +43,7 @@ begin
     with src as (
         select distinct on (s.guid) s.*
         from ingest.stage_products s
-        where s.batch_id = p_batch_id
+        where s.batch_id = p_batch_id and s.language is null
         order by s.guid, s.changed_at desc nulls last, s.line_no desc
     ), written as (
         insert into catalog.products as p (
@@ -117,7 +127,8 @@ begin
             from ingest.stage_products s
             cross join lateral jsonb_array_elements(
                 case when jsonb_typeof(s.categories) = 'array' then s.categories else '[]' end) e
-            where s.batch_id = p_batch_id and s.guid = any (v_guids) and jsonb_typeof(e) = 'object'
+            where s.batch_id = p_batch_id and s.guid = any (v_guids) and s.language is null
+              and jsonb_typeof(e) = 'object'
         ) g
         where g.guid is not null and g.name is not null
         order by g.guid, g.changed_at desc nulls last, g.line_no desc
@@ -134,37 +145,58 @@ begin
 
     -- the texts of the language each document was read in (catalog.product_texts), where they
     -- differ and the document is not older than the product the hub holds; a changed text of the
-    -- master makes its translations stale (trigger product_texts_stale_*)
+    -- master makes its translations stale (trigger product_texts_stale_*). One pass: the texts are
+    -- checked (length, language code) as they are written.
     with src as (
-        select distinct on (s.guid) s.*
+        select distinct on (s.guid, coalesce(s.language, v_language)) s.*, coalesce(s.language, v_language) as lang
         from ingest.stage_products s
         where s.batch_id = p_batch_id and s.texts
-        order by s.guid, s.changed_at desc nulls last, s.line_no desc
+        order by s.guid, coalesce(s.language, v_language), s.changed_at desc nulls last, s.line_no desc
     ), fields as (
-        select s.guid, coalesce(s.language, v_language) as language, f.field, f.value
+        select s.line_no, s.guid, s.lang as language, f.field, f.value,
+               catalog.is_language_code(s.lang) as language_ok, tf.max_length
         from src s
         join catalog.products p on p.shop_id = p_shop_id and p.guid = s.guid
         cross join lateral (values ('name', s.name), ('shortDescription', s.short_description),
                                    ('description', s.description), ('metaTitle', s.meta_title),
                                    ('metaDescription', s.meta_description), ('additionalName', s.additional_name),
                                    ('xmlFeedName', s.xml_feed_name)) f (field, value)
+        left join catalog.text_fields tf on tf.field = f.field
         where p.changed_at is null or s.changed_at is null or s.changed_at >= p.changed_at
+    ), written as (
+        insert into catalog.product_texts as t (shop_id, product_guid, language, field, value, changed_at)
+        select p_shop_id, f.guid, f.language, f.field, f.value, now()
+        from fields f
+        where f.language_ok
+        on conflict (shop_id, product_guid, language, field) do update set value = excluded.value, changed_at = now()
+        where t.value is distinct from excluded.value
+        returning 1
     )
-    insert into catalog.product_texts as t (shop_id, product_guid, language, field, value, changed_at)
-    select p_shop_id, f.guid, f.language, f.field, f.value, now()
-    from fields f
-    on conflict (shop_id, product_guid, language, field) do update set value = excluded.value, changed_at = now()
-    where t.value is distinct from excluded.value;
-    get diagnostics v_texts = row_count;
+    select (select count(*) from written),
+           (select jsonb_agg(jsonb_build_object(
+                       'line_no', f.line_no, 'guid', f.guid, 'language', f.language, 'field', f.field,
+                       'message', case
+                           when not f.language_ok then format(
+                               'shop %s, product %s, language %L, field %s: %L is not a language code; '
+                               'the text is not stored', p_shop_id, f.guid, f.language, f.field, f.language)
+                           else format(
+                               'shop %s, product %s, language %s, field %s: %s characters, Shoptet allows %s; '
+                               'stored as sent', p_shop_id, f.guid, f.language, f.field, char_length(f.value),
+                               f.max_length) end)
+                   order by f.line_no, f.field)
+            from fields f
+            where (not f.language_ok and f.value is not null) or char_length(f.value) > f.max_length)
+    into v_texts, v_text_warnings;
 
     delete from ingest.stage_variants where batch_id = p_batch_id;
     delete from ingest.stage_products where batch_id = p_batch_id;
     return jsonb_build_object('products_written', cardinality(v_guids), 'variants_written', v_variants,
                               'variants_removed', v_removed, 'suppliers_written', v_suppliers,
-                              'texts_written', v_texts);
+                              'texts_written', v_texts, 'text_warnings', coalesce(v_text_warnings, '[]'));
 end
 $$;
 
 comment on function ingest.apply_products(bigint, bigint) is
     'Upsert the staged products of a batch with suppliers and variants (unchanged products skipped, vanished variants soft-deleted) '
-    'and their texts into catalog.product_texts (where they differ); empties the batch';
+    'and their texts into catalog.product_texts (where they differ; rows staged with a language carry texts only; '
+    'too-long texts and bad language codes reported in text_warnings); empties the batch';
