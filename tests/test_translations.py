@@ -383,3 +383,103 @@ def test_the_web_app_serves_a_published_batch_file_until_it_expires(
         assert client.get("/translations/batch/translations-1-not-the-token.jsonl").status_code == 404
         admin.execute("update catalog.translation_batch_files set expires_at = now() - interval '1 second'")
         assert client.get(path).status_code == 404
+
+
+def _texts(app: psycopg.Connection, shop_id: int, guid: str) -> dict[tuple[str, str], str | None]:
+    rows = app.execute(
+        "select language, field, value from catalog.product_texts where shop_id = %s and product_guid = %s",
+        (shop_id, guid),
+    ).fetchall()
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+def test_sync_and_webhook_drain_read_every_language_and_a_one_language_shop_sends_nothing_more(
+    sandbox: Sandbox, shop: Config, db: Target, app: psycopg.Connection, two_shops: list[dict[str, Any]]
+) -> None:
+    from runner.shoptet import drain as drains
+    from runner.shoptet import sync as catalogue_sync
+
+    app.autocommit = True
+    first, second = two_shops[0]["guid"], two_shops[1]["guid"]
+    with client_for(shop, SECOND) as client:
+        # the same product changes in both shops (the default language); the second shop also has a new en text
+        client.request("PATCH", f"/api/products/{first}", params={"language": "en"}, json={"data": {"name": "Oak"}})
+        client.request("PATCH", f"/api/products/{first}", json={"data": {"name": "Dubový stôl"}})
+    with client_for(shop, MASTER) as client:
+        client.request("PATCH", f"/api/products/{first}", json={"data": {"name": "Dubový stůl"}})
+
+    with client_for(shop, MASTER) as master, client_for(shop, SECOND) as other, psycopg.connect(db.app) as conn:
+        catalogue_sync.sync_entity(conn, master, MASTER, "products")
+        catalogue_sync.sync_entity(conn, other, SECOND, "products")
+        # the same change list and one detail each; the second shop reads its en texts as well
+        assert other.stats.requests - master.stats.requests == 1
+    assert _texts(app, MASTER, first)[("cs", "name")] == "Dubový stůl"
+    assert {k: v for k, v in _texts(app, SECOND, first).items() if k[1] == "name"} == {
+        ("sk", "name"): "Dubový stôl",
+        ("en", "name"): "Oak",
+    }
+    assert not [k for k in _texts(app, MASTER, first) if k[0] != "cs"]
+
+    # a webhook names the second product: the drain reads it in every language too
+    with client_for(shop, SECOND) as client:
+        client.request("PATCH", f"/api/products/{second}", params={"language": "en"}, json={"data": {"name": "Elm"}})
+        with psycopg.connect(db.app) as conn:
+            conn.execute(
+                "select * from ingest.webhook_accept(%s, 'product:update', %s, now())", (SECOND, second)
+            ).fetchall()
+            conn.commit()
+            outcome = drains.drain(conn, client, SECOND, "products")
+    assert outcome.applied == 1
+    assert _texts(app, SECOND, second)[("en", "name")] == "Elm"
+
+
+def test_bad_language_codes_and_too_long_texts_are_warnings_that_never_block_other_rows(
+    sandbox: Sandbox,
+    shop: Config,
+    db: Target,
+    app: psycopg.Connection,
+    two_shops: list[dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from runner.sandbox.languages import ShopLanguages
+
+    app.autocommit = True
+    guids = [d["guid"] for d in two_shops]
+    # GET /api/eshop lists a code that is no language code: left out with a warning, the others kept
+    sandbox.shop(SECOND).languages = ShopLanguages(["sk", "en", "en_gb!"])
+    with caplog.at_level("WARNING"), client_for(shop, SECOND) as client:
+        assert sync.refresh_languages(app, client, SECOND) == ["sk", "en"]
+    left_out = [r for r in caplog.records if r.getMessage() == "GET /api/eshop: a language left out"]
+    assert len(left_out) == 1 and left_out[0].ctx["shop_id"] == SECOND and left_out[0].ctx["language"] == "en_gb!"
+
+    # Shoptet serves an en name over the 250 characters productUpdate allows: stored as sent, with a
+    # warning on the snapshot line naming shop, product, language and field; every other text imported
+    long_name = "Oak table " * 26
+    sandbox.shop(SECOND).languages.texts[(guids[3], "en")] = {"name": long_name, "metaTitle": "Oak"}
+    outcome = import_entity(shop, db, "products", SECOND)
+    en = outcome["languages"]["en"]
+    assert en["status"] == "completed" and en["lines"] >= N
+    warnings = app.execute(
+        "select field, error from ingest.snapshot_failures where job_id = %s and severity = 'warning'", (en["job_id"],)
+    ).fetchall()
+    assert len(warnings) == 1 and warnings[0][0] == "texts[en].name"
+    assert f"shop {SECOND}, product {guids[3]}, language en, field name: 260 characters" in warnings[0][1]
+    assert _texts(app, SECOND, guids[3])[("en", "name")] == long_name
+    assert _texts(app, SECOND, guids[3])[("en", "metaTitle")] == "Oak"
+    stored = app.execute(
+        "select count(distinct product_guid) from catalog.product_texts where shop_id = %s and language = 'en'",
+        (SECOND,),
+    ).fetchone()
+    assert stored is not None and stored[0] >= N
+
+    # texts read in a language whose code is not one: not stored, one warning per text, nothing raised
+    sandbox.shop(SECOND).languages.texts[(guids[0], "en_gb!")] = {"name": "Oak", "description": "<p>Oak</p>"}
+    caplog.clear()
+    with caplog.at_level("WARNING"), client_for(shop, SECOND) as client:
+        assert sync.read_texts(app, client, SECOND, "en_gb!", guids[:2]) == 0
+    warned = [r.ctx for r in caplog.records if r.getMessage() == "document applied without a field"]
+    assert sorted(w["field"] for w in warned) == ["texts[en_gb!].description", "texts[en_gb!].name"]
+    assert all(w["shop_id"] == SECOND and w["entity_key"] == guids[0] for w in warned)
+    assert "language 'en_gb!', field name: 'en_gb!' is not a language code" in " ".join(w["error"] for w in warned)
+    bad = app.execute("select count(*) from catalog.product_texts where language = 'en_gb!'").fetchone()
+    assert bad is not None and bad[0] == 0
