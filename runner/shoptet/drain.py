@@ -60,7 +60,8 @@ from runner.shoptet import entity_lock, errors
 from runner.shoptet.client import ShoptetClient
 from runner.shoptet.entity_lock import committed
 from runner.shoptet.ingest import Stager, log_warnings, mark_deleted
-from runner.shoptet.sync import fetch_entity, other_languages
+from runner.shoptet.languages import other_languages
+from runner.shoptet.sync import fetch_entity
 
 logger = logging.getLogger("hub.drain")
 

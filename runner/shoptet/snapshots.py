@@ -65,6 +65,7 @@ from runner.shoptet.ingest import (
     record_seen,
     record_warnings,
 )
+from runner.shoptet.languages import other_languages
 
 logger = logging.getLogger("hub.snapshots")
 
@@ -255,8 +256,6 @@ def _import_languages(
     texts go to catalog.product_texts. A one-language shop: nothing, not even a request. A failed
     language snapshot does not undo the default one: its job is retried by the hourly retry and the
     failure is in its outcome. {language: outcome or {"job_id", "error", "retries_left"}}."""
-    from runner.shoptet.sync import other_languages  # sync imports this module
-
     shop_id = job["shop_id"]
     languages = other_languages(conn, shop_id)
     conn.commit()

@@ -64,6 +64,7 @@ from runner.shoptet import documents, entity_lock, errors
 from runner.shoptet.client import ShoptetClient, format_datetime, parse_datetime
 from runner.shoptet.entity_lock import committed as _committed
 from runner.shoptet.ingest import ENTITIES, Stager, log_warnings, mark_deleted
+from runner.shoptet.languages import language_texts, other_languages
 from runner.shoptet.normalize import normalize_guid
 
 logger = logging.getLogger("hub.sync")
@@ -597,40 +598,6 @@ def fetch_entity(
         if texts:
             doc[documents.LANGUAGE_TEXTS_KEY] = texts
     return orjson.dumps(doc)
-
-
-def language_texts(client: ShoptetClient, guid: str, languages: Sequence[str]) -> dict[str, Any]:
-    """{language: the product's detail read with ?language=} for each of ``languages``; a language
-    Shoptet refuses (400/403: the shop no longer has it) is left out with a warning naming shop,
-    product and language; a 404 (the product went meanwhile) leaves it out quietly."""
-    out: dict[str, Any] = {}
-    for language in languages:
-        try:
-            data = client.get(f"/api/products/{quote(guid, safe='')}", {"language": language})
-        except errors.NotFound:
-            continue
-        except (errors.BadRequest, errors.Forbidden) as exc:
-            log(
-                logger,
-                logging.WARNING,
-                "product texts of a language could not be read: left as they were",
-                shop_id=client.shop_id,
-                entity="products",
-                entity_key=guid,
-                language=language,
-                error=str(exc),
-            )
-            continue
-        if isinstance(data, dict) and data:
-            out[language] = data
-    return out
-
-
-def other_languages(conn: psycopg.Connection, shop_id: int) -> list[str]:
-    """The shop's languages besides its default (catalog.shop_languages as GET /api/eshop listed
-    them at `hub shop add` / `hub shop refresh` / a translation sync): those product texts are read
-    in too. Empty for a one-language shop (the import then sends no extra request)."""
-    return [str(r[0]) for r in conn.execute(query("sync.other_languages"), {"shop_id": shop_id})]
 
 
 def describe(summary: dict[str, Any]) -> str:

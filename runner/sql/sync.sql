@@ -27,9 +27,3 @@ select key_kind, key, seq from ingest.webhook_pending_of(%(shop_id)s, %(entity)s
 -- name: webhook_done
 -- the batch applied them: their waiting rows go, their events are done (unless named again meanwhile)
 select ingest.webhook_done(%(shop_id)s, %(entity)s, %(kinds)s, %(keys)s, %(seqs)s);
-
--- name: other_languages
--- a shop's languages besides its default (their product texts are read with ?language=)
-select language from catalog.shop_languages
-where shop_id = %(shop_id)s and not is_default
-order by priority nulls last, language;
