@@ -299,10 +299,11 @@ def products_batch(sb: SandboxState, shop: Shop, request: Request, body: bytes) 
 
 def product_by_code(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     code = request.path_params["code"]
+    language = lang.language_of(shop, _params(request))
     p = shop.product_by_code(code)
     if p is None:
         raise ApiError(404, "not-found", f'Product with code "{code}" not found.', "code")
-    return 200, g.shape_product(p, request.query_params.get("include"))
+    return 200, lang.translated(shop, g.shape_product(p, request.query_params.get("include")), language)
 
 
 def _changes(shop: Shop, kind: str, request: Request, key: str) -> tuple[int, Any]:
