@@ -29,6 +29,8 @@ declare
     v_removed integer := 0;
     v_texts integer := 0;
     v_text_warnings jsonb;
+    v_bad_languages text[];
+    v_max record;
     v_language text := catalog.shop_default_language(p_shop_id);
 begin
     insert into catalog.suppliers as s (shop_id, guid, name)
@@ -143,50 +145,86 @@ begin
         get diagnostics v_removed = row_count;
     end if;
 
+    -- data quality of the texts (docs/data-quality.md): the languages of the batch that are no
+    -- language codes (their texts are not stored), and each field's length limit
+    select coalesce(array_agg(d.lang), '{}') into v_bad_languages
+    from (select distinct coalesce(s.language, v_language) as lang
+          from ingest.stage_products s where s.batch_id = p_batch_id and s.texts) d
+    where not coalesce(catalog.is_language_code(d.lang), false);
+    select max(tf.max_length) filter (where tf.field = 'name') as name,
+           max(tf.max_length) filter (where tf.field = 'shortDescription') as short_description,
+           max(tf.max_length) filter (where tf.field = 'description') as description,
+           max(tf.max_length) filter (where tf.field = 'metaTitle') as meta_title,
+           max(tf.max_length) filter (where tf.field = 'metaDescription') as meta_description,
+           max(tf.max_length) filter (where tf.field = 'additionalName') as additional_name,
+           max(tf.max_length) filter (where tf.field = 'xmlFeedName') as xml_feed_name
+    into v_max
+    from catalog.text_fields tf;
+
     -- the texts of the language each document was read in (catalog.product_texts), where they
     -- differ and the document is not older than the product the hub holds; a changed text of the
-    -- master makes its translations stale (trigger product_texts_stale_*). One pass: the texts are
-    -- checked (length, language code) as they are written.
+    -- master makes its translations stale (trigger product_texts_stale_*)
     with src as (
         select distinct on (s.guid, coalesce(s.language, v_language)) s.*, coalesce(s.language, v_language) as lang
         from ingest.stage_products s
         where s.batch_id = p_batch_id and s.texts
         order by s.guid, coalesce(s.language, v_language), s.changed_at desc nulls last, s.line_no desc
     ), fields as (
-        select s.line_no, s.guid, s.lang as language, f.field, f.value,
-               catalog.is_language_code(s.lang) as language_ok, tf.max_length
+        select s.guid, s.lang as language, f.field, f.value
         from src s
         join catalog.products p on p.shop_id = p_shop_id and p.guid = s.guid
         cross join lateral (values ('name', s.name), ('shortDescription', s.short_description),
                                    ('description', s.description), ('metaTitle', s.meta_title),
                                    ('metaDescription', s.meta_description), ('additionalName', s.additional_name),
                                    ('xmlFeedName', s.xml_feed_name)) f (field, value)
-        left join catalog.text_fields tf on tf.field = f.field
-        where p.changed_at is null or s.changed_at is null or s.changed_at >= p.changed_at
-    ), written as (
-        insert into catalog.product_texts as t (shop_id, product_guid, language, field, value, changed_at)
-        select p_shop_id, f.guid, f.language, f.field, f.value, now()
-        from fields f
-        where f.language_ok
-        on conflict (shop_id, product_guid, language, field) do update set value = excluded.value, changed_at = now()
-        where t.value is distinct from excluded.value
-        returning 1
+        where (p.changed_at is null or s.changed_at is null or s.changed_at >= p.changed_at)
+          and s.lang <> all (v_bad_languages)
     )
-    select (select count(*) from written),
-           (select jsonb_agg(jsonb_build_object(
-                       'line_no', f.line_no, 'guid', f.guid, 'language', f.language, 'field', f.field,
-                       'message', case
-                           when not f.language_ok then format(
-                               'shop %s, product %s, language %L, field %s: %L is not a language code; '
-                               'the text is not stored', p_shop_id, f.guid, f.language, f.field, f.language)
-                           else format(
-                               'shop %s, product %s, language %s, field %s: %s characters, Shoptet allows %s; '
-                               'stored as sent', p_shop_id, f.guid, f.language, f.field, char_length(f.value),
-                               f.max_length) end)
-                   order by f.line_no, f.field)
-            from fields f
-            where (not f.language_ok and f.value is not null) or char_length(f.value) > f.max_length)
-    into v_texts, v_text_warnings;
+    insert into catalog.product_texts as t (shop_id, product_guid, language, field, value, changed_at)
+    select p_shop_id, f.guid, f.language, f.field, f.value, now()
+    from fields f
+    on conflict (shop_id, product_guid, language, field) do update set value = excluded.value, changed_at = now()
+    where t.value is distinct from excluded.value;
+    get diagnostics v_texts = row_count;
+
+    -- the warnings: only staged documents with a bad language or a text over a limit are looked at
+    -- closely (a plain scan of the batch otherwise), and of those only the one applied per product
+    -- and language (the newest, as src above chooses)
+    select jsonb_agg(jsonb_build_object(
+               'line_no', s.line_no, 'guid', s.guid, 'language', l.lang, 'field', f.field,
+               'message', case
+                   when l.bad then format(
+                       'shop %s, product %s, language %L, field %s: %L is not a language code; '
+                       'the text is not stored', p_shop_id, s.guid, l.lang, f.field, l.lang)
+                   else format(
+                       'shop %s, product %s, language %s, field %s: %s characters, Shoptet allows %s; '
+                       'stored as sent', p_shop_id, s.guid, l.lang, f.field, char_length(f.value), tf.max_length) end)
+           order by s.line_no, f.field)
+    into v_text_warnings
+    from ingest.stage_products s
+    cross join lateral (select coalesce(s.language, v_language) as lang,
+                               coalesce(s.language, v_language) = any (v_bad_languages) as bad) l
+    join catalog.products p on p.shop_id = p_shop_id and p.guid = s.guid
+    cross join lateral (values ('name', s.name), ('shortDescription', s.short_description),
+                               ('description', s.description), ('metaTitle', s.meta_title),
+                               ('metaDescription', s.meta_description), ('additionalName', s.additional_name),
+                               ('xmlFeedName', s.xml_feed_name)) f (field, value)
+    join catalog.text_fields tf on tf.field = f.field
+    where s.batch_id = p_batch_id and s.texts
+      and (coalesce(s.language, v_language) = any (v_bad_languages)
+           or char_length(s.name) > v_max.name or char_length(s.short_description) > v_max.short_description
+           or char_length(s.description) > v_max.description or char_length(s.meta_title) > v_max.meta_title
+           or char_length(s.meta_description) > v_max.meta_description
+           or char_length(s.additional_name) > v_max.additional_name
+           or char_length(s.xml_feed_name) > v_max.xml_feed_name)
+      and (p.changed_at is null or s.changed_at is null or s.changed_at >= p.changed_at)
+      and ((l.bad and f.value is not null) or char_length(f.value) > tf.max_length)
+      and not exists (select from ingest.stage_products n
+                      where n.batch_id = p_batch_id and n.texts and n.guid = s.guid
+                        and coalesce(n.language, v_language) = l.lang
+                        and (n.changed_at > s.changed_at or (n.changed_at is not distinct from s.changed_at
+                                                               and n.line_no > s.line_no)
+                             or (s.changed_at is null and n.changed_at is not null)));
 
     delete from ingest.stage_variants where batch_id = p_batch_id;
     delete from ingest.stage_products where batch_id = p_batch_id;
