@@ -483,3 +483,36 @@ def test_bad_language_codes_and_too_long_texts_are_warnings_that_never_block_oth
     assert "language 'en_gb!', field name: 'en_gb!' is not a language code" in " ".join(w["error"] for w in warned)
     bad = app.execute("select count(*) from catalog.product_texts where language = 'en_gb!'").fetchone()
     assert bad is not None and bad[0] == 0
+
+
+def test_the_sandbox_honours_language_on_product_reads_and_refuses_a_language_the_shop_lacks(
+    sandbox: Sandbox, shop: Config, two_shops: list[dict[str, Any]]
+) -> None:
+    from runner.shoptet import errors
+
+    guid = two_shops[0]["guid"]
+    since = "2020-01-01T00:00:00+0100"
+    with client_for(shop, SECOND) as client:
+        client.request("PATCH", f"/api/products/{guid}", params={"language": "en"}, json={"data": {"name": "Oak"}})
+        listed = {
+            p["guid"]: p["name"]
+            for p in client.get("/api/products", {"language": "en", "itemsPerPage": 100})["products"]
+        }
+        assert listed[guid] == "Oak"
+        default = {p["guid"]: p["name"] for p in client.get("/api/products", {"itemsPerPage": 100})["products"]}
+        assert default[guid] == two_shops[0]["name"]
+        code = two_shops[0]["variants"][0]["code"]
+        assert client.get(f"/api/products/code/{code}", {"language": "en"})["name"] == "Oak"
+        job = client.get("/api/products/snapshot", {"language": "en"})["jobId"]
+        assert sandbox.wait_job(job).language == "en"
+        assert sandbox.wait_job(client.get("/api/products/snapshot")["jobId"]).language == "sk"
+        for path, params in (
+            ("/api/products", {}),
+            (f"/api/products/{guid}", {}),
+            ("/api/products/snapshot", {}),
+            ("/api/products/changes", {"from": since}),
+        ):
+            with pytest.raises(errors.BadRequest, match='Language "de" is not available in this e-shop'):
+                client.get(path, {**params, "language": "de"})
+    with client_for(shop, MASTER) as client, pytest.raises(errors.BadRequest, match="Foreign languages is not active"):
+        client.get("/api/products", {"language": "en"})
