@@ -226,6 +226,8 @@ begin
                                                                and n.line_no > s.line_no)
                              or (s.changed_at is null and n.changed_at is not null)));
 
+    -- a first import on a fresh database must not be planned blind (ingest.analyze_while_small)
+    perform ingest.analyze_while_small('{catalog.products,catalog.variants}');
     delete from ingest.stage_variants where batch_id = p_batch_id;
     delete from ingest.stage_products where batch_id = p_batch_id;
     return jsonb_build_object('products_written', cardinality(v_guids), 'variants_written', v_variants,
