@@ -2,7 +2,8 @@
 
 * At start-up the test session starts its own throw-away cluster under
   ``.hub/test-cluster`` (socket only, fsync off) with the same code as
-  `hub db start`, and stops it at the end if it started it.
+  `hub db start`, and stops it at the end if it started it. Under pytest-xdist (``-n 2``, as
+  `make test` runs) every worker has its own, ``.hub/test-cluster-gw0`` and so on.
 * pytest-postgresql (noproc) builds the template database ``hub_test_tmpl`` once per
   run by running the real `hub db migrate` on it; every test that asks for
   ``db`` gets a fresh database copied from that template, made ahead of need by a background
@@ -50,7 +51,17 @@ from runner.serveruser import is_fallback
 from runner.shoptet.shops import add_shop
 
 TEST_PORT = int(os.environ.get("HUB_TEST_DB_PORT", "54339"))
-TEST_CLUSTER = Cluster(REPO_ROOT / ".hub", TEST_PORT, name="test-cluster", tcp=False, fast=True)
+# under pytest-xdist (`make test` runs two workers) each worker has a cluster of its own,
+# .hub/test-cluster-gw0, -gw1, ...: roles are cluster-wide and the migrations create them, and
+# module fixtures name their databases; a socket only (tcp=False), so the port may be the same
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+TEST_CLUSTER = Cluster(
+    REPO_ROOT / ".hub",
+    TEST_PORT,
+    name=f"test-cluster-{_WORKER}" if _WORKER else "test-cluster",
+    tcp=False,
+    fast=True,
+)
 _started_here = False
 
 
@@ -75,8 +86,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "shop(env={}, master=False, register_webhooks=True): how the `shop` "
         "fixture connects the sandbox's shop (env also for `sandbox_cfg`)",
     )
-    if hasattr(config, "workerinput"):  # an xdist worker: the controller started the cluster
-        pass
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        pass  # the xdist controller runs no test: each worker starts its own cluster
     elif not TEST_CLUSTER.status().running:
         TEST_CLUSTER.start()
         _started_here = True
