@@ -122,9 +122,8 @@ def _register(client: httpx.Client, url: str, *events: str) -> None:
 
 
 def _finish_job(client: httpx.Client, job_id: str, timeout: float = 20) -> dict[str, Any]:
-    """Poll the job until it ends: every 0.08 s at first, then each wait 1.4 times the last, so
-    that a job slowed by a loaded machine is not asked for more than the 10 details the sandbox
-    (like Shoptet) allows while it runs (9 polls cover ~4 s)."""
+    # Shoptet answers 403 to the 11th detail request of an unprocessed job (shoptet-api.md "Job
+    # detail"): poll with a growing pause (0.08 s .. 2 s) so ten polls span ~10 s on a loaded machine
     deadline = time.time() + timeout
     seen = []
     pause = 0.08
@@ -141,7 +140,7 @@ def _finish_job(client: httpx.Client, job_id: str, timeout: float = 20) -> dict[
             job["seen"] = seen
             return job
         time.sleep(pause)
-        pause *= 1.4
+        pause = min(pause * 1.6, 2.0)
     raise AssertionError(f"job {job_id} did not finish: {seen}")
 
 
