@@ -58,6 +58,12 @@ where feed_id = %(feed_id)s;
 -- the feeds the worker rebuilds now (schedule, debounced catalogue changes)
 select feed_id, shop_id, channel, reason from channels.feeds_due(now());
 
+-- name: items_settings
+-- before an items query, in its transaction: no JIT. The channel functions are inlined into the
+-- query (so rows stream); compiling their wide expressions costs far more than it saves
+-- (13 k items: 8 s -> 45 s when it was tried)
+select set_config('jit', 'off', true);
+
 -- name: items_heureka
 select * from channels.heureka_items(%(feed_id)s, (%(now)s::timestamptz at time zone core.shop_timezone(%(shop_id)s))::date);
 
