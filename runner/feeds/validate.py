@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lxml import etree
-
 from runner.feeds.formats import DELIVERY, GOOGLE, GOOGLE_NS, ID_PATTERN, LIST, PARAMS, TEXT, Channel
 
 MAX_LISTED = 1000  # problems listed (all are counted)
@@ -73,12 +71,80 @@ class ItemCheck:
             for i, e in enumerate(channel.elements)
             if e.kind == PARAMS or (e.kind != DELIVERY and (e.required or e.max_length or e.pattern or e.choices))
         ]
+        # the same rules split by what they test, for the quick pass over an item that passes
+        elements = list(enumerate(channel.elements))
+        self.required_texts = tuple(i for i, e in elements if e.kind == TEXT and e.required)
+        self.long_texts = tuple((i, e.max_length) for i, e in elements if e.kind == TEXT and e.max_length)
+        self.text_patterns = tuple((i, e.pattern.match) for i, e in elements if e.kind == TEXT and e.pattern)
+        self.text_choices = tuple((i, e.choices) for i, e in elements if e.kind == TEXT and e.choices)
+        self.lists = tuple(
+            (i, e.required, e.max_length or 1 << 62, e.pattern.match if e.pattern else None, e.choices)
+            for i, e in elements
+            if e.kind == LIST and (e.required or e.max_length or e.pattern or e.choices)
+        )
+        self.params = tuple(i for i, e in elements if e.kind == PARAMS)
+
+    def _passes(self, values: Sequence[Any]) -> bool:
+        """True when no rule finds anything (``_judge`` then has nothing to say): the common case,
+        without building a message or a tuple per element."""
+        for i in self.required_texts:
+            v = values[i]
+            if not v or v.isspace():
+                return False
+        for i, max_length in self.long_texts:
+            v = values[i]
+            if v is not None and len(v) > max_length:
+                return False
+        for i, match in self.text_patterns:
+            v = values[i]
+            if v and not match(v):
+                return False
+        for i, choices in self.text_choices:
+            v = values[i]
+            if v is not None and v not in choices:
+                return False
+        for i, required, list_max, list_match, list_choices in self.lists:
+            texts = values[i] or ()
+            if required and not any(t and not t.isspace() for t in texts):
+                return False
+            for t in texts:
+                if t is None:
+                    continue
+                if (
+                    len(t) > list_max
+                    or (list_match is not None and t and not list_match(t))
+                    or (list_choices is not None and t not in list_choices)
+                ):
+                    return False
+        for i in self.params:
+            for param in values[i] or ():
+                name, value = param.get("name"), param.get("value")
+                if not name or name.isspace() or not value or value.isspace():
+                    return False
+        return True
 
     def item(self, item_id: str | None, values: Sequence[Any]) -> None:
         report = self.report
         report.items += 1
-        before = report.counts["item"] + report.counts["feed"]
         channel = self.channel
+        if not item_id or (channel.id_attribute and not ID_PATTERN.match(item_id)) or not self._passes(values):
+            self._judge(item_id, values)
+        if item_id:
+            h = hash(item_id)
+            if h in self.ids:
+                report.add(item_id, f"{channel.id_tag}: not unique")
+            self.ids.add(h)
+            if self.allowed is not None and h not in self.allowed:
+                report.add(item_id, "id: not an ITEM_ID of the shop's Heureka offer feed")
+        if self.group_index is not None:
+            group = values[self.group_index]
+            if group:
+                self.groups.add(hash(group))
+
+    def _judge(self, item_id: str | None, values: Sequence[Any]) -> None:
+        """Every problem of one item, each named."""
+        report, channel = self.report, self.channel
+        before = report.counts["item"] + report.counts["feed"]
         if not item_id:
             report.add(None, f"item {report.items}: no {channel.id_tag}")
         elif channel.id_attribute and not ID_PATTERN.match(item_id):
@@ -104,17 +170,6 @@ class ItemCheck:
                     report.add(item_id, f"{tag}: {text[:60]!r} is not one of {', '.join(sorted(choices))}")
         if report.counts["item"] + report.counts["feed"] > before:
             report.bad_items += 1
-        if item_id:
-            h = hash(item_id)
-            if h in self.ids:
-                report.add(item_id, f"{channel.id_tag}: not unique")
-            self.ids.add(h)
-            if self.allowed is not None and h not in self.allowed:
-                report.add(item_id, "id: not an ITEM_ID of the shop's Heureka offer feed")
-        if self.group_index is not None:
-            group = values[self.group_index]
-            if group:
-                self.groups.add(hash(group))
 
     def finish(self) -> None:
         channel, report = self.channel, self.report
@@ -131,31 +186,54 @@ def root_tag(channel: Channel) -> str:
 
 class WellFormed:
     """Parses a feed's bytes as they are written (expat, namespace-aware, no tree, no callback per
-    element): any byte sequence that is not well-formed XML, a prefix without a namespace, or a
-    root other than the channel's makes a feed-level problem."""
+    element): bytes that are not well-formed XML (a character XML cannot hold among them), a
+    prefix without a namespace, or a root other than the channel's make a feed-level problem.
 
-    def __init__(self, channel: Channel, report: Report):
+    ``accepts`` parses the next bytes and says whether they are well-formed so far; after a no the
+    parser is spent, and ``restart`` makes a new one that has read ``head`` (the declaration and
+    the root's start): the same state as before the refused bytes when everything accepted so far
+    ended between two items. The writer uses this to clean the items of a refused chunk and try
+    again (runner/feeds/build.py)."""
+
+    def __init__(self, channel: Channel, report: Report, head: bytes):
         self.report = report
         self.expected = root_tag(channel).replace("{", "").replace("}", " ")
-        self.root: str | None = None
+        self.head = head
         self.failed = False
+        self.error = ""
+        self.restart()
+
+    def restart(self) -> None:
+        self.root: str | None = None
         self.parser = pyexpat.ParserCreate("UTF-8", " ")
         self.parser.StartElementHandler = self._root
+        if not self.accepts(self.head):
+            self.fail("the feed's head")
 
     def _root(self, name: str, _attributes: Any) -> None:
         self.root = name
         self.parser.StartElementHandler = None  # the root only: nothing is called per element after it
 
-    def feed(self, data: bytes, *, final: bool = False) -> None:
+    def accepts(self, data: bytes, *, final: bool = False) -> bool:
         if self.failed:
-            return
+            return False
         try:
             self.parser.Parse(data, final)
         except pyexpat.ExpatError as exc:
+            self.error = f"{pyexpat.ErrorString(exc.code)}, line {exc.lineno} column {exc.offset}"
+            return False
+        return True
+
+    def fail(self, where: str) -> None:
+        """Record the last refusal as the feed's problem (once)."""
+        if not self.failed:
             self.failed = True
-            self.report.add(None, f"not well-formed XML: {pyexpat.ErrorString(exc.code)} (line {exc.lineno})")
-            return
-        if final and self.root != self.expected:
+            self.report.add(None, f"not well-formed XML in {where}: {self.error}")
+
+    def finish(self, tail: bytes) -> None:
+        if not self.accepts(tail, final=True):
+            self.fail("the end of the feed")
+        elif self.root != self.expected:
             self.report.add(None, f"root element is {self.root}, expected {self.expected}")
 
 
@@ -191,6 +269,8 @@ def _item_id(channel: Channel, el: Any) -> str | None:
 def check_file(path: Path, channel: Channel, *, offer_ids: Iterable[int] | None = None) -> Report:
     """Check a feed file of ``channel``; ``offer_ids``: hashes of the offer feed's ITEM_IDs an
     availability feed's ids must be among (None: not checked)."""
+    from lxml import etree  # here: a build, which does not read files back, need not load it
+
     report = Report()
     check = ItemCheck(channel, report, offer_ids=offer_ids)
     item_tag = channel.qualified(channel.item)
@@ -213,6 +293,8 @@ def check_file(path: Path, channel: Channel, *, offer_ids: Iterable[int] | None 
 
 def item_id_hashes(path: Path, channel: Channel) -> set[int]:
     """Hashes of the ids of a published feed file (the offer feed an availability feed pairs with)."""
+    from lxml import etree
+
     found: set[int] = set()
     item_tag = channel.qualified(channel.item)
     for _event, el in etree.iterparse(str(path), events=("end",), tag=item_tag, resolve_entities=False):

@@ -65,7 +65,11 @@ select feed_id, shop_id, channel, reason from channels.feeds_due(now());
 select set_config('jit', 'off', true);
 
 -- name: items_heureka
-select * from channels.heureka_items(%(feed_id)s, (%(now)s::timestamptz at time zone core.shop_timezone(%(shop_id)s))::date);
+-- the columns the writer reads (stock and delivery_days are the availability feed's: the planner
+-- then does not compute them, and they are not sent)
+select item_id, productname, description, url, imgurl, imgurl_alternative, price_vat, heureka_cpc, manufacturer,
+       categorytext, ean, productno, params, delivery_date, delivery, itemgroup_id, excluded, problems
+from channels.heureka_items(%(feed_id)s, (%(now)s::timestamptz at time zone core.shop_timezone(%(shop_id)s))::date);
 
 -- name: items_heureka_availability
 select * from channels.heureka_availability_items(%(feed_id)s, %(now)s::timestamptz);

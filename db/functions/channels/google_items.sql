@@ -7,7 +7,7 @@
  * when the item has neither GTIN nor MPN, g:item_group_id, g:product_type (the shop's category
  * path), g:google_product_category (only when settings.category_map maps the category),
  * g:color / g:size from a variant parameter named Barva/Color / Velikost/Size. `problems`: no
- * title, link, image or price.
+ * title, link, image or price (null: none).
  *
  * A SQL-standard body without SET: inlined into the runner's query, so rows stream.
  */
@@ -41,13 +41,13 @@ begin atomic
            (select e ->> 'value' from jsonb_array_elements(i.params) e
             where lower(e ->> 'name') in ('velikost', 'size', 'veľkosť') limit 1),
            i.excluded,
-           array_remove(array[
+           nullif(array_remove(array[
                case when i.name is null then 'title: the product has no name' end,
                case when i.url is null then 'link: the product has no URL' end,
                case when i.image_url is null then 'image_link: the product has no image' end,
                case when i.price is null then format('price: no price in %s (no exchange rate)', i.currency)
                     when i.price <= 0 then format('price: %s is not a positive price', i.price) end
-           ], null)
+           ], null), '{}')
     from channels.feed_items(p_feed_id, p_day) i
     order by i.product_guid, i.variant_code;
 end;

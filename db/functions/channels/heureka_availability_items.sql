@@ -6,7 +6,7 @@
  * stock_quantity: whole units (floor). order_deadline: the next settings.order_deadline
  * (default 12:00) in the shop's time zone after p_now; delivery_time: that day +
  * settings.shipping_days (default 1) + the item's delivery days, at the same time of day.
- * Both 'YYYY-MM-DD HH:MM'.
+ * Both 'YYYY-MM-DD HH:MM'. `problems` is always null (the offer's problems leave it out as excluded).
  *
  * A SQL-standard body without SET: inlined into the runner's query, so rows stream.
  */
@@ -23,7 +23,7 @@ begin atomic
                     case when cardinality(h.problems) > 0 then 'not in the offer feed: ' || array_to_string(h.problems, '; ')
                          when h.stock is null then 'stock not tracked'
                          when h.stock < 1 then 'not in stock' end),
-           '{}'::text[]
+           null::text[]
     from channels.feeds fe
     cross join lateral (
         select (p_now at time zone core.shop_timezone(fe.shop_id)) as local_now,

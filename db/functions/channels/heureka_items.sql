@@ -6,8 +6,8 @@
  * in days; HEUREKA_CPC from heurekaCPC (else the feed's default_cpc) when at least 0.01.
  * `excluded` says why the rules or heureka.feedExcluded leave the item out; `problems` lists what
  * makes an included item invalid (it is left out and counted): no name, no URL or URL > 300, no
- * image or IMGURL > 255, no price (no exchange rate) or not positive, no category. Ordered by
- * product, then variant code (variants of a product together).
+ * image or IMGURL > 255, no price (no exchange rate) or not positive, no category (null: none).
+ * Ordered by product, then variant code (variants of a product together).
  *
  * A SQL-standard body without SET: inlined into the runner's query, so rows stream (the runner
  * turns JIT off for it, runner/sql/feeds.sql).

@@ -9,7 +9,7 @@
  * (channels.feed_items: the rules, then the channel's marketplace flag) and `problems`: what makes
  * an included item invalid (it is left out and counted): no name, no URL or URL longer than
  * p_url_max, no image or IMGURL longer than p_image_max (null: no limit), no price (no exchange
- * rate) or not positive, no category.
+ * rate) or not positive, no category (null: none).
  *
  * A SQL-standard body without SET: inlined into the channel function's query (streams).
  */
@@ -50,7 +50,7 @@ begin atomic
            i.zbozi_cpc,
            i.zbozi_search_cpc,
            i.excluded,
-           array_remove(array[
+           nullif(array_remove(array[
                case when i.name is null then 'PRODUCTNAME: the product has no name' end,
                case when i.url is null then 'URL: the product has no URL'
                     when char_length(i.url) > p_url_max then format('URL: longer than %s characters', p_url_max) end,
@@ -60,7 +60,7 @@ begin atomic
                case when i.price is null then format('PRICE_VAT: no price in %s (no exchange rate)', i.currency)
                     when i.price <= 0 then format('PRICE_VAT: %s is not a positive price', i.price) end,
                case when i.category_text is null then 'CATEGORYTEXT: the product has no category' end
-           ], null),
+           ], null), '{}'),
            i.product_guid,
            i.variant_code
     from channels.feed_items(p_feed_id, p_day) i
