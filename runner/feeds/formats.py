@@ -191,30 +191,26 @@ CHANNELS: dict[str, Channel] = {c.name: c for c in (HEUREKA, HEUREKA_AVAILABILIT
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+_TEXT_REFERENCES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
+_ATTRIBUTE_REFERENCES = (*_TEXT_REFERENCES, ('"', "&quot;"), ("\t", "&#9;"), ("\n", "&#10;"))
+
+
+def _replace(value: str, references: tuple[tuple[str, str], ...]) -> str:
+    for char, reference in references:  # each replace only when the character is there (rarely)
+        if char in value:
+            value = value.replace(char, reference)
+    return value
+
+
 def escape_text(value: str) -> str:
     """Character data as XML text: & < > escaped, CR as a reference (a parser would read a raw CR
-    as LF). Each replace runs only when the character is there (most values hold none)."""
-    if "&" in value:
-        value = value.replace("&", "&amp;")
-    if "<" in value:
-        value = value.replace("<", "&lt;")
-    if ">" in value:
-        value = value.replace(">", "&gt;")
-    if "\r" in value:
-        value = value.replace("\r", "&#13;")
-    return value
+    as LF)."""
+    return _replace(value, _TEXT_REFERENCES)
 
 
 def escape_attribute(value: str) -> str:
     """An attribute value in double quotes: as text, plus ", tab and LF as references."""
-    value = escape_text(value)
-    if '"' in value:
-        value = value.replace('"', "&quot;")
-    if "\t" in value:
-        value = value.replace("\t", "&#9;")
-    if "\n" in value:
-        value = value.replace("\n", "&#10;")
-    return value
+    return _replace(value, _ATTRIBUTE_REFERENCES)
 
 
 def xml_clean(value: Any) -> Any:
@@ -293,10 +289,10 @@ class ItemWriter:
         if self.channel.id_attribute:
             return self._availability(row, clean=clean)
         values = self.values_of(row)
+        if clean:
+            values = tuple(xml_clean(list(values)))
         if "" in values:  # an empty value writes no element: it is absent, as for the check of a file
             values = tuple(None if v == "" else v for v in values)
-        if clean:
-            values = xml_clean(list(values))
         return self._render(values), values
 
     def item_id(self, row: Sequence[Any], *, clean: bool = False) -> str | None:
