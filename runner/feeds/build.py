@@ -157,7 +157,7 @@ class _Items:
         writer, chunk = self.writer, self.chunk
         data = "".join(item[0] for item in chunk).encode()
         clean: set[int] = set()
-        if not self.parser.accepts(data):
+        if not self.parser.failed and not self.parser.accepts(data):  # (once failed, the feed is lost anyway)
             clean = {n for n, (text, _values, _row) in enumerate(chunk) if FORBIDDEN.search(text)}
             for n in clean:
                 row = chunk[n][2]
