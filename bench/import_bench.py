@@ -71,7 +71,7 @@ def _columns(admin: psycopg.Connection, table: str) -> list[str]:
         schema, name = "sales", "order_items"
     rows = admin.execute(
         "select attname from pg_attribute where attrelid = %s::regclass and attnum > 0 "
-        "and not attisdropped order by attnum",
+        "and not attisdropped and attgenerated = '' order by attnum",
         (f"{schema}.{name}",),
     ).fetchall()
     return [r[0] for r in rows]

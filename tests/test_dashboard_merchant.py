@@ -6,6 +6,7 @@ e-mail search ignores case and surrounding spaces, and empty states say what to 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -203,3 +204,46 @@ def test_merchant_pages_need_a_session(gen_db: Target) -> None:
                 assert anonymous.get(path, headers={"Accept": "application/json"}).status_code == 401
                 answer = anonymous.get(path, headers={"Accept": "text/html"}, follow_redirects=False)
                 assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+
+
+def test_segments_after_a_refresh_show_the_earlier_figures_then_the_new_ones(
+    client: TestClient, db_admin: psycopg.Connection
+) -> None:
+    """Segment sizes aggregate the whole shop: a view after a refresh (a new version of the figures)
+    gets the earlier ones at once, says a newer refresh is being read, and the next views get the
+    new figures computed in the background — never a view that waits for the aggregate."""
+    marked = "zz-test-segment"
+    before = _ok(client, f"/segments?shop={SHOP}")
+    assert marked not in before and "a newer refresh is being read" not in before
+    key = db_admin.execute(
+        "select customer_key from analytics.customer_metrics_base where shop_id = %s order by customer_key limit 1",
+        (SHOP,),
+    ).fetchone()
+    assert key is not None
+    old_segment = db_admin.execute(
+        "select rfm_segment from analytics.customer_metrics_base where shop_id = %s and customer_key = %s",
+        (SHOP, key[0]),
+    ).fetchone()
+    assert old_segment is not None
+
+    def move(segment: str | None) -> None:
+        db_admin.execute(
+            "update analytics.customer_metrics_base set rfm_segment = %s where shop_id = %s and customer_key = %s",
+            (segment, SHOP, key[0]),
+        )
+        db_admin.execute(
+            "update analytics.customer_rfm_bounds set updated_at = clock_timestamp() where shop_id = %s", (SHOP,)
+        )
+
+    move(marked)
+    try:
+        stale = _ok(client, f"/segments?shop={SHOP}")
+        assert marked not in stale and "a newer refresh is being read" in stale
+        for _ in range(100):
+            fresh = _ok(client, f"/segments?shop={SHOP}")
+            if marked in fresh:
+                break
+            time.sleep(0.05)
+        assert marked in fresh and "a newer refresh is being read" not in fresh
+    finally:
+        move(old_segment[0])

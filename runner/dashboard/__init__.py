@@ -17,6 +17,7 @@ analytics tables); actions (Retry, Cancel) call stored functions. No business lo
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import time
@@ -47,6 +48,8 @@ class Dashboard:
     pool: AsyncConnectionPool
     _timezone: tuple[float, str] = field(default=(0.0, DEFAULT_TIMEZONE))
     _cache: dict[str, tuple[float, Any]] = field(default_factory=dict)
+    _versioned: dict[str, tuple[float, Any, Any]] = field(default_factory=dict)
+    _reloading: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
     async def cached(self, key: str, seconds: float, load: Callable[[], Awaitable[Any]]) -> Any:
         """load()'s result, kept in this process for seconds: for figures that need not be live to the
@@ -60,6 +63,43 @@ class Dashboard:
             self._cache.clear()
         self._cache[key] = (now, value)
         return value
+
+    async def cached_version(
+        self, key: str, version: Any, load: Callable[[], Awaitable[Any]], *, fresh: float, stale: float
+    ) -> Any:
+        """load()'s result for figures with a version (a refresh of them changes it), kept in this
+        process: stale-while-revalidate (RFC 5861's idea, in one process). An entry of the same version
+        younger than ``fresh`` seconds is returned; an older one, or one of another version, younger
+        than ``stale`` seconds is returned too while one background task loads the new figures for
+        the next view, so a page never waits for an aggregate over a whole shop because a refresh
+        ran (incremental refreshes run after every webhook batch). Without an entry, or past
+        ``stale``, the caller waits for load(). Returns (value, version the value is of)."""
+        now = time.monotonic()
+        hit = self._versioned.get(key)
+        if hit is not None:
+            at, hit_version, value = hit
+            if hit_version == version and now - at < fresh:
+                return value, hit_version
+            if now - at < stale:
+                if key not in self._reloading:
+                    self._reloading[key] = asyncio.create_task(self._reload(key, version, load))
+                return value, hit_version
+        value = await load()
+        self._keep(key, version, value)
+        return value, version
+
+    async def _reload(self, key: str, version: Any, load: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            self._keep(key, version, await load())
+        except Exception:  # the view that asked got the earlier figures; the next one retries
+            logger.exception("dashboard: reloading %s failed", key)
+        finally:
+            self._reloading.pop(key, None)
+
+    def _keep(self, key: str, version: Any, value: Any) -> None:
+        if len(self._versioned) > 1000:  # bounded: keys are per shop and page
+            self._versioned.clear()
+        self._versioned[key] = (time.monotonic(), version, value)
 
     async def timezone(self) -> str:
         """The hub's display time zone (the master shop's, else the first shop's, else Europe/Prague),

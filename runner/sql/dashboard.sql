@@ -80,10 +80,17 @@ from days left join per_day using (day)
 order by days.day;
 
 -- name: shop_currency
--- the currency most of a shop's recent orders are in (the unit of its revenue figures)
-select coalesce((select o.currency from sales.orders o
+-- the shop's default currency (the unit of its revenue figures, which are converted to it): what
+-- GET /api/eshop said (channels.shop_storefronts), else the currency of its newest order in the
+-- default currency (exchange rate 1), else of its newest order, else CZK
+select coalesce((select f.currency from channels.shop_storefronts f where f.shop_id = %(shop_id)s),
+                (select o.currency from sales.orders o
+                 where o.shop_id = %(shop_id)s and o.exchange_rate = 1 and o.currency is not null
+                 order by o.created_at desc, o.code desc limit 1),
+                (select o.currency from sales.orders o
                  where o.shop_id = %(shop_id)s and o.currency is not null
-                 order by o.created_at desc limit 1), 'CZK') as currency;
+                 order by o.created_at desc, o.code desc limit 1),
+                'CZK') as currency;
 
 -- name: shops_page
 select s.shop_id, s.name, s.is_master, s.master_shop_id, s.status, s.timezone, s.created_at,

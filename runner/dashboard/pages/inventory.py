@@ -80,11 +80,13 @@ async def inventory(request: Request) -> Response:
     }
     queries["state"] = (query("dashboard_inventory.state"), {"shop_id": shop_id, "risk_days": risk_days})
     # every list reads analytics.variant_metrics over the whole shop: computed once per refresh of
-    # the figures (or CACHE_SECONDS, for stock synced since), not on every view
+    # the figures (or CACHE_SECONDS, for stock synced since), not on every view; after a refresh the
+    # earlier lists are shown (their state says when they were refreshed) while the new ones load
     cursor = request.query_params.get(paging.PARAM)
-    found = await merchant.cached(
+    found, _ = await merchant.cached(
         request,
-        f"inventory:{shop_id}:{shop.inventory_version}:{risk_days}:{chosen}:{cursor}",
+        f"inventory:{shop_id}:{risk_days}:{chosen}:{cursor}",
+        shop.inventory_version,
         lambda: data.many(request, queries),
     )
     context["state"] = found["state"][0] if found["state"] else None

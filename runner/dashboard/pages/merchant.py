@@ -20,7 +20,10 @@ from runner.queries import query
 NO_SHOP_COMMAND = "hub shop add …"
 CACHE_SECONDS = 60.0
 """How long a page keeps figures aggregated over a whole shop (segment sizes, inventory lists) in
-this process at most; a refresh of the figures (a new version) drops them at once."""
+this process as current when no refresh changed them (stock synced since is not a new version)."""
+STALE_SECONDS = 600.0
+"""How long such figures may still be shown while newer ones are computed in the background after
+a refresh (a new version) or after CACHE_SECONDS; the page says as of when they are."""
 
 T = TypeVar("T")
 
@@ -76,9 +79,12 @@ async def choose(request: Request, shop_id: int | None = None) -> Choice:
     return Choice(Shop(**found), shops, asked)
 
 
-async def cached(request: Request, key: str, load: Callable[[], Awaitable[T]]) -> T:
-    """load()'s result kept in this process for CACHE_SECONDS under key (which names the shop and
-    the version of the figures it reads): the aggregates over a whole shop are computed once per
-    refresh, not on every page view (runner.dashboard.Dashboard.cached)."""
-    value: T = await request.app.state.dashboard.cached(key, CACHE_SECONDS, load)
-    return value
+async def cached(request: Request, key: str, version: Any, load: Callable[[], Awaitable[T]]) -> tuple[T, Any]:
+    """load()'s result for the aggregates over a whole shop (key names shop and page, version the
+    refresh of the figures they read): computed once per refresh in this process, and a view after
+    a refresh gets the earlier figures at once while the new ones are computed in the background
+    (runner.dashboard.Dashboard.cached_version). Returns (value, version the value is of)."""
+    found: tuple[T, Any] = await request.app.state.dashboard.cached_version(
+        key, version, load, fresh=CACHE_SECONDS, stale=STALE_SECONDS
+    )
+    return found

@@ -85,14 +85,13 @@ async def segments(request: Request) -> Response:
             customers=paging.Page.of(rows, paging.LIMIT, CUSTOMER_KEY, request=request),
         )
     shop_id = shop.shop_id
-    sizes = [
-        dict(s)
-        for s in await merchant.cached(
-            request,
-            f"segments:{shop_id}:{shop.metrics_version}",
-            lambda: data.rows(request, query("dashboard_segments.segment_sizes"), {"shop_id": shop_id}),
-        )
-    ]
+    found, as_of = await merchant.cached(
+        request,
+        f"segments:{shop_id}",
+        shop.metrics_version,
+        lambda: data.rows(request, query("dashboard_segments.segment_sizes"), {"shop_id": shop_id}),
+    )
+    sizes = [dict(s) for s in found]
     total_customers = sum(s["customers"] for s in sizes) or 1
     total_spent = sum(s["total_spent"] for s in sizes) or Decimal(1)
     for s in sizes:
@@ -109,6 +108,8 @@ async def segments(request: Request) -> Response:
         shop=shop,
         segment=None,
         sizes=sizes,
+        as_of=as_of,
+        newer_coming=as_of != shop.metrics_version,
         customers_chart=hbar_chart(
             labels, [s["customers"] for s in sizes], title="Customers per segment", value_text=lambda v: fmt.number(v)
         ),
