@@ -53,9 +53,13 @@ demo: setup
 	@# ends with the dashboard's URL and password; `hub serve` and `hub worker` keep running in the background
 	$(PY) -m runner.demo
 
-# lint first: a format, lint or type finding fails the run (CI runs `make test`)
+# lint first: a format, lint or type finding fails the run (CI runs `make test`).
+# PYTEST_WORKERS pytest-xdist workers, each with its own throw-away cluster, a whole test file per
+# worker (--dist loadfile: module fixtures stay in one process); the suite mostly waits (workers,
+# sandboxes, servers), so two workers on two cores take far less time than one. 0: one process.
+PYTEST_WORKERS ?= 2
 test: setup lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: setup
 	BENCH_SCALE=$(BENCH_SCALE) $(PY) -m bench

@@ -116,6 +116,37 @@ as $$
                                     bench_gen.u(p_pn, 53)) || ' ' || p_pn
 $$;
 
+-- a product's description as Shoptet sends it (HTML, about 700 characters): its name, a
+-- material, a colour, the origin and a collection (each shared by a part of the products: some
+-- words are in many descriptions, some in few), care and a paragraph every product has; for
+-- the full-text tier of catalog.search_products
+create function bench_gen.product_description(p_pn integer)
+returns text
+language sql immutable parallel safe
+as $$
+    select '<p><strong>' || bench_gen.product_name(p_pn) || '</strong> &ndash; '
+           || bench_gen.pick(array['pohodlný a odolný kousek pro každý den.', 'oblíbený dárek pro celou rodinu.',
+                                   'limitovaná edice z naší dílny.', 'šetrný k přírodě, vyrobený s péčí.'],
+                             bench_gen.u(p_pn, 90)) || '</p>'
+           || '<ul><li>Materiál: ' || bench_gen.pick(array['bavlna', 'len', 'vlna merino', 'polyester',
+                 'bambusové vlákno', 'konopí', 'keramika', 'recyklovaný plast', 'dubové dřevo', 'sklo'],
+                 bench_gen.u(p_pn, 91))
+           || '</li><li>Barva: ' || bench_gen.pick(array['černá', 'bílá', 'modrá', 'zelená', 'červená', 'šedá',
+                 'žlutá', 'hnědá'], bench_gen.u(p_pn, 92))
+           || '</li><li>' || bench_gen.pick(array['Vyrobeno v České republice', 'Vyrobeno na Slovensku',
+                 'Vyrobeno v Portugalsku', 'Dovezeno z Itálie'], bench_gen.u(p_pn, 93))
+           || '</li><li>Kolekce <em>' || bench_gen.pick(array['Šumava', 'Krkonoše', 'Pálava', 'Beskydy', 'Jeseníky',
+                 'Podyjí', 'Křivoklátsko', 'Orlické hory', 'Blaník', 'Lipno', 'Máchovo jezero', 'Třeboňsko',
+                 'Vysočina', 'Slavkovský les', 'Brdy', 'Jizerky', 'Polabí', 'Hostýn', 'Radhošť', 'Kokořínsko'],
+                 bench_gen.u(p_pn, 94)) || '</em></li></ul>'
+           || '<p>' || bench_gen.pick(array['Perte na 30 °C.', 'Nevhodné do myčky.', 'Chraňte před přímým sluncem.',
+                 'Udržujte v suchu.'], bench_gen.u(p_pn, 95))
+           || ' Tento výrobek prošel důkladnou kontrolou kvality v&nbsp;našem skladu. Zboží expedujeme do '
+           || '24 hodin od objednání, při platbě předem po připsání platby na účet. Vrácení do 30 dnů bez '
+           || 'udání důvodu, výměna velikosti zdarma. Dotazy rádi zodpovíme na <a href="mailto:info@example.cz">'
+           || 'info@example.cz</a>.</p>'
+$$;
+
 -- the shops and their share of the data
 create table bench_gen.shops as
 select v.shop_id, v.shop_idx, v.name, v.eur_share, v.language,
@@ -421,7 +452,7 @@ select s.shop_id, s.shop_idx, j, bench_gen.product_no(j) as pn, (j / 4) % 2 = 1 
 from bench_gen.shops s, generate_series(0, s.n_variants - 1) j;
 
 insert into catalog.products (shop_id, guid, name, type, visibility, brand_name, supplier_guid,
-                              default_category_name, is_variant, created_at, changed_at, deleted_at)
+                              default_category_name, is_variant, created_at, changed_at, deleted_at, description)
 select c.shop_id, md5(:seed || ':product:' || c.shop_id || ':' || c.pn)::uuid,
        bench_gen.product_name(c.pn),
        'product', case when bench_gen.u(c.pn, 54) < 0.05 then 'hidden' else 'visible' end,
@@ -430,7 +461,8 @@ select c.shop_id, md5(:seed || ':product:' || c.shop_id || ':' || c.pn)::uuid,
        bench_gen.pick(array['Oblečení', 'Domácnost', 'Sport', 'Hračky', 'Knihy'], bench_gen.u(c.pn, 57)),
        c.is_variant, bench_gen.now() - interval '3 years' - bench_gen.u(c.pn, 58) * interval '2 years',
        bench_gen.now() - bench_gen.u(c.pn, 59) * interval '300 days',
-       case when bench_gen.u(c.pn, 60) < 0.01 then bench_gen.now() - interval '10 days' end
+       case when bench_gen.u(c.pn, 60) < 0.01 then bench_gen.now() - interval '10 days' end,
+       bench_gen.product_description(c.pn)
 from bench_gen.catalog c
 where c.j = c.pn;
 

@@ -11,7 +11,8 @@ Queries, in equal shares per function (each drawn from a random row of the shop)
 * orders: the order code, its first 7 characters, the e-mail, the phone, the name without
   diacritics, the surname with a typo, a surname prefix of 3-6 and of 2 letters;
 * products: the variant code (lower-case), its first 4 characters, the EAN, the product name's
-  first word without diacritics, its first 2 letters, a name word with a typo.
+  first word without diacritics, its first 2 letters, a name word with a typo, a word of the
+  description (5+ letters, not in the name; with or without diacritics).
 
 Targets at scale 1 (issue 16): p95 <= 20 ms for customers and orders, <= 10 ms for products.
 Each query is timed once after one warm-up pass over all of them (one hub_app connection,
@@ -22,7 +23,9 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import time
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -49,7 +52,7 @@ _SAMPLE = {
         from sales.orders o
         where o.shop_id = %(shop)s and o.deleted_at is null and o.full_name is not null
         order by md5(o.code || %(seed)s) limit %(n)s""",
-    "products": """select v.code, v.ean, p.name, core.search_fold(p.name)
+    "products": """select v.code, v.ean, p.name, core.search_fold(p.name), channels.plain_text(p.description)
         from catalog.variants v join catalog.products p on p.shop_id = v.shop_id and p.guid = v.product_guid
         where v.shop_id = %(shop)s and v.deleted_at is null and p.deleted_at is null
         order by md5(v.code || %(seed)s) limit %(n)s""",
@@ -75,6 +78,23 @@ def reformat_phone(phone: str, rng: random.Random) -> str:
     digits = "".join(ch for ch in phone if ch.isdigit())[-9:]
     spaced = f"{digits[:3]} {digits[3:6]} {digits[6:]}"
     return rng.choice([digits, spaced, f"+420 {spaced}", f"+420{digits}", f"00420{digits}"])
+
+
+def description_word(text: str | None, name: str, rng: random.Random) -> str | None:
+    """A word of 5+ letters of a product's description (its plain text) that is not in its name, as
+    typed or without diacritics; None when there is none."""
+    if not text:
+        return None
+    in_name = {w.lower() for w in name.split()}
+    words = [w for w in re.findall(r"\w+", text) if len(w) >= 5 and not w.isdigit() and w.lower() not in in_name]
+    if not words:
+        return None
+    word = rng.choice(words).lower()
+    return word if rng.random() < 0.5 else unaccented(word)
+
+
+def unaccented(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
 
 
 def _surname(full_name: str) -> str:
@@ -117,6 +137,7 @@ def _product_queries(rows: list[tuple[Any, ...]], rng: random.Random) -> list[tu
         ("name word without diacritics", lambda r: r[3].split()[0]),
         ("2 letters", lambda r: r[2][:2]),
         ("name typo", lambda r: typo(r[3].split()[0], rng)),
+        ("description word", lambda r: description_word(r[4], r[2], rng)),
     ]
     return _assign(rows, makers)
 

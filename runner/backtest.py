@@ -11,7 +11,8 @@ The live metrics (the view analytics.customer_metrics) use the models the backte
 (analytics.customer_model_choice). Where that is BG/NBD, fit_live_model fits it again on every
 customer's stored facts (analytics.clv_live_summary) and stores the parameters in
 analytics.customer_models: after each backtest that chooses it, and after each full refresh (the
-daily recalculate_customer_metrics job, `hub analytics refresh --full`).
+daily recalculate_customer_metrics job through the fit_customer_model job it queues, `hub analytics
+refresh --full`).
 """
 
 from __future__ import annotations

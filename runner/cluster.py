@@ -39,7 +39,7 @@ from pathlib import Path
 
 from runner import pgbackrest as backrest
 from runner.errors import HubError
-from runner.serveruser import SUPERUSER, make_server_dir, prepare_server_dir, run_as_server
+from runner.serveruser import SUPERUSER, fallback_dir, make_server_dir, prepare_server_dir, run_as_server
 from runner.serveruser import as_root as _run_as_postgres
 
 PG_MAJOR = "15"
@@ -75,6 +75,12 @@ class ClusterStatus:
     data_dir: Path
     socket_dir: Path
     log_file: Path
+
+
+def _is_cluster_root(path: Path, link: Path) -> bool:
+    """Is ``path`` (where ``link`` points) a cluster root the hub may delete: the fallback
+    directory the hub made for ``link``, or a directory holding a PostgreSQL data directory?"""
+    return path == fallback_dir(link) or (path / "data" / "PG_VERSION").exists()
 
 
 def _os_user() -> str:
@@ -410,6 +416,34 @@ class Cluster:
         if result.returncode != 0:
             raise ClusterError(f"pg_ctl stop failed: {result.stderr.strip()}")
         return f"stopped (was pid {st.pid})"
+
+    def remove(self) -> list[str]:
+        """Stop the cluster (if running) and delete it for good: its root under HUB_HOME and, when
+        that is a symlink, the directory it points to (the fallback under
+        /var/lib/postgresql/shoptet-hub/ or /tmp, see runner/serveruser.py). A backup repository
+        (HUB_BACKUP_DIR) is not touched. Returns what was done, one line each; raises ClusterError
+        when the link points somewhere that is not a cluster root (nothing is deleted then)."""
+        if not (self.link.exists() or self.link.is_symlink()):
+            return [f"no cluster in {self.link}: nothing to remove"]
+        done: list[str] = []
+        target = self.link.resolve() if self.link.is_symlink() else None
+        if target is not None and target.exists() and not _is_cluster_root(target, self.link):
+            raise ClusterError(
+                f"{self.link} points to {target}, which is neither a cluster root nor the hub's fallback "
+                f"directory for it: nothing removed (delete it by hand if it is yours)"
+            )
+        if self.status().running:
+            done.append(self.stop())
+        if target is not None:
+            if target.exists():
+                shutil.rmtree(target)
+                done.append(f"deleted {target} (the cluster's data, {self.link} pointed there)")
+            self.link.unlink()
+            done.append(f"removed the link {self.link}")
+        else:
+            shutil.rmtree(self.link)
+            done.append(f"deleted {self.link} (the cluster's data)")
+        return done
 
     def _log_tail(self) -> str:
         try:

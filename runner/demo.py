@@ -1,5 +1,5 @@
-"""`make demo`: the database, a sandbox shop, a full import with its progress bar, the dashboard,
-what to look at next.
+"""`make demo`: the database, a sandbox shop (selling in cs and en), a full import with its progress
+bar, the dashboard, what to look at next (a translation round trip among it).
 
 Run after `hub db start` and `hub db migrate` (the Makefile does both). Starts the sandbox
 (`hub sandbox serve`) in the background unless one already answers on the port, connects its
@@ -126,6 +126,9 @@ def main() -> int:
                 "--data-dir",
                 str(cfg.home / "sandbox"),
                 "--odd-inputs",
+                # the shop sells in Czech and English: the import reads both, translations round-trip
+                "--languages",
+                f"{SHOP}=cs,en",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -167,6 +170,14 @@ The demo shop {SHOP} is imported. Look at it:
     select * from ops.orders_date_outliers;                                   -- an order typed as 2206
   {hub} shop list
   {hub} snapshot list          # and: {hub} snapshot show ID   (warnings: fields left out, see docs/data-quality.md)
+A translation round trip (the shop sells in cs and en; README.md "Translations: a round trip"):
+  G=$({hub} db psql -- -Atc "select guid from catalog.products where shop_id = {SHOP} \\
+        and deleted_at is null order by name limit 1")
+  {hub} translate draft --shop {SHOP} --product $G --field name --language en --text "Oak table" --by eva
+  {hub} translate review --language en --by eva && {hub} translate approve --language en --by bob
+  {hub} translate sync --shop {SHOP}                          # PATCH ...?language=en to the sandbox
+  {hub} snapshot import --shop {SHOP} --entity products       # reads cs and en back
+  {hub} db psql -- -c "select language, value from catalog.product_texts where product_guid = '$G' and field = 'name'"
 Live sync: the web app and a worker run in the background against the sandbox (below).
 
 Connect with:

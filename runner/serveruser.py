@@ -64,6 +64,13 @@ def fallback_dir(link: Path, suffix: str = "") -> Path:
     return Path("/tmp") / f"shoptet-hub-{os.geteuid()}-{digest}"
 
 
+def is_fallback(path: Path) -> bool:
+    """Is ``path`` a directory fallback_dir() hands out (for any link)?"""
+    if as_root():
+        return path.parent == Path("/var/lib/postgresql/shoptet-hub")
+    return path.parent == Path("/tmp") and path.name.startswith(f"shoptet-hub-{os.geteuid()}-")
+
+
 def prepare_server_dir(link: Path, mode: int = 0o700, *, usable_here: bool = True, suffix: str = "") -> None:
     """Make ``link`` a directory of the server's OS user: itself when that user can reach its
     parent and ``usable_here``, else a symlink to fallback_dir(link). An existing directory (or

@@ -280,22 +280,34 @@ def schedule_products_sync(timestamp: int) -> int:
 # those customers, and one recalculate_inventory job (orders, products), which recomputes the
 # demand of the variants of the orders written since its last run (analytics.refresh_variant_metrics).
 # The daily recalculate_customer_metrics recomputes everyone and fits the models (rhythm-v1 in
-# SQL; BG/NBD in Python, runner/clv_fit.py, where the shop's backtest chose it); the hourly
+# SQL; BG/NBD in Python, runner/clv_fit.py, where the shop's backtest chose it, as the job
+# fit_customer_model it queues); the hourly
 # dispatch_inventory_recalculation moves each shop's inventory figures to its new local day.
 
 
 @app.task(name="recalculate_customer_metrics", queue="analytics", retry=RETRY)
 def recalculate_customer_metrics(shop_id: int) -> Any:
-    """Daily full refresh with a new model fit: analytics.refresh_customer_metrics(shop_id), then,
-    where the shop's backtest chose BG/NBD, its live fit on the refreshed facts (another transaction)."""
+    """Daily full refresh with a new model fit: analytics.refresh_customer_metrics(shop_id). Where the
+    shop's backtest chose BG/NBD, its live fit follows as a job of its own (fit_customer_model): it
+    reads the stored facts, so this job's lock on the shop's metrics is not held while scipy fits."""
+    with transaction() as conn:
+        row = conn.execute(query("tasks.refresh_customer_metrics"), {"shop_id": shop_id}).fetchone()
+        choice = conn.execute(query("backtest.live_choice"), {"shop_id": shop_id}).fetchone()
+    if choice is not None and choice[3]:
+        defer_analytics("customer_model", shop_id)
+    return row[0] if row else None
+
+
+@app.task(name="fit_customer_model", queue="analytics", retry=RETRY)
+def fit_customer_model(shop_id: int) -> dict[str, Any]:
+    """The live BG/NBD fit of a shop whose backtest chose it (runner.backtest.fit_live_model) on the
+    stored customer facts, queued by the daily recalculate_customer_metrics; one transaction."""
     from runner.backtest import fit_live_model
 
     with transaction() as conn:
-        row = conn.execute(query("tasks.refresh_customer_metrics"), {"shop_id": shop_id}).fetchone()
-    with transaction() as conn:
         live = fit_live_model(conn, shop_id)
     log(logger, logging.INFO, "customer model", shop_id=shop_id, bgnbd_fitted=live.fitted, reason=live.reason)
-    return row[0] if row else None
+    return {"shop_id": shop_id, "fitted": live.fitted, "reason": live.reason}
 
 
 @app.task(name="refresh_changed_customers", queue="analytics", retry=RETRY)
@@ -319,6 +331,7 @@ ANALYTICS_TASKS = {
     "customer_metrics": recalculate_customer_metrics,
     "customer_changes": refresh_changed_customers,
     "inventory": recalculate_inventory,
+    "customer_model": fit_customer_model,
 }
 # the analytics each written entity feeds (analytics_after_write)
 ANALYTICS_OF_ENTITY = {

@@ -2,10 +2,12 @@
 
 * At start-up the test session starts its own throw-away cluster under
   ``.hub/test-cluster`` (socket only, fsync off) with the same code as
-  `hub db start`, and stops it at the end if it started it.
+  `hub db start`, and stops it at the end if it started it. Under pytest-xdist (``-n 2``, as
+  `make test` runs) every worker has its own, ``.hub/test-cluster-gw0`` and so on.
 * pytest-postgresql (noproc) builds the template database ``hub_test_tmpl`` once per
   run by running the real `hub db migrate` on it; every test that asks for
-  ``db`` gets a fresh database copied from that template (a few ms).
+  ``db`` gets a fresh database copied from that template, made ahead of need by a background
+  thread and dropped by another after the test (``db_pool``, tests/db_pool.py).
 
 Works as root (the server then runs as the ``postgres`` OS user) and as a
 normal user, from a checkout anywhere on disk.
@@ -28,6 +30,7 @@ Plain helpers (snapshot options, imports, hub/sandbox totals) are in tests/sandb
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,15 +41,27 @@ import pytest
 from pytest_postgresql import factories
 
 from bench.processes import stop
+from db_pool import DatabasePool
 from runner.cluster import Cluster
 from runner.config import REPO_ROOT, Config
 from runner.db import Target, conninfo_to_url, target_for_conninfo
 from runner.migrate import migrate
 from runner.sandbox import DEFAULT_SHOP, Sandbox
+from runner.serveruser import is_fallback
 from runner.shoptet.shops import add_shop
 
 TEST_PORT = int(os.environ.get("HUB_TEST_DB_PORT", "54339"))
-TEST_CLUSTER = Cluster(REPO_ROOT / ".hub", TEST_PORT, name="test-cluster", tcp=False, fast=True)
+# under pytest-xdist (`make test` runs two workers) each worker has a cluster of its own,
+# .hub/test-cluster-gw0, -gw1, ...: roles are cluster-wide and the migrations create them, and
+# module fixtures name their databases; a socket only (tcp=False), so the port may be the same
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+TEST_CLUSTER = Cluster(
+    REPO_ROOT / ".hub",
+    TEST_PORT,
+    name=f"test-cluster-{_WORKER}" if _WORKER else "test-cluster",
+    tcp=False,
+    fast=True,
+)
 _started_here = False
 
 
@@ -71,8 +86,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "shop(env={}, master=False, register_webhooks=True): how the `shop` "
         "fixture connects the sandbox's shop (env also for `sandbox_cfg`)",
     )
-    if hasattr(config, "workerinput"):  # an xdist worker: the controller started the cluster
-        pass
+    if getattr(config.option, "numprocesses", None) and not hasattr(config, "workerinput"):
+        pass  # the xdist controller runs no test: each worker starts its own cluster
     elif not TEST_CLUSTER.status().running:
         TEST_CLUSTER.start()
         _started_here = True
@@ -84,7 +99,44 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _started_here and not os.environ.get("HUB_TEST_KEEP_CLUSTER"):
-        TEST_CLUSTER.stop()
+        if TEST_CLUSTER.link.is_symlink():
+            # its data live outside the checkout (runner/serveruser.py fallback_dir): deleting the
+            # checkout would leave them behind, so they go now (the next run makes the cluster anew)
+            TEST_CLUSTER.remove()
+        else:
+            TEST_CLUSTER.stop()
+
+
+def remove_fallback_dirs(under: Path) -> list[Path]:
+    """Every directory a symlink under ``under`` points to in the server user's fallback place
+    (runner/serveruser.py fallback_dir: clusters and pgBackRest repositories made in a directory the
+    postgres user cannot reach, e.g. pytest's tmp dirs as root), deleted with its link; a cluster
+    still running is stopped first. Returns the deleted directories."""
+    removed: list[Path] = []
+    for parent, dirs, files in os.walk(under):
+        for name in (*dirs, *files):
+            link = Path(parent) / name
+            if not link.is_symlink():
+                continue
+            target = link.resolve()
+            if not is_fallback(target):
+                continue
+            if (target / "data").exists():
+                Cluster(link.parent, 0, name=link.name).remove()
+            else:
+                shutil.rmtree(target, ignore_errors=True)
+                link.unlink()
+            removed.append(target)
+    return removed
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remove_tmp_clusters(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """At the session's end: the clusters (and backup repositories) that tests made in their tmp
+    dirs whose data went to /var/lib/postgresql/shoptet-hub/ (as root) are stopped and deleted;
+    pytest removes old tmp dirs but not what their symlinks point to."""
+    yield
+    remove_fallback_dirs(tmp_path_factory.getbasetemp())
 
 
 def _conninfo(host: str, port: int | str, user: str, dbname: str, password: str | None = None) -> str:
@@ -102,16 +154,26 @@ postgresql_noproc = factories.postgresql_noproc(dbname="hub_test", load=[load_sc
 postgresql = factories.postgresql("postgresql_noproc")
 
 
+@pytest.fixture(scope="session")
+def db_pool(postgresql_noproc: Any) -> Iterator[DatabasePool]:
+    """Copies of the migrated template made ahead by a background thread, used ones dropped by
+    another (tests/db_pool.py): a test does not wait for CREATE/DROP DATABASE while others run."""
+    proc = postgresql_noproc
+    pool = DatabasePool(_conninfo(proc.host, proc.port, proc.user, "postgres", proc.password), proc.template_dbname)
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def db(postgresql: psycopg.Connection) -> Iterator[Target]:
-    """A freshly migrated database of its own for this test, as a Target (admin/app/readonly)."""
-    info = postgresql.info
-    conninfo = _conninfo(info.host, info.port, info.user, info.dbname)
-    postgresql.commit()
-    # the fixture's own connection is not needed: closed so that the database can serve
-    # as a template (dry runs) and tests count only their own sessions
-    postgresql.close()
-    yield target_for_conninfo(conninfo)
+def db(db_pool: DatabasePool, postgresql_noproc: Any) -> Iterator[Target]:
+    """A freshly migrated database of its own for this test, as a Target (admin/app/readonly):
+    a copy of the template nobody used before, dropped after the test (connections ended)."""
+    proc = postgresql_noproc
+    name = db_pool.take()
+    try:
+        yield target_for_conninfo(_conninfo(proc.host, proc.port, proc.user, name, proc.password))
+    finally:
+        db_pool.give_back(name)
 
 
 @pytest.fixture

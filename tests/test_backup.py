@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from commerce_data import fill
+from db_pool import is_pool_copy
 from runner import backup as backup_mod
 from runner import tasks
 from runner.backup import (
@@ -38,7 +39,9 @@ def _counts(conninfo: str) -> dict[str, int]:
 
 
 def _databases(admin: psycopg.Connection) -> set[str]:
-    return {name for (name,) in admin.execute("select datname from pg_database").fetchall()}
+    """The server's databases, less the test pool's (other tests' copies come and go meanwhile)."""
+    names = {name for (name,) in admin.execute("select datname from pg_database").fetchall()}
+    return {name for name in names if not is_pool_copy(name) or name == _dbname(admin)}
 
 
 def _dbname(admin: psycopg.Connection) -> str:

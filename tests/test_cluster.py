@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -24,8 +25,6 @@ def test_test_cluster_preloads_pg_stat_statements(admin: psycopg.Connection) -> 
 def test_server_runs_as_postgres_when_root() -> None:
     if sys.platform != "linux":
         pytest.skip("linux only")
-    import os
-
     pid = TEST_CLUSTER.status().pid
     assert pid is not None
     owner = Path(f"/proc/{pid}").stat().st_uid
@@ -34,12 +33,20 @@ def test_server_runs_as_postgres_when_root() -> None:
 
 
 @pytest.fixture(scope="module")
-def spare_cluster(tmp_path_factory: pytest.TempPathFactory) -> Cluster:
-    """A second, stopped cluster in a temporary HUB_HOME (often unreachable by postgres: exercises the fallback)."""
-    home = tmp_path_factory.mktemp("spare-home")
-    c = Cluster(home, 54338, name="cluster", tcp=False, fast=True)
-    c.start()
-    c.stop()
+def spare_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("spare-home")
+
+
+@pytest.fixture
+def spare_cluster(spare_home: Path) -> Cluster:
+    """A second, stopped cluster in a temporary HUB_HOME (often unreachable by postgres: exercises
+    the fallback), laid out as `hub db start` lays out HUB_HOME/cluster; made once for the module
+    (again only after a test removed it)."""
+    c = Cluster(spare_home, 54338, name="cluster", tcp=False, fast=True)
+    if not c.status().initialized:
+        c.start()
+    if c.status().running:
+        c.stop()
     return c
 
 
@@ -110,3 +117,67 @@ def test_db_start_and_stop_do_nothing_with_database_url(hub_env: dict[str, str])
         assert out.returncode == 0, out.stderr
         assert "HUB_DATABASE_URL is set" in out.stdout and "does nothing" in out.stdout
     assert not Path(hub_env["HUB_HOME"], "cluster").exists()
+
+
+def test_db_remove_refuses_without_yes_then_stops_and_deletes_the_cluster_and_its_fallback(
+    spare_cluster: Cluster, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`hub db remove --yes` of a running embedded cluster: stopped, HUB_HOME/cluster gone and, when
+    it was a symlink (as root pytest's tmp dir is out of the postgres user's reach), the directory
+    under /var/lib/postgresql/shoptet-hub/ it pointed to as well; without --yes nothing happens."""
+    from runner.cli import main
+
+    for key in [k for k in os.environ if k.startswith("HUB_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("HUB_HOME", str(spare_cluster.home))
+    c = spare_cluster
+    c.start()
+    root = c.root
+    try:
+        assert main(["db", "remove"]) == 1
+        assert "add --yes to confirm" in capsys.readouterr().err
+        assert c.status().running and (root / "data" / "PG_VERSION").exists()
+        assert main(["db", "remove", "--yes"]) == 0
+        out = capsys.readouterr().out
+        assert "stopped" in out and str(root) in out, out
+        assert not root.exists() and not c.link.exists() and not c.link.is_symlink()
+        assert main(["db", "remove", "--yes"]) == 0
+        assert capsys.readouterr().out.startswith(f"no cluster in {c.link}")
+    finally:
+        if c.status().running:
+            c.stop()
+
+
+def test_remove_refuses_a_link_to_a_directory_that_is_not_a_cluster(tmp_path: Path) -> None:
+    """A HUB_HOME/cluster symlink to someone's own directory: nothing is deleted."""
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "keep.txt").write_text("mine")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "cluster").symlink_to(theirs)
+    with pytest.raises(ClusterError, match="neither a cluster root nor the hub's fallback"):
+        Cluster(home, 54338).remove()
+    assert (theirs / "keep.txt").read_text() == "mine"
+
+
+def test_session_end_removes_fallback_dirs_of_links_in_tmp_dirs(tmp_path: Path) -> None:
+    """What conftest does at the session's end (remove_fallback_dirs): a cluster made in a tmp dir
+    whose data went to the fallback place is stopped and deleted; other links are left alone."""
+    from conftest import remove_fallback_dirs
+    from runner.serveruser import fallback_dir, prepare_server_dir
+
+    repo_link = tmp_path / "backups" / "pgbackrest"
+    prepare_server_dir(repo_link, 0o750, usable_here=False, suffix="-pgbackrest")
+    other = tmp_path / "other-link"
+    other.symlink_to(tmp_path)
+    c = Cluster(tmp_path / "home", 54338, name="cluster", tcp=False, fast=True)
+    c.home.mkdir()
+    prepare_server_dir(c.link, 0o700, usable_here=False)
+    c.data_dir.mkdir()
+    assert c.link.is_symlink() and c.root == fallback_dir(c.link)
+    removed = remove_fallback_dirs(tmp_path)
+    assert sorted(removed) == sorted([fallback_dir(c.link), fallback_dir(repo_link, "-pgbackrest")])
+    assert not fallback_dir(c.link).exists() and not c.link.is_symlink()
+    assert not fallback_dir(repo_link, "-pgbackrest").exists() and not repo_link.is_symlink()
+    assert other.is_symlink()

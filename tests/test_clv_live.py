@@ -238,6 +238,16 @@ def test_a_full_refresh_and_the_daily_job_fit_the_chosen_model(
     bound = tasks.configure(db)
     with bound.open():
         tasks.recalculate_customer_metrics(BG)
+        tasks.recalculate_customer_metrics(PLAIN)
+    # the fit is a job of its own, queued for the shop whose backtest chose BG/NBD only
+    assert admin.execute(
+        "select args ->> 'shop_id' from procrastinate.procrastinate_jobs where task_name = 'fit_customer_model'"
+    ).fetchall() == [(str(BG),)]
+    assert admin.execute(
+        "select bgnbd_fitted_at = %s from analytics.customer_models where shop_id = %s", [first_fit, BG]
+    ).fetchone() == (True,)
+    with bound.open():
+        assert tasks.fit_customer_model(BG)["fitted"] is True
     assert admin.execute(
         "select bgnbd_fitted_at > %s from analytics.customer_models where shop_id = %s", [first_fit, BG]
     ).fetchone() == (True,)

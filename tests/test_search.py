@@ -220,11 +220,41 @@ def test_a_blank_query_or_a_bad_limit_is_refused(app: psycopg.Connection, shop: 
 
 
 def test_the_key_functions_equal_the_migration_that_indexes_them() -> None:
-    migration = (ROOT / "db/migrations/0143_search_indexes.sql").read_text(encoding="utf-8")
-    for name in ("search_fold", "search_name_key", "normalize_phone"):
+    # the last migration that (re)built the indexes on a key holds the key's definition
+    for name, migration_file in (
+        ("search_fold", "0143_search_indexes.sql"),
+        ("search_name_key", "0220_search_keys_cheaper.sql"),
+        ("normalize_phone", "0220_search_keys_cheaper.sql"),
+    ):
+        migration = (ROOT / "db/migrations" / migration_file).read_text(encoding="utf-8")
         text = (ROOT / f"db/functions/core/{name}.sql").read_text(encoding="utf-8")
-        definition = text[text.index("create or replace function") :].strip()
+        definition = text[text.index("create or replace function") : text.index("comment on function")].strip()
         assert definition in migration, name
+
+
+def test_name_and_phone_keys(app: psycopg.Connection) -> None:
+    cases = {
+        "Jana Nováková": "novakova jana",
+        "  Ing. Jan   Novák ": "novak ing. jan",
+        "\tJana\tNováková\n": "novakova jana",
+        "Jana\u00a0Nová\u00a0": "nova jana",
+        "ŘEHOŘ Šťastný": "stastny rehor",
+        "Novák": "novak",
+        " \t ": None,
+    }
+    for name, key in cases.items():
+        assert app.execute("select core.search_name_key(%s)", [name]).fetchone() == (key,), repr(name)
+    phones = {
+        "+420 777 123 456": "777123456",
+        "00420 777 123 456": "777123456",
+        "+421905123456": "905123456",
+        "777-123-456": "777123456",
+        "+49 30 1234567": "49301234567",
+        "420777": "420777",
+        "n/a": None,
+    }
+    for phone, key in phones.items():
+        assert app.execute("select core.normalize_phone(%s)", [phone]).fetchone() == (key,), phone
 
 
 def test_the_cluster_ctype_keeps_czech_letters_in_trigrams(admin: psycopg.Connection) -> None:

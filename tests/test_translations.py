@@ -59,7 +59,8 @@ def _products(box: Sandbox, n: int = N) -> list[dict[str, Any]]:
 @pytest.fixture
 def two_shops(sandbox: Sandbox, shop: Config, db: Target) -> list[dict[str, Any]]:
     """The master (cs) imported, and the second shop (sk default, en) selling the same 20
-    products (same GUIDs), connected as one of the master's and imported."""
+    products (same GUIDs), connected as one of the master's and imported (the ordinary snapshot
+    import: sk with the products, en by a second snapshot read with ?language=en)."""
     docs = _products(sandbox)
     sandbox.put(MASTER, "products", docs, webhooks=False)
     sandbox.put(SECOND, "products", copy.deepcopy(docs), webhooks=False)
@@ -106,11 +107,20 @@ def test_round_trip_master_to_second_shop_per_language_and_a_second_sync_sends_n
         app.execute("select shop_id, array_agg(language order by language) from catalog.shop_languages group by 1")
     )
     assert languages == {MASTER: ["cs"], SECOND: ["en", "sk"]}
-    texts = app.execute(
-        "select count(*) from catalog.product_texts where shop_id = %s and language = 'cs' and field = 'name'",
-        (MASTER,),
-    ).fetchone()
-    assert texts is not None and texts[0] >= N
+    # the ordinary import read every language each shop has: one products snapshot for the
+    # one-language master, one per language for the second shop
+    jobs = app.execute(
+        """select shop_id, array_agg(coalesce(filters ->> 'language', '-') order by id)
+           from ingest.snapshot_jobs where entity = 'products' group by 1"""
+    ).fetchall()
+    assert dict(jobs) == {MASTER: ["-"], SECOND: ["-", "en"]}
+    texts = dict(
+        app.execute(
+            """select shop_id || ':' || language, count(*) from catalog.product_texts
+               where field = 'name' group by 1"""
+        ).fetchall()
+    )
+    assert texts[f"{MASTER}:cs"] >= N and texts[f"{SECOND}:sk"] >= N and texts[f"{SECOND}:en"] >= N
 
     ids = {lang: _draft_all(app, two_shops, lang) for lang in ("sk", "en")}
     one = ids["en"][0]
@@ -139,9 +149,26 @@ def test_round_trip_master_to_second_shop_per_language_and_a_second_sync_sends_n
                 assert en["shortDescription"] == doc["shortDescription"].replace("Krátký", "Short (en)")
         patches = sandbox.shop(SECOND).languages.patches
         assert len(patches) == 2 * N
-        # and read into catalog.product_texts per language: what the shop has equals what was approved
-        for lang in ("sk", "en"):
-            assert sync.read_texts(app, client, SECOND, lang, [d["guid"] for d in two_shops]) > 0
+    # and read back by the ordinary catalogue import (sk with the products, en by its own snapshot):
+    # what the shop has per language equals what was approved
+    before = app.execute("select now()").fetchone()
+    outcome = import_entity(shop, db, "products", SECOND)
+    assert outcome["languages"]["en"]["lines"] >= N
+    changed = dict(
+        app.execute(
+            "select language, count(*) from catalog.product_texts where shop_id = %s and changed_at > %s group by 1",
+            (SECOND, before[0] if before else None),
+        ).fetchall()
+    )
+    assert changed == {"sk": len(ids["sk"]), "en": len(ids["en"])}
+    # a re-import of unchanged texts writes nothing
+    before = app.execute("select now()").fetchone()
+    import_entity(shop, db, "products", SECOND)
+    unchanged = app.execute(
+        "select count(*) from catalog.product_texts where changed_at > %s", (before[0] if before else None,)
+    ).fetchone()
+    assert unchanged is not None and unchanged[0] == 0
+    with client_for(shop, SECOND) as client:
         second = sync.sync_shop(app, client, SECOND)
     assert (second.requests, second.pushed, second.failed) == (0, 0, 0)
     mismatched = app.execute(
@@ -356,3 +383,136 @@ def test_the_web_app_serves_a_published_batch_file_until_it_expires(
         assert client.get("/translations/batch/translations-1-not-the-token.jsonl").status_code == 404
         admin.execute("update catalog.translation_batch_files set expires_at = now() - interval '1 second'")
         assert client.get(path).status_code == 404
+
+
+def _texts(app: psycopg.Connection, shop_id: int, guid: str) -> dict[tuple[str, str], str | None]:
+    rows = app.execute(
+        "select language, field, value from catalog.product_texts where shop_id = %s and product_guid = %s",
+        (shop_id, guid),
+    ).fetchall()
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+def test_sync_and_webhook_drain_read_every_language_and_a_one_language_shop_sends_nothing_more(
+    sandbox: Sandbox, shop: Config, db: Target, app: psycopg.Connection, two_shops: list[dict[str, Any]]
+) -> None:
+    from runner.shoptet import drain as drains
+    from runner.shoptet import sync as catalogue_sync
+
+    app.autocommit = True
+    first, second = two_shops[0]["guid"], two_shops[1]["guid"]
+    with client_for(shop, SECOND) as client:
+        # the same product changes in both shops (the default language); the second shop also has a new en text
+        client.request("PATCH", f"/api/products/{first}", params={"language": "en"}, json={"data": {"name": "Oak"}})
+        client.request("PATCH", f"/api/products/{first}", json={"data": {"name": "Dubový stôl"}})
+    with client_for(shop, MASTER) as client:
+        client.request("PATCH", f"/api/products/{first}", json={"data": {"name": "Dubový stůl"}})
+
+    with client_for(shop, MASTER) as master, client_for(shop, SECOND) as other, psycopg.connect(db.app) as conn:
+        catalogue_sync.sync_entity(conn, master, MASTER, "products")
+        catalogue_sync.sync_entity(conn, other, SECOND, "products")
+        # the same change list and one detail each; the second shop reads its en texts as well
+        assert other.stats.requests - master.stats.requests == 1
+    assert _texts(app, MASTER, first)[("cs", "name")] == "Dubový stůl"
+    assert {k: v for k, v in _texts(app, SECOND, first).items() if k[1] == "name"} == {
+        ("sk", "name"): "Dubový stôl",
+        ("en", "name"): "Oak",
+    }
+    assert not [k for k in _texts(app, MASTER, first) if k[0] != "cs"]
+
+    # a webhook names the second product: the drain reads it in every language too
+    with client_for(shop, SECOND) as client:
+        client.request("PATCH", f"/api/products/{second}", params={"language": "en"}, json={"data": {"name": "Elm"}})
+        with psycopg.connect(db.app) as conn:
+            conn.execute(
+                "select * from ingest.webhook_accept(%s, 'product:update', %s, now())", (SECOND, second)
+            ).fetchall()
+            conn.commit()
+            outcome = drains.drain(conn, client, SECOND, "products")
+    assert outcome.applied == 1
+    assert _texts(app, SECOND, second)[("en", "name")] == "Elm"
+
+
+def test_bad_language_codes_and_too_long_texts_are_warnings_that_never_block_other_rows(
+    sandbox: Sandbox,
+    shop: Config,
+    db: Target,
+    app: psycopg.Connection,
+    two_shops: list[dict[str, Any]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from runner.sandbox.languages import ShopLanguages
+
+    app.autocommit = True
+    guids = [d["guid"] for d in two_shops]
+    # GET /api/eshop lists a code that is no language code: left out with a warning, the others kept
+    sandbox.shop(SECOND).languages = ShopLanguages(["sk", "en", "en_gb!"])
+    with caplog.at_level("WARNING"), client_for(shop, SECOND) as client:
+        assert sync.refresh_languages(app, client, SECOND) == ["sk", "en"]
+    left_out = [r for r in caplog.records if r.getMessage() == "GET /api/eshop: a language left out"]
+    assert len(left_out) == 1 and left_out[0].ctx["shop_id"] == SECOND and left_out[0].ctx["language"] == "en_gb!"
+
+    # Shoptet serves an en name over the 250 characters productUpdate allows: stored as sent, with a
+    # warning on the snapshot line naming shop, product, language and field; every other text imported
+    long_name = "Oak table " * 26
+    sandbox.shop(SECOND).languages.texts[(guids[3], "en")] = {"name": long_name, "metaTitle": "Oak"}
+    outcome = import_entity(shop, db, "products", SECOND)
+    en = outcome["languages"]["en"]
+    assert en["status"] == "completed" and en["lines"] >= N
+    warnings = app.execute(
+        "select field, error from ingest.snapshot_failures where job_id = %s and severity = 'warning'", (en["job_id"],)
+    ).fetchall()
+    assert len(warnings) == 1 and warnings[0][0] == "texts[en].name"
+    assert f"shop {SECOND}, product {guids[3]}, language en, field name: 260 characters" in warnings[0][1]
+    assert _texts(app, SECOND, guids[3])[("en", "name")] == long_name
+    assert _texts(app, SECOND, guids[3])[("en", "metaTitle")] == "Oak"
+    stored = app.execute(
+        "select count(distinct product_guid) from catalog.product_texts where shop_id = %s and language = 'en'",
+        (SECOND,),
+    ).fetchone()
+    assert stored is not None and stored[0] >= N
+
+    # texts read in a language whose code is not one: not stored, one warning per text, nothing raised
+    sandbox.shop(SECOND).languages.texts[(guids[0], "en_gb!")] = {"name": "Oak", "description": "<p>Oak</p>"}
+    caplog.clear()
+    with caplog.at_level("WARNING"), client_for(shop, SECOND) as client:
+        assert sync.read_texts(app, client, SECOND, "en_gb!", guids[:2]) == 0
+    warned = [r.ctx for r in caplog.records if r.getMessage() == "document applied without a field"]
+    assert sorted(w["field"] for w in warned) == ["texts[en_gb!].description", "texts[en_gb!].name"]
+    assert all(w["shop_id"] == SECOND and w["entity_key"] == guids[0] for w in warned)
+    assert "language 'en_gb!', field name: 'en_gb!' is not a language code" in " ".join(w["error"] for w in warned)
+    bad = app.execute("select count(*) from catalog.product_texts where language = 'en_gb!'").fetchone()
+    assert bad is not None and bad[0] == 0
+
+
+def test_the_sandbox_honours_language_on_product_reads_and_refuses_a_language_the_shop_lacks(
+    sandbox: Sandbox, shop: Config, two_shops: list[dict[str, Any]]
+) -> None:
+    from runner.shoptet import errors
+
+    guid = two_shops[0]["guid"]
+    since = "2020-01-01T00:00:00+0100"
+    with client_for(shop, SECOND) as client:
+        client.request("PATCH", f"/api/products/{guid}", params={"language": "en"}, json={"data": {"name": "Oak"}})
+        listed = {
+            p["guid"]: p["name"]
+            for p in client.get("/api/products", {"language": "en", "itemsPerPage": 100})["products"]
+        }
+        assert listed[guid] == "Oak"
+        default = {p["guid"]: p["name"] for p in client.get("/api/products", {"itemsPerPage": 100})["products"]}
+        assert default[guid] == two_shops[0]["name"]
+        code = two_shops[0]["variants"][0]["code"]
+        assert client.get(f"/api/products/code/{code}", {"language": "en"})["name"] == "Oak"
+        job = client.get("/api/products/snapshot", {"language": "en"})["jobId"]
+        assert sandbox.wait_job(job).language == "en"
+        assert sandbox.wait_job(client.get("/api/products/snapshot")["jobId"]).language == "sk"
+        for path, params in (
+            ("/api/products", {}),
+            (f"/api/products/{guid}", {}),
+            ("/api/products/snapshot", {}),
+            ("/api/products/changes", {"from": since}),
+        ):
+            with pytest.raises(errors.BadRequest, match='Language "de" is not available in this e-shop'):
+                client.get(path, {**params, "language": "de"})
+    with client_for(shop, MASTER) as client, pytest.raises(errors.BadRequest, match="Foreign languages is not active"):
+        client.get("/api/products", {"language": "en"})

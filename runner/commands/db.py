@@ -54,6 +54,18 @@ def register(subparsers: Subparsers) -> None:
     )
     p = add_command(
         sub,
+        "remove",
+        cmd_db_remove,
+        help="stop the embedded cluster and delete its data for good (--yes)",
+        description="Stop the embedded cluster and delete it: HUB_HOME/cluster and, when that is a "
+        "symlink (as root, a checkout the postgres user cannot reach), the directory under "
+        "/var/lib/postgresql/shoptet-hub/ it points to, which deleting the checkout leaves behind. "
+        "Every row in the database is gone afterwards; backups in HUB_BACKUP_DIR are kept. Refuses "
+        "without --yes. Does nothing when HUB_DATABASE_URL is set.",
+    )
+    p.add_argument("--yes", action="store_true", help="confirm: delete the cluster and all its data")
+    p = add_command(
+        sub,
         "status",
         cmd_db_status,
         help="is the database up, where, which migrations are pending",
@@ -209,6 +221,22 @@ def cmd_db_stop(cfg: Config, args: argparse.Namespace) -> int:
     if cluster is None:
         return 0
     print(cluster.stop())
+    return 0
+
+
+def cmd_db_remove(cfg: Config, args: argparse.Namespace) -> int:
+    from runner.errors import CommandError
+
+    cluster = _cluster_or_say(cfg, "remove")
+    if cluster is None:
+        return 0
+    if not args.yes:
+        raise CommandError(
+            f"`hub db remove` deletes the embedded cluster in {cluster.link} with every row of its database: "
+            "add --yes to confirm"
+        )
+    for line in cluster.remove():
+        print(line)
     return 0
 
 

@@ -22,7 +22,7 @@ from runner.errors import CommandError
 _WHAT = {
     "customers": "a shop's customers by name, e-mail, phone or company",
     "orders": "a shop's orders by code, e-mail, phone, customer name or company",
-    "products": "a shop's variants by product name, variant code, EAN or manufacturer code",
+    "products": "a shop's variants by product name, variant code, EAN, manufacturer code or description words",
 }
 
 _RANK = Column("rank", 5, ">", cell=lambda r: f"{r['rank']:.2f}")
@@ -69,7 +69,9 @@ def register(subparsers: Subparsers) -> None:
             HANDLERS[kind],
             help=f"search {what}",
             description=f"Print {what} matching QUERY, best first: rank 3 exact, 2..3 prefix, "
-            "0..1 fuzzy (queries of 3+ characters); the matched field of each row.",
+            "0..1 fuzzy (queries of 3+ characters)"
+            + (", 0..0.5 every word in the description (full text)" if kind == "products" else "")
+            + "; the matched field of each row.",
             environment=True,
         )
         p.set_defaults(kind=kind)

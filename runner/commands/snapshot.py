@@ -145,6 +145,12 @@ def _print_outcome(entity: str, outcome: dict[str, Any]) -> None:
         f"{entity:<9} job {outcome['job_id']}: {outcome['status']}, {outcome['lines']:,} lines in "
         f"{outcome['seconds']:.1f} s ({rate:,.0f}/s){extra}{deleted}{resumed}"
     )
+    # products: the texts of the shop's other languages, one snapshot each (runner/shoptet/languages.py)
+    for language, sub in (outcome.get("languages") or {}).items():
+        if "error" in sub:
+            print(f"  texts {language} job {sub['job_id']}: failed: {sub['error']}", file=sys.stderr)
+        else:
+            _print_outcome(f"  texts {language}", sub)
 
 
 def cmd_snapshot_import(cfg: Config, args: argparse.Namespace) -> int:
@@ -176,6 +182,7 @@ def cmd_snapshot_import(cfg: Config, args: argparse.Namespace) -> int:
             print(f"{entity:<9} job {exc.job_id}: failed: {exc}\n          {retry}", file=sys.stderr)
             continue
         _print_outcome(entity, outcome)
+        failed += sum(1 for sub in (outcome.get("languages") or {}).values() if "error" in sub)
     return 1 if failed else 0
 
 

@@ -156,10 +156,11 @@ def register(subparsers: Subparsers) -> None:
         sub,
         "pull",
         cmd_translate_pull,
-        help="read a shop's product texts in a language from Shoptet into catalog.product_texts",
+        help="read a shop's product texts in a language from Shoptet into catalog.product_texts now",
         description="Read product details with ?language=L (GET /api/products/{guid}?language=L) and store "
-        "their texts per language; the default language comes with every catalogue import, this reads "
-        "the others (all the shop's products, or those given).",
+        "their texts through the catalogue import's own path (same checks and warnings). Every import "
+        "(snapshot, sync, webhooks) reads all the shop's languages by itself; this reads one language "
+        "now, for the products given (default: all), e.g. right after a language was activated.",
         environment=True,
     )
     add_shop_option(p, required=True)

@@ -238,7 +238,11 @@ def list_customers(sb: SandboxState, shop: Shop, request: Request) -> tuple[int,
 
 
 def list_products(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
-    return _list(shop, "products", request, shop.data.product_list_item, "products")
+    """GET /api/products[?language=]: list items carry the name in the language asked for."""
+    language = lang.language_of(shop, _params(request))
+    return _list(
+        shop, "products", request, lambda p: shop.data.product_list_item(lang.translated(shop, p, language)), "products"
+    )
 
 
 def order_detail(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
@@ -295,10 +299,11 @@ def products_batch(sb: SandboxState, shop: Shop, request: Request, body: bytes) 
 
 def product_by_code(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
     code = request.path_params["code"]
+    language = lang.language_of(shop, _params(request))
     p = shop.product_by_code(code)
     if p is None:
         raise ApiError(404, "not-found", f'Product with code "{code}" not found.', "code")
-    return 200, g.shape_product(p, request.query_params.get("include"))
+    return 200, lang.translated(shop, g.shape_product(p, request.query_params.get("include")), language)
 
 
 def _changes(shop: Shop, kind: str, request: Request, key: str) -> tuple[int, Any]:
@@ -362,6 +367,9 @@ def customer_changes(sb: SandboxState, shop: Shop, request: Request) -> tuple[in
 
 
 def product_changes(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any]:
+    """GET /api/products/changes[?language=]: no texts in it, but a language the shop lacks is refused
+    as on every product read."""
+    lang.language_of(shop, _params(request))
     return _changes(shop, "products", request, "guid")
 
 
@@ -373,9 +381,10 @@ def _snapshot(sb: SandboxState, shop: Shop, kind: str, request: Request) -> tupl
             "Asynchronous requests need a registered `job:finished` webhook.",
             "webhook",
         )
+    language = lang.language_of(shop, _params(request)) if kind == "products" else None
     params = {k: v for k, v in _params(request).items() if k not in ("include", "language", "page", "itemsPerPage")}
     try:
-        job = sb.start_job(shop, kind, params, include=request.query_params.get("include"))
+        job = sb.start_job(shop, kind, params, include=request.query_params.get("include"), language=language)
     except BadRequest as exc:
         raise ApiError(400, "invalid-request-data", str(exc), "query") from None
     return 202, {"jobId": job.job_id}

@@ -64,6 +64,8 @@ class Job:
     malformed_lines: list[int] = field(default_factory=list)
     outcome: str | None = None  # fault: failed | expired | killed
     include: str | None = None  # products: the sections on demand asked for (include=)
+    language: str = "cs"  # the language of the job (its shop's default unless ?language= asked another)
+    translated: str | None = None  # products: the non-default language their texts are in (None: default)
 
     def as_json(self, base_url: str, detail: bool = True) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -75,7 +77,7 @@ class Job:
             "validUntil": fmt_dt(self.completed + RESULT_VALID_S)
             if self.status == "completed" and self.completed
             else None,
-            "language": "cs",
+            "language": self.language,
         }
         if detail:
             out["duration"] = f"{self.completed - self.created:.3f}" if self.completed else None

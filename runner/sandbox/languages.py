@@ -3,8 +3,9 @@
 As the official spec describes it (shoptet-api.md; shoptet/developers openapi.yaml "Translations",
 ``productUpdate``, ``productBatchUpdate``): a shop with the Foreign languages module (more than one
 language here) lists ``languages[]`` on ``GET /api/eshop``; without it ``settings.eshopLanguage`` is
-the only language and ``language=`` naming another is refused. A product read in a language that
-is not the default carries that language's texts (a field never translated is null); a PATCH with
+the only language and ``language=`` naming another is refused (400, on every product read: detail,
+by code, list, snapshot, changes). A product read in a language that is not the default (detail,
+list, snapshot file) carries that language's texts (a field never translated is null); a PATCH with
 ``?language=`` writes them, and without it (or with the default) it writes the product itself. The
 batch update takes ``{"batchFileUrlPath": url}``, answers 202 with a job id, downloads the JSON
 Lines file, applies it row by row (each row a productUpdate with ``guid`` and an optional

@@ -21,7 +21,7 @@ from typing import Any
 from runner.sandbox import generator as g
 from runner.sandbox.errors import ApiError
 from runner.sandbox.jobs import ENDPOINTS, Job, ResultFiles, new_job_id, write_jsonl_gz
-from runner.sandbox.languages import ShopLanguages
+from runner.sandbox.languages import ShopLanguages, translated
 from runner.sandbox.store import Refs, Shop, order_totals
 from runner.sandbox.webhooks import Deliverer
 
@@ -544,16 +544,27 @@ class SandboxState:
         )
         return info
 
-    def start_job(self, shop: Shop, entity: str, params: dict[str, str], *, include: str | None = None) -> Job:
-        """Start a snapshot job; ``include``: the sections on demand its products carry."""
+    def start_job(
+        self,
+        shop: Shop,
+        entity: str,
+        params: dict[str, str],
+        *,
+        include: str | None = None,
+        language: str | None = None,
+    ) -> Job:
+        """Start a snapshot job; ``include``: the sections on demand its products carry; ``language``:
+        the (non-default) language its products' texts are in (None: the shop's default)."""
         refs = shop.refs(entity, params)  # raises BadRequest before a job exists
         col = shop.collection(entity)
         fraction = self.faults.malformed_fraction
-        cacheable = not params and col.version == 0 and not fraction
+        cacheable = not params and col.version == 0 and not fraction and language is None
         job = Job(
             new_job_id(), shop.eshop_id, entity, ENDPOINTS[entity], time.time(), outcome=self.faults.take_job_outcome()
         )
         job.include = include
+        job.language = language or shop.languages.default
+        job.translated = language
         with self._lock:
             self.jobs[job.job_id] = job
         t = threading.Thread(
@@ -624,7 +635,7 @@ class SandboxState:
             path = self.files.jobs_dir / f"{job.job_id}.jsonl.gz"
             job.lines, job.malformed_lines = write_jsonl_gz(
                 path,
-                self._entities(shop, entity, refs, job.include),
+                self._entities(shop, entity, refs, job.include, job.translated),
                 entity=entity,
                 seed=self.seed,
                 malformed_fraction=fraction,
@@ -633,11 +644,13 @@ class SandboxState:
         job.result_name = f"{job.job_id}-{secrets.token_hex(4)}.json"
 
     @staticmethod
-    def _entities(shop: Shop, entity: str, refs: Refs, include: str | None = None) -> Iterator[dict[str, Any]]:
+    def _entities(
+        shop: Shop, entity: str, refs: Refs, include: str | None = None, language: str | None = None
+    ) -> Iterator[dict[str, Any]]:
         for i in refs:
             e = shop.entity(entity, i)
             if e is not None:
-                yield g.shape_product(e, include) if entity == "products" else e
+                yield translated(shop, g.shape_product(e, include), language) if entity == "products" else e
 
     def wait_job(self, job_id: str, timeout: float = 30.0) -> Job:
         deadline = time.time() + timeout

@@ -158,7 +158,12 @@ PRODUCT_COLUMNS = (
     "meta_description",
     "additional_name",
     "texts",
+    "language",
 )
+# a product detail read for a shop with other languages carries their texts under this key (the
+# hub's own, not Shoptet's): {language: the detail read with ?language=} (runner/shoptet/sync.py
+# fetch_entity); each becomes a texts-only row of stage_products in that language
+LANGUAGE_TEXTS_KEY = "hub:languageTexts"
 # the product text fields (Shoptet name -> stage_products column after name) read into catalog.product_texts
 TEXT_FIELDS = ("shortDescription", "description", "metaTitle", "metaDescription", "additionalName", "xmlFeedName")
 VARIANT_COLUMNS = (
@@ -458,13 +463,17 @@ def customer_row(doc: Any, batch_id: int, line_no: int, source_hash: bytes | Non
 
 
 def product_rows(
-    doc: Any, batch_id: int, line_no: int, *, warnings: list[FieldWarning]
+    doc: Any, batch_id: int, line_no: int, *, warnings: list[FieldWarning], language: str | None = None
 ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
     """(stage_products row, stage_variants rows) of one product document; the variants carry the
     product's normalised GUID; supplier.guid / defaultCategory.guid that are not GUIDs are
-    appended to ``warnings``."""
+    appended to ``warnings``. ``language``: the document was read with ?language= (not the shop's
+    default): its row carries the texts only (ingest.apply_products writes nothing else of it) and
+    it has no variant rows."""
     doc = _require_dict(doc, "products")
     guid = _key_guid(doc, "product")
+    if language is not None:
+        return text_row(doc, guid, batch_id, line_no, language), []
     brand = _obj(doc, "brand", "") or {}
     supplier = _obj(doc, "supplier", "") or {}
     category = _obj(doc, "defaultCategory", "") or {}
@@ -497,6 +506,7 @@ def product_rows(
         _text(doc.get("additionalName"), "additionalName"),
         # a detail or snapshot document carries its texts; a list item does not
         "description" in doc or "shortDescription" in doc,
+        None,
     )
     variants = []
     for n, variant in enumerate(_list(doc, "variants", ""), 1):
@@ -550,6 +560,41 @@ def product_rows(
             )
         )
     return product, variants
+
+
+def text_row(doc: Any, guid: str, batch_id: int, line_no: int, language: str) -> tuple[Any, ...]:
+    """The texts-only stage_products row of a product read in ``language`` (``?language=``): the
+    key, changeTime (a text older than the product the hub holds is not applied) and the texts."""
+    doc = _require_dict(doc, "products")
+    row: dict[str, Any] = dict.fromkeys(PRODUCT_COLUMNS)
+    row.update(
+        batch_id=batch_id,
+        line_no=line_no,
+        guid=guid,
+        name=_text(doc.get("name"), "name"),
+        changed_at=_text(doc.get("changeTime"), "changeTime"),
+        xml_feed_name=_text(doc.get("xmlFeedName"), "xmlFeedName"),
+        short_description=_text(doc.get("shortDescription"), "shortDescription"),
+        description=_text(doc.get("description"), "description"),
+        meta_title=_text(doc.get("metaTitle"), "metaTitle"),
+        meta_description=_text(doc.get("metaDescription"), "metaDescription"),
+        additional_name=_text(doc.get("additionalName"), "additionalName"),
+        texts=True,
+        language=language.strip().lower(),
+    )
+    return tuple(row[c] for c in PRODUCT_COLUMNS)
+
+
+def language_text_rows(doc: dict[str, Any], guid: str, batch_id: int, line_no: int) -> list[tuple[Any, ...]]:
+    """The texts-only rows of the other languages a fetched detail carries (``LANGUAGE_TEXTS_KEY``)."""
+    texts = doc.get(LANGUAGE_TEXTS_KEY)
+    if not isinstance(texts, dict):
+        return []
+    return [
+        text_row(translated, guid, batch_id, line_no, str(language))
+        for language, translated in texts.items()
+        if isinstance(translated, dict)
+    ]
 
 
 def _images(doc: dict[str, Any]) -> str | None:

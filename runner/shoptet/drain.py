@@ -60,6 +60,7 @@ from runner.shoptet import entity_lock, errors
 from runner.shoptet.client import ShoptetClient
 from runner.shoptet.entity_lock import committed
 from runner.shoptet.ingest import Stager, log_warnings, mark_deleted
+from runner.shoptet.languages import other_languages
 from runner.shoptet.sync import fetch_entity
 
 logger = logging.getLogger("hub.drain")
@@ -210,9 +211,13 @@ class _Run:
         self.failed: dict[tuple[str, str], int] = {}  # keys that failed in this run -> their attempts
         self.is_open = False
         self.pool: ThreadPoolExecutor | None = None
+        self.languages: list[str] | None = None  # products: the shop's other languages (read on open)
 
     def open(self) -> None:
         """Become the shop's open drain: webhooks from now on hand their keys to this job."""
+        if self.entity == "products" and self.languages is None:
+            with committed(self.conn):
+                self.languages = other_languages(self.conn, self.shop_id)
         if self.job_id is None:
             return
         with committed(self.conn):
@@ -355,7 +360,11 @@ class _Run:
         entity, path = DETAIL[pending.kind]
         try:
             doc = fetch_entity(
-                self.client, entity, pending.key, path=path.format(quote(pending.key, safe="")) if path else None
+                self.client,
+                entity,
+                pending.key,
+                path=path.format(quote(pending.key, safe="")) if path else None,
+                languages=self.languages or (),
             )
         except errors.BadRequest as exc:
             return Outcome(pending, error=str(exc), permanent=True)

@@ -69,6 +69,21 @@ def _apply_sql(entity: str) -> str:
     }[entity]
 
 
+def text_warnings(outcome: dict[str, Any]) -> list[LineWarning]:
+    """ingest.apply_products' text warnings (a text longer than its field allows, a language that is
+    not a language code) as line warnings; the field is named ``texts[LANGUAGE].FIELD``."""
+    return [
+        LineWarning(
+            int(w.get("line_no") or 0),
+            str(w.get("guid")),
+            f"texts[{w.get('language')}].{w.get('field')}",
+            str(w.get("message")),
+        )
+        for w in outcome.get("text_warnings") or ()
+        if isinstance(w, dict)
+    ]
+
+
 def _table(name: str) -> sql.Identifier:
     """A schema-qualified table name ("ingest.stage_orders") as an identifier."""
     return sql.Identifier(*name.split("."))
@@ -131,10 +146,11 @@ def parse_line(
     batch_id: int,
     line_no: int,
     warnings: list[FieldWarning],
+    language: str | None = None,
 ) -> tuple[str, list[list[tuple[Any, ...]]]]:
     """(the document's key, rows per staging table) of one line; BadDocument when it is not usable.
     Fields left out of a usable line are appended to ``warnings``."""
-    return build_rows(entity, load(raw), batch_id, line_no, warnings)
+    return build_rows(entity, load(raw), batch_id, line_no, warnings, language=language)
 
 
 def load(raw: bytes) -> Any:
@@ -156,19 +172,29 @@ def line_hash(raw: bytes) -> bytes:
 
 
 def build_rows(
-    entity: str, doc: Any, batch_id: int, line_no: int, warnings: list[FieldWarning], source_hash: bytes | None = None
+    entity: str,
+    doc: Any,
+    batch_id: int,
+    line_no: int,
+    warnings: list[FieldWarning],
+    source_hash: bytes | None = None,
+    *,
+    language: str | None = None,
 ) -> tuple[str, list[list[tuple[Any, ...]]]]:
     """(the document's key, rows per staging table) of one parsed document; BadDocument when it is
     not usable. Fields left out of a usable document are appended to ``warnings``; ``source_hash``
-    (orders, customers) is the hash of the snapshot line, None for a fetched document."""
+    (orders, customers) is the hash of the snapshot line, None for a fetched document.
+    ``language`` (products): the document was read in that non-default language, texts only; a
+    fetched detail may carry its other languages' texts (documents.LANGUAGE_TEXTS_KEY)."""
     if entity == "orders":
         order, items = documents.order_rows(doc, batch_id, line_no, warnings=warnings, source_hash=source_hash)
         return order[2], [[order], items]
     if entity == "customers":
         customer = documents.customer_row(doc, batch_id, line_no, source_hash)
         return customer[2], [[customer]]
-    product, variants = documents.product_rows(doc, batch_id, line_no, warnings=warnings)
-    return product[2], [[product], variants]
+    product, variants = documents.product_rows(doc, batch_id, line_no, warnings=warnings, language=language)
+    others = documents.language_text_rows(doc, product[2], batch_id, line_no) if language is None else []
+    return product[2], [[product, *others], variants]
 
 
 @dataclass
@@ -202,12 +228,15 @@ class Stager:
         job_id: int | None = None,
         direct: bool = False,
         unchanged: UnchangedLookup | None = None,
+        language: str | None = None,
     ):
         _check_entity(entity)
         self.conn = conn
         self.shop_id = shop_id
         self.entity = entity
         self.job_id = job_id
+        # products read with ?language= (not the shop's default): their texts only
+        self.language = language if entity == "products" else None
         # line hashes of a chunk -> [(0-based index, stored key)] of the lines the hub holds already
         self.unchanged = unchanged
         # snapshot lines carry their hash into source_hash (a fetched document has no line)
@@ -280,7 +309,13 @@ class Stager:
             source_hash = line_hash(raw)
         try:
             key, rows = build_rows(
-                self.entity, load(raw) if doc is None else doc, prepared.batch_id, line_no, found, source_hash
+                self.entity,
+                load(raw) if doc is None else doc,
+                prepared.batch_id,
+                line_no,
+                found,
+                source_hash,
+                language=self.language,
             )
         except BadDocument as exc:
             prepared.failures.append(Failure(line_no, str(exc), raw))
@@ -316,6 +351,7 @@ class Stager:
         if prepared.warnings:  # of the lines applied (not of those COPY refused)
             applied = {p[0] for p in parsed}
             result.warnings = [w for w in prepared.warnings if w.line_no in applied]
+        result.warnings.extend(text_warnings(result.outcome))
         self._warn_date_outliers(result)
         return result
 
@@ -484,7 +520,7 @@ def apply_documents(conn: psycopg.Connection, shop_id: int, entity: str, docs: I
         first = result.failures[0]
         raise BadDocument(f"{entity} document {first.line_no} of shop {shop_id}: {first.error}")
     log_warnings(shop_id, entity, result)
-    outcome = {k: v for k, v in result.outcome.items() if k != "email_conflict_guids"}
+    outcome = {k: v for k, v in result.outcome.items() if k not in ("email_conflict_guids", "text_warnings")}
     return {"documents": result.applied, **outcome, "warnings": result.warning_count}
 
 

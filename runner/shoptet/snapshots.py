@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import psycopg
@@ -65,6 +65,7 @@ from runner.shoptet.ingest import (
     record_seen,
     record_warnings,
 )
+from runner.shoptet.languages import other_languages
 
 logger = logging.getLogger("hub.snapshots")
 
@@ -213,24 +214,60 @@ def run_job(
             seconds=round(time.monotonic() - started, 1),
         )
         log(logger, logging.INFO, "snapshot imported", shop_id=shop_id, entity=entity, **outcome)
-        return outcome
     except Exception as exc:  # noqa: BLE001 - every failure is recorded on the job, then re-raised
-        conn.rollback()
-        message = summarize(exc)
-        row = conn.execute(query("snapshots.snapshot_job_fail"), {"job_id": job_id, "error": message}).fetchone()
+        _fail(conn, job_id, shop_id, entity, exc)
+    if entity == "products" and "language" not in (job.get("filters") or {}):
+        languages = _import_languages(conn, client, job, progress, opts)
+        if languages:
+            outcome["languages"] = languages
+    return outcome
+
+
+def _fail(conn: psycopg.Connection, job_id: int, shop_id: int, entity: str, exc: Exception) -> NoReturn:
+    """Record the attempt's failure on the job and raise SnapshotFailed."""
+    conn.rollback()
+    message = summarize(exc)
+    row = conn.execute(query("snapshots.snapshot_job_fail"), {"job_id": job_id, "error": message}).fetchone()
+    conn.commit()
+    left = int(row[0]) if row and row[0] is not None else 0
+    log(
+        logger,
+        logging.WARNING,
+        "snapshot import failed",
+        shop_id=shop_id,
+        entity=entity,
+        job_id=job_id,
+        error=message,
+        retries_left=left,
+    )
+    raise SnapshotFailed(job_id, message, left) from exc
+
+
+def _import_languages(
+    conn: psycopg.Connection,
+    client: ShoptetClient,
+    job: dict[str, Any],
+    progress: ProgressCallback | None,
+    opts: Options,
+) -> dict[str, Any]:
+    """After a products snapshot in the shop's default language: one more snapshot per other
+    language of the shop (``?language=L``, without the include sections: texts only), each its own
+    job (filters ``{"language": L}`` plus the default job's filters; retried like any job), whose
+    texts go to catalog.product_texts. A one-language shop: nothing, not even a request. A failed
+    language snapshot does not undo the default one: its job is retried by the hourly retry and the
+    failure is in its outcome. {language: outcome or {"job_id", "error", "retries_left"}}."""
+    shop_id = job["shop_id"]
+    languages = other_languages(conn, shop_id)
+    conn.commit()
+    out: dict[str, Any] = {}
+    for language in languages:
+        child = create_job(conn, shop_id, "products", filters={**(job.get("filters") or {}), "language": language})
         conn.commit()
-        left = int(row[0]) if row and row[0] is not None else 0
-        log(
-            logger,
-            logging.WARNING,
-            "snapshot import failed",
-            shop_id=shop_id,
-            entity=entity,
-            job_id=job_id,
-            error=message,
-            retries_left=left,
-        )
-        raise SnapshotFailed(job_id, message, left) from exc
+        try:
+            out[language] = run_job(conn, client, child, progress=progress, options=opts)
+        except SnapshotFailed as exc:
+            out[language] = {"job_id": child, "error": str(exc), "retries_left": exc.retries_left}
+    return out
 
 
 @dataclass
@@ -272,7 +309,7 @@ def _request_and_wait(
     """Ask Shoptet for the snapshot and wait for its file: (absolute resultUrl, validUntil or None)."""
     path = SNAPSHOT_PATHS[job["entity"]]
     params = dict(job.get("filters") or {})
-    if job["entity"] == "products":  # the sections the catalogue keeps (feeds: docs/feeds.md)
+    if job["entity"] == "products" and "language" not in params:  # the sections the catalogue keeps (feeds)
         params.setdefault("include", documents.PRODUCT_INCLUDE)
     envelope = client.request("GET", path, params=params)
     data = envelope.get("data") or {}
@@ -484,7 +521,10 @@ def _stream(
     downloaded again at once and resumed after the last committed line, while attempts are
     left and the file is valid. Raises SnapshotStreamError when every download broke."""
     lookup, side = _unchanged_lookup(conn, job, opts)
-    stager = Stager(conn, job["shop_id"], job["entity"], job_id=job["id"], direct=True, unchanged=lookup)
+    language = (job.get("filters") or {}).get("language")  # a snapshot read in another language: its texts
+    stager = Stager(
+        conn, job["shop_id"], job["entity"], job_id=job["id"], direct=True, unchanged=lookup, language=language
+    )
     # a chunk lost to a server crash is re-read by the retry (progress commits with its data), so
     # the import need not wait for each commit's WAL flush
     conn.execute(query("snapshots.synchronous_commit_off"))

@@ -46,7 +46,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -64,6 +64,7 @@ from runner.shoptet import documents, entity_lock, errors
 from runner.shoptet.client import ShoptetClient, format_datetime, parse_datetime
 from runner.shoptet.entity_lock import committed as _committed
 from runner.shoptet.ingest import ENTITIES, Stager, log_warnings, mark_deleted
+from runner.shoptet.languages import language_texts, other_languages
 from runner.shoptet.normalize import normalize_guid
 
 logger = logging.getLogger("hub.sync")
@@ -399,18 +400,32 @@ def _apply_changes(
     pending: list[Change] = []
     ordered = True
     newest: datetime | None = None
+    with _committed(conn):
+        languages = other_languages(conn, shop_id) if entity == "products" else []
     with ThreadPoolExecutor(max_workers=FETCH_CONCURRENCY, thread_name_prefix="sync-fetch") as pool:
         for page, ordered in iter_changes(client, entity, since, result):
             result.changes += len(page)
             for change in page:
                 pending.append(change)
                 if len(pending) >= batch_size:
-                    newest = _apply_batch(conn, client, pool, shop_id, entity, pending, ordered, newest, result)
+                    newest = _apply_batch(
+                        conn, client, pool, shop_id, entity, pending, ordered, newest, result, languages=languages
+                    )
                     pending = []
         # the last batch also moves the cursor past a quiet stretch: every change recorded before
         # (run start - OVERLAP) was in the list just read
         _apply_batch(
-            conn, client, pool, shop_id, entity, pending, ordered, newest, result, floor=max(since, run_start - OVERLAP)
+            conn,
+            client,
+            pool,
+            shop_id,
+            entity,
+            pending,
+            ordered,
+            newest,
+            result,
+            floor=max(since, run_start - OVERLAP),
+            languages=languages,
         )
 
 
@@ -425,6 +440,7 @@ def _apply_batch(
     newest: datetime | None,
     result: SyncResult,
     floor: datetime | None = None,
+    languages: Sequence[str] = (),
 ) -> datetime | None:
     """Fetch the batch's edited entities, then apply edits, deletes and the cursor in one transaction,
     all under the shop's entity write lock (a webhook drain of the entity waits meanwhile). Webhook
@@ -438,8 +454,8 @@ def _apply_batch(
                 query("sync.webhook_pending_of"),
                 {"shop_id": shop_id, "entity": entity, "kind": WEBHOOK_KIND[entity], "keys": edits + deletes},
             ).fetchall()
-        fetched = list(pool.map(lambda key: _fetch_or_skip(client, entity, key, result), edits))
-        result.requests += len(edits)
+        fetched = list(pool.map(lambda key: _fetch_or_skip(client, entity, key, result, languages), edits))
+        result.requests += len(edits) * (1 + len(languages))
         documents = [
             (n, doc) for n, (key, doc) in enumerate(zip(edits, fetched, strict=True), 1) if isinstance(doc, bytes)
         ]
@@ -546,21 +562,28 @@ def _deletable(entity: str, keys: list[str], result: SyncResult, why: str) -> li
     return usable
 
 
-def _fetch_or_skip(client: ShoptetClient, entity: str, key: str, result: SyncResult) -> bytes | None | bool:
-    """The detail as fetch_entity gives it; False (skipped, with a warning) when Shoptet refuses the
-    request itself (400 / 409 / 413 / 422: asking again will not help). Other errors raise."""
+def _fetch_or_skip(
+    client: ShoptetClient, entity: str, key: str, result: SyncResult, languages: Sequence[str] = ()
+) -> bytes | None | bool:
+    """The detail as fetch_entity gives it (with the texts of ``languages``); False (skipped, with a
+    warning) when Shoptet refuses the request itself (400 / 409 / 413 / 422: asking again will not
+    help). Other errors raise."""
     try:
-        return fetch_entity(client, entity, key)
+        return fetch_entity(client, entity, key, languages=languages)
     except errors.BadRequest as exc:
         result.failed.append(key)
         result.warn("sync skipped a change whose detail Shoptet refuses", key=key, error=str(exc))
         return False
 
 
-def fetch_entity(client: ShoptetClient, entity: str, key: str, *, path: str | None = None) -> bytes | None:
+def fetch_entity(
+    client: ShoptetClient, entity: str, key: str, *, path: str | None = None, languages: Sequence[str] = ()
+) -> bytes | None:
     """The entity's current document (detail endpoint, envelope unwrapped) as JSON bytes for
     ingest; None when Shoptet answers 404 (deleted). ``path`` overrides the detail URL
-    (a product by variant code)."""
+    (a product by variant code). ``languages`` (products): the shop's other languages; the detail
+    is read once more in each (``?language=``) and their texts ride along in the document
+    (documents.LANGUAGE_TEXTS_KEY). No language given (a one-language shop): one request."""
     detail, wrapper = DETAIL[entity]
     try:
         params = {"include": documents.PRODUCT_INCLUDE} if entity == "products" else None
@@ -570,6 +593,10 @@ def fetch_entity(client: ShoptetClient, entity: str, key: str, *, path: str | No
     doc = data.get(wrapper) if wrapper and isinstance(data, dict) else data
     if not doc:
         return None
+    if entity == "products" and languages and isinstance(doc, dict):
+        texts = language_texts(client, str(doc.get("guid") or key), languages)
+        if texts:
+            doc[documents.LANGUAGE_TEXTS_KEY] = texts
     return orjson.dumps(doc)
 
 

@@ -25,32 +25,6 @@ from (select * from by_metrics union all select * from by_account) r
 order by r.total_spent desc nulls last, r.customer_key
 limit %(limit)s;
 
--- name: search_name
--- registered customers whose name starts with the text (case-insensitive), by name: the first
--- page read in the order of index customers_shop_name_prefix (lower(full_name) collate "C"), then
--- their metrics. The hook for fuzzy search: where sales.search_customers(shop_id, q, limit) is
--- installed, runner/dashboard/pages/customers.py calls search_fuzzy instead.
-with found as (
-    select c.shop_id, c.guid, c.email, c.full_name
-    from sales.customers c
-    where c.shop_id = %(shop_id)s
-      and c.deleted_at is null
-      and c.full_name is not null
-      and (lower(c.full_name) collate "C") like %(prefix)s
-    order by (lower(c.full_name) collate "C"), c.guid
-    limit %(limit)s
-)
-select lower(f.guid::text) collate "C" as customer_key, f.guid as customer_guid, f.email, f.full_name,
-       m.orders_count, m.total_spent, m.last_order_at, m.rfm_segment
-from found f
-left join analytics.customer_metrics_base m
-       on m.shop_id = f.shop_id and m.customer_key = lower(f.guid::text) collate "C"
-order by (lower(f.full_name) collate "C"), f.guid;
-
--- name: has_fuzzy_search
--- whether the search issue's sales.search_customers(shop_id, q, limit) is installed
-select to_regprocedure('sales.search_customers(bigint, text, integer)') is not null as installed;
-
 -- name: top_customers
 -- a shop's customers by total spent, highest first, one keyset page (index customer_metrics_shop_spent
 -- read backwards); after_total_spent / after_customer_key: the last row of the previous page
@@ -130,7 +104,7 @@ select i.item_id, i.item_type, i.code, i.name, i.variant_name, i.amount, i.amoun
 from sales.order_items_of(%(shop_id)s, %(code)s, %(after_item_id)s::bigint, %(limit)s::integer) i;
 
 -- name: search_fuzzy
--- where the search issue's sales.search_customers(shop_id, q, limit) is installed (has_fuzzy_search):
+-- sales.search_customers(shop_id, q, limit) (docs/search.md):
 -- its matches (name, e-mail, phone, company; typos allowed), best first, with their metrics
 select lower(s.guid::text) collate "C" as customer_key, s.guid as customer_guid, s.email, s.full_name,
        m.orders_count, m.total_spent, m.last_order_at, m.rfm_segment

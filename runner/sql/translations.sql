@@ -111,15 +111,6 @@ from catalog.effective_texts e
 where e.shop_id = %(shop_id)s and (%(language)s::text is null or e.language = lower(%(language)s))
 order by e.product_guid, e.language, e.field;
 
--- name: texts_apply
--- texts of one language read from a shop's product details: [{guid, field, value}]
-insert into catalog.product_texts as t (shop_id, product_guid, language, field, value)
-select %(shop_id)s, (r ->> 'guid')::uuid, lower(%(language)s), r ->> 'field', r ->> 'value'
-from jsonb_array_elements(%(rows)s::jsonb) r
-where exists (select from catalog.products p where p.shop_id = %(shop_id)s and p.guid = (r ->> 'guid')::uuid)
-on conflict (shop_id, product_guid, language, field) do update set value = excluded.value, changed_at = now()
-where t.value is distinct from excluded.value;
-
 -- name: batch_file_put
 -- a batch file to serve; expired ones go at the same time
 with gone as (delete from catalog.translation_batch_files where expires_at < now())
@@ -158,3 +149,7 @@ select catalog.translation_sync_defer(%(shop_id)s);
 
 -- name: shop_products
 select p.guid::text from catalog.products p where p.shop_id = %(shop_id)s and p.deleted_at is null order by p.guid;
+
+-- name: language_problems
+-- language codes of a GET /api/eshop answer (data) that store_languages leaves out, with the reason
+select code, problem from catalog.eshop_language_problems(%(eshop)s::jsonb);

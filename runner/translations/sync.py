@@ -78,7 +78,17 @@ class SyncResult:
 
 
 def store_languages(conn: psycopg.Connection, shop_id: int, eshop: dict[str, Any]) -> list[str]:
-    """The shop's languages from a GET /api/eshop answer (``data``), default first."""
+    """The shop's languages from a GET /api/eshop answer (``data``), default first. A code that is
+    not a language code is left out with a warning naming shop and code (the others are stored)."""
+    for code, problem in conn.execute(query("translations.language_problems"), {"eshop": Jsonb(eshop)}):
+        log(
+            logger,
+            logging.WARNING,
+            "GET /api/eshop: a language left out",
+            shop_id=shop_id,
+            language=code,
+            error=problem,
+        )
     row = conn.execute(query("translations.store_languages"), {"shop_id": shop_id, "eshop": Jsonb(eshop)}).fetchone()
     return list(row[0]) if row and row[0] else []
 
@@ -91,21 +101,35 @@ def refresh_languages(conn: psycopg.Connection, client: ShoptetClient, shop_id: 
 
 
 def read_texts(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, language: str, guids: list[str]) -> int:
-    """Read products' details in ``language`` (``GET /api/products/{guid}?language=``) and store
-    their texts in catalog.product_texts; how many texts changed. The default language comes with
-    the catalogue import; this reads the others, for the products asked."""
-    from runner.shoptet.documents import TEXT_FIELDS
+    """Read products' details in ``language`` (``GET /api/products/{guid}?language=``) now and store
+    their texts in catalog.product_texts through the catalogue's own path (ingest.apply_products:
+    texts only, the same checks and warnings); how many texts changed. The catalogue import reads
+    every language of the shop by itself; this is for a few products or a language just activated
+    (`hub translate pull`). A product Shoptet no longer has is skipped."""
+    from runner.shoptet.ingest import Stager, log_warnings
 
-    rows: list[dict[str, Any]] = []
-    for guid in guids:
-        doc = client.get(f"/api/products/{guid}", {"language": language}) or {}
-        for name in ("name", *TEXT_FIELDS):
-            rows.append({"guid": guid, "field": name, "value": doc.get(name)})
+    docs: list[tuple[int, bytes]] = []
+    for n, guid in enumerate(guids, 1):
+        try:
+            doc = client.get(f"/api/products/{guid}", {"language": language})
+        except shoptet_errors.NotFound:
+            continue
+        if isinstance(doc, dict) and doc:
+            docs.append((n, orjson.dumps(doc)))
     with conn.transaction():
-        cur = conn.execute(
-            query("translations.texts_apply"), {"shop_id": shop_id, "language": language, "rows": Jsonb(rows)}
+        result = Stager(conn, shop_id, "products", language=language).apply_chunk(docs)
+    log_warnings(shop_id, "products", result)
+    for failure in result.failures:
+        log(
+            logger,
+            logging.WARNING,
+            "a product detail could not be read into texts",
+            shop_id=shop_id,
+            language=language,
+            entity_key=guids[failure.line_no - 1],
+            error=failure.error,
         )
-        return cur.rowcount
+    return int(result.outcome.get("texts_written") or 0)
 
 
 def shop_products(conn: psycopg.Connection, shop_id: int) -> list[str]:

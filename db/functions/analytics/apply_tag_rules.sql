@@ -33,6 +33,7 @@ declare
     v_source text := 'analytics.customer_metrics';
     v_tagged bigint;
     v_untagged bigint;
+    v_nestloop text;
 begin
     perform analytics.customer_metrics_lock(p_shop_id);
     for v_rule in
@@ -49,8 +50,19 @@ begin
         end;
     end loop;
 
-    -- no rule and no tag to take away (the common case of a shop without rules): nothing to read
-    if cardinality(v_cases) = 0 and not exists (
+    -- no rule and no tag to take away (the common case of a shop without rules): nothing to read.
+    -- With p_keys only their tags are looked for (an index probe per key): a look for any tag of
+    -- the shop walks every index entry of its tags removed since the last vacuum (measured 0.75 s
+    -- after 900 k tags of removed rules)
+    if cardinality(v_cases) = 0 and p_keys is not null then
+        if not exists (
+            select from analytics.customer_tags ct
+            where ct.shop_id = p_shop_id and ct.customer_key = any (p_keys)
+              and (p_tags is null or ct.tag = any (p_tags))) then
+            return jsonb_build_object('shop_id', p_shop_id, 'rules', 0, 'tagged', 0, 'untagged', 0,
+                                      'seconds', round(extract(epoch from clock_timestamp() - v_clock)::numeric, 3));
+        end if;
+    elsif cardinality(v_cases) = 0 and not exists (
         select from analytics.customer_tags ct
         where ct.shop_id = p_shop_id and (p_tags is null or ct.tag = any (p_tags))) then
         return jsonb_build_object('shop_id', p_shop_id, 'rules', 0, 'tagged', 0, 'untagged', 0,
@@ -65,6 +77,15 @@ begin
                           where a.attrelid = 'analytics.customer_metrics_base'::regclass
                             and a.attname = x.metric and a.attnum > 0 and not a.attisdropped)) then
         v_source := 'analytics.customer_metrics_base';
+    end if;
+
+    -- a whole shop read (p_keys null): hash joins, never nested loops. Right after a first fill the
+    -- statistics know none of the shop's rows (autovacuum has not analysed them yet) and the
+    -- estimate of one row put the view's per-shop model lookup inside a loop over every customer
+    -- (measured 1 s of 4.9 s for 152 k customers); restored below
+    v_nestloop := current_setting('enable_nestloop');
+    if p_keys is null then
+        perform set_config('enable_nestloop', 'off', true);
     end if;
 
     -- wanted: the (customer, tag) pairs the rules give now, one pass over the metrics (each row
@@ -96,6 +117,9 @@ begin
          added as (
              insert into analytics.customer_tags (shop_id, customer_key, tag)
              select $1, d.customer_key, d.tag from diff d where d.adding
+             -- in key order: both indexes grow at a few points instead of everywhere (a first
+             -- fill adds a tag row or two for every customer)
+             order by d.customer_key, d.tag
              returning 1)
          select (select count(*) from added), (select count(*) from removed)',
         coalesce(nullif(array_to_string(v_cases, ', '), ''), 'null'),
@@ -105,6 +129,7 @@ begin
         case when p_tags is not null then 'and ct.tag = any ($3)' else '' end)
     into v_tagged, v_untagged
     using p_shop_id, p_keys, p_tags;
+    perform set_config('enable_nestloop', v_nestloop, true);
 
     return jsonb_build_object(
         'shop_id', p_shop_id, 'rules', cardinality(v_cases), 'tagged', v_tagged, 'untagged', v_untagged,

@@ -12,10 +12,19 @@
  *                 2 + length(query) / length(matched value);
  *   rank 0 .. 1   fuzzy, for queries of 3+ characters when the tiers above left room: pg_trgm
  *                 word_similarity of the folded query to the folded product name, at least
- *                 pg_trgm.word_similarity_threshold (default 0.6).
- * Queries of 1-2 characters use the prefix tier only. Ties: name, variant code.
- * matched_field: 'variant_code', 'ean', 'manufacturer_code' or 'name'. Errors: core.search_query
- * (22023 on a blank query or a limit outside 1 .. 1000). An unknown shop gives no rows.
+ *                 pg_trgm.word_similarity_threshold (default 0.6);
+ *   rank 0 .. 0.5 description, for queries of 3+ characters when the tiers above left room:
+ *                 full text, every word of the folded query (plainto_tsquery('simple')) in the
+ *                 product's description (catalog.description_vector: its plain text, folded);
+ *                 ts_rank(document, query, 32) / 2 -- 32 maps the rank into 0 .. 1, halved to
+ *                 stay below the fuzzy tier. The candidates are the first products the index
+ *                 finds (not those a tier above found), as many as rows are still wanted
+ *                 (each one's document is recomputed to rank it), so for a word in many
+ *                 descriptions the rows are ordered by ts_rank but not chosen by it.
+ * Rows come tier by tier in this order. Queries of 1-2 characters use the prefix tier only.
+ * Ties: name, variant code. matched_field: 'variant_code', 'ean', 'manufacturer_code', 'name' or
+ * 'description'. Errors: core.search_query (22023 on a blank query or a limit outside 1 .. 1000).
+ * An unknown shop gives no rows.
  */
 create or replace function catalog.search_products(p_shop_id bigint, p_q text, p_limit integer default 20)
 returns table (product_guid uuid, variant_code text, name text, rank real, matched_field text)
@@ -33,6 +42,7 @@ declare
     v_ranks  real[];
     v_fields text[];
     v_found  integer;
+    v_words  tsquery;
     -- the query's characters that are neither letters, digits nor spaces: trigrams ignore them, so a
     -- fuzzy match must contain each of them (% _ ' are literal, never wildcards)
     v_marks  text[] := array(select distinct m from regexp_split_to_table(regexp_replace(v_fold, '[[:alnum:][:space:]]', '', 'g'), '') m);
@@ -111,6 +121,48 @@ begin
                v_fields || coalesce(array_agg('name'::text order by f.rank desc, f.name, f.code), '{}')
         into v_codes, v_ranks, v_fields
         from fuzzy f;
+        v_found := cardinality(v_codes);
+    end if;
+
+    -- the query's words as a full-text query (none when it has no letter or digit: plainto_tsquery
+    -- would only say so in a notice)
+    if v_fold ~ '[[:alnum:]]' then
+        v_words := plainto_tsquery('pg_catalog.simple'::regconfig, v_fold);
+    end if;
+    if v_found < p_limit and length(v_fold) >= 3 and numnode(v_words) > 0 then
+        -- description, full text: products whose description has every word of the query, through the
+        -- GIN index products_search_description. ts_rank needs each candidate's document, recomputed
+        -- from its HTML (the index keeps none; 0.1-0.25 ms for 500 characters): as many candidate
+        -- products as rows are still wanted are taken, in the order the index gives them, then ranked
+        with candidates as (
+            select p.guid, p.name, core.search_fold(channels.plain_text(p.description)) as text
+            from catalog.products p
+            where p.deleted_at is null and p.description is not null
+              and catalog.description_vector(p.description) @@ v_words
+              and p.shop_id = p_shop_id
+              -- not the products a tier above found (the name tiers give all their variants)
+              and p.guid <> all (array(select v.product_guid from catalog.variants v
+                                       where v.shop_id = p_shop_id and v.code = any (v_codes)))
+            limit p_limit - v_found
+        ),
+        ranked as (
+            select c.guid, c.name, (ts_rank(to_tsvector('pg_catalog.simple'::regconfig, c.text), v_words, 32) / 2)::real as rank
+            from candidates c
+            where cardinality(v_marks) = 0 or (select bool_and(strpos(c.text, m) > 0) from unnest(v_marks) m)
+        ),
+        described as (
+            select v.code, r.name, r.rank
+            from ranked r
+            join catalog.variants v on v.shop_id = p_shop_id and v.product_guid = r.guid and v.deleted_at is null
+            where v.code <> all (v_codes)
+            order by r.rank desc, r.name, v.code
+            limit p_limit - v_found
+        )
+        select v_codes || coalesce(array_agg(d.code order by d.rank desc, d.name, d.code), '{}'),
+               v_ranks || coalesce(array_agg(d.rank order by d.rank desc, d.name, d.code), '{}'),
+               v_fields || coalesce(array_agg('description'::text order by d.rank desc, d.name, d.code), '{}')
+        into v_codes, v_ranks, v_fields
+        from described d;
     end if;
 
     return query
@@ -123,4 +175,4 @@ end
 $$;
 
 comment on function catalog.search_products(bigint, text, integer) is
-    'Search a shop''s live variants by product name, variant code, EAN, manufacturer code; diacritics- and case-insensitive, typo-tolerant; rank 3 exact, 2..3 prefix, 0..1 fuzzy (word similarity); one row per variant, best first, at most p_limit (1 .. 1000) rows';
+    'Search a shop''s live variants by product name, variant code, EAN, manufacturer code, then description words; diacritics- and case-insensitive, typo-tolerant; rank 3 exact, 2..3 prefix, 0..1 fuzzy (word similarity), 0..0.5 description (full text, ts_rank); one row per variant, best first, at most p_limit (1 .. 1000) rows';

@@ -6,17 +6,27 @@
  * '49301234567'); no digit -> null. Not a validation: any text is accepted.
  *
  * Used by the indexes customers_search_phone and orders_search_phone (collate "C": exact and
- * prefix) and by the search functions on the query. Indexes store its results (migration 0143).
+ * prefix) and by the search functions on the query. Indexes store its results (migrations 0143, 0220).
  */
 create or replace function core.normalize_phone(p_phone text)
 returns text
-language sql
+language plpgsql
 immutable
 strict
 parallel safe
-return nullif(pg_catalog.regexp_replace(
-    pg_catalog.regexp_replace(p_phone, '[^0-9]', '', 'g'),
-    '^(00)?42[01]([0-9]{9})$', '\2'), '');
+-- no SET search_path (its save and restore per call would cost more than the body): every name is
+-- qualified
+as $$
+declare
+    v_digits text := pg_catalog.regexp_replace(p_phone, '[^0-9]', '', 'g');
+begin
+    if (pg_catalog.length(v_digits) = 12 and pg_catalog.left(v_digits, 3) in ('420', '421'))
+       or (pg_catalog.length(v_digits) = 14 and pg_catalog.left(v_digits, 5) in ('00420', '00421')) then
+        return pg_catalog.right(v_digits, 9);
+    end if;
+    return nullif(v_digits, '');
+end;
+$$;
 
 comment on function core.normalize_phone(text) is
     'Phone search key: digits only; +420/+421/00420/00421 numbers as their 9-digit national number (+420 777 123 456 -> 777123456); no digit -> null';

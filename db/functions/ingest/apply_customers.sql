@@ -80,6 +80,8 @@ begin
             where r.email_norm is not null and (r.email_holder is not null or r.email_rank > 1))
     into v_written, v_conflicts;
 
+    -- a first import on a fresh database must not be planned blind (ingest.analyze_while_small)
+    perform ingest.analyze_while_small('{sales.customers}');
     delete from ingest.stage_customers where batch_id = p_batch_id;
     return jsonb_build_object('customers_written', v_written, 'email_conflicts', jsonb_array_length(v_conflicts),
                               'email_conflict_guids', v_conflicts);

@@ -196,6 +196,8 @@ begin
         end if;
     end if;
 
+    -- a first import on a fresh database must not be planned blind (ingest.analyze_while_small)
+    perform ingest.analyze_while_small('{sales.orders}');
     delete from ingest.stage_order_items where batch_id = p_batch_id;
     delete from ingest.stage_orders where batch_id = p_batch_id;
     return jsonb_build_object('orders_written', v_orders, 'items_written', v_items + v_archived,

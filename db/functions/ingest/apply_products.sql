@@ -6,7 +6,16 @@
  * re-applying the same file writes nothing. The variants of a written product are upserted
  * by code; variants it no longer has are soft-deleted. The texts of a document read with its texts
  * (stage_products.texts) go to catalog.product_texts in the language it was read in (the shop's
- * default when null) where they differ. Returns counts as jsonb.
+ * default when null) where they differ.
+ *
+ * A row staged with a language (stage_products.language: a snapshot or detail read with
+ * ?language=) carries texts only: it never writes the product, its variants or categories, and
+ * its texts are kept only for a product the shop has (read in the default language first).
+ * Data quality (docs/data-quality.md): a text longer than its field allows (catalog.text_fields)
+ * is stored as Shoptet sent it; a language that is not a language code (catalog.is_language_code)
+ * is not stored; both are reported in 'text_warnings' [{line_no, guid, language, field, message}]
+ * naming shop, product, language and field, and never hold up the other rows.
+ * Returns counts as jsonb.
  */
 create or replace function ingest.apply_products(p_shop_id bigint, p_batch_id bigint)
 returns jsonb
@@ -19,12 +28,15 @@ declare
     v_variants integer := 0;
     v_removed integer := 0;
     v_texts integer := 0;
+    v_text_warnings jsonb;
+    v_bad_languages text[];
+    v_max record;
     v_language text := catalog.shop_default_language(p_shop_id);
 begin
     insert into catalog.suppliers as s (shop_id, guid, name)
     select distinct on (p.supplier_guid) p_shop_id, p.supplier_guid, coalesce(p.supplier_name, p.supplier_guid::text)
     from ingest.stage_products p
-    where p.batch_id = p_batch_id and p.supplier_guid is not null
+    where p.batch_id = p_batch_id and p.supplier_guid is not null and p.language is null
     order by p.supplier_guid, p.changed_at desc nulls last
     on conflict (shop_id, guid) do update set name = excluded.name, synced_at = now(), deleted_at = null
     where s.name is distinct from excluded.name or s.deleted_at is not null;
@@ -33,7 +45,7 @@ begin
     with src as (
         select distinct on (s.guid) s.*
         from ingest.stage_products s
-        where s.batch_id = p_batch_id
+        where s.batch_id = p_batch_id and s.language is null
         order by s.guid, s.changed_at desc nulls last, s.line_no desc
     ), written as (
         insert into catalog.products as p (
@@ -117,7 +129,8 @@ begin
             from ingest.stage_products s
             cross join lateral jsonb_array_elements(
                 case when jsonb_typeof(s.categories) = 'array' then s.categories else '[]' end) e
-            where s.batch_id = p_batch_id and s.guid = any (v_guids) and jsonb_typeof(e) = 'object'
+            where s.batch_id = p_batch_id and s.guid = any (v_guids) and s.language is null
+              and jsonb_typeof(e) = 'object'
         ) g
         where g.guid is not null and g.name is not null
         order by g.guid, g.changed_at desc nulls last, g.line_no desc
@@ -132,23 +145,40 @@ begin
         get diagnostics v_removed = row_count;
     end if;
 
+    -- data quality of the texts (docs/data-quality.md): the languages of the batch that are no
+    -- language codes (their texts are not stored), and each field's length limit
+    select coalesce(array_agg(d.lang), '{}') into v_bad_languages
+    from (select distinct coalesce(s.language, v_language) as lang
+          from ingest.stage_products s where s.batch_id = p_batch_id and s.texts) d
+    where not coalesce(catalog.is_language_code(d.lang), false);
+    select max(tf.max_length) filter (where tf.field = 'name') as name,
+           max(tf.max_length) filter (where tf.field = 'shortDescription') as short_description,
+           max(tf.max_length) filter (where tf.field = 'description') as description,
+           max(tf.max_length) filter (where tf.field = 'metaTitle') as meta_title,
+           max(tf.max_length) filter (where tf.field = 'metaDescription') as meta_description,
+           max(tf.max_length) filter (where tf.field = 'additionalName') as additional_name,
+           max(tf.max_length) filter (where tf.field = 'xmlFeedName') as xml_feed_name
+    into v_max
+    from catalog.text_fields tf;
+
     -- the texts of the language each document was read in (catalog.product_texts), where they
     -- differ and the document is not older than the product the hub holds; a changed text of the
     -- master makes its translations stale (trigger product_texts_stale_*)
     with src as (
-        select distinct on (s.guid) s.*
+        select distinct on (s.guid, coalesce(s.language, v_language)) s.*, coalesce(s.language, v_language) as lang
         from ingest.stage_products s
         where s.batch_id = p_batch_id and s.texts
-        order by s.guid, s.changed_at desc nulls last, s.line_no desc
+        order by s.guid, coalesce(s.language, v_language), s.changed_at desc nulls last, s.line_no desc
     ), fields as (
-        select s.guid, coalesce(s.language, v_language) as language, f.field, f.value
+        select s.guid, s.lang as language, f.field, f.value
         from src s
         join catalog.products p on p.shop_id = p_shop_id and p.guid = s.guid
         cross join lateral (values ('name', s.name), ('shortDescription', s.short_description),
                                    ('description', s.description), ('metaTitle', s.meta_title),
                                    ('metaDescription', s.meta_description), ('additionalName', s.additional_name),
                                    ('xmlFeedName', s.xml_feed_name)) f (field, value)
-        where p.changed_at is null or s.changed_at is null or s.changed_at >= p.changed_at
+        where (p.changed_at is null or s.changed_at is null or s.changed_at >= p.changed_at)
+          and s.lang <> all (v_bad_languages)
     )
     insert into catalog.product_texts as t (shop_id, product_guid, language, field, value, changed_at)
     select p_shop_id, f.guid, f.language, f.field, f.value, now()
@@ -157,14 +187,56 @@ begin
     where t.value is distinct from excluded.value;
     get diagnostics v_texts = row_count;
 
+    -- the warnings: only staged documents with a bad language or a text over a limit are looked at
+    -- closely (a plain scan of the batch otherwise), and of those only the one applied per product
+    -- and language (the newest, as src above chooses)
+    select jsonb_agg(jsonb_build_object(
+               'line_no', s.line_no, 'guid', s.guid, 'language', l.lang, 'field', f.field,
+               'message', case
+                   when l.bad then format(
+                       'shop %s, product %s, language %L, field %s: %L is not a language code; '
+                       'the text is not stored', p_shop_id, s.guid, l.lang, f.field, l.lang)
+                   else format(
+                       'shop %s, product %s, language %s, field %s: %s characters, Shoptet allows %s; '
+                       'stored as sent', p_shop_id, s.guid, l.lang, f.field, char_length(f.value), tf.max_length) end)
+           order by s.line_no, f.field)
+    into v_text_warnings
+    from ingest.stage_products s
+    cross join lateral (select coalesce(s.language, v_language) as lang,
+                               coalesce(s.language, v_language) = any (v_bad_languages) as bad) l
+    join catalog.products p on p.shop_id = p_shop_id and p.guid = s.guid
+    cross join lateral (values ('name', s.name), ('shortDescription', s.short_description),
+                               ('description', s.description), ('metaTitle', s.meta_title),
+                               ('metaDescription', s.meta_description), ('additionalName', s.additional_name),
+                               ('xmlFeedName', s.xml_feed_name)) f (field, value)
+    join catalog.text_fields tf on tf.field = f.field
+    where s.batch_id = p_batch_id and s.texts
+      and (coalesce(s.language, v_language) = any (v_bad_languages)
+           or char_length(s.name) > v_max.name or char_length(s.short_description) > v_max.short_description
+           or char_length(s.description) > v_max.description or char_length(s.meta_title) > v_max.meta_title
+           or char_length(s.meta_description) > v_max.meta_description
+           or char_length(s.additional_name) > v_max.additional_name
+           or char_length(s.xml_feed_name) > v_max.xml_feed_name)
+      and (p.changed_at is null or s.changed_at is null or s.changed_at >= p.changed_at)
+      and ((l.bad and f.value is not null) or char_length(f.value) > tf.max_length)
+      and not exists (select from ingest.stage_products n
+                      where n.batch_id = p_batch_id and n.texts and n.guid = s.guid
+                        and coalesce(n.language, v_language) = l.lang
+                        and (n.changed_at > s.changed_at or (n.changed_at is not distinct from s.changed_at
+                                                               and n.line_no > s.line_no)
+                             or (s.changed_at is null and n.changed_at is not null)));
+
+    -- a first import on a fresh database must not be planned blind (ingest.analyze_while_small)
+    perform ingest.analyze_while_small('{catalog.products,catalog.variants}');
     delete from ingest.stage_variants where batch_id = p_batch_id;
     delete from ingest.stage_products where batch_id = p_batch_id;
     return jsonb_build_object('products_written', cardinality(v_guids), 'variants_written', v_variants,
                               'variants_removed', v_removed, 'suppliers_written', v_suppliers,
-                              'texts_written', v_texts);
+                              'texts_written', v_texts, 'text_warnings', coalesce(v_text_warnings, '[]'));
 end
 $$;
 
 comment on function ingest.apply_products(bigint, bigint) is
     'Upsert the staged products of a batch with suppliers and variants (unchanged products skipped, vanished variants soft-deleted) '
-    'and their texts into catalog.product_texts (where they differ); empties the batch';
+    'and their texts into catalog.product_texts (where they differ; rows staged with a language carry texts only; '
+    'too-long texts and bad language codes reported in text_warnings); empties the batch';

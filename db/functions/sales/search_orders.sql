@@ -138,58 +138,19 @@ begin
         v_found := p_limit;
     end if;
     if v_found < p_limit and length(v_fold) >= 3 then
-        -- fuzzy, step 1: the surnames most like a word of the query (pg_trgm similarity >= 0.35), among
-        -- the shop's distinct surnames that start with the word's first letter -- a loose index scan of
-        -- orders_search_name, one probe per distinct surname however many rows share it
-        with recursive words as (
-            select distinct w.w
-            from unnest(string_to_array(v_fold, ' ')) as w (w)
-            where length(w.w) >= 3
-        ),
-        letters as (
-            select distinct left(w.w, 1) as l from words w
-        ),
-        surnames (l, s) as (
-            select l.l,
-                   (select split_part(core.search_name_key(o.full_name), ' ', 1)
-                    from sales.orders o
-                    where o.shop_id = p_shop_id and o.deleted_at is null and o.full_name is not null
-                      and (core.search_name_key(o.full_name) collate "C") >= l.l
-                      and (core.search_name_key(o.full_name) collate "C") < l.l || chr(1114111)
-                    order by (core.search_name_key(o.full_name) collate "C")
-                    limit 1)
-            from letters l
-            union all
-            select s.l,
-                   (select split_part(core.search_name_key(o.full_name), ' ', 1)
-                    from sales.orders o
-                    where o.shop_id = p_shop_id and o.deleted_at is null and o.full_name is not null
-                      and (core.search_name_key(o.full_name) collate "C") > s.s || ' ' || chr(1114111)
-                      and (core.search_name_key(o.full_name) collate "C") < s.l || chr(1114111)
-                    order by (core.search_name_key(o.full_name) collate "C")
-                    limit 1)
-            from surnames s
-            where s.s is not null
-        ),
-        alike as (
-            select s.s, max(public.similarity(w.w, s.s)) as rank
-            from surnames s
-            join words w on left(w.w, 1) = s.l
-            where s.s is not null
-              and (cardinality(v_marks) = 0 or (select bool_and(strpos(s.s, m) > 0) from unnest(v_marks) m))
-            group by s.s
-            having max(public.similarity(w.w, s.s)) >= 0.35
-        ),
-        fuzzy as (
+        -- fuzzy, step 1: the rows of the surnames most like a word of the query (sales.alike_surnames: a
+        -- loose index scan of orders_search_name, one probe per distinct surname), each surname's rows in
+        -- index order
+        with fuzzy as (
             select f.code, f.created_at, m.rank
-            from alike m
+            from sales.alike_surnames(p_shop_id, 'sales.orders', v_fold, v_marks) m
             cross join lateral (
                 select o.code, o.created_at
                 from sales.orders o
                 where o.shop_id = p_shop_id and o.deleted_at is null and o.full_name is not null
-                  and (core.search_name_key(o.full_name) collate "C") >= m.s
-                  and (core.search_name_key(o.full_name) collate "C") < m.s || ' ' || chr(1114111)
-                  and split_part(core.search_name_key(o.full_name), ' ', 1) = m.s
+                  and (core.search_name_key(o.full_name) collate "C") >= m.surname
+                  and (core.search_name_key(o.full_name) collate "C") < m.surname || ' ' || chr(1114111)
+                  and split_part(core.search_name_key(o.full_name), ' ', 1) = m.surname
                   and o.code <> all (v_codes)
                 order by (core.search_name_key(o.full_name) collate "C"), o.created_at desc
                 limit p_limit) f

@@ -34,12 +34,6 @@ ORDER_KEY = ("created_at", "code")
 LINE_KEY = ("item_id",)
 
 
-def _like_prefix(text: str) -> str:
-    """A LIKE pattern for 'starts with text' (lower case), its wildcards escaped."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
-
-
 async def search(request: Request, shop_id: int, q: str) -> tuple[str, list[dict[str, Any]]]:
     """The customers found for q: (how they were searched, rows)."""
     if "@" in q:
@@ -47,18 +41,10 @@ async def search(request: Request, shop_id: int, q: str) -> tuple[str, list[dict
             request, query("dashboard_customers.search_email"), {"shop_id": shop_id, "email": q, "limit": SEARCH_LIMIT}
         )
         return "e-mail", found
-    fuzzy = await data.row(request, query("dashboard_customers.has_fuzzy_search"))
-    if fuzzy and fuzzy["installed"]:
-        found = await data.rows(
-            request, query("dashboard_customers.search_fuzzy"), {"shop_id": shop_id, "q": q, "limit": SEARCH_LIMIT}
-        )
-        return "name (fuzzy)", found
     found = await data.rows(
-        request,
-        query("dashboard_customers.search_name"),
-        {"shop_id": shop_id, "prefix": _like_prefix(q.strip()), "limit": SEARCH_LIMIT},
+        request, query("dashboard_customers.search_fuzzy"), {"shop_id": shop_id, "q": q, "limit": SEARCH_LIMIT}
     )
-    return "name (starts with)", found
+    return "name (fuzzy)", found
 
 
 @login_required
