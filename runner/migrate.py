@@ -165,6 +165,26 @@ def _apply_migration(conn: psycopg.Connection, backend: object, migration: objec
     backend.log_migration(migration, "apply")  # type: ignore[attr-defined]
 
 
+def _load_until_settled(conn: psycopg.Connection, sources: dict[Path, str]) -> None:
+    """The first load: every file in order, each in a savepoint; a file that fails is tried again
+    after the others, as long as a round makes progress. A SQL-standard body (``begin atomic``,
+    ``return``) is parsed when it is created even with body checks off, so a file whose body calls
+    a function of a later file only loads once that file has; a file that still fails when
+    nothing more loads raises its error (file and line)."""
+    pending = list(sources)
+    while pending:
+        failed: list[tuple[Path, MigrationError]] = []
+        for path in pending:
+            try:
+                with conn.transaction():
+                    _run_file_statements(conn, path, [sources[path]], sources[path])
+            except MigrationError as exc:
+                failed.append((path, exc))
+        if len(failed) == len(pending):
+            raise failed[0][1]
+        pending = [path for path, _exc in failed]
+
+
 def _load_functions(conn: psycopg.Connection, result: MigrateResult) -> None:
     """Load every function file twice: once with body checks off, so that every object
     exists whatever the order, then with checks on, so that every body is validated
@@ -173,10 +193,11 @@ def _load_functions(conn: psycopg.Connection, result: MigrateResult) -> None:
     sources = {path: path.read_text(encoding="utf-8") for path in files}
     known: dict[str, str] = dict(conn.execute(query("migrate.known_sql_files")).fetchall())
     conn.execute(query("migrate.set_role_owner"))
-    for check_bodies in ("off", "on"):
-        conn.execute(query("migrate.check_function_bodies"), {"value": check_bodies})
-        for path, source in sources.items():
-            _run_file_statements(conn, path, [source], source)
+    conn.execute(query("migrate.check_function_bodies"), {"value": "off"})
+    _load_until_settled(conn, sources)
+    conn.execute(query("migrate.check_function_bodies"), {"value": "on"})
+    for path, source in sources.items():
+        _run_file_statements(conn, path, [source], source)
     for path, source in sources.items():
         rel = str(path.relative_to(FUNCTIONS_DIR))
         digest = hashlib.sha256(source.encode()).hexdigest()

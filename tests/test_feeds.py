@@ -131,6 +131,27 @@ def _invalid_product() -> dict[str, Any]:
     return product
 
 
+def test_characters_xml_cannot_hold_are_removed(cfg: Config, db: Target) -> None:
+    # a control character in a name, a description, a parameter and a brand: the writer removes
+    # them (the parser that reads what is written refuses them first); &, < and > stay escaped
+    product = json.loads(json.dumps(catalogue()["products"][2]))
+    product["guid"] = "99999999-9999-4999-8999-999999999999"
+    product["name"] = "Kniha\x01 <nová> & \x0bčtivá"
+    product["description"] = "<p>Text\x02 s\x1f řídicími znaky</p>"
+    product["brand"] = {"code": "b", "name": "Nakl\x08adatel"}
+    product["descriptiveParameters"] = [{"name": "Vazba\x03", "value": "pevná\x04", "priority": 1}]
+    product["variants"][0]["code"] = "KNIHA2"
+    load_catalogue(db.app, [product])
+    result = _build(cfg, db, _feed(cfg, db, "heureka"))
+    item = next(i for i in etree.parse(str(result.path)).getroot() if i.findtext("ITEM_ID") == "KNIHA2")
+    assert item.findtext("PRODUCTNAME") == "Kniha <nová> & čtivá"
+    assert item.findtext("DESCRIPTION") == "Text s řídicími znaky"
+    assert item.findtext("MANUFACTURER") == "Nakladatel"
+    assert (item.findtext("PARAM/PARAM_NAME"), item.findtext("PARAM/VAL")) == ("Vazba", "pevná")
+    assert b"&lt;nov\xc3\xa1&gt; &amp;" in result.path.read_bytes()
+    assert cli.main(["feed", "check", "--feed", str(result.feed_id), "--file", str(result.path)]) == 0
+
+
 def test_invalid_build_leaves_the_published_file(cfg: Config, db: Target) -> None:
     feed = _feed(cfg, db, "heureka")
     first = _build(cfg, db, feed)

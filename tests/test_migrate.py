@@ -78,6 +78,31 @@ def test_function_with_unknown_column_is_rejected(db: Target, sql_tree: tuple[Pa
         migrate(db)
 
 
+def test_sql_standard_body_may_call_a_function_of_a_later_file(
+    db: Target, admin: psycopg.Connection, sql_tree: tuple[Path, Path]
+) -> None:
+    # a SQL-standard body is parsed when created, even with body checks off: aa_caller.sql loads
+    # only after zz_callee.sql, which comes later in load order (it is tried again after the others)
+    _, functions = sql_tree
+    (functions / "ops" / "aa_caller.sql").write_text(
+        "create or replace function ops.aa_caller() returns int language sql stable\n"
+        "begin atomic select ops.zz_callee() + 1; end;\n"
+    )
+    (functions / "ops" / "zz_callee.sql").write_text(
+        "create or replace function ops.zz_callee() returns int language sql immutable return 41;\n"
+    )
+    result = migrate(db)
+    assert {"ops/aa_caller.sql", "ops/zz_callee.sql"} <= set(result.functions_changed)
+    assert admin.execute("select ops.aa_caller()").fetchone() == (42,)
+    # a body that calls what no file makes still fails, naming its file and line
+    (functions / "ops" / "ab_orphan.sql").write_text(
+        "-- calls nothing that exists\ncreate or replace function ops.ab_orphan() returns int language sql stable\n"
+        "begin atomic select ops.no_such_function(); end;\n"
+    )
+    with pytest.raises(MigrationError, match=r"ab_orphan.sql:3: function ops.no_such_function\(\) does not exist"):
+        migrate(db)
+
+
 def test_broken_migration_rolls_back_every_migration_of_the_run(
     db: Target, admin: psycopg.Connection, sql_tree: tuple[Path, Path]
 ) -> None:

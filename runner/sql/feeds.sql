@@ -58,8 +58,18 @@ where feed_id = %(feed_id)s;
 -- the feeds the worker rebuilds now (schedule, debounced catalogue changes)
 select feed_id, shop_id, channel, reason from channels.feeds_due(now());
 
+-- name: items_settings
+-- before an items query, in its transaction: no JIT. The channel functions are inlined into the
+-- query (so rows stream); compiling their wide expressions costs far more than it saves
+-- (13 k items: 8 s -> 45 s when it was tried)
+select set_config('jit', 'off', true);
+
 -- name: items_heureka
-select * from channels.heureka_items(%(feed_id)s, (%(now)s::timestamptz at time zone core.shop_timezone(%(shop_id)s))::date);
+-- the columns the writer reads (stock and delivery_days are the availability feed's: the planner
+-- then does not compute them, and they are not sent)
+select item_id, productname, description, url, imgurl, imgurl_alternative, price_vat, heureka_cpc, manufacturer,
+       categorytext, ean, productno, params, delivery_date, delivery, itemgroup_id, excluded, problems
+from channels.heureka_items(%(feed_id)s, (%(now)s::timestamptz at time zone core.shop_timezone(%(shop_id)s))::date);
 
 -- name: items_heureka_availability
 select * from channels.heureka_availability_items(%(feed_id)s, %(now)s::timestamptz);
