@@ -147,6 +147,34 @@ def test_customer_order_history_pages_through_without_duplicates_or_gaps(
     assert seen == expected  # newest first, each order once, none missing (ties broken by code)
 
 
+def test_an_archived_orders_product_lines_are_counted_on_the_customer_page(
+    client: TestClient, db_admin: psycopg.Connection
+) -> None:
+    """Newcomer finding 3: orders older than the retention showed 0 product lines, as their lines
+    live in archive.order_items."""
+    found = db_admin.execute(
+        "select o.customer_key, o.code, count(*) from sales.orders o"
+        " join archive.order_items i on i.shop_id = o.shop_id and i.created_at = o.created_at"
+        " and i.order_code = o.code"
+        " where o.shop_id = %s and i.deleted_at is null and i.item_type in ('product', 'bazar', 'product-set', 'gift')"
+        " and (select count(*) from sales.orders x"
+        " where x.shop_id = o.shop_id and x.customer_key = o.customer_key) < 20"
+        " group by 1, 2 order by 1, 2 limit 1",
+        (SHOP,),
+    ).fetchone()
+    assert found is not None, "the generated data has archived lines"
+    key, code, lines = found
+    html = _ok(client, f"/customers/{SHOP}/{quote(key, safe='')}")
+    row = re.search(
+        rf'href="/orders/{SHOP}/{re.escape(quote(code))}">[^<]*</a></td>\s*<td>.*?</td>\s*<td>.*?</td>\s*'
+        r'<td class="num">([^<]*)</td>',
+        html,
+        re.S,
+    )
+    assert row is not None, html
+    assert row.group(1).strip() == str(lines) and lines > 0
+
+
 @pytest.mark.parametrize(
     "typed",
     [
