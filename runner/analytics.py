@@ -21,6 +21,10 @@ from runner.queries import query
 Progress = Callable[[str], None]
 
 
+# the segments list's name for customers without a segment (runner/sql/analytics.sql segments)
+NO_SEGMENT = "(none)"
+
+
 class AnalyticsError(HubError):
     """An analytics command cannot run as asked (e.g. an unknown shop)."""
 
@@ -158,6 +162,12 @@ def show(conn: psycopg.Connection, shop_id: int, *, segment: str | None = None, 
     if not row or not row[0]:
         raise AnalyticsError(f"no shop {shop_id} in core.shops (hub shop list)")
     params = {"shop_id": shop_id, "segment": segment, "limit": limit}
+    if segment is not None and segment != NO_SEGMENT:
+        try:
+            with conn.transaction():
+                conn.execute(query("analytics.check_segment"), params)
+        except psycopg.errors.InvalidParameterValue as exc:
+            raise AnalyticsError(f"--segment: {exc.diag.message_primary}") from exc
     with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
         segments = cur.execute(query("analytics.segments"), params).fetchall()
         top = cur.execute(query("analytics.top_customers"), params).fetchall()

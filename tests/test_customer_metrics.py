@@ -717,6 +717,10 @@ def test_refresh_and_show_commands(hub_env: dict[str, str], admin: psycopg.Conne
     shown = json.loads(done.stdout)
     assert {s["segment"] for s in shown["segments"]} <= {"lost"}
     assert all(c["rfm_segment"] == "lost" for c in shown["top_customers"])
+    # newcomer finding 9: an unknown segment is an error listing the valid ones
+    done = hub(hub_env, "analytics", "show", "--shop", str(MASTER), "--segment", "at-risk")
+    assert done.returncode == 1 and "unknown RFM segment 'at-risk'" in done.stderr, done.stderr
+    assert "at risk" in done.stderr and "champions" in done.stderr
     done = hub(hub_env, "analytics", "refresh", "--shop", "999")
     assert done.returncode == 1 and "no shop 999" in done.stderr
 

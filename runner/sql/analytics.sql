@@ -7,6 +7,10 @@ select shop_id from core.shops where %(shop_id)s::bigint is null or shop_id = %(
 -- name: shop_exists
 select exists (select from core.shops where shop_id = %(shop_id)s);
 
+-- name: check_segment
+-- the shop's RFM segment names; raises 22023 listing them when %(segment)s is not one of them
+select analytics.check_rfm_segments(%(shop_id)s, array[%(segment)s::text]);
+
 -- name: rebuild
 select analytics.rebuild_customer_metrics(%(shop_id)s, true);
 
