@@ -175,6 +175,23 @@ def test_an_archived_orders_product_lines_are_counted_on_the_customer_page(
     assert row.group(1).strip() == str(lines) and lines > 0
 
 
+def test_customer_search_shows_more_than_the_first_50(client: TestClient, db_admin: psycopg.Connection) -> None:
+    """Newcomer finding 7: a name search stopped at 50 rows with no way to the rest."""
+    word = ("Novák",)  # a surname common in the generated data (102 customers at this scale)
+    total = db_admin.execute("select count(*) from sales.search_customers(%s, %s, 1000)", (SHOP, word[0])).fetchone()
+    assert total is not None and total[0] > 50, (word, total)
+    first = _ok(client, f"/customers?shop={SHOP}&q={quote(word[0])}")
+    assert "Found by name (fuzzy): 50+ (the first 50)" in first
+    more = re.search(r'<a rel="more" href="([^"]+)">Show more \(up to 200\)</a>', first)
+    assert more is not None, first
+    second = _ok(client, more.group(1).replace("&amp;", "&"))
+    shown = min(total[0], 200)
+    assert f"Found by name (fuzzy): {shown}" in second
+    assert len(re.findall(rf'href="/customers/{SHOP}/', second)) >= shown
+    assert ('rel="more"' in second) == (total[0] > 200)
+    assert client.get(f"/customers?shop={SHOP}&q=a&limit=51").status_code == 400
+
+
 @pytest.mark.parametrize(
     "typed",
     [
