@@ -292,3 +292,24 @@ def test_segments_after_a_refresh_show_the_earlier_figures_then_the_new_ones(
         assert marked in fresh and "a newer refresh is being read" not in fresh
     finally:
         move(old_segment[0])
+
+
+@pytest.mark.parametrize("shops", [0, 1, 2])
+def test_an_unknown_shop_points_only_at_what_is_there(shops: int) -> None:
+    """Newcomer finding 23: with one shop there is no picker, yet the message said "Pick one of the
+    list above"."""
+    from runner.dashboard.pages.merchant import Choice
+    from runner.dashboard.render import environment
+
+    listed = [{"shop_id": 900101 + n, "name": f"Shop {n}"} for n in range(shops)]
+    html = (
+        environment()
+        .from_string(
+            '{% from "merchant_macros.html" import no_shop, shop_picker with context %}'
+            '{{ shop_picker(choice, "/customers") }}{{ no_shop(choice) }}'
+        )
+        .render(choice=Choice(None, listed, 999))
+    )
+    assert "There is no shop 999" in html and "hub shop add" in html
+    assert ("list above" in html) == ("<select" in html) == (shops > 1)
+    assert ('href="?shop=900101"' in html) == (shops == 1)
