@@ -313,3 +313,24 @@ def test_an_unknown_shop_points_only_at_what_is_there(shops: int) -> None:
     assert "There is no shop 999" in html and "hub shop add" in html
     assert ("list above" in html) == ("<select" in html) == (shops > 1)
     assert ('href="?shop=900101"' in html) == (shops == 1)
+
+
+def test_inventory_headline_and_order_now_list_agree(client: TestClient, db_admin: psycopg.Connection) -> None:
+    """Newcomer finding 13: the headline said 0 variants to order now while the "Order now" list
+    showed ten rows (those it cannot tell): the list's heading now counts both kinds, as the
+    headline does, from the list's own rows."""
+    kinds = dict(
+        db_admin.execute(
+            "select split_part(reason, ':', 1), count(*) from analytics.purchase_recommendations(%s) group by 1",
+            (SHOP,),
+        ).fetchall()
+    )
+    assert set(kinds) <= {"order now", "cannot tell"} and kinds, kinds
+    order_now, cannot_tell = kinds.get("order now", 0), kinds.get("cannot tell", 0)
+    html = _ok(client, f"/inventory?shop={SHOP}")
+    assert f"Order now: {order_now:,} to order now, {cannot_tell:,} cannot tell" in html
+    stats = re.findall(
+        r"<b><a href=\"/inventory\?shop=\d+&amp;list=recommendations\">([\d,]+)</a></b><span>([^<]+)", html
+    )
+    assert stats == [(f"{order_now:,}", "variants to order now"), (f"{cannot_tell:,}", stats[1][1])], stats
+    assert "cannot tell" in stats[1][1]

@@ -259,7 +259,10 @@ def cmd_analytics_reorder(cfg: Config, args: argparse.Namespace) -> int:
         f"{summary['without_reorder_point']:,} selling without a reorder point, {summary['anomalies']:,} anomalies"
     )
     print()
-    print(f"to order (first {args.limit}; 'order -': see the reason)")
+    print(
+        f"to order: {summary['order_now']:,} to order now, {summary['cannot_tell']:,} cannot tell "
+        f"(first {args.limit}; 'order -': see the reason)"
+    )
     print_table(
         result["recommendations"],
         REORDER_COLUMNS,
