@@ -40,14 +40,19 @@ class ShopRefresh:
 
 WRITTEN_ENTITIES = ("orders", "customers")
 """Entities whose writes change customer metrics."""
+INVENTORY_ENTITIES = ("orders", "products")
+"""Entities whose writes change inventory figures (as runner.tasks.ANALYTICS_OF_ENTITY)."""
 
 
 def after_write(conn: psycopg.Connection, shop_id: int, entity: str) -> None:
-    """A snapshot import, sync run or webhook job wrote the shop's ``entity``: queue the workers'
-    refresh of the customers it touched (analytics.defer_refresh; the changes themselves were
-    queued in SQL with the data). Runs in the caller's transaction. Inventory joins here later."""
+    """A snapshot import or sync run wrote the shop's ``entity``: queue the workers' refresh of the
+    customers it touched (analytics.defer_refresh; the changes themselves were queued in SQL with
+    the data) and of the shop's inventory figures (analytics.defer_inventory_refresh), as the
+    workers' own writes do. Runs in the caller's transaction."""
     if entity in WRITTEN_ENTITIES:
         conn.execute(query("analytics.defer_refresh"), {"shop_id": shop_id})
+    if entity in INVENTORY_ENTITIES:
+        conn.execute(query("analytics.defer_inventory_refresh"), {"shop_id": shop_id})
 
 
 def refresh_shop(conn: psycopg.Connection, shop_id: int, *, full: bool = False) -> dict[str, Any]:

@@ -49,3 +49,7 @@ select count(distinct customer_key) from analytics.customer_changes where shop_i
 -- name: defer_refresh
 -- the workers' refresh of the shop's changed customers, queued (one waits at most)
 select analytics.defer_refresh(%(shop_id)s);
+
+-- name: defer_inventory_refresh
+-- the workers' refresh of the shop's inventory figures (recalculate_inventory), queued (one waits at most)
+select analytics.defer_inventory_refresh(%(shop_id)s);
