@@ -143,6 +143,22 @@ def test_status_draws_tables_and_says_why(
     assert "ValueError: boom" in out
 
 
+def test_status_not_on_a_terminal_keeps_words_whole_and_names_hub_backup_run(
+    admin: psycopg.Connection, hub_env: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    """Newcomer finding 10: piped, the tables wrapped mid-word at 80 columns; without a backup the
+    report said `hub db backup` while README and dashboard say `hub backup run`."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    setup.live_worker(admin)
+    setup.synced_shop(admin)
+    error = "ValueError: " + "-".join(["unbroken"] * 14)  # 130 characters, no space to wrap at
+    setup.failed_job(admin, error=error)
+    assert main(["status"]) == 2  # no backup: critical
+    out = capsys.readouterr().out
+    assert error in out, out
+    assert "Backups: none yet (hub backup run)" in out
+
+
 def test_status_says_unknown_when_the_database_does_not_answer(
     db: Target, hub_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
