@@ -21,6 +21,10 @@ from runner.queries import query
 Progress = Callable[[str], None]
 
 
+# the segments list's name for customers without a segment (runner/sql/analytics.sql segments)
+NO_SEGMENT = "(none)"
+
+
 class AnalyticsError(HubError):
     """An analytics command cannot run as asked (e.g. an unknown shop)."""
 
@@ -36,14 +40,19 @@ class ShopRefresh:
 
 WRITTEN_ENTITIES = ("orders", "customers")
 """Entities whose writes change customer metrics."""
+INVENTORY_ENTITIES = ("orders", "products")
+"""Entities whose writes change inventory figures (as runner.tasks.ANALYTICS_OF_ENTITY)."""
 
 
 def after_write(conn: psycopg.Connection, shop_id: int, entity: str) -> None:
-    """A snapshot import, sync run or webhook job wrote the shop's ``entity``: queue the workers'
-    refresh of the customers it touched (analytics.defer_refresh; the changes themselves were
-    queued in SQL with the data). Runs in the caller's transaction. Inventory joins here later."""
+    """A snapshot import or sync run wrote the shop's ``entity``: queue the workers' refresh of the
+    customers it touched (analytics.defer_refresh; the changes themselves were queued in SQL with
+    the data) and of the shop's inventory figures (analytics.defer_inventory_refresh), as the
+    workers' own writes do. Runs in the caller's transaction."""
     if entity in WRITTEN_ENTITIES:
         conn.execute(query("analytics.defer_refresh"), {"shop_id": shop_id})
+    if entity in INVENTORY_ENTITIES:
+        conn.execute(query("analytics.defer_inventory_refresh"), {"shop_id": shop_id})
 
 
 def refresh_shop(conn: psycopg.Connection, shop_id: int, *, full: bool = False) -> dict[str, Any]:
@@ -158,6 +167,12 @@ def show(conn: psycopg.Connection, shop_id: int, *, segment: str | None = None, 
     if not row or not row[0]:
         raise AnalyticsError(f"no shop {shop_id} in core.shops (hub shop list)")
     params = {"shop_id": shop_id, "segment": segment, "limit": limit}
+    if segment is not None and segment != NO_SEGMENT:
+        try:
+            with conn.transaction():
+                conn.execute(query("analytics.check_segment"), params)
+        except psycopg.errors.InvalidParameterValue as exc:
+            raise AnalyticsError(f"--segment: {exc.diag.message_primary}") from exc
     with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
         segments = cur.execute(query("analytics.segments"), params).fetchall()
         top = cur.execute(query("analytics.top_customers"), params).fetchall()

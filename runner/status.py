@@ -313,7 +313,7 @@ def _sections(report: dict[str, Any]) -> list[RenderableType]:
         )
     b = report["backups"]
     if b and b["newest_backup_id"] is None and b["last_completed_at"] is None:
-        parts.append(Text("Backups: none yet (hub db backup)", style="bold red"))
+        parts.append(Text("Backups: none yet (hub backup run)", style="bold red"))
     elif b:
         parts.append(
             Text(

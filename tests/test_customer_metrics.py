@@ -713,10 +713,23 @@ def test_refresh_and_show_commands(hub_env: dict[str, str], admin: psycopg.Conne
         assert any(line.startswith(name) and f" {count} " in line for line in done.stdout.splitlines()), name
     top = admin.execute("select email from analytics.top_customers(%s, 1, 'clv')", [MASTER]).fetchone()[0]
     assert top in done.stdout
+    # newcomer finding 25: churn as a percentage and the rhythm in days with one decimal, as the dashboard
+    rhythm, churn = admin.execute(
+        "select m.median_days_between_orders, (select churn_risk from analytics.customer_metrics"
+        " where shop_id = m.shop_id and churn_risk is not null order by clv desc nulls last, customer_key desc limit 1)"
+        " from analytics.customer_models m where m.shop_id = %s",
+        [MASTER],
+    ).fetchone()
+    assert f"median rhythm {float(rhythm):,.1f} days," in done.stdout, done.stdout
+    assert f"{float(churn) * 100:.1f} %" in done.stdout and f" {churn} " not in done.stdout + " ", done.stdout
     done = hub(hub_env, "analytics", "show", "--shop", str(MASTER), "--segment", "lost", "--json")
     shown = json.loads(done.stdout)
     assert {s["segment"] for s in shown["segments"]} <= {"lost"}
     assert all(c["rfm_segment"] == "lost" for c in shown["top_customers"])
+    # newcomer finding 9: an unknown segment is an error listing the valid ones
+    done = hub(hub_env, "analytics", "show", "--shop", str(MASTER), "--segment", "at-risk")
+    assert done.returncode == 1 and "unknown RFM segment 'at-risk'" in done.stderr, done.stderr
+    assert "at risk" in done.stderr and "champions" in done.stderr
     done = hub(hub_env, "analytics", "refresh", "--shop", "999")
     assert done.returncode == 1 and "no shop 999" in done.stderr
 

@@ -242,6 +242,11 @@ def test_rules_evaluated_equal_a_python_evaluation(
             r"expected a JSON string, got 3",
         ),
         (
+            # newcomer finding 9: an unknown segment name matched nobody, silently
+            {"any": [{"metric": "rfm_segment", "op": "in", "value": ["lost", "at-risk"]}]},
+            r"unknown RFM segment 'at-risk' of shop 1; its segments are: champions, .*at risk.*lost",
+        ),
+        (
             {"metric": "rfm_segment", "op": "in", "value": "lost"},
             r"at \$\.value: wrong value type for operator in: expected a non-empty JSON array",
         ),

@@ -147,6 +147,51 @@ def test_customer_order_history_pages_through_without_duplicates_or_gaps(
     assert seen == expected  # newest first, each order once, none missing (ties broken by code)
 
 
+def test_an_archived_orders_product_lines_are_counted_on_the_customer_page(
+    client: TestClient, db_admin: psycopg.Connection
+) -> None:
+    """Newcomer finding 3: orders older than the retention showed 0 product lines, as their lines
+    live in archive.order_items."""
+    found = db_admin.execute(
+        "select o.customer_key, o.code, count(*) from sales.orders o"
+        " join archive.order_items i on i.shop_id = o.shop_id and i.created_at = o.created_at"
+        " and i.order_code = o.code"
+        " where o.shop_id = %s and i.deleted_at is null and i.item_type in ('product', 'bazar', 'product-set', 'gift')"
+        " and (select count(*) from sales.orders x"
+        " where x.shop_id = o.shop_id and x.customer_key = o.customer_key) < 20"
+        " group by 1, 2 order by 1, 2 limit 1",
+        (SHOP,),
+    ).fetchone()
+    assert found is not None, "the generated data has archived lines"
+    key, code, lines = found
+    html = _ok(client, f"/customers/{SHOP}/{quote(key, safe='')}")
+    row = re.search(
+        rf'href="/orders/{SHOP}/{re.escape(quote(code))}">[^<]*</a></td>\s*<td>.*?</td>\s*<td>.*?</td>\s*'
+        r'<td class="num">([^<]*)</td>',
+        html,
+        re.S,
+    )
+    assert row is not None, html
+    assert row.group(1).strip() == str(lines) and lines > 0
+
+
+def test_customer_search_shows_more_than_the_first_50(client: TestClient, db_admin: psycopg.Connection) -> None:
+    """Newcomer finding 7: a name search stopped at 50 rows with no way to the rest."""
+    word = ("Novák",)  # a surname common in the generated data (102 customers at this scale)
+    total = db_admin.execute("select count(*) from sales.search_customers(%s, %s, 1000)", (SHOP, word[0])).fetchone()
+    assert total is not None and total[0] > 50, (word, total)
+    first = _ok(client, f"/customers?shop={SHOP}&q={quote(word[0])}")
+    assert "Found by name (fuzzy): 50+ (the first 50)" in first
+    more = re.search(r'<a rel="more" href="([^"]+)">Show more \(up to 200\)</a>', first)
+    assert more is not None, first
+    second = _ok(client, more.group(1).replace("&amp;", "&"))
+    shown = min(total[0], 200)
+    assert f"Found by name (fuzzy): {shown}" in second
+    assert len(re.findall(rf'href="/customers/{SHOP}/', second)) >= shown
+    assert ('rel="more"' in second) == (total[0] > 200)
+    assert client.get(f"/customers?shop={SHOP}&q=a&limit=51").status_code == 400
+
+
 @pytest.mark.parametrize(
     "typed",
     [
@@ -247,3 +292,45 @@ def test_segments_after_a_refresh_show_the_earlier_figures_then_the_new_ones(
         assert marked in fresh and "a newer refresh is being read" not in fresh
     finally:
         move(old_segment[0])
+
+
+@pytest.mark.parametrize("shops", [0, 1, 2])
+def test_an_unknown_shop_points_only_at_what_is_there(shops: int) -> None:
+    """Newcomer finding 23: with one shop there is no picker, yet the message said "Pick one of the
+    list above"."""
+    from runner.dashboard.pages.merchant import Choice
+    from runner.dashboard.render import environment
+
+    listed = [{"shop_id": 900101 + n, "name": f"Shop {n}"} for n in range(shops)]
+    html = (
+        environment()
+        .from_string(
+            '{% from "merchant_macros.html" import no_shop, shop_picker with context %}'
+            '{{ shop_picker(choice, "/customers") }}{{ no_shop(choice) }}'
+        )
+        .render(choice=Choice(None, listed, 999))
+    )
+    assert "There is no shop 999" in html and "hub shop add" in html
+    assert ("list above" in html) == ("<select" in html) == (shops > 1)
+    assert ('href="?shop=900101"' in html) == (shops == 1)
+
+
+def test_inventory_headline_and_order_now_list_agree(client: TestClient, db_admin: psycopg.Connection) -> None:
+    """Newcomer finding 13: the headline said 0 variants to order now while the "Order now" list
+    showed ten rows (those it cannot tell): the list's heading now counts both kinds, as the
+    headline does, from the list's own rows."""
+    kinds = dict(
+        db_admin.execute(
+            "select split_part(reason, ':', 1), count(*) from analytics.purchase_recommendations(%s) group by 1",
+            (SHOP,),
+        ).fetchall()
+    )
+    assert set(kinds) <= {"order now", "cannot tell"} and kinds, kinds
+    order_now, cannot_tell = kinds.get("order now", 0), kinds.get("cannot tell", 0)
+    html = _ok(client, f"/inventory?shop={SHOP}")
+    assert f"Order now: {order_now:,} to order now, {cannot_tell:,} cannot tell" in html
+    stats = re.findall(
+        r"<b><a href=\"/inventory\?shop=\d+&amp;list=recommendations\">([\d,]+)</a></b><span>([^<]+)", html
+    )
+    assert stats == [(f"{order_now:,}", "variants to order now"), (f"{cannot_tell:,}", stats[1][1])], stats
+    assert "cannot tell" in stats[1][1]

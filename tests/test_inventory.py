@@ -229,6 +229,9 @@ def test_variant_without_lead_time_gets_nulls_and_a_reason_until_a_default_is_se
     recs = recommendations(admin)
     assert recs["C"]["quantity"] is None and recs["C"]["reason"].startswith("cannot tell")
     assert "catalog.suppliers.lead_time_days of Beta" in recs["D"]["reason"]
+    # newcomer finding 13: each "cannot tell" reason names the command that fixes it
+    for code in ("C", "D"):
+        assert f"run hub settings set inventory.lead_time_days 7 --type integer --shop {SHOP}" in recs[code]["reason"]
 
     admin.execute("select core.setting_set('inventory.lead_time_days', '30'::jsonb)")
     m = metrics(admin)
@@ -242,6 +245,7 @@ def test_variant_without_lead_time_gets_nulls_and_a_reason_until_a_default_is_se
     admin.execute("update catalog.variants set stock = 1 where shop_id = %s and code = 'D'", [SHOP])  # read live
     recs = recommendations(admin)
     assert recs["D"]["quantity"] is None and "quantity unknown: no ordering cost" in recs["D"]["reason"]
+    assert f"run hub settings set inventory.ordering_cost 500 --type integer --shop {SHOP}" in recs["D"]["reason"]
     admin.execute("select core.setting_set('inventory.ordering_cost', '250'::jsonb, %s)", [SHOP])
     assert recommendations(admin)["D"]["quantity"] > 0
 
@@ -517,6 +521,9 @@ def test_hub_analytics_refresh_only_inventory_and_reorder(
     shown = hub(hub_env, "analytics", "reorder", "--shop", str(SHOP))
     assert shown.returncode == 0, shown.stderr
     assert "1 to order now" in shown.stdout and "order now: stock 10 is at or below" in shown.stdout
+    recs = recommendations(admin)
+    cannot = sum(r["reason"].startswith("cannot tell") for r in recs.values())
+    assert f"to order: 1 to order now, {cannot} cannot tell" in shown.stdout, shown.stdout
     assert "171" in shown.stdout  # A: one lot of ceil(EOQ 170.880)
     unknown = hub(hub_env, "analytics", "reorder", "--shop", "999")
     assert unknown.returncode == 1 and "no shop 999" in unknown.stderr

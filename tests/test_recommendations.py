@@ -387,6 +387,41 @@ def test_given_customers_are_found_by_guid_or_email_in_any_spelling(
     assert {p for (p,) in products} == bought[guid_key]
 
 
+def test_a_registered_customer_is_found_by_their_account_email(admin: psycopg.Connection, orders: list[Order]) -> None:
+    """Newcomer finding 1: an e-mail of a registered customer used to resolve to the e-mail key,
+    which only guests have, so the answer was the best sellers, including what they had bought."""
+    refresh(admin, min_support=0, min_orders=1)
+    popularity, pairs = stored(admin)
+    bought = bought_by(orders)
+    guid_key = CUSTOMERS[6]
+    admin.execute(
+        "insert into sales.customers (shop_id, guid, email) values (%s, %s, 'Marie.Jelinek@Example.NET')",
+        [SHOP, guid_key],
+    )
+    assert bought[guid_key]  # someone who has bought, so the best sellers alone would be wrong
+    rows = admin.execute(
+        "select customer_key, product_guid::text from analytics.customer_recommendations(%s, %s, 5)",
+        [SHOP, [" marie.jelinek@example.net"]],
+    ).fetchall()
+    assert {key for key, _ in rows} == {guid_key}
+    got = [product for _, product in rows]
+    assert got == expected_recommendations(bought[guid_key], pairs, popularity, 5)
+    assert not set(got) & bought[guid_key]
+    products = admin.execute(
+        "select product_guid::text from analytics.customer_products(%s, %s)", [SHOP, ["MARIE.JELINEK@example.net"]]
+    ).fetchall()
+    assert {p for (p,) in products} == bought[guid_key]
+    resolved = admin.execute(
+        "select given, customer_key from analytics.resolve_customer_keys(%s, %s) order by 1",
+        [SHOP, ["marie.jelinek@example.net", guid_key.upper(), "nobody@example.cz", " "]],
+    ).fetchall()
+    assert resolved == [
+        (guid_key.upper(), guid_key),
+        ("marie.jelinek@example.net", guid_key),
+        ("nobody@example.cz", "nobody@example.cz"),
+    ]
+
+
 def test_readonly_role_calls_the_functions(db: Target, admin: psycopg.Connection, orders: list[Order]) -> None:
     refresh(admin, min_support=0, min_orders=1)
     with psycopg.connect(db.readonly, autocommit=True) as ro:

@@ -362,6 +362,13 @@ def test_shop_and_snapshot_commands(
     assert "refused the API token" in bad.stderr and "Traceback" not in bad.stderr
     imported = run("snapshot", "import", "--shop", str(SHOP), "--entity", "customers", "--quiet")
     assert "completed" in imported.stdout
+    # newcomer finding 16: a first import queues the inventory refresh as it does the customers'
+    assert "completed" in run("snapshot", "import", "--shop", str(SHOP), "--entity", "products", "--quiet").stdout
+    queued = admin.execute(
+        "select task_name, lock from procrastinate.procrastinate_jobs where status = 'todo' order by task_name"
+    ).fetchall()
+    assert ("recalculate_inventory", f"shop:{SHOP}:inventory") in queued, queued
+    assert ("refresh_changed_customers", f"shop:{SHOP}:customer_changes") in queued, queued
     assert "Demo" in run("shop", "list").stdout
     shown = run("shop", "show", str(SHOP)).stdout
     assert "shoptet.private_token" in shown and box.private_token(SHOP) not in shown

@@ -137,7 +137,7 @@ SEGMENT_COLUMNS = (
     Column("%", 6, ">", cell=lambda r: f"{r['percent']}"),
     Column("total_spent", 16, ">", cell=lambda r: f"{r['total_spent']:,.2f}"),
     Column("avg_clv", 12, ">", cell=lambda r: f"{r['avg_clv']:,.2f}" if r["avg_clv"] is not None else "-"),
-    Column("churn", None, cell=lambda r: f"{r['avg_churn_risk']}" if r["avg_churn_risk"] is not None else "-"),
+    Column("churn", None, cell=lambda r: _ratio(r["avg_churn_risk"])),
 )
 
 TOP_COLUMNS = (
@@ -148,8 +148,20 @@ TOP_COLUMNS = (
     Column("RFM", 5, cell=lambda r: f"{r['recency_score']}{r['frequency_score']}{r['monetary_score']}"),
     Column("segment", 18, cell=lambda r: r["rfm_segment"] or "-"),
     Column("clv", 12, ">", cell=lambda r: f"{r['clv']:,.2f}" if r["clv"] is not None else "-"),
-    Column("churn", None, cell=lambda r: f"{r['churn_risk']}" if r["churn_risk"] is not None else "-"),
+    Column("churn", None, cell=lambda r: _ratio(r["churn_risk"])),
 )
+
+
+def _ratio(value: Any) -> str:
+    """A churn risk 0..1 as the dashboard shows it: 98.6 %."""
+    from runner.dashboard.fmt import ratio
+
+    return "-" if value is None else ratio(value)
+
+
+def _days(value: Any) -> str:
+    """A number of days as the dashboard shows it: one decimal (122.5)."""
+    return "-" if value is None else f"{float(value):,.1f}"
 
 
 def _short(text: str, width: int) -> str:
@@ -174,7 +186,7 @@ def cmd_analytics_show(cfg: Config, args: argparse.Namespace) -> int:
         return 0
     print(
         f"shop {args.shop}: {model['customers']:,} customers, model {model['model']} fitted "
-        f"{model['fitted_at']:%Y-%m-%d %H:%M %Z}, median rhythm {model['median_days_between_orders']} days, "
+        f"{model['fitted_at']:%Y-%m-%d %H:%M %Z}, median rhythm {_days(model['median_days_between_orders'])} days, "
         f"horizon {model['horizon_days']} days; churn and CLV as of now"
         + (f"; {result['pending_changes']:,} customers changed since" if result["pending_changes"] else "")
     )
@@ -259,7 +271,10 @@ def cmd_analytics_reorder(cfg: Config, args: argparse.Namespace) -> int:
         f"{summary['without_reorder_point']:,} selling without a reorder point, {summary['anomalies']:,} anomalies"
     )
     print()
-    print(f"to order (first {args.limit}; 'order -': see the reason)")
+    print(
+        f"to order: {summary['order_now']:,} to order now, {summary['cannot_tell']:,} cannot tell "
+        f"(first {args.limit}; 'order -': see the reason)"
+    )
     print_table(
         result["recommendations"],
         REORDER_COLUMNS,

@@ -5,10 +5,14 @@ SQL in runner/sql/status.sql, the views in db/functions/ops/)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from runner.commands.common import Subparsers, add_command, add_json_option
 from runner.config import Config
+
+NOT_A_TERMINAL_WIDTH = 1000
+"""Columns `hub status` lays out for when its output is not a terminal (no COLUMNS either)."""
 
 
 def register(subparsers: Subparsers) -> None:
@@ -52,7 +56,9 @@ def cmd_status(cfg: Config, args: argparse.Namespace) -> int:
         except DatabaseUnavailable as exc:
             return status.unreachable(target, summarize(exc, one_line=True, label=False))
 
-    console = Console()
+    # not a terminal (a pipe, a file, a monitoring check): rich would lay out for 80 columns and
+    # wrap table cells mid-word; lines as long as they need (tables are not expanded) instead
+    console = Console() if sys.stdout.isatty() or os.environ.get("COLUMNS") else Console(width=NOT_A_TERMINAL_WIDTH)
     if args.watch is not None:
         if args.watch <= 0:
             print(f"hub: error: --watch must be a positive number of seconds, got {args.watch:g}", file=sys.stderr)

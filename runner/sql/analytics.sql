@@ -7,6 +7,10 @@ select shop_id from core.shops where %(shop_id)s::bigint is null or shop_id = %(
 -- name: shop_exists
 select exists (select from core.shops where shop_id = %(shop_id)s);
 
+-- name: check_segment
+-- the shop's RFM segment names; raises 22023 listing them when %(segment)s is not one of them
+select analytics.check_rfm_segments(%(shop_id)s, array[%(segment)s::text]);
+
 -- name: rebuild
 select analytics.rebuild_customer_metrics(%(shop_id)s, true);
 
@@ -45,3 +49,7 @@ select count(distinct customer_key) from analytics.customer_changes where shop_i
 -- name: defer_refresh
 -- the workers' refresh of the shop's changed customers, queued (one waits at most)
 select analytics.defer_refresh(%(shop_id)s);
+
+-- name: defer_inventory_refresh
+-- the workers' refresh of the shop's inventory figures (recalculate_inventory), queued (one waits at most)
+select analytics.defer_inventory_refresh(%(shop_id)s);

@@ -73,10 +73,11 @@ order by t.tag;
 -- name: customer_orders
 -- a customer's orders (every order whose customer_key is theirs, cancelled and deleted ones included
 -- and marked), newest first, one keyset page. Index orders_customer_key finds the customer's orders;
--- they are few per customer, so sorting them is cheap.
+-- they are few per customer, so sorting them is cheap. Product lines are counted hot or archived
+-- (sales.order_items_all; the order's created_at prunes both sides to one partition).
 select o.code, o.created_at, o.status_id, o.status_name, o.total_with_vat, o.currency, o.paid,
        o.deleted_at, o.status_id = any (analytics.cancelled_status_ids(o.shop_id)) as cancelled,
-       (select count(*) from sales.order_items i
+       (select count(*) from sales.order_items_all i
         where i.shop_id = o.shop_id and i.created_at = o.created_at and i.order_code = o.code
           and i.deleted_at is null and i.item_type in ('product', 'bazar', 'product-set', 'gift')) as product_lines
 from sales.orders o

@@ -7,6 +7,10 @@ select s.as_of, s.refreshed_at,
        count(*) filter (where m.order_now) as order_now,
        count(*) filter (where m.units_per_day_90d > 0 and m.reorder_point is null and m.stock is not null)
            as without_reorder_point,
+       -- the two kinds of rows of analytics.purchase_recommendations (the "Order now" list), counted
+       -- by its own filter so that the headline and the list agree
+       count(*) filter (where m.order_now is null and m.units_per_day_90d > 0 and m.stock is not null
+                          and m.reorder_point is null) as cannot_tell,
        count(*) filter (where m.days_of_stock_left <= %(risk_days)s) as at_risk,
        count(*) filter (where m.anomaly) as anomalies
 from analytics.variant_demand_state s

@@ -13,6 +13,9 @@ select count(*) as variants,
        count(*) filter (where units_per_day_90d > 0) as selling,
        count(*) filter (where order_now) as order_now,
        count(*) filter (where units_per_day_90d > 0 and reorder_point is null) as without_reorder_point,
+       -- the "cannot tell" rows of analytics.purchase_recommendations, by its own filter
+       count(*) filter (where order_now is null and units_per_day_90d > 0 and stock is not null
+                          and reorder_point is null) as cannot_tell,
        count(*) filter (where anomaly) as anomalies
 from analytics.variant_metrics
 where shop_id = %(shop_id)s;

@@ -2,8 +2,9 @@
  * analytics.customer_products(p_shop_id, p_customer_keys): the products each customer of a shop
  * has bought: one row per (customer_key, product_guid) with the number of the customer's orders
  * holding it and when it was last ordered. Keys as analytics.customer_key makes them (lower-case
- * customer GUID, or the normalised e-mail of guest orders); given keys are normalised with
- * analytics.normalize_customer_key first. p_customer_keys null: every customer of the shop.
+ * customer GUID, or the normalised e-mail of guest orders); given keys are resolved with
+ * analytics.resolve_customer_keys first (an account e-mail finds the registered customer, under
+ * their GUID key). p_customer_keys null: every customer of the shop.
  *
  * What counts as bought is what the frequently-bought-together statistics count (see
  * analytics.refresh_product_pairs), over the whole history: product lines (item_type product,
@@ -43,7 +44,7 @@ begin
         return;
     end if;
 
-    v_keys := array(select distinct analytics.normalize_customer_key(k) from unnest(p_customer_keys) k);
+    v_keys := array(select distinct r.customer_key from analytics.resolve_customer_keys(p_shop_id, p_customer_keys) r);
     -- given customers: their orders by the customer-history and e-mail-history indexes, their
     -- lines by the lines' primary key (shop_id, created_at, order_code)
     return query

@@ -2,9 +2,10 @@
  * analytics.customer_recommendations(p_shop_id, p_customer_keys, p_limit): the top p_limit
  * products to offer each customer of a shop, never one they have already bought
  * (analytics.customer_products: any counted order, whole history, product level).
- * p_customer_keys: the customers (analytics.customer_key form; typed keys are normalised), null =
- * every customer who has bought something (a heavy query, for exports). A key without purchases
- * gets the best sellers.
+ * p_customer_keys: the customers (typed keys resolved by analytics.resolve_customer_keys: a GUID,
+ * or an e-mail -> the registered customer with that account e-mail, answered under their GUID
+ * key), null = every customer who has bought something (a heavy query, for exports). A key of
+ * nobody known (no account, no order) gets the best sellers.
  *
  * Model (item-to-item association rules, analytics.product_pairs of the last
  * analytics.refresh_product_pairs): a candidate B scores max over the customer's products A of
@@ -39,8 +40,8 @@ begin
         -- each customer with what they bought, as an array (membership tests, no anti-joins)
         select coalesce(k.customer_key, b.customer_key) as customer_key, coalesce(b.bought, '{}') as bought,
                coalesce(cardinality(b.bought), 0) as products
-        from (select distinct analytics.normalize_customer_key(x) as customer_key
-              from unnest(p_customer_keys) x) k
+        from (select distinct r.customer_key
+              from analytics.resolve_customer_keys(p_shop_id, p_customer_keys) r) k
         full join (select cp.customer_key, array_agg(cp.product_guid) as bought
                    from analytics.customer_products(p_shop_id, p_customer_keys) cp
                    group by cp.customer_key) b on b.customer_key = k.customer_key

@@ -13,7 +13,8 @@
  *
  * Variants without sales in the 90 days, with untracked stock (null) or above their reorder point
  * are not listed. reason is plain text naming the figures used (the rounded ones shown in
- * analytics.variant_metrics).
+ * analytics.variant_metrics) and, when a figure is missing, the command that sets it (hub settings
+ * set ... --shop N, with an example value).
  */
 create or replace function analytics.purchase_recommendations(p_shop_id bigint)
 returns table (
@@ -46,13 +47,18 @@ select
         || case when q.quantity is not null
                 then format('; %s x %s (EOQ %s rounded up) lifts it above', q.lots, q.lot, trim_scale(m.eoq))
                 else '; quantity unknown: ' || case when m.ordering_cost is null
-                    then 'no ordering cost (set catalog.suppliers.ordering_cost or setting inventory.ordering_cost)'
-                    else 'no purchase price (catalog.variants.purchase_price)' end
+                    then format('no ordering cost: run hub settings set inventory.ordering_cost 500 --type integer --shop %s '
+                                '(per purchase order, in the shop''s currency; or set catalog.suppliers.ordering_cost)', m.shop_id)
+                    else format('no purchase price: enter it in Shoptet, then run hub sync --shop %s --entity products '
+                                '(catalog.variants.purchase_price)', m.shop_id) end
            end
     else
         format('cannot tell: no reorder point without a lead time (%s); stock %s lasts %s days at %s units/day',
-               case when m.supplier_guid is null then 'no supplier; set setting inventory.lead_time_days'
-                    else 'set catalog.suppliers.lead_time_days of ' || m.supplier_name || ' or setting inventory.lead_time_days' end,
+               case when m.supplier_guid is null
+                    then format('no supplier; run hub settings set inventory.lead_time_days 7 --type integer --shop %s',
+                                m.shop_id)
+                    else format('run hub settings set inventory.lead_time_days 7 --type integer --shop %s, or set '
+                                'catalog.suppliers.lead_time_days of %s', m.shop_id, m.supplier_name) end,
                trim_scale(m.stock), trim_scale(m.days_of_stock_left), trim_scale(m.units_per_day_90d))
     end as reason,
     m.stock,

@@ -4,7 +4,8 @@
   with an ``@`` is an e-mail, matched exactly after core.normalize_email (case, surrounding white
   space), guests included; other text is the start of a registered customer's name
   (case-insensitive). Fuzzy name search is the search issue's ``sales.search_customers(shop_id, q,
-  limit)``: where that function is installed the page calls it instead (``search_fuzzy``).
+  limit)``: where that function is installed the page calls it instead (``search_fuzzy``). A
+  search shows the first 50; ``&limit=200`` or ``1000`` ("Show more") asks for more.
 * ``/customers/<shop>/<customer key>`` one customer: metrics of analytics.customer_metrics
   (segment, churn risk, CLV, expected next order), tags, and the order history newest first
   (keyset pages on (created_at, code)).
@@ -28,21 +29,33 @@ from runner.dashboard.render import page
 from runner.queries import query
 
 SEARCH_LIMIT = 50
+# "show more" asks again for more rows: 50, then 200, then sales.search_customers' maximum
+SEARCH_LIMITS = (50, 200, 1000)
 ORDER_LINES_LIMIT = 200
 CUSTOMER_KEY = ("total_spent", "customer_key")
 ORDER_KEY = ("created_at", "code")
 LINE_KEY = ("item_id",)
 
 
-async def search(request: Request, shop_id: int, q: str) -> tuple[str, list[dict[str, Any]]]:
-    """The customers found for q: (how they were searched, rows)."""
+def search_limit(request: Request) -> int:
+    """The number of search results asked for (?limit=, one of SEARCH_LIMITS; default the first)."""
+    raw = request.query_params.get("limit") or str(SEARCH_LIMIT)
+    if not raw.isdigit() or int(raw) not in SEARCH_LIMITS:
+        raise merchant.BadParameter(f"limit must be one of {', '.join(map(str, SEARCH_LIMITS))}; got {raw!r}")
+    return int(raw)
+
+
+async def search(request: Request, shop_id: int, q: str, limit: int) -> tuple[str, list[dict[str, Any]]]:
+    """The customers found for q: (how they were searched, rows), at most limit + 1 rows (the extra
+    one tells that there are more) but never above the search function's 1000."""
+    asked = min(limit + 1, SEARCH_LIMITS[-1])
     if "@" in q:
         found = await data.rows(
-            request, query("dashboard_customers.search_email"), {"shop_id": shop_id, "email": q, "limit": SEARCH_LIMIT}
+            request, query("dashboard_customers.search_email"), {"shop_id": shop_id, "email": q, "limit": asked}
         )
         return "e-mail", found
     found = await data.rows(
-        request, query("dashboard_customers.search_fuzzy"), {"shop_id": shop_id, "q": q, "limit": SEARCH_LIMIT}
+        request, query("dashboard_customers.search_fuzzy"), {"shop_id": shop_id, "q": q, "limit": asked}
     )
     return "name (fuzzy)", found
 
@@ -56,7 +69,16 @@ async def customers(request: Request) -> Response:
         if choice.shop is None:
             return page(request, "customers.html", title="Customers", **context)
         if q:
-            context["searched"], context["found"] = await search(request, choice.shop.shop_id, q)
+            limit = search_limit(request)
+            searched, found = await search(request, choice.shop.shop_id, q, limit)
+            bigger = [n for n in SEARCH_LIMITS if n > limit]
+            context.update(
+                searched=searched,
+                found=found[:limit],
+                more=len(found) >= limit and (len(found) > limit or not bigger),
+                limit=limit,
+                more_limit=bigger[0] if bigger and len(found) > limit else None,
+            )
         elif choice.shop.has_metrics:
             after = paging.after(request, CUSTOMER_KEY)
             rows = await data.rows(
