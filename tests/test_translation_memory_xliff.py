@@ -252,6 +252,44 @@ def test_malformed_xliff_is_refused_with_line_and_reason_and_nothing_applied(
     assert _state(admin) == before
 
 
+@pytest.mark.parametrize("text", ["", "   ", "\u00a0\n"])
+def test_an_empty_or_blank_translation_is_refused_naming_product_field_and_language(
+    text: str, app: psycopg.Connection, admin: psycopg.Connection, catalogue: dict[int, str]
+) -> None:
+    with pytest.raises(psycopg.errors.InvalidParameterValue) as exc:
+        workflow.draft(
+            app, master_shop_id=MASTER, product_guid=guid(1), field="name", language="en", text=text, changed_by="eva"
+        )
+    message = exc.value.diag.message_primary or ""
+    assert guid(1) in message and " name" in message and "en text is empty" in message
+    app.rollback()
+    assert admin.execute("select count(*) from catalog.translations").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("fmt", ["1.2", "2.0"])
+def test_xliff_never_marks_an_empty_target_translated_and_refuses_a_blank_one(
+    fmt: str, app: psycopg.Connection, admin: psycopg.Connection, catalogue: dict[int, str]
+) -> None:
+    ids = _drafts(app, catalogue)
+    # an empty text stored before drafts refused it
+    admin.execute("update catalog.translations set text = '' where id = %s", (ids[0],))
+    data, _ = xliff.export(app, language="en", statuses=["draft"], fmt=fmt)
+    text = data.decode()
+    unit = text[text.index(f'id="{ids[0]}"') :]
+    unit = unit[: unit.index("</trans-unit>" if fmt == "1.2" else "</unit>")]
+    untranslated = 'state="needs-translation"' if fmt == "1.2" else 'state="initial"'
+    assert untranslated in unit and 'state="translated"' not in unit
+    other = text[text.index(f'id="{ids[2]}"') :]
+    assert 'state="translated"' in other[: other.index("</trans-unit>" if fmt == "1.2" else "</unit>")]
+
+    before = _state(admin)
+    lines = text.replace(">Product 3<", ">   <", 1).splitlines()
+    unit_at = next(i for i, line in enumerate(lines, 1) if f'id="{ids[4]}"' in line)
+    with pytest.raises(xliff.XliffError, match=rf"^f\.xlf:{unit_at}: unit {ids[4]}: .*name: the en text is empty"):
+        xliff.import_file(app, "\n".join(lines).encode(), changed_by="t", where="f.xlf")
+    assert _state(admin) == before
+
+
 class FakeDeepL(BaseHTTPRequestHandler):
     """DeepL's POST /v2/translate: prefixes each text with [TARGET] (tags untouched)."""
 
