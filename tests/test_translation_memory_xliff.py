@@ -458,3 +458,29 @@ def test_cli_worklist_export_import_approve(
         ("draft", "review", "eva"),
         ("review", "approved", "bob"),
     ]
+
+
+def test_a_draft_for_a_language_no_target_shop_has_is_warned_about_at_once(
+    hub_env: dict[str, str],
+    app: psycopg.Connection,
+    catalogue: dict[int, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def draft(language: str, *target: str) -> tuple[str, str]:
+        argv = ["translate", "draft", "--shop", str(MASTER), "--product", guid(1), "--field", "name"]
+        assert cli.main([*argv, "--language", language, "--text", "Oak", "--by", "eva", *target]) == 0
+        captured = capsys.readouterr()
+        return captured.out, captured.err
+
+    # en: the second shop has it; no warning
+    out, err = draft("en")
+    assert out.startswith("translation ") and err == ""
+    # de: no shop of the master has it; stored as a draft all the same, with the languages there are
+    out, err = draft("de")
+    assert out.endswith(": draft\n")
+    assert f"no shop of master {MASTER} has language de (their languages: cs, en, sk)" in err
+    # en for the master itself (cs only)
+    _, err = draft("en", "--target-shop", str(MASTER))
+    assert f"shop {MASTER} has no language en (its languages: cs)" in err
+    _, err = draft("en", "--target-shop", str(SECOND))
+    assert err == ""

@@ -299,8 +299,11 @@ def cmd_translate_draft(cfg: Config, args: argparse.Namespace) -> int:
             changed_by=args.by,
             target_shop_id=args.target_shop,
         )
+        warning = workflow.language_warning(conn, tid)
+    if warning:
+        print(f"warning: translation {tid}: {warning}", file=sys.stderr)
     if args.json:
-        print_json({"id": tid, "status": "draft"}, compact=True)
+        print_json({"id": tid, "status": "draft", "warning": warning}, compact=True)
     else:
         print(f"translation {tid}: draft")
     return 0

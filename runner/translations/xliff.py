@@ -102,9 +102,9 @@ def export(
                     attrib={f"{{{HUB_NS}}}status": row["status"], f"{{{HUB_NS}}}master": str(row["master_shop_id"])},
                 )
                 etree.SubElement(unit, f"{{{NS12}}}source").text = row["source_text"] or ""
-                etree.SubElement(unit, f"{{{NS12}}}target", state=_state(row, STATE_12, "needs-translation")).text = row[
-                    "text"
-                ]
+                etree.SubElement(
+                    unit, f"{{{NS12}}}target", state=_state(row, STATE_12, "needs-translation")
+                ).text = row["text"]
                 etree.SubElement(unit, f"{{{NS12}}}note").text = _note(row)
     else:
         if len(by_source) > 1:
