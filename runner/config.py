@@ -44,7 +44,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "(none)",
         "private API token for `hub shop add` when --token is not given (keeps it out of shell history)",
     ),
-    "HUB_PUBLIC_URL": ("http://127.0.0.1:8000", "public base URL of the web app, used when registering webhooks"),
+    "HUB_PUBLIC_URL": (
+        "http://127.0.0.1:8000",
+        "public base URL of the web app: webhooks, the feed URLs hub commands print (set it in every shell)",
+    ),
     "HUB_BACKUP_DIR": (
         "HUB_HOME/backups",
         "dumps of `hub backup run` and the daily job (with .sha256 and manifest), and the pgBackRest repository",
