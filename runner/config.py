@@ -61,7 +61,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "days of dumps kept by `hub backup prune` (the newest verified one always stays), and of pgBackRest backups",
     ),
     "HUB_SETTINGS_TTL": ("60", "seconds a cached setting may be served without a change notification (safety net)"),
-    "HUB_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
+    "HUB_LOG_LEVEL": (
+        "WARNING (serve, worker, sandbox serve: INFO)",
+        "DEBUG, INFO, WARNING or ERROR; INFO shows the full log of any command",
+    ),
     "HUB_LOG_FORMAT": ("text", "'text' (key=value) or 'json' (one JSON object per line)"),
     "HUB_FEEDS_DIR": ("HUB_HOME/feeds", "published marketplace feeds (<feed_id>/<channel>.xml and .xml.gz)"),
 }

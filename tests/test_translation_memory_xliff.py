@@ -484,3 +484,22 @@ def test_a_draft_for_a_language_no_target_shop_has_is_warned_about_at_once(
     assert f"shop {MASTER} has no language en (its languages: cs)" in err
     _, err = draft("en", "--target-shop", str(SECOND))
     assert err == ""
+
+
+def test_a_refused_step_prints_the_message_not_the_plpgsql_trace(
+    hub_env: dict[str, str],
+    app: psycopg.Connection,
+    catalogue: dict[int, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["translate", "draft", "--shop", str(MASTER), "--product", guid(1), "--field", "name", "--language", "en"]
+    assert cli.main([*argv, "--text", "Oak", "--by", "eva", "--json"]) == 0
+    tid = json.loads(capsys.readouterr().out)["id"]
+    assert cli.main(["translate", "approve", str(tid), "--by", "bob"]) == 1
+    err = capsys.readouterr().err
+    assert f"translation {tid}: draft -> approved is not allowed" in err
+    assert "CONTEXT" not in err and "PL/pgSQL" not in err and "SQL statement" not in err
+    # a refused draft: the function's message only
+    assert cli.main([*argv, "--text", " ", "--by", "eva"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("hub: error: product ") and "the en text is empty" in err and "PL/pgSQL" not in err
