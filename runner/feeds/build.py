@@ -83,6 +83,8 @@ class BuildResult:
     seconds: float = 0.0
     problems: list[dict[str, Any]] = field(default_factory=list)
     published: bool = False
+    # why items were left out (the channel function's `excluded` text) -> how many
+    excluded_by: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -91,6 +93,7 @@ class BuildResult:
             "path": str(self.path),
             "items": self.items,
             "excluded": self.excluded,
+            "excluded_by": self.excluded_by,
             "invalid": self.invalid,
             "size_bytes": self.size_bytes,
             "etag": self.etag,
@@ -158,6 +161,7 @@ def write_items(
                     for row in cur:
                         if row["excluded"] is not None:
                             result.excluded += 1
+                            result.excluded_by[row["excluded"]] = result.excluded_by.get(row["excluded"], 0) + 1
                             continue
                         if row["problems"]:
                             result.invalid += 1
