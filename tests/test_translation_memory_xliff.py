@@ -503,3 +503,20 @@ def test_a_refused_step_prints_the_message_not_the_plpgsql_trace(
     assert cli.main([*argv, "--text", " ", "--by", "eva"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("hub: error: product ") and "the en text is empty" in err and "PL/pgSQL" not in err
+
+
+def test_export_with_nothing_matching_says_so_and_writes_a_valid_file(
+    tmp_path: Path,
+    hub_env: dict[str, str],
+    app: psycopg.Connection,
+    catalogue: dict[int, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "de.xlf"
+    assert cli.main(["translate", "export", "--language", "de", "--output", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "no translations to de in state draft, stale: the file has no units" in err
+    assert xliff.parse(out.read_bytes())[1] == []  # still XLIFF, importable as a no-op
+    assert cli.main(["translate", "export", "--language", "de"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("<?xml") and "no translations to de" in captured.err
