@@ -6,6 +6,8 @@ database error is printed with its cause chain as ``hub: error: ...``, exit stat
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -17,6 +19,9 @@ from runner.errors import CommandError, HubError, explain, is_database_error
 
 __all__ = ["CommandError", "build_parser", "main"]
 
+# the log level of a command run without HUB_LOG_LEVEL (HUB_LOG_LEVEL=INFO shows the full log)
+INTERACTIVE_LOG_LEVEL = "WARNING"
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
@@ -24,6 +29,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         cfg = Config.from_env()
         from runner import logs
 
+        if not cfg.env.get("HUB_LOG_LEVEL"):
+            # readable output is not interleaved with INFO lines: an interactive command logs
+            # warnings and errors; services (serve, worker, sandbox serve) say so with a default
+            cfg = dataclasses.replace(cfg, log_level=getattr(args, "default_log_level", INTERACTIVE_LOG_LEVEL))
         logs.configure(cfg)
         handler: Handler = args.func
         status = handler(cfg, args)
@@ -41,6 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if not (isinstance(exc, HubError) or is_database_error(exc)):
             raise
+        if is_database_error(exc):
+            # the PL/pgSQL call trace and the statement: for whoever debugs it (HUB_LOG_LEVEL=DEBUG)
+            diag = getattr(exc, "diag", None)
+            logging.getLogger("hub.cli").debug(
+                "database error", extra={"ctx": {"error": str(exc), "context": diag and diag.context}}
+            )
         print(f"hub: error: {explain(exc)}", file=sys.stderr)
         return 1
 

@@ -44,7 +44,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "(none)",
         "private API token for `hub shop add` when --token is not given (keeps it out of shell history)",
     ),
-    "HUB_PUBLIC_URL": ("http://127.0.0.1:8000", "public base URL of the web app, used when registering webhooks"),
+    "HUB_PUBLIC_URL": (
+        "http://127.0.0.1:8000",
+        "public base URL of the web app: webhooks, the feed URLs hub commands print (set it in every shell)",
+    ),
     "HUB_BACKUP_DIR": (
         "HUB_HOME/backups",
         "dumps of `hub backup run` and the daily job (with .sha256 and manifest), and the pgBackRest repository",
@@ -58,7 +61,10 @@ VARIABLES: dict[str, tuple[str, str]] = {
         "days of dumps kept by `hub backup prune` (the newest verified one always stays), and of pgBackRest backups",
     ),
     "HUB_SETTINGS_TTL": ("60", "seconds a cached setting may be served without a change notification (safety net)"),
-    "HUB_LOG_LEVEL": ("INFO", "DEBUG, INFO, WARNING or ERROR"),
+    "HUB_LOG_LEVEL": (
+        "WARNING (serve, worker, sandbox serve: INFO)",
+        "DEBUG, INFO, WARNING or ERROR; INFO shows the full log of any command",
+    ),
     "HUB_LOG_FORMAT": ("text", "'text' (key=value) or 'json' (one JSON object per line)"),
     "HUB_FEEDS_DIR": ("HUB_HOME/feeds", "published marketplace feeds (<feed_id>/<channel>.xml and .xml.gz)"),
 }

@@ -100,6 +100,13 @@ def start_dashboard(cfg: Config, hub: str, env: dict[str, str]) -> int:
     print(f"""
 Stop the background processes: {stop} ; {hub} db stop
 Dashboard: {web}/""")
+    public = env["HUB_PUBLIC_URL"]
+    if cfg.public_url != public:
+        # the URLs hub commands print (feeds, webhooks) come from HUB_PUBLIC_URL of the shell running them
+        print(
+            f"In your shell, so that `hub feed list` and others print the URLs this web app serves:\n"
+            f"  export HUB_PUBLIC_URL={public}"
+        )
     if password:
         print(f"  password: {password}   (one-time, set now; change it with: {hub} web passwd)")
     else:

@@ -27,6 +27,7 @@ Only the standard library is imported here: `hub --help` imports this module.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 
 class HubError(Exception):
@@ -57,14 +58,32 @@ def summarize(exc: BaseException, *, one_line: bool = False, label: bool = True)
     return text.splitlines()[0] if one_line else text
 
 
+def database_message(exc: BaseException) -> str:
+    """A database error for a person: its message, then its DETAIL and HINT lines when it has them --
+    not the CONTEXT (the PL/pgSQL call trace) nor the SQL statement, which `hub` logs at DEBUG
+    (``HUB_LOG_LEVEL=DEBUG``). Any other error: its text."""
+    diag: Any = getattr(exc, "diag", None) if is_database_error(exc) else None
+    primary = (diag.message_primary or "").strip() if diag is not None else ""
+    if diag is None or not primary:
+        return str(exc).strip()
+    lines = [primary]
+    if diag.message_detail:
+        lines.append(f"DETAIL: {diag.message_detail.strip()}")
+    if diag.message_hint:
+        lines.append(f"HINT: {diag.message_hint.strip()}")
+    return "\n".join(lines)
+
+
 def explain(exc: BaseException) -> str:
-    """``exc`` for a person at the terminal: its message, then one ``caused by:`` line for each
-    error it was raised from (``raise ... from cause``), innermost last."""
-    lines = [str(exc) or type(exc).__name__]
+    """``exc`` for a person at the terminal: its message (a database error's without its CONTEXT
+    trace: database_message), then one ``caused by:`` line for each error it was raised from
+    (``raise ... from cause``), innermost last."""
+    lines = [database_message(exc) or type(exc).__name__]
     seen = {id(exc)}
     cause = exc.__cause__
     while cause is not None and id(cause) not in seen:
         seen.add(id(cause))
-        lines.append(f"  caused by: {summarize(cause)}")
+        text = f"database error: {database_message(cause)}" if is_database_error(cause) else summarize(cause)
+        lines.append(f"  caused by: {text}")
         cause = cause.__cause__
     return "\n".join(lines)

@@ -252,10 +252,26 @@ def test_cli_add_list_build_output_remove(cfg: Config, db: Target, tmp_path: Pat
     assert listed[0]["built_at"] is None  # --output does not publish
     feed_id = listed[0]["feed_id"]
     assert cli.main(["feed", "build"]) == 0
-    assert "3 items published to" in capsys.readouterr().out
+    built = capsys.readouterr().out
+    assert "3 items published to" in built
+    # why the 4 were left out: the rules, and Shoptet (a hidden product), not "4 excluded by rules"
+    assert "left out: 3 by rules [exclude.categories: 3]; 1 not shown in Shoptet [product not shown" in built
     assert cli.main(["feed", "show", str(feed_id), "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["items"] == 3 and shown["excluded_items"] == 4  # Kuchyně (3) and the hidden product
+    # the readable form: the rules as JSON on one line, problems one per line (none here)
+    assert cli.main(["feed", "show", str(feed_id)]) == 0
+    text = capsys.readouterr().out
+    assert 'settings         {"exclude": {"categories": ["Kuchyně"]}}' in text
+    assert "problems         none at the last build" in text and "{'" not in text
+    with psycopg.connect(db.admin) as conn:
+        conn.execute(
+            "update channels.feeds set problems = %s::jsonb where feed_id = %s",
+            (json.dumps([{"item_id": "TR-RED", "problem": "PRICE_VAT missing"}]), feed_id),
+        )
+    assert cli.main(["feed", "show", str(feed_id)]) == 0
+    text = capsys.readouterr().out
+    assert "problems         1 at the last build" in text and "\n  TR-RED: PRICE_VAT missing\n" in text
     assert cli.main(["feed", "remove", str(feed_id)]) == 0
     assert not feed_build.published_path(cfg, feed_id, "zbozi").exists()
 

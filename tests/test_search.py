@@ -269,7 +269,7 @@ def test_the_cluster_ctype_keeps_czech_letters_in_trigrams(admin: psycopg.Connec
 
 
 def test_hub_search_prints_rows_and_json(
-    shop: int, hub_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+    shop: int, hub_env: dict[str, str], admin: psycopg.Connection, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import json
 
@@ -291,6 +291,17 @@ def test_hub_search_prints_rows_and_json(
     assert "the query is empty" in capsys.readouterr().err
     assert cli.main(["search", "customers", "--shop", str(SHOP), "jana", "--limit", "0"]) == 1
     assert "--limit must be 1 .. 1000, got 0" in capsys.readouterr().err
+    # order times in the shop's time zone (as the dashboard), named in the header
+    local, zone = admin.execute(
+        "select to_char(o.created_at at time zone s.timezone, 'YYYY-MM-DD HH24:MI'), s.timezone"
+        " from sales.orders o join core.shops s on s.shop_id = o.shop_id where o.code = '2024000124'"
+    ).fetchone()
+    assert cli.main(["search", "orders", "--shop", str(SHOP), "2024000124"]) == 0
+    out = capsys.readouterr().out
+    assert f"created ({zone})" in out.splitlines()[0] and local in out
+    # an unquoted query of several words: a hint to quote it
+    assert cli.main(["search", "products", "--shop", str(SHOP), "hodinky", "sport"]) == 1
+    assert "quote a query of several words" in capsys.readouterr().err
 
 
 # -- plans: the indexes are used inside the functions --------------------------------------------

@@ -252,6 +252,44 @@ def test_malformed_xliff_is_refused_with_line_and_reason_and_nothing_applied(
     assert _state(admin) == before
 
 
+@pytest.mark.parametrize("text", ["", "   ", "\u00a0\n"])
+def test_an_empty_or_blank_translation_is_refused_naming_product_field_and_language(
+    text: str, app: psycopg.Connection, admin: psycopg.Connection, catalogue: dict[int, str]
+) -> None:
+    with pytest.raises(psycopg.errors.InvalidParameterValue) as exc:
+        workflow.draft(
+            app, master_shop_id=MASTER, product_guid=guid(1), field="name", language="en", text=text, changed_by="eva"
+        )
+    message = exc.value.diag.message_primary or ""
+    assert guid(1) in message and " name" in message and "en text is empty" in message
+    app.rollback()
+    assert admin.execute("select count(*) from catalog.translations").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("fmt", ["1.2", "2.0"])
+def test_xliff_never_marks_an_empty_target_translated_and_refuses_a_blank_one(
+    fmt: str, app: psycopg.Connection, admin: psycopg.Connection, catalogue: dict[int, str]
+) -> None:
+    ids = _drafts(app, catalogue)
+    # an empty text stored before drafts refused it
+    admin.execute("update catalog.translations set text = '' where id = %s", (ids[0],))
+    data, _ = xliff.export(app, language="en", statuses=["draft"], fmt=fmt)
+    text = data.decode()
+    unit = text[text.index(f'id="{ids[0]}"') :]
+    unit = unit[: unit.index("</trans-unit>" if fmt == "1.2" else "</unit>")]
+    untranslated = 'state="needs-translation"' if fmt == "1.2" else 'state="initial"'
+    assert untranslated in unit and 'state="translated"' not in unit
+    other = text[text.index(f'id="{ids[2]}"') :]
+    assert 'state="translated"' in other[: other.index("</trans-unit>" if fmt == "1.2" else "</unit>")]
+
+    before = _state(admin)
+    lines = text.replace(">Product 3<", ">   <", 1).splitlines()
+    unit_at = next(i for i, line in enumerate(lines, 1) if f'id="{ids[4]}"' in line)
+    with pytest.raises(xliff.XliffError, match=rf"^f\.xlf:{unit_at}: unit {ids[4]}: .*name: the en text is empty"):
+        xliff.import_file(app, "\n".join(lines).encode(), changed_by="t", where="f.xlf")
+    assert _state(admin) == before
+
+
 class FakeDeepL(BaseHTTPRequestHandler):
     """DeepL's POST /v2/translate: prefixes each text with [TARGET] (tags untouched)."""
 
@@ -420,3 +458,65 @@ def test_cli_worklist_export_import_approve(
         ("draft", "review", "eva"),
         ("review", "approved", "bob"),
     ]
+
+
+def test_a_draft_for_a_language_no_target_shop_has_is_warned_about_at_once(
+    hub_env: dict[str, str],
+    app: psycopg.Connection,
+    catalogue: dict[int, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def draft(language: str, *target: str) -> tuple[str, str]:
+        argv = ["translate", "draft", "--shop", str(MASTER), "--product", guid(1), "--field", "name"]
+        assert cli.main([*argv, "--language", language, "--text", "Oak", "--by", "eva", *target]) == 0
+        captured = capsys.readouterr()
+        return captured.out, captured.err
+
+    # en: the second shop has it; no warning
+    out, err = draft("en")
+    assert out.startswith("translation ") and err == ""
+    # de: no shop of the master has it; stored as a draft all the same, with the languages there are
+    out, err = draft("de")
+    assert out.endswith(": draft\n")
+    assert f"no shop of master {MASTER} has language de (their languages: cs, en, sk)" in err
+    # en for the master itself (cs only)
+    _, err = draft("en", "--target-shop", str(MASTER))
+    assert f"shop {MASTER} has no language en (its languages: cs)" in err
+    _, err = draft("en", "--target-shop", str(SECOND))
+    assert err == ""
+
+
+def test_a_refused_step_prints_the_message_not_the_plpgsql_trace(
+    hub_env: dict[str, str],
+    app: psycopg.Connection,
+    catalogue: dict[int, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["translate", "draft", "--shop", str(MASTER), "--product", guid(1), "--field", "name", "--language", "en"]
+    assert cli.main([*argv, "--text", "Oak", "--by", "eva", "--json"]) == 0
+    tid = json.loads(capsys.readouterr().out)["id"]
+    assert cli.main(["translate", "approve", str(tid), "--by", "bob"]) == 1
+    err = capsys.readouterr().err
+    assert f"translation {tid}: draft -> approved is not allowed" in err
+    assert "CONTEXT" not in err and "PL/pgSQL" not in err and "SQL statement" not in err
+    # a refused draft: the function's message only
+    assert cli.main([*argv, "--text", " ", "--by", "eva"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("hub: error: product ") and "the en text is empty" in err and "PL/pgSQL" not in err
+
+
+def test_export_with_nothing_matching_says_so_and_writes_a_valid_file(
+    tmp_path: Path,
+    hub_env: dict[str, str],
+    app: psycopg.Connection,
+    catalogue: dict[int, str],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "de.xlf"
+    assert cli.main(["translate", "export", "--language", "de", "--output", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "no translations to de in state draft, stale: the file has no units" in err
+    assert xliff.parse(out.read_bytes())[1] == []  # still XLIFF, importable as a no-op
+    assert cli.main(["translate", "export", "--language", "de"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("<?xml") and "no translations to de" in captured.err

@@ -516,3 +516,19 @@ def test_the_sandbox_honours_language_on_product_reads_and_refuses_a_language_th
                 client.get(path, {**params, "language": "de"})
     with client_for(shop, MASTER) as client, pytest.raises(errors.BadRequest, match="Foreign languages is not active"):
         client.get("/api/products", {"language": "en"})
+
+
+def test_pull_counts_only_texts_that_changed_not_empty_fields(
+    sandbox: Sandbox, shop: Config, app: psycopg.Connection, two_shops: list[dict[str, Any]]
+) -> None:
+    app.autocommit = True
+    guids = [d["guid"] for d in two_shops]
+    # the language just activated: the hub holds no en texts yet; Shoptet has one en name
+    app.execute("delete from catalog.product_texts where shop_id = %s and language = 'en'", (SECOND,))
+    sandbox.shop(SECOND).languages.texts[(guids[0], "en")] = {"name": "Oak table"}
+    with client_for(shop, SECOND) as client:
+        assert sync.read_texts(app, client, SECOND, "en", guids) == 1
+        assert _texts(app, SECOND, guids[0])[("en", "name")] == "Oak table"
+        assert sync.read_texts(app, client, SECOND, "en", guids) == 0  # nothing changed since
+        sandbox.shop(SECOND).languages.texts[(guids[1], "en")] = {"name": "Pine table", "metaTitle": "Pine"}
+        assert sync.read_texts(app, client, SECOND, "en", guids) == 2

@@ -4,6 +4,7 @@ and db/functions/channels/; docs/feeds.md)."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -161,7 +162,23 @@ def cmd_feed_list(cfg: Config, args: argparse.Namespace) -> int:
 def cmd_feed_show(cfg: Config, args: argparse.Namespace) -> int:
     from runner.feeds import service
 
-    print_fields(service.show_feed(cfg, args.feed_id), as_json=args.json, width=16, blank="-")
+    feed = service.show_feed(cfg, args.feed_id)
+    if args.json:
+        print_json(feed)
+        return 0
+    problems = feed.pop("problems", None) or []
+    settings = feed.pop("settings", None)
+    print_fields(feed, as_json=False, width=16, blank="-")
+    # the rules as they were given (JSON, one line), then the last build's problems one per line
+    print(f"{'settings':<16} {json.dumps(settings, ensure_ascii=False, sort_keys=True) if settings else '-'}")
+    if not problems:
+        print(f"{'problems':<16} none at the last build")
+        return 0
+    print(f"{'problems':<16} {len(problems):,} at the last build (items left out as invalid; first 1000 kept):")
+    for problem in problems:
+        item = problem.get("item_id") if isinstance(problem, dict) else None
+        text = problem.get("problem") if isinstance(problem, dict) else problem
+        print(f"  {item or '(feed)'}: {text}")
     return 0
 
 
@@ -173,6 +190,36 @@ def cmd_feed_remove(cfg: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _left_out(excluded_by: dict[str, int]) -> str:
+    """Why items were left out, said by kind: the feed's rules, Shoptet (a product or variant not
+    shown there), the marketplace flag set in Shoptet (heureka.feedExcluded, zboziCZ.hidden), or
+    (availability feed) nothing to promise."""
+    kinds: dict[str, dict[str, int]] = {
+        "by rules": {},
+        "not shown in Shoptet": {},
+        "flagged in Shoptet": {},
+        "not available": {},
+    }
+    for reason, n in excluded_by.items():
+        if reason.startswith("rule "):
+            kind = "by rules"
+        elif "visib" in reason:
+            kind = "not shown in Shoptet"
+        elif reason in ("heureka.feedExcluded", "zboziCZ.hidden"):
+            kind = "flagged in Shoptet"
+        else:  # the availability feed: stock not tracked, not in stock, not in the offer feed
+            kind = "not available"
+        kinds[kind][reason.removeprefix("rule ")] = n
+    parts = [
+        f"{sum(reasons.values()):,} {kind} ["
+        + ", ".join(f"{reason}: {n:,}" for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])))
+        + "]"
+        for kind, reasons in kinds.items()
+        if reasons
+    ]
+    return "; ".join(parts) if parts else "0 left out by rules or Shoptet"
+
+
 def _result_line(result: Any) -> str:
     from runner.feeds.build import FeedInvalid
 
@@ -181,8 +228,8 @@ def _result_line(result: Any) -> str:
     where = "published" if result.published else "written"
     return (
         f"feed {result.feed_id} {result.channel}: {result.items:,} items {where} to {result.path} "
-        f"({result.size_bytes:,} bytes, {result.seconds:.2f} s); {result.excluded:,} excluded by rules, "
-        f"{result.invalid:,} invalid left out"
+        f"({result.size_bytes:,} bytes, {result.seconds:.2f} s); left out: {_left_out(result.excluded_by)}; "
+        f"{result.invalid:,} invalid left out (hub feed show {result.feed_id})"
     )
 
 

@@ -30,6 +30,7 @@ def register(subparsers: Subparsers) -> None:
         "generated from (--seed, --scale): scale 1.0 is 1.4 M orders, 661 k customers, "
         "13 k variants per shop. Unmutated snapshot files are cached under --data-dir.",
     )
+    p.set_defaults(default_log_level="INFO")  # a server: its log is its output
     add_bind_options(p, port=8900)
     p.add_argument("--scale", type=float, default=0.01, help="data size, 1.0 = seeds size")
     p.add_argument("--seed", type=int, default=1, help="seed of the generated data")

@@ -76,7 +76,9 @@ def register(subparsers: Subparsers) -> None:
         )
         p.set_defaults(kind=kind)
         add_shop_option(p, required=True, metavar="N")
-        p.add_argument("query", metavar="QUERY", help="what to look for (quote it when it has spaces)")
+        # nargs="+": an unquoted query of several words gets a hint to quote it, not argparse's
+        # "unrecognized arguments"
+        p.add_argument("query", metavar="QUERY", nargs="+", help="what to look for (quote it when it has spaces)")
         p.add_argument("--limit", type=int, default=20, help="rows to print, 1 .. 1000")
         add_json_option(p)
 
@@ -99,11 +101,37 @@ HANDLERS = {"customers": cmd_search_customers, "orders": cmd_search_orders, "pro
 def _search(cfg: Config, args: argparse.Namespace) -> int:
     from runner import search
     from runner.db import connect, target_for
+    from runner.shoptet.shops import shop_timezone
 
+    words = args.query if isinstance(args.query, list) else [args.query]
+    if len(words) > 1:
+        quoted = " ".join(words).replace("'", "'\\''")
+        raise CommandError(
+            f"QUERY is one argument: quote a query of several words, e.g. hub search {args.kind} --shop {args.shop} "
+            f"'{quoted}'"
+        )
+    text = words[0]
+    columns = COLUMNS[args.kind]
     with connect(target_for(cfg), "app") as conn:
         try:
-            rows: list[dict[str, Any]] = search.search(conn, args.kind, args.shop, args.query, limit=args.limit)
+            rows: list[dict[str, Any]] = search.search(conn, args.kind, args.shop, text, limit=args.limit)
         except search.SearchError as exc:
             raise CommandError(str(exc)) from None
-    print_table(rows, COLUMNS[args.kind], as_json=args.json, empty=f"no {args.kind} match {args.query!r}")
+        if args.kind == "orders" and not args.json:
+            columns = _orders_columns(shop_timezone(conn, args.shop) or "UTC")
+    print_table(rows, columns, as_json=args.json, empty=f"no {args.kind} match {text!r}")
     return 0
+
+
+def _orders_columns(timezone: str) -> tuple[Column, ...]:
+    """The orders' columns with times in the shop's time zone, named in the header (as the dashboard
+    shows them); JSON keeps created_at with its offset."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone, timezone = ZoneInfo("UTC"), "UTC"
+    title = f"created ({timezone})"
+    created = Column(title, max(16, len(title)), cell=lambda r: f"{r['created_at'].astimezone(zone):%Y-%m-%d %H:%M}")
+    return tuple(created if c.title == "created" else c for c in COLUMNS["orders"])

@@ -20,6 +20,7 @@ def register(subparsers: Subparsers) -> None:
         "(password: hub web passwd). Binds 127.0.0.1 unless --host says otherwise.",
         environment=True,
     )
+    p.set_defaults(default_log_level="INFO")  # a service: its log is its output
     add_bind_options(p, port=8000)
     p.add_argument("--workers", type=int, default=1, help="worker processes")
 

@@ -299,8 +299,11 @@ def cmd_translate_draft(cfg: Config, args: argparse.Namespace) -> int:
             changed_by=args.by,
             target_shop_id=args.target_shop,
         )
+        warning = workflow.language_warning(conn, tid)
+    if warning:
+        print(f"warning: translation {tid}: {warning}", file=sys.stderr)
     if args.json:
-        print_json({"id": tid, "status": "draft"}, compact=True)
+        print_json({"id": tid, "status": "draft", "warning": warning}, compact=True)
     else:
         print(f"translation {tid}: draft")
     return 0
@@ -335,13 +338,23 @@ def cmd_translate_reject(cfg: Config, args: argparse.Namespace) -> int:
 def cmd_translate_export(cfg: Config, args: argparse.Namespace) -> int:
     from runner.translations import xliff
 
+    statuses = args.status or ["draft", "stale"]
     with _conn(cfg) as conn:
         data, units = xliff.export(
             conn,
             language=args.language,
-            statuses=args.status or ["draft", "stale"],
+            statuses=statuses,
             master_shop_id=args.shop,
             fmt=args.format,
+        )
+    if units == 0:
+        # still a valid (empty) file, exit 0: but a person should not have to read XML to learn it
+        of = f" of master {args.shop}" if args.shop is not None else ""
+        print(
+            f"no translations to {args.language.lower()}{of} in state {', '.join(statuses)}: the file has no units. "
+            "A text is exported once it has a translation: make drafts with `hub translate machine` or "
+            "`hub translate draft --text`; `hub translate status` counts them per state",
+            file=sys.stderr,
         )
     if args.output:
         with open(args.output, "wb") as fh:

@@ -21,6 +21,7 @@ def register(subparsers: Subparsers) -> None:
         "schedule in runner/tasks.py) are deferred by running workers.",
         environment=True,
     )
+    p.set_defaults(default_log_level="INFO")  # a service: its log is its output
     p.add_argument("--queues", metavar="Q1,Q2", help="comma-separated queues to serve (default: all)")
     p.add_argument("--concurrency", type=int, default=1, help="jobs run at once by this worker")
     p.add_argument(

@@ -93,6 +93,8 @@ class BuildResult:
     seconds: float = 0.0
     problems: list[dict[str, Any]] = field(default_factory=list)
     published: bool = False
+    # why items were left out (the channel function's `excluded` text) -> how many
+    excluded_by: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -101,6 +103,7 @@ class BuildResult:
             "path": str(self.path),
             "items": self.items,
             "excluded": self.excluded,
+            "excluded_by": self.excluded_by,
             "invalid": self.invalid,
             "size_bytes": self.size_bytes,
             "etag": self.etag,
@@ -247,6 +250,7 @@ def write_items(
                     excluded_at, problems_at = columns.index("excluded"), columns.index("problems")
                 if row[excluded_at] is not None:
                     result.excluded += 1
+                    result.excluded_by[row[excluded_at]] = result.excluded_by.get(row[excluded_at], 0) + 1
                 elif row[problems_at]:
                     result.invalid += 1
                     if len(problems) < PROBLEMS_KEPT:

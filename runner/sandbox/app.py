@@ -101,7 +101,8 @@ def eshop_info(sb: SandboxState, shop: Shop, request: Request) -> tuple[int, Any
             "eshopTitle": shop.name,
             "eshopCategory": None,
             "eshopSubtitle": None,
-            "url": f"{base}/",
+            # the storefront's address, as product URLs have it (not the API's: feeds link to it)
+            "url": f"{shop.data.web}/",
             "contactPerson": "Sandbox Admin",
             "email": f"info@{shop.eshop_id}.example.com",
             "phone": "+420777000000",

@@ -52,6 +52,12 @@ def store_storefront(conn: psycopg.Connection, shop_id: int, eshop: dict[str, An
     conn.execute(query("shoptet.shop_store_storefront"), {"shop_id": shop_id, "eshop": Jsonb(eshop)})
 
 
+def shop_timezone(conn: psycopg.Connection, shop_id: int) -> str | None:
+    """The shop's IANA time zone (what the dashboard shows its times in); None: no such shop."""
+    row = conn.execute(query("shoptet.shop_timezone"), {"shop_id": shop_id}).fetchone()
+    return None if row is None else row[0]
+
+
 def store_timezone(conn: psycopg.Connection, shop_id: int, eshop: dict[str, Any]) -> str:
     """Store the shop's time zone from a GET /api/eshop answer (``data.settings.timezone``,
     shoptet-api.md 4.5) with core.shop_set_timezone; returns the zone stored. A missing value or

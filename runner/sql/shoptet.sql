@@ -83,3 +83,7 @@ set local session_replication_role = replica;
 -- name: shop_store_storefront
 -- what feeds need of GET /api/eshop?include=imageCuts (channels.shop_storefronts)
 select channels.store_storefront(%(shop_id)s, %(eshop)s::jsonb);
+
+-- name: shop_timezone
+-- the shop's IANA time zone (core.shops.timezone; null: no such shop)
+select s.timezone from core.shops s where s.shop_id = %(shop_id)s;

@@ -153,3 +153,7 @@ select p.guid::text from catalog.products p where p.shop_id = %(shop_id)s and p.
 -- name: language_problems
 -- language codes of a GET /api/eshop answer (data) that store_languages leaves out, with the reason
 select code, problem from catalog.eshop_language_problems(%(eshop)s::jsonb);
+
+-- name: language_warning
+-- why a sync could not push translation id (no target shop has its language); null: none
+select catalog.translation_language_warning(%(id)s);

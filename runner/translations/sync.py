@@ -103,7 +103,8 @@ def refresh_languages(conn: psycopg.Connection, client: ShoptetClient, shop_id: 
 def read_texts(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, language: str, guids: list[str]) -> int:
     """Read products' details in ``language`` (``GET /api/products/{guid}?language=``) now and store
     their texts in catalog.product_texts through the catalogue's own path (ingest.apply_products:
-    texts only, the same checks and warnings); how many texts changed. The catalogue import reads
+    texts only, the same checks and warnings); how many texts changed (an empty field read for the
+    first time is not counted). The catalogue import reads
     every language of the shop by itself; this is for a few products or a language just activated
     (`hub translate pull`). A product Shoptet no longer has is skipped."""
     from runner.shoptet.ingest import Stager, log_warnings
@@ -129,7 +130,8 @@ def read_texts(conn: psycopg.Connection, client: ShoptetClient, shop_id: int, la
             entity_key=guids[failure.line_no - 1],
             error=failure.error,
         )
-    return int(result.outcome.get("texts_written") or 0)
+    # texts whose value changed; a field first seen empty is stored but is no change of a text
+    return int(result.outcome.get("texts_changed") or 0)
 
 
 def shop_products(conn: psycopg.Connection, shop_id: int) -> list[str]:

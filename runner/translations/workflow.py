@@ -47,6 +47,12 @@ def draft(
     return int(row[0])
 
 
+def language_warning(conn: psycopg.Connection, translation_id: int) -> str | None:
+    """Why a sync could not push the translation (no target shop has its language), or None."""
+    row = conn.execute(query("translations.language_warning"), {"id": translation_id}).fetchone()
+    return None if row is None else row[0]
+
+
 def set_status(conn: psycopg.Connection, translation_id: int, status: str, changed_by: str) -> str:
     row = conn.execute(
         query("translations.set_status"), {"id": translation_id, "status": status, "changed_by": changed_by}

@@ -102,7 +102,9 @@ def export(
                     attrib={f"{{{HUB_NS}}}status": row["status"], f"{{{HUB_NS}}}master": str(row["master_shop_id"])},
                 )
                 etree.SubElement(unit, f"{{{NS12}}}source").text = row["source_text"] or ""
-                etree.SubElement(unit, f"{{{NS12}}}target", state=STATE_12[row["status"]]).text = row["text"]
+                etree.SubElement(
+                    unit, f"{{{NS12}}}target", state=_state(row, STATE_12, "needs-translation")
+                ).text = row["text"]
                 etree.SubElement(unit, f"{{{NS12}}}note").text = _note(row)
     else:
         if len(by_source) > 1:
@@ -129,10 +131,18 @@ def export(
             )
             notes = etree.SubElement(unit, f"{{{NS20}}}notes")
             etree.SubElement(notes, f"{{{NS20}}}note").text = _note(row)
-            segment = etree.SubElement(unit, f"{{{NS20}}}segment", state=STATE_20[row["status"]])
+            segment = etree.SubElement(unit, f"{{{NS20}}}segment", state=_state(row, STATE_20, "initial"))
             etree.SubElement(segment, f"{{{NS20}}}source").text = row["source_text"] or ""
             etree.SubElement(segment, f"{{{NS20}}}target").text = row["text"]
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True), len(rows)
+
+
+def _state(row: dict[str, Any], states: dict[str, str], untranslated: str) -> str:
+    """The XLIFF state of a unit: an empty or blank target is never marked translated, whatever its
+    workflow status (such a text was stored before drafts refused it)."""
+    if not (row["text"] or "").strip():
+        return untranslated
+    return states[row["status"]]
 
 
 def _nsmap(default: str) -> Any:

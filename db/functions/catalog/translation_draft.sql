@@ -10,8 +10,9 @@
  * translation or an import never approves). Errors (22023 unless said): the shop is not a master
  * (a shop with a master of its own); unknown product or field; the target shop is not one of the
  * master's; the language is the master's own; no source text; p_text null and no memory match;
- * p_text longer than the field allows (name 250, metaTitle 255, additionalName 150); an empty
- * p_changed_by.
+ * the text (given or from memory) empty or only white space (Shoptet refuses an empty name, and an
+ * empty translation would blank the field in the shop); p_text longer than the field allows (name
+ * 250, metaTitle 255, additionalName 150); an empty p_changed_by.
  */
 create or replace function catalog.translation_draft(
     p_master_shop_id bigint,
@@ -85,6 +86,10 @@ begin
         end if;
         v_origin := 'memory';
     end if;
+    if btrim(v_text, E' \t\r\n\u00a0') = '' then
+        raise exception 'product % of shop % %: the % text is empty; give the translation, or leave the field untranslated',
+            p_product_guid, p_master_shop_id, p_field, lower(p_language) using errcode = '22023';
+    end if;
     if v_field.max_length is not null and char_length(v_text) > v_field.max_length then
         raise exception 'product % %: the % text has % characters; Shoptet allows at most %', p_product_guid, p_field,
             lower(p_language), char_length(v_text), v_field.max_length using errcode = '22001';
@@ -107,4 +112,5 @@ $$;
 comment on function catalog.translation_draft(bigint, uuid, text, text, text, text, bigint, text) is
     'Create or rewrite a translation (master shop, product, field, language, target shop or null = all) as draft '
     'from the master''s current default-language text; p_text null: the memory''s exact match. Returns its id. '
-    'Raises 22023 (not a master, unknown product/field/target, own language, no source, no match) or 22001 (too long)';
+    'Raises 22023 (not a master, unknown product/field/target, own language, no source, no match, empty or blank text) '
+    'or 22001 (too long)';

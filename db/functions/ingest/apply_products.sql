@@ -15,7 +15,9 @@
  * is stored as Shoptet sent it; a language that is not a language code (catalog.is_language_code)
  * is not stored; both are reported in 'text_warnings' [{line_no, guid, language, field, message}]
  * naming shop, product, language and field, and never hold up the other rows.
- * Returns counts as jsonb.
+ * Returns counts as jsonb: texts_written counts every text row written, texts_changed the same
+ * counting only texts whose wording changed, null and '' both being no text (what `hub translate
+ * pull` reports).
  */
 create or replace function ingest.apply_products(p_shop_id bigint, p_batch_id bigint)
 returns jsonb
@@ -28,6 +30,7 @@ declare
     v_variants integer := 0;
     v_removed integer := 0;
     v_texts integer := 0;
+    v_texts_changed integer := 0;
     v_text_warnings jsonb;
     v_bad_languages text[];
     v_max record;
@@ -180,12 +183,24 @@ begin
         where (p.changed_at is null or s.changed_at is null or s.changed_at >= p.changed_at)
           and s.lang <> all (v_bad_languages)
     )
-    insert into catalog.product_texts as t (shop_id, product_guid, language, field, value, changed_at)
-    select p_shop_id, f.guid, f.language, f.field, f.value, now()
-    from fields f
-    on conflict (shop_id, product_guid, language, field) do update set value = excluded.value, changed_at = now()
-    where t.value is distinct from excluded.value;
-    get diagnostics v_texts = row_count;
+    , written as (
+        insert into catalog.product_texts as t (shop_id, product_guid, language, field, value, changed_at)
+        select p_shop_id, f.guid, f.language, f.field, f.value, now()
+        from fields f
+        on conflict (shop_id, product_guid, language, field) do update set value = excluded.value, changed_at = now()
+        where t.value is distinct from excluded.value
+        returning 1
+    ), changed as (
+        -- texts whose wording changed (the texts as they were before this statement): a field
+        -- without text, null or '', stays "no text", and is not counted
+        select count(*) as n
+        from fields f
+        left join catalog.product_texts t
+          on t.shop_id = p_shop_id and t.product_guid = f.guid and t.language = f.language and t.field = f.field
+        where coalesce(t.value, '') <> coalesce(f.value, '')
+    )
+    select (select count(*) from written), (select c.n from changed c)
+    into v_texts, v_texts_changed;
 
     -- the warnings: only staged documents with a bad language or a text over a limit are looked at
     -- closely (a plain scan of the batch otherwise), and of those only the one applied per product
@@ -232,7 +247,7 @@ begin
     delete from ingest.stage_products where batch_id = p_batch_id;
     return jsonb_build_object('products_written', cardinality(v_guids), 'variants_written', v_variants,
                               'variants_removed', v_removed, 'suppliers_written', v_suppliers,
-                              'texts_written', v_texts, 'text_warnings', coalesce(v_text_warnings, '[]'));
+                              'texts_written', v_texts, 'texts_changed', v_texts_changed, 'text_warnings', coalesce(v_text_warnings, '[]'));
 end
 $$;
 
