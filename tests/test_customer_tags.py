@@ -304,11 +304,15 @@ def test_invalid_rule_is_refused_naming_the_bad_part(
 
 
 def test_values_are_literals_never_sql(app: psycopg.Connection, shops: dict[int, list[dict[str, Any]]]) -> None:
-    sneaky = "x'); delete from analytics.customer_metrics; --"
-    save_rule(app, "odd", {"metric": "rfm_segment", "op": "in", "value": [sneaky, "lost"]})
+    # a segment name with a quote is a value, never SQL
+    save_rule(app, "odd", {"metric": "rfm_segment", "op": "in", "value": ["can't lose", "lost"]})
     assert stored_tags(app) == expected_tags(
-        shops[SHOP], {"odd": {"metric": "rfm_segment", "op": "=", "value": "lost"}}
+        shops[SHOP], {"odd": {"metric": "rfm_segment", "op": "in", "value": ["can't lose", "lost"]}}
     )
+    # text made to break out of a literal is an unknown segment: refused, nothing run
+    sneaky = "x'); delete from analytics.customer_metrics; --"
+    with pytest.raises(psycopg.errors.InvalidParameterValue, match="unknown RFM segment"):
+        save_rule(app, "odd2", {"metric": "rfm_segment", "op": "in", "value": [sneaky, "lost"]})
     assert app.execute("select count(*) from analytics.customer_metrics where shop_id = %s", [SHOP]).fetchone() == (
         300,
     )
