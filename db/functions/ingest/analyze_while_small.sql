@@ -1,7 +1,7 @@
 /*
- * ingest.analyze_while_small(p_tables): ANALYZE each of p_tables whose planner statistics still
- * call it small (pg_class.reltuples < 1000: never analyzed, or analyzed while empty) although
- * 1000 or more rows were written since (pg_stat_get_mod_since_analyze: committed writes). Called by
+ * ingest.analyze_while_small(p_tables): ANALYZE each of p_tables whose planner statistics call it
+ * far smaller than it is: its file is 1 MB or more and 10 times or more the pages the statistics
+ * last counted (pg_class.relpages: 0 when never analyzed). Called by
  * the apply functions after a batch is written, in the batch's transaction (ANALYZE counts the
  * transaction's own new rows), so the next batch is planned with real statistics.
  *
@@ -10,8 +10,10 @@
  * customer holding an e-mail then took customers_search_email (shop_id only, filtering every
  * customer of the shop) instead of the unique customers_shop_email: O(n^2), 66,100 customers in
  * 120 s instead of ~10 s (the demo's customers step). Autovacuum analyzes only after a minute.
- * Once a table is analyzed with >= 1000 rows this costs one catalog read per batch; a table that
- * stays small is analyzed once per 1000 writes (as autovacuum would, only sooner).
+ * It costs a catalog read and a file size per batch; a table is analyzed again only when it grew
+ * tenfold since (autovacuum analyzes much sooner), a small table (< 1 MB) never here. The size is
+ * the file's, so it includes the batch's own rows (the pending statistics of committed writes are
+ * flushed too late for a first import's second batch).
  * Runs as hub_owner (security definer): ANALYZE needs the table's owner; the importer is hub_app.
  * Returns how many tables it analyzed.
  */
@@ -26,8 +28,9 @@ declare
     v_done integer := 0;
 begin
     for v_table in
-        select c.oid::regclass from pg_class c where c.oid = any (p_tables) and c.reltuples < 1000
-          and pg_stat_get_mod_since_analyze(c.oid) >= 1000
+        select c.oid::regclass from pg_class c
+        where c.oid = any (p_tables)
+          and pg_relation_size(c.oid) >= greatest(1048576, 10 * c.relpages::bigint * current_setting('block_size')::bigint)
     loop
         execute format('analyze %s', v_table);
         v_done := v_done + 1;
@@ -37,4 +40,4 @@ end
 $$;
 
 comment on function ingest.analyze_while_small(regclass[]) is
-    'ANALYZE the given tables while their statistics call them small (reltuples < 1000) and 1000+ rows were written since, so a first import is not planned blind (an O(n^2) e-mail lookup on a fresh database); security definer; returns tables analyzed';
+    'ANALYZE the given tables whose file is >= 1 MB and >= 10 x the pages their statistics counted, so a first import is not planned blind (an O(n^2) e-mail lookup on a fresh database); security definer; returns tables analyzed';
