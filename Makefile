@@ -10,8 +10,10 @@
 
 SHELL := /bin/bash
 PG_MAJOR := 15
-APT_PACKAGES := postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-partman postgresql-client-$(PG_MAJOR) pgbackrest chromium chromium-driver
-# chromium + chromium-driver: the dashboard's browser test (tests/test_dashboard_browser.py), headless
+APT_PACKAGES := postgresql-$(PG_MAJOR) postgresql-$(PG_MAJOR)-partman postgresql-client-$(PG_MAJOR) pgbackrest
+# chromium + chromium-driver: only the dashboard's browser test (tests/test_dashboard_browser.py), headless;
+# installed by `make test` (browser-packages), not by `make demo` (a large download it does not need)
+BROWSER_PACKAGES := chromium chromium-driver
 VENV := .venv
 PY := $(VENV)/bin/python
 HUB := $(VENV)/bin/hub
@@ -20,7 +22,7 @@ STAMP := $(VENV)/.installed
 BENCH_SCALE ?= 0.1
 LINT_PATHS := runner bench tests
 
-.PHONY: setup system-packages venv demo test bench lint db-start db-stop clean
+.PHONY: setup system-packages browser-packages venv demo test bench lint db-start db-stop clean
 
 setup: system-packages venv
 
@@ -32,6 +34,15 @@ system-packages:
 	command -v psql >/dev/null || missing="$$missing postgresql-client-$(PG_MAJOR)"; \
 	command -v pgbackrest >/dev/null || missing="$$missing pgbackrest"; \
 	python3 -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# the browser test's chromium and chromium-driver (BROWSER_PACKAGES): make test only
+browser-packages:
+	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
 	if [ -n "$$missing" ]; then \
@@ -58,7 +69,7 @@ demo: setup
 # worker (--dist loadfile: module fixtures stay in one process); the suite mostly waits (workers,
 # sandboxes, servers), so two workers on two cores take far less time than one. 0: one process.
 PYTEST_WORKERS ?= 2
-test: setup lint
+test: setup browser-packages lint
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: setup
