@@ -137,6 +137,15 @@ def test_order_codes_exact_then_prefix(app: psycopg.Connection, shop: int) -> No
     assert [(r[0], r[5]) for r in rows] == [("2024000200", "company")] and 2 < rows[0][4] < 3
 
 
+def test_fuzzy_words_of_guest_and_registered_customers_orders(app: psycopg.Connection, shop: int) -> None:
+    """Step 2 (a typo in a first name, no surname like it): a guest order through the orders' trigram
+    index, a registered customer's order through the customer's, then re-checked on the order."""
+    rows = _search(app, "orders", "Petra")
+    assert [(r[0], r[5]) for r in rows] == [("2025000001", "name")] and 0 < rows[0][4] < 1
+    rows = _search(app, "orders", "ruze as")
+    assert [(r[0], r[5]) for r in rows] == [("2024000200", "company")] and 0 < rows[0][4] < 1
+
+
 def test_products_by_ean_code_manufacturer_code_and_name(app: psycopg.Connection, shop: int) -> None:
     rows = _search(app, "products", "8594001234567")
     assert [(r[1], r[3], r[4]) for r in rows] == [("TR-001/M", 3, "ean")]
@@ -152,6 +161,11 @@ def test_products_by_ean_code_manufacturer_code_and_name(app: psycopg.Connection
     assert [(r[1], r[4]) for r in rows] == [("CEP-7", "name")] and 0 < rows[0][3] <= 1
     rows = _search(app, "products", "Tricka")
     assert {r[1] for r in rows} == {"TR-001/M", "TR-001/L"} and all(r[3] < 1 for r in rows)
+    # a letter left out of a short word (word_similarity 0.44: under pg_trgm's default 0.6)
+    rows = _search(app, "products", "Trcko")
+    assert {r[1] for r in rows} == {"TR-001/M", "TR-001/L"} and all(r[4] == "name" for r in rows)
+    rows = _search(app, "products", "hrnke")
+    assert [r[1] for r in rows] == ["HRN_1"]
 
 
 def test_a_typo_in_a_surname_is_found_by_trigrams(app: psycopg.Connection, shop: int) -> None:
@@ -352,3 +366,57 @@ def test_the_functions_use_the_trigram_and_expression_indexes(admin: psycopg.Con
     assert "orders_search_phone" in plans and "Seq Scan on orders" not in plans, plans
     rows = admin.execute("select full_name from sales.search_customers(%s, 'dv', 3)", [SHOP]).fetchall()
     assert len(rows) == 3 and all(r[0].split()[-1].lower().startswith(("dvořák", "dvorak")) for r in rows)
+
+
+def test_email_and_code_prefixes_read_the_indexes_the_tables_already_had(admin: psycopg.Connection, shop: int) -> None:
+    """Migration 0230: e-mail prefixes come from customers_shop_email / orders_email_history
+    (text_pattern_ops), order-code prefixes from the primary key (the cluster's C.UTF-8 is byte
+    order): three index inserts fewer per imported row."""
+    _run(admin, BULK)
+    gone = admin.execute(
+        "select array_agg(n) from unnest(array['sales.customers_search_email', 'sales.orders_search_email',"
+        " 'sales.orders_search_code']) n where to_regclass(n) is not null"
+    ).fetchone()
+    assert gone == (None,)
+    assert admin.execute("select core.collation_is_codepoint()").fetchone() == (True,)
+    plans = _plans(admin, "select * from sales.search_customers(%s, 'jana.nov', 20)", [SHOP])
+    assert "Index Scan using customers_shop_email" in plans and "Seq Scan on customers" not in plans, plans
+    plans = _plans(admin, "select * from sales.search_orders(%s, 'jana.nov', 20)", [SHOP])
+    assert "Index Scan using orders_email_history" in plans and "Seq Scan on orders" not in plans, plans
+    plans = _plans(admin, "select * from sales.search_orders(%s, '20240001', 20)", [SHOP])
+    assert "Index Scan using orders_pkey" in plans and "Seq Scan on orders" not in plans, plans
+    rows = admin.execute("select email, rank, matched_field from sales.search_customers(%s, 'JANA.nov', 5)", [SHOP])
+    hit = [r for r in rows.fetchall() if r[0] == "jana.novakova@seznam.cz"][0]
+    assert hit[1:] == (pytest.approx(2 + 8 / 23), "email")
+
+
+def test_order_code_prefixes_on_a_database_with_a_linguistic_collation(admin: psycopg.Connection) -> None:
+    """A database whose collation is not byte order (here ICU cs-CZ, where 'ch' sorts after 'h')
+    keeps orders_search_code, and the prefix tier reads it: a range of the primary key would miss
+    codes there."""
+    from runner.db import target_for_conninfo
+    from runner.migrate import migrate
+
+    name = "hub_search_cs_collation"
+    admin.execute(f"drop database if exists {name}")
+    admin.execute(f"create database {name} template template0 locale_provider icu icu_locale 'cs-CZ' locale 'C.UTF-8'")
+    try:
+        info = admin.info
+        conninfo = psycopg.conninfo.make_conninfo(
+            host=info.host, port=str(info.port), user=info.user, dbname=name, password=info.password or None
+        )
+        migrate(target_for_conninfo(conninfo))
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            assert conn.execute("select core.collation_is_codepoint()").fetchone() == (False,)
+            assert conn.execute("select to_regclass('sales.orders_search_code') is not null").fetchone() == (True,)
+            conn.execute(
+                "insert into core.shops (shop_id, name) values (1, 'cs');"
+                "insert into sales.orders (shop_id, code, created_at)"
+                " select 1, c, now() from unnest(array['C-1', 'CH-2', 'Ch-3', 'H-4', 'CZ-5', 'D-6']) c"
+            )
+            rows = conn.execute("select code, matched_field from sales.search_orders(1, 'C', 10)").fetchall()
+            assert sorted(rows) == [("C-1", "code"), ("CH-2", "code"), ("CZ-5", "code"), ("Ch-3", "code")]
+            rows = conn.execute("select code from sales.search_orders(1, 'CH', 10)").fetchall()
+            assert rows == [("CH-2",)]
+    finally:
+        admin.execute(f"drop database if exists {name} with (force)")

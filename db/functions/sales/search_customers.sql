@@ -52,7 +52,7 @@ begin
         (select c.guid, c.full_name, 3::real as rank, 'email' as field
          from sales.customers c
          where c.shop_id = p_shop_id and c.deleted_at is null and c.email is not null
-           and (c.email collate "C") = v_email
+           and core.normalize_email(c.email) = v_email
          limit p_limit)
         union all
         (select c.guid, c.full_name, 3::real, 'phone'
@@ -78,8 +78,8 @@ begin
         (select c.guid, c.full_name, 2 + length(v_fold)::real / length(c.email), 'email'
          from sales.customers c
          where c.shop_id = p_shop_id and c.deleted_at is null and c.email is not null
-           and (c.email collate "C") >= v_fold and (c.email collate "C") < v_high
-         order by (c.email collate "C")
+           and core.normalize_email(c.email) ~>=~ v_fold and core.normalize_email(c.email) ~<~ v_high
+         order by core.normalize_email(c.email) using ~<~
          limit p_limit)
         union all
         (select c.guid, c.full_name, 2 + length(v_phone)::real / length(core.normalize_phone(c.phone)), 'phone'

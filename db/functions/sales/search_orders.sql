@@ -16,8 +16,10 @@
  *                 distinct surnames starting with the word's first letter (a loose index scan of
  *                 the surname-first btree: one probe per distinct surname, not per row). Step 2,
  *                 when room is left: word_similarity of the folded query to name and company,
- *                 >= pg_trgm.word_similarity_threshold (default 0.6), through the trigram index,
- *                 at most 10 x p_limit (at least 200) candidates re-checked.
+ *                 >= pg_trgm.word_similarity_threshold (default 0.6), through the trigram index
+ *                 of guest orders and, for registered customers' orders, the customers' trigram
+ *                 index then their newest orders; at most 10 x p_limit (at least 200) candidates
+ *                 of each kind re-checked on the order's own name and company.
  * Queries of 1-2 characters use the prefix tier only. Ties: created_at desc, code.
  * matched_field: 'code', 'email', 'phone', 'name' or 'company'. Errors: core.search_query (22023 on
  * a blank query or a limit outside 1 .. 1000). An unknown shop gives no rows.
@@ -36,6 +38,8 @@ declare
     v_high   text := v_fold || chr(1114111);
     v_email  text := core.normalize_email(v_text);
     v_phone  text := case when v_text ~ '^[-+0-9 ()/.]+$' then core.normalize_phone(v_text) end;
+    v_prefix_codes   text[];
+    v_prefix_created timestamptz[];
     v_codes  text[];
     v_ranks  real[];
     v_fields text[];
@@ -48,6 +52,29 @@ begin
         v_phone := null;
     end if;
 
+    -- codes starting with the query, in code order: a range of the primary key where the database's
+    -- collation is byte order (core.collation_is_codepoint), else of orders_search_code (collate "C",
+    -- kept by migration 0230 only on such databases); two statements, so each plans on its index
+    if core.collation_is_codepoint() then
+        select coalesce(array_agg(p.code order by p.code), '{}'), coalesce(array_agg(p.created_at order by p.code), '{}')
+        into v_prefix_codes, v_prefix_created
+        from (select o.code, o.created_at
+              from sales.orders o
+              where o.shop_id = p_shop_id and o.deleted_at is null
+                and o.code >= v_text and o.code < v_text || chr(1114111)
+              order by o.code
+              limit p_limit) p;
+    else
+        select coalesce(array_agg(p.code), '{}'), coalesce(array_agg(p.created_at), '{}')
+        into v_prefix_codes, v_prefix_created
+        from (select o.code, o.created_at
+              from sales.orders o
+              where o.shop_id = p_shop_id and o.deleted_at is null
+                and (o.code collate "C") >= v_text and (o.code collate "C") < v_text || chr(1114111)
+              order by (o.code collate "C")
+              limit p_limit) p;
+    end if;
+
     with hits as (
         (select o.code, o.created_at, 3::real as rank, 'code' as field
          from sales.orders o
@@ -56,7 +83,7 @@ begin
         (select o.code, o.created_at, 3::real, 'email'
          from sales.orders o
          where o.shop_id = p_shop_id and o.deleted_at is null and o.email is not null
-           and (o.email collate "C") = v_email
+           and core.normalize_email(o.email) = v_email
          order by o.created_at desc
          limit p_limit)
         union all
@@ -81,12 +108,8 @@ begin
          order by o.created_at desc
          limit p_limit)
         union all
-        (select o.code, o.created_at, 2 + length(v_text)::real / length(o.code), 'code'
-         from sales.orders o
-         where o.shop_id = p_shop_id and o.deleted_at is null
-           and (o.code collate "C") >= v_text and (o.code collate "C") < v_text || chr(1114111)
-         order by (o.code collate "C")
-         limit p_limit)
+        (select h.code, h.created_at, 2 + length(v_text)::real / length(h.code), 'code'
+         from unnest(v_prefix_codes, v_prefix_created) h (code, created_at))
         union all
         (select o.code, o.created_at, 2 + length(v_fold)::real / length(core.search_name_key(o.full_name)), 'name'
          from sales.orders o
@@ -99,8 +122,8 @@ begin
         (select o.code, o.created_at, 2 + length(v_fold)::real / length(o.email), 'email'
          from sales.orders o
          where o.shop_id = p_shop_id and o.deleted_at is null and o.email is not null
-           and (o.email collate "C") >= v_fold and (o.email collate "C") < v_high
-         order by (o.email collate "C"), o.created_at desc
+           and core.normalize_email(o.email) ~>=~ v_fold and core.normalize_email(o.email) ~<~ v_high
+         order by core.normalize_email(o.email) using ~<~, o.created_at desc
          limit p_limit)
         union all
         (select o.code, o.created_at, 2 + length(v_phone)::real / length(core.normalize_phone(o.phone)), 'phone'
@@ -166,19 +189,44 @@ begin
     end if;
 
     if v_found < p_limit and length(v_fold) >= 3 then
-        -- fuzzy, step 2 (first names, companies, words inside names): the trigram index
-        -- orders_search_trgm; at most 10 x p_limit (at least 200) candidates are re-checked and ranked
+        -- fuzzy, step 2 (first names, companies, words inside names): trigrams. Guest orders through
+        -- their own trigram index orders_search_trgm (partial: customer_guid is null, migration 0230);
+        -- a registered customer's orders through the customer's (customers_search_trgm), then the
+        -- customer's newest orders (orders_customer_history), each re-checked on the order's own name
+        -- and company. At most 10 x p_limit (at least 200) candidates of each kind are re-checked and
+        -- ranked. (An order of a registered customer whose name here is not like the account's is
+        -- found by the tiers above and step 1, not by this step.)
         with candidates as (
-            select o.code, o.created_at, o.full_name, o.company
-            from sales.orders o
-            where o.deleted_at is null
-              and core.search_fold(coalesce(o.full_name, '') || ' ' || coalesce(o.company, '')) operator(public.%>) v_fold
-              and (cardinality(v_marks) = 0
-                   or (select bool_and(strpos(core.search_fold(coalesce(o.full_name, '') || ' ' || coalesce(o.company, '')), m) > 0)
-                       from unnest(v_marks) m))
-              and o.shop_id = p_shop_id
-              and o.code <> all (v_codes)
-            limit greatest(200, 10 * p_limit)
+            (select o.code, o.created_at, o.full_name, o.company
+             from sales.orders o
+             where o.deleted_at is null and o.customer_guid is null
+               and core.search_fold(coalesce(o.full_name, '') || ' ' || coalesce(o.company, '')) operator(public.%>) v_fold
+               and (cardinality(v_marks) = 0
+                    or (select bool_and(strpos(core.search_fold(coalesce(o.full_name, '') || ' ' || coalesce(o.company, '')), m) > 0)
+                        from unnest(v_marks) m))
+               and o.shop_id = p_shop_id
+               and o.code <> all (v_codes)
+             limit greatest(200, 10 * p_limit))
+            union all
+            (select o.code, o.created_at, o.full_name, o.company
+             from (select c.guid
+                   from sales.customers c
+                   where c.deleted_at is null
+                     and core.search_fold(coalesce(c.full_name, '') || ' ' || coalesce(c.company, '')) operator(public.%>) v_fold
+                     and c.shop_id = p_shop_id
+                   limit greatest(200, 10 * p_limit)) c
+             cross join lateral (
+                 select o.code, o.created_at, o.full_name, o.company
+                 from sales.orders o
+                 where o.shop_id = p_shop_id and o.customer_guid = c.guid and o.deleted_at is null
+                   and o.code <> all (v_codes)
+                 order by o.created_at desc, o.code desc
+                 limit p_limit) o
+             where core.search_fold(coalesce(o.full_name, '') || ' ' || coalesce(o.company, '')) operator(public.%>) v_fold
+               and (cardinality(v_marks) = 0
+                    or (select bool_and(strpos(core.search_fold(coalesce(o.full_name, '') || ' ' || coalesce(o.company, '')), m) > 0)
+                        from unnest(v_marks) m))
+             limit greatest(200, 10 * p_limit))
         ),
         fuzzy as (
             select c.code, c.created_at, c.full_name, c.company,
