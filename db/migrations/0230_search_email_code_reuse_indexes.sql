@@ -33,12 +33,21 @@ create index orders_email_history on sales.orders (shop_id, core.normalize_email
 comment on index sales.orders_email_history is
     'Orders by normalised e-mail, newest first (sales.email_orders_page); text_pattern_ops so that sales.search_orders reads e-mail prefixes from it (byte order)';
 
--- (the test of core.collation_is_codepoint, written out: functions are loaded after migrations)
+-- core.collation_is_codepoint as db/functions/core/ has it (functions are loaded after migrations;
+-- tests/test_search.py checks the two are equal)
+create or replace function core.collation_is_codepoint()
+returns boolean
+language sql
+stable
+parallel safe
+set search_path = pg_catalog
+return (select d.datlocprovider = 'c' and d.datcollate in ('C', 'POSIX', 'C.UTF-8', 'C.utf8')
+        from pg_catalog.pg_database d where d.datname = pg_catalog.current_database())
+       and 'B' < 'a' and 'Z' < 'a' and 'z' < U&'\00E9' and '-' < '0' and '9' < 'A';
+
 do $$
 begin
-    if (select d.datlocprovider = 'c' and d.datcollate in ('C', 'POSIX', 'C.UTF-8', 'C.utf8')
-        from pg_catalog.pg_database d where d.datname = pg_catalog.current_database())
-       and 'B' < 'a' and 'Z' < 'a' and 'z' < U&'\00E9' and '-' < '0' and '9' < 'A' then
+    if core.collation_is_codepoint() then
         drop index if exists sales.orders_search_code;
     end if;
 end

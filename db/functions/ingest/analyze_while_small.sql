@@ -34,10 +34,12 @@ declare
     v_done integer := 0;
 begin
     for v_table in
-        select c.oid::regclass from pg_class c
+        select c.oid::regclass
+        from pg_class c
+        cross join lateral (select pg_relation_size(c.oid) as bytes) f
         where c.oid = any (p_tables)
-          and pg_relation_size(c.oid) >= 1048576
-          and (pg_relation_size(c.oid) >= 10 * c.relpages::bigint * current_setting('block_size')::bigint
+          and f.bytes >= 1048576
+          and (f.bytes >= 10 * c.relpages::bigint * current_setting('block_size')::bigint
                or pg_stat_get_mod_since_analyze(c.oid) + pg_stat_get_xact_tuples_inserted(c.oid)
                   >= greatest(5000, c.reltuples::bigint))
     loop
