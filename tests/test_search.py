@@ -130,6 +130,9 @@ def test_order_codes_exact_then_prefix(app: psycopg.Connection, shop: int) -> No
     rows = _search(app, "orders", "202400")
     assert {r[0] for r in rows} == {"2024000123", "2024000124", "2024000200"}
     assert all(2 < r[4] < 3 and r[5] == "code" for r in rows)
+    # a prefix with more codes than the limit: the highest (newest) codes, not the first of the range
+    rows = app.execute("select code from sales.search_orders(%s, '202400', 2)", [shop]).fetchall()
+    assert sorted(r[0] for r in rows) == ["2024000124", "2024000200"]
     # names and companies of orders
     rows = _search(app, "orders", "ruzickova")
     assert [(r[0], r[5]) for r in rows] == [("2024000200", "name")]
@@ -419,5 +422,7 @@ def test_order_code_prefixes_on_a_database_with_a_linguistic_collation(admin: ps
             assert sorted(rows) == [("C-1", "code"), ("CH-2", "code"), ("CZ-5", "code"), ("Ch-3", "code")]
             rows = conn.execute("select code from sales.search_orders(1, 'CH', 10)").fetchall()
             assert rows == [("CH-2",)]
+            rows = conn.execute("select code from sales.search_orders(1, 'C', 2)").fetchall()
+            assert sorted(rows) == [("CZ-5",), ("Ch-3",)]
     finally:
         admin.execute(f"drop database if exists {name} with (force)")

@@ -52,7 +52,8 @@ begin
         v_phone := null;
     end if;
 
-    -- codes starting with the query, in code order: a range of the primary key where the database's
+    -- codes starting with the query, the highest first (codes count up, so these are the newest: a
+    -- prefix like the year finds this year's last orders, not its first): a backward range of the primary key where the database's
     -- collation is byte order (core.collation_is_codepoint), else of orders_search_code (collate "C",
     -- kept by migration 0230 only on such databases); two static statements, so each plans once on
     -- its index (one built for EXECUTE would be planned on every call: +0.2 ms p95, measured). The
@@ -64,7 +65,7 @@ begin
               from sales.orders o
               where o.shop_id = p_shop_id and o.deleted_at is null
                 and o.code >= v_text and o.code < v_text || chr(1114111)
-              order by o.code
+              order by o.code desc
               limit p_limit) p;
     else
         select coalesce(array_agg(p.code), '{}'), coalesce(array_agg(p.created_at), '{}')
@@ -73,7 +74,7 @@ begin
               from sales.orders o
               where o.shop_id = p_shop_id and o.deleted_at is null
                 and (o.code collate "C") >= v_text and (o.code collate "C") < v_text || chr(1114111)
-              order by (o.code collate "C")
+              order by (o.code collate "C") desc
               limit p_limit) p;
     end if;
 
