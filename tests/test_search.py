@@ -127,6 +127,17 @@ def test_phone_prefix_and_stored_formats(app: psycopg.Connection, shop: int) -> 
 def test_order_codes_exact_then_prefix(app: psycopg.Connection, shop: int) -> None:
     rows = _search(app, "orders", "2024000123")
     assert [(r[0], r[4], r[5]) for r in rows] == [("2024000123", 3, "code")]
+    # codes in either case: as typed, upper-cased, lower-cased (one probe or range each)
+    app.execute(
+        "insert into sales.orders (shop_id, code, created_at, full_name) values"
+        " (%(s)s, 'OBJ-77', now(), 'Upper'), (%(s)s, 'obj-78', now(), 'Lower'), (%(s)s, 'Obj-79', now(), 'Mixed')",
+        {"s": shop},
+    )
+    assert [r[0] for r in _search(app, "orders", "obj-77")] == ["OBJ-77"]
+    assert [r[0] for r in _search(app, "orders", "OBJ-78")] == ["obj-78"]
+    assert sorted(r[0] for r in _search(app, "orders", "obj-")) == ["OBJ-77", "obj-78"]
+    assert [r[0] for r in _search(app, "orders", "Obj-79")] == ["Obj-79"]
+    app.execute("delete from sales.orders where shop_id = %s and code ~* '^obj-'", [shop])
     rows = _search(app, "orders", "202400")
     assert {r[0] for r in rows} == {"2024000123", "2024000124", "2024000200"}
     assert all(2 < r[4] < 3 and r[5] == "code" for r in rows)
