@@ -193,6 +193,31 @@ def test_a_typo_in_a_surname_is_found_by_trigrams(app: psycopg.Connection, shop:
     assert rows[0][2] == "Tomáš Černý"
 
 
+def test_a_misspelt_surname_with_a_first_name_puts_that_first_name_first(app: psycopg.Connection, shop: int) -> None:
+    """Fuzzy step 1 reads each alike surname's rows from the surname-first key: first the range of the
+    query's other words as the first name (`novak tomas`), then the rest in name order."""
+    app.execute(
+        "insert into sales.customers (shop_id, guid, email, full_name, synced_at)"
+        " select %(s)s, ('b0000000-0000-0000-0000-00000000000' || n)::uuid, 'n' || n || '@x.cz', f || ' Novák', now()"
+        " from unnest(array['Adam', 'David', 'Jakub', 'Tomáš'], array[1, 2, 3, 4]) x (f, n)",
+        {"s": shop},
+    )
+    app.execute(
+        "insert into sales.orders (shop_id, code, created_at, full_name)"
+        " select %(s)s, 'N-' || n, now() - n * interval '1 day', f || ' Novák'"
+        " from unnest(array['Adam', 'David', 'Jakub', 'Tomáš'], array[1, 2, 3, 4]) x (f, n)",
+        {"s": shop},
+    )
+    rows = _search(app, "customers", "Tomas Novk", limit=2)
+    assert _names(rows)[0] == "Tomáš Novák" and rows[0][3] > rows[1][3], rows
+    assert _search(app, "orders", "Tomas Novk", limit=1)[0][0] == "N-4"
+    # a first name typed in part
+    assert _names(_search(app, "customers", "Novk Jak", limit=1)) == ["Jakub Novák"]
+    # without a first name: the surname's rows in name order, one rank
+    rows = _search(app, "customers", "Novk", limit=3)
+    assert _names(rows)[0] == "Adam Novák" and len({r[3] for r in rows}) == 1
+
+
 def test_exact_before_prefix_before_fuzzy(app: psycopg.Connection, shop: int) -> None:
     rows = _search(app, "customers", "novak")
     # 'novak' is a prefix of both surnames: the shorter match first, then the misspellings

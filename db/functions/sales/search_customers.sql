@@ -14,7 +14,9 @@
  *                 left room. Step 1:
  *                 pg_trgm similarity >= 0.35 of a query word to a surname, among the shop's
  *                 distinct surnames starting with the word's first letter (a loose index scan of
- *                 the surname-first btree: one probe per distinct surname, not per row). Step 2,
+ *                 the surname-first btree: one probe per distinct surname, not per row); of each,
+ *                 the rows whose first name starts with another word of the query first, at
+ *                 (similarity + 1) / 2, then the others at the similarity. Step 2,
  *                 when room is left: word_similarity of the folded query to name and company,
  *                 >= pg_trgm.word_similarity_threshold (default 0.6), through the trigram index,
  *                 at most 10 x p_limit (at least 200) candidates re-checked.
@@ -119,28 +121,47 @@ begin
     if v_found < p_limit and length(v_fold) >= 3 then
         -- fuzzy, step 1: the rows of the surnames most like a word of the query (sales.alike_surnames: a
         -- loose index scan of customers_search_name, one probe per distinct surname), each surname's rows in
-        -- index order
+        -- index order; first those whose first name starts with another word of the query (`Tomas Novk`:
+        -- the range `novak tomas` of the surname-first key), ranked halfway between the surname's
+        -- similarity and 1
         with fuzzy as (
-            select f.guid, f.full_name, m.rank
+            select distinct on (f.guid) f.guid, f.full_name, f.rank
             from sales.alike_surnames(p_shop_id, 'sales.customers', v_fold, v_marks) m
             cross join lateral (
-                select c.guid, c.full_name
-                from sales.customers c
-                where c.shop_id = p_shop_id and c.deleted_at is null and c.full_name is not null
-                  and (core.search_name_key(c.full_name) collate "C") >= m.surname
-                  and (core.search_name_key(c.full_name) collate "C") < m.surname || ' ' || chr(1114111)
-                  and split_part(core.search_name_key(c.full_name), ' ', 1) = m.surname
-                  and c.guid <> all (v_guids)
-                order by (core.search_name_key(c.full_name) collate "C")
-                limit p_limit) f
-            order by m.rank desc, f.full_name, f.guid
+                (select c.guid, c.full_name, ((m.rank + 1) / 2)::real as rank
+                 from unnest(string_to_array(v_fold, ' ')) w (w)
+                 cross join lateral (
+                     select c.guid, c.full_name
+                     from sales.customers c
+                     where c.shop_id = p_shop_id and c.deleted_at is null and c.full_name is not null
+                       and (core.search_name_key(c.full_name) collate "C") >= m.surname || ' ' || w.w
+                       and (core.search_name_key(c.full_name) collate "C") < m.surname || ' ' || w.w || chr(1114111)
+                       and c.guid <> all (v_guids)
+                     order by (core.search_name_key(c.full_name) collate "C")
+                     limit p_limit) c
+                 where length(w.w) >= 2 and w.w <> m.surname)
+                union all
+                (select c.guid, c.full_name, m.rank
+                 from sales.customers c
+                 where c.shop_id = p_shop_id and c.deleted_at is null and c.full_name is not null
+                   and (core.search_name_key(c.full_name) collate "C") >= m.surname
+                   and (core.search_name_key(c.full_name) collate "C") < m.surname || ' ' || chr(1114111)
+                   and split_part(core.search_name_key(c.full_name), ' ', 1) = m.surname
+                   and c.guid <> all (v_guids)
+                 order by (core.search_name_key(c.full_name) collate "C")
+                 limit p_limit)) f
+            order by f.guid, f.rank desc
+        ), best as (
+            select f.guid, f.full_name, f.rank
+            from fuzzy f
+            order by f.rank desc, f.full_name, f.guid
             limit p_limit - v_found
         )
         select v_guids || coalesce(array_agg(f.guid order by f.rank desc, f.full_name, f.guid), '{}'),
                v_ranks || coalesce(array_agg(f.rank order by f.rank desc, f.full_name, f.guid), '{}'),
                v_fields || coalesce(array_agg('name'::text order by f.rank desc, f.full_name, f.guid), '{}')
         into v_guids, v_ranks, v_fields
-        from fuzzy f;
+        from best f;
         v_found := cardinality(v_guids);
     end if;
 

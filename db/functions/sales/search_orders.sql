@@ -14,7 +14,9 @@
  *                 left room. Step 1:
  *                 pg_trgm similarity >= 0.35 of a query word to a surname, among the shop's
  *                 distinct surnames starting with the word's first letter (a loose index scan of
- *                 the surname-first btree: one probe per distinct surname, not per row). Step 2,
+ *                 the surname-first btree: one probe per distinct surname, not per row); of each,
+ *                 the rows whose first name starts with another word of the query first, at
+ *                 (similarity + 1) / 2, then the others at the similarity. Step 2,
  *                 when room is left: word_similarity of the folded query to name and company,
  *                 >= pg_trgm.word_similarity_threshold (default 0.6), through the trigram index
  *                 of guest orders and, for registered customers' orders, the customers' trigram
@@ -174,28 +176,46 @@ begin
     if v_found < p_limit and length(v_fold) >= 3 then
         -- fuzzy, step 1: the rows of the surnames most like a word of the query (sales.alike_surnames: a
         -- loose index scan of orders_search_name, one probe per distinct surname), each surname's rows in
-        -- index order
+        -- index order; first those whose first name starts with another word of the query (as
+        -- sales.search_customers), ranked halfway between the surname's similarity and 1
         with fuzzy as (
-            select f.code, f.created_at, m.rank
+            select distinct on (f.code) f.code, f.created_at, f.rank
             from sales.alike_surnames(p_shop_id, 'sales.orders', v_fold, v_marks) m
             cross join lateral (
-                select o.code, o.created_at
-                from sales.orders o
-                where o.shop_id = p_shop_id and o.deleted_at is null and o.full_name is not null
-                  and (core.search_name_key(o.full_name) collate "C") >= m.surname
-                  and (core.search_name_key(o.full_name) collate "C") < m.surname || ' ' || chr(1114111)
-                  and split_part(core.search_name_key(o.full_name), ' ', 1) = m.surname
-                  and o.code <> all (v_codes)
-                order by (core.search_name_key(o.full_name) collate "C"), o.created_at desc
-                limit p_limit) f
-            order by m.rank desc, f.created_at desc, f.code
+                (select o.code, o.created_at, ((m.rank + 1) / 2)::real as rank
+                 from unnest(string_to_array(v_fold, ' ')) w (w)
+                 cross join lateral (
+                     select o.code, o.created_at
+                     from sales.orders o
+                     where o.shop_id = p_shop_id and o.deleted_at is null and o.full_name is not null
+                       and (core.search_name_key(o.full_name) collate "C") >= m.surname || ' ' || w.w
+                       and (core.search_name_key(o.full_name) collate "C") < m.surname || ' ' || w.w || chr(1114111)
+                       and o.code <> all (v_codes)
+                     order by (core.search_name_key(o.full_name) collate "C"), o.created_at desc
+                     limit p_limit) o
+                 where length(w.w) >= 2 and w.w <> m.surname)
+                union all
+                (select o.code, o.created_at, m.rank
+                 from sales.orders o
+                 where o.shop_id = p_shop_id and o.deleted_at is null and o.full_name is not null
+                   and (core.search_name_key(o.full_name) collate "C") >= m.surname
+                   and (core.search_name_key(o.full_name) collate "C") < m.surname || ' ' || chr(1114111)
+                   and split_part(core.search_name_key(o.full_name), ' ', 1) = m.surname
+                   and o.code <> all (v_codes)
+                 order by (core.search_name_key(o.full_name) collate "C"), o.created_at desc
+                 limit p_limit)) f
+            order by f.code, f.rank desc
+        ), best as (
+            select f.code, f.created_at, f.rank
+            from fuzzy f
+            order by f.rank desc, f.created_at desc, f.code
             limit p_limit - v_found
         )
         select v_codes || coalesce(array_agg(f.code order by f.rank desc, f.created_at desc, f.code), '{}'),
                v_ranks || coalesce(array_agg(f.rank order by f.rank desc, f.created_at desc, f.code), '{}'),
                v_fields || coalesce(array_agg('name'::text order by f.rank desc, f.created_at desc, f.code), '{}')
         into v_codes, v_ranks, v_fields
-        from fuzzy f;
+        from best f;
         v_found := cardinality(v_codes);
     end if;
 
