@@ -27,3 +27,7 @@ select key_kind, key, seq from ingest.webhook_pending_of(%(shop_id)s, %(entity)s
 -- name: webhook_done
 -- the batch applied them: their waiting rows go, their events are done (unless named again meanwhile)
 select ingest.webhook_done(%(shop_id)s, %(entity)s, %(kinds)s, %(keys)s, %(seqs)s);
+
+-- name: sync_versions_held
+-- keys of change-list entries dated in the future whose version the hub holds already
+select ingest.sync_versions_held(%(shop_id)s, %(entity)s, %(keys)s::text[], %(times)s::timestamptz[]);
