@@ -508,6 +508,44 @@ def date_outliers(codes: list[str], created: list[datetime]) -> list[str]:
     return sorted(code for code, at in zip(codes, created, strict=True) if at < OUTLIER_BEFORE or at > ahead)
 
 
+def analyze_written(conn: psycopg.Connection, shop_id: int, entity: str, **context: Any) -> list[str]:
+    """Statistics for what an import or a sync of the entity wrote (ingest.analyze_written: its
+    tables and partitions with many rows since their last ANALYZE), in a transaction of its own on
+    an autocommit-off ``conn`` with none open. The tables analyzed; a failure is logged as a
+    warning and not raised: the data is in, only its statistics wait for autovacuum."""
+    try:
+        # the session's counters are flushed to pg_stat_* at most once a second: forced at this commit,
+        # so that the rows written are counted before the ANALYZE (else after it, as changes since)
+        conn.execute(query("ingest.stats_flush"))
+        conn.commit()
+        row = conn.execute(query("ingest.analyze_written"), {"entity": entity}).fetchone()
+        conn.commit()
+    except psycopg.Error as exc:
+        conn.rollback()
+        log(
+            logger,
+            logging.WARNING,
+            "statistics not gathered after writing; autovacuum will",
+            shop_id=shop_id,
+            entity=entity,
+            error=str(exc).strip()[:300],
+            **context,
+        )
+        return []
+    tables = [str(t) for t in (row[0] if row and row[0] else [])]
+    if tables:
+        log(
+            logger,
+            logging.INFO,
+            "statistics gathered",
+            shop_id=shop_id,
+            entity=entity,
+            tables=",".join(tables),
+            **context,
+        )
+    return tables
+
+
 def apply_documents(conn: psycopg.Connection, shop_id: int, entity: str, docs: Iterable[bytes]) -> dict[str, Any]:
     """Upsert whole documents (JSON bytes, e.g. fetched by a webhook job) in the caller's transaction.
 

@@ -67,7 +67,7 @@ from runner.queries import query
 from runner.shoptet import documents, entity_lock, errors
 from runner.shoptet.client import ShoptetClient, format_datetime, parse_datetime
 from runner.shoptet.entity_lock import committed as _committed
-from runner.shoptet.ingest import ENTITIES, Stager, log_warnings, mark_deleted
+from runner.shoptet.ingest import ENTITIES, Stager, analyze_written, log_warnings, mark_deleted
 from runner.shoptet.languages import language_texts, other_languages
 from runner.shoptet.normalize import normalize_guid
 
@@ -233,6 +233,8 @@ def sync_entity(
                 query("sync.sync_cursor_finish"),
                 {"shop_id": shop_id, "entity": entity, "error": error, "warnings": result.warnings_text()},
             )
+        if result.upserted or result.deleted:  # many rows written: statistics now, not within autovacuum's minute
+            analyze_written(conn, shop_id, entity)
         summary = result.as_dict()
         log(logger, logging.INFO, "sync done", **{k: v for k, v in summary.items() if not isinstance(v, (dict, list))})
         return summary

@@ -252,15 +252,16 @@ select h.database, h.database_bytes, h.connections, h.max_connections, h.cache_h
 from ops.db_health h;
 
 -- name: database_tables
+-- estimated_rows of a partitioned table is the sum of its partitions' estimates (estimate_from says which)
 select schema_name, table_name, total_bytes, table_bytes, index_bytes, estimated_rows, dead_tuples,
-       last_vacuum, last_analyze
+       last_vacuum, last_analyze, estimate_from
 from ops.table_sizes
 where partition_of is null
 order by total_bytes desc, schema_name, table_name
 limit 25;
 
 -- name: database_partitions
-select parent_table, partition, tier, bounds, estimated_rows, total_bytes
+select parent_table, partition, tier, bounds, estimated_rows, total_bytes, analyzed
 from ops.partitions
 order by tier, partition desc;
 
