@@ -40,7 +40,9 @@ delete -- a creation is reported as ``edit``), 30 days back at most. One run:
    leaves the cursor at the last committed batch; the next run continues from there.
 5. At the end the cursor moves to ``max(newest change seen, run start - OVERLAP)``, so a quiet
    shop's cursor does not age out of the 30-day window; ``last_run_at`` / ``last_error`` record
-   the run.
+   the run, and ``synced_until`` its start: every change listed before it has been read (the lag
+   ops.sync_lag shows counts from it, not from the cursor, which trails by the overlap). When the
+   run wrote rows, the tables it wrote get statistics (ingest.analyze_written).
 
 ``conn`` must be a connection with autocommit off and no transaction open; every step commits.
 """
@@ -131,6 +133,7 @@ class SyncResult:
     snapshot: dict[str, Any] | None = None
     cursor: datetime | None = None
     seconds: float = 0.0
+    run_start: datetime | None = None  # when the run began (ingest.sync_cursors.synced_until after it)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -217,7 +220,13 @@ def sync_entity(
                 with _committed(conn):
                     conn.execute(
                         query("sync.sync_cursor_finish"),
-                        {"shop_id": shop_id, "entity": entity, "error": summarize(exc)[:2000], "warnings": None},
+                        {
+                            "shop_id": shop_id,
+                            "entity": entity,
+                            "error": summarize(exc)[:2000],
+                            "warnings": None,
+                            "synced_until": None,
+                        },
                     )
             except psycopg.Error:  # the database itself is the trouble: the original error says more
                 pass
@@ -231,7 +240,14 @@ def sync_entity(
         with _committed(conn):
             conn.execute(
                 query("sync.sync_cursor_finish"),
-                {"shop_id": shop_id, "entity": entity, "error": error, "warnings": result.warnings_text()},
+                {
+                    "shop_id": shop_id,
+                    "entity": entity,
+                    "error": error,
+                    "warnings": result.warnings_text(),
+                    # the change list was read to its end: every change listed before the run began is in
+                    "synced_until": result.run_start,
+                },
             )
         if result.upserted or result.deleted:  # many rows written: statistics now, not within autovacuum's minute
             analyze_written(conn, shop_id, entity)
@@ -254,7 +270,7 @@ def _run(
         row = conn.execute(query("sync.sync_cursor_start"), {"shop_id": shop_id, "entity": entity}).fetchone()
     start: datetime | None = row[0] if row else None
     origin: str = row[1] if row else "none"
-    result = SyncResult(shop_id, entity, origin)
+    result = SyncResult(shop_id, entity, origin, run_start=run_start)
     if origin == "none":
         # nothing to catch up on: the change list is followed from now on
         start = run_start

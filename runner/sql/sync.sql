@@ -8,7 +8,8 @@ select cursor_at, origin from ingest.sync_cursor_start(%(shop_id)s, %(entity)s);
 select ingest.sync_cursor_move(%(shop_id)s, %(entity)s, %(cursor_at)s);
 
 -- name: sync_cursor_finish
-select ingest.sync_cursor_finish(%(shop_id)s, %(entity)s, %(error)s, %(warnings)s);
+-- synced_until: the start of a run that read the change list to its end; null for a failed run
+select ingest.sync_cursor_finish(%(shop_id)s, %(entity)s, %(error)s, %(warnings)s, %(synced_until)s);
 
 -- name: sync_try_lock
 -- one sync of a shop's entity at a time, across workers and `hub sync` (session lock, no transaction held)
