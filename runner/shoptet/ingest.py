@@ -376,7 +376,9 @@ class Stager:
         """Fast path of a first load: when no order of the chunk exists yet (and none repeats),
         COPY orders and lines straight into sales.orders / sales.order_items (old quarters into
         archive.order_items), as a plain COPY would. False (nothing written) when the chunk
-        needs the staging path: existing orders, repeats, or a value PostgreSQL refuses."""
+        needs the staging path: existing orders, repeats, or a value PostgreSQL refuses. No apply
+        function runs, so nothing analyzes here: the job's end does (snapshots.run_job ->
+        analyze_written: sales.orders and every order-item partition written)."""
         codes = [p[2] for p in parsed]
         if len(set(codes)) != len(codes):
             return False
@@ -521,7 +523,10 @@ def analyze_written(conn: psycopg.Connection, shop_id: int, entity: str, **conte
         row = conn.execute(query("ingest.analyze_written"), {"entity": entity}).fetchone()
         conn.commit()
     except psycopg.Error as exc:
-        conn.rollback()
+        try:
+            conn.rollback()
+        except psycopg.Error:  # a broken connection: the caller's next statement says so
+            pass
         log(
             logger,
             logging.WARNING,
