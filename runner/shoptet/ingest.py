@@ -511,9 +511,9 @@ def date_outliers(codes: list[str], created: list[datetime]) -> list[str]:
 
 
 def analyze_written(conn: psycopg.Connection, shop_id: int, entity: str, **context: Any) -> list[str]:
-    """Statistics for what an import or a sync of the entity wrote (ingest.analyze_written: its
-    tables and partitions with many rows since their last ANALYZE), in a transaction of its own on
-    an autocommit-off ``conn`` with none open. The tables analyzed; a failure is logged as a
+    """Size statistics for what an import or a sync of the entity wrote (ingest.analyze_written: its
+    tables and partitions never analyzed or whose row count moved by max(50, 10 %)), in a
+    transaction of its own on an autocommit-off ``conn`` with none open. The tables analyzed; a failure is logged as a
     warning and not raised: the data is in, only its statistics wait for autovacuum."""
     try:
         # the session's counters are flushed to pg_stat_* at most once a second: forced at this commit,
