@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from runner.errors import HubError
+from runner.errors import HubError, as_hub_error
 from runner.queries import query
 
 Progress = Callable[[str], None]
@@ -172,7 +172,7 @@ def show(conn: psycopg.Connection, shop_id: int, *, segment: str | None = None, 
             with conn.transaction():
                 conn.execute(query("analytics.check_segment"), params)
         except psycopg.errors.InvalidParameterValue as exc:
-            raise AnalyticsError(f"--segment: {exc.diag.message_primary}") from exc
+            raise as_hub_error(exc, AnalyticsError, "--segment") from None
     with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
         segments = cur.execute(query("analytics.segments"), params).fetchall()
         top = cur.execute(query("analytics.top_customers"), params).fetchall()

@@ -25,7 +25,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from runner.errors import HubError
+from runner.errors import HubError, as_hub_error
 from runner.queries import query
 
 # what analytics.backtest_predictions / choose_clv_model raise for a request they cannot answer
@@ -121,5 +121,5 @@ def backtest(conn: psycopg.Connection, shop_id: int, cutoff: date, horizon_days:
             return Backtest(rows, fits, not_fitted, live)
     except psycopg.Error as exc:
         if exc.sqlstate in _REFUSED and exc.diag.message_primary:
-            raise BacktestError(exc.diag.message_primary) from None
+            raise as_hub_error(exc, BacktestError) from None
         raise

@@ -37,7 +37,7 @@ from psycopg import sql
 from runner import __version__
 from runner.cluster import PG_BIN
 from runner.db import Target, connect
-from runner.errors import HubError
+from runner.errors import HubError, as_hub_error
 from runner.queries import query
 
 DEFAULT_KEEP = 7
@@ -182,7 +182,7 @@ def run_backup(
             if directory.is_dir():
                 partial.unlink(missing_ok=True)
             conn.execute(query("backup.failed"), {"error": str(exc)[:2000], "backup_id": backup_id})
-            raise BackupError(f"backup {backup_id} failed: {exc}") from None
+            raise as_hub_error(exc, BackupError, f"backup {backup_id} failed") from None
     result: dict[str, Any] = {
         "backup_id": backup_id,
         "path": str(path),
@@ -416,7 +416,7 @@ def verify_backup(target: Target, ref: str | int | None = None) -> dict[str, Any
                 )
             if isinstance(exc, BackupError):
                 raise
-            raise BackupError(f"verify of {backup.name} failed: {exc}") from exc
+            raise as_hub_error(exc, BackupError, f"verify of {backup.name} failed") from None
         if backup.backup_id is not None:
             conn.execute(query("backup.verify_recorded"), {"ok": True, "error": None, "backup_id": backup.backup_id})
     return {

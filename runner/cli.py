@@ -50,11 +50,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if not (isinstance(exc, HubError) or is_database_error(exc)):
             raise
-        if is_database_error(exc):
-            # the PL/pgSQL call trace and the statement: for whoever debugs it (HUB_LOG_LEVEL=DEBUG)
+        if is_database_error(exc) or (isinstance(exc, HubError) and exc.sqlstate):
+            # the PL/pgSQL call trace, the statement and the SQLSTATE of a database error (also of a hub
+            # error made from one, errors.as_hub_error): for whoever debugs it (HUB_LOG_LEVEL=DEBUG)
             diag = getattr(exc, "diag", None)
+            context = diag.context if diag is not None else getattr(exc, "context", None)
             logging.getLogger("hub.cli").debug(
-                "database error", extra={"ctx": {"error": str(exc), "context": diag and diag.context}}
+                "database error",
+                extra={"ctx": {"error": str(exc), "sqlstate": getattr(exc, "sqlstate", None), "context": context}},
             )
         print(f"hub: error: {explain(exc)}", file=sys.stderr)
         return 1

@@ -195,6 +195,7 @@ The demo shop {SHOP} is imported. Look at it:
     select * from ops.orders_date_outliers;                                   -- an order typed as 2206
   {hub} shop list
   {hub} snapshot list          # and: {hub} snapshot show ID   (warnings: fields left out, see docs/data-quality.md)
+  {hub} search customers --shop {SHOP} novkova     # Nováková despite the typo; orders and products too (docs/search.md)
 A translation round trip (the shop sells in cs and en; README.md "Translations: a round trip"):
   G=$({hub} db psql -- -Atc "select guid from catalog.products where shop_id = {SHOP} \\
         and deleted_at is null order by name limit 1")

@@ -19,7 +19,9 @@ retries on one still does:
     CommandError (below: the command line's own).
 
 ``runner.cli.main`` catches ``HubError`` and ``psycopg.Error`` and prints ``explain(exc)``, exit
-status 1. Logs and stored ``last_error`` columns use ``summarize(exc)``.
+status 1. Logs and stored ``last_error`` columns use ``summarize(exc)``. A database error caught to
+be raised as a hub error goes through ``as_hub_error``: the message, DETAIL and HINT, never the
+PL/pgSQL CONTEXT or the statement; the SQLSTATE kept for the logs.
 
 Only the standard library is imported here: `hub --help` imports this module.
 """
@@ -27,11 +29,17 @@ Only the standard library is imported here: `hub --help` imports this module.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, TypeVar, overload
 
 
 class HubError(Exception):
-    """An error the hub raises on purpose; ``str()`` says what failed and where."""
+    """An error the hub raises on purpose; ``str()`` says what failed and where.
+
+    One made from a database error (``as_hub_error``) keeps that error's SQLSTATE and CONTEXT
+    for the logs (``hub`` logs them at DEBUG); its message has neither."""
+
+    sqlstate: str | None = None
+    context: str | None = None
 
 
 class CommandError(HubError):
@@ -72,6 +80,33 @@ def database_message(exc: BaseException) -> str:
     if diag.message_hint:
         lines.append(f"HINT: {diag.message_hint.strip()}")
     return "\n".join(lines)
+
+
+E = TypeVar("E", bound=HubError)
+
+
+@overload
+def as_hub_error(exc: BaseException, kind: None = None, where: str = "") -> CommandError: ...
+@overload
+def as_hub_error(exc: BaseException, kind: type[E], where: str = "") -> E: ...
+def as_hub_error(exc: BaseException, kind: type[HubError] | None = None, where: str = "") -> HubError:
+    """``exc`` as a hub error of type ``kind`` (default CommandError; a type taking the message only),
+    to raise ``from None``. A database error: its message, DETAIL and HINT (database_message), never
+    its CONTEXT nor the SQL statement; its SQLSTATE and CONTEXT kept as attributes for the logs. A
+    hub error (a command's CommandError made from a module's error): its message, SQLSTATE and
+    CONTEXT. Any other error: its text. ``where`` goes before the message (``shop 7: ...``).
+    The one way a caught database error becomes a hub error."""
+    message = database_message(exc) or type(exc).__name__
+    if where:
+        message = f"{where}: {message}"
+    error = (kind or CommandError)(message)
+    if isinstance(exc, HubError):
+        error.sqlstate, error.context = exc.sqlstate, exc.context
+    elif is_database_error(exc):
+        diag: Any = getattr(exc, "diag", None)
+        error.sqlstate = getattr(exc, "sqlstate", None)
+        error.context = diag.context if diag is not None else None
+    return error
 
 
 def explain(exc: BaseException) -> str:

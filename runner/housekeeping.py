@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from runner.errors import HubError, summarize
+from runner.errors import HubError, as_hub_error
 from runner.logs import log
 from runner.queries import query
 
@@ -58,7 +58,7 @@ def run(conn: psycopg.Connection, *, dry_run: bool = False) -> HousekeepingRun:
     try:
         ages = conn.execute(query("housekeeping.settings")).fetchone()
     except psycopg.errors.InvalidParameterValue as exc:
-        raise HousekeepingError(f"housekeeping: {summarize(exc, one_line=True, label=False)}") from None
+        raise as_hub_error(exc, HousekeepingError, "housekeeping") from None
     assert ages is not None
     result.ages = dict(ages[0])
     locked = conn.execute(query("housekeeping.try_lock")).fetchone()

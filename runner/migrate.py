@@ -208,7 +208,10 @@ def _load_functions(conn: psycopg.Connection, result: MigrateResult) -> None:
     gone = sorted(set(known) - {str(p.relative_to(FUNCTIONS_DIR)) for p in files})
     for rel in gone:
         conn.execute(query("migrate.forget_sql_file"), {"path": rel})
-        result.notes.append(f"{rel} was removed from db/functions/: drop its object by a migration")
+        schema, _, name = rel.removesuffix(".sql").partition("/")
+        still = conn.execute(query("migrate.routine_exists"), {"schema": schema, "name": name}).fetchone()
+        if still is not None and still[0]:  # not dropped by a migration of this run or an earlier one
+            result.notes.append(f"{rel} was removed from db/functions/: drop its object by a migration")
     conn.execute(query("migrate.reset_role"))
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 
-from runner.errors import HubError
+from runner.errors import HubError, as_hub_error
 from runner.queries import query
 
 
@@ -41,7 +41,7 @@ def refresh_pairs(
                 cur = conn.execute(query("recommendations.refresh_pairs"), params)
                 row = cur.fetchone()
         except psycopg.errors.InvalidParameterValue as exc:
-            raise RecommendationsError(f"shop {shop}: {(exc.diag.message_primary or str(exc)).strip()}") from None
+            raise as_hub_error(exc, RecommendationsError, f"shop {shop}") from None
         columns = [c.name for c in cur.description or ()]
         runs.append(dict(zip(columns, row or (), strict=True)))
     return runs

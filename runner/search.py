@@ -38,6 +38,14 @@ def search(conn: psycopg.Connection, kind: Kind, shop_id: int, q: str, *, limit:
         raise SearchError(f"unknown search kind {kind!r} (expected one of {', '.join(KINDS)})")
     if not q.strip():
         raise SearchError(f"search {kind} in shop {shop_id}: the query is empty")
+    bad = next((i for i, ch in enumerate(q) if "\udc80" <= ch <= "\udcff"), None)
+    if bad is not None:
+        # bytes of the command line that are not UTF-8 reach Python as lone surrogates, which the
+        # database driver cannot send
+        raise SearchError(
+            f"search {kind} in shop {shop_id}: the query is not UTF-8 text (byte 0x{ord(q[bad]) - 0xDC00:02x} "
+            f"at character {bad + 1}); set the terminal to UTF-8 (LANG=C.UTF-8)"
+        )
     if not 1 <= limit <= MAX_LIMIT:
         raise SearchError(f"search {kind} in shop {shop_id}: --limit must be 1 .. {MAX_LIMIT}, got {limit}")
     row = conn.execute(query("search.shop_exists"), {"shop_id": shop_id}).fetchone()

@@ -26,7 +26,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from runner.connection import open_connection
-from runner.errors import HubError, summarize
+from runner.errors import HubError, as_hub_error, database_message, summarize
 from runner.logs import log
 from runner.queries import query
 
@@ -186,8 +186,8 @@ class Settings:
             raise AssertionError("unreachable")
 
     def _db_error(self, key: str, exc: psycopg.Error) -> SettingError:
-        message = summarize(exc, one_line=True, label=False)
-        return SettingError(message if key in message else f"setting {key}: {message}")
+        named = key in database_message(exc)
+        return as_hub_error(exc, SettingError, "" if named else f"setting {key}")
 
     def _cached(
         self, kind: str, key: str, shop_id: int | None, load: Callable[[], Any], cache_missing: bool = True

@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from runner.errors import HubError
+from runner.errors import HubError, as_hub_error
 from runner.queries import query
 
 
@@ -75,7 +75,9 @@ def add_rule(
                     f"(hub analytics tags add --shop {shop_id} {name} ... --replace)"
                 )
         except (psycopg.errors.InvalidParameterValue, psycopg.errors.CheckViolation) as exc:
-            raise TagRuleError(_first_line(exc)) from None
+            if isinstance(exc, psycopg.errors.CheckViolation) and exc.diag.constraint_name == "tag_rules_name_sane":
+                raise TagRuleError("a tag name has 1-64 characters and no spaces around it") from None
+            raise as_hub_error(exc, TagRuleError) from None
         customers = conn.execute(query("tags.tagged"), {"shop_id": shop_id, "name": name}).fetchone()[0]  # type: ignore[index]
     return SavedRule(shop_id, name, int(customers), existed)
 
@@ -84,10 +86,3 @@ def remove_rule(conn: psycopg.Connection, shop_id: int, name: str) -> bool:
     """Remove a rule and its tags; False when the shop has no rule of that name."""
     with conn.transaction():
         return conn.execute(query("tags.delete"), {"shop_id": shop_id, "name": name}).fetchone() is not None
-
-
-def _first_line(exc: psycopg.Error) -> str:
-    diag = exc.diag
-    if isinstance(exc, psycopg.errors.CheckViolation) and diag.constraint_name == "tag_rules_name_sane":
-        return "a tag name has 1-64 characters and no spaces around it"
-    return (diag.message_primary or str(exc)).strip()

@@ -39,7 +39,7 @@ from starlette.routing import Route
 from runner import logs, telemetry
 from runner.config import Config
 from runner.db import Target, target_for
-from runner.errors import HubError, summarize
+from runner.errors import HubError, as_hub_error, summarize
 from runner.feeds import web as feeds_web
 from runner.logs import log
 from runner.metrics import CONTENT_TYPE, MetricsCache
@@ -199,7 +199,7 @@ class Hub:
                 self.settings.get_secret, SIGNATURE_KEY_SETTING, None, shop_id=shop_id, cache_missing=False
             )
         except (SettingError, psycopg.Error) as exc:
-            raise KeyUnavailable(str(exc)) from None
+            raise as_hub_error(exc, KeyUnavailable) from None
 
     async def count_rejection(self, reason: str, shop_id: int | None) -> None:
         try:

@@ -181,15 +181,44 @@ def test_customer_search_shows_more_than_the_first_50(client: TestClient, db_adm
     total = db_admin.execute("select count(*) from sales.search_customers(%s, %s, 1000)", (SHOP, word[0])).fetchone()
     assert total is not None and total[0] > 50, (word, total)
     first = _ok(client, f"/customers?shop={SHOP}&q={quote(word[0])}")
-    assert "Found by name (fuzzy): 50+ (the first 50)" in first
+    assert "Found by name, e-mail, phone or company: 50+ (the first 50)" in first
     more = re.search(r'<a rel="more" href="([^"]+)">Show more \(up to 200\)</a>', first)
     assert more is not None, first
     second = _ok(client, more.group(1).replace("&amp;", "&"))
     shown = min(total[0], 200)
-    assert f"Found by name (fuzzy): {shown}" in second
+    assert f"Found by name, e-mail, phone or company: {shown}" in second
     assert len(re.findall(rf'href="/customers/{SHOP}/', second)) >= shown
     assert ('rel="more"' in second) == (total[0] > 200)
     assert client.get(f"/customers?shop={SHOP}&q=a&limit=51").status_code == 400
+
+
+def _matched(html: str, guid: str) -> str:
+    """The Matched cell of a customer's row in a search result."""
+    row = re.search(rf'href="/customers/{SHOP}/{guid}">.*?</td>\s*<td>([^<]*)</td>', html, re.S)
+    assert row is not None, html
+    return row.group(1).strip()
+
+
+def test_customer_search_says_what_matched_each_row(client: TestClient, db_admin: psycopg.Connection) -> None:
+    """Newcomer finding (search session): a phone, an e-mail's start or a whole name was headed
+    "Found by name (fuzzy)"; each row now says which field matched and how."""
+    found = db_admin.execute(
+        "select lower(guid::text), phone, email, full_name from sales.customers "
+        "where shop_id = %s and deleted_at is null and core.normalize_phone(phone) ~ '^[0-9]{9}$' "
+        "order by guid limit 1",
+        (SHOP,),
+    ).fetchone()
+    assert found is not None
+    guid, phone, email, full_name = found
+    digits = db_admin.execute("select core.normalize_phone(%s)", (phone,)).fetchone()
+    assert digits is not None
+    typed = f"+420 {digits[0][:3]} {digits[0][3:6]} {digits[0][6:]}"
+    html = _ok(client, f"/customers?shop={SHOP}&q={quote(typed)}")
+    assert "Found by name, e-mail, phone or company:" in html and "(fuzzy)" not in html
+    assert _matched(html, guid) == "phone, exact"
+    assert _matched(_ok(client, f"/customers?shop={SHOP}&q={quote(email.split('@')[0])}"), guid) == "e-mail, start"
+    assert _matched(_ok(client, f"/customers?shop={SHOP}&q={quote(full_name)}"), guid) == "name, exact"
+    assert "<th>Matched</th>" not in _ok(client, f"/customers?shop={SHOP}&q={quote(email.upper())}")
 
 
 @pytest.mark.parametrize(

@@ -178,3 +178,25 @@ def test_function_files_load_in_documented_order(tmp_path: Path) -> None:
         "zeta/a.sql",
         "zeta/b.sql",
     ]
+
+
+def test_a_removed_function_file_is_noted_only_while_its_function_exists(
+    db: Target, admin: psycopg.Connection, sql_tree: tuple[Path, Path]
+) -> None:
+    """A function file taken away: the note asks for a migration that drops its function; when a
+    migration of the same run (or an earlier one) dropped it, there is nothing to ask."""
+    migrations, functions = sql_tree
+    for name in ("gone_kept", "gone_dropped"):
+        (functions / "ops" / f"{name}.sql").write_text(
+            f"create or replace function ops.{name}() returns int language sql immutable return 1;\n"
+        )
+    migrate(db)
+    (functions / "ops" / "gone_kept.sql").unlink()
+    (functions / "ops" / "gone_dropped.sql").unlink()
+    (migrations / "9002_drop_gone_dropped.sql").write_text("drop function ops.gone_dropped();\n")
+    result = migrate(db)
+    assert result.applied == ["9002_drop_gone_dropped"]
+    assert [n for n in result.notes if "removed from db/functions" in n] == [
+        "ops/gone_kept.sql was removed from db/functions/: drop its object by a migration"
+    ]
+    assert admin.execute("select count(*) from ops.sql_files where path like 'ops/gone_%'").fetchone() == (0,)

@@ -127,9 +127,23 @@ def test_phone_prefix_and_stored_formats(app: psycopg.Connection, shop: int) -> 
 def test_order_codes_exact_then_prefix(app: psycopg.Connection, shop: int) -> None:
     rows = _search(app, "orders", "2024000123")
     assert [(r[0], r[4], r[5]) for r in rows] == [("2024000123", 3, "code")]
+    # codes in either case: as typed, upper-cased, lower-cased (one probe or range each)
+    app.execute(
+        "insert into sales.orders (shop_id, code, created_at, full_name) values"
+        " (%(s)s, 'OBJ-77', now(), 'Upper'), (%(s)s, 'obj-78', now(), 'Lower'), (%(s)s, 'Obj-79', now(), 'Mixed')",
+        {"s": shop},
+    )
+    assert [r[0] for r in _search(app, "orders", "obj-77")] == ["OBJ-77"]
+    assert [r[0] for r in _search(app, "orders", "OBJ-78")] == ["obj-78"]
+    assert sorted(r[0] for r in _search(app, "orders", "obj-")) == ["OBJ-77", "obj-78"]
+    assert [r[0] for r in _search(app, "orders", "Obj-79")] == ["Obj-79"]
+    app.execute("delete from sales.orders where shop_id = %s and code ~* '^obj-'", [shop])
     rows = _search(app, "orders", "202400")
     assert {r[0] for r in rows} == {"2024000123", "2024000124", "2024000200"}
     assert all(2 < r[4] < 3 and r[5] == "code" for r in rows)
+    # a prefix with more codes than the limit: the highest (newest) codes, not the first of the range
+    rows = app.execute("select code from sales.search_orders(%s, '202400', 2)", [shop]).fetchall()
+    assert sorted(r[0] for r in rows) == ["2024000124", "2024000200"]
     # names and companies of orders
     rows = _search(app, "orders", "ruzickova")
     assert [(r[0], r[5]) for r in rows] == [("2024000200", "name")]
@@ -419,5 +433,7 @@ def test_order_code_prefixes_on_a_database_with_a_linguistic_collation(admin: ps
             assert sorted(rows) == [("C-1", "code"), ("CH-2", "code"), ("CZ-5", "code"), ("Ch-3", "code")]
             rows = conn.execute("select code from sales.search_orders(1, 'CH', 10)").fetchall()
             assert rows == [("CH-2",)]
+            rows = conn.execute("select code from sales.search_orders(1, 'C', 2)").fetchall()
+            assert sorted(rows) == [("CZ-5",), ("Ch-3",)]
     finally:
         admin.execute(f"drop database if exists {name} with (force)")

@@ -26,7 +26,7 @@ from runner.commands.common import (
     print_table,
 )
 from runner.config import Config
-from runner.errors import CommandError
+from runner.errors import CommandError, as_hub_error
 
 
 def register(subparsers: Subparsers) -> None:
@@ -99,7 +99,7 @@ def cmd_analytics_refresh(cfg: Config, args: argparse.Namespace) -> int:
             try:
                 shops = refresh(conn, shop_id=args.shop, full=args.full, progress=None if args.quiet else progress)
             except analytics.AnalyticsError as exc:
-                raise CommandError(str(exc)) from None
+                raise as_hub_error(exc) from None
             done += [(kind, shop) for shop in shops]
     for kind, shop in done:
         if args.json:
@@ -176,7 +176,7 @@ def cmd_analytics_show(cfg: Config, args: argparse.Namespace) -> int:
         try:
             result: dict[str, Any] = analytics.show(conn, args.shop, segment=args.segment, limit=args.limit)
         except analytics.AnalyticsError as exc:
-            raise CommandError(str(exc)) from None
+            raise as_hub_error(exc) from None
     if args.json:
         print_json(result)
         return 0
@@ -257,7 +257,7 @@ def cmd_analytics_reorder(cfg: Config, args: argparse.Namespace) -> int:
         try:
             result = inventory.reorder(conn, args.shop, limit=args.limit)
         except analytics.AnalyticsError as exc:
-            raise CommandError(str(exc)) from None
+            raise as_hub_error(exc) from None
     if args.json:
         print_json(result)
         return 0
@@ -358,7 +358,7 @@ def cmd_analytics_backtest(cfg: Config, args: argparse.Namespace) -> int:
         try:
             result = backtest.backtest(conn, args.shop, args.cutoff, args.horizon_days)
         except backtest.BacktestError as exc:
-            raise CommandError(str(exc)) from None
+            raise as_hub_error(exc) from None
     if args.json:
         live = result.live
         print_json(
@@ -485,7 +485,7 @@ def cmd_analytics_tags_add(cfg: Config, args: argparse.Namespace) -> int:
                 replace=args.replace,
             )
         except tags.TagRuleError as exc:
-            raise CommandError(str(exc)) from None
+            raise as_hub_error(exc) from None
     if args.json:
         print_json(vars(saved), compact=True)
     else:
@@ -559,7 +559,7 @@ def cmd_analytics_pairs(cfg: Config, args: argparse.Namespace) -> int:
                 conn, shop_id=args.shop, min_support=args.min_support, min_orders=args.min_orders, days=args.days
             )
         except recommendations.RecommendationsError as exc:
-            raise CommandError(str(exc)) from None
+            raise as_hub_error(exc) from None
     for run in runs:
         if args.json:
             print_json(run, compact=True)

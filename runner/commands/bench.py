@@ -10,7 +10,7 @@ import argparse
 
 from runner.commands.common import Subparsers, add_command, add_group, add_no_record_option
 from runner.config import Config
-from runner.errors import CommandError
+from runner.errors import CommandError, as_hub_error
 
 
 def register(subparsers: Subparsers) -> None:
@@ -274,7 +274,7 @@ def cmd_bench_web(cfg: Config, args: argparse.Namespace) -> int:
     try:
         return web_bench.run(cfg, requests=args.requests, record_results=not args.no_record)
     except web_bench.BenchFailed as exc:
-        raise CommandError(str(exc)) from None
+        raise as_hub_error(exc) from None
 
 
 def cmd_bench_settings(cfg: Config, args: argparse.Namespace) -> int:
@@ -334,7 +334,7 @@ def cmd_bench_generate(cfg: Config, args: argparse.Namespace) -> int:
     try:
         report = generate.generate(target_for(cfg), scale=args.scale, seed=args.seed, parallel=args.parallel)
     except ValueError as exc:
-        raise CommandError(str(exc)) from None
+        raise as_hub_error(exc) from None
     lines = report.lines()
     print("\n".join(lines))
     if not args.no_record:
@@ -373,7 +373,7 @@ def cmd_bench_inventory(cfg: Config, args: argparse.Namespace) -> int:
             record_results=not args.no_record,
         )
     except RuntimeError as exc:
-        raise CommandError(str(exc)) from None
+        raise as_hub_error(exc) from None
 
 
 def cmd_bench_queries(cfg: Config, args: argparse.Namespace) -> int:
@@ -383,7 +383,7 @@ def cmd_bench_queries(cfg: Config, args: argparse.Namespace) -> int:
     try:
         return query_bench.run(target_for(cfg), samples=args.samples, seed=args.seed, record_results=not args.no_record)
     except RuntimeError as exc:
-        raise CommandError(str(exc)) from None
+        raise as_hub_error(exc) from None
 
 
 def cmd_bench_monitoring(cfg: Config, args: argparse.Namespace) -> int:
@@ -412,7 +412,7 @@ def cmd_bench_analytics(cfg: Config, args: argparse.Namespace) -> int:
             record_results=not args.no_record,
         )
     except RuntimeError as exc:
-        raise CommandError(str(exc)) from None
+        raise as_hub_error(exc) from None
 
 
 def cmd_bench_tags(cfg: Config, args: argparse.Namespace) -> int:
@@ -424,7 +424,7 @@ def cmd_bench_tags(cfg: Config, args: argparse.Namespace) -> int:
             target_for(cfg), keys=args.keys, seed=args.seed, record_results=not args.no_record
         )
     except RuntimeError as exc:
-        raise CommandError(str(exc)) from None
+        raise as_hub_error(exc) from None
 
 
 def cmd_bench_recommendations(cfg: Config, args: argparse.Namespace) -> int:
@@ -436,7 +436,7 @@ def cmd_bench_recommendations(cfg: Config, args: argparse.Namespace) -> int:
             target_for(cfg), samples=args.samples, seed=args.seed, record_results=not args.no_record
         )
     except RuntimeError as exc:
-        raise CommandError(str(exc)) from None
+        raise as_hub_error(exc) from None
 
 
 def cmd_bench_search(cfg: Config, args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from runner.commands.common import (
     print_table,
 )
 from runner.config import Config
-from runner.errors import CommandError
+from runner.errors import CommandError, as_hub_error
 
 _WHAT = {
     "customers": "a shop's customers by name, e-mail, phone or company",
@@ -116,7 +116,7 @@ def _search(cfg: Config, args: argparse.Namespace) -> int:
         try:
             rows: list[dict[str, Any]] = search.search(conn, args.kind, args.shop, text, limit=args.limit)
         except search.SearchError as exc:
-            raise CommandError(str(exc)) from None
+            raise as_hub_error(exc) from None
         if args.kind == "orders" and not args.json:
             columns = _orders_columns(shop_timezone(conn, args.shop) or "UTC")
     print_table(rows, columns, as_json=args.json, empty=f"no {args.kind} match {text!r}")

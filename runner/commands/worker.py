@@ -7,7 +7,7 @@ import argparse
 
 from runner.commands.common import Subparsers, add_command
 from runner.config import Config
-from runner.errors import CommandError
+from runner.errors import as_hub_error
 
 
 def register(subparsers: Subparsers) -> None:
@@ -51,5 +51,5 @@ def cmd_worker(cfg: Config, args: argparse.Namespace) -> int:
             name=args.name,
         )
     except ValueError as exc:
-        raise CommandError(str(exc)) from None
+        raise as_hub_error(exc) from None
     return 0

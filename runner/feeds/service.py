@@ -18,7 +18,7 @@ from psycopg.types.json import Jsonb
 
 from runner.config import Config
 from runner.db import Target, connect, target_for
-from runner.errors import summarize
+from runner.errors import as_hub_error
 from runner.feeds import validate
 from runner.feeds.build import BuildResult, FeedError, FeedInvalid, build, feeds_dir, offer_ids, published_path
 from runner.feeds.formats import CHANNELS
@@ -67,7 +67,7 @@ def add_feed(
                 },
             ).fetchone()
         except (psycopg.errors.InvalidParameterValue, psycopg.errors.UniqueViolation) as exc:
-            raise FeedError(summarize(exc, one_line=True, label=False)) from None
+            raise as_hub_error(exc, FeedError) from None
         assert row is not None
         return get_feed(conn, int(row[0]))
 

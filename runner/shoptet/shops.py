@@ -20,7 +20,7 @@ from psycopg.types.json import Jsonb
 from runner.config import Config
 from runner.connection import open_connection
 from runner.db import Target, connect, target_for
-from runner.errors import summarize
+from runner.errors import as_hub_error
 from runner.logs import log
 from runner.queries import query
 from runner.shoptet import webhooks
@@ -159,7 +159,7 @@ def add_shop(
         except psycopg.errors.UniqueViolation:
             raise ShopError("--master: another shop is already the master (hub shop list)") from None
         except psycopg.errors.CheckViolation as exc:
-            raise ShopError(f"shop {shop_id}: {summarize(exc, one_line=True, label=False)}") from None
+            raise as_hub_error(exc, ShopError, f"shop {shop_id}") from None
         zone = store_timezone(conn, shop_id, data)
         store_storefront(conn, shop_id, data)
         store_languages(conn, shop_id, data)

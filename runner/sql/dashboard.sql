@@ -55,6 +55,11 @@ from ops.backup_status;
 -- name: overview_attention
 select check_name, severity, subject, detail, action from ops.attention();
 
+-- name: overview_translation_languages
+-- open translations a sync would refuse for want of a language: the warning hub translate draft prints
+select master_shop_id, target_shop_id, language, translations, drafts, first_id, last_id, warning
+from catalog.translation_language_warnings();
+
 -- name: orders_per_day
 -- orders and revenue per calendar day of the shop (its time zone) over the last %(days)s days,
 -- every day listed (0 where none); revenue in the shop's default currency

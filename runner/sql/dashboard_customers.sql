@@ -106,9 +106,11 @@ from sales.order_items_of(%(shop_id)s, %(code)s, %(after_item_id)s::bigint, %(li
 
 -- name: search_fuzzy
 -- sales.search_customers(shop_id, q, limit) (docs/search.md):
--- its matches (name, e-mail, phone, company; typos allowed), best first, with their metrics
+-- its matches (name, e-mail, phone, company; typos allowed), best first, with their metrics and
+-- what matched: the field and the tier of its rank (3 exact, 2 .. 3 the start, below 2 a typo)
 select lower(s.guid::text) collate "C" as customer_key, s.guid as customer_guid, s.email, s.full_name,
-       m.orders_count, m.total_spent, m.last_order_at, m.rfm_segment
+       m.orders_count, m.total_spent, m.last_order_at, m.rfm_segment,
+       s.matched_field, case when s.rank >= 3 then 'exact' when s.rank >= 2 then 'start' else 'typo' end as matched_how
 from sales.search_customers(%(shop_id)s, %(q)s, %(limit)s) s
 left join analytics.customer_metrics_base m
        on m.shop_id = %(shop_id)s and m.customer_key = lower(s.guid::text) collate "C"

@@ -66,6 +66,11 @@ select set_config('check_function_bodies', %(value)s, true);
 -- name: forget_sql_file
 delete from ops.sql_files where path = %(path)s;
 
+-- name: routine_exists
+-- does a function or procedure of this schema and name still exist (a function file's object)
+select exists (select from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+               where n.nspname = %(schema)s and p.proname = %(name)s);
+
 -- name: lock
 -- one migration at a time (pg_advisory_xact_lock, released with the transaction)
 select pg_advisory_xact_lock(%(key)s);

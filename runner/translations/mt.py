@@ -34,6 +34,7 @@ from typing import Any, Protocol
 import httpx
 import psycopg
 
+from runner.errors import as_hub_error
 from runner.queries import query
 from runner.settings import Settings
 from runner.translations import TranslationError
@@ -240,7 +241,7 @@ def machine_translate(
                     },
                 )
             except psycopg.errors.ConfigurationLimitExceeded as exc:
-                raise MachineTranslationError((exc.diag.message_primary or str(exc)).strip()) from None
+                raise as_hub_error(exc, MachineTranslationError) from None
             LIMITER.wait(name, rate)
             translated = provider.translate([text for _, _, text, _ in chunk], source_language, language, html=html)
             result.requests += 1

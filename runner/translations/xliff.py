@@ -24,6 +24,7 @@ import psycopg
 from lxml import etree
 from psycopg.rows import dict_row
 
+from runner.errors import as_hub_error
 from runner.queries import query
 from runner.translations import TranslationError
 
@@ -311,7 +312,6 @@ def import_file(conn: psycopg.Connection, data: bytes, *, changed_by: str, where
                         },
                     )
             except psycopg.Error as exc:
-                message = (exc.diag.message_primary or str(exc)).strip()
-                raise XliffError(f"{where}:{unit.line}: unit {unit.translation_id}: {message}") from None
+                raise as_hub_error(exc, XliffError, f"{where}:{unit.line}: unit {unit.translation_id}") from None
             result.changed += 1
     return result

@@ -38,7 +38,7 @@
  *   computed (null and '[]'): nothing reads them.
  * Texts are the catalogue's: characters XML 1.0 cannot hold (C0 controls) are the XML writer's to
  * remove (runner/feeds/formats.py, like escaping & and <): one test per written item there costs
- * far less than channels.xml_text on every text here (a regular expression per value).
+ * far less than a regular expression per text value here.
  * Shapes: prices numeric in the feed's currency; delivery_days integer days.
  *
  * Written to stream: a SQL-standard body without SET (bound when created, like the text

@@ -2,10 +2,10 @@
 
 * ``/customers?shop=N`` the shop's customers by total spent (keyset pages); ``&q=`` searches: text
   with an ``@`` is an e-mail, matched exactly after core.normalize_email (case, surrounding white
-  space), guests included; other text is the start of a registered customer's name
-  (case-insensitive). Fuzzy name search is the search issue's ``sales.search_customers(shop_id, q,
-  limit)``: where that function is installed the page calls it instead (``search_fuzzy``). A
-  search shows the first 50; ``&limit=200`` or ``1000`` ("Show more") asks for more.
+  space), guests included. Other text goes to the search issue's ``sales.search_customers(shop_id, q,
+  limit)`` (``search_fuzzy``): name, e-mail, phone or company, exact, by its start or with a typo;
+  each row says which field matched and how (the Matched column). A search shows the first 50;
+  ``&limit=200`` or ``1000`` ("Show more") asks for more.
 * ``/customers/<shop>/<customer key>`` one customer: metrics of analytics.customer_metrics
   (segment, churn risk, CLV, expected next order), tags, and the order history newest first
   (keyset pages on (created_at, code)).
@@ -29,6 +29,8 @@ from runner.dashboard.render import page
 from runner.queries import query
 
 SEARCH_LIMIT = 50
+# the heading of sales.search_customers' results (each row says what matched it: the Matched column)
+SEARCHED_BY_FUNCTION = "name, e-mail, phone or company"
 # "show more" asks again for more rows: 50, then 200, then sales.search_customers' maximum
 SEARCH_LIMITS = (50, 200, 1000)
 ORDER_LINES_LIMIT = 200
@@ -57,7 +59,7 @@ async def search(request: Request, shop_id: int, q: str, limit: int) -> tuple[st
     found = await data.rows(
         request, query("dashboard_customers.search_fuzzy"), {"shop_id": shop_id, "q": q, "limit": asked}
     )
-    return "name (fuzzy)", found
+    return SEARCHED_BY_FUNCTION, found
 
 
 @login_required

@@ -1,6 +1,8 @@
 """Overview (/): per shop its last sync per entity and lag, last snapshot per entity, webhooks
 received and refused today, failed jobs, orders and revenue per day (90 days, SVG chart); the
-hub's last backup and its verification, and what needs an operator (ops.attention())."""
+hub's last backup and its verification, what needs an operator (ops.attention()), and the
+translations a sync would refuse for want of a language (catalog.translation_language_warnings:
+the warning `hub translate draft` prints)."""
 
 from __future__ import annotations
 
@@ -70,6 +72,7 @@ async def overview(request: Request) -> Response:
             "snapshots": (query("dashboard.overview_last_snapshots"), {}),
             "backup": (query("dashboard.overview_backup"), {}),
             "attention": (query("dashboard.overview_attention"), {}),
+            "translation_languages": (query("dashboard.overview_translation_languages"), {}),
             "refused_unknown": (query("dashboard.overview_refused_unknown"), {}),
         },
     )
@@ -92,6 +95,7 @@ async def overview(request: Request) -> Response:
         shops=shops,
         backup=found["backup"][0] if found["backup"] else None,
         attention=found["attention"],
+        translation_languages=found["translation_languages"],
         refused_unknown=found["refused_unknown"][0]["refused"] if found["refused_unknown"] else 0,
         chart_days=CHART_DAYS,
     )

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from runner.dashboard import data, paging
 from runner.dashboard.auth import login_required
 from runner.dashboard.render import page
+from runner.errors import database_message
 from runner.logs import log
 from runner.queries import query
 
@@ -96,7 +97,7 @@ async def retry(request: Request) -> Response:
             "message.html",
             status_code=409 if isinstance(exc, psycopg.errors.ObjectNotInPrerequisiteState) else 404,
             title="Not retried",
-            message=exc.diag.message_primary or str(exc),
+            message=database_message(exc),
             back=f"/snapshots/{job_id}",
         )
     queued = found["queued_job_id"] if found else None
