@@ -139,6 +139,16 @@ def _table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *,
     return table
 
 
+def _sync_state(sync: dict[str, Any]) -> str:
+    """A row of ops.sync_lag in a word or two: LAGGING, never synced (no run, no snapshot), ok
+    (snapshot only: no sync run yet, the data is the import's), ok."""
+    if sync["lagging"]:
+        return "LAGGING"
+    if sync["lag_from"] == "shop added":
+        return "never synced"
+    return "ok (snapshot only)" if sync["never_synced"] else "ok"
+
+
 def _sections(report: dict[str, Any]) -> list[RenderableType]:
     """The report's tables, the empty ones left out (queues, database and backups always shown)."""
     from rich.text import Text
@@ -221,14 +231,15 @@ def _sections(report: dict[str, Any]) -> list[RenderableType]:
         parts.append(
             _table(
                 "Syncs",
-                ("shop", "entity", "behind", "every", "state", "last error"),
+                ("shop", "entity", "behind", "since", "every", "state", "last error"),
                 [
                     (
                         s["shop_id"],
                         s["entity"],
                         duration(s["lag_seconds"]),
+                        s["lag_from"],
                         duration(s["interval_seconds"]),
-                        "LAGGING" if s["lagging"] else ("never synced" if s["never_synced"] else "ok"),
+                        _sync_state(s),
                         (s["last_error"] or "")[:100],
                     )
                     for s in report["syncs"]

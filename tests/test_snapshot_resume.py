@@ -155,6 +155,7 @@ def test_a_download_cut_in_its_last_line_or_gzip_trailer_neither_repeats_nor_los
         "lines": total,
         "downloads": 2,
         "unchanged": 0,
+        "analyzed": outcome["analyzed"],  # tables whose statistics the job's end refreshed
         "seconds": outcome["seconds"],
     }
     got = hub_totals(admin)

@@ -306,3 +306,68 @@ def test_a_change_dated_in_the_future_is_applied_and_never_holds_back_later_chan
     assert hub_sync(capsys, "orders")["failed"] == 0
     assert order_row(admin, "2026000203") == (at(last), Decimal("300.00"), False)
     assert cursor(admin, "orders")[0] <= datetime.now(UTC)
+
+
+def all_warnings(capsys: pytest.CaptureFixture[str], entity: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """`hub sync` of the entity: its summary and the warnings the sync and the importer logged."""
+    capsys.readouterr()
+    assert cli.main(["sync", "--shop", str(SHOP), "--entity", entity, "--json"]) == 0
+    captured = capsys.readouterr()
+    lines = [
+        line
+        for line in map(_json_or_none, captured.err.splitlines())
+        if line and line.get("level") == "warning" and line.get("logger") in ("hub.sync", "hub.ingest")
+    ]
+    return json.loads(captured.out), lines
+
+
+def test_a_future_dated_order_the_hub_holds_is_not_applied_or_warned_again_on_later_runs(
+    sandbox: Sandbox, shop: Config, admin: psycopg.Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Newcomer finding 15b: the demo's ODD-DATE-2206 (changed "2206-03-10") is in every run's
+    change window (Shoptet lists changes at or after ``from``); it was fetched, applied and warned
+    about on every 5-minute sync, filling `hub status`' recent warnings. Now a version the hub holds
+    is skipped: no fetch, no write, no warning; a changed version is applied and warned about once."""
+    sb = sandbox
+    now = int(time.time())
+    future = order_doc(sb, "ODD-DATE-2206", now, "499.00")
+    future.update(creationTime="2206-03-10T10:15:00+0100", changeTime="2206-03-10T10:15:00+0100")
+    sb.put(SHOP, "orders", [future], webhooks=False)
+    summary, warned = all_warnings(capsys, "orders")
+    assert (summary["upserted"], summary["undated"], summary.get("held", 0)) == (1, 1, 0)
+    assert sorted(w["event"] for w in warned) == sorted(
+        [
+            "sync applies a change dated in the future; the cursor does not move for it",
+            "orders dated before 2000 or more than a year ahead: kept as Shoptet has them, "
+            "listed in ops.orders_date_outliers",
+        ]
+    )
+    synced_at = admin.execute(
+        "select synced_at from sales.orders where shop_id = %s and code = 'ODD-DATE-2206'", (SHOP,)
+    ).fetchone()
+
+    # later runs: the entry is listed again, but the hub holds its version
+    sb.put(SHOP, "orders", [order_doc(sb, "2026000201", now - 60, "100.00")], webhooks=False)
+    for _ in range(2):
+        summary, warned = all_warnings(capsys, "orders")
+        assert (summary.get("held", 0), summary["undated"], summary["warnings"]) == (1, 0, 0)
+        assert warned == []
+        assert cursor(admin, "orders")[2] is None  # ingest.sync_cursors.last_warnings
+        assert summary["upserted"] == 1  # 2026000201 (read again within the overlap), not ODD-DATE-2206
+    assert (
+        admin.execute(
+            "select synced_at from sales.orders where shop_id = %s and code = 'ODD-DATE-2206'", (SHOP,)
+        ).fetchone()
+        == synced_at
+    )
+
+    # changed at the source (still dated in the future): applied and warned about once
+    future.update(changeTime="2206-03-11T10:15:00+0100")
+    future["price"] = dict(future["price"], withVat="599.00", toPay="599.00")
+    sb.put(SHOP, "orders", [future], webhooks=False)
+    summary, warned = all_warnings(capsys, "orders")
+    assert (summary["upserted"], summary["undated"], summary.get("held", 0)) == (2, 1, 0)  # with 2026000201 again
+    assert len(warned) == 2 and all("ODD-DATE-2206" in json.dumps(w) for w in warned)
+    assert order_row(admin, "ODD-DATE-2206") == (datetime(2206, 3, 11, 9, 15, tzinfo=UTC), Decimal("599.00"), False)
+    summary, warned = all_warnings(capsys, "orders")
+    assert (summary["upserted"], summary.get("held", 0), warned) == (1, 1, [])

@@ -17,6 +17,13 @@ DEFAULT_TIMEZONE = "Europe/Prague"
 """Times that belong to no shop (queues, database) are shown in the master shop's zone, else this."""
 
 DASH = "–"
+# ops.sync_lag.lag_from -> what the overview says the "changes read up to" time is
+LAG_FROM = {
+    "sync run": "start of the last sync run",
+    "snapshot import": "start of the last snapshot import",
+    "sync cursor": "sync cursor: trails the data by the 10-minute overlap",
+    "shop added": "nothing synced yet",
+}
 
 
 @cache

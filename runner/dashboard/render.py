@@ -46,7 +46,9 @@ def environment() -> Environment:
         day=fmt.day,
         ago=fmt.ago,
     )
-    env.globals.update(nav=NAV, bar_chart=charts.bar_chart, line_chart=charts.line_chart, DASH=fmt.DASH)
+    env.globals.update(
+        nav=NAV, bar_chart=charts.bar_chart, line_chart=charts.line_chart, DASH=fmt.DASH, LAG_FROM=fmt.LAG_FROM
+    )
     return env
 
 

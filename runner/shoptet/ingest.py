@@ -376,7 +376,9 @@ class Stager:
         """Fast path of a first load: when no order of the chunk exists yet (and none repeats),
         COPY orders and lines straight into sales.orders / sales.order_items (old quarters into
         archive.order_items), as a plain COPY would. False (nothing written) when the chunk
-        needs the staging path: existing orders, repeats, or a value PostgreSQL refuses."""
+        needs the staging path: existing orders, repeats, or a value PostgreSQL refuses. No apply
+        function runs, so nothing analyzes here: the job's end does (snapshots.run_job ->
+        analyze_written: sales.orders and every order-item partition written)."""
         codes = [p[2] for p in parsed]
         if len(set(codes)) != len(codes):
             return False
@@ -506,6 +508,47 @@ def date_outliers(codes: list[str], created: list[datetime]) -> list[str]:
     """The codes whose creation time is implausible, sorted (what ingest.apply_orders reports)."""
     ahead = datetime.now(UTC) + OUTLIER_AHEAD
     return sorted(code for code, at in zip(codes, created, strict=True) if at < OUTLIER_BEFORE or at > ahead)
+
+
+def analyze_written(conn: psycopg.Connection, shop_id: int, entity: str, **context: Any) -> list[str]:
+    """Size statistics for what an import or a sync of the entity wrote (ingest.analyze_written: its
+    tables and partitions never analyzed or whose row count moved by max(50, 10 %)), in a
+    transaction of its own on an autocommit-off ``conn`` with none open. The tables analyzed; a failure is logged as a
+    warning and not raised: the data is in, only its statistics wait for autovacuum."""
+    try:
+        # the session's counters are flushed to pg_stat_* at most once a second: forced at this commit,
+        # so that the rows written are counted before the ANALYZE (else after it, as changes since)
+        conn.execute(query("ingest.stats_flush"))
+        conn.commit()
+        row = conn.execute(query("ingest.analyze_written"), {"entity": entity}).fetchone()
+        conn.commit()
+    except psycopg.Error as exc:
+        try:
+            conn.rollback()
+        except psycopg.Error:  # a broken connection: the caller's next statement says so
+            pass
+        log(
+            logger,
+            logging.WARNING,
+            "statistics not gathered after writing; autovacuum will",
+            shop_id=shop_id,
+            entity=entity,
+            error=str(exc).strip()[:300],
+            **context,
+        )
+        return []
+    tables = [str(t) for t in (row[0] if row and row[0] else [])]
+    if tables:
+        log(
+            logger,
+            logging.INFO,
+            "statistics gathered",
+            shop_id=shop_id,
+            entity=entity,
+            tables=",".join(tables),
+            **context,
+        )
+    return tables
 
 
 def apply_documents(conn: psycopg.Connection, shop_id: int, entity: str, docs: Iterable[bytes]) -> dict[str, Any]:

@@ -61,6 +61,7 @@ from runner.shoptet.ingest import (
     Prepared,
     Stager,
     UnchangedLookup,
+    analyze_written,
     record_failures,
     record_seen,
     record_warnings,
@@ -206,11 +207,15 @@ def run_job(
         row = conn.execute(query("snapshots.snapshot_job_finish"), {"job_id": job_id, "total": total}).fetchone()
         conn.commit()
         outcome = dict(row[0]) if row else {}
+        # nothing else analyzes what the import wrote: a first load COPYs orders and lines straight
+        # into their partitions (ingest._copy_new_orders), and autovacuum never analyzes a parent
+        analyzed = analyze_written(conn, shop_id, entity, job_id=job_id)
         outcome.update(
             job_id=job_id,
             lines=total,
             downloads=position.downloads,
             unchanged=position.unchanged,
+            analyzed=len(analyzed),
             seconds=round(time.monotonic() - started, 1),
         )
         log(logger, logging.INFO, "snapshot imported", shop_id=shop_id, entity=entity, **outcome)

@@ -19,6 +19,10 @@ delete -- a creation is reported as ``edit``), 30 days back at most. One run:
    key, counted in the summary and kept in ``ingest.sync_cursors.last_warnings``):
    * ``changeTime`` null (the spec allows it) or unreadable: the change is applied like any
      other, but the cursor only ever moves to the newest time actually listed;
+   * ``changeTime`` in the future (a mistyped year, kept as Shoptet has it): the same, once; as
+     such an entry is listed by every later run, it is then skipped without a fetch or a warning
+     while the hub holds that version (its stored changed_at is that time:
+     ``ingest.sync_versions_held``; counted as ``held``);
    * an unknown (or missing) ``changeType``: the detail is fetched, as for an edit (a 404
      soft-deletes), so the source decides;
    * a missing or blank key (``code`` / ``guid``), or an entry that is not an object: nothing
@@ -36,7 +40,9 @@ delete -- a creation is reported as ``edit``), 30 days back at most. One run:
    leaves the cursor at the last committed batch; the next run continues from there.
 5. At the end the cursor moves to ``max(newest change seen, run start - OVERLAP)``, so a quiet
    shop's cursor does not age out of the 30-day window; ``last_run_at`` / ``last_error`` record
-   the run.
+   the run, and ``synced_until`` its start: every change listed before it has been read (the lag
+   ops.sync_lag shows counts from it, not from the cursor, which trails by the overlap). When the
+   run wrote rows, the tables it wrote get statistics (ingest.analyze_written).
 
 ``conn`` must be a connection with autocommit off and no transaction open; every step commits.
 """
@@ -63,7 +69,7 @@ from runner.queries import query
 from runner.shoptet import documents, entity_lock, errors
 from runner.shoptet.client import ShoptetClient, format_datetime, parse_datetime
 from runner.shoptet.entity_lock import committed as _committed
-from runner.shoptet.ingest import ENTITIES, Stager, log_warnings, mark_deleted
+from runner.shoptet.ingest import ENTITIES, Stager, analyze_written, log_warnings, mark_deleted
 from runner.shoptet.languages import language_texts, other_languages
 from runner.shoptet.normalize import normalize_guid
 
@@ -100,6 +106,10 @@ class Change:
     key: str
     at: datetime | None  # None: listed without a (readable) changeTime; applied, never moves the cursor
     type: str  # add | edit | delete (an unknown type is read as edit: the detail decides)
+    # a changeTime in the future (a mistyped year): ``at`` is None, this is the time listed; such an
+    # entry is in every run's window, so a version the hub holds is skipped (_skip_held_future)
+    future_at: datetime | None = None
+    listed_time: str | None = None  # the changeTime as listed (for the warning)
 
 
 @dataclass
@@ -114,6 +124,7 @@ class SyncResult:
     not_found: int = 0
     failed: list[str] = field(default_factory=list)
     undated: int = 0  # changes listed without a (readable) changeTime
+    held: int = 0  # changes dated in the future whose version the hub holds: skipped, not fetched
     skipped: int = 0  # entries without a key, deletes of impossible keys, details Shoptet refused
     warnings: list[str] = field(default_factory=list)  # the first WARNINGS_KEPT, in words
     warning_count: int = 0
@@ -122,6 +133,7 @@ class SyncResult:
     snapshot: dict[str, Any] | None = None
     cursor: datetime | None = None
     seconds: float = 0.0
+    run_start: datetime | None = None  # when the run began (ingest.sync_cursors.synced_until after it)
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -135,6 +147,7 @@ class SyncResult:
             "not_found": self.not_found,
             "failed": len(self.failed),
             "undated": self.undated,
+            "held": self.held,
             "skipped": self.skipped,
             "warnings": self.warning_count,
             "batches": self.batches,
@@ -207,7 +220,13 @@ def sync_entity(
                 with _committed(conn):
                     conn.execute(
                         query("sync.sync_cursor_finish"),
-                        {"shop_id": shop_id, "entity": entity, "error": summarize(exc)[:2000], "warnings": None},
+                        {
+                            "shop_id": shop_id,
+                            "entity": entity,
+                            "error": summarize(exc)[:2000],
+                            "warnings": None,
+                            "synced_until": None,
+                        },
                     )
             except psycopg.Error:  # the database itself is the trouble: the original error says more
                 pass
@@ -221,8 +240,17 @@ def sync_entity(
         with _committed(conn):
             conn.execute(
                 query("sync.sync_cursor_finish"),
-                {"shop_id": shop_id, "entity": entity, "error": error, "warnings": result.warnings_text()},
+                {
+                    "shop_id": shop_id,
+                    "entity": entity,
+                    "error": error,
+                    "warnings": result.warnings_text(),
+                    # the change list was read to its end: every change listed before the run began is in
+                    "synced_until": result.run_start,
+                },
             )
+        if result.upserted or result.deleted:  # many rows written: statistics now, not within autovacuum's minute
+            analyze_written(conn, shop_id, entity)
         summary = result.as_dict()
         log(logger, logging.INFO, "sync done", **{k: v for k, v in summary.items() if not isinstance(v, (dict, list))})
         return summary
@@ -242,7 +270,7 @@ def _run(
         row = conn.execute(query("sync.sync_cursor_start"), {"shop_id": shop_id, "entity": entity}).fetchone()
     start: datetime | None = row[0] if row else None
     origin: str = row[1] if row else "none"
-    result = SyncResult(shop_id, entity, origin)
+    result = SyncResult(shop_id, entity, origin, run_start=run_start)
     if origin == "none":
         # nothing to catch up on: the change list is followed from now on
         start = run_start
@@ -362,16 +390,11 @@ def read_change(entity: str, item: Any, result: SyncResult) -> Change | None:
         at = None
     if at is not None and at.tzinfo is None:  # no offset: not a point in time the cursor can use
         at = None
+    future_at: datetime | None = None
     if at is not None and at > datetime.now(UTC) + FUTURE_TOLERANCE:
-        # a mistyped year (2206): applied, but as the cursor it would make every later change look old
-        result.undated += 1
-        result.warn(
-            "sync applies a change dated in the future; the cursor does not move for it",
-            key=key,
-            change_time=raw_time,
-            change_type=item.get("changeType"),
-        )
-        at = None
+        # a mistyped year (2206): applied, but as the cursor it would make every later change look old;
+        # counted and warned about by _skip_held_future, unless the hub holds that version already
+        future_at, at = at, None
     elif at is None:
         result.undated += 1
         result.warn(
@@ -384,7 +407,46 @@ def read_change(entity: str, item: Any, result: SyncResult) -> Change | None:
     if change_type not in CHANGE_TYPES:
         result.warn("sync reads an unknown changeType as an edit: the detail decides", key=key, change_type=change_type)
         change_type = "edit"
-    return Change(key, at, str(change_type))
+    return Change(key, at, str(change_type), future_at, raw_time if future_at is not None else None)
+
+
+def _skip_held_future(
+    conn: psycopg.Connection, shop_id: int, entity: str, changes: list[Change], result: SyncResult
+) -> list[Change]:
+    """The changes without those dated in the future whose version the hub holds already
+    (ingest.sync_versions_held: the stored row has exactly that changed_at). Shoptet lists every
+    change at or after ``from``, so such an entry (the demo's order ODD-DATE-2206) is in every run:
+    without this it was fetched, applied and warned about every 5 minutes. The others dated in the
+    future are applied, counted as undated and warned about (once per version)."""
+    future = [c for c in changes if c.future_at is not None and c.type != "delete"]
+    held: set[str] = set()
+    if future:
+        with _committed(conn):
+            row = conn.execute(
+                query("sync.sync_versions_held"),
+                {
+                    "shop_id": shop_id,
+                    "entity": entity,
+                    "keys": [c.key for c in future],
+                    "times": [c.future_at for c in future],
+                },
+            ).fetchone()
+        held = set(row[0]) if row and row[0] else set()
+    kept = []
+    for change in changes:
+        if change.future_at is not None and change.type != "delete" and change.key in held:
+            result.held += 1
+            continue
+        if change.future_at is not None:
+            result.undated += 1
+            result.warn(
+                "sync applies a change dated in the future; the cursor does not move for it",
+                key=change.key,
+                change_time=change.listed_time,
+                change_type=change.type,
+            )
+        kept.append(change)
+    return kept
 
 
 def _apply_changes(
@@ -405,6 +467,7 @@ def _apply_changes(
     with ThreadPoolExecutor(max_workers=FETCH_CONCURRENCY, thread_name_prefix="sync-fetch") as pool:
         for page, ordered in iter_changes(client, entity, since, result):
             result.changes += len(page)
+            page = _skip_held_future(conn, shop_id, entity, page, result)
             for change in page:
                 pending.append(change)
                 if len(pending) >= batch_size:
@@ -614,6 +677,8 @@ def describe(summary: dict[str, Any]) -> str:
         done += f", {summary['failed']} skipped as unusable"
     if summary.get("undated"):
         done += f", {summary['undated']} without changeTime (applied)"
+    if summary.get("held"):
+        done += f", {summary['held']} dated in the future and held already (not fetched)"
     if summary.get("skipped"):
         done += f", {summary['skipped']} odd entries skipped"
     if summary.get("warnings"):

@@ -32,7 +32,9 @@ select coalesce(sum(r.count), 0)::bigint as refused from ingest.webhook_rejectio
 where r.shop_id is null and r.day = current_date;
 
 -- name: overview_syncs
-select shop_id, entity, cursor_at, last_run_at, last_error, sync_every, lag, never_synced, lagging
+-- lag counts from synced_until (every change listed before it is in), lag_from says what that is
+select shop_id, entity, cursor_at, last_run_at, last_error, sync_every, lag, never_synced, lagging,
+       synced_until, lag_from
 from ops.sync_lag
 order by shop_id, entity;
 
@@ -132,7 +134,7 @@ where s.shop_id = %(shop_id)s;
 
 -- name: shop_cursors
 select c.entity, c.cursor_at, c.last_run_at, c.last_error, c.last_warnings, c.updated_at,
-       l.lag, l.lagging, l.sync_every
+       l.lag, l.lagging, l.sync_every, l.synced_until, l.lag_from
 from ingest.sync_cursors c
 left join ops.sync_lag l on l.shop_id = c.shop_id and l.entity = c.entity
 where c.shop_id = %(shop_id)s
@@ -257,15 +259,16 @@ select h.database, h.database_bytes, h.connections, h.max_connections, h.cache_h
 from ops.db_health h;
 
 -- name: database_tables
+-- estimated_rows of a partitioned table is the sum of its partitions' estimates (estimate_from says which)
 select schema_name, table_name, total_bytes, table_bytes, index_bytes, estimated_rows, dead_tuples,
-       last_vacuum, last_analyze
+       last_vacuum, last_analyze, estimate_from
 from ops.table_sizes
 where partition_of is null
 order by total_bytes desc, schema_name, table_name
 limit 25;
 
 -- name: database_partitions
-select parent_table, partition, tier, bounds, estimated_rows, total_bytes
+select parent_table, partition, tier, bounds, estimated_rows, total_bytes, analyzed
 from ops.partitions
 order by tier, partition desc;
 

@@ -30,3 +30,12 @@ select ops.ensure_partitions_for(%(quarters)s);
 
 -- name: mark_deleted
 select ingest.mark_deleted(%(shop_id)s, %(entity)s, %(keys)s);
+
+-- name: stats_flush
+-- this session's table counters reach pg_stat_* when its transaction ends (not up to a second later),
+-- so that ingest.analyze_written sees every row written and none is counted again after its ANALYZE
+select pg_stat_force_next_flush();
+
+-- name: analyze_written
+-- after an import or a sync of an entity: statistics of the tables and partitions it wrote
+select ingest.analyze_written(%(entity)s);

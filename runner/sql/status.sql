@@ -38,8 +38,10 @@ order by running_for desc;
 
 -- name: syncs
 -- the lagging first, then the furthest behind; a hub of many shops shows the top 20
+-- lag_seconds counts from synced_until (every change listed before it is in); lag_from says what that is
 select shop_id, entity, cursor_at, extract(epoch from lag)::double precision as lag_seconds,
-       extract(epoch from sync_every)::double precision as interval_seconds, lagging, never_synced, last_error
+       extract(epoch from sync_every)::double precision as interval_seconds, lagging, never_synced, last_error,
+       synced_until, lag_from
 from ops.sync_lag
 order by lagging desc, lag desc, shop_id, entity
 limit 20;
