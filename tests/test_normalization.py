@@ -525,3 +525,23 @@ def test_hub_sync_applies_odd_guids_logs_a_warning_per_field_and_deletes_by_an_u
         (SHOP, UPPER_GUID.lower()),
     ).fetchone()
     assert deleted == (True,)
+
+
+def test_shoptet_times_parse_with_their_offset_and_a_time_without_one_is_refused() -> None:
+    """client.parse_datetime (datetime.fromisoformat since Python 3.11): Shoptet's `+0200`, the
+    extended `+02:00`, `Z` and fractions of a second; a time without an offset is no moment."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from runner.shoptet.client import parse_datetime
+
+    moment = datetime(2018, 5, 29, 7, 2, 27, tzinfo=UTC)
+    for text in ("2018-05-29T09:02:27+0200", "2018-05-29T09:02:27+02:00", "2018-05-29T07:02:27Z"):
+        assert parse_datetime(text) == moment, text
+    assert parse_datetime("2018-05-29T09:02:27+0200").utcoffset() == timedelta(hours=2)  # type: ignore[union-attr]
+    assert parse_datetime("2018-05-29T09:02:27.250-0530") == datetime(
+        2018, 5, 29, 9, 2, 27, 250000, tzinfo=timezone(-timedelta(hours=5, minutes=30))
+    )
+    assert parse_datetime(None) is None and parse_datetime("") is None
+    for bad in ("2018-05-29T09:02:27", "2018-05-29", "29.5.2018 09:02", "yesterday"):
+        with pytest.raises(ValueError):
+            parse_datetime(bad)
