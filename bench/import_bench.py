@@ -13,7 +13,9 @@ Target: import <= 2 x (a + b); peak RSS <= 150 MB and about the same at every sc
 
 Before the clock starts, the shop's rows of an earlier run are purged and the tables vacuumed: the
 import then meets what it meets on a database that never held the shop (no dead index entries to
-step over, no autovacuum cleaning up the purge while it runs).
+step over, no autovacuum cleaning up the purge while it runs); then a CHECKPOINT, and the clock
+waits (at most 2 minutes) until pgBackRest has archived the WAL of all that and no autovacuum worker
+runs, so that the import does not share the two cores with them.
 
 Then the re-import (issue 11, item 7): `hub snapshot import` of every entity again, on the
 populated database, from the same unchanged files (the sandbox serves its cached file to the
@@ -61,6 +63,35 @@ VACUUM_WRITTEN = (
 def _purge(admin: psycopg.Connection, admin_conninfo: str, shop_id: int) -> None:
     if admin.execute("select 1 from core.shops where shop_id = %s", (shop_id,)).fetchone():
         purge_shop(admin_conninfo, shop_id)
+
+
+# the purge and the VACUUM wrote WAL (pgBackRest compresses and archives every segment) and may have
+# left autovacuum work: waited for before the clock starts, else the import shares the CPU with them
+# and one run in three came out ~15 % slower (2026-12-01, bench/RESULTS.md)
+_SETTLED = """
+    select (select current_setting('archive_mode') = 'off'
+                   or coalesce(last_archived_wal, '') >= pg_walfile_name(pg_current_wal_lsn() - 16777216)
+            from pg_stat_archiver),
+           not exists (select from pg_stat_activity where backend_type = 'autovacuum worker')"""
+
+
+def _settle(admin: psycopg.Connection, limit: float = 120.0) -> str:
+    """CHECKPOINT (when the role may), then wait until WAL archiving caught up and no autovacuum
+    worker runs, at most ``limit`` seconds; says what it waited for."""
+    started = time.perf_counter()
+    try:
+        admin.execute("checkpoint")
+    except psycopg.Error:  # not a superuser or pg_checkpoint member: the import pays the checkpoint
+        pass
+    while True:
+        archived, idle = admin.execute(_SETTLED).fetchone() or (True, True)
+        waited = time.perf_counter() - started
+        if archived and idle:
+            return f"settled in {waited:.0f} s (checkpoint, WAL archived, no autovacuum running)"
+        if waited > limit:
+            behind = [what for what, ok in (("WAL archiving", archived), ("autovacuum", idle)) if not ok]
+            return f"not settled after {waited:.0f} s ({' and '.join(behind)} still running): timing anyway"
+        time.sleep(1.0)
 
 
 def _baseline_parse(files: list[Path]) -> tuple[float, int]:
@@ -214,6 +245,7 @@ def run(cfg: Config, *, scale: float, record_results: bool = True) -> int:
         # neither steps over them in every index nor competes with autovacuum cleaning them up (a
         # database that never held the shop has neither)
         admin.execute(VACUUM_WRITTEN)
+        print(f"  {_settle(admin)}", flush=True)
         env = {**os.environ, "HUB_SHOPTET_API_URL": url, "HUB_LOG_LEVEL": "WARNING"}
         subprocess.run(
             [_hub(), "shop", "add", "--token", sandbox.private_token(SHOP)],
