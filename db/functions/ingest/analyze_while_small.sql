@@ -21,7 +21,7 @@
  * of ~5 s (2026-12-01, bench/RESULTS.md).
  *
  * Cheap by design: what the import's plans need is the table's size, so this ANALYZEs one column
- * (the primary key's first, shop_id) at a statistics target of 10 (a 3,000-row sample): ~0.1 s
+ * (ingest.analyze_size: the primary key's first, shop_id, at a statistics target of 10): ~0.05 s
  * where a full ANALYZE of 66,100 customers took 0.7-2 s (every column, the jsonb addresses, every
  * expression index's key), and it fired 7 times in one import. A column-limited ANALYZE does not
  * reset the table's count of changes since its last full ANALYZE, so autovacuum still analyzes
@@ -34,22 +34,13 @@ returns integer
 language plpgsql
 security definer
 set search_path = pg_catalog
-set default_statistics_target = 10
 as $$
 declare
     v_table regclass;
-    v_column name;
     v_done integer := 0;
 begin
-    for v_table, v_column in
-        select c.oid::regclass,
-               coalesce((select a.attname
-                         from pg_index i
-                         join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
-                         where i.indrelid = c.oid and i.indisprimary),
-                        (select a.attname from pg_attribute a
-                         where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-                         order by a.attnum limit 1))
+    for v_table in
+        select c.oid::regclass
         from pg_class c
         cross join lateral (select pg_relation_size(c.oid) as bytes) f
         where c.oid = any (p_tables)
@@ -59,7 +50,7 @@ begin
                   - pg_stat_get_xact_tuples_deleted(c.oid)
                   >= greatest(5000, 2 * c.reltuples::bigint))
     loop
-        execute format('analyze %s (%I)', v_table, v_column);
+        perform ingest.analyze_size(v_table);
         v_done := v_done + 1;
     end loop;
     return v_done;

@@ -16,9 +16,9 @@
  * parent) is analyzed whole when any of its partitions qualifies (ANALYZE recurses into every
  * partition): its own reltuples is set then; afterwards only the partitions written are.
  *
- * Cheap, as ingest.analyze_while_small: ANALYZE of the primary key's first column (shop_id) at a
- * statistics target of 10 (a sample of 3,000 rows; pages up to 3,000 are all read, so a partition
- * of up to ~200,000 lines is counted exactly). A column-limited ANALYZE does not reset the count
+ * Cheap, as ingest.analyze_while_small: ingest.analyze_size, ANALYZE of the primary key's first
+ * column (shop_id) at a statistics target of 10 (a sample of 3,000 rows; pages up to 3,000 are all
+ * read, so a partition of up to ~200,000 lines is counted exactly). A column-limited ANALYZE does not reset the count
  * of changes since the last full one, so autovacuum still analyzes every written partition and
  * table in full (all columns, at the configured target) soon after.
  *
@@ -34,12 +34,10 @@ returns text[]
 language plpgsql
 security definer
 set search_path = pg_catalog
-set default_statistics_target = 10
 as $$
 declare
     v_tables regclass[];
     v_table regclass;
-    v_column name;
     v_done text[] := '{}';
 begin
     v_tables := case p_entity
@@ -52,7 +50,7 @@ begin
         raise exception 'ingest.analyze_written: unknown entity %, expected orders, customers or products', p_entity
             using errcode = '22023';
     end if;
-    for v_table, v_column in
+    for v_table in
         with leaves as (
             -- a plain table itself, a partitioned one its leaf partitions
             select t.tbl, l.oid as leaf, l.reltuples
@@ -78,17 +76,10 @@ begin
             from due d join pg_class c on c.oid = d.tbl
             where not (c.relkind = 'p' and c.reltuples < 0)
         )
-        select t.target::regclass,
-               coalesce((select a.attname
-                         from pg_index i
-                         join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
-                         where i.indrelid = t.target and i.indisprimary),
-                        (select a.attname from pg_attribute a
-                         where a.attrelid = t.target and a.attnum > 0 and not a.attisdropped
-                         order by a.attnum limit 1))
+        select t.target::regclass
         from targets t
     loop
-        execute format('analyze %s (%I)', v_table, v_column);
+        perform ingest.analyze_size(v_table);
         v_done := v_done || v_table::text;
     end loop;
     return v_done;
