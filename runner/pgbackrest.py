@@ -91,8 +91,11 @@ class PgBackRest:
             # time-based: keep full backups (and the WAL after them) to restore any moment of the last N days
             "repo1-retention-full-type=time",
             f"repo1-retention-full={self.retention_days}",
+            # zstd level 1: every WAL segment an import writes is compressed by archive-push; a 16 MB
+            # segment takes ~0.03 s of CPU at level 1, ~0.05 s at 3 (the pgBackRest default), for
+            # files ~6 % larger: ~1 s less CPU per 140,000-order first import on a 2-core machine
             "compress-type=zst",
-            "compress-level=3",
+            "compress-level=1",
             "start-fast=y",
             "process-max=2",
             f"lock-path={self.work_dir / 'lock'}",
