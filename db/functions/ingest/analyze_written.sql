@@ -7,8 +7,8 @@
  * catalog.products, catalog.variants, catalog.product_texts, catalog.categories, catalog.suppliers.
  *
  * Per table, and for a partitioned one per leaf partition: refreshed when it was never analyzed
- * (reltuples -1) and is not empty, or when its live rows (pg_stat_get_live_tuples, plus this
- * transaction's inserts less deletes, not yet counted there) differ from reltuples by
+ * (reltuples -1) and is not empty, or when its live rows (ingest.live_rows: pg_stat_get_live_tuples
+ * plus this transaction's inserts less deletes, not yet counted there) differ from reltuples by
  * max(50, 10 % of reltuples) or more -- autovacuum's analyze threshold with its default settings,
  * here on the count, at once instead of within a minute. The caller flushes its session's counters
  * first (pg_stat_force_next_flush, runner/sql/ingest.sql): they reach pg_stat_* at most once a
@@ -63,9 +63,7 @@ begin
             from leaves l
             where (l.reltuples < 0 and pg_relation_size(l.leaf) > 0)
                or (l.reltuples >= 0
-                   and abs(pg_stat_get_live_tuples(l.leaf) + pg_stat_get_xact_tuples_inserted(l.leaf)
-                           - pg_stat_get_xact_tuples_deleted(l.leaf) - l.reltuples)
-                       >= greatest(50, 0.1 * l.reltuples))
+                   and abs(ingest.live_rows(l.leaf) - l.reltuples) >= greatest(50, 0.1 * l.reltuples))
         ), targets as (
             -- a partitioned table never analyzed: the whole tree once (ANALYZE recurses)
             select distinct d.tbl as target
