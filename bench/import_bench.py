@@ -70,7 +70,8 @@ def _purge(admin: psycopg.Connection, admin_conninfo: str, shop_id: int) -> None
 # and one run in three came out ~15 % slower (2026-12-01, bench/RESULTS.md)
 _SETTLED = """
     select (select current_setting('archive_mode') = 'off'
-                   or coalesce(last_archived_wal, '') >= pg_walfile_name(pg_current_wal_lsn() - 16777216)
+                   or coalesce(last_archived_wal, '')
+                      >= pg_walfile_name(pg_current_wal_lsn() - pg_size_bytes(current_setting('wal_segment_size')))
             from pg_stat_archiver),
            not exists (select from pg_stat_activity where backend_type = 'autovacuum worker')"""
 
